@@ -1,0 +1,167 @@
+"""The VA stack: network, alarm topic, secrets, core table, content bucket and the VA Lambdas.
+
+Order matters for "nothing half-created": the whole config is validated, then every zip is
+built, and only then is the first resource registered. Any problem before that point stops the
+program with one message and an empty plan.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
+from components.bucket import VaBucket, VaBucketArgs
+from components.context import VaContext
+from components.lambda_function import IamStatement, VaLambda, VaLambdaArgs
+from components.lambda_function.spec import FunctionSpec, ZipCode
+from components.layer import VaLayer, VaLayerArgs
+from components.network import VaNetwork, VaNetworkArgs
+from components.packaging import PackagingError, ZipArtifact, build_zip
+from components.secret import VaSecret, VaSecretArgs
+from components.stack_config import ConfigError, StackConfig, load_stack_config
+from components.table import VaTable, VaTableArgs
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+def read_config() -> StackConfig:
+    cfg = pulumi.Config()
+    prefix = f"{cfg.name}:"
+    keys = set(pulumi.runtime.get_config_env()) | set(pulumi.runtime.config.CONFIG.get())
+    present = frozenset(k.removeprefix(prefix) for k in keys if k.startswith(prefix))
+    secret = frozenset(
+        k for k in present if pulumi.runtime.is_config_secret(prefix + k)
+    ) | frozenset(
+        k.removeprefix(prefix) for k in pulumi.runtime.config.get_config_secret_keys_env()
+    )
+    try:
+        return load_stack_config(cfg.get, pulumi.Config("aws").get("region"), present, secret)
+    except ConfigError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+def source_dir(path: str, key: str) -> Path:
+    resolved = (PROJECT_ROOT / path).resolve()
+    if not resolved.is_relative_to(PROJECT_ROOT):
+        raise pulumi.RunError(f"{key} = {path!r}: must be a directory inside the project")
+    return resolved
+
+
+def build_packages(config: StackConfig) -> tuple[dict[str, ZipArtifact], dict[str, ZipArtifact]]:
+    try:
+        functions = {
+            fn.purpose: build_zip(
+                source_dir(fn.code.path, f"functions[{fn.purpose}].code.path"),
+                runtime=fn.runtime,
+                architecture=fn.architecture,
+            )
+            for fn in config.functions
+            if isinstance(fn.code, ZipCode)
+        }
+        layers = {
+            layer.purpose: build_zip(
+                source_dir(layer.path, f"layers[{layer.purpose}].path"),
+                runtime=layer.runtimes[0],
+                architecture=layer.architectures[0],
+                prefix="python",
+            )
+            for layer in config.layers
+        }
+    except PackagingError as exc:
+        raise pulumi.RunError(f"packaging failed: {exc}") from None
+    return functions, layers
+
+
+def data_statements(fn: FunctionSpec, table: VaTable, bucket: VaBucket) -> list[IamStatement]:
+    statements = []
+    if fn.table_actions:
+        statements.append(IamStatement("CoreTableAccess", fn.table_actions, [table.arn]))
+    if fn.bucket_actions:
+        objects = pulumi.Output.concat(bucket.arn, "/*")
+        statements.append(IamStatement("ContentBucketObjects", fn.bucket_actions, [objects]))
+    return statements
+
+
+def data_env(fn: FunctionSpec, table: VaTable, bucket: VaBucket) -> dict[str, str]:
+    env = {}
+    if fn.table_actions:
+        env["DYNAMODB_TABLE"] = table.table_name
+    if fn.bucket_actions:
+        env["S3_BUCKET"] = bucket.bucket_name
+    return env
+
+
+def main() -> None:
+    config = read_config()
+    function_packages, layer_packages = build_packages(config)
+    ctx = VaContext(environment=config.environment, owner=config.owner)
+
+    network = VaNetwork(
+        "network",
+        VaNetworkArgs(
+            context=ctx,
+            region=config.region,
+            vpc_cidr=config.vpc_cidr,
+            availability_zones=config.availability_zones,
+            nat_gateway=config.nat_enabled,
+            vpc_endpoints=config.vpc_endpoints,
+        ),
+    )
+    alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email))
+    app_config = pulumi.Config()
+    secrets = {
+        leaf: VaSecret(
+            f"secret-{leaf}",
+            VaSecretArgs(context=ctx, leaf=leaf, value=app_config.get_secret(leaf)),
+        )
+        for leaf in config.secrets
+    }
+    for leaf, secret in secrets.items():
+        if secret.version is None:
+            pulumi.log.warn(
+                f"secret {secret.secret_name} has no value in the stack config; set it with "
+                f"`pulumi config set --secret {leaf}` or put it out of band",
+                resource=secret,
+            )
+    table = VaTable("core-table", VaTableArgs(context=ctx, purpose="core"))
+    bucket = VaBucket("content-bucket", VaBucketArgs(context=ctx, purpose="content"))
+    layers = {
+        spec.purpose: VaLayer(
+            f"layer-{spec.purpose}",
+            VaLayerArgs(context=ctx, spec=spec, package=layer_packages[spec.purpose]),
+        )
+        for spec in config.layers
+    }
+
+    functions: dict[str, VaLambda] = {}
+    for fn in config.functions:
+        spec = fn.model_copy(update={"env": {**fn.env, **data_env(fn, table, bucket)}})
+        functions[fn.purpose] = VaLambda(
+            f"fn-{fn.purpose}",
+            VaLambdaArgs(
+                context=ctx,
+                spec=spec,
+                networking=network.lambda_networking(),
+                alarm_topic_arn=alarms.arn,
+                package=function_packages.get(fn.purpose),
+                secret_arns={ref.name: secrets[ref.name].arn for ref in fn.secrets},
+                layer_arns=[layers[name].arn for name in fn.layers],
+                extra_statements=data_statements(fn, table, bucket),
+                log_retention_days=config.log_retention_days,
+            ),
+        )
+
+    pulumi.export("functionNames", {p: f.function.name for p, f in functions.items()})
+    pulumi.export("functionArns", {p: f.arn for p, f in functions.items()})
+    pulumi.export("roleArns", {p: f.role_arn for p, f in functions.items()})
+    pulumi.export("alarmTopicArn", alarms.arn)
+    pulumi.export("vpcId", network.vpc.id)
+    pulumi.export("privateSubnetIds", network.private_subnet_ids)
+    pulumi.export("secretArns", {leaf: s.arn for leaf, s in secrets.items()})
+    pulumi.export("coreTableName", table.table_name)
+    pulumi.export("contentBucketName", bucket.bucket_name)
+
+
+main()

@@ -1,0 +1,128 @@
+"""The execution role's inline policy: only this function's own resources, by exact ARN.
+
+Built as a pure function over resolved ARNs so tests can compare it statement by statement and
+the component just feeds it Outputs. ``*`` appears as a resource only for actions AWS offers no
+resource-level permission for; each such statement says so in its Sid and in the table below.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+ASSUME_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+# Actions that AWS's service authorization reference lists with no resource types: they can
+# only be granted on "*". Anything else must name its resources.
+STAR_RESOURCE_ACTIONS = frozenset(
+    {
+        "ec2:DescribeNetworkInterfaces",  # Lambda doc: only works with "Resource": "*"
+        "ec2:DescribeSubnets",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+)
+ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+\*?$")
+
+
+@dataclass(frozen=True)
+class IamStatement:
+    """An extra Allow statement for a function, e.g. ``dynamodb:PutItem`` on one table."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: Sequence[pulumi.Input[str]]
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9]+", self.sid):
+            raise ValueError(f"statement sid {self.sid!r}: letters and digits only")
+        if not self.actions:
+            raise ValueError(f"statement {self.sid}: list at least one action")
+        for action in self.actions:
+            if action == "*" or action.endswith(":*") or not ACTION_RE.match(action):
+                raise ValueError(
+                    f"statement {self.sid}: action {action!r} is not allowed; name exact "
+                    "actions such as 'dynamodb:PutItem' (no '*' or 'service:*')"
+                )
+        if not self.resources:
+            raise ValueError(f"statement {self.sid}: list the exact resource ARNs")
+
+
+def eni_arn_pattern(subnet_arn: str) -> str:
+    """``arn:...:ec2:<region>:<account>:network-interface/*`` from a subnet ARN."""
+    prefix, sep, _ = subnet_arn.partition(":subnet/")
+    if not sep:
+        raise ValueError(f"{subnet_arn!r} is not a subnet ARN")
+    return f"{prefix}:network-interface/*"
+
+
+def _allow(sid: str, actions: Sequence[str], resources: Sequence[str]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": sorted(resources) if len(resources) > 1 else resources[0],
+    }
+
+
+def execution_policy(
+    *,
+    log_group_arn: str,
+    dlq_arn: str,
+    secret_arns: Sequence[str],
+    subnet_arns: Sequence[str],
+    security_group_arns: Sequence[str],
+    extra: Sequence[tuple[str, Sequence[str], Sequence[str]]] = (),
+) -> dict[str, Any]:
+    eni = eni_arn_pattern(subnet_arns[0])
+    statements = [
+        _allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
+        _allow("SendToOwnDlq", ["sqs:SendMessage"], [dlq_arn]),
+        _allow(
+            "CreateEniInOwnSubnets",
+            ["ec2:CreateNetworkInterface"],
+            [eni, *subnet_arns, *security_group_arns],
+        ),
+        _allow(
+            "ManageOwnEnis",
+            ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+             "ec2:UnassignPrivateIpAddresses"],
+            [eni],
+        ),  # fmt: skip
+        _allow(
+            "DescribeEnisNoResourceLevelPermissions",
+            ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            ["*"],
+        ),
+        _allow(
+            "XRayNoResourceLevelPermissions",
+            ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            ["*"],
+        ),
+    ]
+    if secret_arns:
+        statements.insert(
+            1, _allow("ReadOwnSecrets", ["secretsmanager:GetSecretValue"], list(secret_arns))
+        )
+    statements += [_allow(sid, actions, resources) for sid, actions, resources in extra]
+    for st in statements:
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        if "*" in resources and not set(st["Action"]) <= STAR_RESOURCE_ACTIONS:
+            raise ValueError(f"statement {st['Sid']}: '*' resource for actions that can be scoped")
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,274 @@
+"""What one VA Lambda is, as data: the typed spec the stack config and Python callers both use.
+
+The spec validates itself on construction, so a bad memory size or a secret pasted into an env var
+is refused before any resource exists - whether it came from ``Pulumi.<stack>.yaml`` or from code.
+Field aliases are the camelCase keys of the stack config.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from policies import conventions
+
+# Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
+RESERVED_ENV_KEYS = frozenset(
+    {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
+)
+ENV_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+ENV_TOTAL_MAX_BYTES = 4096
+RUNTIME_VERSION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+::runtime:[0-9a-f]{64}$")
+HANDLER_RE = re.compile(r"^[A-Za-z0-9_./-]+\.[A-Za-z_][A-Za-z0-9_]*$")
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+
+
+def _in_range(lo: int | float, hi: int | float, what: str):
+    def check(value: int | float) -> int | float:
+        if not lo <= value <= hi:
+            raise ValueError(f"must be within {lo}-{hi} {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{value} days is not a CloudWatch Logs retention period; allowed: "
+            f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+
+# What a function may do on the stack's core table and content bucket (seed 000 appendix).
+# Object-level S3 actions apply to ``<bucket>/*``; the program scopes each to the exact ARN.
+TABLE_ACTIONS = frozenset(
+    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+     "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+)  # fmt: skip
+BUCKET_OBJECT_ACTIONS = frozenset({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"})
+
+
+def _actions_in(allowed: frozenset[str]):
+    def check(actions: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in actions if a not in allowed]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} not allowed; allowed: {', '.join(sorted(allowed))}")
+        return tuple(sorted(set(actions)))
+
+    return AfterValidator(check)
+
+
+def secret_env_var(leaf: str) -> str:
+    """Default env var that carries a secret's ARN: ``openai-api-key`` -> OPENAI_API_KEY_SECRET_ARN."""
+    return leaf.upper().replace("-", "_") + "_SECRET_ARN"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        strict=False,
+    )
+
+
+class ZipCode(_Model):
+    """A directory zipped reproducibly, with its ``requirements.txt`` installed beside the code."""
+
+    kind: Literal["zip"] = "zip"
+    path: str = Field(description="Source directory, relative to the project root.")
+
+
+class ImageCode(_Model):
+    """A container image already in ECR (the agent image issue builds and pushes it)."""
+
+    kind: Literal["image"] = "image"
+    image_uri: str = Field(description="ECR image URI, by digest or tag.")
+    command: tuple[str, ...] | None = None
+
+    @field_validator("image_uri")
+    @classmethod
+    def _ecr_uri(cls, value: str) -> str:
+        if not re.match(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[^\s:@]+[:@]\S+$", value):
+            raise ValueError(
+                f"{value!r} is not an ECR image URI "
+                "(<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or @sha256:<digest>)"
+            )
+        return value
+
+
+class SecretRef(_Model):
+    """A VA secret the function may read; the function gets its ARN, never its value."""
+
+    name: str = Field(description="Secret leaf name: va/<env>/<name>.")
+    env: str | None = Field(
+        default=None, description="Env var carrying the ARN; default <NAME>_SECRET_ARN."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
+
+    @field_validator("name")
+    @classmethod
+    def _convention(cls, value: str) -> str:
+        conventions.secret_name("dev", value)  # checks the leaf; env is checked elsewhere
+        return value
+
+    @property
+    def env_var(self) -> str:
+        return self.env or secret_env_var(self.name)
+
+
+class RuntimeManagement(_Model):
+    """Seed 001: who patches the runtime. Auto lets AWS patch; Manual pins a version (no patches)."""
+
+    mode: Literal["Auto", "FunctionUpdate", "Manual"] = "Auto"
+    runtime_version_arn: str | None = None
+
+    @model_validator(mode="after")
+    def _arn_only_with_manual(self) -> RuntimeManagement:
+        if self.mode == "Manual":
+            if not self.runtime_version_arn:
+                raise ValueError(
+                    "mode Manual needs runtimeVersionArn (the version to pin, "
+                    "arn:aws:lambda:<region>::runtime:<sha256>); or use Auto / FunctionUpdate"
+                )
+            if not RUNTIME_VERSION_ARN_RE.match(self.runtime_version_arn):
+                raise ValueError(
+                    f"runtimeVersionArn {self.runtime_version_arn!r} is not a Lambda runtime "
+                    "version ARN (arn:aws:lambda:<region>::runtime:<sha256>)"
+                )
+        elif self.runtime_version_arn:
+            raise ValueError(
+                f"runtimeVersionArn is only used with mode Manual, not {self.mode}; remove it"
+            )
+        return self
+
+
+class FunctionSpec(_Model):
+    """One VA Lambda: defaults are the VA standard (python3.11, 256 MB, 30 s)."""
+
+    purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]
+    code: ZipCode | ImageCode = Field(discriminator="kind")
+    handler: str = "handler.handler"
+    runtime: str = conventions.DEFAULT_RUNTIME
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    memory: Annotated[int, _in_range(*conventions.MEMORY_MB_RANGE, "MB (Lambda memory)")] = (
+        conventions.DEFAULT_MEMORY_MB
+    )
+    timeout: Annotated[
+        int, _in_range(*conventions.TIMEOUT_S_RANGE, "seconds (VA standard: at most 5 min)")
+    ] = conventions.DEFAULT_TIMEOUT_S
+    ephemeral_storage: Annotated[int, _in_range(512, 10240, "MB of /tmp")] = 512
+    secrets: tuple[SecretRef, ...] = ()
+    env: dict[str, str] = Field(default_factory=dict)
+    layers: tuple[str, ...] = Field(default=(), description="Purposes of VaLayers in this stack.")
+    reserved_concurrency: Annotated[int, _in_range(0, 1000, "reserved executions")] | None = None
+    runtime_management: RuntimeManagement = RuntimeManagement()
+    max_retries: Annotated[int, _in_range(0, 2, "async retries")] = 2
+    max_event_age: Annotated[int, _in_range(60, 21600, "seconds of async event age")] = 3600
+    duration_alarm_fraction: Annotated[float, _in_range(0.1, 1.0, "of the timeout")] = 0.8
+    log_retention_days: LogRetentionDays | None = None
+    table_actions: Annotated[tuple[str, ...], _actions_in(TABLE_ACTIONS)] = ()
+    bucket_actions: Annotated[tuple[str, ...], _actions_in(BUCKET_OBJECT_ACTIONS)] = ()
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_kind(cls, code: object) -> object:
+        """``kind`` may be left out: ``imageUri`` means an image, anything else a zip."""
+        if isinstance(code, dict) and "kind" not in code:
+            return {**code, "kind": "image" if "imageUri" in code else "zip"}
+        return code
+
+    @field_validator("runtime")
+    @classmethod
+    def _runtime(cls, value: str) -> str:
+        allowed = conventions.supported_runtimes(date.today())
+        if value not in allowed:
+            why = "deprecated by AWS" if value in conventions.RUNTIME_DEPRECATION else "unknown"
+            raise ValueError(f"runtime {value!r} is {why}; allowed: {', '.join(allowed)}")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, env: dict[str, str]) -> dict[str, str]:
+        for key, value in env.items():
+            if not ENV_KEY_RE.match(key) or key in RESERVED_ENV_KEYS or key.startswith("AWS_"):
+                raise ValueError(
+                    f"env key {key!r} is not allowed: letters, digits and '_', starting with a "
+                    "letter, and not reserved by Lambda (AWS_*, _HANDLER, LAMBDA_TASK_ROOT, ...)"
+                )
+            kind = conventions.secret_value_kind(value)
+            if kind:
+                raise ValueError(
+                    f"env {key} looks like {kind}; never put secrets in env vars: declare it in "
+                    "'secrets' (va/<env>/<name>, value set with `pulumi config set --secret`) and "
+                    "let the function read it at runtime"
+                )
+        return env
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FunctionSpec:
+        is_image = isinstance(self.code, ImageCode)
+        if is_image:
+            set_fields = self.model_fields_set
+            for field in ("handler", "runtime", "layers"):
+                if field in set_fields:
+                    raise ValueError(
+                        f"'{field}' does not apply to a container image (code.kind image); "
+                        "the image's CMD and base decide it"
+                    )
+            if self.runtime_management.mode != "Auto":
+                raise ValueError(
+                    "runtimeManagement applies to managed runtimes only; a container image is "
+                    "patched by rebuilding it"
+                )
+        elif self.runtime.startswith("python") and not HANDLER_RE.match(self.handler):
+            raise ValueError(
+                f"handler {self.handler!r} is not of the form <module>.<function> "
+                "(e.g. handler.handler)"
+            )
+        env_vars = [s.env_var for s in self.secrets]
+        for var in env_vars:
+            if var in self.env:
+                raise ValueError(f"env {var} is set both as a plain value and for a secret ARN")
+        if len(set(env_vars)) != len(env_vars) or len({s.name for s in self.secrets}) != len(
+            self.secrets
+        ):
+            raise ValueError("each secret (and its env var) may be listed once")
+        size = sum(len(k) + len(v) for k, v in self.env.items()) + sum(
+            len(v) + 100 for v in env_vars
+        )
+        if size > ENV_TOTAL_MAX_BYTES:
+            raise ValueError(f"env vars take ~{size} bytes; Lambda allows 4 KB in total")
+        return self
+
+    @property
+    def is_image(self) -> bool:
+        return isinstance(self.code, ImageCode)
+
+    @property
+    def is_custom_runtime(self) -> bool:
+        return not self.is_image and self.runtime.startswith(conventions.CUSTOM_RUNTIME_PREFIX)

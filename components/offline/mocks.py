@@ -1,0 +1,164 @@
+"""Pulumi mocks that record every registered resource and answer with realistic ids and ARNs.
+
+Realistic ARNs matter: the execution policy is built from them, and a test comparing policy
+statements is only meaningful if ``log_group.arn`` looks like what AWS returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
+
+ACCOUNT = "123456789012"
+REGION = "eu-central-1"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class Recorded:
+    """One registered resource as the engine would see it (inputs in camelCase)."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    provider: str = ""
+    dependencies: list[str] = field(default_factory=list)
+
+    @property
+    def parent_type(self) -> str:
+        return self.parent.split("::")[2].split("$")[-1] if self.parent else ""
+
+
+def _short(name: str, n: int = 17) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:n]
+
+
+# Per type: (id prefix or None to use the physical name, ARN template). ``{n}`` is the physical
+# name (or id), ``{a}``/``{r}`` account and region.
+_ARNS: dict[str, tuple[str | None, str]] = {
+    "aws:ec2/vpc:Vpc": ("vpc-", "arn:aws:ec2:{r}:{a}:vpc/{i}"),
+    "aws:ec2/subnet:Subnet": ("subnet-", "arn:aws:ec2:{r}:{a}:subnet/{i}"),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg-", "arn:aws:ec2:{r}:{a}:security-group/{i}"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (
+        "sg-",
+        "arn:aws:ec2:{r}:{a}:security-group/{i}",
+    ),
+    "aws:ec2/routeTable:RouteTable": ("rtb-", "arn:aws:ec2:{r}:{a}:route-table/{i}"),
+    "aws:ec2/internetGateway:InternetGateway": ("igw-", "arn:aws:ec2:{r}:{a}:internet-gateway/{i}"),
+    "aws:ec2/natGateway:NatGateway": ("nat-", ""),
+    "aws:ec2/eip:Eip": ("eipalloc-", ""),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce-", "arn:aws:ec2:{r}:{a}:vpc-endpoint/{i}"),
+    "aws:cloudwatch/logGroup:LogGroup": (None, "arn:aws:logs:{r}:{a}:log-group:{n}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (None, "arn:aws:cloudwatch:{r}:{a}:alarm:{n}"),
+    "aws:sqs/queue:Queue": (None, "arn:aws:sqs:{r}:{a}:{n}"),
+    "aws:sns/topic:Topic": (None, "arn:aws:sns:{r}:{a}:{n}"),
+    "aws:iam/role:Role": (None, "arn:aws:iam::{a}:role/{n}"),
+    "aws:lambda/function:Function": (None, "arn:aws:lambda:{r}:{a}:function:{n}"),
+    "aws:lambda/layerVersion:LayerVersion": (None, "arn:aws:lambda:{r}:{a}:layer:{n}:1"),
+    "aws:secretsmanager/secret:Secret": (None, "arn:aws:secretsmanager:{r}:{a}:secret:{n}-AbCdEf"),
+    "aws:kms/key:Key": ("", "arn:aws:kms:{r}:{a}:key/{i}"),
+    "aws:dynamodb/table:Table": (None, "arn:aws:dynamodb:{r}:{a}:table/{n}"),
+    "aws:s3/bucket:Bucket": (None, "arn:aws:s3:::{n}"),
+    "aws:ecr/repository:Repository": (None, "arn:aws:ecr:{r}:{a}:repository/{n}"),
+}
+_NAME_KEYS = ("name", "bucket", "layerName", "functionName")
+
+
+def physical_name_of(inputs: dict[str, Any]) -> str | None:
+    for key in _NAME_KEYS:
+        value = inputs.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class VaMocks(Mocks):
+    """Outputs = inputs plus the id/ARN/name fields AWS would add."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        name = physical_name_of(args.inputs) or f"{args.name}-{_short(args.name, 7)}"
+        prefix, arn = _ARNS.get(args.typ, ("", ""))
+        if prefix is None:
+            rid = name
+        elif prefix == "" and args.typ == "aws:kms/key:Key":
+            h = _short(args.name, 32)
+            rid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            state["keyId"] = rid
+        else:
+            rid = f"{prefix}{_short(args.name)}"
+        if arn:
+            state["arn"] = arn.format(r=REGION, a=ACCOUNT, n=name, i=rid)
+        if args.typ == "aws:sqs/queue:Queue":
+            state["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        if args.typ == "aws:lambda/layerVersion:LayerVersion":
+            state["layerArn"] = state["arn"].rsplit(":", 1)[0]
+        if args.typ == "aws:ecr/repository:Repository":
+            state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
+        return rid, state
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/plan",
+                "userId": "AIDAPLAN",
+                "id": ACCOUNT,
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": REGION, "region": REGION, "id": REGION}
+        return {}
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, plus the parent, provider and dependencies it otherwise drops."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[Recorded] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.stack_urn = ""
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            self.stack_urn = response.urn
+        else:
+            self.recorded.append(
+                Recorded(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=request.custom,
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    provider=request.provider,
+                    dependencies=list(request.dependencies),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn == self.stack_urn:
+            outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+            self.stack_outputs = _plain(outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def _plain(value: Any) -> Any:
+    """Secrets stay marked: a plan must show that a value is secret, never the value."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return "[secret]"
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+

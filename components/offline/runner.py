@@ -1,0 +1,114 @@
+"""Run ``__main__.py`` under mocks with a stack's config, the way the Pulumi CLI would.
+
+The CLI hands a program its config as flat ``namespace:key`` strings (lists and objects as JSON)
+and marks which keys are secret; this does the same from ``Pulumi.<stack>.yaml``, then runs the
+program inside a root Stack so exports become stack outputs. Nothing here talks to a cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from components.offline.mocks import Recorded, RecordingMonitor, VaMocks
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    """What a program run registered, and how it ended."""
+
+    stack: str
+    resources: list[Recorded]
+    outputs: dict[str, Any]
+    error: BaseException | None = None
+    config: dict[str, str] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, logical_name: str) -> Recorded:
+        matches = [r for r in self.resources if r.name == logical_name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {logical_name!r}")
+        return matches[0]
+
+
+def project_name(root: Path = PROJECT_ROOT) -> str:
+    return str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
+
+
+def stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        stacks = sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
+        raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(stacks)}")
+    data = yaml.safe_load(path.read_text()) or {}
+    return dict(data.get("config") or {})
+
+
+def flatten_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Config as the CLI passes it: strings (JSON for structures); ``secure:`` keys are secret."""
+    flat: dict[str, str] = {}
+    secret: list[str] = []
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Ciphertext from a real stack cannot be decrypted offline; stand in a marker.
+            flat[key] = "offline-placeholder"
+            secret.append(key)
+        elif isinstance(value, str):
+            flat[key] = value
+        else:
+            flat[key] = json.dumps(value)
+    return flat, secret
+
+
+def run_program(
+    stack: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    program: Path = PROJECT_ROOT / "__main__.py",
+    preview: bool = True,
+) -> Run:
+    """Run ``program`` under mocks; ``config`` replaces the stack file's config when given.
+
+    ``secrets`` are extra ``namespace:key`` values set as secret config, the way
+    ``pulumi config set --secret`` would. Program errors are captured in ``Run.error``.
+    """
+    raw = dict(stack_config(stack) if config is None else config)
+    flat, secret_keys = flatten_config(raw)
+    for key, value in (secrets or {}).items():
+        flat[key] = value
+        secret_keys.append(key)
+    pulumi.runtime.set_all_config(flat, secret_keys)
+    monitor = RecordingMonitor(VaMocks())
+    pulumi.runtime.set_mocks(
+        VaMocks(), project=project_name(), stack=stack, preview=preview, monitor=monitor
+    )
+    # set_mocks installs (and finishes) a root stack; the program needs a fresh one whose
+    # outputs are registered when it ends, as under the CLI.
+    pulumi_settings.ROOT.set(None)
+    error: BaseException | None = None
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
+        error = exc
+    return Run(
+        stack=stack,
+        resources=list(monitor.recorded),
+        outputs=monitor.stack_outputs,
+        error=error,
+        config=flat,
+    )

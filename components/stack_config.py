@@ -1,0 +1,250 @@
+"""The stack's configuration, typed and checked as a whole before any resource is registered.
+
+``Pulumi.yaml`` declares the keys for the CLI; this module is what makes a bad value stop the
+program with one message that names the key, the value and what is allowed. It is pure (no Pulumi
+runtime): ``__main__.py`` reads the raw values and ``make plan`` / the tests feed the same
+function from the stack files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
+
+from components.lambda_function.spec import (
+    FunctionSpec,
+    LogRetentionDays,
+    _Model,
+)
+from policies import conventions
+
+PROJECT_NAMESPACE = "va-platform"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# Keys whose stack-file value is a list or object (the CLI hands them over as JSON text).
+STRUCTURED_KEYS = ("availabilityZones", "secrets", "layers", "functions")
+VPC_PREFIX_RANGE = (16, 24)
+
+
+class ConfigError(ValueError):
+    """Every problem of a stack configuration, one line each: key = value: what is allowed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def _vpc_cidr(value: str) -> str:
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"not an IPv4 network in CIDR form (e.g. 10.20.0.0/16): {exc}") from None
+    lo, hi = VPC_PREFIX_RANGE
+    if not lo <= net.prefixlen <= hi:
+        raise ValueError(f"prefix /{net.prefixlen} must be between /{lo} and /{hi}")
+    if not net.is_private:
+        raise ValueError("must be a private (RFC 1918) range")
+    return value
+
+
+def _email(value: str) -> str:
+    if not EMAIL_RE.match(value):
+        raise ValueError("not an e-mail address")
+    return value
+
+
+class LayerSpec(_Model):
+    """Dependencies shared by several functions: ``requirements.txt`` installed under python/."""
+
+    purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]
+    path: str = Field(description="Directory with requirements.txt and/or files for the layer.")
+    runtimes: tuple[str, ...] = (conventions.DEFAULT_RUNTIME,)
+    architectures: tuple[Literal["x86_64", "arm64"], ...] = ("x86_64",)
+
+
+class StackConfig(_Model):
+    """All of a stack's settings; defaults follow the VA standard (NAT on in prod only)."""
+
+    environment: Annotated[str, AfterValidator(conventions.validate_environment)]
+    region: Annotated[str, AfterValidator(conventions.validate_region)]
+    owner: str
+    vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)]
+    availability_zones: tuple[str, ...] = ("eu-central-1a", "eu-central-1b")
+    nat_gateway: bool | None = None
+    vpc_endpoints: bool = True
+    alarm_email: Annotated[str, AfterValidator(_email)] | None = None
+    log_retention_days: LogRetentionDays = 30
+    secrets: tuple[str, ...] = ()
+    layers: tuple[LayerSpec, ...] = ()
+    functions: tuple[FunctionSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StackConfig:
+        conventions.validate_tag_value("Owner", self.owner)
+        azs = self.availability_zones
+        if len(set(azs)) < 2 or len(set(azs)) != len(azs):
+            raise ValueError("availabilityZones: list two or more distinct zones")
+        for az in azs:
+            if not re.fullmatch(re.escape(self.region) + r"[a-z]", az):
+                raise ValueError(f"availabilityZones: {az!r} is not a zone of {self.region}")
+        for leaf in self.secrets:
+            conventions.secret_name(self.environment, leaf)
+        _unique("functions", [f.purpose for f in self.functions])
+        _unique("layers", [layer.purpose for layer in self.layers])
+        _unique("secrets", list(self.secrets))
+        layer_names = {layer.purpose for layer in self.layers}
+        for fn in self.functions:
+            for ref in fn.secrets:
+                if ref.name not in self.secrets:
+                    raise ValueError(
+                        f"functions[{fn.purpose}].secrets: {ref.name!r} is not declared in "
+                        f"'secrets' (declared: {', '.join(self.secrets) or 'none'})"
+                    )
+            for layer in fn.layers:
+                if layer not in layer_names:
+                    raise ValueError(
+                        f"functions[{fn.purpose}].layers: {layer!r} is not declared in 'layers' "
+                        f"(declared: {', '.join(sorted(layer_names)) or 'none'})"
+                    )
+        return self
+
+    @property
+    def nat_enabled(self) -> bool:
+        return self.nat_gateway if self.nat_gateway is not None else self.environment == "prod"
+
+
+def _unique(what: str, names: list[str]) -> None:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{what}: each name may appear once; repeated: {', '.join(dupes)}")
+
+
+CONFIG_KEYS: tuple[str, ...] = tuple(
+    field.alias or name for name, field in StackConfig.model_fields.items() if name != "region"
+)
+
+
+def load_stack_config(
+    get: Callable[[str], str | None],
+    region: str | None,
+    present_keys: frozenset[str] = frozenset(),
+    secret_keys: frozenset[str] = frozenset(),
+) -> StackConfig:
+    """Build the StackConfig from raw config strings, or raise one ConfigError listing all faults.
+
+    ``get(key)`` returns the raw text of ``va-platform:<key>`` (JSON for lists and objects, as the
+    Pulumi CLI stores them). ``present_keys`` are all keys set in the stack's namespace, so a
+    misspelt key is reported rather than silently ignored; secret names are allowed as keys
+    because their values live there, and ``secret_keys`` (those set with ``--secret``) tells a
+    secret value committed in plaintext, which is refused.
+    """
+    problems: list[str] = []
+    raw: dict[str, Any] = {"region": region}
+    for key in CONFIG_KEYS:
+        text = get(key)
+        if text is None:
+            continue
+        if key in STRUCTURED_KEYS:
+            try:
+                raw[key] = json.loads(text) if isinstance(text, str) else text
+            except json.JSONDecodeError as exc:
+                problems.append(f"{_key(key)}: not valid JSON/YAML structure ({exc.msg})")
+                continue
+        else:
+            raw[key] = text
+    if region is None:
+        problems.append(
+            f"aws:region is not set; set it to {conventions.ALLOWED_REGIONS[0]} in the stack file"
+        )
+    declared = raw.get("secrets") if isinstance(raw.get("secrets"), list) else []
+    declared_names = {str(s) for s in declared}
+    unknown = sorted(present_keys - set(CONFIG_KEYS) - declared_names)
+    for key in unknown:
+        problems.append(
+            f"{_key(key)}: unknown config key; allowed: {', '.join(CONFIG_KEYS)} "
+            "(plus one key per declared secret, holding its value)"
+        )
+    for leaf in sorted(declared_names & present_keys - secret_keys):
+        # The value is not echoed: it is the very thing that must not be printed.
+        problems.append(
+            f"{_key(leaf)}: the secret's value is stored in plaintext; remove it from the stack "
+            f"file and set it with `pulumi config set --secret {leaf}`"
+        )
+    try:
+        config = StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_describe(err) for err in exc.errors())
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _key(key: str) -> str:
+    return key if key.startswith("aws:") else f"{PROJECT_NAMESPACE}:{key}"
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    # A failed union member adds its tag ('zip', 'image') to the location; it is not a key.
+    loc = tuple(p for p in loc if p not in ("zip", "image", "function-after[_ecr_uri(), str]"))
+    path = _path(loc)
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        msg = "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+    elif err["type"] == "missing":
+        msg = "required but not set"
+    value = err.get("input")
+    if err["type"] != "missing" and isinstance(value, str | int | float | bool):
+        return f"{path} = {value!r}: {msg}"
+    return f"{path}: {msg}"
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return PROJECT_NAMESPACE
+    if loc[0] == "region":
+        text = "aws:region"
+    else:
+        text = _key(str(loc[0]))
+    for part in loc[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model at ``loc`` accepts, for an 'unknown key' message."""
+    models: list[type[BaseModel]] = [StackConfig]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for model in models:
+            for name, field in model.model_fields.items():
+                if part in (name, field.alias):
+                    nxt.extend(_models_in(field.annotation))
+        models = nxt
+    keys: list[str] = []
+    for model in models:
+        keys.extend(f.alias or n for n, f in model.model_fields.items() if f.alias or n)
+    return sorted(set(keys) - {"kind"}) if len(models) > 1 else keys
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, tuple, list):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
