@@ -187,7 +187,9 @@ class VaNetwork(VaComponent):
             route_table_id=public_rt.id,
             opts=self.child_opts(),
         )
-        eip = aws.ec2.Eip(f"{name}-nat-eip", domain="vpc", tags=tags("nat-eip"), opts=self.child_opts())
+        eip = aws.ec2.Eip(
+            f"{name}-nat-eip", domain="vpc", tags=tags("nat-eip"), opts=self.child_opts()
+        )
         nat = aws.ec2.NatGateway(
             f"{name}-nat",
             allocation_id=eip.id,

@@ -37,9 +37,7 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__(
-            "invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__("invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def _vpc_cidr(value: str) -> str:
@@ -212,10 +210,7 @@ def _describe(err: Mapping[str, Any]) -> str:
 def _path(loc: tuple[Any, ...]) -> str:
     if not loc:
         return PROJECT_NAMESPACE
-    if loc[0] == "region":
-        text = "aws:region"
-    else:
-        text = _key(str(loc[0]))
+    text = "aws:region" if loc[0] == "region" else _key(str(loc[0]))
     for part in loc[1:]:
         text += f"[{part}]" if isinstance(part, int) else f".{part}"
     return text

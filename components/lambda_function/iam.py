@@ -92,7 +92,9 @@ def execution_policy(
 ) -> dict[str, Any]:
     eni = eni_arn_pattern(subnet_arns[0])
     statements = [
-        _allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
+        _allow(
+            "WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]
+        ),
         _allow("SendToOwnDlq", ["sqs:SendMessage"], [dlq_arn]),
         _allow(
             "CreateEniInOwnSubnets",
@@ -101,10 +103,13 @@ def execution_policy(
         ),
         _allow(
             "ManageOwnEnis",
-            ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
-             "ec2:UnassignPrivateIpAddresses"],
+            [
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
             [eni],
-        ),  # fmt: skip
+        ),
         _allow(
             "DescribeEnisNoResourceLevelPermissions",
             ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],

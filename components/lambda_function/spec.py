@@ -38,7 +38,7 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 
-def _in_range(lo: int | float, hi: int | float, what: str):
+def _in_range(lo: float, hi: float, what: str) -> AfterValidator:
     def check(value: int | float) -> int | float:
         if not lo <= value <= hi:
             raise ValueError(f"must be within {lo}-{hi} {what}")
@@ -67,7 +67,7 @@ TABLE_ACTIONS = frozenset(
 BUCKET_OBJECT_ACTIONS = frozenset({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"})
 
 
-def _actions_in(allowed: frozenset[str]):
+def _actions_in(allowed: frozenset[str]) -> AfterValidator:
     def check(actions: tuple[str, ...]) -> tuple[str, ...]:
         bad = [a for a in actions if a not in allowed]
         if bad:
@@ -78,7 +78,7 @@ def _actions_in(allowed: frozenset[str]):
 
 
 def secret_env_var(leaf: str) -> str:
-    """Default env var that carries a secret's ARN: ``openai-api-key`` -> OPENAI_API_KEY_SECRET_ARN."""
+    """The env var carrying a secret's ARN: ``openai-api-key`` -> OPENAI_API_KEY_SECRET_ARN."""
     return leaf.upper().replace("-", "_") + "_SECRET_ARN"
 
 
@@ -142,7 +142,7 @@ class SecretRef(_Model):
 
 
 class RuntimeManagement(_Model):
-    """Seed 001: who patches the runtime. Auto lets AWS patch; Manual pins a version (no patches)."""
+    """Seed 001: who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
 
     mode: Literal["Auto", "FunctionUpdate", "Manual"] = "Auto"
     runtime_version_arn: str | None = None

@@ -68,15 +68,17 @@ _ARNS: dict[str, tuple[str | None, str]] = {
     "aws:s3/bucket:Bucket": (None, "arn:aws:s3:::{n}"),
     "aws:ecr/repository:Repository": (None, "arn:aws:ecr:{r}:{a}:repository/{n}"),
 }
-_NAME_KEYS = ("name", "bucket", "layerName", "functionName")
+# The input holding a resource's own physical name, where it is not ``name``. Other resources
+# with a ``bucket`` or ``functionName`` input merely point at another resource.
+NAME_PROPERTY = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:lambda/layerVersion:LayerVersion": "layerName",
+}
 
 
-def physical_name_of(inputs: dict[str, Any]) -> str | None:
-    for key in _NAME_KEYS:
-        value = inputs.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
+def physical_name_of(type_: str, inputs: dict[str, Any]) -> str | None:
+    value = inputs.get(NAME_PROPERTY.get(type_, "name"))
+    return value if isinstance(value, str) and value else None
 
 
 class VaMocks(Mocks):
@@ -84,7 +86,7 @@ class VaMocks(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
-        name = physical_name_of(args.inputs) or f"{args.name}-{_short(args.name, 7)}"
+        name = physical_name_of(args.typ, args.inputs) or f"{args.name}-{_short(args.name, 7)}"
         prefix, arn = _ARNS.get(args.typ, ("", ""))
         if prefix is None:
             rid = name
@@ -161,4 +163,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
-

@@ -8,8 +8,9 @@ program inside a root Stack so exports become stack outputs. Nothing here talks 
 from __future__ import annotations
 
 import json
+import logging
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class Run:
     outputs: dict[str, Any]
     error: BaseException | None = None
     config: dict[str, str] = field(default_factory=dict)
+    logs: list[str] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == type_token]
@@ -88,21 +90,46 @@ def run_program(
     ``pulumi config set --secret`` would. Program errors are captured in ``Run.error``.
     """
     raw = dict(stack_config(stack) if config is None else config)
-    flat, secret_keys = flatten_config(raw)
+    return run_under_mocks(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        stack=stack,
+        config=raw,
+        secrets=secrets,
+        preview=preview,
+    )
+
+
+def run_under_mocks(
+    build: Callable[[], object],
+    *,
+    stack: str = "dev",
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    preview: bool = True,
+) -> Run:
+    """Call ``build`` (which declares resources) under recording mocks and wait for every RPC,
+    so the recorded inputs are fully resolved when this returns."""
+    flat, secret_keys = flatten_config(config or {})
     for key, value in (secrets or {}).items():
         flat[key] = value
         secret_keys.append(key)
     pulumi.runtime.set_all_config(flat, secret_keys)
     monitor = RecordingMonitor(VaMocks())
+    logs = _LogCollector()
     pulumi.runtime.set_mocks(
-        VaMocks(), project=project_name(), stack=stack, preview=preview, monitor=monitor
+        VaMocks(),
+        project=project_name(),
+        stack=stack,
+        preview=preview,
+        monitor=monitor,
+        logger=logs.logger,
     )
     # set_mocks installs (and finishes) a root stack; the program needs a fresh one whose
     # outputs are registered when it ends, as under the CLI.
     pulumi_settings.ROOT.set(None)
     error: BaseException | None = None
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+        _sync_await(run_in_stack(lambda: _call(build)))
     except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
         error = exc
     return Run(
@@ -111,4 +138,23 @@ def run_program(
         outputs=monitor.stack_outputs,
         error=error,
         config=flat,
+        logs=logs.messages,
     )
+
+
+def _call(build: Callable[[], object]) -> None:
+    build()
+
+
+class _LogCollector(logging.Handler):
+    """Keeps the program's ``pulumi.log`` messages (the engine would show them as diagnostics)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.messages: list[str] = []
+        self.logger = logging.Logger("va.offline", level=logging.INFO)
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")

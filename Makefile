@@ -1,0 +1,37 @@
+# Offline commands: nothing here needs the Pulumi CLI, an AWS account or Docker.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+.PHONY: venv plan test lint format bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create, offline.
+plan: venv
+	$(PY) -m components.offline.plan --stack $(STACK)
+
+## make test: the whole test suite (mocks, no cloud).
+test: venv
+	$(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: venv
+	$(PY) bench/bench_components.py
+
+clean:
+	rm -rf $(VENV) .va-build .pytest_cache .ruff_cache
