@@ -203,8 +203,15 @@ def _describe(err: Mapping[str, Any]) -> str:
         msg = "required but not set"
     value = err.get("input")
     if err["type"] != "missing" and isinstance(value, str | int | float | bool):
-        return f"{path} = {value!r}: {msg}"
+        return f"{path} = {_shown(value)}: {msg}"
     return f"{path}: {msg}"
+
+
+def _shown(value: str | int | float | bool) -> str:
+    """As the user wrote it: the CLI hands over ``10`` and ``true`` as strings."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?|true|false", value):
+        return value
+    return repr(value)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
