@@ -126,6 +126,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[Recorded] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.outputs_by_urn: dict[str, dict[str, Any]] = {}
         self.stack_urn = ""
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
@@ -148,9 +149,10 @@ class RecordingMonitor(MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        outputs = _plain(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+        self.outputs_by_urn[request.urn] = outputs
         if request.urn == self.stack_urn:
-            outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-            self.stack_outputs = _plain(outputs)
+            self.stack_outputs = outputs
         return super().RegisterResourceOutputs(request)
 
 

@@ -36,6 +36,7 @@ class Run:
     error: BaseException | None = None
     config: dict[str, str] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, type_token: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == type_token]
@@ -139,6 +140,7 @@ def run_under_mocks(
         error=error,
         config=flat,
         logs=logs.messages,
+        registered_outputs=monitor.outputs_by_urn,
     )
 
 

@@ -1,0 +1,79 @@
+"""Shared test helpers: build components under the recording mocks and read what they made."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from components.context import VaContext
+from components.lambda_function import FunctionSpec, LambdaNetworking, VaLambda, VaLambdaArgs
+from components.offline.mocks import ACCOUNT, REGION
+from components.offline.runner import PROJECT_ROOT, Run, run_under_mocks
+from components.packaging import ZipArtifact, build_zip
+
+CTX = VaContext(environment="dev", owner="platform-team")
+SUBNETS = ["subnet-0a", "subnet-0b"]
+SUBNET_ARNS = [f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{s}" for s in SUBNETS]
+SG_ARN = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0l"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:va-dev-alarms-topic"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:va/dev/openai-api-key-AbCdEf"
+NETWORKING = LambdaNetworking(
+    subnet_ids=SUBNETS,
+    subnet_arns=SUBNET_ARNS,
+    security_group_ids=["sg-0l"],
+    security_group_arns=[SG_ARN],
+)
+
+
+def package(tmp_path: Path) -> ZipArtifact:
+    return build_zip(
+        PROJECT_ROOT / "components/handlers/contentgen",
+        runtime="python3.11",
+        cache_dir=tmp_path / "build",
+    )
+
+
+def spec(**fields: Any) -> FunctionSpec:
+    return FunctionSpec.model_validate(
+        {"purpose": "contentgen", "code": {"path": "components/handlers/contentgen"}, **fields}
+    )
+
+
+def build_lambda(artifact: ZipArtifact | None, **arg_fields: Any) -> Run:
+    fields: dict[str, Any] = {
+        "context": CTX,
+        "spec": spec(),
+        "networking": NETWORKING,
+        "alarm_topic_arn": TOPIC_ARN,
+        "package": artifact,
+        **arg_fields,
+    }
+    return run_under_mocks(lambda: VaLambda("fn", VaLambdaArgs(**fields)))
+
+
+def one(run: Run, type_token: str) -> dict[str, Any]:
+    """The inputs of the only resource of a type; fails loudly if there is not exactly one."""
+    found = run.of_type(type_token)
+    assert len(found) == 1, f"{len(found)} resources of {type_token}: {run.error!r}"
+    return found[0].inputs
+
+
+def policy_statements(run: Run) -> dict[str, dict[str, Any]]:
+    doc = json.loads(one(run, "aws:iam/rolePolicy:RolePolicy")["policy"])
+    return {st["Sid"]: st for st in doc["Statement"]}
+
+
+@cache
+def is_taggable(type_token: str) -> bool:
+    """Whether the pulumi_aws resource class for a type token takes ``tags``."""
+    if not type_token.startswith("aws:"):
+        return False
+    module_part, cls_name = type_token.split(":")[1:]
+    module = module_part.split("/")[0]
+    module = "lambda_" if module == "lambda" else module
+    cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), cls_name)
+    return "tags" in inspect.signature(cls._internal_init).parameters
