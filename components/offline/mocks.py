@@ -30,6 +30,7 @@ class Recorded:
     inputs: dict[str, Any]
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
+    id: str = ""
 
     @property
     def parent_type(self) -> str:
@@ -144,6 +145,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
                     provider=request.provider,
                     dependencies=list(request.dependencies),
+                    id=response.id,
                 )
             )
         return response

@@ -1,0 +1,163 @@
+"""The whole program under mocks, per stack file, and its refusal of bad config."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.offline.mocks import physical_name_of
+from components.offline.runner import Run, run_program, stack_config
+from policies import conventions
+from tests.support import is_taggable
+
+SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stack_run(request) -> Run:
+    run = run_program(request.param)
+    assert run.error is None, run.error
+    return run
+
+
+def convention_problem(type_: str, name: str) -> str | None:
+    if type_ == "aws:secretsmanager/secret:Secret":
+        return None if conventions.parse_secret_name(name) else "secret off va/<env>/<name>"
+    if type_ == "aws:cloudwatch/logGroup:LogGroup":
+        fn = name.removeprefix(conventions.LOG_GROUP_PREFIX)
+        ok = name.startswith(conventions.LOG_GROUP_PREFIX) and conventions.parse_physical_name(fn)
+        return None if ok else "log group off /aws/lambda/<function>"
+    if type_ == "aws:kms/alias:Alias":
+        ok = conventions.parse_physical_name(name.removeprefix("alias/"))
+        return None if ok else "alias off alias/va-<env>-<purpose>-<type>"
+    return None if conventions.parse_physical_name(name) else "name off va-<env>-<purpose>-<type>"
+
+
+def test_every_taggable_resource_carries_the_five_tags(stack_run):
+    taggable = [r for r in stack_run.resources if is_taggable(r.type)]
+    assert len(taggable) > 20
+    bad = {r.name: conventions.tag_problems(r.inputs.get("tags") or {}) for r in taggable}
+    assert not {k: v for k, v in bad.items() if v}
+
+
+def test_every_tag_environment_is_the_stacks(stack_run):
+    envs = {r.inputs["tags"]["Environment"] for r in stack_run.resources if is_taggable(r.type)}
+    assert envs == {stack_run.stack}
+
+
+def test_every_named_resource_follows_the_convention(stack_run):
+    named = [(r.type, physical_name_of(r.type, r.inputs)) for r in stack_run.resources if r.custom]
+    named = [(t, n) for t, n in named if n]
+    assert len(named) > 10
+    bad = [(t, n, p) for t, n in named if (p := convention_problem(t, n))]
+    assert not bad
+
+
+def test_every_name_tag_follows_the_convention(stack_run):
+    for r in stack_run.resources:
+        tags = r.inputs.get("tags")
+        if isinstance(tags, dict) and r.type != "aws:cloudwatch/logGroup:LogGroup":
+            assert convention_problem(r.type, tags["Name"]) is None, (r.name, tags["Name"])
+
+
+def test_every_resource_belongs_to_a_va_component(stack_run):
+    for r in stack_run.resources:
+        assert r.parent_type.startswith("va:") or r.type.startswith("va:"), r.urn
+
+
+def test_stack_outputs_name_functions_roles_topic_and_network(stack_run):
+    out = stack_run.outputs
+    env = stack_run.stack
+    assert out["functionNames"] == {"contentgen": f"va-{env}-contentgen-lambda"}
+    assert out["functionArns"]["contentgen"].endswith(f":function:va-{env}-contentgen-lambda")
+    assert out["roleArns"]["contentgen"].endswith(f":role/va-{env}-contentgen-lambda-role")
+    assert out["alarmTopicArn"].endswith(f":va-{env}-alarms-topic")
+    assert out["vpcId"].startswith("vpc-")
+    assert all(s.startswith("subnet-") for s in out["privateSubnetIds"])
+
+
+def test_contentgen_may_write_exactly_the_core_table_and_content_bucket(stack_run):
+    env = stack_run.stack
+    policy = json.loads(stack_run.of_type("aws:iam/rolePolicy:RolePolicy")[0].inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["CoreTableAccess"]["Action"] == ["dynamodb:PutItem"]
+    assert by_sid["CoreTableAccess"]["Resource"].endswith(f":table/va-{env}-core-dynamodb")
+    assert by_sid["ContentBucketObjects"] == {
+        "Sid": "ContentBucketObjects", "Effect": "Allow", "Action": ["s3:PutObject"],
+        "Resource": f"arn:aws:s3:::va-{env}-content-bucket/*",
+    }  # fmt: skip
+
+
+def test_contentgen_env_names_its_table_bucket_and_secret_arn(stack_run):
+    env = stack_run.stack
+    fn = stack_run.of_type("aws:lambda/function:Function")[0].inputs
+    variables = fn["environment"]["variables"]
+    assert variables["DYNAMODB_TABLE"] == f"va-{env}-core-dynamodb"
+    assert variables["S3_BUCKET"] == f"va-{env}-content-bucket"
+    assert variables["OPENAI_API_KEY_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+
+
+def test_nat_gateway_only_in_prod(stack_run):
+    nats = stack_run.of_type("aws:ec2/natGateway:NatGateway")
+    assert len(nats) == (1 if stack_run.stack == "prod" else 0)
+
+
+def test_missing_secret_value_is_a_warning_not_a_failure(stack_run):
+    assert any("pulumi config set --secret openai-api-key" in line for line in stack_run.logs)
+
+
+def test_secret_value_from_secret_config_creates_a_version_and_stays_out_of_outputs():
+    run = run_program("dev", secrets={"va-platform:openai-api-key": SECRET_VALUE})
+    assert run.error is None, run.error
+    assert len(run.of_type("aws:secretsmanager/secretVersion:SecretVersion")) == 1
+    assert SECRET_VALUE not in json.dumps(run.outputs)
+    assert SECRET_VALUE not in json.dumps(run.registered_outputs)
+
+
+def with_config(change: dict[str, Any]) -> dict[str, Any]:
+    config = stack_config("dev")
+    for key, value in change.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    return config
+
+
+def first_fn(**fields: Any) -> dict[str, Any]:
+    fn = dict(stack_config("dev")["va-platform:functions"][0])
+    fn.update(fields)
+    return {"va-platform:functions": [fn]}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(first_fn(memory=64), "va-platform:functions[0].memory = 64: must be within 128-10240 MB", id="memory"),
+        pytest.param(first_fn(timeout=900), "va-platform:functions[0].timeout = 900: must be within 1-300 seconds", id="timeout"),
+        pytest.param({"va-platform:environment": "staging"}, "va-platform:environment = 'staging'", id="environment"),
+        pytest.param({"aws:region": "us-east-1"}, "aws:region = 'us-east-1'", id="region"),
+        pytest.param({"aws:region": None}, "aws:region is not set", id="no-region"),
+        pytest.param({"va-platform:secrets": ["OpenAI"]}, "va/<env>/<name>", id="secret-name"),
+        pytest.param(first_fn(env={"KEY": "sk-proj-abcdefghijklmnopqrstuv"}), "looks like an 'sk-' API key", id="env-secret"),
+        pytest.param(first_fn(env={"KEY": "AKIAIOSFODNN7EXAMPLE"}), "looks like an AWS access key id", id="env-aws-key"),
+        pytest.param(first_fn(runtimeManagement={"mode": "Manual"}), "needs runtimeVersionArn", id="manual-no-arn"),
+        pytest.param(first_fn(code={"path": "does/not/exist"}), "is not a directory", id="missing-code"),
+        pytest.param(first_fn(code={"path": "../../etc"}), "must be a directory inside the project", id="code-outside"),
+        pytest.param({"va-platform:natGatway": True}, "va-platform:natGatway: unknown config key", id="misspelt-key"),
+    ],
+)  # fmt: skip
+def test_bad_config_stops_the_program_before_any_resource(change, expected):
+    run = run_program("dev", config=with_config(change))
+    assert run.error is not None
+    assert expected in str(run.error)
+    assert run.resources == []
+
+
+def test_secret_value_in_plaintext_config_stops_the_program_without_echoing_it():
+    run = run_program("dev", config=with_config({"va-platform:openai-api-key": SECRET_VALUE}))
+    assert "pulumi config set --secret openai-api-key" in str(run.error)
+    assert SECRET_VALUE not in str(run.error)
+    assert run.resources == []
