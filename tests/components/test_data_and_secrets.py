@@ -39,7 +39,8 @@ def test_secret_value_reaches_the_version_as_a_pulumi_secret():
 
     run = run_under_mocks(build)
     string = one(run, VERSION)["secretString"]
-    assert isinstance(string, dict) and string.get("value") == "sk-test-value-not-real"
+    assert isinstance(string, dict)
+    assert string.get("value") == "sk-test-value-not-real"
     assert string.get(pulumi.runtime.rpc._special_sig_key) == pulumi.runtime.rpc._special_secret_sig
 
 

@@ -247,7 +247,8 @@ def test_image_function_uses_the_image_uri_and_no_runtime(artifact):
     image = spec(code={"imageUri": uri}, purpose="agent", memory=2048, timeout=300)
     fn = one(build_lambda(None, spec=image), FN)
     assert (fn["packageType"], fn["imageUri"]) == ("Image", uri)
-    assert "runtime" not in fn and "handler" not in fn
+    assert "runtime" not in fn
+    assert "handler" not in fn
 
 
 def test_image_function_gets_no_runtime_management():

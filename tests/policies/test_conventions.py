@@ -27,7 +27,7 @@ def test_unknown_environment_is_rejected_with_allowed_values(env):
 
 @pytest.mark.parametrize("purpose", ["Content", "content-gen", "x", "1core", "a" * 33])
 def test_bad_purpose_is_rejected_naming_the_rule(purpose):
-    with pytest.raises(ValueError, match="purpose .* does not follow the naming convention"):
+    with pytest.raises(ValueError, match=r"purpose .* does not follow the naming convention"):
         c.physical_name("dev", purpose, "lambda")
 
 
@@ -70,7 +70,7 @@ def test_standard_tags_are_the_five_required():
 
 
 def test_bad_owner_tag_value_is_rejected():
-    with pytest.raises(ValueError, match="tag Owner=.*not a valid AWS tag value"):
+    with pytest.raises(ValueError, match=r"tag Owner=.*not a valid AWS tag value"):
         c.standard_tags("dev", "core", "n", "team#1")
 
 
