@@ -7,6 +7,7 @@ statements is only meaningful if ``log_group.arn`` looks like what AWS returns.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,17 @@ def physical_name_of(type_: str, inputs: dict[str, Any]) -> str | None:
 class VaMocks(Mocks):
     """Outputs = inputs plus the id/ARN/name fields AWS would add."""
 
+    def __init__(self) -> None:
+        # The SDK calls the monitor from executor threads; each RegisterResource reads back the
+        # inputs its own new_resource call saw.
+        self._local = threading.local()
+
+    @property
+    def last_inputs(self) -> dict[str, Any]:
+        return self._local.inputs
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self._local.inputs = args.inputs
         state = dict(args.inputs)
         name = physical_name_of(args.typ, args.inputs) or f"{args.name}-{_short(args.name, 7)}"
         prefix, arn = _ARNS.get(args.typ, ("", ""))
@@ -123,8 +134,9 @@ class VaMocks(Mocks):
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, plus the parent, provider and dependencies it otherwise drops."""
 
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: VaMocks) -> None:
         super().__init__(mocks)
+        self.va_mocks = mocks
         self.recorded: list[Recorded] = []
         self.stack_outputs: dict[str, Any] = {}
         self.outputs_by_urn: dict[str, dict[str, Any]] = {}
@@ -142,7 +154,8 @@ class RecordingMonitor(MockMonitor):
                     name=request.name,
                     parent=request.parent,
                     custom=request.custom,
-                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    # Already deserialized once for the mocks; doing it again doubles the cost.
+                    inputs=self.va_mocks.last_inputs,
                     provider=request.provider,
                     dependencies=list(request.dependencies),
                     id=response.id,

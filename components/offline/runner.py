@@ -17,7 +17,9 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -115,10 +117,11 @@ def run_under_mocks(
         flat[key] = value
         secret_keys.append(key)
     pulumi.runtime.set_all_config(flat, secret_keys)
-    monitor = RecordingMonitor(VaMocks())
+    mocks = VaMocks()
+    monitor = RecordingMonitor(mocks)
     logs = _LogCollector()
     pulumi.runtime.set_mocks(
-        VaMocks(),
+        mocks,
         project=project_name(),
         stack=stack,
         preview=preview,
@@ -129,10 +132,16 @@ def run_under_mocks(
     # outputs are registered when it ends, as under the CLI.
     pulumi_settings.ROOT.set(None)
     error: BaseException | None = None
+    # The SDK walks and reads the Python stack on every registration so the engine can point
+    # diagnostics at source lines; offline nothing reads it, and it is a seventh of the run.
+    saved = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace
     try:
         _sync_await(run_in_stack(lambda: _call(build)))
     except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
         error = exc
+    finally:
+        pulumi_resource._get_stack_trace = saved
     return Run(
         stack=stack,
         resources=list(monitor.recorded),

@@ -1,0 +1,208 @@
+"""How much the VaLambda component costs over declaring the same resources by hand.
+
+Runs under the offline mocks, in one process, for N = 10, 100, 500 functions in one stack:
+  * components: N x VaLambda (spec validation, names, tags, policy document, alarms);
+  * floor: the same 13 resources per function declared directly with pulumi_aws, same inputs.
+Prints ms per function and the ratio, best of REPEAT runs each. Targets (issue 2):
+ratio <= 1.3, t(500)/t(100) <= 5.5, 500 functions < 30 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from components.context import VaContext
+from components.lambda_function import (
+    FunctionSpec,
+    LambdaNetworking,
+    VaLambda,
+    VaLambdaArgs,
+)
+from components.lambda_function.alarms import function_alarms
+from components.lambda_function.iam import ASSUME_ROLE_POLICY, execution_policy
+from components.offline.runner import PROJECT_ROOT, run_under_mocks
+from components.packaging import ZipArtifact, build_zip
+
+SIZES = (10, 100, 500)
+REPEAT = {10: 3, 100: 3, 500: 1}  # the 500 run alone takes ~half a minute
+CTX = VaContext("dev", "platform-team")
+SUBNET_ARNS = [
+    "arn:aws:ec2:eu-central-1:123456789012:subnet/subnet-0a",
+    "arn:aws:ec2:eu-central-1:123456789012:subnet/subnet-0b",
+]
+SG_ARN = "arn:aws:ec2:eu-central-1:123456789012:security-group/sg-0l"
+TOPIC = "arn:aws:sns:eu-central-1:123456789012:va-dev-alarms-topic"
+NET = LambdaNetworking(["subnet-0a", "subnet-0b"], SUBNET_ARNS, ["sg-0l"], [SG_ARN])
+
+
+def purpose(i: int) -> str:
+    return f"fn{i:04d}"
+
+
+def components(n: int, artifact: ZipArtifact) -> None:
+    for i in range(n):
+        spec = FunctionSpec.model_validate(
+            {"purpose": purpose(i), "code": {"path": "components/handlers/contentgen"}}
+        )
+        VaLambda(purpose(i), VaLambdaArgs(CTX, spec, NET, TOPIC, package=artifact))
+
+
+def floor(n: int, artifact: ZipArtifact) -> None:
+    """The same resources and inputs, written out with pulumi_aws and nothing else."""
+    for i in range(n):
+        p = purpose(i)
+        name = f"va-dev-{p}-lambda"
+
+        def tags(physical: str, p: str = p) -> dict[str, str]:
+            return {
+                "Name": physical,
+                "Environment": "dev",
+                "Purpose": p,
+                "Project": "VirtualAgentics",
+                "Owner": "platform-team",
+            }
+
+        logs = aws.cloudwatch.LogGroup(
+            f"{p}-logs",
+            name=f"/aws/lambda/{name}",
+            retention_in_days=30,
+            tags=tags(f"/aws/lambda/{name}"),
+        )
+        dlq = aws.sqs.Queue(
+            f"{p}-dlq",
+            name=f"va-dev-{p}-dlq",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=1209600,
+            tags=tags(f"va-dev-{p}-dlq"),
+        )
+        role = aws.iam.Role(
+            f"{p}-role",
+            name=f"va-dev-{p}-lambda-role",
+            assume_role_policy=ASSUME_ROLE_POLICY,
+            tags=tags(f"va-dev-{p}-lambda-role"),
+        )
+        policy = pulumi.Output.all(logs.arn, dlq.arn).apply(
+            lambda v: json.dumps(
+                execution_policy(
+                    log_group_arn=v[0],
+                    dlq_arn=v[1],
+                    secret_arns=[],
+                    subnet_arns=SUBNET_ARNS,
+                    security_group_arns=[SG_ARN],
+                )
+            )
+        )
+        rp = aws.iam.RolePolicy(
+            f"{p}-role-policy", name=f"va-dev-{p}-lambda-policy", role=role.id, policy=policy
+        )
+        fn = aws.lambda_.Function(
+            f"{p}-function",
+            name=name,
+            role=role.arn,
+            architectures=["x86_64"],
+            memory_size=256,
+            timeout=30,
+            ephemeral_storage={"size": 512},
+            vpc_config={"subnet_ids": NET.subnet_ids, "security_group_ids": ["sg-0l"]},
+            tracing_config={"mode": "Active"},
+            dead_letter_config={"target_arn": dlq.arn},
+            logging_config={"log_format": "JSON", "log_group": logs.name},
+            reserved_concurrent_executions=-1,
+            tags=tags(name),
+            package_type="Zip",
+            runtime="python3.11",
+            handler="handler.handler",
+            code=pulumi.FileArchive(str(artifact.path)),
+            source_code_hash=artifact.sha256_b64,
+            opts=pulumi.ResourceOptions(depends_on=[logs, rp]),
+        )
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{p}-async",
+            function_name=fn.name,
+            maximum_retry_attempts=2,
+            maximum_event_age_in_seconds=3600,
+        )
+        aws.lambda_.FunctionRecursionConfig(
+            f"{p}-recursion", function_name=fn.name, recursive_loop="Terminate"
+        )
+        aws.lambda_.RuntimeManagementConfig(
+            f"{p}-rm", function_name=fn.name, update_runtime_on="Auto"
+        )
+        for a in function_alarms(30, 0.8):
+            aws.cloudwatch.MetricAlarm(
+                f"{p}-{a.type_}",
+                name=f"va-dev-{p}-{a.type_}",
+                alarm_description=a.description,
+                namespace=a.namespace,
+                metric_name=a.metric,
+                statistic=a.statistic,
+                dimensions={a.dimension: fn.name if a.dimension == "FunctionName" else dlq.name},
+                period=300,
+                evaluation_periods=1,
+                threshold=a.threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[TOPIC],
+                ok_actions=[TOPIC],
+                tags=tags(f"va-dev-{p}-{a.type_}"),
+            )
+
+
+def best_of(build, n: int, artifact: ZipArtifact) -> tuple[float, int]:  # noqa: ANN001
+    best, count = float("inf"), 0
+    for _ in range(REPEAT.get(n, 1)):
+        start = time.perf_counter()
+        run = run_under_mocks(lambda: build(n, artifact))
+        best = min(best, time.perf_counter() - start)
+        if run.error is not None:
+            raise run.error
+        count = len([r for r in run.resources if r.custom])
+    return best, count
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        artifact = build_zip(
+            PROJECT_ROOT / "components/handlers/contentgen", runtime="python3.11", cache_dir=tmp
+        )
+        best_of(components, 5, artifact)  # warm imports for both sides
+        rows, times = [], {}
+        for n in SIZES:
+            floor_s, floor_count = best_of(floor, n, artifact)
+            comp_s, comp_count = best_of(components, n, artifact)
+            assert comp_count == floor_count, (comp_count, floor_count)
+            times[n] = comp_s
+            rows.append((n, comp_count, floor_s, comp_s, comp_s / floor_s))
+    table = Table(title="VaLambda vs pulumi_aws directly (best of 3; 500: one run; mocks)")
+    for col in ("functions", "AWS resources", "floor ms/fn", "components ms/fn", "ratio"):
+        table.add_column(col, justify="right")
+    for n, count, f, c, ratio in rows:
+        table.add_row(
+            str(n), str(count), f"{f / n * 1000:.2f}", f"{c / n * 1000:.2f}", f"{ratio:.2f}"
+        )
+    console = Console()
+    console.print(table)
+    worst = max(r[4] for r in rows)
+    scaling = times[500] / times[100]
+    console.print(
+        f"worst ratio {worst:.2f} (target <= 1.3); t(500)/t(100) = {scaling:.2f} "
+        f"(target <= 5.5); 500 functions in {times[500]:.1f} s (target < 30 s)"
+    )
+    ok = worst <= 1.3 and scaling <= 5.5 and times[500] < 30
+    console.print("targets met" if ok else "[red]targets NOT met[/red]")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
