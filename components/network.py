@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -47,10 +47,12 @@ class VaNetworkArgs:
     nat_gateway: bool = False
     vpc_endpoints: bool = True
     purpose: str = "core"
-    zones: int = field(init=False)
+
+    @property
+    def zones(self) -> int:
+        return len(self.availability_zones)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "zones", len(self.availability_zones))
         if self.zones < 2:
             raise ValueError("availability_zones: a VA network spans two or more zones")
         subnet_plan(self.vpc_cidr, self.zones)

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_va
 from components.lambda_function.spec import (
     FunctionSpec,
     LogRetentionDays,
-    _Model,
+    VaModel,
 )
 from policies import conventions
 
@@ -59,7 +59,7 @@ def _email(value: str) -> str:
     return value
 
 
-class LayerSpec(_Model):
+class LayerSpec(VaModel):
     """Dependencies shared by several functions: ``requirements.txt`` installed under python/."""
 
     purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]
@@ -68,7 +68,7 @@ class LayerSpec(_Model):
     architectures: tuple[Literal["x86_64", "arm64"], ...] = ("x86_64",)
 
 
-class StackConfig(_Model):
+class StackConfig(VaModel):
     """All of a stack's settings; defaults follow the VA standard (NAT on in prod only)."""
 
     environment: Annotated[str, AfterValidator(conventions.validate_environment)]
@@ -193,7 +193,7 @@ def _key(key: str) -> str:
 def _describe(err: Mapping[str, Any]) -> str:
     loc = tuple(err["loc"])
     # A failed union member adds its tag ('zip', 'image') to the location; it is not a key.
-    loc = tuple(p for p in loc if p not in ("zip", "image", "function-after[_ecr_uri(), str]"))
+    loc = tuple(p for p in loc if p not in ("zip", "image"))
     path = _path(loc)
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if err["type"] == "extra_forbidden":

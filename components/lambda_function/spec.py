@@ -82,7 +82,9 @@ def secret_env_var(leaf: str) -> str:
     return leaf.upper().replace("-", "_") + "_SECRET_ARN"
 
 
-class _Model(BaseModel):
+class VaModel(BaseModel):
+    """Frozen, strict about unknown keys, and keyed by the stack config's camelCase names."""
+
     model_config = ConfigDict(
         frozen=True,
         extra="forbid",
@@ -92,14 +94,14 @@ class _Model(BaseModel):
     )
 
 
-class ZipCode(_Model):
+class ZipCode(VaModel):
     """A directory zipped reproducibly, with its ``requirements.txt`` installed beside the code."""
 
     kind: Literal["zip"] = "zip"
     path: str = Field(description="Source directory, relative to the project root.")
 
 
-class ImageCode(_Model):
+class ImageCode(VaModel):
     """A container image already in ECR (the agent image issue builds and pushes it)."""
 
     kind: Literal["image"] = "image"
@@ -117,7 +119,7 @@ class ImageCode(_Model):
         return value
 
 
-class SecretRef(_Model):
+class SecretRef(VaModel):
     """A VA secret the function may read; the function gets its ARN, never its value."""
 
     name: str = Field(description="Secret leaf name: va/<env>/<name>.")
@@ -141,7 +143,7 @@ class SecretRef(_Model):
         return self.env or secret_env_var(self.name)
 
 
-class RuntimeManagement(_Model):
+class RuntimeManagement(VaModel):
     """Seed 001: who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
 
     mode: Literal["Auto", "FunctionUpdate", "Manual"] = "Auto"
@@ -167,7 +169,7 @@ class RuntimeManagement(_Model):
         return self
 
 
-class FunctionSpec(_Model):
+class FunctionSpec(VaModel):
     """One VA Lambda: defaults are the VA standard (python3.11, 256 MB, 30 s)."""
 
     purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]

@@ -7,6 +7,7 @@ program inside a root Stack so exports become stack outputs. Nothing here talks 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import runpy
@@ -136,12 +137,18 @@ def run_under_mocks(
     # diagnostics at source lines; offline nothing reads it, and it is a seventh of the run.
     saved = pulumi_resource._get_stack_trace
     pulumi_resource._get_stack_trace = source_pb2.StackTrace
+    # Every object a run creates lives until the run ends, so cyclic collection finds nothing
+    # and only rescans a growing heap (a third of the time at 500 functions). Paused for the run.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         _sync_await(run_in_stack(lambda: _call(build)))
     except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
         error = exc
     finally:
         pulumi_resource._get_stack_trace = saved
+        if gc_was_enabled:
+            gc.enable()
     return Run(
         stack=stack,
         resources=list(monitor.recorded),
