@@ -26,8 +26,7 @@ from components.table import VaTable, VaTableArgs
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 
-def read_config() -> StackConfig:
-    cfg = pulumi.Config()
+def read_config(cfg: pulumi.Config) -> StackConfig:
     prefix = f"{cfg.name}:"
     keys = set(pulumi.runtime.get_config_env()) | set(pulumi.runtime.config.CONFIG.get())
     present = frozenset(k.removeprefix(prefix) for k in keys if k.startswith(prefix))
@@ -94,7 +93,8 @@ def data_env(fn: FunctionSpec, table: VaTable, bucket: VaBucket) -> dict[str, st
 
 
 def main() -> None:
-    config = read_config()
+    app_config = pulumi.Config()
+    config = read_config(app_config)
     function_packages, layer_packages = build_packages(config)
     ctx = VaContext(environment=config.environment, owner=config.owner)
 
@@ -110,7 +110,6 @@ def main() -> None:
         ),
     )
     alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email))
-    app_config = pulumi.Config()
     secrets = {
         leaf: VaSecret(
             f"secret-{leaf}",

@@ -211,31 +211,30 @@ class VaLambda(VaComponent):
                 runtime_version_arn=rm.runtime_version_arn,
                 opts=self.child_opts(),
             )
-        self.alarms = [
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{alarm.type_}",
-                name=ctx.name(purpose, alarm.type_),
-                alarm_description=alarm.description,
-                namespace=alarm.namespace,
-                metric_name=alarm.metric,
-                statistic=alarm.statistic,
-                dimensions={
-                    alarm.dimension: self.function.name
-                    if alarm.dimension == "FunctionName"
-                    else self.dlq.name
-                },
-                period=PERIOD_S,
-                evaluation_periods=1,
-                threshold=alarm.threshold,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[args.alarm_topic_arn],
-                ok_actions=[args.alarm_topic_arn],
-                tags=tags(ctx.name(purpose, alarm.type_)),
-                opts=self.child_opts(),
+        self.alarms: list[aws.cloudwatch.MetricAlarm] = []
+        for alarm in function_alarms(spec.timeout, spec.duration_alarm_fraction):
+            alarm_name = ctx.name(purpose, alarm.type_)
+            dimension = self.function.name if alarm.dimension == "FunctionName" else self.dlq.name
+            self.alarms.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{name}-{alarm.type_}",
+                    name=alarm_name,
+                    alarm_description=alarm.description,
+                    namespace=alarm.namespace,
+                    metric_name=alarm.metric,
+                    statistic=alarm.statistic,
+                    dimensions={alarm.dimension: dimension},
+                    period=PERIOD_S,
+                    evaluation_periods=1,
+                    threshold=alarm.threshold,
+                    comparison_operator="GreaterThanOrEqualToThreshold",
+                    treat_missing_data="notBreaching",
+                    alarm_actions=[args.alarm_topic_arn],
+                    ok_actions=[args.alarm_topic_arn],
+                    tags=tags(alarm_name),
+                    opts=self.child_opts(),
+                )
             )
-            for alarm in function_alarms(spec.timeout, spec.duration_alarm_fraction)
-        ]
         self.arn: pulumi.Output[str] = self.function.arn
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.register_outputs(

@@ -42,8 +42,8 @@ def _short(name: str, n: int = 17) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:n]
 
 
-# Per type: (id prefix or None to use the physical name, ARN template). ``{n}`` is the physical
-# name (or id), ``{a}``/``{r}`` account and region.
+# Per type: (id prefix, or None when the id is not a prefixed hash, ARN template). ``{n}`` is
+# the physical name, ``{i}`` the id, ``{a}``/``{r}`` account and region.
 _ARNS: dict[str, tuple[str | None, str]] = {
     "aws:ec2/vpc:Vpc": ("vpc-", "arn:aws:ec2:{r}:{a}:vpc/{i}"),
     "aws:ec2/subnet:Subnet": ("subnet-", "arn:aws:ec2:{r}:{a}:subnet/{i}"),
@@ -65,7 +65,7 @@ _ARNS: dict[str, tuple[str | None, str]] = {
     "aws:lambda/function:Function": (None, "arn:aws:lambda:{r}:{a}:function:{n}"),
     "aws:lambda/layerVersion:LayerVersion": (None, "arn:aws:lambda:{r}:{a}:layer:{n}:1"),
     "aws:secretsmanager/secret:Secret": (None, "arn:aws:secretsmanager:{r}:{a}:secret:{n}-AbCdEf"),
-    "aws:kms/key:Key": ("", "arn:aws:kms:{r}:{a}:key/{i}"),
+    "aws:kms/key:Key": (None, "arn:aws:kms:{r}:{a}:key/{i}"),  # id: see _resource_id
     "aws:dynamodb/table:Table": (None, "arn:aws:dynamodb:{r}:{a}:table/{n}"),
     "aws:s3/bucket:Bucket": (None, "arn:aws:s3:::{n}"),
     "aws:ecr/repository:Repository": (None, "arn:aws:ecr:{r}:{a}:repository/{n}"),
@@ -81,6 +81,14 @@ NAME_PROPERTY = {
 def physical_name_of(type_: str, inputs: dict[str, Any]) -> str | None:
     value = inputs.get(NAME_PROPERTY.get(type_, "name"))
     return value if isinstance(value, str) and value else None
+
+
+def _resource_id(type_: str, logical: str, physical: str, prefix: str | None) -> str:
+    """KMS keys get a UUID, named resources their name, the rest ``<prefix><hash>``."""
+    if type_ == "aws:kms/key:Key":
+        h = _short(logical, 32)
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+    return physical if prefix is None else f"{prefix}{_short(logical)}"
 
 
 class VaMocks(Mocks):
@@ -100,14 +108,9 @@ class VaMocks(Mocks):
         state = dict(args.inputs)
         name = physical_name_of(args.typ, args.inputs) or f"{args.name}-{_short(args.name, 7)}"
         prefix, arn = _ARNS.get(args.typ, ("", ""))
-        if prefix is None:
-            rid = name
-        elif prefix == "" and args.typ == "aws:kms/key:Key":
-            h = _short(args.name, 32)
-            rid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        rid = _resource_id(args.typ, args.name, name, prefix)
+        if args.typ == "aws:kms/key:Key":
             state["keyId"] = rid
-        else:
-            rid = f"{prefix}{_short(args.name)}"
         if arn:
             state["arn"] = arn.format(r=REGION, a=ACCOUNT, n=name, i=rid)
         if args.typ == "aws:sqs/queue:Queue":
