@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies import conventions
+from policies.va_guard import conventions
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
-from policies import conventions
+from policies.va_guard import conventions
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from components.lambda_function.spec import (
     LogRetentionDays,
     VaModel,
 )
-from policies import conventions
+from policies.va_guard import conventions
 
 PROJECT_NAMESPACE = "va-platform"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")

@@ -9,7 +9,7 @@ import pytest
 
 from components.offline.mocks import physical_name_of
 from components.offline.runner import Run, run_program, stack_config
-from policies import conventions
+from policies.va_guard import conventions
 from tests.support import is_taggable
 
 SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"

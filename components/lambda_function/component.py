@@ -20,7 +20,7 @@ from components.lambda_function.alarms import PERIOD_S, function_alarms
 from components.lambda_function.iam import ASSUME_ROLE_POLICY, IamStatement, execution_policy
 from components.lambda_function.spec import FunctionSpec, ImageCode
 from components.packaging import ZipArtifact, zip_names
-from policies import conventions
+from policies.va_guard import conventions
 
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
 

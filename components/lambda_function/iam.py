@@ -15,6 +15,8 @@ from typing import Any
 
 import pulumi
 
+from policies.va_guard import conventions
+
 ASSUME_ROLE_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
@@ -28,16 +30,7 @@ ASSUME_ROLE_POLICY = json.dumps(
     }
 )
 
-# Actions that AWS's service authorization reference lists with no resource types: they can
-# only be granted on "*". Anything else must name its resources.
-STAR_RESOURCE_ACTIONS = frozenset(
-    {
-        "ec2:DescribeNetworkInterfaces",  # Lambda doc: only works with "Resource": "*"
-        "ec2:DescribeSubnets",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-    }
-)
+STAR_RESOURCE_ACTIONS = conventions.STAR_RESOURCE_ACTIONS
 ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+\*?$")
 
 

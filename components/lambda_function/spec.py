@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from policies import conventions
+from policies.va_guard import conventions
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
 RESERVED_ENV_KEYS = frozenset(

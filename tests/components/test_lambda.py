@@ -9,7 +9,7 @@ import pytest
 
 from components.lambda_function import IamStatement, VaLambdaArgs
 from components.lambda_function.iam import STAR_RESOURCE_ACTIONS
-from policies import conventions
+from policies.va_guard import conventions
 from tests.support import (
     CTX,
     NETWORKING,

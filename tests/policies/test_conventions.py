@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from policies import conventions as c
+from policies.va_guard import conventions as c
 
 
 def test_physical_name_follows_va_env_purpose_type():

@@ -265,3 +265,73 @@ def secret_value_kind(value: object) -> str | None:
     if value.startswith(("arn:", "/")) or "://" in value:
         return None
     return "a high-entropy token" if looks_random(value) else None
+
+
+# --- What the va-guard pack checks beyond names and tags (seed 000 §8, the appendix SCPs) -------
+
+# Actions that AWS's Service Authorization Reference lists with no resource types: they can only
+# be granted on "*". Any other action must name its resources.
+STAR_RESOURCE_ACTIONS: frozenset[str] = frozenset(
+    {
+        "ec2:DescribeNetworkInterfaces",  # Lambda VPC access; only works with "Resource": "*"
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "cloudwatch:PutMetricData",
+    }
+)
+# AWS managed policies that grant far more than one workload needs.
+FORBIDDEN_MANAGED_POLICIES: tuple[str, ...] = (
+    "AdministratorAccess",
+    "PowerUserAccess",
+    "IAMFullAccess",
+)
+
+# The resource property that holds a resource's own physical name, and the last token the
+# ``<type>`` part of its name must end with (seed examples: ``-lambda``, ``-sg``, ``-dynamodb``,
+# ``-bucket``). Resources of other types carry their name in the ``Name`` tag only.
+NAMED_TYPES: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "aws:lambda/function:Function": ("name", ("lambda",)),
+    "aws:lambda/layerVersion:LayerVersion": ("layerName", ("layer",)),
+    "aws:iam/role:Role": ("name", ("role",)),
+    "aws:iam/rolePolicy:RolePolicy": ("name", ("policy",)),
+    "aws:iam/policy:Policy": ("name", ("policy",)),
+    "aws:ec2/securityGroup:SecurityGroup": ("name", ("sg",)),
+    "aws:sqs/queue:Queue": ("name", ("dlq", "queue")),
+    "aws:sns/topic:Topic": ("name", ("topic",)),
+    "aws:dynamodb/table:Table": ("name", ("dynamodb", "table")),
+    "aws:s3/bucket:Bucket": ("bucket", ("bucket",)),
+    "aws:s3/bucketV2:BucketV2": ("bucket", ("bucket",)),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", ("alarm",)),
+    "aws:ecr/repository:Repository": ("name", ("ecr", "repo")),
+    "aws:kms/alias:Alias": ("name", ("key",)),
+}
+SECRET_TYPE = "aws:secretsmanager/secret:Secret"
+LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+KMS_ALIAS_PREFIX = "alias/"
+
+EXEMPT_TAG = "va:policy-exempt"
+MIN_EXEMPTION_REASON_LENGTH = 10
+
+LAMBDA_EGRESS_PORTS: tuple[int, ...] = (443,)
+OPEN_CIDRS: tuple[str, ...] = ("0.0.0.0/0", "::/0")
+# Lambda metrics every function must alarm on (seed 000 §7).
+REQUIRED_ALARM_METRICS: tuple[str, ...] = ("Errors", "Throttles", "Duration")
+RUNTIME_WARNING_WINDOW_DAYS = 180  # AWS starts its deprecation notices 180 days ahead
+
+# The va-guard policies, by name: what the exemption tag may name (a test ties it to the pack).
+VA_POLICIES: tuple[str, ...] = (
+    "va-naming",
+    "va-tagging",
+    "va-region",
+    "va-lambda",
+    "va-runtime-patch",
+    "va-network",
+    "va-iam",
+    "va-data",
+    "va-stack",
+)

@@ -1,0 +1,218 @@
+"""Drive a policy pack the way the Pulumi engine does: a subprocess spoken to over gRPC.
+
+``python -u -m pulumi.policy <engine-address> <pack-dir>`` runs the pack's ``__main__.py``, which
+starts the analyzer server on 127.0.0.1 and prints its port as the first line of stdout. Then the
+engine calls GetAnalyzerInfo, Configure, Analyze per resource and AnalyzeStack once, with the
+analyzer protos that ship in the ``pulumi`` package. The preflight (``make plan``), the
+engine-level tests and the benchmark all go through this one client.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+START_TIMEOUT_S = 60.0
+LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.DISABLED: "disabled",
+    analyzer_pb2.REMEDIATE: "remediate",
+}
+LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
+
+
+class PackError(RuntimeError):
+    """The pack did not start or answer; the message carries its stderr."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    type: str
+    urn: str
+    name: str
+    props: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One resource as the engine sends it: engine (camelCase) property names."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    parent: str = ""
+    provider: Provider | None = None
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    policy: str
+    level: str
+    message: str
+    urn: str = ""
+    description: str = ""
+
+    @property
+    def detail(self) -> str:
+        """The message without the policy description the SDK puts in front of it."""
+        prefix = self.description + "\n"
+        return self.message[len(prefix) :] if self.message.startswith(prefix) else self.message
+
+
+@dataclass
+class PackInfo:
+    name: str
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    json_format.ParseDict(dict(value), s)
+    return s
+
+
+def _provider_message(p: Provider) -> analyzer_pb2.AnalyzerProviderResource:
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=p.type, urn=p.urn, name=p.name, properties=_struct(p.props)
+    )
+
+
+def _diagnostics(response: Any) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            policy=d.policyName,
+            level=LEVELS.get(d.enforcementLevel, str(d.enforcementLevel)),
+            message=d.message,
+            urn=d.urn,
+            description=d.description,
+        )
+        for d in response.diagnostics
+    ]
+
+
+class PolicyPackProcess:
+    """A started pack. Use as a context manager; the process is always stopped."""
+
+    def __init__(self, pack_dir: Path = PACK_DIR, python: str = sys.executable) -> None:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        self._proc = subprocess.Popen(
+            [python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+        )
+        try:
+            self.port = self._read_port()
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+            grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_S)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_port(self) -> int:
+        assert self._proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._proc.stdout, selectors.EVENT_READ)
+            ready = sel.select(timeout=START_TIMEOUT_S)
+        line = self._proc.stdout.readline().decode().strip() if ready else ""
+        if not line.isdigit():
+            raise PackError(f"the policy pack did not print its port: {line!r}\n{self.stderr()}")
+        return int(line)
+
+    def stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def __enter__(self) -> PolicyPackProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        channel = getattr(self, "_channel", None)
+        if channel is not None:
+            channel.close()
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        self._stderr.close()
+
+    # --- the engine's calls -------------------------------------------------------------------
+
+    def info(self) -> PackInfo:
+        reply = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
+        info = PackInfo(reply.name)
+        for p in reply.policies:
+            info.policies[p.name] = {
+                "level": LEVELS.get(p.enforcementLevel, ""),
+                "description": p.description,
+                "remediation": p.remediation_steps,
+                "severity": p.severity,
+                "configSchema": json_format.MessageToDict(p.configSchema.properties),
+                "type": p.policy_type,
+            }
+        return info
+
+    def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
+        """``{policy: {"enforcementLevel": "advisory", <key>: <value>}}``, as ``--config`` files."""
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for policy, values in config.items():
+            values = dict(values)
+            level = LEVEL_VALUES[values.pop("enforcementLevel", "mandatory")]
+            request.policyConfig[policy].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(values))
+            )
+        self._stub.Configure(request)
+
+    def analyze(self, r: Subject) -> list[Diagnostic]:
+        request = analyzer_pb2.AnalyzeRequest(
+            type=r.type,
+            name=r.name,
+            urn=r.urn,
+            properties=_struct(r.props),
+            options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
+        )
+        if r.provider is not None:
+            request.provider.CopyFrom(_provider_message(r.provider))
+        return _diagnostics(self._stub.Analyze(request))
+
+    def analyze_stack(self, resources: Iterable[Subject]) -> list[Diagnostic]:
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for r in resources:
+            message = analyzer_pb2.AnalyzerResource(
+                type=r.type,
+                name=r.name,
+                urn=r.urn,
+                properties=_struct(r.props),
+                parent=r.parent,
+                dependencies=list(r.dependencies),
+                options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
+            )
+            if r.provider is not None:
+                message.provider.CopyFrom(_provider_message(r.provider))
+            request.resources.append(message)
+        return _diagnostics(self._stub.AnalyzeStack(request))

@@ -1,0 +1,121 @@
+"""va-data: the Control Tower SCPs on data (seed 000 appendix): nothing public, all encrypted.
+
+Per resource: S3 public access blocks set all four flags; no public canned ACL or grant to
+AllUsers/AuthenticatedUsers; no bucket policy that Allows principal ``*``; SQS queues use SSE
+(SQS-managed or KMS), SNS topics and DynamoDB tables a KMS key. That every bucket *has* a public
+access block and an encryption configuration needs the other resources: va-stack.
+
+Secrets Manager encrypts every secret with KMS (aws/secretsmanager or the secret's kmsKeyId) and
+no setting turns that off, so there is nothing to check on secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .framework import Config, Family, Finding, Resource, unchecked, violation
+from .props import UNKNOWN, contains_unknown, get, items_of, json_document
+
+PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
+PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
+                   "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")  # fmt: skip
+QUEUE_TYPE = "aws:sqs/queue:Queue"
+TOPIC_TYPE = "aws:sns/topic:Topic"
+TABLE_TYPE = "aws:dynamodb/table:Table"
+
+
+def public_access_block_problems(props: Any) -> Iterator[Finding]:
+    unknown = [f for f in PAB_FLAGS if get(props, f) is UNKNOWN]
+    off = [f for f in PAB_FLAGS if f not in unknown and get(props, f) is not True]
+    if unknown:
+        yield unchecked(f"the public access block flags {', '.join(unknown)}")
+    if off:
+        yield violation(
+            f"the public access block leaves {', '.join(off)} off; set all four to true "
+            "(no public S3, Control Tower SCP)"
+        )
+
+
+def _acl_problems(r: Resource) -> Iterator[Finding]:
+    acl = r.get("acl")
+    if acl in PUBLIC_ACLS:
+        yield violation(f"acl={acl!r} makes the bucket public; use 'private' (or no ACL)")
+    grants = items_of(r.get("grants")) + items_of(r.get("accessControlPolicy", "grants"))
+    for grant in grants:
+        uri = get(grant, "grantee", "uri") or get(grant, "uri")
+        if uri in PUBLIC_GRANTEES:
+            yield violation(f"an ACL grant to {uri} makes the bucket public; remove it")
+
+
+def _bucket_policy_problems(document: Any) -> Iterator[Finding]:
+    parsed = json_document(document) if document is not UNKNOWN else UNKNOWN
+    if contains_unknown(parsed):
+        yield unchecked("the bucket policy (policy)")
+        return
+    for st in items_of(get(parsed, "Statement")):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        if principal == "*" or "*" in items_of(get(principal, "AWS")):
+            yield violation(
+                "the bucket policy Allows principal '*' (anyone); name the principals that need "
+                "access (Deny statements with '*' are fine)"
+            )
+
+
+def _encryption_problems(r: Resource) -> Iterator[Finding]:
+    if r.type == QUEUE_TYPE:
+        kms, sse = r.get("kmsMasterKeyId"), r.get("sqsManagedSseEnabled")
+        if kms is UNKNOWN or sse is UNKNOWN:
+            return  # a key from another resource: encrypted with it
+        if not kms and sse is not True:
+            yield violation(
+                "the queue is not encrypted; set sqsManagedSseEnabled=true or kmsMasterKeyId"
+            )
+    elif r.type == TOPIC_TYPE:
+        if not r.get("kmsMasterKeyId") and r.get("kmsMasterKeyId") is not UNKNOWN:
+            yield violation(
+                "the topic is not encrypted; set kmsMasterKeyId (a CMK whose policy lets "
+                "CloudWatch publish, as VaAlarmTopic does)"
+            )
+    elif r.type == TABLE_TYPE:
+        enabled = r.get("serverSideEncryption", "enabled")
+        if enabled is not True and enabled is not UNKNOWN:
+            yield violation(
+                "the table uses DynamoDB's AWS-owned key, invisible to our KMS audit trail; set "
+                "serverSideEncryption.enabled=true (AWS-managed or customer KMS key)"
+            )
+
+
+def check(r: Resource, config: Config) -> Iterator[Finding]:
+    if r.type == PAB_TYPE:
+        yield from public_access_block_problems(r.props)
+    elif r.type in BUCKET_TYPES or r.type in ACL_TYPES:
+        yield from _acl_problems(r)
+        if r.type in BUCKET_TYPES and r.get("policy") is not None:
+            yield from _bucket_policy_problems(r.get("policy"))
+    elif r.type == BUCKET_POLICY_TYPE:
+        yield from _bucket_policy_problems(r.get("policy"))
+    else:
+        yield from _encryption_problems(r)
+
+
+FAMILY = Family(
+    name="va-data",
+    description=(
+        "No public S3 (public access blocks on, no public ACLs or policies); SQS, SNS and "
+        "DynamoDB encrypted with SSE/KMS."
+    ),
+    remediation=(
+        "Use VaBucket/VaTable/VaLambda's DLQ, which meet the SCPs; otherwise set all four "
+        "public access block flags, drop public ACLs/policies, and set the KMS/SSE options."
+    ),
+    check=check,
+)
+validate = FAMILY.validate

@@ -1,0 +1,467 @@
+"""How a rule family becomes a CrossGuard policy: config with defaults, exemptions, notices.
+
+A family's ``check`` is a pure function from one resource (or the stack) and its config to
+findings. This module does the rest the same way for every family:
+
+- config: each family declares its settings once (JSON schema + the VA default); the schema goes
+  to the engine, the defaults apply when an org enables the pack without config, and an ill-typed
+  value falls back to the default with a notice instead of crashing the rule;
+- exemptions: the resource tag ``va:policy-exempt = <policy>[,<policy>]: <reason>`` or a config
+  list of ``{namePattern, reason}``; an exemption turns a violation into a notice, and one with a
+  reason shorter than 10 characters exempts nothing (the violation says why);
+- notices: what a policy could not check (unknown values during preview), warnings (a runtime
+  nearing deprecation) and every exemption used must be visible, but only as advisories. A
+  policy reports at one enforcement level, so a family hands its notices to ``va-notices``, the
+  pack's last policy, which reports them as advisories. The SDK runs one Analyze request's
+  policies in list order on one thread (pulumi-policy 1.21, pinned); the hand-over is keyed by
+  thread and URN, and the engine-level tests fail if that ever stops holding.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from . import conventions
+from .props import UNKNOWN, get, string_map
+
+Kind = Literal["violation", "warning", "unchecked"]
+
+UNKNOWN_HINT = (
+    "it is unknown until the resources it depends on exist (preview); the rule runs on it "
+    "again during `pulumi up`"
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    message: str
+    kind: Kind = "violation"
+    # For stack rules: the resource the finding is about ("" = the stack).
+    urn: str = ""
+
+
+def violation(message: str, urn: str = "") -> Finding:
+    return Finding(message, "violation", urn)
+
+
+def warning(message: str, urn: str = "") -> Finding:
+    return Finding(message, "warning", urn)
+
+
+def unchecked(what: str, urn: str = "") -> Finding:
+    """``what`` names the check and the property, e.g. "the IAM policy document (policy)"."""
+    return Finding(f"could not check {what}: {UNKNOWN_HINT}", "unchecked", urn)
+
+
+# --- config ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One config key of a policy: its JSON schema, the VA default and a type check."""
+
+    schema: dict[str, Any]
+    default: Any
+    valid: Callable[[Any], bool]
+
+
+def string_list(default: Iterable[str], description: str) -> Setting:
+    return Setting(
+        {"type": "array", "items": {"type": "string"}, "description": description},
+        list(default),
+        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    )
+
+
+def integer(default: int, description: str, minimum: int = 0) -> Setting:
+    return Setting(
+        {"type": "integer", "minimum": minimum, "description": description},
+        default,
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= minimum,
+    )
+
+
+def text(default: str, description: str) -> Setting:
+    return Setting(
+        {"type": "string", "description": description},
+        default,
+        lambda v: isinstance(v, str) and bool(v),
+    )
+
+
+def pattern(default: str, description: str) -> Setting:
+    return Setting({"type": "string", "description": description}, default, _compiles)
+
+
+def _compiles(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        re.compile(value)
+    except re.error:
+        return False
+    return True
+
+
+def _valid_exemptions(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(e, dict) and isinstance(e.get("namePattern"), str) for e in value
+    )
+
+
+EXEMPTIONS_SETTING = Setting(
+    {
+        "type": "array",
+        "description": (
+            "Resources this policy does not apply to, each with the reason (at least "
+            f"{conventions.MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
+            "the logical name; type, optional, a glob on the resource type."
+        ),
+        "items": {
+            "type": "object",
+            "properties": {
+                "namePattern": {"type": "string"},
+                "type": {"type": "string"},
+                "reason": {"type": "string", "minLength": conventions.MIN_EXEMPTION_REASON_LENGTH},
+            },
+            "required": ["namePattern", "reason"],
+        },
+    },
+    [],
+    _valid_exemptions,
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    values: Mapping[str, Any]
+    problems: tuple[str, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def resolve_config(settings: Mapping[str, Setting], given: Mapping[str, Any] | None) -> Config:
+    """The VA defaults overlaid with the org's config; bad values fall back, with a notice."""
+    values = {key: s.default for key, s in settings.items()}
+    problems = []
+    for key, value in (given or {}).items():
+        setting = settings.get(key)
+        if setting is None:
+            continue  # the engine validated keys against the schema already
+        if setting.valid(value):
+            values[key] = value
+        else:
+            problems.append(
+                f"config {key}={value!r} is not a valid {setting.schema['type']}; "
+                f"the default {setting.default!r} applies"
+            )
+    return Config(values, tuple(problems))
+
+
+# --- exemptions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exemption:
+    policy: str
+    reason: str
+    source: str  # where it was declared, for the report
+
+    @property
+    def valid(self) -> bool:
+        return len(self.reason.strip()) >= conventions.MIN_EXEMPTION_REASON_LENGTH
+
+    def refusal(self) -> str:
+        return (
+            f"the exemption in {self.source} was not applied: its reason {self.reason.strip()!r} "
+            f"is shorter than {conventions.MIN_EXEMPTION_REASON_LENGTH} characters - say why "
+            "this resource may break the rule"
+        )
+
+
+_EXEMPT_TAG_RE = re.compile(r"^\s*(?P<policies>[\w\-]+(?:\s*[,+ ]\s*[\w\-]+)*)\s*:(?P<reason>.*)$")
+
+
+def parse_exempt_tag(value: Any) -> tuple[list[str], str] | None:
+    """``<policy>[,<policy>]: <reason>`` → (policies, reason); None when malformed.
+
+    ``+`` or a space also separate policies, for services whose tag values forbid commas.
+    """
+    if not isinstance(value, str):
+        return None
+    m = _EXEMPT_TAG_RE.match(value)
+    if m is None:
+        return None
+    return re.split(r"\s*[,+ ]\s*", m["policies"].strip()), m["reason"].strip()
+
+
+def exemption_for(
+    policy: str, resource_type: str, name: str, tags: Mapping[str, Any], config: Config
+) -> Exemption | None:
+    """The exemption from ``policy`` this resource has, by tag first, then by config."""
+    parsed = parse_exempt_tag(tags.get(conventions.EXEMPT_TAG))
+    if parsed is not None and policy in parsed[0]:
+        return Exemption(policy, parsed[1], f"tag {conventions.EXEMPT_TAG}")
+    for entry in config["exemptions"]:
+        if fnmatch.fnmatchcase(name, entry["namePattern"]) and fnmatch.fnmatchcase(
+            resource_type, entry.get("type") or "*"
+        ):
+            reason = entry.get("reason")
+            return Exemption(
+                policy,
+                reason if isinstance(reason, str) else "",
+                f"config {policy}.exemptions namePattern={entry['namePattern']!r}",
+            )
+    return None
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+
+class _Notices(threading.local):
+    def __init__(self) -> None:
+        self.subject = ""
+        self.by_policy: dict[str, list[str]] = {}
+
+
+_notices = _Notices()
+STACK_SUBJECT = "<stack>"
+
+
+def hand_over(subject: str, policy: str, notices: list[str]) -> None:
+    """Leave a policy's notices for the notices policy that runs after it in the same request."""
+    if _notices.subject != subject:
+        _notices.subject, _notices.by_policy = subject, {}
+    _notices.by_policy[policy] = notices  # a policy's own entry is replaced, never piles up
+
+
+def take_notices(subject: str) -> list[tuple[str, str]]:
+    if _notices.subject != subject:
+        return []
+    taken = [(p, msg) for p, msgs in _notices.by_policy.items() for msg in msgs]
+    _notices.subject, _notices.by_policy = "", {}
+    return taken
+
+
+# --- families --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a rule sees of one resource: engine props (proxied), tags, provider props."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    provider: Mapping[str, Any] = field(default_factory=dict)
+    provider_type: str = ""
+    tags: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        type_: str,
+        name: str,
+        urn: str,
+        props: Any,
+        provider: Any = None,
+        provider_type: str = "",
+    ) -> Resource:
+        props = props if isinstance(props, Mapping) else {}
+        tags = get(props, "tags")
+        return cls(
+            type=type_ if isinstance(type_, str) else "",
+            name=name if isinstance(name, str) else "",
+            urn=urn if isinstance(urn, str) else "",
+            props=props,
+            provider=provider if isinstance(provider, Mapping) else {},
+            provider_type=provider_type if isinstance(provider_type, str) else "",
+            tags=string_map(tags) if tags is not UNKNOWN else {},
+        )
+
+    def get(self, *path: str | int) -> Any:
+        return get(self.props, *path)
+
+
+ResourceCheck = Callable[[Resource, Config], Iterable[Finding]]
+StackCheck = Callable[[list[Resource], Config], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One rule family: its policy metadata, its settings and its pure check."""
+
+    name: str
+    description: str
+    remediation: str
+    check: ResourceCheck | StackCheck
+    settings: Mapping[str, Setting] = field(default_factory=dict)
+    level: EnforcementLevel = EnforcementLevel.MANDATORY
+    severity: Severity = Severity.HIGH
+    stack: bool = False
+
+    @property
+    def all_settings(self) -> dict[str, Setting]:
+        return {**self.settings, "exemptions": EXEMPTIONS_SETTING}
+
+    def config(self, given: Mapping[str, Any] | None) -> Config:
+        return resolve_config(self.all_settings, given)
+
+    def evaluate(self, resource: Resource, config: Config) -> tuple[list[str], list[str]]:
+        """(violations to report, notices to hand over) for one resource."""
+        findings = list(self._safe_check(resource, config))
+        exemption = exemption_for(self.name, resource.type, resource.name, resource.tags, config)
+        return self._split(findings, config, lambda _urn: exemption)
+
+    def evaluate_stack(
+        self, resources: list[Resource], config: Config
+    ) -> tuple[list[tuple[str, str]], list[str]]:
+        """([(urn, violation)], notices) for the whole stack; exemptions by the resource's tags."""
+        by_urn = {r.urn: r for r in resources}
+        findings = list(self._safe_check(resources, config))
+
+        def exemption(urn: str) -> Exemption | None:
+            r = by_urn.get(urn)
+            return r and exemption_for(self.name, r.type, r.name, r.tags, config)
+
+        violations: list[tuple[str, str]] = []
+        notices: list[str] = list(config.problems)
+        for f in findings:
+            v, n = self._split([f], Config(config.values), exemption)
+            violations.extend((f.urn, msg) for msg in v)
+            notices.extend(f"{f.urn}: {msg}" if f.urn else msg for msg in n)
+        return violations, notices
+
+    def _safe_check(self, subject: Any, config: Config) -> Iterable[Finding]:
+        try:
+            return list(self.check(subject, config))
+        except Exception as exc:  # noqa: BLE001 - a rule bug must be visible, never a crash
+            return [
+                Finding(
+                    f"internal error in {self.name} ({type(exc).__name__}); the rule could not "
+                    "check this resource - please report it to the platform team",
+                    "unchecked",
+                )
+            ]
+
+    def _split(
+        self,
+        findings: list[Finding],
+        config: Config,
+        exemption: Callable[[str], Exemption | None],
+    ) -> tuple[list[str], list[str]]:
+        violations: list[str] = []
+        notices: list[str] = list(config.problems)
+        for f in findings:
+            if f.kind != "violation":
+                notices.append(f"{f.kind}: {f.message}")
+                continue
+            ex = exemption(f.urn)
+            if ex is None:
+                violations.append(f.message)
+            elif ex.valid:
+                notices.append(f"exemption used ({ex.source}, reason: {ex.reason}): {f.message}")
+            else:
+                violations.append(f"{f.message}; {ex.refusal()}")
+        return violations, notices
+
+    # The pure ``validate(args, report_violation)`` of the issue, per family.
+    def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        provider = args.provider
+        resource = Resource.of(
+            args.resource_type,
+            args.name,
+            args.urn,
+            args.props,
+            provider.props if provider is not None else None,
+            provider.resource_type if provider is not None else "",
+        )
+        violations, notices = self.evaluate(resource, self.config(args.get_config()))
+        for message in violations:
+            report_violation(message, None)
+        hand_over(resource.urn, self.name, notices)
+
+    def validate_stack(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [
+            Resource.of(
+                r.resource_type,
+                r.name,
+                r.urn,
+                r.props,
+                r.provider.props if r.provider is not None else None,
+                r.provider.resource_type if r.provider is not None else "",
+            )
+            for r in args.resources
+        ]
+        violations, notices = self.evaluate_stack(resources, self.config(args.get_config()))
+        for urn, message in violations:
+            report_violation(message, urn or None)
+        hand_over(STACK_SUBJECT, self.name, notices)
+
+    def schema(self) -> PolicyConfigSchema:
+        return PolicyConfigSchema({key: s.schema for key, s in self.all_settings.items()})
+
+    def policy(self) -> ResourceValidationPolicy | StackValidationPolicy:
+        common: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "enforcement_level": self.level,
+            "config_schema": self.schema(),
+            "severity": self.severity,
+            "remediation_steps": self.remediation,
+        }
+        if self.stack:
+            return StackValidationPolicy(validate=self.validate_stack, **common)
+        return ResourceValidationPolicy(validate=self.validate, **common)
+
+
+def notices_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """The advisory policies that report what the others handed over; they run last."""
+
+    def report(subject: str, report_violation: ReportViolation) -> None:
+        for policy, message in take_notices(subject):
+            report_violation(f"[{policy}] {message}", None)
+
+    common: dict[str, Any] = {
+        "enforcement_level": EnforcementLevel.ADVISORY,
+        "severity": Severity.LOW,
+        "remediation_steps": (
+            "Nothing to fix here; read each notice: an exemption should still be justified, "
+            "an unchecked value is checked at `pulumi up`, a warning becomes a violation later."
+        ),
+    }
+    return [
+        ResourceValidationPolicy(
+            name="va-notices",
+            description=(
+                "What the va-guard policies could not check, the exemptions they applied and "
+                "their early warnings, reported so that nothing is hidden."
+            ),
+            validate=lambda args, rv: report(args.urn, rv),
+            **common,
+        ),
+        StackValidationPolicy(
+            name="va-stack-notices",
+            description="The same notices for the stack-wide rules.",
+            validate=lambda args, rv: report(STACK_SUBJECT, rv),
+            **common,
+        ),
+    ]

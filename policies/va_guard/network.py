@@ -1,0 +1,121 @@
+"""va-network: no security group open to the internet; the Lambda security group is egress-443.
+
+Per resource: no ingress from 0.0.0.0/0 or ::/0 in any security group, inline or as a standalone
+rule resource (ec2 SecurityGroupRule, vpc SecurityGroupIngressRule). A group named like the
+Lambda group (``va-<env>-lambda-sg``) must have no ingress and egress TCP 443 only; va-stack
+applies the same to every group actually attached to a function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from . import conventions as c
+from .framework import Config, Family, Finding, Resource, unchecked, violation
+from .props import UNKNOWN, get, items_of, number
+
+SG_TYPES = (
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+)
+EC2_RULE_TYPE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_INGRESS_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+VPC_EGRESS_TYPE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+LAMBDA_SG_SUFFIX = "-lambda-sg"
+TCP = ("tcp", "6")
+
+
+def open_sources(rule: Any) -> list[str]:
+    """The internet-wide sources of one rule (inline, ec2 rule or vpc rule shape)."""
+    sources = items_of(get(rule, "cidrBlocks")) + items_of(get(rule, "ipv6CidrBlocks"))
+    sources += [get(rule, "cidrIpv4"), get(rule, "cidrIpv6")]
+    return [s for s in sources if s in c.OPEN_CIDRS]
+
+
+def describe(rule: Any) -> str:
+    proto = get(rule, "protocol") or get(rule, "ipProtocol")
+    lo, hi = number(get(rule, "fromPort")), number(get(rule, "toPort"))
+    ports = "all ports" if lo is None else f"port {lo:g}" if lo == hi else f"ports {lo:g}-{hi:g}"
+    return f"protocol {proto!r} {ports}"
+
+
+def is_tcp_443_only(rule: Any) -> bool:
+    proto = get(rule, "protocol") or get(rule, "ipProtocol")
+    lo, hi = number(get(rule, "fromPort")), number(get(rule, "toPort"))
+    return str(proto).lower() in TCP and lo is not None and lo == hi and lo in c.LAMBDA_EGRESS_PORTS
+
+
+def lambda_sg_problems(
+    group: str, ingress: Iterable[Any], egress: Iterable[Any], *, why: str
+) -> Iterator[Finding]:
+    """The Lambda security group: nothing in, TCP 443 out (seed 000: ``va-<env>-lambda-sg``)."""
+    ingress, egress = list(ingress), list(egress)
+    if any(r is UNKNOWN for r in ingress + egress):
+        yield unchecked(f"the rules of {group}")
+        return
+    if ingress:
+        yield violation(
+            f"{group} ({why}) allows ingress ({', '.join(describe(r) for r in ingress)}); a "
+            "Lambda security group has no ingress rules at all - remove them"
+        )
+    wide = [r for r in egress if not is_tcp_443_only(r)]
+    if wide:
+        yield violation(
+            f"{group} ({why}) allows egress {', '.join(describe(r) for r in wide)}; only TCP "
+            "443 is allowed out - narrow it to protocol tcp, ports 443-443"
+        )
+
+
+def _check_group(r: Resource) -> Iterator[Finding]:
+    ingress, egress = r.get("ingress"), r.get("egress")
+    if ingress is UNKNOWN:
+        yield unchecked("the ingress rules (ingress)")
+        ingress = None
+    for rule in items_of(ingress):
+        if open_sources(rule):
+            yield violation(
+                f"ingress {describe(rule)} is open to {', '.join(open_sources(rule))}; allow "
+                "only the security groups or CIDRs that need it"
+            )
+    name = r.get("name")
+    if isinstance(name, str) and name.endswith(LAMBDA_SG_SUFFIX) and egress is not UNKNOWN:
+        yield from lambda_sg_problems(
+            f"security group {name!r}",
+            items_of(ingress),
+            items_of(egress),
+            why="named as the Lambda group",
+        )
+
+
+def check(r: Resource, config: Config) -> Iterator[Finding]:
+    if r.type in SG_TYPES:
+        yield from _check_group(r)
+        return
+    if r.type == EC2_RULE_TYPE and r.get("type") != "ingress":
+        return
+    if r.type not in (EC2_RULE_TYPE, VPC_INGRESS_TYPE):
+        return
+    sources = open_sources(r.props)
+    if any(r.get(k) is UNKNOWN for k in ("cidrBlocks", "ipv6CidrBlocks", "cidrIpv4", "cidrIpv6")):
+        yield unchecked("the rule's source CIDRs")
+    if sources:
+        yield violation(
+            f"ingress rule {describe(r.props)} is open to {', '.join(sources)}; allow only the "
+            "security groups or CIDRs that need it"
+        )
+
+
+FAMILY = Family(
+    name="va-network",
+    description=(
+        "No security group allows ingress from 0.0.0.0/0 or ::/0; the Lambda security group "
+        "has no ingress and egress TCP 443 only."
+    ),
+    remediation=(
+        "Remove internet-wide ingress; reference the source security group instead. Use "
+        "VaNetwork's Lambda security group (egress 443 only) for functions."
+    ),
+    check=check,
+)
+validate = FAMILY.validate

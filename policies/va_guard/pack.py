@@ -1,0 +1,39 @@
+"""The va-guard policies, in the order the SDK runs them (the notices policies last)."""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, Policy
+
+from . import data, iam, lambda_rules, naming, network, region, runtime_patch, stack, tagging
+from .framework import Family, notices_policies
+
+PACK_NAME = "va-guard"
+FAMILIES: tuple[Family, ...] = (
+    naming.FAMILY,
+    tagging.FAMILY,
+    region.FAMILY,
+    lambda_rules.FAMILY,
+    runtime_patch.FAMILY,
+    network.FAMILY,
+    iam.FAMILY,
+    data.FAMILY,
+    stack.FAMILY,
+)
+
+
+def build_policies() -> list[Policy]:
+    return [f.policy() for f in FAMILIES] + notices_policies()
+
+
+def pack_arguments() -> dict[str, object]:
+    """What ``__main__.py`` passes to ``PolicyPack`` (kept here so tests can check it)."""
+    return {
+        "name": PACK_NAME,
+        "policies": build_policies(),
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "description": "The Virtual Agentics Lambda standard: naming, tagging, region, IAM, "
+        "network and data rules for every stack of the organisation.",
+        "display_name": "VA guard",
+        "provider": "aws",
+        "tags": ["aws", "lambda", "virtualagentics"],
+    }

@@ -1,0 +1,121 @@
+"""Reading engine properties without ever raising.
+
+The pack is applied org-wide, so a property may be missing, of any type, or unknown (during
+preview, a value computed from another resource's output). The SDK hands policies read-only
+proxies that raise ``UnknownValueError`` on access to an unknown value, and then skips the whole
+policy. These helpers turn that into a value a rule can reason about: ``None`` for missing or
+ill-typed, ``UNKNOWN`` for unknown, so a rule checks everything it can and says what it could not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pulumi_policy.proxy import UnknownValueError
+
+
+class _Unknown:
+    """A value the engine does not know yet (preview)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Final = _Unknown()
+
+
+def get(value: Any, *path: str | int) -> Any:
+    """``value[p0][p1]...``: None if a step is missing or of the wrong shape, UNKNOWN if unknown."""
+    for key in path:
+        try:
+            if isinstance(key, int):
+                if not is_list(value) or not -len(value) <= key < len(value):
+                    return None
+                value = value[key]
+            elif isinstance(value, Mapping):
+                value = value.get(key)
+            else:
+                return None
+        except UnknownValueError:
+            return UNKNOWN
+        except Exception:  # noqa: BLE001 - an odd shape from another tool must never crash a rule
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def plain(value: Any) -> Any:
+    """A plain dict/list copy of a (proxied) value, with UNKNOWN where the engine has no value."""
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for key in list(value):
+            out[key] = plain(get(value, key))
+        return out
+    if is_list(value):
+        items = []
+        for i in range(len(value)):
+            items.append(plain(get(value, i)))
+        return items
+    return value
+
+
+def items_of(value: Any) -> list[Any]:
+    """The elements of a list (plain), ``[]`` for anything else; one value counts as one item."""
+    if value is None or value is UNKNOWN:
+        return []
+    if is_list(value):
+        return [plain(get(value, i)) for i in range(len(value))]
+    return [plain(value)]
+
+
+def string_map(value: Any) -> dict[str, Any]:
+    """A mapping with string keys (tags, env vars), values plain; ``{}`` for anything else."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {key: plain(get(value, key)) for key in list(value) if isinstance(key, str)}
+
+
+def number(value: Any) -> float | None:
+    """A number (engine numbers are floats; bools are not numbers), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def json_document(value: Any) -> Any:
+    """A policy document given as a JSON string or an object; None when it is neither."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, Mapping):
+        return plain(value)
+    return None
+
+
+def contains_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return False

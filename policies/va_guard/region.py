@@ -1,0 +1,58 @@
+"""va-region: everything in eu-central-1 (the Control Tower SCP, seed 000 appendix).
+
+pulumi-aws v7 providers are multi-region: a resource's own ``region`` overrides its provider's.
+Both must be allowed. A provider without a region takes it from whoever runs ``pulumi up``
+(``AWS_REGION``), which is how resources end up in the wrong region: that is a violation too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from . import conventions as c
+from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
+from .props import UNKNOWN, get
+
+SETTINGS = {
+    "allowedRegions": string_list(c.ALLOWED_REGIONS, "AWS regions resources may live in."),
+}
+AWS_PROVIDER_TYPE = "pulumi:providers:aws"
+
+
+def _region_problem(where: str, region: object, config: Config) -> Iterator[Finding]:
+    allowed = ", ".join(config["allowedRegions"])
+    if region is UNKNOWN:
+        yield unchecked(f"the region ({where})")
+    elif region is None or region == "":
+        yield violation(
+            f"{where} sets no region, so it would follow AWS_REGION of whoever deploys; set "
+            f"aws:region to {allowed}"
+        )
+    elif region not in config["allowedRegions"]:
+        yield violation(f"{where} is {region!r}; only {allowed} is allowed (Control Tower SCP)")
+
+
+def check(r: Resource, config: Config) -> Iterator[Finding]:
+    if r.type == AWS_PROVIDER_TYPE:
+        yield from _region_problem("the provider's region", r.get("region"), config)
+        return
+    if not r.type.startswith("aws:"):
+        return
+    own = r.get("region")
+    if own is not None:
+        yield from _region_problem("the resource's region", own, config)
+    if r.provider_type == AWS_PROVIDER_TYPE:
+        yield from _region_problem("the region of its provider", get(r.provider, "region"), config)
+
+
+FAMILY = Family(
+    name="va-region",
+    description="AWS resources and providers are in eu-central-1 only.",
+    remediation=(
+        "Set `aws:region: eu-central-1` in the stack config (or region= on the explicit "
+        "provider) and remove any other region= argument from the resource."
+    ),
+    check=check,
+    settings=SETTINGS,
+)
+validate = FAMILY.validate

@@ -1,0 +1,211 @@
+"""va-stack: the rules that need more than one resource.
+
+Per Lambda function: its own role (no two functions share one), a log group with its name, a DLQ
+or an on-failure destination, alarms on Errors, Throttles and Duration, and the security groups
+attached to it egress-443-only with no ingress. Per S3 bucket: a public access block and a
+server-side encryption configuration. Resources are matched by the names and ids they carry
+(the stack's outputs); a value still unknown during preview is reported as not checked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from . import conventions as c
+from .data import BUCKET_TYPES, PAB_TYPE, public_access_block_problems
+from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
+from .network import EC2_RULE_TYPE, SG_TYPES, VPC_EGRESS_TYPE, VPC_INGRESS_TYPE, lambda_sg_problems
+from .props import UNKNOWN, get, items_of, plain
+
+FUNCTION_TYPE = "aws:lambda/function:Function"
+ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
+INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+SSE_TYPES = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+SETTINGS = {
+    "requiredAlarmMetrics": string_list(
+        c.REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
+    ),
+}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _function_keys(fn: Resource) -> set[str]:
+    """How other resources may refer to a function: name, ARN, or ARN with a qualifier."""
+    keys = {k for k in (_str(fn.get("name")), _str(fn.get("arn"))) if k}
+    return keys | {k.rsplit(":", 1)[0] for k in keys if k.count(":") > 6}
+
+
+class Index:
+    """The stack's resources by type, and the references between them."""
+
+    def __init__(self, resources: list[Resource]) -> None:
+        self.by_type: dict[str, list[Resource]] = defaultdict(list)
+        for r in resources:
+            self.by_type[r.type].append(r)
+
+    def of(self, *types: str) -> list[Resource]:
+        return [r for t in types for r in self.by_type.get(t, [])]
+
+
+def _shared_roles(ix: Index) -> Iterator[Finding]:
+    users: dict[str, list[Resource]] = defaultdict(list)
+    for fn in ix.of(FUNCTION_TYPE):
+        role = _str(fn.get("role"))
+        if role:
+            users[role].append(fn)
+    for role, fns in users.items():
+        if len(fns) > 1:
+            names = ", ".join(sorted(f.name for f in fns))
+            for fn in fns:
+                yield violation(
+                    f"function {fn.name!r} shares its role {role} with {names}; give each "
+                    "function its own least-privilege role (VaLambda does)",
+                    fn.urn,
+                )
+
+
+def _log_group(fn: Resource, name: str, ix: Index) -> Iterator[Finding]:
+    custom = _str(fn.get("loggingConfig", "logGroup"))
+    expected = custom or c.log_group_name(name)
+    names = {get(g.props, "name") for g in ix.of(c.LOG_GROUP_TYPE)}
+    if expected not in names:
+        yield violation(
+            f"function {name!r} has no log group {expected!r} in the stack, so Lambda creates "
+            "one itself, with no retention and outside IaC; create it (VaLambda does)",
+            fn.urn,
+        )
+
+
+def _dlq(fn: Resource, keys: set[str], ix: Index) -> Iterator[Finding]:
+    if fn.get("deadLetterConfig", "targetArn") is not None:
+        return  # known or unknown, a target is configured
+    for cfg in ix.of(INVOKE_CONFIG_TYPE):
+        if get(cfg.props, "functionName") in keys and get(
+            cfg.props, "destinationConfig", "onFailure", "destination"
+        ):
+            return
+    yield violation(
+        f"function {fn.name!r} has neither a dead-letter queue (deadLetterConfig.targetArn) "
+        "nor an on-failure destination; failed async events would be lost",
+        fn.urn,
+    )
+
+
+def _alarms(fn: Resource, keys: set[str], ix: Index, config: Config) -> Iterator[Finding]:
+    covered = set()
+    for alarm in ix.of(ALARM_TYPE):
+        if get(alarm.props, "namespace") == "AWS/Lambda" and (
+            get(alarm.props, "dimensions", "FunctionName") in keys
+        ):
+            covered.add(get(alarm.props, "metricName"))
+    missing = [m for m in config["requiredAlarmMetrics"] if m not in covered]
+    if missing:
+        yield violation(
+            f"function {fn.name!r} has no alarm on {', '.join(missing)} (AWS/Lambda, dimension "
+            "FunctionName); add them with an SNS action (VaLambda does)",
+            fn.urn,
+        )
+
+
+def _group_keys(sg: Resource) -> set[str]:
+    keys = {k for k in (_str(sg.get("id")), _str(sg.get("arn"))) if k}
+    return keys | {k.rsplit("/", 1)[-1] for k in keys if k.startswith("arn:")}
+
+
+def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
+    ids = items_of(fn.get("vpcConfig", "securityGroupIds"))
+    if fn.get("vpcConfig", "securityGroupIds") is UNKNOWN or UNKNOWN in ids:
+        yield unchecked(f"the security groups of function {fn.name!r}", fn.urn)
+        return
+    rules = ix.of(EC2_RULE_TYPE, VPC_INGRESS_TYPE, VPC_EGRESS_TYPE)
+    for sg in ix.of(*SG_TYPES):
+        keys = _group_keys(sg)
+        if not keys & set(ids):
+            continue
+        ingress, egress = items_of(sg.get("ingress")), items_of(sg.get("egress"))
+        for rule in rules:
+            if get(rule.props, "securityGroupId") not in keys:
+                continue
+            kind = (
+                get(rule.props, "type")
+                if rule.type == EC2_RULE_TYPE
+                else "ingress"
+                if rule.type == VPC_INGRESS_TYPE
+                else "egress"
+            )
+            (ingress if kind == "ingress" else egress).append(plain(rule.props))
+        for f in lambda_sg_problems(
+            f"security group {sg.name!r}", ingress, egress, why=f"attached to {fn.name!r}"
+        ):
+            yield type(f)(f.message, f.kind, sg.urn)
+
+
+def _function_problems(fn: Resource, ix: Index, config: Config) -> Iterator[Finding]:
+    name = fn.get("name")
+    if name is UNKNOWN:
+        yield unchecked(f"the log group, DLQ and alarms of {fn.name!r} (name)", fn.urn)
+        return
+    name = _str(name) or fn.name
+    keys = _function_keys(fn) | {name}
+    yield from _log_group(fn, name, ix)
+    yield from _dlq(fn, keys, ix)
+    yield from _alarms(fn, keys, ix, config)
+    yield from _security_groups(fn, ix)
+
+
+def _bucket_problems(bucket: Resource, ix: Index) -> Iterator[Finding]:
+    name = _str(bucket.get("bucket")) or _str(bucket.get("id"))
+    if name is None:
+        yield unchecked(f"the public access block and encryption of bucket {bucket.name!r}")
+        return
+    blocks = [p for p in ix.of(PAB_TYPE) if get(p.props, "bucket") == name]
+    if not blocks:
+        yield violation(
+            f"bucket {name!r} has no public access block; add one with all four flags true",
+            bucket.urn,
+        )
+    for block in blocks:
+        for f in public_access_block_problems(block.props):
+            yield type(f)(f"bucket {name!r}: {f.message}", f.kind, block.urn)
+    inline = bucket.get("serverSideEncryptionConfiguration")
+    if inline is None and not [s for s in ix.of(*SSE_TYPES) if get(s.props, "bucket") == name]:
+        yield violation(
+            f"bucket {name!r} has no server-side encryption configuration; add one "
+            "(aws:kms, as VaBucket does)",
+            bucket.urn,
+        )
+
+
+def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
+    ix = Index(resources)
+    yield from _shared_roles(ix)
+    for fn in ix.of(FUNCTION_TYPE):
+        yield from _function_problems(fn, ix, config)
+    for bucket in ix.of(*BUCKET_TYPES):
+        yield from _bucket_problems(bucket, ix)
+
+
+FAMILY = Family(
+    name="va-stack",
+    description=(
+        "Each Lambda has its own role, a log group, a DLQ or on-failure destination, alarms on "
+        "Errors/Throttles/Duration and an egress-443-only security group; each S3 bucket has "
+        "a public access block and an encryption configuration."
+    ),
+    remediation=(
+        "Build functions with VaLambda and buckets with VaBucket, which create all of these; "
+        "otherwise add the missing resources named in the message."
+    ),
+    check=check,
+    settings=SETTINGS,
+    stack=True,
+)
+validate = FAMILY.validate_stack

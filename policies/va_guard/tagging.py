@@ -1,0 +1,110 @@
+"""va-tagging: the five VA tags on every taggable AWS resource, provider defaultTags included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from . import conventions as c
+from .framework import (
+    Config,
+    Family,
+    Finding,
+    Resource,
+    parse_exempt_tag,
+    string_list,
+    text,
+    unchecked,
+    violation,
+)
+from .props import UNKNOWN, get, json_document, string_map
+from .taggable import taggable_types
+
+SETTINGS = {
+    "requiredTags": string_list(c.REQUIRED_TAGS, "Tags every taggable resource must carry."),
+    "environments": string_list(c.ENVIRONMENTS, "Allowed values of the Environment tag."),
+    "project": text(c.PROJECT, "Required value of the Project tag."),
+}
+
+
+def default_tags(provider: Mapping[str, Any]) -> dict[str, Any] | Any:
+    """The provider's ``defaultTags.tags``; the engine may send the object as a JSON string."""
+    value = get(provider, "defaultTags")
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, str):
+        value = json_document(value)
+    tags = get(value, "tags")
+    return UNKNOWN if tags is UNKNOWN else string_map(tags)
+
+
+def _check_exempt_tag(value: Any) -> Iterator[Finding]:
+    if value is None or value is UNKNOWN:
+        return
+    parsed = parse_exempt_tag(value)
+    if parsed is None:
+        yield violation(
+            f"tag {c.EXEMPT_TAG}={value!r} is malformed; write '<policy>[,<policy>]: <reason>', "
+            "e.g. 'va-naming: imported bucket, renaming would lose its data'"
+        )
+        return
+    policies, reason = parsed
+    unknown = [p for p in policies if p not in c.VA_POLICIES]
+    if unknown:
+        yield violation(
+            f"tag {c.EXEMPT_TAG} names unknown policies {', '.join(unknown)}; known: "
+            f"{', '.join(c.VA_POLICIES)}"
+        )
+    if len(reason) < c.MIN_EXEMPTION_REASON_LENGTH:
+        yield violation(
+            f"tag {c.EXEMPT_TAG} gives the reason {reason!r}, shorter than "
+            f"{c.MIN_EXEMPTION_REASON_LENGTH} characters; an exemption must say why, so it "
+            "exempts nothing until it does"
+        )
+
+
+def check(r: Resource, config: Config) -> Iterator[Finding]:
+    if r.type not in taggable_types():
+        return
+    own = r.get("tags")
+    defaults = default_tags(r.provider)
+    if own is UNKNOWN or defaults is UNKNOWN:
+        yield unchecked("the tags (tags, or the provider's defaultTags)")
+        return
+    tags = {**defaults, **r.tags}
+    missing = [key for key in config["requiredTags"] if tags.get(key) in (None, "")]
+    if missing:
+        yield violation(
+            f"missing tags {', '.join(missing)}; every taggable resource carries "
+            f"{', '.join(config['requiredTags'])} (in tags or the provider's defaultTags)"
+        )
+    env = tags.get("Environment")
+    if isinstance(env, str) and env and env not in config["environments"]:
+        yield violation(
+            f"tag Environment={env!r} is not allowed; use one of "
+            f"{', '.join(config['environments'])}"
+        )
+    project = tags.get("Project")
+    if isinstance(project, str) and project and project != config["project"]:
+        yield violation(f"tag Project={project!r} must be {config['project']!r}")
+    unknown_values = sorted(k for k, v in tags.items() if v is UNKNOWN)
+    if unknown_values:
+        yield unchecked(f"the values of tags {', '.join(unknown_values)}")
+    yield from _check_exempt_tag(tags.get(c.EXEMPT_TAG))
+
+
+FAMILY = Family(
+    name="va-tagging",
+    description=(
+        "Every taggable AWS resource carries Name, Environment, Purpose, Project and Owner; "
+        "Environment is dev/test/prod and Project is VirtualAgentics."
+    ),
+    remediation=(
+        "Add the missing tags to the resource or to the provider's defaultTags.tags. VA "
+        "components set them from VaContext; fix a va:policy-exempt tag to "
+        "'<policy>[,<policy>]: <reason of 10+ characters>'."
+    ),
+    check=check,
+    settings=SETTINGS,
+)
+validate = FAMILY.validate
