@@ -76,15 +76,18 @@ def statement_problems(st: Any, where: str, star_actions: set[str]) -> Iterator[
 
 
 def document_problems(document: Any, where: str, config: Config) -> Iterator[Finding]:
+    """Every statement that is known is judged; the ones holding unknown values are reported."""
     parsed = json_document(document) if document is not UNKNOWN else UNKNOWN
-    if contains_unknown(parsed):
-        yield unchecked(f"{where} (it contains values computed from other resources)")
+    if parsed is UNKNOWN or get(parsed, "Statement") is UNKNOWN:
+        yield unchecked(f"{where} (computed from other resources' outputs)")
         return
     if parsed is None:
         yield violation(f"{where} is not a JSON policy document; it cannot be checked")
         return
     star_actions = {a.lower() for a in config["starResourceActions"]}
-    for st in statements(parsed):
+    for i, st in enumerate(statements(parsed)):
+        if contains_unknown(st):
+            yield unchecked(f"statement {i} of {where} (it holds values from other resources)")
         for message in statement_problems(st, where, star_actions):
             yield violation(message)
 

@@ -1,0 +1,150 @@
+"""The pack as the engine runs it: a subprocess started with ``python -m pulumi.policy``, over gRPC."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
+
+from components.offline.analyzer import PolicyPackProcess, Provider, Subject
+from policies.va_guard import conventions
+from policies.va_guard.pack import FAMILIES
+
+PROVIDER = Provider("pulumi:providers:aws", "urn:pulumi:dev::p::pulumi:providers:aws::default",
+                    "default", {"region": "eu-central-1"})  # fmt: skip
+TAGS = {"Name": "va-dev-core-queue", "Environment": "dev", "Purpose": "core",
+        "Project": "VirtualAgentics", "Owner": "platform-team"}  # fmt: skip
+QUEUE = "aws:sqs/queue:Queue"
+
+
+def subject(type_, props, name="thing", provider=PROVIDER):
+    return Subject(type_, name, f"urn:pulumi:dev::p::{type_}::{name}", props, provider=provider)
+
+
+GOOD_QUEUE = subject(
+    QUEUE, {"name": "va-dev-core-queue", "sqsManagedSseEnabled": True, "tags": TAGS}
+)
+
+
+@pytest.fixture(scope="module")
+def pack():
+    with PolicyPackProcess() as process:
+        yield process
+
+
+@pytest.fixture
+def fresh_config(pack):
+    """Tests that configure the pack put the VA defaults back afterwards."""
+    yield pack
+    pack.configure({})
+
+
+def test_pack_reports_every_policy_with_level_and_remediation(pack):
+    info = pack.info()
+    assert info.name == "va-guard"
+    expected = [f.name for f in FAMILIES] + ["va-notices", "va-stack-notices"]
+    assert list(info.policies) == expected
+    assert all(p["remediation"] for p in info.policies.values())
+    assert info.policies["va-naming"]["level"] == "mandatory"
+    assert info.policies["va-runtime-patch"]["level"] == "advisory"
+
+
+def test_exemption_tag_names_exactly_the_pack_policies():
+    assert tuple(f.name for f in FAMILIES) == conventions.VA_POLICIES
+
+
+def test_config_schema_carries_the_va_defaults(pack):
+    schema = pack.info().policies["va-region"]["configSchema"]
+    assert schema["allowedRegions"]["type"] == "array"
+    assert schema["exemptions"]["items"]["properties"]["reason"]["minLength"] == 10
+
+
+def test_compliant_resource_gets_no_diagnostics(pack):
+    assert pack.analyze(GOOD_QUEUE) == []
+
+
+def test_violation_carries_policy_level_message_and_resource(pack):
+    bad = subject(
+        QUEUE, {"name": "orders", "sqsManagedSseEnabled": True, "tags": TAGS}, name="orders"
+    )
+    (d,) = pack.analyze(bad)
+    assert (d.policy, d.level) == ("va-naming", "mandatory")
+    assert d.detail.startswith("name='orders' does not follow va-<env>-<purpose>-<type>")
+    assert d.urn in ("", bad.urn)  # the engine attributes resource diagnostics to the request
+
+
+def test_configure_changes_a_rule(fresh_config):
+    fresh_config.configure({"va-region": {"allowedRegions": ["us-east-1"]}})
+    (d,) = fresh_config.analyze(GOOD_QUEUE)
+    assert d.policy == "va-region"
+    assert "only us-east-1 is allowed" in d.detail
+
+
+def test_configure_can_make_a_policy_advisory(fresh_config):
+    fresh_config.configure({"va-naming": {"enforcementLevel": "advisory"}})
+    bad = subject(QUEUE, {"name": "orders", "sqsManagedSseEnabled": True, "tags": TAGS})
+    assert [(d.policy, d.level) for d in fresh_config.analyze(bad)] == [("va-naming", "advisory")]
+
+
+def test_unknown_value_is_reported_as_an_advisory_notice_not_skipped(pack):
+    props = {"name": "va-dev-core-policy", "policy": ENGINE_UNKNOWN, "tags": TAGS}
+    (d,) = pack.analyze(subject("aws:iam/policy:Policy", props))
+    assert (d.policy, d.level) == ("va-notices", "advisory")
+    assert d.detail.startswith("[va-iam] unchecked: could not check policy document (policy)")
+    assert "runs on it again during `pulumi up`" in d.detail
+
+
+def test_unknown_value_does_not_stop_the_other_checks_of_the_same_policy(pack):
+    props = {"name": "va-dev-core-policy", "tags": TAGS, "policy": {"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ENGINE_UNKNOWN}]}}  # fmt: skip
+    diagnostics = pack.analyze(subject("aws:iam/policy:Policy", props))
+    assert [(d.policy, d.level) for d in diagnostics] == [
+        ("va-iam", "mandatory"),
+        ("va-notices", "advisory"),
+    ]
+    assert "Allow statement grants *" in diagnostics[0].detail
+    assert (
+        "[va-iam] unchecked: could not check statement 1 of policy document"
+        in diagnostics[1].detail
+    )
+
+
+def test_exemption_used_is_reported_as_an_advisory(pack):
+    tags = {**TAGS, "va:policy-exempt": "va-naming: created by the vendor's CloudFormation"}
+    diagnostics = pack.analyze(
+        subject(QUEUE, {"name": "vendor", "sqsManagedSseEnabled": True, "tags": tags})
+    )
+    assert [(d.policy, d.level) for d in diagnostics] == [("va-notices", "advisory")]
+    assert (
+        "[va-naming] exemption used (tag va:policy-exempt, reason: created by the vendor"
+        in diagnostics[0].detail
+    )
+
+
+def test_analyze_stack_reports_against_the_offending_resource(pack):
+    fn = subject(
+        "aws:lambda/function:Function", {"name": "va-dev-x-lambda", "role": "arn:r"}, name="fn"
+    )
+    diagnostics = pack.analyze_stack([fn])
+    mandatory = [d for d in diagnostics if d.level == "mandatory"]
+    assert {d.policy for d in mandatory} == {"va-stack"}
+    assert all(d.urn == fn.urn for d in mandatory)
+    assert any("has no log group '/aws/lambda/va-dev-x-lambda'" in d.detail for d in mandatory)
+
+
+def test_provider_region_is_checked_on_the_provider_resource(pack):
+    provider = subject("pulumi:providers:aws", {"region": "us-east-1"}, provider=None)
+    (d,) = pack.analyze(provider)
+    assert d.policy == "va-region"
+    assert "'us-east-1'" in d.detail
+
+
+def test_secret_values_never_appear_in_diagnostics(pack):
+    key = "AKIAIOSFODNN7EXAMPLE"
+    props = {"name": "va-dev-x-lambda", "environment": {"variables": {"K": key}}}
+    diagnostics = pack.analyze(subject("aws:lambda/function:Function", props))
+    assert diagnostics
+    assert all(key not in d.message for d in diagnostics)
+    assert key not in json.dumps([d.message for d in diagnostics])

@@ -1,0 +1,102 @@
+"""va-stack: rules that need the whole stack (roles, log groups, DLQs, alarms, groups, buckets)."""
+
+from __future__ import annotations
+
+from policies.va_guard import stack
+from tests.policies.support import resource
+
+FN = "aws:lambda/function:Function"
+NAME = "va-dev-example-lambda"
+
+
+def function(name=NAME, role="arn:aws:iam::1:role/r1", **extra):
+    props = {
+        "name": name,
+        "role": role,
+        "deadLetterConfig": {"targetArn": "arn:aws:sqs:eu-central-1:1:q"},
+        "vpcConfig": {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]},
+        **extra,
+    }
+    return resource(FN, props, name=f"{name}-fn")
+
+
+def companions(name=NAME):
+    alarms = [
+        resource(stack.ALARM_TYPE, {"namespace": "AWS/Lambda", "metricName": m,
+                                    "dimensions": {"FunctionName": name}}, name=f"{name}-{m}")
+        for m in ("Errors", "Throttles", "Duration")
+    ]  # fmt: skip
+    log = resource(
+        "aws:cloudwatch/logGroup:LogGroup", {"name": f"/aws/lambda/{name}"}, name=f"{name}-log"
+    )
+    https = {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["0.0.0.0/0"]}
+    sg = resource(
+        "aws:ec2/securityGroup:SecurityGroup", {"id": "sg-1", "egress": [https]}, name="sg"
+    )
+    return [*alarms, log, sg]
+
+
+def found(resources, config=None):
+    violations, _ = stack.FAMILY.evaluate_stack(resources, stack.FAMILY.config(config))
+    return violations
+
+
+def test_complete_function_passes():
+    assert found([function(), *companions()]) == []
+
+
+def test_two_functions_sharing_a_role_are_both_reported():
+    other = "va-dev-other-lambda"
+    result = found([function(), *companions(), function(other), *companions(other)[:-1]])
+    assert len(result) == 2
+    assert all("shares its role arn:aws:iam::1:role/r1" in m for _, m in result)
+
+
+def test_function_without_its_log_group_is_a_violation():
+    rest = [r for r in companions() if r.type != "aws:cloudwatch/logGroup:LogGroup"]
+    ((urn, message),) = found([function(), *rest])
+    assert urn == function().urn
+    assert "has no log group '/aws/lambda/va-dev-example-lambda'" in message
+
+
+def test_function_without_dlq_or_destination_is_a_violation():
+    fn = function()
+    props = {k: v for k, v in fn.props.items() if k != "deadLetterConfig"}
+    ((_, message),) = found([resource(FN, props, name=fn.name), *companions()])
+    assert "neither a dead-letter queue" in message
+
+
+def test_on_failure_destination_counts_as_dlq():
+    props = {k: v for k, v in function().props.items() if k != "deadLetterConfig"}
+    invoke = resource(stack.INVOKE_CONFIG_TYPE, {"functionName": NAME, "destinationConfig":
+                      {"onFailure": {"destination": "arn:aws:sqs:eu-central-1:1:q"}}})  # fmt: skip
+    assert found([resource(FN, props, name="fn"), invoke, *companions()]) == []
+
+
+def test_missing_alarms_are_named():
+    rest = [r for r in companions() if r.get("metricName") != "Throttles"]
+    ((_, message),) = found([function(), *rest])
+    assert "has no alarm on Throttles" in message
+
+
+def test_attached_group_with_wide_egress_is_reported_on_the_group():
+    rest = [r for r in companions() if r.name != "sg"]
+    out = {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}
+    sg = resource("aws:ec2/securityGroup:SecurityGroup", {"id": "sg-1", "egress": [out]}, name="sg")
+    ((urn, message),) = found([function(), *rest, sg])
+    assert urn == sg.urn
+    assert "attached to 'va-dev-example-lambda-fn'" in message
+
+
+def test_standalone_ingress_rule_on_an_attached_group_is_a_violation():
+    rule = resource(stack.VPC_INGRESS_TYPE, {"securityGroupId": "sg-1", "cidrIpv4": "10.0.0.0/8",
+                                             "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0})  # fmt: skip
+    ((_, message),) = found([function(), *companions(), rule])
+    assert "has no ingress rules at all" in message
+
+
+def test_bucket_without_public_access_block_and_encryption_is_reported_twice():
+    bucket = resource("aws:s3/bucket:Bucket", {"bucket": "va-dev-content-bucket"})
+    messages = [m for _, m in found([bucket])]
+    assert any("has no public access block" in m for m in messages)
+    assert any("has no server-side encryption configuration" in m for m in messages)
