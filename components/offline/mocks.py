@@ -32,6 +32,8 @@ class Recorded:
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
     id: str = ""
+    # What the mocks answered: inputs plus the id/ARN fields AWS adds (a stack's outputs).
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def parent_type(self) -> str:
@@ -103,6 +105,10 @@ class VaMocks(Mocks):
     def last_inputs(self) -> dict[str, Any]:
         return self._local.inputs
 
+    @property
+    def last_state(self) -> dict[str, Any]:
+        return self._local.state
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self._local.inputs = args.inputs
         state = dict(args.inputs)
@@ -119,6 +125,7 @@ class VaMocks(Mocks):
             state["layerArn"] = state["arn"].rsplit(":", 1)[0]
         if args.typ == "aws:ecr/repository:Repository":
             state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
+        self._local.state = {**state, "id": rid}
         return rid, state
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:
@@ -162,6 +169,7 @@ class RecordingMonitor(MockMonitor):
                     provider=request.provider,
                     dependencies=list(request.dependencies),
                     id=response.id,
+                    outputs=self.va_mocks.last_state if request.custom else {},
                 )
             )
         return response

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import conventions as c
-from .data import BUCKET_TYPES, PAB_TYPE, public_access_block_problems
+from .data import BUCKET_TYPES, PAB_TYPE
 from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
 from .network import EC2_RULE_TYPE, SG_TYPES, VPC_EGRESS_TYPE, VPC_INGRESS_TYPE, lambda_sg_problems
 from .props import UNKNOWN, get, items_of, plain
@@ -35,6 +35,11 @@ SETTINGS = {
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _label(fn: Resource) -> str:
+    """A function as people know it: its physical name, else its logical name."""
+    return _str(fn.get("name")) or fn.name
 
 
 def _function_keys(fn: Resource) -> set[str]:
@@ -63,10 +68,10 @@ def _shared_roles(ix: Index) -> Iterator[Finding]:
             users[role].append(fn)
     for role, fns in users.items():
         if len(fns) > 1:
-            names = ", ".join(sorted(f.name for f in fns))
+            names = ", ".join(sorted(_label(f) for f in fns))
             for fn in fns:
                 yield violation(
-                    f"function {fn.name!r} shares its role {role} with {names}; give each "
+                    f"function {_label(fn)!r} shares its role {role} with {names}; give each "
                     "function its own least-privilege role (VaLambda does)",
                     fn.urn,
                 )
@@ -93,7 +98,7 @@ def _dlq(fn: Resource, keys: set[str], ix: Index) -> Iterator[Finding]:
         ):
             return
     yield violation(
-        f"function {fn.name!r} has neither a dead-letter queue (deadLetterConfig.targetArn) "
+        f"function {_label(fn)!r} has neither a dead-letter queue (deadLetterConfig.targetArn) "
         "nor an on-failure destination; failed async events would be lost",
         fn.urn,
     )
@@ -109,7 +114,7 @@ def _alarms(fn: Resource, keys: set[str], ix: Index, config: Config) -> Iterator
     missing = [m for m in config["requiredAlarmMetrics"] if m not in covered]
     if missing:
         yield violation(
-            f"function {fn.name!r} has no alarm on {', '.join(missing)} (AWS/Lambda, dimension "
+            f"function {_label(fn)!r} has no alarm on {', '.join(missing)} (AWS/Lambda, dimension "
             "FunctionName); add them with an SNS action (VaLambda does)",
             fn.urn,
         )
@@ -143,7 +148,7 @@ def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
             )
             (ingress if kind == "ingress" else egress).append(plain(rule.props))
         for f in lambda_sg_problems(
-            f"security group {sg.name!r}", ingress, egress, why=f"attached to {fn.name!r}"
+            f"security group {sg.name!r}", ingress, egress, why=f"attached to {_label(fn)!r}"
         ):
             yield type(f)(f.message, f.kind, sg.urn)
 
@@ -172,9 +177,6 @@ def _bucket_problems(bucket: Resource, ix: Index) -> Iterator[Finding]:
             f"bucket {name!r} has no public access block; add one with all four flags true",
             bucket.urn,
         )
-    for block in blocks:
-        for f in public_access_block_problems(block.props):
-            yield type(f)(f"bucket {name!r}: {f.message}", f.kind, block.urn)
     inline = bucket.get("serverSideEncryptionConfiguration")
     if inline is None and not [s for s in ix.of(*SSE_TYPES) if get(s.props, "bucket") == name]:
         yield violation(

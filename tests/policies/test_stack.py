@@ -85,7 +85,7 @@ def test_attached_group_with_wide_egress_is_reported_on_the_group():
     sg = resource("aws:ec2/securityGroup:SecurityGroup", {"id": "sg-1", "egress": [out]}, name="sg")
     ((urn, message),) = found([function(), *rest, sg])
     assert urn == sg.urn
-    assert "attached to 'va-dev-example-lambda-fn'" in message
+    assert "attached to 'va-dev-example-lambda'" in message
 
 
 def test_standalone_ingress_rule_on_an_attached_group_is_a_violation():
