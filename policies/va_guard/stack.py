@@ -80,7 +80,7 @@ def _shared_roles(ix: Index) -> Iterator[Finding]:
 def _log_group(fn: Resource, name: str, ix: Index) -> Iterator[Finding]:
     custom = _str(fn.get("loggingConfig", "logGroup"))
     expected = custom or c.log_group_name(name)
-    names = {get(g.props, "name") for g in ix.of(c.LOG_GROUP_TYPE)}
+    names = {_str(get(g.props, "name")) for g in ix.of(c.LOG_GROUP_TYPE)}
     if expected not in names:
         yield violation(
             f"function {name!r} has no log group {expected!r} in the stack, so Lambda creates "
@@ -93,7 +93,7 @@ def _dlq(fn: Resource, keys: set[str], ix: Index) -> Iterator[Finding]:
     if fn.get("deadLetterConfig", "targetArn") is not None:
         return  # known or unknown, a target is configured
     for cfg in ix.of(INVOKE_CONFIG_TYPE):
-        if get(cfg.props, "functionName") in keys and get(
+        if _str(get(cfg.props, "functionName")) in keys and get(
             cfg.props, "destinationConfig", "onFailure", "destination"
         ):
             return
@@ -108,9 +108,9 @@ def _alarms(fn: Resource, keys: set[str], ix: Index, config: Config) -> Iterator
     covered = set()
     for alarm in ix.of(ALARM_TYPE):
         if get(alarm.props, "namespace") == "AWS/Lambda" and (
-            get(alarm.props, "dimensions", "FunctionName") in keys
+            _str(get(alarm.props, "dimensions", "FunctionName")) in keys
         ):
-            covered.add(get(alarm.props, "metricName"))
+            covered.add(_str(get(alarm.props, "metricName")))
     missing = [m for m in config["requiredAlarmMetrics"] if m not in covered]
     if missing:
         yield violation(
@@ -133,11 +133,11 @@ def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
     rules = ix.of(EC2_RULE_TYPE, VPC_INGRESS_TYPE, VPC_EGRESS_TYPE)
     for sg in ix.of(*SG_TYPES):
         keys = _group_keys(sg)
-        if not keys & set(ids):
+        if not keys & {i for i in ids if isinstance(i, str)}:
             continue
         ingress, egress = items_of(sg.get("ingress")), items_of(sg.get("egress"))
         for rule in rules:
-            if get(rule.props, "securityGroupId") not in keys:
+            if _str(get(rule.props, "securityGroupId")) not in keys:
                 continue
             kind = (
                 get(rule.props, "type")
@@ -171,7 +171,7 @@ def _bucket_problems(bucket: Resource, ix: Index) -> Iterator[Finding]:
     if name is None:
         yield unchecked(f"the public access block and encryption of bucket {bucket.name!r}")
         return
-    blocks = [p for p in ix.of(PAB_TYPE) if get(p.props, "bucket") == name]
+    blocks = [p for p in ix.of(PAB_TYPE) if _str(get(p.props, "bucket")) == name]
     if not blocks:
         yield violation(
             f"bucket {name!r} has no public access block; add one with all four flags true",
