@@ -61,7 +61,7 @@ leaves = st.one_of(
             "va-naming: reason given here",
             ENGINE_UNKNOWN,
         ]
-    ),  # fmt: skip
+    ),
 )
 values = st.recursive(
     leaves,
@@ -79,7 +79,7 @@ resources = st.builds(
         f"urn:pulumi:dev::p::{t}::{name}",
         p,
         provider=Provider("pulumi:providers:aws", "urn:p", "default", {"region": region}),
-    ),  # fmt: skip
+    ),
     st.sampled_from(TYPES),
     st.text(min_size=1, max_size=20),
     props,
