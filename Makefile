@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: venv plan test lint format bench clean
+.PHONY: venv plan test lint format bench bench-policies clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 
 venv: $(VENV)/.installed
 
-## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create, offline.
+## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create and the va-guard
+## preflight over it, offline; exit 1 on a mandatory violation.
 plan: venv
 	$(PY) -m components.offline.plan --stack $(STACK)
 
@@ -32,6 +33,10 @@ format: venv
 
 bench: venv
 	$(PY) bench/bench_components.py
+
+## make bench-policies: va-guard Analyze throughput over gRPC against a no-op pack.
+bench-policies: venv
+	$(PY) bench/bench_policies.py
 
 clean:
 	rm -rf $(VENV) .va-build .pytest_cache .ruff_cache

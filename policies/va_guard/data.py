@@ -117,5 +117,16 @@ FAMILY = Family(
         "public access block flags, drop public ACLs/policies, and set the KMS/SSE options."
     ),
     check=check,
+    applies_to=frozenset(
+        [
+            PAB_TYPE,
+            *BUCKET_TYPES,
+            *ACL_TYPES,
+            BUCKET_POLICY_TYPE,
+            QUEUE_TYPE,
+            TOPIC_TYPE,
+            TABLE_TYPE,
+        ]
+    ).__contains__,
 )
 validate = FAMILY.validate

@@ -20,10 +20,12 @@ findings. This module does the rest the same way for every family:
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from pulumi_policy import (
@@ -175,6 +177,10 @@ def resolve_config(settings: Mapping[str, Setting], given: Mapping[str, Any] | N
     return Config(values, tuple(problems))
 
 
+_CONFIG_CACHE: dict[tuple[str, str], Config] = {}
+_CONFIG_CACHE_SIZE = 256
+
+
 # --- exemptions ------------------------------------------------------------------------------
 
 
@@ -273,7 +279,12 @@ class Resource:
     props: Mapping[str, Any]
     provider: Mapping[str, Any] = field(default_factory=dict)
     provider_type: str = ""
-    tags: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def tags(self) -> Mapping[str, Any]:
+        """The resource's own tags (plain); read only by the rules that need them."""
+        tags = get(self.props, "tags")
+        return string_map(tags) if tags is not UNKNOWN else {}
 
     @classmethod
     def of(
@@ -286,7 +297,6 @@ class Resource:
         provider_type: str = "",
     ) -> Resource:
         props = props if isinstance(props, Mapping) else {}
-        tags = get(props, "tags")
         return cls(
             type=type_ if isinstance(type_, str) else "",
             name=name if isinstance(name, str) else "",
@@ -294,7 +304,6 @@ class Resource:
             props=props,
             provider=provider if isinstance(provider, Mapping) else {},
             provider_type=provider_type if isinstance(provider_type, str) else "",
-            tags=string_map(tags) if tags is not UNKNOWN else {},
         )
 
     def get(self, *path: str | int) -> Any:
@@ -317,19 +326,34 @@ class Family:
     level: EnforcementLevel = EnforcementLevel.MANDATORY
     severity: Severity = Severity.HIGH
     stack: bool = False
+    # The resource types the family judges (None: any). The SDK calls every policy for every
+    # resource; returning before any work keeps the pack near the SDK's own cost.
+    applies_to: Callable[[str], bool] | None = None
 
     @property
     def all_settings(self) -> dict[str, Setting]:
         return {**self.settings, "exemptions": EXEMPTIONS_SETTING}
 
     def config(self, given: Mapping[str, Any] | None) -> Config:
-        return resolve_config(self.all_settings, given)
+        """Resolved once per distinct config: the SDK hands every call a fresh copy."""
+        key = (self.name, json.dumps(given or {}, sort_keys=True, default=repr))
+        config = _CONFIG_CACHE.get(key)
+        if config is None:
+            if len(_CONFIG_CACHE) > _CONFIG_CACHE_SIZE:
+                _CONFIG_CACHE.clear()
+            config = _CONFIG_CACHE[key] = resolve_config(self.all_settings, given)
+        return config
 
     def evaluate(self, resource: Resource, config: Config) -> tuple[list[str], list[str]]:
         """(violations to report, notices to hand over) for one resource."""
         findings = list(self._safe_check(resource, config))
-        exemption = exemption_for(self.name, resource.type, resource.name, resource.tags, config)
-        return self._split(findings, config, lambda _urn: exemption)
+        return self._split(
+            findings,
+            config,
+            lambda _urn: exemption_for(
+                self.name, resource.type, resource.name, resource.tags, config
+            ),
+        )
 
     def evaluate_stack(
         self, resources: list[Resource], config: Config
@@ -385,6 +409,8 @@ class Family:
 
     # The pure ``validate(args, report_violation)`` of the issue, per family.
     def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if self.applies_to is not None and not self.applies_to(args.resource_type):
+            return
         provider = args.provider
         resource = Resource.of(
             args.resource_type,

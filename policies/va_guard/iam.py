@@ -151,5 +151,6 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
+    applies_to=frozenset([*DOCUMENT_PROPERTIES, *ATTACHMENT_PROPERTIES, ROLE_TYPE]).__contains__,
 )
 validate = FAMILY.validate

@@ -190,5 +190,6 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
+    applies_to=frozenset([FUNCTION_TYPE, c.LOG_GROUP_TYPE]).__contains__,
 )
 validate = FAMILY.validate

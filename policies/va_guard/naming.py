@@ -166,5 +166,6 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
+    applies_to=frozenset([*c.NAMED_TYPES, c.SECRET_TYPE, c.LOG_GROUP_TYPE]).__contains__,
 )
 validate = FAMILY.validate

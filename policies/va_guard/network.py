@@ -117,5 +117,6 @@ FAMILY = Family(
         "VaNetwork's Lambda security group (egress 443 only) for functions."
     ),
     check=check,
+    applies_to=frozenset([*SG_TYPES, EC2_RULE_TYPE, VPC_INGRESS_TYPE]).__contains__,
 )
 validate = FAMILY.validate

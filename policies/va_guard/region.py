@@ -54,5 +54,6 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
+    applies_to=lambda type_: type_.startswith("aws:") or type_ == AWS_PROVIDER_TYPE,
 )
 validate = FAMILY.validate

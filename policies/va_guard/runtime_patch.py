@@ -69,5 +69,6 @@ FAMILY = Family(
     check=check,
     level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,
+    applies_to=frozenset([FUNCTION_TYPE, RUNTIME_MANAGEMENT_TYPE]).__contains__,
 )
 validate = FAMILY.validate

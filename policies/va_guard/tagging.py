@@ -106,5 +106,6 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
+    applies_to=lambda type_: type_ in taggable_types(),
 )
 validate = FAMILY.validate

@@ -1,0 +1,116 @@
+"""va-guard throughput over the engine's gRPC interface, against a one-no-op-policy floor.
+
+A synthetic 5,000-resource stack (the dev stack's resources, repeated under new names) is sent
+the way the engine sends it: Analyze per resource, then AnalyzeStack once. The floor is the same
+traffic to a pack with one no-op policy, measured in the same run: the SDK deserializes a
+resource's properties once per policy object, so a pack cannot be cheaper than that.
+
+Targets (issue 3): every rule on <= 2.5x the floor; 5,000 resources in < 10 s in total.
+Then each policy alone (the others disabled) on 1,000 resources: what a rule costs.
+
+Run: ``make bench-policies`` (or ``python bench/bench_policies.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console
+from rich.table import Table
+
+from components.offline.analyzer import (
+    PolicyPackProcess,
+    Subject,
+    analyze_request,
+    analyze_stack_request,
+)
+from components.offline.preflight import subjects
+from components.offline.runner import run_program
+from policies.va_guard.pack import FAMILIES
+
+N = 5000
+N_PER_RULE = 1000
+NOOP_PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+PolicyPack(
+    name="noop",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=[ResourceValidationPolicy(name="noop", description="does nothing",
+                                       validate=lambda args, report_violation: None)],
+)
+"""
+
+
+def synthetic_stack(n: int) -> tuple[list[Subject], list[Subject]]:
+    per_resource, stack = subjects(run_program("dev"))
+    out: tuple[list[Subject], list[Subject]] = ([], [])
+    i = 0
+    while len(out[0]) < n:
+        for source, target in zip((per_resource, stack), out, strict=True):
+            target.extend(replace(s, urn=f"{s.urn}-{i}", name=f"{s.name}-{i}") for s in source)
+        i += 1
+    return out[0][:n], out[1][:n]
+
+
+def timed(pack: PolicyPackProcess, per_resource: list[Subject], stack: list[Subject]) -> float:
+    """Seconds for the RPCs alone: requests are encoded before the clock starts, as the engine
+    (Go) spends next to nothing on that."""
+    requests = [analyze_request(s) for s in per_resource]
+    stack_request = analyze_stack_request(stack)
+    start = time.perf_counter()
+    for request in requests:
+        pack.send(request)
+    pack.send_stack(stack_request)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    console = Console()
+    per_resource, stack = synthetic_stack(N)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+        (Path(tmp) / "__main__.py").write_text(NOOP_PACK)
+        with PolicyPackProcess(Path(tmp)) as noop:
+            timed(noop, per_resource[:200], stack[:200])  # warm-up
+            floor = timed(noop, per_resource, stack)
+    with PolicyPackProcess() as pack:
+        timed(pack, per_resource[:200], stack[:200])
+        full = timed(pack, per_resource, stack)
+        names = [f.name for f in FAMILIES]
+        per_rule = {}
+        small = (per_resource[:N_PER_RULE], stack[:N_PER_RULE])
+        for name in [*names, "va-notices"]:
+            others = [p for p in [*names, "va-notices", "va-stack-notices"] if p != name]
+            pack.configure({other: {"enforcementLevel": "disabled"} for other in others})
+            per_rule[name] = timed(pack, *small)
+        pack.configure({})
+
+    us = 1e6 / N
+    table = Table(title=f"va-guard over gRPC, {N} resources (Analyze each + AnalyzeStack)")
+    for col in ("pack", "total s", "µs/resource", "x floor"):
+        table.add_column(col, justify="right")
+    table.add_row("no-op (floor)", f"{floor:.2f}", f"{floor * us:.0f}", "1.00")
+    table.add_row("va-guard, all rules", f"{full:.2f}", f"{full * us:.0f}", f"{full / floor:.2f}")
+    console.print(table)
+    rules = Table(title=f"one policy at a time, {N_PER_RULE} resources")
+    for col in ("policy", "µs/resource"):
+        rules.add_column(col, justify="right")
+    for name, seconds in per_rule.items():
+        rules.add_row(name, f"{seconds * 1e6 / N_PER_RULE:.0f}")
+    console.print(rules)
+    ok_ratio, ok_total = full / floor <= 2.5, full < 10
+    console.print(
+        f"targets: ratio {full / floor:.2f} <= 2.5 {'met' if ok_ratio else 'MISSED'}; "
+        f"total {full:.1f} s < 10 s {'met' if ok_total else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
