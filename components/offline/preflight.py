@@ -73,11 +73,7 @@ def engine_value(value: Any) -> Any:
 
 def default_provider(run: Run) -> Provider:
     """The default AWS provider the engine would create from the stack's ``aws:`` config."""
-    props: dict[str, Any] = {}
-    for key, value in run.config.items():
-        if key.startswith("aws:"):
-            name = key.split(":", 1)[1]
-            props[name] = value
+    props = {key[len("aws:") :]: v for key, v in run.config.items() if key.startswith("aws:")}
     urn = f"urn:pulumi:{run.stack}::{project_name()}::{AWS_PROVIDER_TYPE}::{AWS_PROVIDER_NAME}"
     return Provider(AWS_PROVIDER_TYPE, urn, AWS_PROVIDER_NAME, props)
 

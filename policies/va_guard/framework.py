@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -306,6 +307,19 @@ class Resource:
             provider_type=provider_type if isinstance(provider_type, str) else "",
         )
 
+    @classmethod
+    def from_sdk(cls, r: ResourceValidationArgs | PolicyResource) -> Resource:
+        """From what the SDK hands a resource policy (args) or a stack policy (a resource)."""
+        provider = r.provider
+        return cls.of(
+            r.resource_type,
+            r.name,
+            r.urn,
+            r.props,
+            provider.props if provider is not None else None,
+            provider.resource_type if provider is not None else "",
+        )
+
     def get(self, *path: str | int) -> Any:
         return get(self.props, *path)
 
@@ -346,21 +360,19 @@ class Family:
 
     def evaluate(self, resource: Resource, config: Config) -> tuple[list[str], list[str]]:
         """(violations to report, notices to hand over) for one resource."""
-        findings = list(self._safe_check(resource, config))
-        return self._split(
-            findings,
-            config,
+        violations, notices = self._split(
+            self._safe_check(resource, config),
             lambda _urn: exemption_for(
                 self.name, resource.type, resource.name, resource.tags, config
             ),
         )
+        return violations, [*config.problems, *notices]
 
     def evaluate_stack(
         self, resources: list[Resource], config: Config
     ) -> tuple[list[tuple[str, str]], list[str]]:
         """([(urn, violation)], notices) for the whole stack; exemptions by the resource's tags."""
         by_urn = {r.urn: r for r in resources}
-        findings = list(self._safe_check(resources, config))
 
         def exemption(urn: str) -> Exemption | None:
             r = by_urn.get(urn)
@@ -368,13 +380,13 @@ class Family:
 
         violations: list[tuple[str, str]] = []
         notices: list[str] = list(config.problems)
-        for f in findings:
-            v, n = self._split([f], Config(config.values), exemption)
+        for f in self._safe_check(resources, config):
+            v, n = self._split([f], exemption)
             violations.extend((f.urn, msg) for msg in v)
             notices.extend(f"{f.urn}: {msg}" if f.urn else msg for msg in n)
         return violations, notices
 
-    def _safe_check(self, subject: Any, config: Config) -> Iterable[Finding]:
+    def _safe_check(self, subject: Any, config: Config) -> list[Finding]:
         try:
             return list(self.check(subject, config))
         except Exception as exc:  # noqa: BLE001 - a rule bug must be visible, never a crash
@@ -386,14 +398,13 @@ class Family:
                 )
             ]
 
+    @staticmethod
     def _split(
-        self,
-        findings: list[Finding],
-        config: Config,
-        exemption: Callable[[str], Exemption | None],
+        findings: list[Finding], exemption: Callable[[str], Exemption | None]
     ) -> tuple[list[str], list[str]]:
+        """Violations stay violations unless validly exempted; the rest become notices."""
         violations: list[str] = []
-        notices: list[str] = list(config.problems)
+        notices: list[str] = []
         for f in findings:
             if f.kind != "violation":
                 notices.append(f"{f.kind}: {f.message}")
@@ -411,32 +422,14 @@ class Family:
     def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if self.applies_to is not None and not self.applies_to(args.resource_type):
             return
-        provider = args.provider
-        resource = Resource.of(
-            args.resource_type,
-            args.name,
-            args.urn,
-            args.props,
-            provider.props if provider is not None else None,
-            provider.resource_type if provider is not None else "",
-        )
+        resource = Resource.from_sdk(args)
         violations, notices = self.evaluate(resource, self.config(args.get_config()))
         for message in violations:
             report_violation(message, None)
         hand_over(resource.urn, self.name, notices)
 
     def validate_stack(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [
-            Resource.of(
-                r.resource_type,
-                r.name,
-                r.urn,
-                r.props,
-                r.provider.props if r.provider is not None else None,
-                r.provider.resource_type if r.provider is not None else "",
-            )
-            for r in args.resources
-        ]
+        resources = [Resource.from_sdk(r) for r in args.resources]
         violations, notices = self.evaluate_stack(resources, self.config(args.get_config()))
         for urn, message in violations:
             report_violation(message, urn or None)

@@ -73,9 +73,10 @@ def _check_group(r: Resource) -> Iterator[Finding]:
         yield unchecked("the ingress rules (ingress)")
         ingress = None
     for rule in items_of(ingress):
-        if open_sources(rule):
+        sources = open_sources(rule)
+        if sources:
             yield violation(
-                f"ingress {describe(rule)} is open to {', '.join(open_sources(rule))}; allow "
+                f"ingress {describe(rule)} is open to {', '.join(sources)}; allow "
                 "only the security groups or CIDRs that need it"
             )
     name = r.get("name")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from . import conventions as c
@@ -49,12 +50,26 @@ def _function_keys(fn: Resource) -> set[str]:
 
 
 class Index:
-    """The stack's resources by type, and the references between them."""
+    """The stack's resources by type, and the references between them, built once per stack
+    so that checking each function does not rescan every alarm, log group and rule."""
 
     def __init__(self, resources: list[Resource]) -> None:
         self.by_type: dict[str, list[Resource]] = defaultdict(list)
         for r in resources:
             self.by_type[r.type].append(r)
+        self.log_groups = {_str(get(g.props, "name")) for g in self.of(c.LOG_GROUP_TYPE)}
+        # Function names/ARNs with an on-failure destination configured.
+        self.destinations = {
+            _str(get(cfg.props, "functionName"))
+            for cfg in self.of(INVOKE_CONFIG_TYPE)
+            if get(cfg.props, "destinationConfig", "onFailure", "destination")
+        }
+        # Function name/ARN -> the AWS/Lambda metrics alarmed on.
+        self.alarmed: dict[str | None, set[str | None]] = defaultdict(set)
+        for alarm in self.of(ALARM_TYPE):
+            if get(alarm.props, "namespace") == "AWS/Lambda":
+                function = _str(get(alarm.props, "dimensions", "FunctionName"))
+                self.alarmed[function].add(_str(get(alarm.props, "metricName")))
 
     def of(self, *types: str) -> list[Resource]:
         return [r for t in types for r in self.by_type.get(t, [])]
@@ -80,8 +95,7 @@ def _shared_roles(ix: Index) -> Iterator[Finding]:
 def _log_group(fn: Resource, name: str, ix: Index) -> Iterator[Finding]:
     custom = _str(fn.get("loggingConfig", "logGroup"))
     expected = custom or c.log_group_name(name)
-    names = {_str(get(g.props, "name")) for g in ix.of(c.LOG_GROUP_TYPE)}
-    if expected not in names:
+    if expected not in ix.log_groups:
         yield violation(
             f"function {name!r} has no log group {expected!r} in the stack, so Lambda creates "
             "one itself, with no retention and outside IaC; create it (VaLambda does)",
@@ -92,11 +106,8 @@ def _log_group(fn: Resource, name: str, ix: Index) -> Iterator[Finding]:
 def _dlq(fn: Resource, keys: set[str], ix: Index) -> Iterator[Finding]:
     if fn.get("deadLetterConfig", "targetArn") is not None:
         return  # known or unknown, a target is configured
-    for cfg in ix.of(INVOKE_CONFIG_TYPE):
-        if _str(get(cfg.props, "functionName")) in keys and get(
-            cfg.props, "destinationConfig", "onFailure", "destination"
-        ):
-            return
+    if keys & ix.destinations:
+        return
     yield violation(
         f"function {_label(fn)!r} has neither a dead-letter queue (deadLetterConfig.targetArn) "
         "nor an on-failure destination; failed async events would be lost",
@@ -105,12 +116,7 @@ def _dlq(fn: Resource, keys: set[str], ix: Index) -> Iterator[Finding]:
 
 
 def _alarms(fn: Resource, keys: set[str], ix: Index, config: Config) -> Iterator[Finding]:
-    covered = set()
-    for alarm in ix.of(ALARM_TYPE):
-        if get(alarm.props, "namespace") == "AWS/Lambda" and (
-            _str(get(alarm.props, "dimensions", "FunctionName")) in keys
-        ):
-            covered.add(_str(get(alarm.props, "metricName")))
+    covered = set().union(*(ix.alarmed.get(k, set()) for k in keys))
     missing = [m for m in config["requiredAlarmMetrics"] if m not in covered]
     if missing:
         yield violation(
@@ -150,7 +156,7 @@ def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
         for f in lambda_sg_problems(
             f"security group {sg.name!r}", ingress, egress, why=f"attached to {_label(fn)!r}"
         ):
-            yield type(f)(f.message, f.kind, sg.urn)
+            yield replace(f, urn=sg.urn)
 
 
 def _function_problems(fn: Resource, ix: Index, config: Config) -> Iterator[Finding]:

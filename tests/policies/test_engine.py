@@ -13,8 +13,7 @@ from policies.va_guard.pack import FAMILIES
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:pulumi:dev::p::pulumi:providers:aws::default",
                     "default", {"region": "eu-central-1"})  # fmt: skip
-TAGS = {"Name": "va-dev-core-queue", "Environment": "dev", "Purpose": "core",
-        "Project": "VirtualAgentics", "Owner": "platform-team"}  # fmt: skip
+TAGS = conventions.standard_tags("dev", "core", "va-dev-core-queue", "platform-team")
 QUEUE = "aws:sqs/queue:Queue"
 
 
