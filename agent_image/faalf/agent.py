@@ -1,0 +1,265 @@
+"""One agent run: a fresh workspace, Claude Code under a deadline, then the scripts it wrote.
+
+Every environment handed to a child is built here from an allow-list, never copied from ours:
+the handler's own environment is the Lambda runtime's, and what the agent can see is exactly
+what is listed below (the Anthropic key is never among it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faalf import process
+from faalf.request import AgentRequest
+from faalf.settings import Settings
+
+WORKSPACE_PREFIX = "faalf-"
+# The role's credentials and region: the IAM guardrail is the point of FAALF, so the agent and
+# its scripts act with the function's role, and nothing else.
+AWS_PASSTHROUGH = (
+    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "AWS_LAMBDA_FUNCTION_NAME",
+)  # fmt: skip
+QUIET_CLI = {
+    "DISABLE_AUTOUPDATER": "1",
+    "DISABLE_TELEMETRY": "1",
+    "DISABLE_ERROR_REPORTING": "1",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+}
+SKIP_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """``root`` holds everything of one invocation; only ``work`` is the agent's project."""
+
+    root: Path
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def packages(self) -> Path:
+        return self.root / "packages"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def capture(self) -> Path:
+        return self.root / "capture"
+
+
+@contextmanager
+def workspace(base: Path) -> Iterator[Workspace]:
+    """A fresh tree under ``base`` (``/tmp``), removed on the way out, whatever happened."""
+    sweep_stale(base)
+    ws = Workspace(Path(tempfile.mkdtemp(prefix=WORKSPACE_PREFIX, dir=base)))
+    try:
+        for sub in (ws.work, ws.home, ws.packages, ws.tmp, ws.capture, ws.home / ".claude"):
+            sub.mkdir(mode=0o700, parents=True, exist_ok=True)
+        yield ws
+    finally:
+        shutil.rmtree(ws.root, ignore_errors=True)
+
+
+def sweep_stale(base: Path) -> None:
+    """An environment runs one invocation at a time: a leftover tree is from a killed one."""
+    for old in base.glob(WORKSPACE_PREFIX + "*"):
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def common_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(ws.home),
+        "TMPDIR": str(ws.tmp),
+        # `pip install` by the agent lands in the workspace, and scripts import from there.
+        "PIP_TARGET": str(ws.packages),
+        "PIP_CACHE_DIR": str(ws.tmp / "pip-cache"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PYTHONPATH": str(ws.packages),
+        "PYTHONUNBUFFERED": "1",
+        "FAALF_DEPTH": str(request.depth),
+        "FAALF_MAX_DEPTH": str(settings.max_depth),
+    }
+    for name in AWS_PASSTHROUGH:
+        if name in os.environ:
+            env[name] = os.environ[name]
+    env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")})
+    return env
+
+
+def claude_env(
+    ws: Workspace, request: AgentRequest, settings: Settings, proxy_url: str | None, token: str
+) -> dict[str, str]:
+    env = common_env(ws, request, settings) | QUIET_CLI
+    env["CLAUDE_CONFIG_DIR"] = str(ws.home / ".claude")
+    if settings.auth_mode == "bedrock":
+        env["CLAUDE_CODE_USE_BEDROCK"] = "1"
+    else:
+        assert proxy_url is not None
+        env["ANTHROPIC_BASE_URL"] = proxy_url
+        env["ANTHROPIC_API_KEY"] = token
+    if settings.is_sandbox is not None:
+        env["IS_SANDBOX"] = settings.is_sandbox
+    return env
+
+
+def script_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict[str, str]:
+    return common_env(ws, request, settings)
+
+
+def system_prompt(request: AgentRequest, settings: Settings) -> str:
+    if request.depth >= settings.max_depth:
+        delegate = "You are at the maximum depth: do not start child agents."
+    else:
+        delegate = (
+            "To delegate a subtask to a child agent, use only the `faalf-invoke` command "
+            "(it passes your depth on); never invoke Lambda functions any other way."
+        )
+    return (
+        f"You run as FAALF inside an AWS Lambda sandbox at recursion depth {request.depth} of at "
+        f"most {settings.max_depth}. The working directory is removed after this request. "
+        f"{delegate} Python packages you need: `pip install <name>` (they are importable by "
+        "scripts). Put Python scripts in the working directory as .py files; if the request "
+        "asks for execution they are run after you finish, in path order."
+    )
+
+
+def claude_argv(request: AgentRequest, settings: Settings) -> list[str]:
+    return [
+        settings.claude_bin,
+        "-p",
+        "--output-format", "json",
+        "--dangerously-skip-permissions",
+        "--no-session-persistence",
+        "--max-turns", str(request.max_turns),
+        "--model", request.model,
+        "--max-budget-usd", f"{request.max_budget_usd:g}",
+        "--append-system-prompt", system_prompt(request, settings),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CliOutcome:
+    finished: process.Finished
+    wall_ms: int
+    report: dict[str, Any]
+
+    @property
+    def output(self) -> str:
+        result = self.report.get("result")
+        return result if isinstance(result, str) else self.finished.stdout.text
+
+    @property
+    def error(self) -> str | None:
+        if self.finished.timed_out:
+            return "Claude Code did not finish before the function's deadline and was stopped"
+        failed = self.finished.return_code != 0 or self.report.get("is_error") is True
+        if not failed:
+            return None
+        detail = self.finished.stderr.text.strip() or str(self.report.get("subtype") or "")
+        return detail or f"Claude Code exited with code {self.finished.return_code}"
+
+
+def run_claude(
+    ws: Workspace,
+    request: AgentRequest,
+    settings: Settings,
+    env: Mapping[str, str],
+    deadline: float,
+) -> CliOutcome:
+    started = time.monotonic()
+    finished = process.run(
+        claude_argv(request, settings),
+        env=env,
+        cwd=ws.work,
+        timeout_s=deadline - started,
+        cap=settings.output_cap_bytes,
+        scratch=ws.capture,
+        stdin=request.task,
+    )
+    wall_ms = round((time.monotonic() - started) * 1000)
+    return CliOutcome(finished, wall_ms, _report(finished.stdout.text))
+
+
+def _report(stdout: str) -> dict[str, Any]:
+    """The CLI's JSON result; anything else (a crash, a cut-off run) gives an empty report."""
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def scripts(work: Path) -> list[Path]:
+    """The .py files the agent wrote, in path order, skipping hidden, cache and package trees."""
+    found = []
+    for path in work.rglob("*.py"):
+        parts = path.relative_to(work).parts
+        if any(p.startswith(".") or p in SKIP_DIRS for p in parts[:-1]):
+            continue
+        if path.is_file() and not path.is_symlink():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(work).as_posix())
+
+
+def run_scripts(
+    ws: Workspace, request: AgentRequest, settings: Settings, deadline: float
+) -> list[dict[str, Any]]:
+    env = script_env(ws, request, settings)
+    results: list[dict[str, Any]] = []
+    for index, path in enumerate(scripts(ws.work)):
+        name = path.relative_to(ws.work).as_posix()
+        left = deadline - time.monotonic()
+        if index >= settings.max_scripts or left <= 0:
+            why = "the per-request script limit" if left > 0 else "the function's deadline"
+            results.append(_skipped(name, f"not run: {why} was reached"))
+            continue
+        done = process.run(
+            [sys.executable, str(path)],
+            env=env,
+            cwd=ws.work,
+            timeout_s=min(settings.script_timeout_s, left),
+            cap=settings.output_cap_bytes,
+            scratch=ws.capture,
+        )
+        stderr = done.stderr.text or None
+        if done.timed_out:
+            stderr = (stderr or "") + f"\n[stopped: exceeded {settings.script_timeout_s:g} s]"
+        results.append(
+            {
+                "file": name,
+                "stdout": done.stdout.text,
+                "stderr": stderr,
+                "return_code": done.return_code,
+                "timed_out": done.timed_out,
+                "truncated": done.stdout.truncated or done.stderr.truncated,
+            }
+        )
+    return results
+
+
+def _skipped(name: str, why: str) -> dict[str, Any]:
+    return {
+        "file": name, "stdout": "", "stderr": why, "return_code": None,
+        "timed_out": False, "truncated": False,
+    }  # fmt: skip

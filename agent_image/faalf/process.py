@@ -1,0 +1,154 @@
+"""Run a child under a wall-clock limit, with capped output, and leave no process behind.
+
+Output goes to files, not pipes: a grandchild that keeps a pipe open (a server the agent started
+in the background) cannot block us, and a child that prints gigabytes costs disk under /tmp, not
+the handler's memory. Only the first ``cap`` bytes of each stream are read back.
+
+Killing the child's process group is not enough: Claude Code's Bash tool starts commands in
+groups of their own, and ``nohup cmd &`` orphans them at once, so they are no longer anyone's
+descendants. The handler process therefore makes itself a child subreaper (Linux
+``PR_SET_CHILD_SUBREAPER``): orphans are re-parented to it instead of to init, and after each run
+every process that became its descendant during the run is killed and reaped. A frozen Lambda
+environment thus never resumes with the previous agent's background jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+PR_SET_CHILD_SUBREAPER = 36
+MAX_KILL_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class Captured:
+    text: str
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class Finished:
+    return_code: int | None
+    stdout: Captured
+    stderr: Captured
+    timed_out: bool
+    pgid: int
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout_s: float,
+    cap: int,
+    scratch: Path,
+    stdin: str | None = None,
+) -> Finished:
+    """Start ``argv`` as a session leader; afterwards nothing it started is left running."""
+    become_subreaper()
+    before = descendants(os.getpid())
+    with (
+        tempfile.TemporaryFile(dir=scratch) as out,
+        tempfile.TemporaryFile(dir=scratch) as err,
+        tempfile.TemporaryFile(dir=scratch) as inp,
+    ):
+        inp.write((stdin or "").encode("utf-8"))
+        inp.seek(0)
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=inp,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=dict(env),
+            start_new_session=True,
+        )
+        timed_out = False
+        try:
+            proc.wait(timeout=max(timeout_s, 0.0))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        # Whatever the outcome, nothing the child started may outlive the invocation.
+        kill_group(proc.pid)
+        if timed_out:
+            proc.wait()
+        kill_new_descendants(before)
+        return Finished(
+            return_code=None if timed_out else proc.returncode,
+            stdout=_read_capped(out, cap),
+            stderr=_read_capped(err, cap),
+            timed_out=timed_out,
+            pgid=proc.pid,
+        )
+
+
+@functools.cache
+def become_subreaper() -> bool:
+    """Once per process; False where the kernel has no such option (not Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below ``root``, from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return set()
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat", encoding="utf-8", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields and fields[0] != "Z":  # state; a zombie is reaped below, not killed
+            children.setdefault(int(fields[1]), []).append(int(name))
+    found: set[int] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def kill_new_descendants(before: set[int]) -> None:
+    """Kill what the run left behind (orphans came back to us as subreaper) and reap it."""
+    me = os.getpid()
+    for _ in range(MAX_KILL_ROUNDS):
+        leftovers = descendants(me) - before
+        if not leftovers:
+            return
+        for pid in leftovers:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in leftovers:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)  # only our own children; the others' parents reap them
+
+
+def kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _read_capped(handle: IO[bytes], cap: int) -> Captured:
+    handle.seek(0)
+    data = handle.read(cap + 1)
+    return Captured(data[:cap].decode("utf-8", errors="replace"), truncated=len(data) > cap)

@@ -1,0 +1,112 @@
+"""The function's configuration, read from its environment (VaAgentLambda sets these names).
+
+Read once per invocation: it is a handful of ``os.environ`` lookups, and reading it fresh means a
+misconfiguration is reported on the request that hits it, with the variable's name, rather than
+crashing the container at import.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+PUBLIC_API = "https://api.anthropic.com"
+DEFAULT_MODEL = "claude-haiku-4-5"
+AuthMode = Literal["api-key", "bedrock"]
+
+
+class ConfigError(Exception):
+    """The function is misconfigured; the message names the variable and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    auth_mode: AuthMode
+    api_key_secret: str | None
+    claude_bin: str
+    allowed_models: tuple[str, ...]
+    default_model: str
+    max_turns: int
+    max_budget_usd: float
+    max_depth: int
+    upstream: str
+    safety_margin_s: float
+    script_timeout_s: float
+    max_scripts: int
+    output_cap_bytes: int
+    work_root: Path
+    secret_max_age_s: int
+    is_sandbox: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        auth_mode = env.get("FAALF_AUTH_MODE", "api-key")
+        if auth_mode not in ("api-key", "bedrock"):
+            raise ConfigError(f"FAALF_AUTH_MODE={auth_mode!r}: allowed are api-key, bedrock")
+        secret = env.get("FAALF_API_KEY_SECRET") or None
+        if auth_mode == "api-key" and secret is None:
+            raise ConfigError(
+                "FAALF_API_KEY_SECRET is not set: give the name or ARN of the Secrets Manager "
+                "secret holding the Anthropic API key (or set FAALF_AUTH_MODE=bedrock)"
+            )
+        models = tuple(m.strip() for m in env.get("FAALF_ALLOWED_MODELS", "").split(",") if m)
+        default_model = env.get("FAALF_DEFAULT_MODEL", models[0] if models else DEFAULT_MODEL)
+        models = models or (default_model,)
+        if default_model not in models:
+            raise ConfigError(
+                f"FAALF_DEFAULT_MODEL={default_model!r} is not in FAALF_ALLOWED_MODELS "
+                f"({', '.join(models)})"
+            )
+        upstream = env.get("ANTHROPIC_BASE_URL", PUBLIC_API).rstrip("/")
+        if not upstream.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigError(
+                f"ANTHROPIC_BASE_URL={upstream!r}: must be https:// (plain http only to loopback)"
+            )
+        return cls(
+            auth_mode=auth_mode,  # type: ignore[arg-type]
+            api_key_secret=secret,
+            claude_bin=env.get("FAALF_CLAUDE_BIN", "claude"),
+            allowed_models=models,
+            default_model=default_model,
+            max_turns=_int(env, "FAALF_MAX_TURNS", 20, 1, 500),
+            max_budget_usd=_float(env, "FAALF_MAX_BUDGET_USD", 1.0, 0.01, 1000.0),
+            max_depth=_int(env, "FAALF_MAX_DEPTH", 2, 0, 10),
+            upstream=upstream,
+            safety_margin_s=_float(env, "FAALF_SAFETY_MARGIN_S", 10.0, 0.5, 120.0),
+            script_timeout_s=_float(env, "FAALF_SCRIPT_TIMEOUT_S", 60.0, 1.0, 900.0),
+            max_scripts=_int(env, "FAALF_MAX_SCRIPTS", 20, 0, 1000),
+            output_cap_bytes=_int(env, "FAALF_OUTPUT_CAP_BYTES", 256 * 1024, 1024, 2 * 1024**2),
+            work_root=Path(env.get("FAALF_WORK_ROOT", "/tmp")),
+            secret_max_age_s=_int(env, "FAALF_SECRET_MAX_AGE_S", 3600, 1, 86400),
+            is_sandbox=env.get("IS_SANDBOX"),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: not an integer (allowed {lo}-{hi})") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value}: allowed {lo}-{hi}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: not a number (allowed {lo}-{hi})") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ConfigError(f"{name}={raw}: allowed {lo}-{hi}")
+    return value

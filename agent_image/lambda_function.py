@@ -1,0 +1,154 @@
+"""FAALF handler: a JSON task in, Claude Code in an ephemeral workspace, the results out.
+
+The contract (seed 002, kept for existing clients): request ``task``, ``execute``, ``model``,
+``max_turns``, ``max_budget_usd``, ``depth``; response ``{"statusCode", "body": {...}}``.
+A bad request is a 400 that names the field and starts no process; anything unexpected is a
+500 with a plain message (details only in the logs, never a secret).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from faalf import agent, request
+from faalf.proxy import KeyProxy
+from faalf.settings import ConfigError, Settings
+
+logger = Logger(service="faalf")
+metrics = Metrics(namespace="VA/FAALF", service="faalf")
+MIN_RUN_S = 1.0
+# A refused request publishes no metric; that is expected, not worth a warning per request.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
+
+
+class SecretUnavailableError(Exception):
+    """The API key secret could not be read (named, with the AWS error code)."""
+
+
+class Container:
+    """What outlives one invocation: the key (fetched once, cached) and the proxy."""
+
+    def __init__(self) -> None:
+        self.proxy: KeyProxy | None = None
+
+    def api_key(self, settings: Settings) -> str:
+        # Imported here, not at module level: boto3 costs ~0.4 s of cold start and the
+        # Bedrock mode never needs it.
+        from aws_lambda_powertools.utilities import parameters
+
+        assert settings.api_key_secret is not None
+        try:
+            value = parameters.get_secret(
+                settings.api_key_secret, max_age=settings.secret_max_age_s
+            )
+        except parameters.exceptions.GetParameterError as exc:
+            # Powertools raises inside its ``except``: the botocore error is the context.
+            cause = exc.__cause__ or exc.__context__
+            code = getattr(cause, "response", {}).get("Error", {}).get("Code", type(cause).__name__)
+            raise SecretUnavailableError(
+                f"could not read the Anthropic API key secret {settings.api_key_secret!r} ({code})"
+            ) from None
+        if not isinstance(value, str) or not value.strip():
+            raise SecretUnavailableError(
+                f"secret {settings.api_key_secret!r} has no string value: put the API key in it"
+            )
+        return value.strip()
+
+    def proxy_for(self, settings: Settings) -> KeyProxy:
+        if self.proxy is None or self.proxy.upstream.geturl() != settings.upstream:
+            if self.proxy is not None:
+                self.proxy.close()
+            self.proxy = KeyProxy(settings.upstream, lambda: self.api_key(settings))
+        return self.proxy
+
+
+CONTAINER = Container()
+
+
+def respond(event: object, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Direct invocations get the seed's ``body`` object; HTTP events a JSON string body."""
+    if request.is_http_event(event):
+        return {
+            "statusCode": status,
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps(body),
+        }
+    return {"statusCode": status, "body": body}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: object, context: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    try:
+        settings = Settings.from_env()
+        req = request.parse(event, settings)
+    except request.BadRequestError as exc:
+        logger.info("bad request", extra={"error": str(exc)})
+        return respond(event, 400, {"error": str(exc)})
+    except ConfigError as exc:
+        logger.error("function misconfigured", extra={"error": str(exc)})
+        return respond(event, 500, {"error": f"function misconfigured: {exc}"})
+    # The deadline leaves the margin for running scripts, cleanup and the response itself.
+    deadline = started + context.get_remaining_time_in_millis() / 1000 - settings.safety_margin_s
+    if deadline - started < MIN_RUN_S:
+        return respond(event, 500, {"error": "not enough time left before the function timeout"})
+    try:
+        body = run(req, settings, deadline)
+    except SecretUnavailableError as exc:
+        logger.error("secret unavailable", extra={"error": str(exc)})
+        return respond(event, 500, {"error": str(exc)})
+    except Exception:
+        logger.exception("invocation failed")
+        return respond(
+            event,
+            500,
+            {"error": f"internal error; see the logs of request {context.aws_request_id}"},
+        )
+    body["duration_ms"] = round((time.monotonic() - started) * 1000)
+    logger.info(
+        "invocation done",
+        extra={k: body[k] for k in ("return_code", "cost_usd", "num_turns", "model", "duration_ms")}
+        | {"claude_ms": body["claude_duration_ms"], "scripts": len(body["execution_results"])},
+    )
+    return respond(event, 200, body)
+
+
+def run(req: request.AgentRequest, settings: Settings, deadline: float) -> dict[str, Any]:
+    proxy = None
+    if settings.auth_mode == "api-key":
+        CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
+        proxy = CONTAINER.proxy_for(settings)
+    with agent.workspace(settings.work_root) as ws:
+        if proxy is None:
+            env = agent.claude_env(ws, req, settings, None, "")
+            cli = agent.run_claude(ws, req, settings, env, deadline)
+        else:
+            with proxy.session() as token:
+                env = agent.claude_env(ws, req, settings, proxy.url, token)
+                cli = agent.run_claude(ws, req, settings, env, deadline)
+        results = agent.run_scripts(ws, req, settings, deadline) if req.execute else []
+    cost = cli.report.get("total_cost_usd")
+    if isinstance(cost, int | float):
+        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=float(cost))
+    return {
+        "claude_output": cli.output,
+        "claude_error": cli.error,
+        "return_code": cli.finished.return_code,
+        "execution_results": results,
+        "cost_usd": cost if isinstance(cost, int | float) else None,
+        "num_turns": cli.report.get("num_turns"),
+        "model": req.model,
+        "session_id": cli.report.get("session_id"),
+        "duration_ms": 0,
+        "claude_duration_ms": cli.wall_ms,
+        "timed_out": cli.finished.timed_out,
+        "truncated": cli.finished.stdout.truncated or cli.finished.stderr.truncated,
+        "depth": req.depth,
+    }

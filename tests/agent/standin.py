@@ -1,0 +1,173 @@
+"""A local stand-in for the Anthropic Messages API: the only part of the e2e tests that is fake.
+
+It answers ``POST /v1/messages`` with server-sent events the way the real API streams them. Main
+agent requests (those that carry ``tools``) follow a script of turns, one turn per request: a
+``Write`` or ``Bash`` tool call, or a final text. Side requests without tools (the CLI asks for a
+session title, for instance) get a short text. Every request is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One assistant reply: a tool call (``tool`` + ``input``) or a final ``text``."""
+
+    text: str | None = None
+    tool: str | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    hang: bool = False
+
+
+def write(path: str, content: str) -> Turn:
+    return Turn(tool="Write", input={"file_path": path, "content": content})
+
+
+def bash(command: str) -> Turn:
+    return Turn(tool="Bash", input={"command": command, "description": "run a command"})
+
+
+def say(text: str) -> Turn:
+    return Turn(text=text)
+
+
+HANG = Turn(hang=True)
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def is_main(self) -> bool:
+        return bool(self.body.get("tools"))
+
+
+class StandIn:
+    """Start with ``with StandIn([turns]) as api:``; ``api.url`` is the base URL."""
+
+    def __init__(self, turns: list[Turn]) -> None:
+        self.turns = turns
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def main_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.is_main]
+
+    def tool_results(self) -> Iterator[str]:
+        """The text of every tool_result the CLI sent back (what the agent's tools produced)."""
+        for req in self.main_requests:
+            for message in req.body.get("messages", []):
+                content = message.get("content")
+                if not isinstance(content, list):
+                    continue
+                for block in content:
+                    if block.get("type") == "tool_result":
+                        inner = block.get("content")
+                        if isinstance(inner, list):
+                            yield "".join(b.get("text", "") for b in inner)
+                        else:
+                            yield str(inner)
+
+    def __enter__(self) -> StandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def _next_turn(self, recorded: Recorded) -> Turn:
+        with self._lock:
+            self.requests.append(recorded)
+            if not recorded.is_main:
+                return say("FAALF task")
+            index = len(self.main_requests) - 1
+        return self.turns[index] if index < len(self.turns) else say("done")
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet: pytest shows failures, not access logs."""
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                if not self.path.startswith("/v1/messages") or "count_tokens" in self.path:
+                    self._json(404, {"type": "error", "error": {"type": "not_found_error"}})
+                    return
+                body = json.loads(raw or b"{}")
+                turn = standin._next_turn(Recorded(self.path, dict(self.headers), body))
+                if turn.hang:
+                    standin._release.wait()
+                    return
+                self._stream(turn, body.get("model", "claude-haiku-4-5"))
+
+            def _json(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _event(self, name: str, data: dict[str, Any]) -> None:
+                chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+
+            def _stream(self, turn: Turn, model: str) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                self._event("message_start", {"type": "message_start", "message": {
+                    "id": "msg_standin", "type": "message", "role": "assistant",
+                    "model": model, "content": [], "stop_reason": None, "stop_sequence": None,
+                    "usage": {"input_tokens": 100, "output_tokens": 1}}})  # fmt: skip
+                if turn.tool:
+                    block = {"type": "tool_use", "id": f"toolu_{id(turn)}", "name": turn.tool,
+                             "input": {}}  # fmt: skip
+                    delta = {"type": "input_json_delta", "partial_json": json.dumps(turn.input)}
+                    stop = "tool_use"
+                else:
+                    block = {"type": "text", "text": ""}
+                    delta = {"type": "text_delta", "text": turn.text or ""}
+                    stop = "end_turn"
+                self._event("content_block_start",
+                            {"type": "content_block_start", "index": 0, "content_block": block})  # fmt: skip
+                self._event("content_block_delta",
+                            {"type": "content_block_delta", "index": 0, "delta": delta})  # fmt: skip
+                self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
+                self._event("message_delta", {"type": "message_delta",
+                            "delta": {"stop_reason": stop, "stop_sequence": None},
+                            "usage": {"output_tokens": 20}})  # fmt: skip
+                self._event("message_stop", {"type": "message_stop"})
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+        return Handler

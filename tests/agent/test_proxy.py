@@ -1,0 +1,83 @@
+"""The key proxy: swaps the per-invocation token for the real key, streams, and expires tokens."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+
+from faalf.proxy import KeyProxy
+from tests.agent.standin import StandIn, say
+
+KEY = "sk-ant-real-key-for-proxy-tests"
+
+
+@pytest.fixture
+def upstream() -> Iterator[StandIn]:
+    with StandIn([say("hi")]) as api:
+        yield api
+
+
+@pytest.fixture
+def proxy(upstream: StandIn) -> Iterator[KeyProxy]:
+    proxy = KeyProxy(upstream.url, lambda: KEY)
+    yield proxy
+    proxy.close()
+
+
+def post(proxy: KeyProxy, token: str) -> tuple[int, str]:
+    url = urllib.parse.urlsplit(proxy.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = json.dumps({"model": "claude-haiku-4-5", "messages": [], "tools": [{"name": "x"}]})
+    conn.request("POST", "/v1/messages?beta=true", body=body,
+                 headers={"x-api-key": token, "content-type": "application/json"})  # fmt: skip
+    response = conn.getresponse()
+    text = response.read().decode()
+    conn.close()
+    return response.status, text
+
+
+def test_request_with_a_live_token_is_forwarded_with_the_real_key(proxy, upstream):
+    with proxy.session() as token:
+        status, text = post(proxy, token)
+
+    assert status == 200
+    assert "message_stop" in text  # the SSE stream came through whole
+    assert upstream.requests[0].headers["x-api-key"] == KEY
+
+
+def test_token_is_refused_once_its_invocation_ended(proxy, upstream):
+    with proxy.session() as token:
+        pass
+
+    status, _ = post(proxy, token)
+
+    assert status == 401
+    assert upstream.requests == []
+
+
+def test_the_real_key_itself_is_not_accepted_as_a_token(proxy, upstream):
+    with proxy.session():
+        status, _ = post(proxy, KEY)
+
+    assert status == 401
+
+
+def test_unreachable_upstream_is_a_502_without_the_key(upstream):
+    proxy = KeyProxy("http://127.0.0.1:9", lambda: KEY)
+    try:
+        with proxy.session() as token:
+            status, text = post(proxy, token)
+    finally:
+        proxy.close()
+
+    assert status == 502
+    assert KEY not in text
+
+
+def test_upstream_must_be_an_http_url():
+    with pytest.raises(ValueError, match="not an http"):
+        KeyProxy("ftp://example.com", lambda: KEY)
