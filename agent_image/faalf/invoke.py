@@ -1,0 +1,159 @@
+"""faalf-invoke: send a task to a FAALF function and print the result.
+
+Two users: people at a terminal (``faalf-invoke --function va-dev-agent-lambda "task"``), and the
+agent itself, which delegates a subtask to a child FAALF. Inside a function, the depth of the
+child is the agent's ``FAALF_DEPTH`` + 1 and the target defaults to the function itself, so the
+circuit breaker (``FAALF_MAX_DEPTH``) holds without the agent having to get it right.
+
+``--endpoint`` talks to anything serving the Lambda Invoke API path, as the runtime interface
+emulator does (``docker compose up`` serves it on http://localhost:9000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from typing import Any, TextIO
+
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+TIMEOUT_S = 900
+
+
+class ClientError(Exception):
+    """A usage problem, reported on stderr with exit code 2."""
+
+
+def build_request(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    if args.file:
+        with open(args.file, encoding="utf-8") as handle:
+            task = handle.read()
+    elif args.task:
+        task = " ".join(args.task)
+    else:
+        task = sys.stdin.read()
+    if not task.strip():
+        raise ClientError("no task: give it as arguments, with --file, or on stdin")
+    request: dict[str, Any] = {"task": task, "execute": args.execute}
+    if args.model:
+        request["model"] = args.model
+    if args.budget is not None:
+        request["max_budget_usd"] = args.budget
+    if args.max_turns is not None:
+        request["max_turns"] = args.max_turns
+    if "FAALF_DEPTH" in env:
+        depth = int(env["FAALF_DEPTH"]) + 1
+        limit = int(env.get("FAALF_MAX_DEPTH", "2"))
+        if depth > limit:
+            raise ClientError(
+                f"recursion limit reached: a child at depth {depth} would exceed {limit}; "
+                "do the subtask yourself"
+            )
+        request["depth"] = depth
+    return request
+
+
+def target_function(args: argparse.Namespace, env: dict[str, str]) -> str:
+    name = args.function or env.get("FAALF_FUNCTION") or env.get("AWS_LAMBDA_FUNCTION_NAME")
+    if not name:
+        raise ClientError("which function? give --function NAME (or --endpoint URL)")
+    return name
+
+
+def invoke_endpoint(endpoint: str, request: dict[str, Any]) -> dict[str, Any]:
+    http = urllib.request.Request(
+        endpoint.rstrip("/") + INVOKE_PATH,
+        data=json.dumps(request).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(http, timeout=TIMEOUT_S) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, TimeoutError) as exc:
+        raise ClientError(f"could not reach {endpoint}: {exc}") from None
+
+
+def invoke_lambda(function: str, request: dict[str, Any]) -> dict[str, Any]:
+    import boto3  # only here: the endpoint mode works without it
+    from botocore.config import Config
+
+    client = boto3.client(
+        "lambda", config=Config(read_timeout=TIMEOUT_S, retries={"mode": "standard"})
+    )
+    response = client.invoke(FunctionName=function, Payload=json.dumps(request).encode())
+    payload = json.loads(response["Payload"].read())
+    if "FunctionError" in response:
+        raise ClientError(f"{function} failed: {payload.get('errorMessage', payload)}")
+    return payload
+
+
+def render(response: dict[str, Any], out: TextIO) -> int:
+    """The result for a person; the exit code is 0 only if everything succeeded."""
+    status = response.get("statusCode")
+    body = response.get("body")
+    if isinstance(body, str):
+        body = json.loads(body)
+    if status != 200 or not isinstance(body, dict):
+        error = body.get("error") if isinstance(body, dict) else body
+        print(f"error ({status}): {error}", file=out)
+        return 1
+    print(body.get("claude_output") or "", file=out)
+    if body.get("claude_error"):
+        print(f"\n[claude error] {body['claude_error']}", file=out)
+    for run in body.get("execution_results") or []:
+        print(f"\n--- {run['file']} (exit {run['return_code']})", file=out)
+        if run.get("stdout"):
+            print(run["stdout"], end="" if run["stdout"].endswith("\n") else "\n", file=out)
+        if run.get("stderr"):
+            print(f"[stderr] {run['stderr']}", file=out)
+    cost = body.get("cost_usd")
+    print(
+        f"\nmodel {body.get('model')} · turns {body.get('num_turns')} · "
+        f"cost ${cost if cost is not None else '?'} · {body.get('duration_ms')} ms",
+        file=out,
+    )
+    failed = body.get("return_code") != 0 or any(
+        r.get("return_code") != 0 for r in body.get("execution_results") or []
+    )
+    return 1 if failed else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="faalf-invoke", description=__doc__.split("\n\n")[0])
+    p.add_argument("task", nargs="*", help="the task (default: --file, else stdin)")
+    p.add_argument("-f", "--file", help="read the task from this file")
+    p.add_argument("--execute", action="store_true", help="run the .py files the agent writes")
+    p.add_argument("--model", help="a model from the function's allow-list")
+    p.add_argument("--budget", type=float, help="max USD for this request (≤ the function's)")
+    p.add_argument("--max-turns", type=int, help="max agent turns (≤ the function's)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--function", help="Lambda function name or ARN (boto3, your AWS config)")
+    where.add_argument("--endpoint", help="base URL serving the Lambda Invoke API (the RIE)")
+    p.add_argument("--json", action="store_true", help="print the raw response as JSON")
+    return p
+
+
+def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    env = dict(os.environ) if env is None else env
+    try:
+        request = build_request(args, env)
+        if args.endpoint:
+            response = invoke_endpoint(args.endpoint, request)
+        else:
+            response = invoke_lambda(target_function(args, env), request)
+    except ClientError as exc:
+        print(f"faalf-invoke: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(response, indent=2))
+        return 0 if response.get("statusCode") == 200 else 1
+    return render(response, sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

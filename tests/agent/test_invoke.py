@@ -1,0 +1,103 @@
+"""faalf-invoke: the user's client and the agent's way to start a child FAALF."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from faalf import invoke
+from tests.agent.conftest import LambdaContext
+from tests.agent.rie import InvokeEndpoint
+from tests.agent.standin import StandIn, say, write
+
+WRAPPER = Path(__file__).resolve().parents[2] / "agent_image" / "bin" / "faalf-invoke"
+
+
+@pytest.fixture
+def endpoint(lambda_function, faalf_env):
+    with StandIn([write("hello.py", "print('hello world')\n"), say("Wrote hello.py")]) as api:
+        faalf_env.setenv("ANTHROPIC_BASE_URL", api.url)
+        with InvokeEndpoint(lambda e: lambda_function.handler(e, LambdaContext())) as rie:
+            yield rie
+
+
+def test_client_prints_the_result_readably(endpoint, capsys):
+    code = invoke.main(["--endpoint", endpoint.url, "--execute", "write hello world"], env={})
+    out = capsys.readouterr().out
+
+    assert code == 0
+    assert "Wrote hello.py" in out
+    assert "--- hello.py (exit 0)\nhello world\n" in out
+
+
+def test_client_sends_model_budget_and_turns(endpoint):
+    argv = ["--endpoint", endpoint.url, "--model", "claude-sonnet-4-5", "--budget", "0.25",
+            "--max-turns", "4", "task"]  # fmt: skip
+    invoke.main(argv, env={})
+
+    assert endpoint.events[0] == {"task": "task", "execute": False, "model": "claude-sonnet-4-5",
+                                  "max_budget_usd": 0.25, "max_turns": 4}  # fmt: skip
+
+
+def test_inside_an_agent_the_child_gets_depth_plus_one(endpoint):
+    invoke.main(["--endpoint", endpoint.url, "sub"], env={"FAALF_DEPTH": "1"})
+
+    assert endpoint.events[0]["depth"] == 2
+
+
+def test_at_the_depth_limit_the_client_refuses_without_calling(endpoint, capsys):
+    code = invoke.main(
+        ["--endpoint", endpoint.url, "sub"], env={"FAALF_DEPTH": "2", "FAALF_MAX_DEPTH": "2"}
+    )
+
+    assert code == 2
+    assert "recursion limit" in capsys.readouterr().err
+    assert endpoint.events == []
+
+
+def test_refusal_by_the_function_is_exit_1_with_its_message(endpoint, capsys):
+    code = invoke.main(["--endpoint", endpoint.url, "--model", "gpt-4", "t"], env={})
+
+    assert code == 1
+    assert "model" in capsys.readouterr().out
+
+
+def test_task_is_read_from_a_file(endpoint, tmp_path):
+    task = tmp_path / "task.txt"
+    task.write_text("from a file\n")
+    invoke.main(["--endpoint", endpoint.url, "--file", str(task)], env={})
+
+    assert endpoint.events[0]["task"] == "from a file\n"
+
+
+def test_wrapper_reads_stdin_and_prints_the_raw_response_as_json(endpoint):
+    done = subprocess.run(
+        [str(WRAPPER), "--endpoint", endpoint.url, "--json"],
+        input="from stdin",
+        capture_output=True,
+        text=True,
+        env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"},
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert endpoint.events[0]["task"] == "from stdin"
+    assert json.loads(done.stdout)["body"]["claude_output"] == "Wrote hello.py"
+
+
+def test_without_a_target_the_client_says_how_to_give_one(capsys):
+    code = invoke.main(["task"], env={})
+
+    assert code == 2
+    assert "--function" in capsys.readouterr().err
+
+
+def test_unreachable_endpoint_is_a_clear_error(capsys):
+    code = invoke.main(["--endpoint", "http://127.0.0.1:9", "task"], env={})
+
+    assert code == 2
+    assert "could not reach" in capsys.readouterr().err
