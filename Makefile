@@ -27,6 +27,7 @@ test: venv
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/hadolint agent_image/Dockerfile
 
 format: venv
 	$(PY) -m ruff check --fix .
