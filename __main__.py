@@ -1,4 +1,5 @@
-"""The VA stack: network, alarm topic, secrets, core table, content bucket and the VA Lambdas.
+"""The VA stack: network, alarm topic, secrets, core table, content bucket, the VA Lambdas and
+the FAALF agents (one image, one function and role per agent profile).
 
 Order matters for "nothing half-created": the whole config is validated, then every zip is
 built, and only then is the first resource registered. Any problem before that point stops the
@@ -10,7 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pulumi
+import pulumi_aws as aws
 
+from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
+from components.agent.image import context_hash, git_commit, image_tag
+from components.agent.profile import bedrock_model_arns, lambda_function_arn
 from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
 from components.bucket import VaBucket, VaBucketArgs
 from components.context import VaContext
@@ -24,6 +29,7 @@ from components.stack_config import ConfigError, StackConfig, load_stack_config
 from components.table import VaTable, VaTableArgs
 
 PROJECT_ROOT = Path(__file__).resolve().parent
+AGENT_IMAGE_DIR = PROJECT_ROOT / "agent_image"
 
 
 def read_config(cfg: pulumi.Config) -> StackConfig:
@@ -92,6 +98,29 @@ def data_env(fn: FunctionSpec, table: VaTable, bucket: VaBucket) -> dict[str, st
     return env
 
 
+def agent_statements(
+    profile: AgentProfile, function_name: str, region: str, account: pulumi.Output[str]
+) -> list[IamStatement]:
+    """The profile's own statements, Bedrock on its models only, and invoking itself (children)."""
+    statements = [IamStatement(st.sid, st.actions, list(st.resources)) for st in profile.statements]
+    if profile.auth_mode == "bedrock":
+        count = sum(len(bedrock_model_arns(region, "0", m)) for m in profile.models)
+        arns = account.apply(
+            lambda a: [arn for m in profile.models for arn in bedrock_model_arns(region, a, m)]
+        )
+        statements.append(
+            IamStatement(
+                "InvokeAllowedModels",
+                ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
+                [arns.apply(lambda v, i=i: v[i]) for i in range(count)],
+            )
+        )
+    if profile.max_depth > 0:
+        own_arn = account.apply(lambda a: lambda_function_arn(region, a, function_name))
+        statements.append(IamStatement("InvokeChildAgents", ("lambda:InvokeFunction",), [own_arn]))
+    return statements
+
+
 def main() -> None:
     app_config = pulumi.Config()
     config = read_config(app_config)
@@ -151,6 +180,40 @@ def main() -> None:
                 log_retention_days=config.log_retention_days,
             ),
         )
+
+    agents: dict[str, VaLambda] = {}
+    if config.agents:
+        commit, dirty = git_commit(AGENT_IMAGE_DIR)
+        image = VaAgentImage(
+            "agent-image",
+            VaAgentImageArgs(
+                context=ctx,
+                directory=AGENT_IMAGE_DIR,
+                tag=image_tag(commit, dirty, context_hash(AGENT_IMAGE_DIR)),
+                settings=config.agent_image,
+            ),
+        )
+        account = aws.get_caller_identity_output().account_id
+        for profile in config.agents:
+            spec = profile.function_spec(config.agent_image.architecture)
+            agents[profile.purpose] = VaLambda(
+                f"agent-{profile.purpose}",
+                VaLambdaArgs(
+                    context=ctx,
+                    spec=spec,
+                    networking=network.lambda_networking(),
+                    alarm_topic_arn=alarms.arn,
+                    image_uri=image.image_uri,
+                    secret_arns={ref.name: secrets[ref.name].arn for ref in spec.secrets},
+                    extra_statements=agent_statements(
+                        profile, ctx.name(profile.purpose, "lambda"), config.region, account
+                    ),
+                    extra_alarms=profile.alarms(),
+                    log_retention_days=config.log_retention_days,
+                ),
+            )
+        pulumi.export("agentImageUri", image.image_uri)
+        pulumi.export("agentFunctionNames", {p: f.function.name for p, f in agents.items()})
 
     pulumi.export("functionNames", {p: f.function.name for p, f in functions.items()})
     pulumi.export("functionArns", {p: f.arn for p, f in functions.items()})

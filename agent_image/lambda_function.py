@@ -9,6 +9,7 @@ A bad request is a 400 that names the field and starts no process; anything unex
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 from typing import Any
@@ -20,8 +21,16 @@ from faalf import agent, request
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
-logger = Logger(service="faalf")
-metrics = Metrics(namespace="VA/FAALF", service="faalf")
+
+def service_name() -> str:
+    """The function's own name: the cost alarm selects AgentCostUSD by ``service`` = it."""
+    return os.environ.get("POWERTOOLS_SERVICE_NAME") or os.environ.get(
+        "AWS_LAMBDA_FUNCTION_NAME", "faalf"
+    )
+
+
+logger = Logger(service=service_name())
+metrics = Metrics(namespace="VA/FAALF", service=service_name())
 MIN_RUN_S = 1.0
 # A refused request publishes no metric; that is expected, not worth a warning per request.
 warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)

@@ -18,8 +18,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
+from components.agent.profile import ANTHROPIC_KEY_SECRET, AgentImageSettings, AgentProfile
 from components.lambda_function.spec import (
     FunctionSpec,
+    ImageCode,
     LogRetentionDays,
     VaModel,
 )
@@ -28,7 +30,7 @@ from policies.va_guard import conventions
 PROJECT_NAMESPACE = "va-platform"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 # Keys whose stack-file value is a list or object (the CLI hands them over as JSON text).
-STRUCTURED_KEYS = ("availabilityZones", "secrets", "layers", "functions")
+STRUCTURED_KEYS = ("availabilityZones", "secrets", "layers", "functions", "agents", "agentImage")
 VPC_PREFIX_RANGE = (16, 24)
 
 
@@ -83,6 +85,8 @@ class StackConfig(VaModel):
     secrets: tuple[str, ...] = ()
     layers: tuple[LayerSpec, ...] = ()
     functions: tuple[FunctionSpec, ...] = ()
+    agents: tuple[AgentProfile, ...] = ()
+    agent_image: AgentImageSettings = AgentImageSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> StackConfig:
@@ -95,7 +99,7 @@ class StackConfig(VaModel):
                 raise ValueError(f"availabilityZones: {az!r} is not a zone of {self.region}")
         for leaf in self.secrets:
             conventions.secret_name(self.environment, leaf)
-        _unique("functions", [f.purpose for f in self.functions])
+        _unique("functions and agents", [f.purpose for f in (*self.functions, *self.agents)])
         _unique("layers", [layer.purpose for layer in self.layers])
         _unique("secrets", list(self.secrets))
         layer_names = {layer.purpose for layer in self.layers}
@@ -112,6 +116,21 @@ class StackConfig(VaModel):
                         f"functions[{fn.purpose}].layers: {layer!r} is not declared in 'layers' "
                         f"(declared: {', '.join(sorted(layer_names)) or 'none'})"
                     )
+        for fn in self.functions:
+            if isinstance(fn.code, ImageCode) and fn.code.image_uri is None:
+                raise ValueError(f"functions[{fn.purpose}].code: an image function needs imageUri")
+        if self.agents and not self.nat_enabled:
+            raise ValueError(
+                "agents need natGateway: true - Claude Code reaches its API over TCP 443 through "
+                "the NAT gateway (the functions have no other way out of the VPC)"
+            )
+        keyed = [a.purpose for a in self.agents if a.needs_api_key]
+        if keyed and ANTHROPIC_KEY_SECRET not in self.secrets:
+            raise ValueError(
+                f"agents[{', '.join(keyed)}] use authMode api-key: declare "
+                f"{ANTHROPIC_KEY_SECRET!r} in 'secrets' "
+                "(its value: pulumi config set --secret anthropic-api-key)"
+            )
         return self
 
     @property

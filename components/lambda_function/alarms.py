@@ -14,8 +14,9 @@ class AlarmDef:
     metric: str
     statistic: str
     threshold: float
-    dimension: str  # FunctionName or QueueName
+    dimension: str  # FunctionName, QueueName, or service (embedded metrics by Powertools)
     description: str
+    period: int = PERIOD_S
 
 
 def function_alarms(timeout_s: int, duration_fraction: float) -> list[AlarmDef]:

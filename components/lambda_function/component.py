@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
-from components.lambda_function.alarms import PERIOD_S, function_alarms
+from components.lambda_function.alarms import AlarmDef, function_alarms
 from components.lambda_function.iam import ASSUME_ROLE_POLICY, IamStatement, execution_policy
 from components.lambda_function.spec import FunctionSpec, ImageCode
 from components.packaging import ZipArtifact, zip_names
@@ -45,12 +45,23 @@ class VaLambdaArgs:
     secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     layer_arns: Sequence[pulumi.Input[str]] = ()
     extra_statements: Sequence[IamStatement] = ()
+    extra_alarms: Sequence[AlarmDef] = ()
     log_retention_days: int = 30
+    image_uri: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec
         if spec.is_image and self.package is not None:
             raise ValueError(f"{spec.purpose}: an image function takes no zip package")
+        if isinstance(spec.code, ImageCode) and (spec.code.image_uri is None) == (
+            self.image_uri is None
+        ):
+            raise ValueError(
+                f"{spec.purpose}: give the image URI once: in code.imageUri or as image_uri "
+                "(e.g. VaAgentImage.image_uri)"
+            )
+        if not spec.is_image and self.image_uri is not None:
+            raise ValueError(f"{spec.purpose}: image_uri is for image functions only")
         if not spec.is_image and self.package is None:
             raise ValueError(
                 f"{spec.purpose}: a zip function needs its package; build it with "
@@ -152,7 +163,10 @@ class VaLambda(VaComponent):
             env_vars[ref.env_var] = args.secret_arns[ref.name]
         code_args: dict[str, object] = {}
         if isinstance(spec.code, ImageCode):
-            code_args = {"package_type": "Image", "image_uri": spec.code.image_uri}
+            code_args = {
+                "package_type": "Image",
+                "image_uri": spec.code.image_uri or args.image_uri,
+            }
             if spec.code.command:
                 code_args["image_config"] = {"commands": list(spec.code.command)}
         else:
@@ -212,9 +226,10 @@ class VaLambda(VaComponent):
                 opts=self.child_opts(),
             )
         self.alarms: list[aws.cloudwatch.MetricAlarm] = []
-        for alarm in function_alarms(spec.timeout, spec.duration_alarm_fraction):
+        alarm_defs = function_alarms(spec.timeout, spec.duration_alarm_fraction)
+        for alarm in [*alarm_defs, *args.extra_alarms]:
             alarm_name = ctx.name(purpose, alarm.type_)
-            dimension = self.function.name if alarm.dimension == "FunctionName" else self.dlq.name
+            dimension = self.dlq.name if alarm.dimension == "QueueName" else self.function.name
             self.alarms.append(
                 aws.cloudwatch.MetricAlarm(
                     f"{name}-{alarm.type_}",
@@ -224,7 +239,7 @@ class VaLambda(VaComponent):
                     metric_name=alarm.metric,
                     statistic=alarm.statistic,
                     dimensions={alarm.dimension: dimension},
-                    period=PERIOD_S,
+                    period=alarm.period,
                     evaluation_periods=1,
                     threshold=alarm.threshold,
                     comparison_operator="GreaterThanOrEqualToThreshold",

@@ -102,16 +102,19 @@ class ZipCode(VaModel):
 
 
 class ImageCode(VaModel):
-    """A container image already in ECR (the agent image issue builds and pushes it)."""
+    """A container image in ECR: a URI from config, or (left out) one VaLambdaArgs.image_uri
+    gives, such as the digest VaAgentImage pushed."""
 
     kind: Literal["image"] = "image"
-    image_uri: str = Field(description="ECR image URI, by digest or tag.")
+    image_uri: str | None = Field(default=None, description="ECR image URI, by digest or tag.")
     command: tuple[str, ...] | None = None
 
     @field_validator("image_uri")
     @classmethod
-    def _ecr_uri(cls, value: str) -> str:
-        if not re.match(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[^\s:@]+[:@]\S+$", value):
+    def _ecr_uri(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(
+            r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[^\s:@]+[:@]\S+$", value
+        ):
             raise ValueError(
                 f"{value!r} is not an ECR image URI "
                 "(<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or @sha256:<digest>)"

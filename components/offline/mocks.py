@@ -125,6 +125,12 @@ class VaMocks(Mocks):
             state["layerArn"] = state["arn"].rsplit(":", 1)[0]
         if args.typ == "aws:ecr/repository:Repository":
             state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
+            state["registryId"] = ACCOUNT
+        if args.typ == "docker:index/image:Image":
+            # What a push returns: the repository by digest (the tag is dropped).
+            image = str(args.inputs.get("imageName", ""))
+            digest = hashlib.sha256(image.encode()).hexdigest()
+            state["repoDigest"] = f"{image.rsplit(':', 1)[0]}@sha256:{digest}"
         self._local.state = {**state, "id": rid}
         return rid, state
 
@@ -135,6 +141,15 @@ class VaMocks(Mocks):
                 "arn": f"arn:aws:iam::{ACCOUNT}:user/plan",
                 "userId": "AIDAPLAN",
                 "id": ACCOUNT,
+            }
+        if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {
+                "authorizationToken": "QVdTOm1vY2s=",
+                "userName": "AWS",
+                "password": "mock-ecr-password",
+                "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+                "expiresAt": "2026-11-23T00:00:00Z",
+                "id": REGION,
             }
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": REGION, "region": REGION, "id": REGION}

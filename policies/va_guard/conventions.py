@@ -282,6 +282,9 @@ STAR_RESOURCE_ACTIONS: frozenset[str] = frozenset(
         "xray:GetSamplingRules",
         "xray:GetSamplingTargets",
         "cloudwatch:PutMetricData",
+        "ce:GetCostAndUsage",  # Cost Explorer has no resource types at all
+        "ce:GetCostForecast",
+        "ce:GetDimensionValues",
     }
 )
 # AWS managed policies that grant far more than one workload needs.

@@ -135,3 +135,31 @@ def test_image_function_rejects_runtime_management():
 def test_duplicate_function_purposes_are_reported():
     fn = {"purpose": "x1", "code": {"path": "a"}}
     assert "repeated: x1" in problems({**BASE, "functions": [fn, fn]})
+
+
+def test_agents_without_a_nat_gateway_are_refused():
+    raw = {**BASE, "natGateway": False, "secrets": ["anthropic-api-key"],
+           "agents": [{"purpose": "agent"}]}  # fmt: skip
+
+    assert "agents need natGateway: true" in problems(raw)
+
+
+def test_api_key_agent_needs_the_anthropic_key_secret_declared():
+    raw = {**BASE, "natGateway": True, "agents": [{"purpose": "agent"}]}
+
+    assert "declare 'anthropic-api-key' in 'secrets'" in problems(raw)
+
+
+def test_agent_purpose_may_not_repeat_a_function_purpose():
+    raw = {**BASE, "natGateway": True, "secrets": ["anthropic-api-key"],
+           "functions": [{"purpose": "agent", "code": {"path": "src"}}],
+           "agents": [{"purpose": "agent"}]}  # fmt: skip
+
+    assert "functions and agents: each name may appear once" in problems(raw)
+
+
+def test_bad_agent_field_is_named_with_its_path():
+    raw = {**BASE, "natGateway": True, "secrets": ["anthropic-api-key"],
+           "agents": [{"purpose": "agent", "memory": 512}]}  # fmt: skip
+
+    assert "va-platform:agents[0].memory = 512" in problems(raw)

@@ -95,3 +95,13 @@ def test_plan_policy_config_is_applied(tmp_path, capsys):
     assert plan.main(["--stack", "dev", "--json", "--policy-config", str(config)]) == 1
     diagnostics = json.loads(capsys.readouterr().out)["policy"]["diagnostics"]
     assert any(d["policy"] == "va-region" and "us-west-2" in d["message"] for d in diagnostics)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_our_only_advisories_say_we_patch_the_agent_image(stack):
+    advisories = preflight(run_program(stack)).by_policy("advisory")
+
+    assert set(advisories) == {"va-runtime-patch"}
+    assert {d.urn.rsplit("::", 1)[1] for d in advisories["va-runtime-patch"]} == {
+        "agent-agent-function", "agent-costreview-function",
+    }  # fmt: skip

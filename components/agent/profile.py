@@ -1,0 +1,173 @@
+"""An agent profile: one purpose, one function, one role with only that purpose's permissions.
+
+Seed 002's future work, as stack config: model allow-list with a cheap default, a cost ceiling
+per request and an alarm on spend, a recursion limit, and the auth mode (an Anthropic API key
+through the handler's proxy, or Amazon Bedrock through the function's own role, with no secret).
+A profile turns into a plain ``FunctionSpec`` plus IAM statements and alarms, so the agent is a
+VaLambda like any other and passes the same policies.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from components.lambda_function.alarms import AlarmDef
+from components.lambda_function.spec import FunctionSpec, ImageCode, SecretRef, VaModel
+from policies.va_guard import conventions
+
+ANTHROPIC_KEY_SECRET = "anthropic-api-key"
+AGENT_METRICS_NAMESPACE = "VA/FAALF"
+MIN_AGENT_MEMORY_MB = 2048
+MIN_AGENT_STORAGE_MB = 2048
+BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+COST_ALARM_PERIOD_S = 3600
+
+
+class ProfileStatement(VaModel):
+    """One extra Allow statement of a profile (exact actions; ``*`` only where AWS needs it)."""
+
+    sid: str = Field(pattern=r"^[A-Za-z0-9]+$")
+    actions: tuple[str, ...] = Field(min_length=1)
+    resources: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _least_privilege(self) -> ProfileStatement:
+        for action in self.actions:
+            if action == "*" or action.endswith(":*"):
+                raise ValueError(
+                    f"statement {self.sid}: action {action!r} is too broad; name exact actions"
+                )
+        if "*" in self.resources:
+            broad = sorted(set(self.actions) - conventions.STAR_RESOURCE_ACTIONS)
+            if broad:
+                raise ValueError(
+                    f"statement {self.sid}: resource '*' only for actions without resource-level "
+                    f"permissions; {', '.join(broad)} take exact ARNs"
+                )
+        return self
+
+
+class AgentProfile(VaModel):
+    """One FAALF function. Defaults: API-key mode, Haiku, $1 per request, depth 2, 300 s."""
+
+    purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]
+    auth_mode: Literal["api-key", "bedrock"] = "api-key"
+    models: tuple[str, ...] = ("claude-haiku-4-5",)
+    default_model: str | None = None
+    max_budget_usd: float = Field(default=1.0, gt=0, le=100)
+    max_turns: int = Field(default=20, ge=1, le=500)
+    max_depth: int = Field(default=2, ge=0, le=10)
+    reserved_concurrency: int = Field(default=5, ge=1, le=1000)
+    memory: int = Field(default=MIN_AGENT_MEMORY_MB, ge=MIN_AGENT_MEMORY_MB, le=10240)
+    timeout: int = Field(default=300, ge=60, le=conventions.TIMEOUT_S_RANGE[1])
+    ephemeral_storage: int = Field(default=4096, ge=MIN_AGENT_STORAGE_MB, le=10240)
+    cost_alarm_usd_per_hour: float = Field(default=10.0, gt=0)
+    statements: tuple[ProfileStatement, ...] = ()
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        if not models or any(not m or "," in m for m in models):
+            raise ValueError("list one or more model ids (no commas inside an id)")
+        return models
+
+    @model_validator(mode="after")
+    def _default_in_models(self) -> AgentProfile:
+        if self.default_model is not None and self.default_model not in self.models:
+            raise ValueError(
+                f"defaultModel {self.default_model!r} is not in models ({', '.join(self.models)})"
+            )
+        return self
+
+    @property
+    def model(self) -> str:
+        return self.default_model or self.models[0]
+
+    @property
+    def needs_api_key(self) -> bool:
+        return self.auth_mode == "api-key"
+
+    def env(self) -> dict[str, str]:
+        """The FAALF_* variables the handler reads (agent_image/faalf/settings.py)."""
+        env = {
+            "FAALF_AUTH_MODE": self.auth_mode,
+            "FAALF_ALLOWED_MODELS": ",".join(self.models),
+            "FAALF_DEFAULT_MODEL": self.model,
+            "FAALF_MAX_TURNS": str(self.max_turns),
+            "FAALF_MAX_BUDGET_USD": f"{self.max_budget_usd:g}",
+            "FAALF_MAX_DEPTH": str(self.max_depth),
+            "POWERTOOLS_METRICS_NAMESPACE": AGENT_METRICS_NAMESPACE,
+        }
+        if self.auth_mode == "bedrock":
+            env["CLAUDE_CODE_USE_BEDROCK"] = "1"
+        return env
+
+    def function_spec(self, architecture: Literal["x86_64", "arm64"] = "x86_64") -> FunctionSpec:
+        """The VaLambda spec; the image URI is given to VaLambda by the VaAgentImage."""
+        secrets = (
+            (SecretRef(name=ANTHROPIC_KEY_SECRET, env="FAALF_API_KEY_SECRET"),)
+            if self.needs_api_key
+            else ()
+        )
+        return FunctionSpec(
+            purpose=self.purpose,
+            code=ImageCode(),
+            architecture=architecture,
+            memory=self.memory,
+            timeout=self.timeout,
+            ephemeral_storage=self.ephemeral_storage,
+            reserved_concurrency=self.reserved_concurrency,
+            secrets=secrets,
+            env=self.env(),
+            max_retries=0,  # an agent run costs money: a failed async event goes to the DLQ
+        )
+
+    def alarms(self) -> list[AlarmDef]:
+        return [
+            AlarmDef(
+                "cost-alarm", AGENT_METRICS_NAMESPACE, "AgentCostUSD", "Sum",
+                self.cost_alarm_usd_per_hour, "service",
+                f"Agent spend passed ${self.cost_alarm_usd_per_hour:g} in an hour",
+                period=COST_ALARM_PERIOD_S,
+            ),
+            AlarmDef(
+                "recursion-alarm", "AWS/Lambda", "RecursiveInvocationsDropped", "Sum", 1,
+                "FunctionName", "Lambda stopped a recursive loop of this agent",
+            ),
+        ]  # fmt: skip
+
+
+def bedrock_model_arns(region: str, account: str, model: str) -> list[str]:
+    """The ARNs ``bedrock:InvokeModel*`` needs for one model id.
+
+    A cross-region inference profile id (``eu.anthropic...``) is invoked through the profile in
+    our region and routed to the foundation model in any EU region, so both are needed.
+    """
+    if model.split(".", 1)[0] in ("eu", "us", "apac", "global"):
+        base = model.split(".", 1)[1]
+        return [
+            f"arn:aws:bedrock:{region}:{account}:inference-profile/{model}",
+            f"arn:aws:bedrock:*::foundation-model/{base}",
+        ]
+    return [f"arn:aws:bedrock:{region}::foundation-model/{model}"]
+
+
+def lambda_function_arn(region: str, account: str, name: str) -> str:
+    """Known before the function exists, so its own role may invoke it (child agents)."""
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+class AgentImageSettings(VaModel):
+    """How the agent image is built and kept (stack config key ``agentImage``)."""
+
+    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    keep_images: int = Field(default=10, ge=1, le=1000)
+    extra_requirements: str | None = Field(
+        default=None, pattern=r"^requirements-[a-z0-9-]+\.txt$", description="Variant image."
+    )
+
+    @property
+    def architecture(self) -> Literal["x86_64", "arm64"]:
+        return "arm64" if self.platform == "linux/arm64" else "x86_64"

@@ -1,0 +1,232 @@
+"""FAALF agents: profiles, the image component, and the agent functions of both stacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
+from components.agent.image import context_hash, image_tag
+from components.agent.profile import AgentImageSettings, bedrock_model_arns
+from components.offline.runner import Run, run_program, run_under_mocks
+from faalf.settings import Settings
+from tests.support import CTX, one
+
+AGENT_IMAGE = Path(__file__).resolve().parents[2] / "agent_image"
+
+
+@pytest.fixture(scope="module")
+def dev() -> Run:
+    run = run_program("dev")
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.fixture(scope="module")
+def prod() -> Run:
+    run = run_program("prod")
+    assert run.error is None, run.error
+    return run
+
+
+def statements(run: Run, purpose: str) -> dict[str, dict]:
+    doc = json.loads(run.named(f"agent-{purpose}-role-policy").inputs["policy"])
+    return {st["Sid"]: st for st in doc["Statement"]}
+
+
+# --- profiles ------------------------------------------------------------------------------
+
+
+def test_profile_defaults_meet_the_agent_minimums():
+    spec = AgentProfile(purpose="agent").function_spec()
+
+    assert (spec.memory, spec.timeout, spec.ephemeral_storage) == (2048, 300, 4096)
+    assert spec.is_image
+    assert spec.reserved_concurrency == 5
+
+
+def test_profile_env_is_what_the_handler_reads():
+    profile = AgentProfile(
+        purpose="agent", models=("claude-haiku-4-5", "claude-sonnet-4-5"), max_budget_usd=0.5,
+        max_turns=7, max_depth=1,
+    )  # fmt: skip
+    env = profile.function_spec().env | {"FAALF_API_KEY_SECRET": "arn:aws:secretsmanager:x"}
+    settings = Settings.from_env(env)
+
+    assert settings.allowed_models == ("claude-haiku-4-5", "claude-sonnet-4-5")
+    assert (settings.default_model, settings.max_budget_usd) == ("claude-haiku-4-5", 0.5)
+    assert (settings.max_turns, settings.max_depth, settings.auth_mode) == (7, 1, "api-key")
+
+
+def test_api_key_profile_reads_the_key_secret_through_faalf_api_key_secret():
+    (ref,) = AgentProfile(purpose="agent").function_spec().secrets
+
+    assert (ref.name, ref.env_var) == ("anthropic-api-key", "FAALF_API_KEY_SECRET")
+
+
+def test_bedrock_profile_has_no_secret_and_sets_bedrock_mode():
+    spec = AgentProfile(purpose="agent", auth_mode="bedrock").function_spec()
+
+    assert spec.secrets == ()
+    assert spec.env["CLAUDE_CODE_USE_BEDROCK"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"memory": 1024}, "greater than or equal to 2048"),
+        ({"ephemeral_storage": 512}, "greater than or equal to 2048"),
+        ({"timeout": 900}, "less than or equal to 300"),
+        ({"default_model": "claude-opus-4-1"}, "not in models"),
+        ({"statements": [{"sid": "All", "actions": ["s3:*"], "resources": ["*"]}]}, "too broad"),
+        ({"statements": [{"sid": "Read", "actions": ["s3:GetObject"], "resources": ["*"]}]},
+         "s3:GetObject take exact ARNs"),
+    ],
+    ids=["memory", "storage", "timeout", "default model", "service star", "star resource"],
+)  # fmt: skip
+def test_profile_refuses_what_the_standard_does_not_allow(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        AgentProfile(purpose="agent", **fields)
+
+
+def test_inference_profile_model_needs_the_profile_and_the_foundation_model():
+    arns = bedrock_model_arns("eu-central-1", "123456789012", "eu.anthropic.claude-x-v1:0")
+
+    assert arns == [
+        "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.anthropic.claude-x-v1:0",
+        "arn:aws:bedrock:*::foundation-model/anthropic.claude-x-v1:0",
+    ]
+
+
+# --- the image component -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def image_run() -> Run:
+    settings = AgentImageSettings(platform="linux/arm64", keep_images=7)
+    args = VaAgentImageArgs(context=CTX, directory=AGENT_IMAGE, tag="abc123", settings=settings)
+    return run_under_mocks(lambda: VaAgentImage("agent-image", args))
+
+
+def test_repository_is_named_immutable_scanned_and_encrypted(image_run):
+    repo = one(image_run, "aws:ecr/repository:Repository")
+
+    assert repo["name"] == "va-dev-agent-ecr"
+    assert repo["imageTagMutability"] == "IMMUTABLE"
+    assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repo["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
+
+
+def test_lifecycle_keeps_the_newest_n_images(image_run):
+    rule = json.loads(one(image_run, "aws:ecr/lifecyclePolicy:LifecyclePolicy")["policy"])
+    (only,) = rule["rules"]
+
+    assert only["selection"]["countType"] == "imageCountMoreThan"
+    assert only["selection"]["countNumber"] == 7
+
+
+def test_image_is_built_for_the_platform_and_tagged_with_the_commit(image_run):
+    image = one(image_run, "docker:index/image:Image")
+
+    assert image["imageName"].endswith("/va-dev-agent-ecr:abc123")
+    assert image["build"]["platform"] == "linux/arm64"
+    assert image["build"]["context"] == str(AGENT_IMAGE)
+
+
+def test_image_children_are_parented_to_the_component(image_run):
+    children = [r for r in image_run.resources if "VaAgentImage$" in r.urn]
+
+    assert len(children) == 3
+
+
+def test_dirty_tree_tag_carries_the_content_hash():
+    assert image_tag("abc123", dirty=False, content="f" * 64) == "abc123"
+    assert (
+        image_tag("abc123", dirty=True, content="0123456789abcdef") == "abc123-dirty-0123456789ab"
+    )
+
+
+def test_context_hash_changes_with_the_handler(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    (tmp_path / "lambda_function.py").write_text("a = 1\n")
+    before = context_hash(tmp_path)
+    (tmp_path / "lambda_function.py").write_text("a = 2\n")
+
+    assert context_hash(tmp_path) != before
+
+
+# --- the agent functions in the stacks -------------------------------------------------------
+
+
+def test_agent_function_runs_the_pushed_image_by_digest(dev):
+    fn = dev.named("agent-agent-function").inputs
+
+    assert fn["packageType"] == "Image"
+    assert "/va-dev-agent-ecr@sha256:" in fn["imageUri"]
+    assert fn["name"] == "va-dev-agent-lambda"
+
+
+def test_agent_function_has_the_agent_sizing_in_the_vpc(dev):
+    fn = dev.named("agent-agent-function").inputs
+
+    assert fn["memorySize"] >= 2048
+    assert fn["timeout"] == 300
+    assert fn["ephemeralStorage"]["size"] >= 2048
+    assert fn["vpcConfig"]["subnetIds"]
+    assert fn["reservedConcurrentExecutions"] == 3
+
+
+def test_api_key_agent_may_read_only_the_anthropic_key_secret(dev):
+    st = statements(dev, "agent")
+    secret_statements = [s for s in st.values() if "secretsmanager:GetSecretValue" in s["Action"]]
+
+    (only,) = secret_statements
+    resources = only["Resource"] if isinstance(only["Resource"], list) else [only["Resource"]]
+    assert [r.split(":secret:")[1] for r in resources] == ["va/dev/anthropic-api-key-AbCdEf"]
+
+
+def test_agent_with_children_may_invoke_only_itself(dev):
+    st = statements(dev, "agent")["InvokeChildAgents"]
+
+    assert st["Action"] == ["lambda:InvokeFunction"]
+    assert st["Resource"] == "arn:aws:lambda:eu-central-1:123456789012:function:va-dev-agent-lambda"
+
+
+def test_costreview_gets_read_only_cost_explorer_and_no_child_agents(dev):
+    st = statements(dev, "costreview")
+
+    assert st["CostExplorerRead"]["Action"] == [
+        "ce:GetCostAndUsage", "ce:GetCostForecast", "ce:GetDimensionValues",
+    ]  # fmt: skip
+    assert "InvokeChildAgents" not in st
+
+
+def test_bedrock_agent_may_invoke_only_its_models_and_reads_no_secret(prod):
+    st = statements(prod, "costreview")
+
+    assert sorted(st["InvokeAllowedModels"]["Resource"]) == [
+        "arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
+        "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/"
+        "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
+    ]
+    assert not any("secretsmanager:GetSecretValue" in s["Action"] for s in st.values())
+
+
+def test_agents_alarm_on_spend_and_dropped_recursion(dev):
+    cost = dev.named("agent-agent-cost-alarm").inputs
+    recursion = dev.named("agent-agent-recursion-alarm").inputs
+
+    assert (cost["namespace"], cost["metricName"], cost["threshold"]) == (
+        "VA/FAALF", "AgentCostUSD", 5.0,
+    )  # fmt: skip
+    assert cost["dimensions"] == {"service": "va-dev-agent-lambda"}
+    assert recursion["metricName"] == "RecursiveInvocationsDropped"
+
+
+def test_agent_recursive_loops_are_terminated(dev):
+    config = dev.named("agent-agent-recursion").inputs
+
+    assert config["recursiveLoop"] == "Terminate"
