@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: venv plan test lint format bench bench-policies clean
+.PHONY: venv plan test lint format bench bench-policies bench-agent clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt \
 		agent_image/requirements.txt
@@ -39,6 +39,10 @@ bench: venv
 ## make bench-policies: va-guard Analyze throughput over gRPC against a no-op pack.
 bench-policies: venv
 	$(PY) bench/bench_policies.py
+
+## make bench-agent: FAALF handler overhead, cold import and secret fetches (real CLI, stand-in API).
+bench-agent: venv
+	$(PY) bench/bench_agent.py
 
 clean:
 	rm -rf $(VENV) .va-build .pytest_cache .ruff_cache
