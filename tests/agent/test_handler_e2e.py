@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import stat
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -212,18 +215,6 @@ def test_script_over_its_timeout_is_stopped(lambda_function, api, faalf_env):
     assert run["return_code"] is None
 
 
-@pytest.mark.parametrize(
-    "api",
-    [[bash('mkdir -p "$PIP_TARGET/faalfpkg" && echo "X = 42" > "$PIP_TARGET/faalfpkg/__init__.py"'),
-      write("use.py", "import faalfpkg\nprint(faalfpkg.X)\n"), say("ok")]],
-    indirect=True,
-)  # fmt: skip
-def test_packages_installed_by_the_agent_are_importable_by_scripts(lambda_function, api):
-    run = invoke(lambda_function, {"task": "use a package", "execute": True})["body"]
-
-    assert run["execution_results"][0]["stdout"] == "42\n"
-
-
 def test_cost_is_emitted_as_an_embedded_metric(lambda_function, api, capsys):
     body = invoke(lambda_function, {"task": "write hello world"})["body"]
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
@@ -262,3 +253,41 @@ def test_workspace_files_stay_under_the_work_root(lambda_function, api, work_roo
     invoke(lambda_function, {"task": "write hello world"})
 
     assert roots[0].parent == work_root
+
+
+def make_wheel(directory: Path) -> Path:
+    """A minimal pure-Python wheel, so pip runs for real without reaching an index."""
+    files = {
+        "faalfdemo/__init__.py": "VALUE = 'from a wheel'\n",
+        "faalfdemo-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: faalfdemo\nVersion: 1.0\n",
+        "faalfdemo-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for name, text in files.items():
+        digest = hashlib.sha256(text.encode()).digest()
+        b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        record.append(f"{name},sha256={b64},{len(text.encode())}")
+    record.append("faalfdemo-1.0.dist-info/RECORD,,")
+    files["faalfdemo-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
+    wheel = directory / "faalfdemo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return wheel
+
+
+def test_pip_install_by_the_agent_is_importable_by_its_scripts(
+    lambda_function, faalf_env, tmp_path
+):
+    wheel = make_wheel(tmp_path)
+    turns = [
+        bash(f"python3 -m pip install --no-index --no-deps --quiet {wheel}"),
+        write("use.py", "import faalfdemo\nprint(faalfdemo.VALUE)\n"),
+        say("ok"),
+    ]
+    with StandIn(turns) as api:
+        faalf_env.setenv("ANTHROPIC_BASE_URL", api.url)
+        body = invoke(lambda_function, {"task": "pip install and use", "execute": True})["body"]
+
+    assert body["execution_results"][0]["stdout"] == "from a wheel\n"
