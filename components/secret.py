@@ -59,7 +59,7 @@ class VaSecret(VaComponent):
             self.version = aws.secretsmanager.SecretVersion(
                 f"{name}-version",
                 secret_id=self.secret.id,
-                secret_string=pulumi.Output.secret(args.value),
+                secret_string=pulumi.Output.secret(args.value),  # type: ignore[arg-type]
                 opts=self.child_opts(),
             )
         self.arn: pulumi.Output[str] = self.secret.arn

@@ -99,7 +99,8 @@ class StackConfig(VaModel):
                 raise ValueError(f"availabilityZones: {az!r} is not a zone of {self.region}")
         for leaf in self.secrets:
             conventions.secret_name(self.environment, leaf)
-        _unique("functions and agents", [f.purpose for f in (*self.functions, *self.agents)])
+        purposes = [f.purpose for f in self.functions] + [a.purpose for a in self.agents]
+        _unique("functions and agents", purposes)
         _unique("layers", [layer.purpose for layer in self.layers])
         _unique("secrets", list(self.secrets))
         layer_names = {layer.purpose for layer in self.layers}
@@ -181,8 +182,8 @@ def load_stack_config(
         problems.append(
             f"aws:region is not set; set it to {conventions.ALLOWED_REGIONS[0]} in the stack file"
         )
-    declared = raw.get("secrets") if isinstance(raw.get("secrets"), list) else []
-    declared_names = {str(s) for s in declared}
+    declared = raw.get("secrets")
+    declared_names = {str(s) for s in declared} if isinstance(declared, list) else set()
     unknown = sorted(present_keys - set(CONFIG_KEYS) - declared_names)
     for key in unknown:
         problems.append(

@@ -81,6 +81,13 @@ class VaLambdaArgs:
             raise ValueError(f"{spec.purpose}: VA functions run in a VPC; give subnets and SGs")
 
 
+def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
+    def with_resources(resources: list[str]) -> tuple[str, tuple[str, ...], list[str]]:
+        return st.sid, st.actions, list(resources)
+
+    return pulumi.Output.all(*st.resources).apply(with_resources)
+
+
 class VaLambda(VaComponent):
     """The function and its log group, DLQ, role, async config, recursion guard and alarms."""
 
@@ -125,12 +132,7 @@ class VaLambda(VaComponent):
         )
         net = args.networking
         secret_arns = [args.secret_arns[s.name] for s in spec.secrets]
-        extra = [
-            pulumi.Output.all(*st.resources).apply(
-                lambda res, st=st: (st.sid, st.actions, list(res))
-            )
-            for st in args.extra_statements
-        ]
+        extra = [_resolved(st) for st in args.extra_statements]
         policy = pulumi.Output.all(
             self.log_group.arn,
             self.dlq.arn,
@@ -179,7 +181,8 @@ class VaLambda(VaComponent):
                 "source_code_hash": args.package.sha256_b64,
                 "layers": list(args.layer_arns) or None,
             }
-        self.function = aws.lambda_.Function(
+        # code_args differ by package type (built above); the overloads cannot see that.
+        self.function = aws.lambda_.Function(  # type: ignore[call-overload]
             f"{name}-function",
             name=self.function_name,
             role=self.role.arn,
@@ -201,7 +204,7 @@ class VaLambda(VaComponent):
             tags=tags(self.function_name),
             # The policy must exist before creation: Lambda checks the ENI permissions then.
             opts=self.child_opts(depends_on=[self.log_group, self.role_policy]),
-            **code_args,  # type: ignore[arg-type]
+            **code_args,
         )
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-async",

@@ -134,7 +134,8 @@ class VaMocks(Mocks):
         self._local.state = {**state, "id": rid}
         return rid, state
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        # The SDK accepts a plain dict too (pulumi.runtime.mocks.MockMonitor.Invoke).
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT,

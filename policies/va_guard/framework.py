@@ -376,7 +376,7 @@ class Family:
 
         def exemption(urn: str) -> Exemption | None:
             r = by_urn.get(urn)
-            return r and exemption_for(self.name, r.type, r.name, r.tags, config)
+            return exemption_for(self.name, r.type, r.name, r.tags, config) if r else None
 
         violations: list[tuple[str, str]] = []
         notices: list[str] = list(config.problems)

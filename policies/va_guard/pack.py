@@ -22,7 +22,8 @@ FAMILIES: tuple[Family, ...] = (
 
 
 def build_policies() -> list[Policy]:
-    return [f.policy() for f in FAMILIES] + notices_policies()
+    policies: list[Policy] = [f.policy() for f in FAMILIES]
+    return policies + list(notices_policies())
 
 
 def pack_arguments() -> dict[str, object]:
