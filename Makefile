@@ -29,6 +29,7 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/hadolint agent_image/Dockerfile
+	$(VENV)/bin/zizmor --offline --persona=pedantic --quiet .github/workflows
 
 ## make typecheck: mypy over components/, policies/ and agent_image/ (pyproject.toml).
 typecheck: venv
