@@ -14,12 +14,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
-from components.agent.image import context_hash, git_commit, image_tag
+from components.agent.image import context_hash, image_tag
 from components.agent.profile import bedrock_model_arns, lambda_function_arn
 from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
-from components.bucket import VaBucket, VaBucketArgs
+from components.bucket import Expiry, VaBucket, VaBucketArgs
 from components.context import VaContext
-from components.lambda_function import IamStatement, VaLambda, VaLambdaArgs
+from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
+from components.gitinfo import git_commit, revision
+from components.lambda_function import ArtifactStore, IamStatement, VaLambda, VaLambdaArgs
 from components.lambda_function.spec import FunctionSpec, ZipCode
 from components.layer import VaLayer, VaLayerArgs
 from components.network import VaNetwork, VaNetworkArgs
@@ -121,6 +123,16 @@ def agent_statements(
     return statements
 
 
+def _artifact_store(
+    bucket: VaBucket, commit: str | None, dirty: bool, package: ZipArtifact | None
+) -> ArtifactStore | None:
+    if package is None:
+        return None
+    return ArtifactStore(
+        bucket=bucket.bucket.id, revision=revision(commit, dirty, package.sha256_b64)
+    )
+
+
 def main() -> None:
     app_config = pulumi.Config()
     config = read_config(app_config)
@@ -155,6 +167,11 @@ def main() -> None:
             )
     table = VaTable("core-table", VaTableArgs(context=ctx, purpose="core"))
     bucket = VaBucket("content-bucket", VaBucketArgs(context=ctx, purpose="content"))
+    # Seed 000: packages go through an S3 staging bucket, named after the commit they come from.
+    artifacts = VaBucket(
+        "artifacts-bucket", VaBucketArgs(context=ctx, purpose="artifacts", expiry=Expiry())
+    )
+    commit, dirty = git_commit(PROJECT_ROOT)
     layers = {
         spec.purpose: VaLayer(
             f"layer-{spec.purpose}",
@@ -174,6 +191,9 @@ def main() -> None:
                 networking=network.lambda_networking(),
                 alarm_topic_arn=alarms.arn,
                 package=function_packages.get(fn.purpose),
+                artifacts=_artifact_store(
+                    artifacts, commit, dirty, function_packages.get(fn.purpose)
+                ),
                 secret_arns={ref.name: secrets[ref.name].arn for ref in fn.secrets},
                 layer_arns=[layers[name].arn for name in fn.layers],
                 extra_statements=data_statements(fn, table, bucket),
@@ -215,6 +235,19 @@ def main() -> None:
         pulumi.export("agentImageUri", image.image_uri)
         pulumi.export("agentFunctionNames", {p: f.function.name for p, f in agents.items()})
 
+    if config.github_repository:
+        github = VaGithubOidcRole(
+            "github",
+            VaGithubOidcRoleArgs(
+                context=ctx,
+                repository=config.github_repository,
+                region=config.region,
+                account_id=aws.get_caller_identity_output().account_id,
+            ),
+        )
+        pulumi.export("githubPreviewRoleArn", github.preview_role_arn)
+        pulumi.export("githubDeployRoleArn", github.deploy_role_arn)
+
     pulumi.export("functionNames", {p: f.function.name for p, f in functions.items()})
     pulumi.export("functionArns", {p: f.arn for p, f in functions.items()})
     pulumi.export("roleArns", {p: f.role_arn for p, f in functions.items()})
@@ -224,6 +257,7 @@ def main() -> None:
     pulumi.export("secretArns", {leaf: s.arn for leaf, s in secrets.items()})
     pulumi.export("coreTableName", table.table_name)
     pulumi.export("contentBucketName", bucket.bucket_name)
+    pulumi.export("artifactsBucketName", artifacts.bucket_name)
 
 
 main()

@@ -12,10 +12,25 @@ from components.context import VaContext
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """Lifecycle of a bucket whose objects are rebuildable (artifacts): days before expiry."""
+
+    current_days: int = 180
+    noncurrent_days: int = 30
+    incomplete_upload_days: int = 7
+
+    def __post_init__(self) -> None:
+        for name in ("current_days", "noncurrent_days", "incomplete_upload_days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1 day")
+
+
+@dataclass(frozen=True)
 class VaBucketArgs:
     context: VaContext
     purpose: str
     versioning: bool = True
+    expiry: Expiry | None = None
 
 
 class VaBucket(VaComponent):
@@ -65,6 +80,25 @@ class VaBucket(VaComponent):
                 f"{name}-versioning",
                 bucket=self.bucket.id,
                 versioning_configuration={"status": "Enabled"},
+                opts=self.child_opts(),
+            )
+        if args.expiry is not None:
+            days = args.expiry
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=self.bucket.id,
+                rules=[
+                    {
+                        "id": "expire-rebuildable-objects",
+                        "status": "Enabled",
+                        "filter": {},
+                        "expiration": {"days": days.current_days},
+                        "noncurrent_version_expiration": {"noncurrent_days": days.noncurrent_days},
+                        "abort_incomplete_multipart_upload": {
+                            "days_after_initiation": days.incomplete_upload_days
+                        },
+                    }
+                ],
                 opts=self.child_opts(),
             )
         self.arn: pulumi.Output[str] = self.bucket.arn

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from components.agent.profile import ANTHROPIC_KEY_SECRET, AgentImageSettings, AgentProfile
+from components.github.deploy_policy import REPOSITORY_PATTERN
 from components.lambda_function.spec import (
     FunctionSpec,
     ImageCode,
@@ -87,6 +88,11 @@ class StackConfig(VaModel):
     functions: tuple[FunctionSpec, ...] = ()
     agents: tuple[AgentProfile, ...] = ()
     agent_image: AgentImageSettings = AgentImageSettings()
+    github_repository: str | None = Field(
+        default=None,
+        pattern=REPOSITORY_PATTERN,
+        description="owner/repo whose workflows may preview and deploy this stack",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> StackConfig:

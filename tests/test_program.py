@@ -29,6 +29,9 @@ def convention_problem(type_: str, name: str) -> str | None:
         fn = name.removeprefix(conventions.LOG_GROUP_PREFIX)
         ok = name.startswith(conventions.LOG_GROUP_PREFIX) and conventions.parse_physical_name(fn)
         return None if ok else "log group off /aws/lambda/<function>"
+    if type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
+        ok = conventions.parse_artifact_key(name)
+        return None if ok else "artifact off va-<env>-<purpose>-lambda-<commit>.zip"
     if type_ == "aws:kms/alias:Alias":
         ok = conventions.parse_physical_name(name.removeprefix("alias/"))
         return None if ok else "alias off alias/va-<env>-<purpose>-<type>"

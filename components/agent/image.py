@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,22 +53,6 @@ def context_hash(directory: Path) -> str:
                 digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
                 digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def git_commit(directory: Path) -> tuple[str | None, bool]:
-    """(commit, whether the image context differs from it); (None, True) outside git."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=directory, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."],
-            cwd=directory, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return None, True
-    return commit, bool(status)
 
 
 def image_tag(commit: str | None, dirty: bool, content: str) -> str:

@@ -36,6 +36,17 @@ class LambdaNetworking:
 
 
 @dataclass(frozen=True)
+class ArtifactStore:
+    """Where zip packages are uploaded (seed 000: the S3 staging bucket), and which revision."""
+
+    bucket: pulumi.Input[str]
+    revision: str
+
+    def __post_init__(self) -> None:
+        conventions.artifact_key("probe", self.revision)  # raises on a malformed revision
+
+
+@dataclass(frozen=True)
 class VaLambdaArgs:
     context: VaContext
     spec: FunctionSpec
@@ -48,6 +59,7 @@ class VaLambdaArgs:
     extra_alarms: Sequence[AlarmDef] = ()
     log_retention_days: int = 30
     image_uri: pulumi.Input[str] | None = None
+    artifacts: ArtifactStore | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -177,10 +189,27 @@ class VaLambda(VaComponent):
                 "package_type": "Zip",
                 "runtime": spec.runtime,
                 "handler": spec.handler,
-                "code": pulumi.FileArchive(str(args.package.path)),
                 "source_code_hash": args.package.sha256_b64,
                 "layers": list(args.layer_arns) or None,
             }
+            if args.artifacts is None:
+                code_args["code"] = pulumi.FileArchive(str(args.package.path))
+            else:
+                key = conventions.artifact_key(self.function_name, args.artifacts.revision)
+                self.artifact = aws.s3.BucketObjectv2(
+                    f"{name}-artifact",
+                    bucket=args.artifacts.bucket,
+                    key=key,
+                    source=pulumi.FileAsset(str(args.package.path)),
+                    content_type="application/zip",
+                    tags=tags(key),
+                    opts=self.child_opts(),
+                )
+                code_args |= {
+                    "s3_bucket": self.artifact.bucket,
+                    "s3_key": self.artifact.key,
+                    "s3_object_version": self.artifact.version_id,
+                }
         # code_args differ by package type (built above); the overloads cannot see that.
         self.function = aws.lambda_.Function(  # type: ignore[call-overload]
             f"{name}-function",

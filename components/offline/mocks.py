@@ -71,6 +71,10 @@ _ARNS: dict[str, tuple[str | None, str]] = {
     "aws:dynamodb/table:Table": (None, "arn:aws:dynamodb:{r}:{a}:table/{n}"),
     "aws:s3/bucket:Bucket": (None, "arn:aws:s3:::{n}"),
     "aws:ecr/repository:Repository": (None, "arn:aws:ecr:{r}:{a}:repository/{n}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+        "oidc-",
+        "arn:aws:iam::{a}:oidc-provider/token.actions.githubusercontent.com",
+    ),
 }
 # The input holding a resource's own physical name, where it is not ``name``. Other resources
 # with a ``bucket`` or ``functionName`` input merely point at another resource.

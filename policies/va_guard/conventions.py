@@ -159,6 +159,26 @@ def parse_secret_name(name: str) -> tuple[str, str] | None:
     return m["env"], m["name"]
 
 
+def artifact_key(function_name: str, revision: str) -> str:
+    """Seed 000: ``va-prod-contentgen-lambda-<commitid>.zip`` in the artifacts bucket."""
+    if not re.fullmatch(r"[0-9a-z][0-9a-z-]{0,63}", revision):
+        raise ValueError(f"artifact revision {revision!r}: a commit id (lowercase hex and '-')")
+    return f"{function_name}-{revision}.zip"
+
+
+def parse_artifact_key(key: str) -> tuple[str, str] | None:
+    """(function name, revision) of an artifact key, or None if it is not one."""
+    stem, dot, ext = key.rpartition(".")
+    if not dot or ext != "zip":
+        return None
+    function, sep, rev = stem.partition("-lambda-")
+    if not sep or not parse_physical_name(function + "-lambda"):
+        return None
+    if not re.fullmatch(r"[0-9a-z][0-9a-z-]{0,63}", rev):
+        return None
+    return function + "-lambda", rev
+
+
 def log_group_name(function_name: str) -> str:
     """Where Lambda writes a function's logs; creating it ourselves keeps retention under IaC."""
     return f"{LOG_GROUP_PREFIX}{function_name}"
@@ -285,6 +305,22 @@ STAR_RESOURCE_ACTIONS: frozenset[str] = frozenset(
         "ce:GetCostAndUsage",  # Cost Explorer has no resource types at all
         "ce:GetCostForecast",
         "ce:GetDimensionValues",
+        # What a deploy role needs besides the scoped actions (components/github/deploy_policy.py).
+        "ec2:DescribeVpcAttribute",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeAddresses",
+        "ec2:DescribeAddressesAttribute",
+        "ec2:DescribeNatGateways",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribePrefixLists",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeTags",
+        "kms:CreateKey",  # a key has no ARN before it exists
+        "kms:ListAliases",
+        "logs:DescribeLogGroups",
+        "ecr:GetAuthorizationToken",
     }
 )
 # AWS managed policies that grant far more than one workload needs.

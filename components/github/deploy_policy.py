@@ -1,0 +1,242 @@
+"""What `pulumi up` of one VA stack needs, and nothing more: the deploy role's policy, as data.
+
+Every mutating action is scoped to this environment's names (``va-<env>-*``, ``va/<env>/*``,
+``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys), to this
+account and region; ``*`` only for the actions AWS offers no resource-level permission for,
+which va-guard's va-iam rule accepts from ``conventions.STAR_RESOURCE_ACTIONS``. No ``service:*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.va_guard import conventions
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
+
+EC2_MUTATIONS = (
+    "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet",
+    "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", "ec2:CreateRouteTable",
+    "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
+    "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:CreateInternetGateway",
+    "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+    "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:CreateNatGateway", "ec2:DeleteNatGateway",
+    "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress", "ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints",
+    "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "ec2:DeleteTags",
+)  # fmt: skip
+EC2_DESCRIBE = (
+    "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables", "ec2:DescribeInternetGateways", "ec2:DescribeAddresses",
+    "ec2:DescribeAddressesAttribute", "ec2:DescribeNatGateways", "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSecurityGroupRules", "ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists",
+    "ec2:DescribeAvailabilityZones", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags",
+)  # fmt: skip
+IAM_ROLES = (
+    "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole",
+    "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
+    "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+    "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+)  # fmt: skip
+IAM_OIDC = (
+    "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider",
+    "iam:GetOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
+    "iam:UntagOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
+    "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+)  # fmt: skip
+LAMBDA = (
+    "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration", "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration", "lambda:ListVersionsByFunction", "lambda:TagResource",
+    "lambda:UntagResource", "lambda:ListTags", "lambda:PutFunctionConcurrency",
+    "lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency",
+    "lambda:PutFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig",
+    "lambda:GetFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig",
+    "lambda:PutFunctionRecursionConfig", "lambda:GetFunctionRecursionConfig",
+    "lambda:PutRuntimeManagementConfig", "lambda:GetRuntimeManagementConfig",
+    "lambda:GetFunctionCodeSigningConfig", "lambda:PublishLayerVersion",
+    "lambda:GetLayerVersion", "lambda:DeleteLayerVersion", "lambda:ListLayerVersions",
+)  # fmt: skip
+LOGS = (
+    "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
+    "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource",
+    "logs:ListTagsForResource",
+)  # fmt: skip
+SQS = (
+    "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
+    "sqs:GetQueueUrl", "sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags",
+)  # fmt: skip
+SNS = (
+    "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+    "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource", "sns:Subscribe",
+    "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+)  # fmt: skip
+KMS_KEYS = (
+    "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    "kms:ListResourceTags", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
+)  # fmt: skip
+SECRETS = (
+    "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+    "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
+    "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
+    "secretsmanager:GetResourcePolicy", "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+)  # fmt: skip
+DYNAMODB = (
+    "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable",
+    "dynamodb:UpdateTable", "dynamodb:DescribeContinuousBackups",
+    "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:TagResource",
+    "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+)  # fmt: skip
+S3_BUCKETS = (
+    "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucketLocation",
+    "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock",
+    "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration", "s3:GetBucketVersioning",
+    "s3:PutBucketVersioning", "s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls",
+    "s3:GetBucketTagging", "s3:PutBucketTagging", "s3:GetBucketPolicy", "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketWebsite",
+    "s3:GetBucketLogging", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
+    "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetReplicationConfiguration",
+)  # fmt: skip
+S3_OBJECTS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion")
+ALARMS = (
+    "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+    "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
+)  # fmt: skip
+ECR = (
+    "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories",
+    "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy",
+    "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:TagResource",
+    "ecr:UntagResource", "ecr:ListTagsForResource", "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+    "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages",
+)  # fmt: skip
+# AWS offers no resource-level permission for these (they are in STAR_RESOURCE_ACTIONS).
+UNSCOPABLE = (
+    *EC2_DESCRIBE, "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups",
+    "ecr:GetAuthorizationToken",
+)  # fmt: skip
+READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+# The preview role reads configuration, never data or secret values.
+PREVIEW_DENIED = (
+    "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters",
+    "ssm:GetParametersByPath", "s3:GetObject", "s3:GetObjectVersion", "dynamodb:GetItem",
+    "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "sqs:ReceiveMessage",
+    "kms:Decrypt", "lambda:GetFunction",
+)  # fmt: skip
+
+
+def _allow(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
+    """The deploy role's policy for the stack of ``env`` in ``account``/``region``."""
+    conventions.validate_environment(env)
+    prefix = f"{conventions.NAME_PREFIX}-{env}-"
+    arn = f"{region}:{account}"
+    statements = [
+        _allow("Ec2InThisAccountAndRegion", EC2_MUTATIONS, [f"arn:aws:ec2:{arn}:*"]),
+        _allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
+        {
+            **_allow(
+                "PassRolesToLambdaOnly",
+                ("iam:PassRole",),
+                [f"arn:aws:iam::{account}:role/{prefix}*"],
+            ),
+            "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        },
+        _allow(
+            "GithubOidcProvider", IAM_OIDC, [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"]
+        ),
+        _allow(
+            "LambdaOfThisEnvironment",
+            LAMBDA,
+            [
+                f"arn:aws:lambda:{arn}:function:{prefix}*",
+                f"arn:aws:lambda:{arn}:layer:{prefix}*",
+            ],
+        ),
+        _allow(
+            "LogGroupsOfThisEnvironment",
+            LOGS,
+            [
+                f"arn:aws:logs:{arn}:log-group:{conventions.LOG_GROUP_PREFIX}{prefix}*",
+            ],
+        ),
+        _allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
+        _allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
+        _allow(
+            "KmsKeysAndAliasesInThisAccountAndRegion",
+            KMS_KEYS,
+            [
+                f"arn:aws:kms:{arn}:key/*",
+                f"arn:aws:kms:{arn}:alias/{prefix}*",
+            ],
+        ),
+        _allow(
+            "SecretsOfThisEnvironment",
+            SECRETS,
+            [
+                f"arn:aws:secretsmanager:{arn}:secret:{conventions.NAME_PREFIX}/{env}/*",
+            ],
+        ),
+        _allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
+        _allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
+        _allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
+        _allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
+        _allow("RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]),
+        _allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def preview_deny_policy() -> dict[str, Any]:
+    """ReadOnlyAccess reads data too; the preview role must see configuration only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoDataOrSecretReads",
+                "Effect": "Deny",
+                "Action": sorted(PREVIEW_DENIED),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def trust_policy(provider_arn: str, subjects: list[str]) -> dict[str, Any]:
+    """Assumable only with a GitHub OIDC token for STS whose subject is one of ``subjects``."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{OIDC_HOST}:aud": "sts.amazonaws.com",
+                        f"{OIDC_HOST}:sub": subjects,
+                    }
+                },
+            }
+        ],
+    }
+
+
+def preview_subjects(repository: str) -> list[str]:
+    return [f"repo:{repository}:pull_request"]
+
+
+def deploy_subjects(repository: str, env: str) -> list[str]:
+    """prod deploys from the `prod` GitHub environment (reviewers); others from main."""
+    if env == "prod":
+        return [f"repo:{repository}:environment:prod"]
+    return [f"repo:{repository}:ref:refs/heads/main"]
