@@ -138,6 +138,7 @@ def main() -> None:
     config = read_config(app_config)
     function_packages, layer_packages = build_packages(config)
     ctx = VaContext(environment=config.environment, owner=config.owner)
+    account = aws.get_caller_identity_output().account_id
 
     network = VaNetwork(
         "network",
@@ -213,7 +214,6 @@ def main() -> None:
                 settings=config.agent_image,
             ),
         )
-        account = aws.get_caller_identity_output().account_id
         for profile in config.agents:
             spec = profile.function_spec(config.agent_image.architecture)
             agents[profile.purpose] = VaLambda(
@@ -242,7 +242,7 @@ def main() -> None:
                 context=ctx,
                 repository=config.github_repository,
                 region=config.region,
-                account_id=aws.get_caller_identity_output().account_id,
+                account_id=account,
             ),
         )
         pulumi.export("githubPreviewRoleArn", github.preview_role_arn)
