@@ -7,7 +7,9 @@ handler process) as ``ANTHROPIC_BASE_URL``; the proxy swaps the token for the re
 out (the pattern of Anthropic's secure-deployment guidance). The token is valid only while its
 invocation runs, so nothing the agent leaves behind can spend through the proxy later.
 
-Responses are streamed through chunk by chunk: Claude Code reads server-sent events.
+Responses are streamed through chunk by chunk: Claude Code reads server-sent events. Each
+connection from the CLI keeps one upstream connection alive, so a session pays the TLS handshake
+to the API once, not once per request.
 """
 
 from __future__ import annotations
@@ -93,12 +95,48 @@ class KeyProxy:
             def log_message(self, format: str, *args: object) -> None:
                 """Silence the stdlib's access log: the handler's logs are structured JSON."""
 
+            upstream_conn: http.client.HTTPConnection | None = None
+
+            def finish(self) -> None:
+                if self.upstream_conn is not None:
+                    self.upstream_conn.close()
+                super().finish()
+
+            def _body(self) -> bytes:
+                if "chunked" not in self.headers.get("transfer-encoding", "").lower():
+                    length = int(self.headers.get("content-length") or 0)
+                    return self.rfile.read(length) if length else b""
+                parts = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+
+            def _send_upstream(
+                self, path: str, body: bytes, headers: dict[str, str]
+            ) -> http.client.HTTPResponse:
+                """On the kept-alive connection; once more on a fresh one if it went stale."""
+                reused = self.upstream_conn is not None
+                for attempt in (1, 2):
+                    if self.upstream_conn is None:
+                        self.upstream_conn = proxy._connection()
+                    try:
+                        self.upstream_conn.request(self.command, path, body=body, headers=headers)
+                        return self.upstream_conn.getresponse()
+                    except (OSError, http.client.HTTPException):
+                        self.upstream_conn.close()
+                        self.upstream_conn = None
+                        if not reused or attempt == 2:
+                            raise
+                raise AssertionError("unreachable")
+
             def _forward(self) -> None:
                 presented = self.headers.get("x-api-key") or self.headers.get(
                     "authorization", ""
                 ).removeprefix("Bearer ")
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self._body()
                 if not proxy._authorised(presented):
                     self._reply(
                         401,
@@ -114,19 +152,28 @@ class KeyProxy:
                 headers["x-api-key"] = proxy._api_key()
                 headers["host"] = proxy.upstream.netloc
                 path = proxy.upstream.path.rstrip("/") + self.path
-                conn = proxy._connection()
                 try:
-                    conn.request(self.command, path, body=body, headers=headers)
-                    upstream = conn.getresponse()
-                    self._relay(upstream)
-                except OSError:
+                    upstream = self._send_upstream(path, body, headers)
+                except (OSError, http.client.HTTPException):
                     self._reply(
                         502,
                         b'{"type":"error","error":{"type":"api_error",'
                         b'"message":"FAALF proxy could not reach the upstream API"}}',
                     )
-                finally:
-                    conn.close()
+                    return
+                try:
+                    self._relay(upstream)
+                except (OSError, http.client.HTTPException):
+                    # Headers are out: all that is left is to end the connection, so the CLI
+                    # sees a cut stream (and retries) rather than a spliced one.
+                    self.close_connection = True
+                    if self.upstream_conn is not None:
+                        self.upstream_conn.close()
+                        self.upstream_conn = None
+                    return
+                if upstream.will_close and self.upstream_conn is not None:
+                    self.upstream_conn.close()
+                    self.upstream_conn = None
 
             def _relay(self, upstream: http.client.HTTPResponse) -> None:
                 self.send_response(upstream.status, upstream.reason)

@@ -58,6 +58,7 @@ class StandIn:
     def __init__(self, turns: list[Turn]) -> None:
         self.turns = turns
         self.requests: list[Recorded] = []
+        self.connections = 0
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -110,6 +111,11 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with standin._lock:
+                    standin.connections += 1
 
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: pytest shows failures, not access logs."""

@@ -81,3 +81,33 @@ def test_unreachable_upstream_is_a_502_without_the_key(upstream):
 def test_upstream_must_be_an_http_url():
     with pytest.raises(ValueError, match="not an http"):
         KeyProxy("ftp://example.com", lambda: KEY)
+
+
+def test_one_cli_connection_keeps_one_upstream_connection(proxy, upstream):
+    url = urllib.parse.urlsplit(proxy.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = json.dumps({"model": "m", "messages": [], "tools": [{"name": "x"}]})
+    with proxy.session() as token:
+        for _ in range(3):
+            conn.request("POST", "/v1/messages", body=body, headers={"x-api-key": token})
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+    conn.close()
+
+    assert len(upstream.requests) == 3
+    assert upstream.connections == 1
+
+
+def test_chunked_request_body_is_forwarded_whole(proxy, upstream):
+    url = urllib.parse.urlsplit(proxy.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    payload = {"model": "m", "messages": [{"role": "user", "content": "x" * 5000}], "tools": [{}]}
+    data = json.dumps(payload).encode()
+    with proxy.session() as token:
+        conn.request("POST", "/v1/messages", body=iter([data[:1000], data[1000:]]),
+                     headers={"x-api-key": token}, encode_chunked=True)  # fmt: skip
+        conn.getresponse().read()
+    conn.close()
+
+    assert upstream.requests[0].body == payload
