@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from faalf import agent, request
+from faalf import agent, process, request
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -47,6 +47,7 @@ class Container:
         self.proxy: KeyProxy | None = None
 
     def api_key(self, settings: Settings) -> str:
+        process.make_undumpable()  # before the key is in memory
         # Imported here, not at module level: boto3 costs ~0.4 s of cold start and the
         # Bedrock mode never needs it.
         from aws_lambda_powertools.utilities import parameters

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+PR_GET_DUMPABLE = 3
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 MAX_KILL_ROUNDS = 50
 
@@ -113,6 +115,25 @@ def wait(proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
     if exited:
         proc.wait()
     return exited
+
+
+@functools.cache
+def make_undumpable() -> bool:
+    """Keep the agent out of the handler's memory, where the API key is.
+
+    The agent runs as the handler's user; a dumpable process of the same user can be read
+    through /proc/<pid>/mem and attached with ptrace. Non-dumpable, it cannot (short of root).
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def is_dumpable() -> bool:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return bool(libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0))
 
 
 @functools.cache

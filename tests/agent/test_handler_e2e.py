@@ -291,3 +291,9 @@ def test_pip_install_by_the_agent_is_importable_by_its_scripts(
         body = invoke(lambda_function, {"task": "pip install and use", "execute": True})["body"]
 
     assert body["execution_results"][0]["stdout"] == "from a wheel\n"
+
+
+def test_handler_process_is_not_dumpable_once_it_holds_the_key(lambda_function, api):
+    invoke(lambda_function, {"task": "write hello world"})
+
+    assert lambda_function.process.is_dumpable() is False
