@@ -20,7 +20,7 @@ from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
 from components.bucket import Expiry, VaBucket, VaBucketArgs
 from components.context import VaContext
 from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
-from components.gitinfo import git_commit, revision
+from components.gitinfo import content_revision, git_commit, revision
 from components.lambda_function import ArtifactStore, IamStatement, VaLambda, VaLambdaArgs
 from components.lambda_function.spec import FunctionSpec, ZipCode
 from components.layer import VaLayer, VaLayerArgs
@@ -176,7 +176,15 @@ def main() -> None:
     layers = {
         spec.purpose: VaLayer(
             f"layer-{spec.purpose}",
-            VaLayerArgs(context=ctx, spec=spec, package=layer_packages[spec.purpose]),
+            VaLayerArgs(
+                context=ctx,
+                spec=spec,
+                package=layer_packages[spec.purpose],
+                artifacts=ArtifactStore(
+                    bucket=artifacts.bucket.id,
+                    revision=content_revision(layer_packages[spec.purpose].sha256_b64),
+                ),
+            ),
         )
         for spec in config.layers
     }

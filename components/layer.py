@@ -13,8 +13,10 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
+from components.lambda_function.component import ArtifactStore
 from components.packaging import ZipArtifact
 from components.stack_config import LayerSpec
+from policies.va_guard import conventions
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class VaLayerArgs:
     context: VaContext
     spec: LayerSpec
     package: ZipArtifact
+    # Staged in S3 like function packages. Give it a content revision (gitinfo.content_revision),
+    # not the commit: a layer is republished only when its content changes.
+    artifacts: ArtifactStore | None = None
 
 
 class VaLayer(VaComponent):
@@ -33,15 +38,32 @@ class VaLayer(VaComponent):
         super().__init__(name, args.context, opts=opts)
         spec = args.spec
         self.layer_name = args.context.name(spec.purpose, "layer")
-        self.layer = aws.lambda_.LayerVersion(
+        code: dict[str, object] = {"code": pulumi.FileArchive(str(args.package.path))}
+        if args.artifacts is not None:
+            key = conventions.artifact_key(self.layer_name, args.artifacts.revision)
+            self.artifact = aws.s3.BucketObjectv2(
+                f"{name}-artifact",
+                bucket=args.artifacts.bucket,
+                key=key,
+                source=pulumi.FileAsset(str(args.package.path)),
+                content_type="application/zip",
+                tags=args.context.tags(spec.purpose, key),
+                opts=self.child_opts(),
+            )
+            code = {
+                "s3_bucket": self.artifact.bucket,
+                "s3_key": self.artifact.key,
+                "s3_object_version": self.artifact.version_id,
+            }
+        self.layer = aws.lambda_.LayerVersion(  # type: ignore[call-overload]
             f"{name}-layer",
             layer_name=self.layer_name,
             description=f"VA {args.context.environment} shared dependencies: {spec.purpose}",
-            code=pulumi.FileArchive(str(args.package.path)),
             source_code_hash=args.package.sha256_b64,
             compatible_runtimes=list(spec.runtimes),
             compatible_architectures=list(spec.architectures),
             opts=self.child_opts(),
+            **code,
         )
         self.arn: pulumi.Output[str] = self.layer.arn
         self.register_outputs({"arn": self.arn})

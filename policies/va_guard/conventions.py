@@ -166,17 +166,20 @@ def artifact_key(function_name: str, revision: str) -> str:
     return f"{function_name}-{revision}.zip"
 
 
+ARTIFACT_TYPES = ("lambda", "layer")
+
+
 def parse_artifact_key(key: str) -> tuple[str, str] | None:
-    """(function name, revision) of an artifact key, or None if it is not one."""
+    """(function or layer name, revision) of an artifact key, or None if it is not one."""
     stem, dot, ext = key.rpartition(".")
     if not dot or ext != "zip":
         return None
-    function, sep, rev = stem.partition("-lambda-")
-    if not sep or not parse_physical_name(function + "-lambda"):
-        return None
-    if not re.fullmatch(r"[0-9a-z][0-9a-z-]{0,63}", rev):
-        return None
-    return function + "-lambda", rev
+    for type_ in ARTIFACT_TYPES:
+        owner, sep, rev = stem.partition(f"-{type_}-")
+        named = sep and parse_physical_name(f"{owner}-{type_}")
+        if named and re.fullmatch(r"[0-9a-z][0-9a-z-]{0,63}", rev):
+            return f"{owner}-{type_}", rev
+    return None
 
 
 def log_group_name(function_name: str) -> str:

@@ -108,3 +108,21 @@ def test_artifact_key_parses_back_to_function_and_revision():
         "0123456789ab-dirty-abcdef",
     )
     assert conventions.parse_artifact_key("contentgen.zip") is None
+
+
+def test_layer_is_staged_under_its_content_revision(tmp_path):
+    from components.gitinfo import content_revision
+    from components.layer import VaLayer, VaLayerArgs
+    from components.stack_config import LayerSpec
+
+    artifact = package(tmp_path)
+    rev = content_revision(artifact.sha256_b64)
+    args = VaLayerArgs(CTX, LayerSpec(purpose="shared", path="x"), artifact,
+                       artifacts=ArtifactStore(bucket=BUCKET, revision=rev))  # fmt: skip
+    run = run_under_mocks(lambda: VaLayer("shared", args))
+    obj = one(run, "aws:s3/bucketObjectv2:BucketObjectv2")
+    layer = one(run, "aws:lambda/layerVersion:LayerVersion")
+
+    assert obj["key"] == f"va-dev-shared-layer-{rev}.zip"
+    assert (layer["s3Bucket"], layer["s3Key"]) == (BUCKET, obj["key"])
+    assert conventions.parse_artifact_key(obj["key"]) == ("va-dev-shared-layer", rev)
