@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
-from components.agent.image import context_hash, image_tag
+from components.agent.image import context_hash
 from components.agent.profile import bedrock_model_arns, lambda_function_arn
 from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
 from components.bucket import Expiry, VaBucket, VaBucketArgs
@@ -129,7 +129,7 @@ def _artifact_store(
     if package is None:
         return None
     return ArtifactStore(
-        bucket=bucket.bucket.id, revision=revision(commit, dirty, package.sha256_b64)
+        bucket=bucket.bucket.id, revision=revision(commit, dirty, package.sha256_hex)
     )
 
 
@@ -182,7 +182,7 @@ def main() -> None:
                 package=layer_packages[spec.purpose],
                 artifacts=ArtifactStore(
                     bucket=artifacts.bucket.id,
-                    revision=content_revision(layer_packages[spec.purpose].sha256_b64),
+                    revision=content_revision(layer_packages[spec.purpose].sha256_hex),
                 ),
             ),
         )
@@ -192,6 +192,7 @@ def main() -> None:
     functions: dict[str, VaLambda] = {}
     for fn in config.functions:
         spec = fn.model_copy(update={"env": {**fn.env, **data_env(fn, table, bucket)}})
+        package = function_packages.get(fn.purpose)
         functions[fn.purpose] = VaLambda(
             f"fn-{fn.purpose}",
             VaLambdaArgs(
@@ -199,10 +200,8 @@ def main() -> None:
                 spec=spec,
                 networking=network.lambda_networking(),
                 alarm_topic_arn=alarms.arn,
-                package=function_packages.get(fn.purpose),
-                artifacts=_artifact_store(
-                    artifacts, commit, dirty, function_packages.get(fn.purpose)
-                ),
+                package=package,
+                artifacts=_artifact_store(artifacts, commit, dirty, package),
                 secret_arns={ref.name: secrets[ref.name].arn for ref in fn.secrets},
                 layer_arns=[layers[name].arn for name in fn.layers],
                 extra_statements=data_statements(fn, table, bucket),
@@ -218,7 +217,7 @@ def main() -> None:
             VaAgentImageArgs(
                 context=ctx,
                 directory=AGENT_IMAGE_DIR,
-                tag=image_tag(commit, dirty, context_hash(AGENT_IMAGE_DIR)),
+                tag=revision(commit, dirty, context_hash(AGENT_IMAGE_DIR)),
                 settings=config.agent_image,
             ),
         )

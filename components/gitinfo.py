@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import subprocess
 from pathlib import Path
 
@@ -23,14 +22,14 @@ def git_commit(directory: Path) -> tuple[str | None, bool]:
     return commit, bool(status)
 
 
-def content_revision(content_sha256_b64: str) -> str:
+def content_revision(content_sha256_hex: str) -> str:
     """For what should change only with its content (layers): 12 hex digits of its hash."""
-    return base64.b64decode(content_sha256_b64).hex()[:12]
+    return content_sha256_hex[:12]
 
 
-def revision(commit: str | None, dirty: bool, content_sha256_b64: str) -> str:
+def revision(commit: str | None, dirty: bool, content_sha256_hex: str) -> str:
     """The commit for a clean tree; otherwise commit + content hash, so the name still changes
     exactly when the content does (a dirty tree has no commit that describes it)."""
     if commit and not dirty:
         return commit
-    return f"{commit or 'nogit'}-dirty-{content_revision(content_sha256_b64)}"
+    return f"{commit or 'nogit'}-dirty-{content_revision(content_sha256_hex)}"

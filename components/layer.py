@@ -7,13 +7,14 @@ same content-addressed packaging as function zips; each function then references
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import ArtifactStore, stage
 from components.base import VaComponent
 from components.context import VaContext
-from components.lambda_function.component import ArtifactStore
 from components.packaging import ZipArtifact
 from components.stack_config import LayerSpec
 from policies.va_guard import conventions
@@ -38,24 +39,14 @@ class VaLayer(VaComponent):
         super().__init__(name, args.context, opts=opts)
         spec = args.spec
         self.layer_name = args.context.name(spec.purpose, "layer")
-        code: dict[str, object] = {"code": pulumi.FileArchive(str(args.package.path))}
+        code: dict[str, Any] = {"code": pulumi.FileArchive(str(args.package.path))}
         if args.artifacts is not None:
             key = conventions.artifact_key(self.layer_name, args.artifacts.revision)
-            self.artifact = aws.s3.BucketObjectv2(
-                f"{name}-artifact",
-                bucket=args.artifacts.bucket,
-                key=key,
-                source=pulumi.FileAsset(str(args.package.path)),
-                content_type="application/zip",
-                tags=args.context.tags(spec.purpose, key),
-                opts=self.child_opts(),
-            )
-            code = {
-                "s3_bucket": self.artifact.bucket,
-                "s3_key": self.artifact.key,
-                "s3_object_version": self.artifact.version_id,
-            }
-        self.layer = aws.lambda_.LayerVersion(  # type: ignore[call-overload]
+            self.artifact, code = stage(
+                f"{name}-artifact", self.layer_name, args.package, args.artifacts,
+                args.context.tags(spec.purpose, key), self.child_opts(),
+            )  # fmt: skip
+        self.layer = aws.lambda_.LayerVersion(
             f"{name}-layer",
             layer_name=self.layer_name,
             description=f"VA {args.context.environment} shared dependencies: {spec.purpose}",

@@ -43,6 +43,10 @@ class ZipArtifact:
     sha256_b64: str
     size: int
 
+    @property
+    def sha256_hex(self) -> str:
+        return base64.b64decode(self.sha256_b64).hex()
+
 
 def _files(root: Path) -> Iterator[tuple[str, Path]]:
     for dirpath, dirnames, filenames in os.walk(root):

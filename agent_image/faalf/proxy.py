@@ -119,18 +119,25 @@ class KeyProxy:
             ) -> http.client.HTTPResponse:
                 """On the kept-alive connection; once more on a fresh one if it went stale."""
                 reused = self.upstream_conn is not None
-                for attempt in (1, 2):
-                    if self.upstream_conn is None:
-                        self.upstream_conn = proxy._connection()
-                    try:
-                        self.upstream_conn.request(self.command, path, body=body, headers=headers)
-                        return self.upstream_conn.getresponse()
-                    except (OSError, http.client.HTTPException):
-                        self.upstream_conn.close()
-                        self.upstream_conn = None
-                        if not reused or attempt == 2:
-                            raise
-                raise AssertionError("unreachable")
+                try:
+                    return self._request(path, body, headers)
+                except (OSError, http.client.HTTPException):
+                    if not reused:
+                        raise
+                return self._request(path, body, headers)
+
+            def _request(
+                self, path: str, body: bytes, headers: dict[str, str]
+            ) -> http.client.HTTPResponse:
+                if self.upstream_conn is None:
+                    self.upstream_conn = proxy._connection()
+                try:
+                    self.upstream_conn.request(self.command, path, body=body, headers=headers)
+                    return self.upstream_conn.getresponse()
+                except (OSError, http.client.HTTPException):
+                    self.upstream_conn.close()
+                    self.upstream_conn = None
+                    raise
 
             def _forward(self) -> None:
                 presented = self.headers.get("x-api-key") or self.headers.get(

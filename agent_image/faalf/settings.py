@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -87,26 +87,29 @@ class Settings:
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: not an integer (allowed {lo}-{hi})") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name}={value}: allowed {lo}-{hi}")
-    return value
+    return int(_number(env, name, default, lo, hi, int, "an integer"))
 
 
 def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    return float(_number(env, name, default, lo, hi, float, "a number"))
+
+
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    lo: float,
+    hi: float,
+    parse: Callable[[str], float],
+    kind: str,
+) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: not a number (allowed {lo}-{hi})") from None
+        raise ConfigError(f"{name}={raw!r}: not {kind} (allowed {lo}-{hi})") from None
     if not math.isfinite(value) or not lo <= value <= hi:
         raise ConfigError(f"{name}={raw}: allowed {lo}-{hi}")
     return value

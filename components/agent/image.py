@@ -55,13 +55,6 @@ def context_hash(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def image_tag(commit: str | None, dirty: bool, content: str) -> str:
-    """The commit for a clean tree; otherwise commit + content hash, as tags are immutable."""
-    if commit and not dirty:
-        return commit
-    return f"{commit or 'nogit'}-dirty-{content[:12]}"
-
-
 @dataclass(frozen=True)
 class VaAgentImageArgs:
     context: VaContext

@@ -1,7 +1,7 @@
 """The VaLambda component and the pieces it is made of."""
 
+from components.artifacts import ArtifactStore
 from components.lambda_function.component import (
-    ArtifactStore,
     LambdaNetworking,
     VaLambda,
     VaLambdaArgs,

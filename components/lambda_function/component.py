@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import ArtifactStore, stage
 from components.base import VaComponent
 from components.context import VaContext
 from components.lambda_function.alarms import AlarmDef, function_alarms
@@ -33,17 +34,6 @@ class LambdaNetworking:
     subnet_arns: Sequence[pulumi.Input[str]]
     security_group_ids: Sequence[pulumi.Input[str]]
     security_group_arns: Sequence[pulumi.Input[str]]
-
-
-@dataclass(frozen=True)
-class ArtifactStore:
-    """Where zip packages are uploaded (seed 000: the S3 staging bucket), and which revision."""
-
-    bucket: pulumi.Input[str]
-    revision: str
-
-    def __post_init__(self) -> None:
-        conventions.artifact_key("probe", self.revision)  # raises on a malformed revision
 
 
 @dataclass(frozen=True)
@@ -196,20 +186,11 @@ class VaLambda(VaComponent):
                 code_args["code"] = pulumi.FileArchive(str(args.package.path))
             else:
                 key = conventions.artifact_key(self.function_name, args.artifacts.revision)
-                self.artifact = aws.s3.BucketObjectv2(
-                    f"{name}-artifact",
-                    bucket=args.artifacts.bucket,
-                    key=key,
-                    source=pulumi.FileAsset(str(args.package.path)),
-                    content_type="application/zip",
-                    tags=tags(key),
-                    opts=self.child_opts(),
-                )
-                code_args |= {
-                    "s3_bucket": self.artifact.bucket,
-                    "s3_key": self.artifact.key,
-                    "s3_object_version": self.artifact.version_id,
-                }
+                self.artifact, s3_code = stage(
+                    f"{name}-artifact", self.function_name, args.package, args.artifacts,
+                    tags(key), self.child_opts(),
+                )  # fmt: skip
+                code_args |= s3_code
         # code_args differ by package type (built above); the overloads cannot see that.
         self.function = aws.lambda_.Function(  # type: ignore[call-overload]
             f"{name}-function",

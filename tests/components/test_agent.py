@@ -9,8 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
-from components.agent.image import context_hash, image_tag
+from components.agent.image import context_hash
 from components.agent.profile import AgentImageSettings, bedrock_model_arns
+from components.gitinfo import revision
 from components.offline.runner import Run, run_program, run_under_mocks
 from faalf.settings import Settings
 from tests.support import CTX, one
@@ -143,9 +144,10 @@ def test_image_children_are_parented_to_the_component(image_run):
 
 
 def test_dirty_tree_tag_carries_the_content_hash():
-    assert image_tag("abc123", dirty=False, content="f" * 64) == "abc123"
+    assert revision("abc123", dirty=False, content_sha256_hex="f" * 64) == "abc123"
     assert (
-        image_tag("abc123", dirty=True, content="0123456789abcdef") == "abc123-dirty-0123456789ab"
+        revision("abc123", dirty=True, content_sha256_hex="0123456789abcdef")
+        == "abc123-dirty-0123456789ab"
     )
 
 

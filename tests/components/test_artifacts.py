@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 
 import pytest
@@ -15,7 +14,7 @@ from policies.va_guard import conventions
 from tests.support import CTX, build_lambda, one, package
 
 BUCKET = "va-dev-artifacts-bucket"
-DIGEST = base64.b64encode(bytes(range(32))).decode()
+DIGEST = bytes(range(32)).hex()
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +40,11 @@ def test_function_is_deployed_from_the_staged_object_with_its_reproducible_hash(
 
 
 def test_clean_tree_revision_is_the_commit():
-    assert revision("0123456789ab", dirty=False, content_sha256_b64=DIGEST) == "0123456789ab"
+    assert revision("0123456789ab", dirty=False, content_sha256_hex=DIGEST) == "0123456789ab"
 
 
 def test_dirty_tree_revision_carries_the_content_hash():
-    assert revision("0123456789ab", dirty=True, content_sha256_b64=DIGEST) == (
+    assert revision("0123456789ab", dirty=True, content_sha256_hex=DIGEST) == (
         "0123456789ab-dirty-000102030405"
     )
 
@@ -116,7 +115,7 @@ def test_layer_is_staged_under_its_content_revision(tmp_path):
     from components.stack_config import LayerSpec
 
     artifact = package(tmp_path)
-    rev = content_revision(artifact.sha256_b64)
+    rev = content_revision(artifact.sha256_hex)
     args = VaLayerArgs(CTX, LayerSpec(purpose="shared", path="x"), artifact,
                        artifacts=ArtifactStore(bucket=BUCKET, revision=rev))  # fmt: skip
     run = run_under_mocks(lambda: VaLayer("shared", args))

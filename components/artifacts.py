@@ -1,0 +1,48 @@
+"""Seed 000's S3 staging of zip packages: one place that uploads a package and says where it is.
+
+VaLambda and VaLayer both deploy from the uploaded object; the key is
+``conventions.artifact_key(<physical name>, <revision>)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.packaging import ZipArtifact
+from policies.va_guard import conventions
+
+
+@dataclass(frozen=True)
+class ArtifactStore:
+    """Where zip packages are uploaded (seed 000: the S3 staging bucket), and which revision."""
+
+    bucket: pulumi.Input[str]
+    revision: str
+
+    def __post_init__(self) -> None:
+        conventions.artifact_key("probe", self.revision)  # raises on a malformed revision
+
+
+def stage(
+    resource_name: str,
+    physical_name: str,
+    package: ZipArtifact,
+    store: ArtifactStore,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.s3.BucketObjectv2, dict[str, Any]]:
+    """Upload ``package``; returns the object and the ``s3_*`` code arguments pointing at it."""
+    obj = aws.s3.BucketObjectv2(
+        resource_name,
+        bucket=store.bucket,
+        key=conventions.artifact_key(physical_name, store.revision),
+        source=pulumi.FileAsset(str(package.path)),
+        content_type="application/zip",
+        tags=tags,
+        opts=opts,
+    )
+    return obj, {"s3_bucket": obj.bucket, "s3_key": obj.key, "s3_object_version": obj.version_id}
