@@ -10,7 +10,7 @@ server-side encryption configuration. Resources are matched by the names and ids
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +27,9 @@ SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 )
+# A message names this many of the functions sharing a role (a stack with hundreds of them
+# would otherwise repeat hundreds of names in each of hundreds of messages).
+SHARED_ROLE_NAMES_SHOWN = 5
 SETTINGS = {
     "requiredAlarmMetrics": string_list(
         c.REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
@@ -55,6 +58,7 @@ class Index:
 
     def __init__(self, resources: list[Resource]) -> None:
         self.by_type: dict[str, list[Resource]] = defaultdict(list)
+        self.position = {id(r): i for i, r in enumerate(resources)}
         for r in resources:
             self.by_type[r.type].append(r)
         self.log_groups = {_str(get(g.props, "name")) for g in self.of(c.LOG_GROUP_TYPE)}
@@ -70,9 +74,49 @@ class Index:
             if get(alarm.props, "namespace") == "AWS/Lambda":
                 function = _str(get(alarm.props, "dimensions", "FunctionName"))
                 self.alarmed[function].add(_str(get(alarm.props, "metricName")))
+        # Security group id/ARN -> the groups, and the standalone rules naming that group.
+        self.groups: dict[str, list[Resource]] = defaultdict(list)
+        for sg in self.of(*SG_TYPES):
+            for key in _group_keys(sg):
+                self.groups[key].append(sg)
+        self.group_rules: dict[str, list[Resource]] = defaultdict(list)
+        for rule in self.of(EC2_RULE_TYPE, VPC_INGRESS_TYPE, VPC_EGRESS_TYPE):
+            group = _str(get(rule.props, "securityGroupId"))
+            if group:
+                self.group_rules[group].append(rule)
+        self._rules: dict[int, tuple[list[Any], list[Any]]] = {}
+        self.blocked = {_str(get(p.props, "bucket")) for p in self.of(PAB_TYPE)}
+        self.encrypted = {_str(get(s.props, "bucket")) for s in self.of(*SSE_TYPES)}
 
     def of(self, *types: str) -> list[Resource]:
         return [r for t in types for r in self.by_type.get(t, [])]
+
+    def _unique(self, found: Iterable[Resource]) -> list[Resource]:
+        """In stack order, each once (a group is found under its id and its ARN)."""
+        return sorted({id(r): r for r in found}.values(), key=lambda r: self.position[id(r)])
+
+    def groups_of(self, ids: Iterable[str]) -> list[Resource]:
+        return self._unique(sg for i in ids for sg in self.groups.get(i, []))
+
+    def rules_of(self, sg: Resource) -> tuple[list[Any], list[Any]]:
+        """A group's (ingress, egress) rules, inline and standalone, read once per group
+        however many functions it is attached to."""
+        cached = self._rules.get(id(sg))
+        if cached is None:
+            ingress, egress = items_of(sg.get("ingress")), items_of(sg.get("egress"))
+            for rule in self._unique(
+                r for k in _group_keys(sg) for r in self.group_rules.get(k, [])
+            ):
+                kind = (
+                    get(rule.props, "type")
+                    if rule.type == EC2_RULE_TYPE
+                    else "ingress"
+                    if rule.type == VPC_INGRESS_TYPE
+                    else "egress"
+                )
+                (ingress if kind == "ingress" else egress).append(plain(rule.props))
+            cached = self._rules[id(sg)] = (ingress, egress)
+        return cached
 
 
 def _shared_roles(ix: Index) -> Iterator[Finding]:
@@ -83,7 +127,10 @@ def _shared_roles(ix: Index) -> Iterator[Finding]:
             users[role].append(fn)
     for role, fns in users.items():
         if len(fns) > 1:
-            names = ", ".join(sorted(_label(f) for f in fns))
+            labels = sorted(_label(f) for f in fns)
+            names = ", ".join(labels[:SHARED_ROLE_NAMES_SHOWN])
+            if len(labels) > SHARED_ROLE_NAMES_SHOWN:
+                names += f" and {len(labels) - SHARED_ROLE_NAMES_SHOWN} more"
             for fn in fns:
                 yield violation(
                     f"function {_label(fn)!r} shares its role {role} with {names}; give each "
@@ -136,23 +183,8 @@ def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
     if fn.get("vpcConfig", "securityGroupIds") is UNKNOWN or UNKNOWN in ids:
         yield unchecked(f"the security groups of function {fn.name!r}", fn.urn)
         return
-    rules = ix.of(EC2_RULE_TYPE, VPC_INGRESS_TYPE, VPC_EGRESS_TYPE)
-    for sg in ix.of(*SG_TYPES):
-        keys = _group_keys(sg)
-        if not keys & {i for i in ids if isinstance(i, str)}:
-            continue
-        ingress, egress = items_of(sg.get("ingress")), items_of(sg.get("egress"))
-        for rule in rules:
-            if _str(get(rule.props, "securityGroupId")) not in keys:
-                continue
-            kind = (
-                get(rule.props, "type")
-                if rule.type == EC2_RULE_TYPE
-                else "ingress"
-                if rule.type == VPC_INGRESS_TYPE
-                else "egress"
-            )
-            (ingress if kind == "ingress" else egress).append(plain(rule.props))
+    for sg in ix.groups_of(i for i in ids if isinstance(i, str)):
+        ingress, egress = ix.rules_of(sg)
         for f in lambda_sg_problems(
             f"security group {sg.name!r}", ingress, egress, why=f"attached to {_label(fn)!r}"
         ):
@@ -177,14 +209,13 @@ def _bucket_problems(bucket: Resource, ix: Index) -> Iterator[Finding]:
     if name is None:
         yield unchecked(f"the public access block and encryption of bucket {bucket.name!r}")
         return
-    blocks = [p for p in ix.of(PAB_TYPE) if _str(get(p.props, "bucket")) == name]
-    if not blocks:
+    if name not in ix.blocked:
         yield violation(
             f"bucket {name!r} has no public access block; add one with all four flags true",
             bucket.urn,
         )
     inline = bucket.get("serverSideEncryptionConfiguration")
-    if inline is None and not [s for s in ix.of(*SSE_TYPES) if get(s.props, "bucket") == name]:
+    if inline is None and name not in ix.encrypted:
         yield violation(
             f"bucket {name!r} has no server-side encryption configuration; add one "
             "(aws:kms, as VaBucket does)",
