@@ -100,3 +100,36 @@ def test_bucket_without_public_access_block_and_encryption_is_reported_twice():
     messages = [m for _, m in found([bucket])]
     assert any("has no public access block" in m for m in messages)
     assert any("has no server-side encryption configuration" in m for m in messages)
+
+
+def test_group_attached_by_id_and_arn_is_judged_once_per_function():
+    rest = [r for r in companions() if r.name != "sg"]
+    out = {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}
+    sg = resource("aws:ec2/securityGroup:SecurityGroup",
+                  {"id": "sg-1", "arn": "arn:aws:ec2:eu-central-1:1:security-group/sg-1",
+                   "egress": [out]}, name="sg")  # fmt: skip
+    fn = function(vpcConfig={"securityGroupIds": ["sg-1", sg.props["arn"]]})
+    assert len(found([fn, *rest, sg])) == 1
+
+
+def test_group_shared_by_two_functions_is_reported_for_each():
+    other = "va-dev-other-lambda"
+    rule = resource(stack.VPC_INGRESS_TYPE, {"securityGroupId": "sg-1", "cidrIpv4": "10.0.0.0/8",
+                                             "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0})  # fmt: skip
+    resources = [function(), *companions(), function(other, role="arn:aws:iam::1:role/r2"),
+                 *companions(other)[:-1], rule]  # fmt: skip
+    messages = [m for _, m in found(resources)]
+    assert sorted(m.split("(attached to ")[1].split(")")[0] for m in messages) == [
+        f"'{NAME}'",
+        f"'{other}'",
+    ]
+
+
+def test_shared_role_message_names_at_most_five_functions():
+    names = [f"va-dev-f{i}-lambda" for i in range(8)]
+    resources = [r for n in names for r in (function(n), *companions(n)[:-1])]
+    (_, message), *_ = found([*resources, companions()[-1]])
+    assert (
+        "with va-dev-f0-lambda, va-dev-f1-lambda, va-dev-f2-lambda, va-dev-f3-lambda, "
+        "va-dev-f4-lambda and 3 more; give each" in message
+    )
