@@ -30,6 +30,7 @@ lint: venv
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/hadolint agent_image/Dockerfile
 	$(VENV)/bin/zizmor --offline --persona=pedantic --quiet .github/workflows
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 ## make typecheck: mypy over components/, policies/ and agent_image/ (pyproject.toml).
 typecheck: venv
