@@ -169,14 +169,18 @@ def timed_run(build, n: int, artifact: ZipArtifact) -> tuple[float, int]:  # noq
     return elapsed, len([r for r in run.resources if r.custom])
 
 
-def best_of_both(n: int, artifact: ZipArtifact) -> tuple[tuple[float, int], tuple[float, int]]:
-    """Best of REPEAT runs of the floor and of the components, alternated so that a slow
-    spell of the machine falls on both sides alike."""
-    runs: dict[str, list[tuple[float, int]]] = {"floor": [], "components": []}
-    for _ in range(REPEAT.get(n, 1)):
-        runs["floor"].append(timed_run(floor, n, artifact))
-        runs["components"].append(timed_run(components, n, artifact))
-    return min(runs["floor"]), min(runs["components"])
+def best_runs(artifact: ZipArtifact) -> dict[tuple[str, int], tuple[float, int]]:
+    """Best of REPEAT runs per (side, size). Rounds go through every size, floor then
+    components, so that a slow spell of the machine (it has minutes-long ones) falls on all
+    sizes and both sides alike instead of on one cell of the table."""
+    builds = {"floor": floor, "components": components}
+    runs: dict[tuple[str, int], list[tuple[float, int]]] = {}
+    for round_ in range(max(REPEAT.values())):
+        for n in SIZES:
+            if round_ < REPEAT[n]:
+                for side, build in builds.items():
+                    runs.setdefault((side, n), []).append(timed_run(build, n, artifact))
+    return {key: min(values) for key, values in runs.items()}
 
 
 def main() -> int:
@@ -184,14 +188,15 @@ def main() -> int:
         artifact = build_zip(
             PROJECT_ROOT / "components/handlers/contentgen", runtime="python3.11", cache_dir=tmp
         )
-        best_of_both(5, artifact)  # warm imports for both sides
-        rows, times, floor_times = [], {}, {}
-        for n in SIZES:
-            (floor_s, floor_count), (comp_s, comp_count) = best_of_both(n, artifact)
-            assert comp_count == floor_count, (comp_count, floor_count)
-            times[n] = comp_s
-            floor_times[n] = floor_s
-            rows.append((n, comp_count, floor_s, comp_s, comp_s / floor_s))
+        for build in (floor, components):
+            timed_run(build, 5, artifact)  # warm imports for both sides
+        best = best_runs(artifact)
+    rows, times, floor_times = [], {}, {}
+    for n in SIZES:
+        (floor_s, floor_count), (comp_s, comp_count) = best["floor", n], best["components", n]
+        assert comp_count == floor_count, (comp_count, floor_count)
+        times[n], floor_times[n] = comp_s, floor_s
+        rows.append((n, comp_count, floor_s, comp_s, comp_s / floor_s))
     table = Table(title="VaLambda vs pulumi_aws directly (best of 10 at N=10, else 5; mocks)")
     for col in ("functions", "AWS resources", "floor ms/fn", "components ms/fn", "ratio"):
         table.add_column(col, justify="right")
