@@ -80,7 +80,7 @@ class PackInfo:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
     json_format.ParseDict(dict(value), s)
     return s
@@ -88,7 +88,7 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def _provider_message(p: Provider) -> analyzer_pb2.AnalyzerProviderResource:
     return analyzer_pb2.AnalyzerProviderResource(
-        type=p.type, urn=p.urn, name=p.name, properties=_struct(p.props)
+        type=p.type, urn=p.urn, name=p.name, properties=to_struct(p.props)
     )
 
 
@@ -184,7 +184,7 @@ class PolicyPackProcess:
             values = dict(values)
             level = LEVEL_VALUES[values.pop("enforcementLevel", "mandatory")]
             request.policyConfig[policy].CopyFrom(
-                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(values))
+                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=to_struct(values))
             )
         self._stub.Configure(request)
 
@@ -207,7 +207,7 @@ def analyze_request(r: Subject) -> analyzer_pb2.AnalyzeRequest:
         type=r.type,
         name=r.name,
         urn=r.urn,
-        properties=_struct(r.props),
+        properties=to_struct(r.props),
         options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
     )
     if r.provider is not None:
@@ -222,7 +222,7 @@ def analyze_stack_request(resources: Iterable[Subject]) -> analyzer_pb2.AnalyzeS
             type=r.type,
             name=r.name,
             urn=r.urn,
-            properties=_struct(r.props),
+            properties=to_struct(r.props),
             parent=r.parent,
             dependencies=list(r.dependencies),
             options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
