@@ -9,6 +9,7 @@ program with one message and an empty plan.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -189,23 +190,32 @@ def main() -> None:
         for spec in config.layers
     }
 
+    networking = network.lambda_networking()
+
+    def lambda_args(spec: FunctionSpec, **specific: Any) -> VaLambdaArgs:
+        """What every function of the stack shares: network, alarm topic, its secrets, logs."""
+        return VaLambdaArgs(
+            context=ctx,
+            spec=spec,
+            networking=networking,
+            alarm_topic_arn=alarms.arn,
+            secret_arns={ref.name: secrets[ref.name].arn for ref in spec.secrets},
+            log_retention_days=config.log_retention_days,
+            **specific,
+        )
+
     functions: dict[str, VaLambda] = {}
     for fn in config.functions:
         spec = fn.model_copy(update={"env": {**fn.env, **data_env(fn, table, bucket)}})
         package = function_packages.get(fn.purpose)
         functions[fn.purpose] = VaLambda(
             f"fn-{fn.purpose}",
-            VaLambdaArgs(
-                context=ctx,
-                spec=spec,
-                networking=network.lambda_networking(),
-                alarm_topic_arn=alarms.arn,
+            lambda_args(
+                spec,
                 package=package,
                 artifacts=_artifact_store(artifacts, commit, dirty, package),
-                secret_arns={ref.name: secrets[ref.name].arn for ref in fn.secrets},
                 layer_arns=[layers[name].arn for name in fn.layers],
                 extra_statements=data_statements(fn, table, bucket),
-                log_retention_days=config.log_retention_days,
             ),
         )
 
@@ -225,18 +235,13 @@ def main() -> None:
             spec = profile.function_spec(config.agent_image.architecture)
             agents[profile.purpose] = VaLambda(
                 f"agent-{profile.purpose}",
-                VaLambdaArgs(
-                    context=ctx,
-                    spec=spec,
-                    networking=network.lambda_networking(),
-                    alarm_topic_arn=alarms.arn,
+                lambda_args(
+                    spec,
                     image_uri=image.image_uri,
-                    secret_arns={ref.name: secrets[ref.name].arn for ref in spec.secrets},
                     extra_statements=agent_statements(
                         profile, ctx.name(profile.purpose, "lambda"), config.region, account
                     ),
                     extra_alarms=profile.alarms(),
-                    log_retention_days=config.log_retention_days,
                 ),
             )
         pulumi.export("agentImageUri", image.image_uri)

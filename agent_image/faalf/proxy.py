@@ -21,7 +21,9 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from faalf.loopback import LoopbackServer
 
 # Headers that belong to one hop, plus the credentials we replace.
 HOP_HEADERS = frozenset(
@@ -44,14 +46,11 @@ class KeyProxy:
         self._api_key = api_key
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._http = LoopbackServer(self._handler_class()).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._http.url
 
     @contextmanager
     def session(self) -> Iterator[str]:
@@ -65,9 +64,7 @@ class KeyProxy:
                 self._tokens.discard(token)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._http.close()
 
     def _authorised(self, presented: str) -> bool:
         with self._lock:

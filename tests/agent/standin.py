@@ -12,8 +12,10 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from faalf.loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,11 @@ class StandIn:
         self.connections = 0
         self._lock = threading.Lock()
         self._release = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._http = LoopbackServer(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._http.url
 
     @property
     def main_requests(self) -> list[Recorded]:
@@ -89,14 +89,12 @@ class StandIn:
                             yield str(inner)
 
     def __enter__(self) -> StandIn:
-        self._thread.start()
+        self._http.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._http.close()
 
     def _next_turn(self, recorded: Recorded) -> Turn:
         with self._lock:
