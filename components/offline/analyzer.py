@@ -108,9 +108,15 @@ def _diagnostics(response: Any) -> list[Diagnostic]:
 class PolicyPackProcess:
     """A started pack. Use as a context manager; the process is always stopped."""
 
-    def __init__(self, pack_dir: Path = PACK_DIR, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        pack_dir: Path = PACK_DIR,
+        python: str = sys.executable,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """``env``: variables set for the pack on top of this process's environment."""
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
         self._proc = subprocess.Popen(
             [python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
             stdout=subprocess.PIPE,

@@ -287,6 +287,9 @@ class Resource:
         tags = get(self.props, "tags")
         return string_map(tags) if tags is not UNKNOWN else {}
 
+    def get(self, *path: str | int) -> Any:
+        return get(self.props, *path)
+
     @classmethod
     def of(
         cls,
@@ -309,19 +312,39 @@ class Resource:
 
     @classmethod
     def from_sdk(cls, r: ResourceValidationArgs | PolicyResource) -> Resource:
-        """From what the SDK hands a resource policy (args) or a stack policy (a resource)."""
+        """From what the SDK hands a resource policy (args) or a stack policy (a resource).
+
+        When the SDK hands the policies of one request the same decoded properties (see
+        ``shared_decoding``), they share one Resource too, so its tags are read once; the last
+        one built on this thread is reused only for the very same property objects.
+        """
         provider = r.provider
-        return cls.of(
+        key = (
+            r.props,
+            provider.props if provider is not None else None,
             r.resource_type,
             r.name,
             r.urn,
-            r.props,
-            provider.props if provider is not None else None,
             provider.resource_type if provider is not None else "",
         )
+        last = _last_resource.entry
+        if last is not None and _same(last[0], key):
+            return last[1]
+        resource = cls.of(*key[2:5], *key[:2], key[5])
+        _last_resource.entry = (key, resource)
+        return resource
 
-    def get(self, *path: str | int) -> Any:
-        return get(self.props, *path)
+
+class _LastResource(threading.local):
+    entry: tuple[tuple[Any, ...], Resource] | None = None
+
+
+_last_resource = _LastResource()
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """The same property objects (identity: the cached entry keeps them alive) and names."""
+    return a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
 
 
 ResourceCheck = Callable[[Resource, Config], Iterable[Finding]]

@@ -24,7 +24,7 @@ from .framework import (
     violation,
     warning,
 )
-from .props import UNKNOWN, items_of, number, string_map
+from .props import UNKNOWN, items_of, number, shown, string_map
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
 SETTINGS = {
@@ -47,12 +47,6 @@ AWS_DEFAULT_TIMEOUT_S = 3
 SECRET_KEY_NAME_RE = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 # A reference: an ARN, a VA secret name, an SSM parameter path; or a plain number or flag.
 REFERENCE_RE = re.compile(r"^(arn:|va/|/)|^(\d+|true|false)$", re.IGNORECASE)
-
-
-def _shown(value: object) -> str:
-    """Engine numbers are floats: show 64.0 as 64."""
-    n = number(value)
-    return f"{n:g}" if n is not None else repr(value)
 
 
 def today() -> date:
@@ -100,7 +94,7 @@ def _check_limits(r: Resource, config: Config) -> Iterator[Finding]:
         mb = number(memory) if memory is not None else AWS_DEFAULT_MEMORY_MB
         lo, hi = config["memoryMinMb"], config["memoryMaxMb"]
         if mb is None or not lo <= mb <= hi:
-            yield violation(f"memorySize={_shown(memory)} is outside {lo}-{hi} MB")
+            yield violation(f"memorySize={shown(memory)} is outside {lo}-{hi} MB")
     timeout = r.get("timeout")
     if timeout is UNKNOWN:
         yield unchecked("the timeout (timeout)")
@@ -108,7 +102,7 @@ def _check_limits(r: Resource, config: Config) -> Iterator[Finding]:
         seconds = number(timeout) if timeout is not None else AWS_DEFAULT_TIMEOUT_S
         hi = config["timeoutMaxSeconds"]
         if seconds is None or not 1 <= seconds <= hi:
-            yield violation(f"timeout={_shown(timeout)} is outside 1-{hi} s (VA standard: 5 min)")
+            yield violation(f"timeout={shown(timeout)} is outside 1-{hi} s (VA standard: 5 min)")
 
 
 def _check_vpc(r: Resource) -> Iterator[Finding]:

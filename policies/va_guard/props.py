@@ -13,7 +13,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
+
+# Exact types answered without the ABC machinery (``isinstance(x, Mapping)`` on the SDK's
+# proxies is most of what reading a property costs); any other type takes the general check.
+_MAPPINGS: Final = frozenset({dict, _DictProxy})
+_LISTS: Final = frozenset({list, tuple, _ListProxy})
+_SCALARS: Final = frozenset({str, bytes, int, float, bool, type(None)})
 
 
 class _Unknown:
@@ -44,7 +50,7 @@ def get(value: Any, *path: str | int) -> Any:
                 if not is_list(value) or not -len(value) <= key < len(value):
                     return None
                 value = value[key]
-            elif isinstance(value, Mapping):
+            elif is_mapping(value):
                 value = value.get(key)
             else:
                 return None
@@ -58,12 +64,26 @@ def get(value: Any, *path: str | int) -> Any:
 
 
 def is_list(value: Any) -> bool:
+    kind = type(value)
+    if kind in _LISTS:
+        return True
+    if kind in _SCALARS or kind in _MAPPINGS:
+        return False
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def is_mapping(value: Any) -> bool:
+    kind = type(value)
+    if kind in _MAPPINGS:
+        return True
+    if kind in _SCALARS or kind in _LISTS:
+        return False
+    return isinstance(value, Mapping)
 
 
 def plain(value: Any) -> Any:
     """A plain dict/list copy of a (proxied) value, with UNKNOWN where the engine has no value."""
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         out: dict[Any, Any] = {}
         for key in list(value):
             out[key] = plain(get(value, key))
@@ -87,7 +107,7 @@ def items_of(value: Any) -> list[Any]:
 
 def string_map(value: Any) -> dict[str, Any]:
     """A mapping with string keys (tags, env vars), values plain; ``{}`` for anything else."""
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         return {}
     return {key: plain(get(value, key)) for key in list(value) if isinstance(key, str)}
 
@@ -106,9 +126,19 @@ def json_document(value: Any) -> Any:
             return json.loads(value)
         except ValueError:
             return None
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return plain(value)
     return None
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A property value for a message: a number as written (engine numbers are floats: 64.0
+    shows as 64), anything else its plain repr, shortened; never a proxy object's address."""
+    n = number(value)
+    if n is not None:
+        return f"{n:g}"
+    text = repr(plain(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def contains_unknown(value: Any) -> bool:

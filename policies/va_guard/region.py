@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from . import conventions as c
 from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
-from .props import UNKNOWN, get
+from .props import UNKNOWN, get, shown
 
 SETTINGS = {
     "allowedRegions": string_list(c.ALLOWED_REGIONS, "AWS regions resources may live in."),
@@ -29,7 +29,9 @@ def _region_problem(where: str, region: object, config: Config) -> Iterator[Find
             f"aws:region to {allowed}"
         )
     elif region not in config["allowedRegions"]:
-        yield violation(f"{where} is {region!r}; only {allowed} is allowed (Control Tower SCP)")
+        yield violation(
+            f"{where} is {shown(region)}; only {allowed} is allowed (Control Tower SCP)"
+        )
 
 
 def check(r: Resource, config: Config) -> Iterator[Finding]:

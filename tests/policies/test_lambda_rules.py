@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.va_guard import lambda_rules
 from tests.policies.support import run, violations
@@ -62,6 +63,12 @@ def test_image_function_needs_no_runtime():
 def test_limits_outside_the_standard_are_violations(key, value, expected):
     (message,) = violations(lambda_rules.FAMILY, FN, {**GOOD, key: value})
     assert message.startswith(expected)
+
+
+def test_limit_of_another_shape_is_shown_as_its_value():
+    props = unknown_checking_proxy({**GOOD, "memorySize": [512.0]})
+    (message,) = violations(lambda_rules.FAMILY, FN, props)
+    assert message.startswith("memorySize=[512.0] is outside 128-10240 MB")
 
 
 def test_function_without_vpc_is_a_violation():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pulumi_policy.proxy import unknown_checking_proxy
+
 from policies.va_guard import region
 from tests.policies.support import violations
 
@@ -34,3 +36,10 @@ def test_provider_resource_itself_is_checked():
 
 def test_non_aws_resource_is_not_judged():
     assert violations(region.FAMILY, "random:index/randomId:RandomId", {}, provider={}) == []
+
+
+def test_region_of_another_shape_is_shown_as_its_value():
+    # The SDK hands proxies; a message shows the value, never a proxy object's address.
+    props = unknown_checking_proxy({"region": ["eu-west-1"]})
+    (message,) = violations(region.FAMILY, QUEUE, props)
+    assert "the resource's region is ['eu-west-1']; only eu-central-1" in message
