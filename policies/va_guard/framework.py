@@ -373,7 +373,7 @@ class Family:
 
     def config(self, given: Mapping[str, Any] | None) -> Config:
         """Resolved once per distinct config: the SDK hands every call a fresh copy."""
-        key = (self.name, json.dumps(given or {}, sort_keys=True, default=repr))
+        key = (self.name, json.dumps(given, sort_keys=True, default=repr) if given else "")
         config = _CONFIG_CACHE.get(key)
         if config is None:
             if len(_CONFIG_CACHE) > _CONFIG_CACHE_SIZE:
