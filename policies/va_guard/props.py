@@ -17,9 +17,15 @@ from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 
 # Exact types answered without the ABC machinery (``isinstance(x, Mapping)`` on the SDK's
 # proxies is most of what reading a property costs); any other type takes the general check.
-_MAPPINGS: Final = frozenset({dict, _DictProxy})
-_LISTS: Final = frozenset({list, tuple, _ListProxy})
-_SCALARS: Final = frozenset({str, bytes, int, float, bool, type(None)})
+_SCALARS = (str, bytes, int, float, bool, type(None))
+_IS_LIST: Final = {
+    **dict.fromkeys((list, tuple, _ListProxy), True),
+    **dict.fromkeys((*_SCALARS, dict, _DictProxy), False),
+}
+_IS_MAPPING: Final = {
+    **dict.fromkeys((dict, _DictProxy), True),
+    **dict.fromkeys((*_SCALARS, list, tuple, _ListProxy), False),
+}
 
 
 class _Unknown:
@@ -64,21 +70,15 @@ def get(value: Any, *path: str | int) -> Any:
 
 
 def is_list(value: Any) -> bool:
-    kind = type(value)
-    if kind in _LISTS:
-        return True
-    if kind in _SCALARS or kind in _MAPPINGS:
-        return False
+    known = _IS_LIST.get(type(value))
+    if known is not None:
+        return known
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
 def is_mapping(value: Any) -> bool:
-    kind = type(value)
-    if kind in _MAPPINGS:
-        return True
-    if kind in _SCALARS or kind in _LISTS:
-        return False
-    return isinstance(value, Mapping)
+    known = _IS_MAPPING.get(type(value))
+    return known if known is not None else isinstance(value, Mapping)
 
 
 def plain(value: Any) -> Any:

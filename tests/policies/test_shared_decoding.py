@@ -106,18 +106,11 @@ def test_installed_sdk_is_the_reviewed_one() -> None:
 
 
 @pytest.mark.usefixtures("sharing")
-def test_policies_of_one_request_get_the_same_decoded_properties() -> None:
+@pytest.mark.parametrize("seen", ["props", "providers"])
+def test_policies_of_one_request_get_the_same_decoded_value(seen: str) -> None:
     recorder = Recorder()
     recorder.analyze(queue("va-dev-core-queue"))
-    first, second = recorder.props
-    assert first is second
-
-
-@pytest.mark.usefixtures("sharing")
-def test_policies_of_one_request_get_the_same_provider() -> None:
-    recorder = Recorder()
-    recorder.analyze(queue("va-dev-core-queue"))
-    first, second = recorder.providers
+    first, second = getattr(recorder, seen)
     assert first is second
 
 
