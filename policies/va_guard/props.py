@@ -18,11 +18,11 @@ from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 # Exact types answered without the ABC machinery (``isinstance(x, Mapping)`` on the SDK's
 # proxies is most of what reading a property costs); any other type takes the general check.
 _SCALARS = (str, bytes, int, float, bool, type(None))
-_IS_LIST: Final = {
+_IS_LIST: Final[dict[type, bool]] = {
     **dict.fromkeys((list, tuple, _ListProxy), True),
     **dict.fromkeys((*_SCALARS, dict, _DictProxy), False),
 }
-_IS_MAPPING: Final = {
+_IS_MAPPING: Final[dict[type, bool]] = {
     **dict.fromkeys((dict, _DictProxy), True),
     **dict.fromkeys((*_SCALARS, list, tuple, _ListProxy), False),
 }
