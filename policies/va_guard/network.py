@@ -9,6 +9,7 @@ applies the same to every group actually attached to a function.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from . import conventions as c
@@ -46,24 +47,40 @@ def is_tcp_443_only(rule: Any) -> bool:
     return str(proto).lower() in TCP and lo is not None and lo == hi and lo in c.LAMBDA_EGRESS_PORTS
 
 
-def lambda_sg_problems(
-    group: str, ingress: Iterable[Any], egress: Iterable[Any], *, why: str
-) -> Iterator[Finding]:
+@dataclass(frozen=True)
+class LambdaGroupVerdict:
+    """What is wrong with a group's rules for Lambda, worked out once per group however many
+    functions use it; the messages name the function."""
+
+    unknown: bool = False
+    ingress: str = ""  # the ingress rules, described; "" when there are none
+    wide_egress: str = ""  # the egress rules that are not TCP 443 only, described
+
+
+def lambda_sg_verdict(ingress: Iterable[Any], egress: Iterable[Any]) -> LambdaGroupVerdict:
     """The Lambda security group: nothing in, TCP 443 out (seed 000: ``va-<env>-lambda-sg``)."""
     ingress, egress = list(ingress), list(egress)
     if any(r is UNKNOWN for r in ingress + egress):
+        return LambdaGroupVerdict(unknown=True)
+    return LambdaGroupVerdict(
+        ingress=", ".join(describe(r) for r in ingress),
+        wide_egress=", ".join(describe(r) for r in egress if not is_tcp_443_only(r)),
+    )
+
+
+def lambda_sg_problems(group: str, verdict: LambdaGroupVerdict, *, why: str) -> Iterator[Finding]:
+    if verdict.unknown:
         yield unchecked(f"the rules of {group}")
         return
-    if ingress:
+    if verdict.ingress:
         yield violation(
-            f"{group} ({why}) allows ingress ({', '.join(describe(r) for r in ingress)}); a "
-            "Lambda security group has no ingress rules at all - remove them"
+            f"{group} ({why}) allows ingress ({verdict.ingress}); a Lambda security group has no "
+            "ingress rules at all - remove them"
         )
-    wide = [r for r in egress if not is_tcp_443_only(r)]
-    if wide:
+    if verdict.wide_egress:
         yield violation(
-            f"{group} ({why}) allows egress {', '.join(describe(r) for r in wide)}; only TCP "
-            "443 is allowed out - narrow it to protocol tcp, ports 443-443"
+            f"{group} ({why}) allows egress {verdict.wide_egress}; only TCP 443 is allowed out - "
+            "narrow it to protocol tcp, ports 443-443"
         )
 
 
@@ -83,8 +100,7 @@ def _check_group(r: Resource) -> Iterator[Finding]:
     if isinstance(name, str) and name.endswith(LAMBDA_SG_SUFFIX) and egress is not UNKNOWN:
         yield from lambda_sg_problems(
             f"security group {name!r}",
-            items_of(ingress),
-            items_of(egress),
+            lambda_sg_verdict(items_of(ingress), items_of(egress)),
             why="named as the Lambda group",
         )
 

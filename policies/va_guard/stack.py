@@ -17,7 +17,15 @@ from typing import Any
 from . import conventions as c
 from .data import BUCKET_TYPES, PAB_TYPE
 from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
-from .network import EC2_RULE_TYPE, SG_TYPES, VPC_EGRESS_TYPE, VPC_INGRESS_TYPE, lambda_sg_problems
+from .network import (
+    EC2_RULE_TYPE,
+    SG_TYPES,
+    VPC_EGRESS_TYPE,
+    VPC_INGRESS_TYPE,
+    LambdaGroupVerdict,
+    lambda_sg_problems,
+    lambda_sg_verdict,
+)
 from .props import UNKNOWN, get, items_of, plain
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
@@ -84,7 +92,7 @@ class Index:
             group = _str(get(rule.props, "securityGroupId"))
             if group:
                 self.group_rules[group].append(rule)
-        self._rules: dict[int, tuple[list[Any], list[Any]]] = {}
+        self._verdicts: dict[int, LambdaGroupVerdict] = {}
         self.blocked = {_str(get(p.props, "bucket")) for p in self.of(PAB_TYPE)}
         self.encrypted = {_str(get(s.props, "bucket")) for s in self.of(*SSE_TYPES)}
 
@@ -98,10 +106,10 @@ class Index:
     def groups_of(self, ids: Iterable[str]) -> list[Resource]:
         return self._unique(sg for i in ids for sg in self.groups.get(i, []))
 
-    def rules_of(self, sg: Resource) -> tuple[list[Any], list[Any]]:
-        """A group's (ingress, egress) rules, inline and standalone, read once per group
-        however many functions it is attached to."""
-        cached = self._rules.get(id(sg))
+    def verdict_of(self, sg: Resource) -> LambdaGroupVerdict:
+        """A group's rules, inline and standalone, judged for Lambda once per group however
+        many functions it is attached to."""
+        cached = self._verdicts.get(id(sg))
         if cached is None:
             ingress, egress = items_of(sg.get("ingress")), items_of(sg.get("egress"))
             for rule in self._unique(
@@ -115,7 +123,7 @@ class Index:
                     else "egress"
                 )
                 (ingress if kind == "ingress" else egress).append(plain(rule.props))
-            cached = self._rules[id(sg)] = (ingress, egress)
+            cached = self._verdicts[id(sg)] = lambda_sg_verdict(ingress, egress)
         return cached
 
 
@@ -184,9 +192,8 @@ def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
         yield unchecked(f"the security groups of function {fn.name!r}", fn.urn)
         return
     for sg in ix.groups_of(i for i in ids if isinstance(i, str)):
-        ingress, egress = ix.rules_of(sg)
         for f in lambda_sg_problems(
-            f"security group {sg.name!r}", ingress, egress, why=f"attached to {_label(fn)!r}"
+            f"security group {sg.name!r}", ix.verdict_of(sg), why=f"attached to {_label(fn)!r}"
         ):
             yield replace(f, urn=sg.urn)
 

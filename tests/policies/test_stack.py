@@ -133,3 +133,20 @@ def test_shared_role_message_names_at_most_five_functions():
         "with va-dev-f0-lambda, va-dev-f1-lambda, va-dev-f2-lambda, va-dev-f3-lambda, "
         "va-dev-f4-lambda and 3 more; give each" in message
     )
+
+
+def test_group_shared_by_functions_is_judged_once(monkeypatch):
+    judged = []
+
+    def counting(ingress, egress):
+        judged.append(1)
+        return verdict(ingress, egress)
+
+    verdict = stack.lambda_sg_verdict
+    monkeypatch.setattr(stack, "lambda_sg_verdict", counting)
+    names = [f"va-dev-f{i}-lambda" for i in range(3)]
+    one_group = [r for r in companions() if r.name == "sg"]
+    found([r for i, n in enumerate(names)
+           for r in (function(n, role=f"arn:aws:iam::1:role/r{i}"), *companions(n)[:-1])]
+          + one_group)  # fmt: skip
+    assert len(judged) == 1
