@@ -8,8 +8,9 @@ README's "The policy pack" performance section): 11 no-op policies alone took lo
 issue's 10 s budget for 5,000 resources.
 
 What this does: while one ``Analyze`` or ``AnalyzeStack`` request is being served, those three
-functions, as ``pulumi_policy.policy`` calls them, return the value they already returned for
-the *same object* earlier in that request. The memo lives on the serving thread and is dropped
+functions as ``pulumi_policy.policy`` calls them, and the servicer's ``_get_provider_resource``
+and ``_get_resource_options``, return the value they already returned for the *same object*
+earlier in that request. The memo lives on the serving thread and is dropped
 when the request ends; it holds a strong reference to every argument, so an object identity it
 matches cannot be a recycled id, and a request's messages are never modified while it is
 served. Every policy still gets the properties it would have got: equal values, decoded from
