@@ -319,32 +319,26 @@ class Resource:
         one built on this thread is reused only for the very same property objects.
         """
         provider = r.provider
-        key = (
-            r.props,
-            provider.props if provider is not None else None,
-            r.resource_type,
-            r.name,
-            r.urn,
-            provider.resource_type if provider is not None else "",
-        )
+        props = r.props
+        provider_props = provider.props if provider is not None else None
+        provider_type = provider.resource_type if provider is not None else ""
+        names = (r.resource_type, r.name, r.urn, provider_type)
         last = _last_resource.entry
-        if last is not None and _same(last[0], key):
-            return last[1]
-        resource = cls.of(*key[2:5], *key[:2], key[5])
-        _last_resource.entry = (key, resource)
+        if last is not None and last[0] is props and last[1] is provider_props and last[2] == names:
+            return last[3]
+        resource = cls.of(r.resource_type, r.name, r.urn, props, provider_props, provider_type)
+        _last_resource.entry = (props, provider_props, names, resource)
         return resource
 
 
 class _LastResource(threading.local):
-    entry: tuple[tuple[Any, ...], Resource] | None = None
+    """The last Resource built on this thread, with the property objects it was built from
+    (kept alive, so an identity match cannot be a recycled id)."""
+
+    entry: tuple[Any, Any, tuple[str, ...], Resource] | None = None
 
 
 _last_resource = _LastResource()
-
-
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    """The same property objects (identity: the cached entry keeps them alive) and names."""
-    return a[0] is b[0] and a[1] is b[1] and a[2:] == b[2:]
 
 
 ResourceCheck = Callable[[Resource, Config], Iterable[Finding]]

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi_policy.policy as sdk
+from google.protobuf import json_format
 from pulumi_policy.version import VERSION
 
 REVIEWED_VERSION = "1.21.0"
@@ -160,8 +161,6 @@ class _JsonFormat:
     shared within a request, everything else the module itself."""
 
     def __init__(self) -> None:
-        from google.protobuf import json_format
-
         self._module = json_format
         self.MessageToDict = _shared("MessageToDict", json_format.MessageToDict, arity=1)
 

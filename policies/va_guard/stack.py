@@ -84,8 +84,10 @@ class Index:
                 self.alarmed[function].add(_str(get(alarm.props, "metricName")))
         # Security group id/ARN -> the groups, and the standalone rules naming that group.
         self.groups: dict[str, list[Resource]] = defaultdict(list)
+        self._group_keys: dict[int, set[str]] = {}
         for sg in self.of(*SG_TYPES):
-            for key in _group_keys(sg):
+            keys = self._group_keys[id(sg)] = _group_keys(sg)
+            for key in keys:
                 self.groups[key].append(sg)
         self.group_rules: dict[str, list[Resource]] = defaultdict(list)
         for rule in self.of(EC2_RULE_TYPE, VPC_INGRESS_TYPE, VPC_EGRESS_TYPE):
@@ -113,7 +115,7 @@ class Index:
         if cached is None:
             ingress, egress = items_of(sg.get("ingress")), items_of(sg.get("egress"))
             for rule in self._unique(
-                r for k in _group_keys(sg) for r in self.group_rules.get(k, [])
+                r for k in self._group_keys[id(sg)] for r in self.group_rules.get(k, [])
             ):
                 kind = (
                     get(rule.props, "type")
