@@ -18,7 +18,7 @@ venv: $(VENV)/.installed
 ## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create and the va-guard
 ## preflight over it, offline; exit 1 on a mandatory violation.
 plan: venv
-	$(PY) -m components.offline.plan --stack $(STACK)
+	$(PY) -m preflight --stack $(STACK)
 
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
 ## (fails under 90 %, see pyproject.toml).

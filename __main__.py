@@ -18,18 +18,18 @@ from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
 from components.agent.image import context_hash
 from components.agent.profile import bedrock_model_arns, lambda_function_arn
 from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
+from components.artifacts import ZipArtifact
 from components.bucket import Expiry, VaBucket, VaBucketArgs
 from components.context import VaContext
 from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
-from components.gitinfo import content_revision, git_commit, revision
 from components.lambda_function import ArtifactStore, IamStatement, VaLambda, VaLambdaArgs
 from components.lambda_function.spec import FunctionSpec, ZipCode
 from components.layer import VaLayer, VaLayerArgs
 from components.network import VaNetwork, VaNetworkArgs
-from components.packaging import PackagingError, ZipArtifact, build_zip
 from components.secret import VaSecret, VaSecretArgs
-from components.stack_config import ConfigError, StackConfig, load_stack_config
 from components.table import VaTable, VaTableArgs
+from stack.build import PackagingError, build_zip, content_revision, git_commit, revision
+from stack.config import ConfigError, StackConfig, load_stack_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 AGENT_IMAGE_DIR = PROJECT_ROOT / "agent_image"

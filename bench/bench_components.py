@@ -22,6 +22,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from components.artifacts import ZipArtifact
 from components.context import VaContext
 from components.lambda_function import (
     FunctionSpec,
@@ -31,8 +32,8 @@ from components.lambda_function import (
 )
 from components.lambda_function.alarms import function_alarms
 from components.lambda_function.iam import ASSUME_ROLE_POLICY, execution_policy
-from components.offline.runner import PROJECT_ROOT, run_under_mocks
-from components.packaging import ZipArtifact, build_zip
+from preflight.runner import PROJECT_ROOT, run_under_mocks
+from stack.build import build_zip
 
 SIZES = (10, 100, 500)
 # Same policy at every size keeps t(500)/t(100) unbiased; small runs (<1 s) get more tries.
@@ -54,7 +55,7 @@ def purpose(i: int) -> str:
 def components(n: int, artifact: ZipArtifact) -> None:
     for i in range(n):
         spec = FunctionSpec.model_validate(
-            {"purpose": purpose(i), "code": {"path": "components/handlers/contentgen"}}
+            {"purpose": purpose(i), "code": {"path": "functions/contentgen"}}
         )
         VaLambda(purpose(i), VaLambdaArgs(CTX, spec, NET, TOPIC, package=artifact))
 
@@ -186,7 +187,7 @@ def best_runs(artifact: ZipArtifact) -> dict[tuple[str, int], tuple[float, int]]
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         artifact = build_zip(
-            PROJECT_ROOT / "components/handlers/contentgen", runtime="python3.11", cache_dir=tmp
+            PROJECT_ROOT / "functions/contentgen", runtime="python3.11", cache_dir=tmp
         )
         for build in (floor, components):
             timed_run(build, 5, artifact)  # warm imports for both sides

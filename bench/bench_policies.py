@@ -42,17 +42,17 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from rich.console import Console
 from rich.table import Table
 
-from components.offline.analyzer import (
+from policies.va_guard import shared_decoding
+from policies.va_guard.pack import FAMILIES, build_policies
+from preflight.analyzer import (
     PolicyPackProcess,
     Subject,
     analyze_request,
     analyze_stack_request,
     to_struct,
 )
-from components.offline.preflight import subjects
-from components.offline.runner import run_program
-from policies.va_guard import shared_decoding
-from policies.va_guard.pack import FAMILIES, build_policies
+from preflight.engine import subjects
+from preflight.runner import run_program
 
 N = 5000
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)

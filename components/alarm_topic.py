@@ -8,6 +8,7 @@ policy lets CloudWatch use it; without this, alarms would fire into the void.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -15,7 +16,8 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
-from components.stack_config import EMAIL_RE
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
 def topic_key_policy(account_id: str) -> str:

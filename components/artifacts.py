@@ -1,19 +1,39 @@
 """Seed 000's S3 staging of zip packages: one place that uploads a package and says where it is.
 
 VaLambda and VaLayer both deploy from the uploaded object; the key is
-``conventions.artifact_key(<physical name>, <revision>)``.
+``standard.artifact_key(<physical name>, <revision>)``.
 """
 
 from __future__ import annotations
 
+import base64
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.packaging import ZipArtifact
-from policies.va_guard import conventions
+from policies.va_guard import standard
+
+
+@dataclass(frozen=True)
+class ZipArtifact:
+    """A built zip: where it is and the base64 SHA-256 Lambda compares to decide on an update."""
+
+    path: Path
+    sha256_b64: str
+    size: int
+
+    @property
+    def sha256_hex(self) -> str:
+        return base64.b64decode(self.sha256_b64).hex()
+
+
+def zip_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist()
 
 
 @dataclass(frozen=True)
@@ -24,7 +44,7 @@ class ArtifactStore:
     revision: str
 
     def __post_init__(self) -> None:
-        conventions.artifact_key("probe", self.revision)  # raises on a malformed revision
+        standard.artifact_key("probe", self.revision)  # raises on a malformed revision
 
 
 def stage(
@@ -39,7 +59,7 @@ def stage(
     obj = aws.s3.BucketObjectv2(
         resource_name,
         bucket=store.bucket,
-        key=conventions.artifact_key(physical_name, store.revision),
+        key=standard.artifact_key(physical_name, store.revision),
         source=pulumi.FileAsset(str(package.path)),
         content_type="application/zip",
         tags=tags,

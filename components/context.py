@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies.va_guard import conventions
+from policies.va_guard import standard
 
 
 @dataclass(frozen=True)
@@ -19,14 +19,14 @@ class VaContext:
     owner: str
 
     def __post_init__(self) -> None:
-        conventions.validate_environment(self.environment)
-        conventions.validate_tag_value("Owner", self.owner)
+        standard.validate_environment(self.environment)
+        standard.validate_tag_value("Owner", self.owner)
 
     def name(self, purpose: str, type_: str) -> str:
-        return conventions.physical_name(self.environment, purpose, type_)
+        return standard.physical_name(self.environment, purpose, type_)
 
     def tags(self, purpose: str, name: str) -> dict[str, str]:
-        return conventions.standard_tags(self.environment, purpose, name, self.owner)
+        return standard.standard_tags(self.environment, purpose, name, self.owner)
 
     def secret_name(self, leaf: str) -> str:
-        return conventions.secret_name(self.environment, leaf)
+        return standard.secret_name(self.environment, leaf)

@@ -7,17 +7,26 @@ same content-addressed packaging as function zips; each function then references
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import AfterValidator, Field
 
-from components.artifacts import ArtifactStore, stage
+from components.artifacts import ArtifactStore, ZipArtifact, stage
 from components.base import VaComponent
 from components.context import VaContext
-from components.packaging import ZipArtifact
-from components.stack_config import LayerSpec
-from policies.va_guard import conventions
+from components.lambda_function.spec import VaModel
+from policies.va_guard import standard
+
+
+class LayerSpec(VaModel):
+    """Dependencies shared by several functions: ``requirements.txt`` installed under python/."""
+
+    purpose: Annotated[str, AfterValidator(standard.validate_purpose)]
+    path: str = Field(description="Directory with requirements.txt and/or files for the layer.")
+    runtimes: tuple[str, ...] = (standard.DEFAULT_RUNTIME,)
+    architectures: tuple[Literal["x86_64", "arm64"], ...] = ("x86_64",)
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,7 @@ class VaLayerArgs:
     context: VaContext
     spec: LayerSpec
     package: ZipArtifact
-    # Staged in S3 like function packages. Give it a content revision (gitinfo.content_revision),
+    # Staged in S3 like function packages. Give it a revision of its content,
     # not the commit: a layer is republished only when its content changes.
     artifacts: ArtifactStore | None = None
 
@@ -41,7 +50,7 @@ class VaLayer(VaComponent):
         self.layer_name = args.context.name(spec.purpose, "layer")
         code: dict[str, Any] = {"code": pulumi.FileArchive(str(args.package.path))}
         if args.artifacts is not None:
-            key = conventions.artifact_key(self.layer_name, args.artifacts.revision)
+            key = standard.artifact_key(self.layer_name, args.artifacts.revision)
             self.artifact, code = stage(
                 f"{name}-artifact", self.layer_name, args.package, args.artifacts,
                 args.context.tags(spec.purpose, key), self.child_opts(),

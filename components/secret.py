@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
-from policies.va_guard import conventions
+from policies.va_guard import standard
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class VaSecretArgs:
 
     def __post_init__(self) -> None:
         self.context.secret_name(self.leaf)
-        conventions.validate_purpose(self.purpose)
+        standard.validate_purpose(self.purpose)
         if not (self.recovery_window_days == 0 or 7 <= self.recovery_window_days <= 30):
             raise ValueError(
                 f"recovery_window_days {self.recovery_window_days}: 0 (no recovery) or 7-30"

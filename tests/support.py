@@ -9,11 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from components.artifacts import ZipArtifact
 from components.context import VaContext
 from components.lambda_function import FunctionSpec, LambdaNetworking, VaLambda, VaLambdaArgs
-from components.offline.mocks import ACCOUNT, REGION
-from components.offline.runner import PROJECT_ROOT, Run, run_under_mocks
-from components.packaging import ZipArtifact, build_zip
+from preflight.mocks import ACCOUNT, REGION
+from preflight.runner import PROJECT_ROOT, Run, run_under_mocks
+from stack.build import build_zip
 
 CTX = VaContext(environment="dev", owner="platform-team")
 SUBNETS = ["subnet-0a", "subnet-0b"]
@@ -31,7 +32,7 @@ NETWORKING = LambdaNetworking(
 
 def package(tmp_path: Path) -> ZipArtifact:
     return build_zip(
-        PROJECT_ROOT / "components/handlers/contentgen",
+        PROJECT_ROOT / "functions/contentgen",
         runtime="python3.11",
         cache_dir=tmp_path / "build",
     )
@@ -39,7 +40,7 @@ def package(tmp_path: Path) -> ZipArtifact:
 
 def spec(**fields: Any) -> FunctionSpec:
     return FunctionSpec.model_validate(
-        {"purpose": "contentgen", "code": {"path": "components/handlers/contentgen"}, **fields}
+        {"purpose": "contentgen", "code": {"path": "functions/contentgen"}, **fields}
     )
 
 

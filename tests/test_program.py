@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.offline.mocks import physical_name_of
-from components.offline.runner import Run, run_program, stack_config
-from policies.va_guard import conventions
+from policies.va_guard import standard
+from preflight.mocks import physical_name_of
+from preflight.runner import Run, run_program, stack_config
 from tests.support import is_taggable
 
 SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"
@@ -24,24 +24,24 @@ def stack_run(request) -> Run:
 
 def convention_problem(type_: str, name: str) -> str | None:
     if type_ == "aws:secretsmanager/secret:Secret":
-        return None if conventions.parse_secret_name(name) else "secret off va/<env>/<name>"
+        return None if standard.parse_secret_name(name) else "secret off va/<env>/<name>"
     if type_ == "aws:cloudwatch/logGroup:LogGroup":
-        fn = name.removeprefix(conventions.LOG_GROUP_PREFIX)
-        ok = name.startswith(conventions.LOG_GROUP_PREFIX) and conventions.parse_physical_name(fn)
+        fn = name.removeprefix(standard.LOG_GROUP_PREFIX)
+        ok = name.startswith(standard.LOG_GROUP_PREFIX) and standard.parse_physical_name(fn)
         return None if ok else "log group off /aws/lambda/<function>"
     if type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
-        ok = conventions.parse_artifact_key(name)
+        ok = standard.parse_artifact_key(name)
         return None if ok else "artifact off va-<env>-<purpose>-lambda-<commit>.zip"
     if type_ == "aws:kms/alias:Alias":
-        ok = conventions.parse_physical_name(name.removeprefix("alias/"))
+        ok = standard.parse_physical_name(name.removeprefix("alias/"))
         return None if ok else "alias off alias/va-<env>-<purpose>-<type>"
-    return None if conventions.parse_physical_name(name) else "name off va-<env>-<purpose>-<type>"
+    return None if standard.parse_physical_name(name) else "name off va-<env>-<purpose>-<type>"
 
 
 def test_every_taggable_resource_carries_the_five_tags(stack_run):
     taggable = [r for r in stack_run.resources if is_taggable(r.type)]
     assert len(taggable) > 20
-    bad = {r.name: conventions.tag_problems(r.inputs.get("tags") or {}) for r in taggable}
+    bad = {r.name: standard.tag_problems(r.inputs.get("tags") or {}) for r in taggable}
     assert not {k: v for k, v in bad.items() if v}
 
 

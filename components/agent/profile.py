@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.lambda_function.alarms import AlarmDef
 from components.lambda_function.spec import FunctionSpec, ImageCode, SecretRef, VaModel
-from policies.va_guard import conventions
+from policies.va_guard import standard
 
 ANTHROPIC_KEY_SECRET = "anthropic-api-key"
 AGENT_METRICS_NAMESPACE = "VA/FAALF"
@@ -40,7 +40,7 @@ class ProfileStatement(VaModel):
                     f"statement {self.sid}: action {action!r} is too broad; name exact actions"
                 )
         if "*" in self.resources:
-            broad = sorted(set(self.actions) - conventions.STAR_RESOURCE_ACTIONS)
+            broad = sorted(set(self.actions) - standard.STAR_RESOURCE_ACTIONS)
             if broad:
                 raise ValueError(
                     f"statement {self.sid}: resource '*' only for actions without resource-level "
@@ -52,7 +52,7 @@ class ProfileStatement(VaModel):
 class AgentProfile(VaModel):
     """One FAALF function. Defaults: API-key mode, Haiku, $1 per request, depth 2, 300 s."""
 
-    purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]
+    purpose: Annotated[str, AfterValidator(standard.validate_purpose)]
     auth_mode: Literal["api-key", "bedrock"] = "api-key"
     models: tuple[str, ...] = ("claude-haiku-4-5",)
     default_model: str | None = None
@@ -61,7 +61,7 @@ class AgentProfile(VaModel):
     max_depth: int = Field(default=2, ge=0, le=10)
     reserved_concurrency: int = Field(default=5, ge=1, le=1000)
     memory: int = Field(default=MIN_AGENT_MEMORY_MB, ge=MIN_AGENT_MEMORY_MB, le=10240)
-    timeout: int = Field(default=300, ge=60, le=conventions.TIMEOUT_S_RANGE[1])
+    timeout: int = Field(default=300, ge=60, le=standard.TIMEOUT_S_RANGE[1])
     ephemeral_storage: int = Field(default=4096, ge=MIN_AGENT_STORAGE_MB, le=10240)
     cost_alarm_usd_per_hour: float = Field(default=10.0, gt=0)
     statements: tuple[ProfileStatement, ...] = ()

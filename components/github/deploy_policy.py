@@ -3,14 +3,14 @@
 Every mutating action is scoped to this environment's names (``va-<env>-*``, ``va/<env>/*``,
 ``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys), to this
 account and region; ``*`` only for the actions AWS offers no resource-level permission for,
-which va-guard's va-iam rule accepts from ``conventions.STAR_RESOURCE_ACTIONS``. No ``service:*``.
+which va-guard's va-iam rule accepts from ``standard.STAR_RESOURCE_ACTIONS``. No ``service:*``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from policies.va_guard import conventions
+from policies.va_guard import standard
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
@@ -137,8 +137,8 @@ def _allow(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str
 
 def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
     """The deploy role's policy for the stack of ``env`` in ``account``/``region``."""
-    conventions.validate_environment(env)
-    prefix = f"{conventions.NAME_PREFIX}-{env}-"
+    standard.validate_environment(env)
+    prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
     statements = [
         _allow("Ec2InThisAccountAndRegion", EC2_MUTATIONS, [f"arn:aws:ec2:{arn}:*"]),
@@ -166,7 +166,7 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
             "LogGroupsOfThisEnvironment",
             LOGS,
             [
-                f"arn:aws:logs:{arn}:log-group:{conventions.LOG_GROUP_PREFIX}{prefix}*",
+                f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*",
             ],
         ),
         _allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
@@ -183,7 +183,7 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
             "SecretsOfThisEnvironment",
             SECRETS,
             [
-                f"arn:aws:secretsmanager:{arn}:secret:{conventions.NAME_PREFIX}/{env}/*",
+                f"arn:aws:secretsmanager:{arn}:secret:{standard.NAME_PREFIX}/{env}/*",
             ],
         ),
         _allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.artifacts import ArtifactStore, stage
+from components.artifacts import ArtifactStore, ZipArtifact, stage, zip_names
 from components.base import VaComponent
 from components.context import VaContext
 from components.lambda_function.alarms import AlarmDef, function_alarms
 from components.lambda_function.iam import ASSUME_ROLE_POLICY, IamStatement, execution_policy
 from components.lambda_function.spec import FunctionSpec, ImageCode
-from components.packaging import ZipArtifact, zip_names
-from policies.va_guard import conventions
+from policies.va_guard import standard
 
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
 
@@ -67,7 +66,7 @@ class VaLambdaArgs:
         if not spec.is_image and self.package is None:
             raise ValueError(
                 f"{spec.purpose}: a zip function needs its package; build it with "
-                "components.packaging.build_zip(spec.code.path, runtime=spec.runtime)"
+                "stack.build.build_zip(spec.code.path, runtime=spec.runtime)"
             )
         missing = [s.name for s in spec.secrets if s.name not in self.secret_arns]
         if missing:
@@ -106,7 +105,7 @@ class VaLambda(VaComponent):
             return ctx.tags(purpose, physical)
 
         self.function_name = ctx.name(purpose, "lambda")
-        log_group_name = conventions.log_group_name(self.function_name)
+        log_group_name = standard.log_group_name(self.function_name)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=log_group_name,
@@ -185,7 +184,7 @@ class VaLambda(VaComponent):
             if args.artifacts is None:
                 code_args["code"] = pulumi.FileArchive(str(args.package.path))
             else:
-                key = conventions.artifact_key(self.function_name, args.artifacts.revision)
+                key = standard.artifact_key(self.function_name, args.artifacts.revision)
                 self.artifact, s3_code = stage(
                     f"{name}-artifact", self.function_name, args.package, args.artifacts,
                     tags(key), self.child_opts(),

@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from policies.va_guard import conventions
+from policies.va_guard import standard
 
 ASSUME_ROLE_POLICY = json.dumps(
     {
@@ -30,7 +30,7 @@ ASSUME_ROLE_POLICY = json.dumps(
     }
 )
 
-STAR_RESOURCE_ACTIONS = conventions.STAR_RESOURCE_ACTIONS
+STAR_RESOURCE_ACTIONS = standard.STAR_RESOURCE_ACTIONS
 ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+\*?$")
 
 

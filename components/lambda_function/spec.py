@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from policies.va_guard import conventions
+from policies.va_guard import standard
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
 RESERVED_ENV_KEYS = frozenset(
@@ -138,7 +138,7 @@ class SecretRef(VaModel):
     @field_validator("name")
     @classmethod
     def _convention(cls, value: str) -> str:
-        conventions.secret_name("dev", value)  # checks the leaf; env is checked elsewhere
+        standard.secret_name("dev", value)  # checks the leaf; env is checked elsewhere
         return value
 
     @property
@@ -175,17 +175,17 @@ class RuntimeManagement(VaModel):
 class FunctionSpec(VaModel):
     """One VA Lambda: defaults are the VA standard (python3.11, 256 MB, 30 s)."""
 
-    purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]
+    purpose: Annotated[str, AfterValidator(standard.validate_purpose)]
     code: ZipCode | ImageCode = Field(discriminator="kind")
     handler: str = "handler.handler"
-    runtime: str = conventions.DEFAULT_RUNTIME
+    runtime: str = standard.DEFAULT_RUNTIME
     architecture: Literal["x86_64", "arm64"] = "x86_64"
-    memory: Annotated[int, _in_range(*conventions.MEMORY_MB_RANGE, "MB (Lambda memory)")] = (
-        conventions.DEFAULT_MEMORY_MB
+    memory: Annotated[int, _in_range(*standard.MEMORY_MB_RANGE, "MB (Lambda memory)")] = (
+        standard.DEFAULT_MEMORY_MB
     )
     timeout: Annotated[
-        int, _in_range(*conventions.TIMEOUT_S_RANGE, "seconds (VA standard: at most 5 min)")
-    ] = conventions.DEFAULT_TIMEOUT_S
+        int, _in_range(*standard.TIMEOUT_S_RANGE, "seconds (VA standard: at most 5 min)")
+    ] = standard.DEFAULT_TIMEOUT_S
     ephemeral_storage: Annotated[int, _in_range(512, 10240, "MB of /tmp")] = 512
     secrets: tuple[SecretRef, ...] = ()
     env: dict[str, str] = Field(default_factory=dict)
@@ -210,9 +210,9 @@ class FunctionSpec(VaModel):
     @field_validator("runtime")
     @classmethod
     def _runtime(cls, value: str) -> str:
-        allowed = conventions.supported_runtimes(date.today())
+        allowed = standard.supported_runtimes(date.today())
         if value not in allowed:
-            why = "deprecated by AWS" if value in conventions.RUNTIME_DEPRECATION else "unknown"
+            why = "deprecated by AWS" if value in standard.RUNTIME_DEPRECATION else "unknown"
             raise ValueError(f"runtime {value!r} is {why}; allowed: {', '.join(allowed)}")
         return value
 
@@ -225,7 +225,7 @@ class FunctionSpec(VaModel):
                     f"env key {key!r} is not allowed: letters, digits and '_', starting with a "
                     "letter, and not reserved by Lambda (AWS_*, _HANDLER, LAMBDA_TASK_ROOT, ...)"
                 )
-            kind = conventions.secret_value_kind(value)
+            kind = standard.secret_value_kind(value)
             if kind:
                 raise ValueError(
                     f"env {key} looks like {kind}; never put secrets in env vars: declare it in "
@@ -276,4 +276,4 @@ class FunctionSpec(VaModel):
 
     @property
     def is_custom_runtime(self) -> bool:
-        return not self.is_image and self.runtime.startswith(conventions.CUSTOM_RUNTIME_PREFIX)
+        return not self.is_image and self.runtime.startswith(standard.CUSTOM_RUNTIME_PREFIX)

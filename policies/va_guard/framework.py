@@ -40,7 +40,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import conventions
+from . import standard
 from .props import UNKNOWN, get, string_map
 
 Kind = Literal["violation", "warning", "unchecked"]
@@ -133,7 +133,7 @@ EXEMPTIONS_SETTING = Setting(
         "type": "array",
         "description": (
             "Resources this policy does not apply to, each with the reason (at least "
-            f"{conventions.MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
+            f"{standard.MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
             "the logical name; type, optional, a glob on the resource type."
         ),
         "items": {
@@ -141,7 +141,7 @@ EXEMPTIONS_SETTING = Setting(
             "properties": {
                 "namePattern": {"type": "string"},
                 "type": {"type": "string"},
-                "reason": {"type": "string", "minLength": conventions.MIN_EXEMPTION_REASON_LENGTH},
+                "reason": {"type": "string", "minLength": standard.MIN_EXEMPTION_REASON_LENGTH},
             },
             "required": ["namePattern", "reason"],
         },
@@ -193,12 +193,12 @@ class Exemption:
 
     @property
     def valid(self) -> bool:
-        return len(self.reason.strip()) >= conventions.MIN_EXEMPTION_REASON_LENGTH
+        return len(self.reason.strip()) >= standard.MIN_EXEMPTION_REASON_LENGTH
 
     def refusal(self) -> str:
         return (
             f"the exemption in {self.source} was not applied: its reason {self.reason.strip()!r} "
-            f"is shorter than {conventions.MIN_EXEMPTION_REASON_LENGTH} characters - say why "
+            f"is shorter than {standard.MIN_EXEMPTION_REASON_LENGTH} characters - say why "
             "this resource may break the rule"
         )
 
@@ -223,9 +223,9 @@ def exemption_for(
     policy: str, resource_type: str, name: str, tags: Mapping[str, Any], config: Config
 ) -> Exemption | None:
     """The exemption from ``policy`` this resource has, by tag first, then by config."""
-    parsed = parse_exempt_tag(tags.get(conventions.EXEMPT_TAG))
+    parsed = parse_exempt_tag(tags.get(standard.EXEMPT_TAG))
     if parsed is not None and policy in parsed[0]:
-        return Exemption(policy, parsed[1], f"tag {conventions.EXEMPT_TAG}")
+        return Exemption(policy, parsed[1], f"tag {standard.EXEMPT_TAG}")
     for entry in config["exemptions"]:
         if fnmatch.fnmatchcase(name, entry["namePattern"]) and fnmatch.fnmatchcase(
             resource_type, entry.get("type") or "*"

@@ -2,7 +2,7 @@
 
 No Allow statement with ``*`` or ``service:*`` actions, or with NotAction/NotResource (they grant
 everything but a list); ``*`` resources only for actions that support no resource-level
-permission (``conventions.STAR_RESOURCE_ACTIONS``, configurable); no AdministratorAccess,
+permission (``standard.STAR_RESOURCE_ACTIONS``, configurable); no AdministratorAccess,
 PowerUserAccess or IAMFullAccess attachments; no trust policy that lets anyone assume a role.
 Documents are checked wherever they appear: role inline policies, role/user/group policies,
 standalone policies, as JSON strings or objects.
@@ -13,18 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import conventions as c
+from . import standard
 from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
 from .props import UNKNOWN, contains_unknown, get, items_of, json_document
 
 SETTINGS = {
     "starResourceActions": string_list(
-        sorted(c.STAR_RESOURCE_ACTIONS),
+        sorted(standard.STAR_RESOURCE_ACTIONS),
         "Actions that may be granted on Resource '*' (they support no resource-level "
         "permissions in AWS's Service Authorization Reference).",
     ),
     "forbiddenManagedPolicies": string_list(
-        c.FORBIDDEN_MANAGED_POLICIES, "AWS managed policy names that may not be attached."
+        standard.FORBIDDEN_MANAGED_POLICIES, "AWS managed policy names that may not be attached."
     ),
 }
 # Resource type -> properties holding a policy document.

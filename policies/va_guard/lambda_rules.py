@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from . import conventions as c
+from . import standard
 from .framework import (
     Config,
     Family,
@@ -29,15 +29,16 @@ from .props import UNKNOWN, items_of, number, shown, string_map
 FUNCTION_TYPE = "aws:lambda/function:Function"
 SETTINGS = {
     "allowedRuntimes": string_list(
-        c.RUNTIME_DEPRECATION, "Runtimes a zip function may use (deprecated ones still fail)."
+        standard.RUNTIME_DEPRECATION,
+        "Runtimes a zip function may use (deprecated ones still fail).",
     ),
     "warningWindowDays": integer(
-        c.RUNTIME_WARNING_WINDOW_DAYS,
+        standard.RUNTIME_WARNING_WINDOW_DAYS,
         "Days before a runtime's deprecation date from which an advisory warning is reported.",
     ),
-    "memoryMinMb": integer(c.MEMORY_MB_RANGE[0], "Smallest allowed memorySize (MB).", 128),
-    "memoryMaxMb": integer(c.MEMORY_MB_RANGE[1], "Largest allowed memorySize (MB).", 128),
-    "timeoutMaxSeconds": integer(c.TIMEOUT_S_RANGE[1], "Largest allowed timeout (s).", 1),
+    "memoryMinMb": integer(standard.MEMORY_MB_RANGE[0], "Smallest allowed memorySize (MB).", 128),
+    "memoryMaxMb": integer(standard.MEMORY_MB_RANGE[1], "Largest allowed memorySize (MB).", 128),
+    "timeoutMaxSeconds": integer(standard.TIMEOUT_S_RANGE[1], "Largest allowed timeout (s).", 1),
 }
 # Lambda's own defaults when the property is not set.
 AWS_DEFAULT_MEMORY_MB = 128
@@ -68,12 +69,12 @@ def _check_runtime(r: Resource, config: Config) -> Iterator[Finding]:
     if runtime not in allowed:
         yield violation(f"runtime {runtime!r} is not allowed; use one of {', '.join(allowed)}")
         return
-    deprecated_on = c.RUNTIME_DEPRECATION.get(runtime)
+    deprecated_on = standard.RUNTIME_DEPRECATION.get(runtime)
     if deprecated_on is None:
         return
     now = today()
     if now >= deprecated_on:
-        supported = [x for x in allowed if not c.runtime_is_deprecated(x, now)]
+        supported = [x for x in allowed if not standard.runtime_is_deprecated(x, now)]
         yield violation(
             f"runtime {runtime!r} was deprecated on {deprecated_on.isoformat()}: AWS no longer "
             f"patches it; move to {', '.join(supported) or 'a supported runtime'}"
@@ -130,7 +131,7 @@ def _check_environment(r: Resource) -> Iterator[Finding]:
         if value is UNKNOWN:
             unknown.append(key)
             continue
-        kind = c.secret_value_kind(value)
+        kind = standard.secret_value_kind(value)
         if kind is not None:
             yield violation(
                 f"environment variable {key} holds what looks like {kind} (value not shown); "
@@ -168,7 +169,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield from _check_limits(r, config)
         yield from _check_vpc(r)
         yield from _check_environment(r)
-    elif r.type == c.LOG_GROUP_TYPE:
+    elif r.type == standard.LOG_GROUP_TYPE:
         yield from _check_log_group(r)
 
 
@@ -184,6 +185,6 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
-    applies_to=frozenset([FUNCTION_TYPE, c.LOG_GROUP_TYPE]).__contains__,
+    applies_to=frozenset([FUNCTION_TYPE, standard.LOG_GROUP_TYPE]).__contains__,
 )
 validate = FAMILY.validate

@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from . import conventions as c
+from . import standard
 from .framework import Config, Family, Finding, Resource, pattern, string_list, unchecked, violation
 from .props import UNKNOWN
 
 SETTINGS = {
-    "environments": string_list(c.ENVIRONMENTS, "Environments a name may carry."),
+    "environments": string_list(standard.ENVIRONMENTS, "Environments a name may carry."),
     "namePattern": pattern(
-        c.PHYSICAL_NAME_RE.pattern,
+        standard.PHYSICAL_NAME_RE.pattern,
         "Regex for physical names, with named groups env, purpose and type.",
     ),
     "secretNamePattern": pattern(
-        c.SECRET_NAME_RE.pattern, "Regex for Secrets Manager names, with a named group env."
+        standard.SECRET_NAME_RE.pattern, "Regex for Secrets Manager names, with a named group env."
     ),
 }
 EXAMPLE = "va-prod-example-lambda"
@@ -52,10 +52,10 @@ def _check_physical(
 ) -> Iterator[Finding]:
     shown = name
     if r.type == "aws:kms/alias:Alias":
-        if not name.startswith(c.KMS_ALIAS_PREFIX):
+        if not name.startswith(standard.KMS_ALIAS_PREFIX):
             yield violation(f"{prop}={name!r} must start with 'alias/'")
             return
-        name = name[len(c.KMS_ALIAS_PREFIX) :]
+        name = name[len(standard.KMS_ALIAS_PREFIX) :]
     problem = _name_problem(name, suffixes, config)
     if problem:
         yield violation(
@@ -127,7 +127,11 @@ def _check_log_group(r: Resource, config: Config) -> Iterator[Finding]:
             "writes into it) or a va-<env>-<purpose>-<type> name"
         )
         return
-    function = name[len(c.LOG_GROUP_PREFIX) :] if name.startswith(c.LOG_GROUP_PREFIX) else name
+    function = (
+        name[len(standard.LOG_GROUP_PREFIX) :]
+        if name.startswith(standard.LOG_GROUP_PREFIX)
+        else name
+    )
     problem = _name_problem(function, (), config)
     if problem:
         yield violation(
@@ -137,13 +141,13 @@ def _check_log_group(r: Resource, config: Config) -> Iterator[Finding]:
 
 
 def check(r: Resource, config: Config) -> Iterator[Finding]:
-    if r.type == c.SECRET_TYPE:
+    if r.type == standard.SECRET_TYPE:
         yield from _check_secret(r, config)
         return
-    if r.type == c.LOG_GROUP_TYPE:
+    if r.type == standard.LOG_GROUP_TYPE:
         yield from _check_log_group(r, config)
         return
-    named = c.NAMED_TYPES.get(r.type)
+    named = standard.NAMED_TYPES.get(r.type)
     if named is None:
         return
     prop, suffixes = named
@@ -162,10 +166,12 @@ FAMILY = Family(
     remediation=(
         "Name the resource va-<env>-<purpose>-<type> (e.g. va-prod-example-lambda, "
         "va-prod-core-dynamodb), secrets va/<env>/<name>, log groups /aws/lambda/<function>. "
-        "VA components build these names; for other code use policies.va_guard.conventions."
+        "VA components build these names by construction."
     ),
     check=check,
     settings=SETTINGS,
-    applies_to=frozenset([*c.NAMED_TYPES, c.SECRET_TYPE, c.LOG_GROUP_TYPE]).__contains__,
+    applies_to=frozenset(
+        [*standard.NAMED_TYPES, standard.SECRET_TYPE, standard.LOG_GROUP_TYPE]
+    ).__contains__,
 )
 validate = FAMILY.validate

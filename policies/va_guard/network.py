@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import conventions as c
+from . import standard
 from .framework import Config, Family, Finding, Resource, unchecked, violation
 from .props import UNKNOWN, get, items_of, number
 
@@ -31,7 +31,7 @@ def open_sources(rule: Any) -> list[str]:
     """The internet-wide sources of one rule (inline, ec2 rule or vpc rule shape)."""
     sources = items_of(get(rule, "cidrBlocks")) + items_of(get(rule, "ipv6CidrBlocks"))
     sources += [get(rule, "cidrIpv4"), get(rule, "cidrIpv6")]
-    return [s for s in sources if s in c.OPEN_CIDRS]
+    return [s for s in sources if s in standard.OPEN_CIDRS]
 
 
 def describe(rule: Any) -> str:
@@ -44,7 +44,12 @@ def describe(rule: Any) -> str:
 def is_tcp_443_only(rule: Any) -> bool:
     proto = get(rule, "protocol") or get(rule, "ipProtocol")
     lo, hi = number(get(rule, "fromPort")), number(get(rule, "toPort"))
-    return str(proto).lower() in TCP and lo is not None and lo == hi and lo in c.LAMBDA_EGRESS_PORTS
+    return (
+        str(proto).lower() in TCP
+        and lo is not None
+        and lo == hi
+        and lo in standard.LAMBDA_EGRESS_PORTS
+    )
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from . import conventions as c
+from . import standard
 from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
 from .props import UNKNOWN, get, shown
 
 SETTINGS = {
-    "allowedRegions": string_list(c.ALLOWED_REGIONS, "AWS regions resources may live in."),
+    "allowedRegions": string_list(standard.ALLOWED_REGIONS, "AWS regions resources may live in."),
 }
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from . import conventions as c
+from . import standard
 from .framework import Config, Family, Finding, Resource, unchecked, violation
 from .props import UNKNOWN
 
@@ -51,7 +51,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield unchecked("the package type and runtime (packageType, runtime)")
     elif package_type == "Image":
         yield violation(IMAGE)
-    elif isinstance(runtime, str) and runtime.startswith(c.CUSTOM_RUNTIME_PREFIX):
+    elif isinstance(runtime, str) and runtime.startswith(standard.CUSTOM_RUNTIME_PREFIX):
         os_name = "Amazon Linux 2023" if runtime.endswith("al2023") else "Amazon Linux 2"
         yield violation(CUSTOM.format(runtime=runtime, os=os_name))
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from . import conventions as c
+from . import standard
 from .data import BUCKET_TYPES, PAB_TYPE
 from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
 from .network import (
@@ -40,7 +40,7 @@ SSE_TYPES = (
 SHARED_ROLE_NAMES_SHOWN = 5
 SETTINGS = {
     "requiredAlarmMetrics": string_list(
-        c.REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
+        standard.REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
     ),
 }
 
@@ -69,7 +69,7 @@ class Index:
         self.position = {id(r): i for i, r in enumerate(resources)}
         for r in resources:
             self.by_type[r.type].append(r)
-        self.log_groups = {_str(get(g.props, "name")) for g in self.of(c.LOG_GROUP_TYPE)}
+        self.log_groups = {_str(get(g.props, "name")) for g in self.of(standard.LOG_GROUP_TYPE)}
         # Function names/ARNs with an on-failure destination configured.
         self.destinations = {
             _str(get(cfg.props, "functionName"))
@@ -151,7 +151,7 @@ def _shared_roles(ix: Index) -> Iterator[Finding]:
 
 def _log_group(fn: Resource, name: str, ix: Index) -> Iterator[Finding]:
     custom = _str(fn.get("loggingConfig", "logGroup"))
-    expected = custom or c.log_group_name(name)
+    expected = custom or standard.log_group_name(name)
     if expected not in ix.log_groups:
         yield violation(
             f"function {name!r} has no log group {expected!r} in the stack, so Lambda creates "

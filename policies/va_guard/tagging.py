@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from . import conventions as c
+from . import standard
 from .framework import (
     Config,
     Family,
@@ -21,9 +21,9 @@ from .props import UNKNOWN, get, json_document, string_map
 from .taggable import taggable_types
 
 SETTINGS = {
-    "requiredTags": string_list(c.REQUIRED_TAGS, "Tags every taggable resource must carry."),
-    "environments": string_list(c.ENVIRONMENTS, "Allowed values of the Environment tag."),
-    "project": text(c.PROJECT, "Required value of the Project tag."),
+    "requiredTags": string_list(standard.REQUIRED_TAGS, "Tags every taggable resource must carry."),
+    "environments": string_list(standard.ENVIRONMENTS, "Allowed values of the Environment tag."),
+    "project": text(standard.PROJECT, "Required value of the Project tag."),
 }
 
 
@@ -44,21 +44,22 @@ def _check_exempt_tag(value: Any) -> Iterator[Finding]:
     parsed = parse_exempt_tag(value)
     if parsed is None:
         yield violation(
-            f"tag {c.EXEMPT_TAG}={value!r} is malformed; write '<policy>[,<policy>]: <reason>', "
+            f"tag {standard.EXEMPT_TAG}={value!r} is malformed; write "
+            "'<policy>[,<policy>]: <reason>', "
             "e.g. 'va-naming: imported bucket, renaming would lose its data'"
         )
         return
     policies, reason = parsed
-    unknown = [p for p in policies if p not in c.VA_POLICIES]
+    unknown = [p for p in policies if p not in standard.VA_POLICIES]
     if unknown:
         yield violation(
-            f"tag {c.EXEMPT_TAG} names unknown policies {', '.join(unknown)}; known: "
-            f"{', '.join(c.VA_POLICIES)}"
+            f"tag {standard.EXEMPT_TAG} names unknown policies {', '.join(unknown)}; known: "
+            f"{', '.join(standard.VA_POLICIES)}"
         )
-    if len(reason) < c.MIN_EXEMPTION_REASON_LENGTH:
+    if len(reason) < standard.MIN_EXEMPTION_REASON_LENGTH:
         yield violation(
-            f"tag {c.EXEMPT_TAG} gives the reason {reason!r}, shorter than "
-            f"{c.MIN_EXEMPTION_REASON_LENGTH} characters; an exemption must say why, so it "
+            f"tag {standard.EXEMPT_TAG} gives the reason {reason!r}, shorter than "
+            f"{standard.MIN_EXEMPTION_REASON_LENGTH} characters; an exemption must say why, so it "
             "exempts nothing until it does"
         )
 
@@ -90,7 +91,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
     unknown_values = sorted(k for k, v in tags.items() if v is UNKNOWN)
     if unknown_values:
         yield unchecked(f"the values of tags {', '.join(unknown_values)}")
-    yield from _check_exempt_tag(tags.get(c.EXEMPT_TAG))
+    yield from _check_exempt_tag(tags.get(standard.EXEMPT_TAG))
 
 
 FAMILY = Family(

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
 from components.agent.image import context_hash
 from components.agent.profile import AgentImageSettings, bedrock_model_arns
-from components.gitinfo import revision
-from components.offline.runner import Run, run_program, run_under_mocks
 from faalf.settings import Settings
+from preflight.runner import Run, run_program, run_under_mocks
+from stack.build import revision
 from tests.support import CTX, one
 
 AGENT_IMAGE = Path(__file__).resolve().parents[2] / "agent_image"

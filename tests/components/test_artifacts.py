@@ -7,10 +7,10 @@ import re
 import pytest
 
 from components.bucket import Expiry, VaBucket, VaBucketArgs
-from components.gitinfo import revision
 from components.lambda_function import ArtifactStore
-from components.offline.runner import Run, run_program, run_under_mocks
-from policies.va_guard import conventions
+from policies.va_guard import standard
+from preflight.runner import Run, run_program, run_under_mocks
+from stack.build import revision
 from tests.support import CTX, build_lambda, one, package
 
 BUCKET = "va-dev-artifacts-bucket"
@@ -55,7 +55,7 @@ def test_artifact_revision_must_be_a_commit_id():
 
 
 def test_artifact_key_follows_the_seed_example():
-    key = conventions.artifact_key("va-prod-contentgen-lambda", "3f9a1c2")
+    key = standard.artifact_key("va-prod-contentgen-lambda", "3f9a1c2")
     assert key == "va-prod-contentgen-lambda-3f9a1c2.zip"
 
 
@@ -100,19 +100,19 @@ def test_stack_deploys_its_zip_functions_from_the_artifacts_bucket():
 
 
 def test_artifact_key_parses_back_to_function_and_revision():
-    key = conventions.artifact_key("va-dev-contentgen-lambda", "0123456789ab-dirty-abcdef")
+    key = standard.artifact_key("va-dev-contentgen-lambda", "0123456789ab-dirty-abcdef")
 
-    assert conventions.parse_artifact_key(key) == (
+    assert standard.parse_artifact_key(key) == (
         "va-dev-contentgen-lambda",
         "0123456789ab-dirty-abcdef",
     )
-    assert conventions.parse_artifact_key("contentgen.zip") is None
+    assert standard.parse_artifact_key("contentgen.zip") is None
 
 
 def test_layer_is_staged_under_its_content_revision(tmp_path):
-    from components.gitinfo import content_revision
     from components.layer import VaLayer, VaLayerArgs
-    from components.stack_config import LayerSpec
+    from stack.build import content_revision
+    from stack.config import LayerSpec
 
     artifact = package(tmp_path)
     rev = content_revision(artifact.sha256_hex)
@@ -124,4 +124,4 @@ def test_layer_is_staged_under_its_content_revision(tmp_path):
 
     assert obj["key"] == f"va-dev-shared-layer-{rev}.zip"
     assert (layer["s3Bucket"], layer["s3Key"]) == (BUCKET, obj["key"])
-    assert conventions.parse_artifact_key(obj["key"]) == ("va-dev-shared-layer", rev)
+    assert standard.parse_artifact_key(obj["key"]) == ("va-dev-shared-layer", rev)

@@ -11,9 +11,9 @@ from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
 from components.bucket import VaBucket, VaBucketArgs
 from components.context import VaContext
 from components.layer import VaLayer, VaLayerArgs
-from components.offline.runner import run_under_mocks
 from components.secret import VaSecret, VaSecretArgs
-from components.stack_config import LayerSpec
+from preflight.runner import run_under_mocks
+from stack.config import LayerSpec
 from tests.support import CTX, one, package
 
 SECRET = "aws:secretsmanager/secret:Secret"

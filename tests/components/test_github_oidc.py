@@ -9,8 +9,8 @@ import pytest
 from components.context import VaContext
 from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
 from components.github.deploy_policy import deploy_policy
-from components.offline.runner import Run, run_under_mocks
-from policies.va_guard import conventions
+from policies.va_guard import standard
+from preflight.runner import Run, run_under_mocks
 from tests.support import CTX
 
 REPO = "virtualagentics/va-platform"
@@ -98,7 +98,7 @@ def test_deploy_policy_has_no_wildcard_action():
 def test_deploy_policy_uses_star_resources_only_where_aws_needs_it():
     for st in deploy_policy("dev", "eu-central-1", ACCOUNT)["Statement"]:
         if "*" in st["Resource"]:
-            assert set(st["Action"]) <= conventions.STAR_RESOURCE_ACTIONS, st["Sid"]
+            assert set(st["Action"]) <= standard.STAR_RESOURCE_ACTIONS, st["Sid"]
 
 
 def test_deploy_policy_reaches_no_other_environment():

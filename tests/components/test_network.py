@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.network import VaNetwork, VaNetworkArgs, subnet_plan
-from components.offline.runner import run_under_mocks
+from preflight.runner import run_under_mocks
 from tests.support import CTX, one
 
 SG = "aws:ec2/securityGroup:SecurityGroup"

@@ -6,13 +6,13 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from components.offline.analyzer import Provider, Subject
-from policies.va_guard import conventions
+from policies.va_guard import standard
+from preflight.analyzer import Provider, Subject
 
 TYPES = [
-    *conventions.NAMED_TYPES,
-    conventions.SECRET_TYPE,
-    conventions.LOG_GROUP_TYPE,
+    *standard.NAMED_TYPES,
+    standard.SECRET_TYPE,
+    standard.LOG_GROUP_TYPE,
     "aws:lambda/function:Function",
     "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",

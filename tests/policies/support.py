@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.va_guard import conventions
+from policies.va_guard import standard
 from policies.va_guard.framework import Family, Resource
 
-ENV_TAGS = conventions.standard_tags("dev", "core", "va-dev-core-thing", "platform-team")
+ENV_TAGS = standard.standard_tags("dev", "core", "va-dev-core-thing", "platform-team")
 PROVIDER = {"region": "eu-central-1"}
 AWS_PROVIDER = "pulumi:providers:aws"
 

@@ -7,13 +7,13 @@ import json
 import pytest
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from components.offline.analyzer import PolicyPackProcess, Provider, Subject
-from policies.va_guard import conventions
+from policies.va_guard import standard
 from policies.va_guard.pack import FAMILIES
+from preflight.analyzer import PolicyPackProcess, Provider, Subject
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:pulumi:dev::p::pulumi:providers:aws::default",
                     "default", {"region": "eu-central-1"})  # fmt: skip
-TAGS = conventions.standard_tags("dev", "core", "va-dev-core-queue", "platform-team")
+TAGS = standard.standard_tags("dev", "core", "va-dev-core-queue", "platform-team")
 QUEUE = "aws:sqs/queue:Queue"
 
 
@@ -50,7 +50,7 @@ def test_pack_reports_every_policy_with_level_and_remediation(pack):
 
 
 def test_exemption_tag_names_exactly_the_pack_policies():
-    assert tuple(f.name for f in FAMILIES) == conventions.VA_POLICIES
+    assert tuple(f.name for f in FAMILIES) == standard.VA_POLICIES
 
 
 def test_config_schema_carries_the_va_defaults(pack):

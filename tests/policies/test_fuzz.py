@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.offline.analyzer import PolicyPackProcess
+from preflight.analyzer import PolicyPackProcess
 from tests.policies.strategies import resources
 
 BATCH = 20

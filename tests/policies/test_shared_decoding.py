@@ -19,17 +19,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.offline.analyzer import (
+from policies.va_guard import shared_decoding
+from policies.va_guard.framework import Resource
+from preflight.analyzer import (
     PolicyPackProcess,
     Provider,
     Subject,
     analyze_request,
     analyze_stack_request,
 )
-from components.offline.preflight import subjects
-from components.offline.runner import run_program
-from policies.va_guard import shared_decoding
-from policies.va_guard.framework import Resource
+from preflight.engine import subjects
+from preflight.runner import run_program
 from tests.policies.strategies import resources as generated_resources
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:p", "default", {"region": "eu-central-1"})

@@ -7,75 +7,77 @@ from datetime import date
 
 import pytest
 
-from policies.va_guard import conventions as c
+from policies.va_guard import standard
 
 
 def test_physical_name_follows_va_env_purpose_type():
-    assert c.physical_name("prod", "example", "lambda") == "va-prod-example-lambda"
+    assert standard.physical_name("prod", "example", "lambda") == "va-prod-example-lambda"
 
 
 def test_physical_name_with_multi_part_type_parses_back():
-    name = c.physical_name("dev", "contentgen", "lambda-role")
-    assert c.parse_physical_name(name) == c.NameParts("dev", "contentgen", "lambda-role")
+    name = standard.physical_name("dev", "contentgen", "lambda-role")
+    assert standard.parse_physical_name(name) == standard.NameParts(
+        "dev", "contentgen", "lambda-role"
+    )
 
 
 @pytest.mark.parametrize("env", ["staging", "Prod", ""])
 def test_unknown_environment_is_rejected_with_allowed_values(env):
     with pytest.raises(ValueError, match="allowed: dev, test, prod"):
-        c.physical_name(env, "core", "dynamodb")
+        standard.physical_name(env, "core", "dynamodb")
 
 
 @pytest.mark.parametrize("purpose", ["Content", "content-gen", "x", "1core", "a" * 33])
 def test_bad_purpose_is_rejected_naming_the_rule(purpose):
     with pytest.raises(ValueError, match=r"purpose .* does not follow the naming convention"):
-        c.physical_name("dev", purpose, "lambda")
+        standard.physical_name("dev", purpose, "lambda")
 
 
 def test_longest_purpose_fits_the_64_character_lambda_and_role_limits():
-    assert len(c.physical_name("prod", "a" * 32, "lambda-role")) <= 64
+    assert len(standard.physical_name("prod", "a" * 32, "lambda-role")) <= 64
 
 
 def test_name_over_the_aws_limit_is_rejected_naming_the_limit():
     with pytest.raises(ValueError, match="AWS allows at most 255"):
-        c.physical_name("prod", "core", "-".join(["part"] * 60))
+        standard.physical_name("prod", "core", "-".join(["part"] * 60))
 
 
 @pytest.mark.parametrize(
     "name", ["va-staging-core-dynamodb", "va-prod-Core-lambda", "prod-core-lambda", "va-prod-core"]
 )
 def test_names_off_the_convention_do_not_parse(name):
-    assert c.parse_physical_name(name) is None
+    assert standard.parse_physical_name(name) is None
 
 
 def test_secret_name_is_va_env_name():
-    assert c.secret_name("prod", "openai-api-key") == "va/prod/openai-api-key"
-    assert c.parse_secret_name("va/prod/openai-api-key") == ("prod", "openai-api-key")
+    assert standard.secret_name("prod", "openai-api-key") == "va/prod/openai-api-key"
+    assert standard.parse_secret_name("va/prod/openai-api-key") == ("prod", "openai-api-key")
 
 
 @pytest.mark.parametrize("leaf", ["OpenAI", "openai_api_key", "-x", "a/b", ""])
 def test_bad_secret_leaf_is_rejected(leaf):
     with pytest.raises(ValueError, match=r"va/<env>/<name>"):
-        c.secret_name("dev", leaf)
+        standard.secret_name("dev", leaf)
 
 
 def test_log_group_name_is_aws_lambda_function_name():
-    assert c.log_group_name("va-dev-x-lambda") == "/aws/lambda/va-dev-x-lambda"
+    assert standard.log_group_name("va-dev-x-lambda") == "/aws/lambda/va-dev-x-lambda"
 
 
 def test_standard_tags_are_the_five_required():
-    tags = c.standard_tags("dev", "core", "va-dev-core-dynamodb", "platform-team")
-    assert set(tags) == set(c.REQUIRED_TAGS)
+    tags = standard.standard_tags("dev", "core", "va-dev-core-dynamodb", "platform-team")
+    assert set(tags) == set(standard.REQUIRED_TAGS)
     assert tags["Project"] == "VirtualAgentics"
-    assert not c.tag_problems(tags)
+    assert not standard.tag_problems(tags)
 
 
 def test_bad_owner_tag_value_is_rejected():
     with pytest.raises(ValueError, match=r"tag Owner=.*not a valid AWS tag value"):
-        c.standard_tags("dev", "core", "n", "team#1")
+        standard.standard_tags("dev", "core", "n", "team#1")
 
 
 def test_tag_problems_names_missing_and_wrong_values():
-    problems = c.tag_problems({"Name": "x", "Environment": "qa", "Project": "Other"})
+    problems = standard.tag_problems({"Name": "x", "Environment": "qa", "Project": "Other"})
     assert "missing tag 'Purpose'" in problems
     assert "missing tag 'Owner'" in problems
     assert any("Environment='qa'" in p for p in problems)
@@ -83,18 +85,18 @@ def test_tag_problems_names_missing_and_wrong_values():
 
 
 def test_only_eu_central_1_is_allowed():
-    assert c.validate_region("eu-central-1") == "eu-central-1"
+    assert standard.validate_region("eu-central-1") == "eu-central-1"
     with pytest.raises(ValueError, match="allowed: eu-central-1"):
-        c.validate_region("us-east-1")
+        standard.validate_region("us-east-1")
 
 
 def test_runtime_is_deprecated_from_its_date_on():
-    assert not c.runtime_is_deprecated("python3.10", date(2026, 10, 30))
-    assert c.runtime_is_deprecated("python3.10", date(2026, 10, 31))
+    assert not standard.runtime_is_deprecated("python3.10", date(2026, 10, 30))
+    assert standard.runtime_is_deprecated("python3.10", date(2026, 10, 31))
 
 
 def test_supported_runtimes_on_a_date_exclude_deprecated_ones():
-    supported = c.supported_runtimes(date(2026, 11, 22))
+    supported = standard.supported_runtimes(date(2026, 11, 22))
     assert "python3.11" in supported
     assert "python3.10" not in supported
     assert "python3.9" not in supported
@@ -110,7 +112,7 @@ def test_supported_runtimes_on_a_date_exclude_deprecated_ones():
     ],
 )
 def test_secret_looking_values_are_recognised(value, kind):
-    assert c.secret_value_kind(value) == kind
+    assert standard.secret_value_kind(value) == kind
 
 
 @pytest.mark.parametrize(
@@ -126,10 +128,10 @@ def test_secret_looking_values_are_recognised(value, kind):
     ],
 )
 def test_ordinary_values_are_not_taken_for_secrets(value):
-    assert c.secret_value_kind(value) is None
+    assert standard.secret_value_kind(value) is None
 
 
 def test_most_random_tokens_are_caught():
     tokens = [secrets.token_urlsafe(24) for _ in range(500)]
-    caught = sum(c.secret_value_kind(t) is not None for t in tokens)
+    caught = sum(standard.secret_value_kind(t) is not None for t in tokens)
     assert caught / len(tokens) > 0.85

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from components.offline.mocks import Recorded, physical_name_of
-from components.offline.preflight import Report, load_pack_config, preflight, report_json
-from components.offline.runner import PROJECT_ROOT, Run, run_program
+from preflight.engine import Report, load_pack_config, preflight, report_json
+from preflight.mocks import Recorded, physical_name_of
+from preflight.runner import PROJECT_ROOT, Run, run_program
 
 
 def _label(r: Recorded) -> str:

@@ -1,4 +1,7 @@
-"""Reproducible Lambda zip packages: same inputs, same bytes, same hash - so no re-upload.
+"""Build steps that run before any resource is registered: reproducible zip packages and
+the revisions that name them.
+
+Reproducible Lambda zip packages: same inputs, same bytes, same hash - so no re-upload.
 
 The usual complaint about Lambda packaging tools is a diff (and an upload) on every run, because
 zip entries carry mtimes, pip leaves ``.pyc`` files and paths leak in. Here every entry gets a
@@ -18,8 +21,9 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from components.artifacts import ZipArtifact
 
 # Bump when the archive layout changes, so old cache entries are not reused.
 BUILDER_VERSION = "1"
@@ -33,19 +37,6 @@ PIP_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch
 
 class PackagingError(ValueError):
     """A package cannot be built; the message says which directory and why."""
-
-
-@dataclass(frozen=True)
-class ZipArtifact:
-    """A built zip: where it is and the base64 SHA-256 Lambda compares to decide on an update."""
-
-    path: Path
-    sha256_b64: str
-    size: int
-
-    @property
-    def sha256_hex(self) -> str:
-        return base64.b64decode(self.sha256_b64).hex()
 
 
 def _files(root: Path) -> Iterator[tuple[str, Path]]:
@@ -154,6 +145,33 @@ def build_zip(
     )
 
 
-def zip_names(path: Path) -> list[str]:
-    with zipfile.ZipFile(path) as zf:
-        return zf.namelist()
+# --- Revisions: which commit a build comes from (seed 000 names artifacts and tags after it) ---
+
+
+def git_commit(directory: Path) -> tuple[str | None, bool]:
+    """(commit, whether files under ``directory`` differ from it); (None, True) outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=directory, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=directory, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None, True
+    return commit, bool(status)
+
+
+def content_revision(content_sha256_hex: str) -> str:
+    """For what should change only with its content (layers): 12 hex digits of its hash."""
+    return content_sha256_hex[:12]
+
+
+def revision(commit: str | None, dirty: bool, content_sha256_hex: str) -> str:
+    """The commit for a clean tree; otherwise commit + content hash, so the name still changes
+    exactly when the content does (a dirty tree has no commit that describes it)."""
+    if commit and not dirty:
+        return commit
+    return f"{commit or 'nogit'}-dirty-{content_revision(content_sha256_hex)}"

@@ -24,9 +24,9 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components.offline.mocks import Recorded, RecordingMonitor, VaMocks
+from preflight.mocks import Recorded, RecordingMonitor, VaMocks
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.stack_config import ConfigError, StackConfig, load_stack_config
+from stack.config import ConfigError, StackConfig, load_stack_config
 
 BASE: dict[str, Any] = {
     "environment": "dev",

@@ -13,7 +13,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
-from components.offline.runner import PROJECT_ROOT
+from preflight.runner import PROJECT_ROOT
 
 TABLE, BUCKET, SECRET = "va-dev-core-dynamodb", "va-dev-content-bucket", "va/dev/openai-api-key"
 KEY = "sk-proj-test-key-0123456789abcdef"
@@ -57,7 +57,7 @@ def aws(endpoint, monkeypatch) -> dict[str, str]:
 
 def load_handler() -> ModuleType:
     """A fresh module per test: the per-container secret cache starts empty, as on a cold start."""
-    path = PROJECT_ROOT / "components/handlers/contentgen/handler.py"
+    path = PROJECT_ROOT / "functions/contentgen/handler.py"
     spec = importlib.util.spec_from_file_location("contentgen_handler", path)
     assert spec
     assert spec.loader

@@ -23,7 +23,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+PACK_DIR = Path(__file__).resolve().parents[1] / "policies"
 START_TIMEOUT_S = 60.0
 LEVELS = {
     analyzer_pb2.ADVISORY: "advisory",

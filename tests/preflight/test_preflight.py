@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components.offline import plan
-from components.offline.preflight import preflight
-from components.offline.runner import run_program
+from preflight import cli as plan
+from preflight.engine import preflight
+from preflight.runner import run_program
 
 BAD_PROGRAM = Path(__file__).parents[1] / "fixtures" / "bad_program.py"
 

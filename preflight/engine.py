@@ -16,14 +16,14 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
-from components.offline.analyzer import (
+from preflight.analyzer import (
     Diagnostic,
     PolicyPackProcess,
     Provider,
     Subject,
 )
-from components.offline.mocks import Recorded
-from components.offline.runner import Run, project_name
+from preflight.mocks import Recorded
+from preflight.runner import Run, project_name
 
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 AWS_PROVIDER_NAME = "default"

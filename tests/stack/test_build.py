@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.packaging import PackagingError, build_zip, zip_names
+from components.artifacts import zip_names
+from stack.build import PackagingError, build_zip
 
 
 def write_source(root: Path, body: str = "def handler(e, c):\n    return 1\n") -> Path:

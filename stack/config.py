@@ -14,11 +14,12 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from components.agent.profile import ANTHROPIC_KEY_SECRET, AgentImageSettings, AgentProfile
+from components.alarm_topic import EMAIL_RE
 from components.github.deploy_policy import REPOSITORY_PATTERN
 from components.lambda_function.spec import (
     FunctionSpec,
@@ -26,10 +27,10 @@ from components.lambda_function.spec import (
     LogRetentionDays,
     VaModel,
 )
-from policies.va_guard import conventions
+from components.layer import LayerSpec
+from policies.va_guard import standard
 
 PROJECT_NAMESPACE = "va-platform"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 # Keys whose stack-file value is a list or object (the CLI hands them over as JSON text).
 STRUCTURED_KEYS = ("availabilityZones", "secrets", "layers", "functions", "agents", "agentImage")
 VPC_PREFIX_RANGE = (16, 24)
@@ -62,20 +63,11 @@ def _email(value: str) -> str:
     return value
 
 
-class LayerSpec(VaModel):
-    """Dependencies shared by several functions: ``requirements.txt`` installed under python/."""
-
-    purpose: Annotated[str, AfterValidator(conventions.validate_purpose)]
-    path: str = Field(description="Directory with requirements.txt and/or files for the layer.")
-    runtimes: tuple[str, ...] = (conventions.DEFAULT_RUNTIME,)
-    architectures: tuple[Literal["x86_64", "arm64"], ...] = ("x86_64",)
-
-
 class StackConfig(VaModel):
     """All of a stack's settings; defaults follow the VA standard (NAT on in prod only)."""
 
-    environment: Annotated[str, AfterValidator(conventions.validate_environment)]
-    region: Annotated[str, AfterValidator(conventions.validate_region)]
+    environment: Annotated[str, AfterValidator(standard.validate_environment)]
+    region: Annotated[str, AfterValidator(standard.validate_region)]
     owner: str
     vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)]
     availability_zones: tuple[str, ...] = ("eu-central-1a", "eu-central-1b")
@@ -96,7 +88,7 @@ class StackConfig(VaModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> StackConfig:
-        conventions.validate_tag_value("Owner", self.owner)
+        standard.validate_tag_value("Owner", self.owner)
         azs = self.availability_zones
         if len(set(azs)) < 2 or len(set(azs)) != len(azs):
             raise ValueError("availabilityZones: list two or more distinct zones")
@@ -104,7 +96,7 @@ class StackConfig(VaModel):
             if not re.fullmatch(re.escape(self.region) + r"[a-z]", az):
                 raise ValueError(f"availabilityZones: {az!r} is not a zone of {self.region}")
         for leaf in self.secrets:
-            conventions.secret_name(self.environment, leaf)
+            standard.secret_name(self.environment, leaf)
         purposes = [f.purpose for f in self.functions] + [a.purpose for a in self.agents]
         _unique("functions and agents", purposes)
         _unique("layers", [layer.purpose for layer in self.layers])
@@ -186,7 +178,7 @@ def load_stack_config(
             raw[key] = text
     if region is None:
         problems.append(
-            f"aws:region is not set; set it to {conventions.ALLOWED_REGIONS[0]} in the stack file"
+            f"aws:region is not set; set it to {standard.ALLOWED_REGIONS[0]} in the stack file"
         )
     declared = raw.get("secrets")
     declared_names = {str(s) for s in declared} if isinstance(declared, list) else set()

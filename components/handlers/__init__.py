@@ -1,1 +1,0 @@
-"""Source directories of the functions the program deploys (each zipped on its own)."""
