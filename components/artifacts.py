@@ -44,7 +44,7 @@ class ArtifactStore:
     revision: str
 
     def __post_init__(self) -> None:
-        standard.artifact_key("probe", self.revision)  # raises on a malformed revision
+        standard.validate_revision(self.revision)
 
 
 def stage(

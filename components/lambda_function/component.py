@@ -90,7 +90,12 @@ def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], lis
 
 
 class VaLambda(VaComponent):
-    """The function and its log group, DLQ, role, async config, recursion guard and alarms."""
+    """The function and its log group, DLQ, role, async config, recursion guard and alarms.
+
+    Built in named steps, in dependency order: the log group and DLQ first (the role's policy
+    names their ARNs), then the role, the function, its invocation settings and its alarms.
+    Every child is kept as an attribute.
+    """
 
     MODULE = "lambda"
 
@@ -98,37 +103,65 @@ class VaLambda(VaComponent):
         self, name: str, args: VaLambdaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
-        ctx, spec = args.context, args.spec
-        purpose = spec.purpose
+        self._name, self._args = name, args
+        self.function_name = args.context.name(args.spec.purpose, "lambda")
+        self.log_group = self._log_group()
+        self.dlq = self._dlq()
+        self.role, self.role_policy = self._role()
+        self.artifact: aws.s3.BucketObjectv2 | None = None
+        self.function = self._function(self._code_args())
+        self.async_config, self.recursion_config, self.runtime_management = self._invocation()
+        self.alarms = self._alarms()
+        self.arn: pulumi.Output[str] = self.function.arn
+        self.role_arn: pulumi.Output[str] = self.role.arn
+        self.register_outputs(
+            {
+                "functionName": self.function.name,
+                "functionArn": self.arn,
+                "roleArn": self.role_arn,
+                "logGroupName": self.log_group.name,
+                "dlqArn": self.dlq.arn,
+            }
+        )
 
-        def tags(physical: str) -> dict[str, str]:
-            return ctx.tags(purpose, physical)
+    def _tags(self, physical: str) -> dict[str, str]:
+        return self._args.context.tags(self._args.spec.purpose, physical)
 
-        self.function_name = ctx.name(purpose, "lambda")
+    def _physical(self, type_: str) -> str:
+        return self._args.context.name(self._args.spec.purpose, type_)
+
+    def _log_group(self) -> aws.cloudwatch.LogGroup:
+        """Created before the function, so Lambda never creates an unmanaged one."""
         log_group_name = standard.log_group_name(self.function_name)
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
+        return aws.cloudwatch.LogGroup(
+            f"{self._name}-logs",
             name=log_group_name,
-            retention_in_days=spec.log_retention_days or args.log_retention_days,
-            tags=tags(log_group_name),
+            retention_in_days=self._args.spec.log_retention_days or self._args.log_retention_days,
+            tags=self._tags(log_group_name),
             opts=self.child_opts(),
         )
-        dlq_name = ctx.name(purpose, "dlq")
-        self.dlq = aws.sqs.Queue(
-            f"{name}-dlq",
+
+    def _dlq(self) -> aws.sqs.Queue:
+        dlq_name = self._physical("dlq")
+        return aws.sqs.Queue(
+            f"{self._name}-dlq",
             name=dlq_name,
             sqs_managed_sse_enabled=True,
             message_retention_seconds=DLQ_RETENTION_S,
-            tags=tags(dlq_name),
+            tags=self._tags(dlq_name),
             opts=self.child_opts(),
         )
-        role_name = ctx.name(purpose, "lambda-role")
-        self.role = aws.iam.Role(
-            f"{name}-role",
+
+    def _role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A role of this function's own, its policy scoped to the exact ARNs it uses."""
+        args, spec = self._args, self._args.spec
+        role_name = self._physical("lambda-role")
+        role = aws.iam.Role(
+            f"{self._name}-role",
             name=role_name,
             description=f"Execution role of {self.function_name} only",
             assume_role_policy=ASSUME_ROLE_POLICY,
-            tags=tags(role_name),
+            tags=self._tags(role_name),
             opts=self.child_opts(),
         )
         net = args.networking
@@ -153,46 +186,53 @@ class VaLambda(VaComponent):
                 )
             )
         )
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            name=ctx.name(purpose, "lambda-policy"),
-            role=self.role.id,
+        role_policy = aws.iam.RolePolicy(
+            f"{self._name}-role-policy",
+            name=self._physical("lambda-policy"),
+            role=role.id,
             policy=policy,
             opts=self.child_opts(),
         )
+        return role, role_policy
 
-        env_vars: dict[str, pulumi.Input[str]] = dict(spec.env)
-        for ref in spec.secrets:
-            env_vars[ref.env_var] = args.secret_arns[ref.name]
-        code_args: dict[str, object] = {}
+    def _code_args(self) -> dict[str, object]:
+        """The image, or the zip (uploaded to the artifacts bucket when there is one)."""
+        args, spec = self._args, self._args.spec
         if isinstance(spec.code, ImageCode):
-            code_args = {
+            code_args: dict[str, object] = {
                 "package_type": "Image",
                 "image_uri": spec.code.image_uri or args.image_uri,
             }
             if spec.code.command:
                 code_args["image_config"] = {"commands": list(spec.code.command)}
-        else:
-            assert args.package is not None
-            code_args = {
-                "package_type": "Zip",
-                "runtime": spec.runtime,
-                "handler": spec.handler,
-                "source_code_hash": args.package.sha256_b64,
-                "layers": list(args.layer_arns) or None,
-            }
-            if args.artifacts is None:
-                code_args["code"] = pulumi.FileArchive(str(args.package.path))
-            else:
-                key = standard.artifact_key(self.function_name, args.artifacts.revision)
-                self.artifact, s3_code = stage(
-                    f"{name}-artifact", self.function_name, args.package, args.artifacts,
-                    tags(key), self.child_opts(),
-                )  # fmt: skip
-                code_args |= s3_code
+            return code_args
+        assert args.package is not None
+        code_args = {
+            "package_type": "Zip",
+            "runtime": spec.runtime,
+            "handler": spec.handler,
+            "source_code_hash": args.package.sha256_b64,
+            "layers": list(args.layer_arns) or None,
+        }
+        if args.artifacts is None:
+            code_args["code"] = pulumi.FileArchive(str(args.package.path))
+            return code_args
+        key = standard.artifact_key(self.function_name, args.artifacts.revision)
+        self.artifact, s3_code = stage(
+            f"{self._name}-artifact", self.function_name, args.package, args.artifacts,
+            self._tags(key), self.child_opts(),
+        )  # fmt: skip
+        return code_args | s3_code
+
+    def _function(self, code_args: dict[str, object]) -> aws.lambda_.Function:
+        args, spec = self._args, self._args.spec
+        env_vars: dict[str, pulumi.Input[str]] = dict(spec.env)
+        for ref in spec.secrets:
+            env_vars[ref.env_var] = args.secret_arns[ref.name]
+        net = args.networking
         # code_args differ by package type (built above); the overloads cannot see that.
-        self.function = aws.lambda_.Function(  # type: ignore[call-overload]
-            f"{name}-function",
+        return aws.lambda_.Function(  # type: ignore[call-overload]
+            f"{self._name}-function",
             name=self.function_name,
             role=self.role.arn,
             architectures=[spec.architecture],
@@ -210,41 +250,57 @@ class VaLambda(VaComponent):
             reserved_concurrent_executions=(
                 spec.reserved_concurrency if spec.reserved_concurrency is not None else -1
             ),
-            tags=tags(self.function_name),
+            tags=self._tags(self.function_name),
             # The policy must exist before creation: Lambda checks the ENI permissions then.
             opts=self.child_opts(depends_on=[self.log_group, self.role_policy]),
             **code_args,
         )
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-async",
+
+    def _invocation(
+        self,
+    ) -> tuple[
+        aws.lambda_.FunctionEventInvokeConfig,
+        aws.lambda_.FunctionRecursionConfig,
+        aws.lambda_.RuntimeManagementConfig | None,
+    ]:
+        """Async retries and event age, recursive-loop termination, runtime pinning (zip only)."""
+        spec = self._args.spec
+        async_config = aws.lambda_.FunctionEventInvokeConfig(
+            f"{self._name}-async",
             function_name=self.function.name,
             maximum_retry_attempts=spec.max_retries,
             maximum_event_age_in_seconds=spec.max_event_age,
             opts=self.child_opts(),
         )
-        aws.lambda_.FunctionRecursionConfig(
-            f"{name}-recursion",
+        recursion = aws.lambda_.FunctionRecursionConfig(
+            f"{self._name}-recursion",
             function_name=self.function.name,
             recursive_loop="Terminate",
             opts=self.child_opts(),
         )
-        if not spec.is_image:
-            rm = spec.runtime_management
-            aws.lambda_.RuntimeManagementConfig(
-                f"{name}-runtime-management",
-                function_name=self.function.name,
-                update_runtime_on=rm.mode,
-                runtime_version_arn=rm.runtime_version_arn,
-                opts=self.child_opts(),
-            )
-        self.alarms: list[aws.cloudwatch.MetricAlarm] = []
-        alarm_defs = function_alarms(spec.timeout, spec.duration_alarm_fraction)
-        for alarm in [*alarm_defs, *args.extra_alarms]:
-            alarm_name = ctx.name(purpose, alarm.type_)
+        if spec.is_image:
+            return async_config, recursion, None
+        rm = spec.runtime_management
+        runtime_management = aws.lambda_.RuntimeManagementConfig(
+            f"{self._name}-runtime-management",
+            function_name=self.function.name,
+            update_runtime_on=rm.mode,
+            runtime_version_arn=rm.runtime_version_arn,
+            opts=self.child_opts(),
+        )
+        return async_config, recursion, runtime_management
+
+    def _alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        """The standard's function alarms plus the caller's (e.g. an agent's cost alarm)."""
+        args, spec = self._args, self._args.spec
+        alarms = []
+        standard_alarms = function_alarms(spec.timeout, spec.duration_alarm_fraction)
+        for alarm in [*standard_alarms, *args.extra_alarms]:
+            alarm_name = self._physical(alarm.type_)
             dimension = self.dlq.name if alarm.dimension == "QueueName" else self.function.name
-            self.alarms.append(
+            alarms.append(
                 aws.cloudwatch.MetricAlarm(
-                    f"{name}-{alarm.type_}",
+                    f"{self._name}-{alarm.type_}",
                     name=alarm_name,
                     alarm_description=alarm.description,
                     namespace=alarm.namespace,
@@ -258,18 +314,8 @@ class VaLambda(VaComponent):
                     treat_missing_data="notBreaching",
                     alarm_actions=[args.alarm_topic_arn],
                     ok_actions=[args.alarm_topic_arn],
-                    tags=tags(alarm_name),
+                    tags=self._tags(alarm_name),
                     opts=self.child_opts(),
                 )
             )
-        self.arn: pulumi.Output[str] = self.function.arn
-        self.role_arn: pulumi.Output[str] = self.role.arn
-        self.register_outputs(
-            {
-                "functionName": self.function.name,
-                "functionArn": self.arn,
-                "roleArn": self.role_arn,
-                "logGroupName": self.log_group.name,
-                "dlqArn": self.dlq.arn,
-            }
-        )
+        return alarms

@@ -138,7 +138,7 @@ class SecretRef(VaModel):
     @field_validator("name")
     @classmethod
     def _convention(cls, value: str) -> str:
-        standard.secret_name("dev", value)  # checks the leaf; env is checked elsewhere
+        standard.validate_secret_leaf(value)
         return value
 
     @property

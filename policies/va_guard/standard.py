@@ -143,13 +143,18 @@ def parse_physical_name(name: str) -> NameParts | None:
 def secret_name(env: str, leaf: str) -> str:
     """``va/<env>/<name>``, the Secrets Manager name of a VA secret."""
     validate_environment(env)
+    return f"{NAME_PREFIX}/{env}/{validate_secret_leaf(leaf)}"
+
+
+def validate_secret_leaf(leaf: str) -> str:
+    """The ``<name>`` of ``va/<env>/<name>``."""
     if not isinstance(leaf, str) or not SECRET_LEAF_RE.match(leaf) or len(leaf) > 64:
         raise ValueError(
             f"secret name {leaf!r} does not follow the convention va/<env>/<name>: <name> is "
             "lowercase letters and digits joined by '-', at most 64 characters "
             "(e.g. 'openai-api-key')"
         )
-    return f"{NAME_PREFIX}/{env}/{leaf}"
+    return leaf
 
 
 def parse_secret_name(name: str) -> tuple[str, str] | None:
@@ -161,9 +166,17 @@ def parse_secret_name(name: str) -> tuple[str, str] | None:
 
 def artifact_key(function_name: str, revision: str) -> str:
     """Seed 000: ``va-prod-contentgen-lambda-<commitid>.zip`` in the artifacts bucket."""
-    if not re.fullmatch(r"[0-9a-z][0-9a-z-]{0,63}", revision):
+    return f"{function_name}-{validate_revision(revision)}.zip"
+
+
+REVISION_RE = re.compile(r"[0-9a-z][0-9a-z-]{0,63}")
+
+
+def validate_revision(revision: str) -> str:
+    """What names an artifact or an image: a commit id, or one with a content-hash suffix."""
+    if not isinstance(revision, str) or not REVISION_RE.fullmatch(revision):
         raise ValueError(f"artifact revision {revision!r}: a commit id (lowercase hex and '-')")
-    return f"{function_name}-{revision}.zip"
+    return revision
 
 
 ARTIFACT_TYPES = ("lambda", "layer")
@@ -177,7 +190,7 @@ def parse_artifact_key(key: str) -> tuple[str, str] | None:
     for type_ in ARTIFACT_TYPES:
         owner, sep, rev = stem.partition(f"-{type_}-")
         named = sep and parse_physical_name(f"{owner}-{type_}")
-        if named and re.fullmatch(r"[0-9a-z][0-9a-z-]{0,63}", rev):
+        if named and REVISION_RE.fullmatch(rev):
             return f"{owner}-{type_}", rev
     return None
 
