@@ -14,8 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
-from components.agent.image import context_hash
+from components.agent import AgentImageSettings, AgentProfile, VaAgentImage, VaAgentImageArgs
+from components.agent.image import IMAGE_FILES, context_hash
 from components.agent.profile import bedrock_model_arns, lambda_function_arn
 from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
 from components.artifacts import ZipArtifact
@@ -28,7 +28,7 @@ from components.layer import VaLayer, VaLayerArgs
 from components.network import VaNetwork, VaNetworkArgs
 from components.secret import VaSecret, VaSecretArgs
 from components.table import VaTable, VaTableArgs
-from stack.build import PackagingError, build_zip, content_revision, git_commit, revision
+from stack.build import PackagingError, build_zip, content_revision, last_change, revision
 from stack.config import ConfigError, StackConfig, load_stack_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -124,14 +124,26 @@ def agent_statements(
     return statements
 
 
+# What decides a zip's bytes besides its code directory: the builder itself.
+BUILD_INPUTS = ("stack/build.py",)
+
+
 def _artifact_store(
-    bucket: VaBucket, commit: str | None, dirty: bool, package: ZipArtifact | None
+    bucket: VaBucket, fn: FunctionSpec, package: ZipArtifact | None
 ) -> ArtifactStore | None:
-    if package is None:
+    """Named after the last commit that changed the function's code or the builder (seed 000)."""
+    if package is None or not isinstance(fn.code, ZipCode):
         return None
+    commit, dirty = last_change(PROJECT_ROOT, (f"{fn.code.path}/**", *BUILD_INPUTS))
     return ArtifactStore(
         bucket=bucket.bucket.id, revision=revision(commit, dirty, package.sha256_hex)
     )
+
+
+def agent_image_tag(settings: AgentImageSettings) -> str:
+    """The last commit that changed what the Dockerfile copies, plus the build variant."""
+    commit, dirty = last_change(PROJECT_ROOT, [f"agent_image/{p}" for p in IMAGE_FILES])
+    return "-".join([revision(commit, dirty, context_hash(AGENT_IMAGE_DIR)), *settings.variant])
 
 
 def main() -> None:
@@ -173,7 +185,6 @@ def main() -> None:
     artifacts = VaBucket(
         "artifacts-bucket", VaBucketArgs(context=ctx, purpose="artifacts", expiry=Expiry())
     )
-    commit, dirty = git_commit(PROJECT_ROOT)
     layers = {
         spec.purpose: VaLayer(
             f"layer-{spec.purpose}",
@@ -213,7 +224,7 @@ def main() -> None:
             lambda_args(
                 spec,
                 package=package,
-                artifacts=_artifact_store(artifacts, commit, dirty, package),
+                artifacts=_artifact_store(artifacts, fn, package),
                 layer_arns=[layers[name].arn for name in fn.layers],
                 extra_statements=data_statements(fn, table, bucket),
             ),
@@ -221,13 +232,12 @@ def main() -> None:
 
     agents: dict[str, VaLambda] = {}
     if config.agents:
-        commit, dirty = git_commit(AGENT_IMAGE_DIR)
         image = VaAgentImage(
             "agent-image",
             VaAgentImageArgs(
                 context=ctx,
                 directory=AGENT_IMAGE_DIR,
-                tag=revision(commit, dirty, context_hash(AGENT_IMAGE_DIR)),
+                tag=agent_image_tag(config.agent_image),
                 settings=config.agent_image,
             ),
         )

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from components.artifacts import ZipArtifact
@@ -148,20 +148,27 @@ def build_zip(
 # --- Revisions: which commit a build comes from (seed 000 names artifacts and tags after it) ---
 
 
-def git_commit(directory: Path) -> tuple[str | None, bool]:
-    """(commit, whether files under ``directory`` differ from it); (None, True) outside git."""
+def last_change(root: Path, paths: Sequence[str]) -> tuple[str | None, bool]:
+    """(the last commit that changed any of ``paths``, whether any of them differ from it).
+
+    ``paths`` are git glob pathspecs relative to ``root`` (``agent_image/faalf/*.py``). Naming a
+    build after the last commit that changed its inputs, not after HEAD, is what keeps a
+    docs-only commit from re-uploading every zip and rebuilding the image. (None, True) outside
+    git, or when no commit has touched the paths yet.
+    """
+    specs = [f":(glob){p}" for p in paths]
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=directory, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."],
-            cwd=directory, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+        commit = _git(root, "log", "-1", "--format=%H", "--", *specs)[:12]
+        status = _git(root, "status", "--porcelain", "--", *specs)
     except (OSError, subprocess.CalledProcessError):
         return None, True
-    return commit, bool(status)
+    return (commit or None), bool(status) or not commit
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def content_revision(content_sha256_hex: str) -> str:

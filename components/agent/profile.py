@@ -171,3 +171,13 @@ class AgentImageSettings(VaModel):
     @property
     def architecture(self) -> Literal["x86_64", "arm64"]:
         return "arm64" if self.platform == "linux/arm64" else "x86_64"
+
+    @property
+    def variant(self) -> tuple[str, ...]:
+        """What the image tag adds to the commit when the build is not the default one: the
+        same commit built for arm64 or with extra requirements is another image, and ECR tags
+        are immutable."""
+        parts = ["arm64"] if self.architecture == "arm64" else []
+        if self.extra_requirements:
+            parts.append(self.extra_requirements.removeprefix("requirements-").removesuffix(".txt"))
+        return tuple(parts)

@@ -232,3 +232,16 @@ def test_agent_recursive_loops_are_terminated(dev):
     config = dev.named("agent-agent-recursion").inputs
 
     assert config["recursiveLoop"] == "Terminate"
+
+
+@pytest.mark.parametrize(
+    ("settings", "variant"),
+    [
+        pytest.param({}, (), id="default"),
+        pytest.param({"platform": "linux/arm64"}, ("arm64",), id="arm64"),
+        pytest.param({"extra_requirements": "requirements-data.txt"}, ("data",), id="extra"),
+    ],
+)
+def test_image_variant_names_what_differs_from_the_default_build(settings, variant):
+    """ECR tags are immutable: the same commit built another way needs another tag."""
+    assert AgentImageSettings(**settings).variant == variant
