@@ -7,9 +7,15 @@ STACK ?= dev
 
 .PHONY: venv plan test lint typecheck format bench bench-policies bench-agent clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt \
-		agent_image/requirements.txt
+# Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
+# so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
+$(VENV)/.installed-run: requirements.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-r requirements.txt -r policies/requirements.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run requirements-dev.txt agent_image/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -17,7 +23,7 @@ venv: $(VENV)/.installed
 
 ## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create and the va-guard
 ## preflight over it, offline; exit 1 on a mandatory violation.
-plan: venv
+plan: $(VENV)/.installed-run
 	$(PY) -m preflight --stack $(STACK)
 
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
