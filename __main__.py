@@ -14,9 +14,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.agent import AgentImageSettings, AgentProfile, VaAgentImage, VaAgentImageArgs
+from components.agent import (
+    AgentImageSettings,
+    AgentProfile,
+    VaAgentImage,
+    VaAgentImageArgs,
+    VaAgentRole,
+    VaAgentRoleArgs,
+)
 from components.agent.image import IMAGE_FILES, context_hash
 from components.agent.profile import bedrock_model_arns, lambda_function_arn
+from components.agent.role import agent_role_arn, agent_role_name
 from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
 from components.artifacts import ZipArtifact
 from components.bucket import Expiry, VaBucket, VaBucketArgs
@@ -102,10 +110,17 @@ def data_env(fn: FunctionSpec, table: VaTable, bucket: VaBucket) -> dict[str, st
 
 
 def agent_statements(
-    profile: AgentProfile, function_name: str, region: str, account: pulumi.Output[str]
+    profile: AgentProfile,
+    function_name: str,
+    region: str,
+    account: pulumi.Output[str],
+    agent_role_arn: pulumi.Output[str] | None,
 ) -> list[IamStatement]:
-    """The profile's own statements, Bedrock on its models only, and invoking itself (children)."""
-    statements = [IamStatement(st.sid, st.actions, list(st.resources)) for st in profile.statements]
+    """The handler's own needs: Bedrock on its models only, invoking itself (children, through
+    the handler), and assuming the agent role. The profile's statements are the agent role's."""
+    statements = []
+    if agent_role_arn is not None:
+        statements.append(IamStatement("AssumeAgentRole", ("sts:AssumeRole",), [agent_role_arn]))
     if profile.auth_mode == "bedrock":
         count = sum(len(bedrock_model_arns(region, "0", m)) for m in profile.models)
         arns = account.apply(
@@ -243,17 +258,39 @@ def main() -> None:
         )
         for profile in config.agents:
             spec = profile.function_spec(config.agent_image.architecture)
-            agents[profile.purpose] = VaLambda(
+            role_name = agent_role_name(ctx, profile.purpose)
+            role_arn = (
+                account.apply(lambda a, n=role_name: agent_role_arn(a, n))
+                if profile.statements
+                else None
+            )
+            agent = VaLambda(
                 f"agent-{profile.purpose}",
                 lambda_args(
                     spec,
                     image_uri=image.image_uri,
                     extra_statements=agent_statements(
-                        profile, ctx.name(profile.purpose, "lambda"), config.region, account
+                        profile,
+                        ctx.name(profile.purpose, "lambda"),
+                        config.region,
+                        account,
+                        role_arn,
                     ),
                     extra_alarms=profile.alarms(),
+                    extra_env={"FAALF_AGENT_ROLE_ARN": role_arn} if role_arn is not None else {},
                 ),
             )
+            agents[profile.purpose] = agent
+            if profile.statements:
+                VaAgentRole(
+                    f"agent-{profile.purpose}-agent",
+                    VaAgentRoleArgs(
+                        context=ctx,
+                        purpose=profile.purpose,
+                        statements=profile.statements,
+                        function_role_arn=agent.role_arn,
+                    ),
+                )
         pulumi.export("agentImageUri", image.image_uri)
         pulumi.export("agentFunctionNames", {p: f.function.name for p, f in agents.items()})
 

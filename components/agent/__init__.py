@@ -1,7 +1,9 @@
-"""FAALF agents: the profile (what one agent function may do) and the image it runs."""
+"""FAALF agents: the profile (what one agent function may do), the image it runs, and the
+role the agent itself acts with."""
 
 from components.agent.image import VaAgentImage, VaAgentImageArgs
 from components.agent.profile import ANTHROPIC_KEY_SECRET, AgentImageSettings, AgentProfile
+from components.agent.role import VaAgentRole, VaAgentRoleArgs
 
 __all__ = [
     "ANTHROPIC_KEY_SECRET",
@@ -9,4 +11,6 @@ __all__ = [
     "AgentProfile",
     "VaAgentImage",
     "VaAgentImageArgs",
+    "VaAgentRole",
+    "VaAgentRoleArgs",
 ]

@@ -46,6 +46,9 @@ class VaLambdaArgs:
     layer_arns: Sequence[pulumi.Input[str]] = ()
     extra_statements: Sequence[IamStatement] = ()
     extra_alarms: Sequence[AlarmDef] = ()
+    # Env vars known only as outputs (ARNs of other resources); never secrets, which go through
+    # ``secret_arns`` as ARNs the function reads at run time.
+    extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     log_retention_days: int = 30
     image_uri: pulumi.Input[str] | None = None
     artifacts: ArtifactStore | None = None
@@ -68,6 +71,9 @@ class VaLambdaArgs:
                 f"{spec.purpose}: a zip function needs its package; build it with "
                 "stack.build.build_zip(spec.code.path, runtime=spec.runtime)"
             )
+        clash = sorted(set(self.extra_env) & set(spec.env))
+        if clash:
+            raise ValueError(f"{spec.purpose}: env {', '.join(clash)} given twice")
         missing = [s.name for s in spec.secrets if s.name not in self.secret_arns]
         if missing:
             raise ValueError(f"{spec.purpose}: no ARN given for secrets {', '.join(missing)}")
@@ -226,7 +232,7 @@ class VaLambda(VaComponent):
 
     def _function(self, code_args: dict[str, object]) -> aws.lambda_.Function:
         args, spec = self._args, self._args.spec
-        env_vars: dict[str, pulumi.Input[str]] = dict(spec.env)
+        env_vars: dict[str, pulumi.Input[str]] = {**spec.env, **args.extra_env}
         for ref in spec.secrets:
             env_vars[ref.env_var] = args.secret_arns[ref.name]
         net = args.networking

@@ -197,13 +197,54 @@ def test_agent_with_children_may_invoke_only_itself(dev):
     assert st["Resource"] == "arn:aws:lambda:eu-central-1:123456789012:function:va-dev-agent-lambda"
 
 
-def test_costreview_gets_read_only_cost_explorer_and_no_child_agents(dev):
-    st = statements(dev, "costreview")
+def test_costreview_agent_role_holds_the_profile_statements_only(dev):
+    doc = json.loads(dev.named("agent-costreview-agent-role-policy").inputs["policy"])
 
-    assert st["CostExplorerRead"]["Action"] == [
-        "ce:GetCostAndUsage", "ce:GetCostForecast", "ce:GetDimensionValues",
+    assert [(st["Sid"], st["Action"], st["Resource"]) for st in doc["Statement"]] == [
+        ("CostExplorerRead",
+         ["ce:GetCostAndUsage", "ce:GetCostForecast", "ce:GetDimensionValues"], "*"),
     ]  # fmt: skip
-    assert "InvokeChildAgents" not in st
+
+
+def test_profile_statements_are_not_on_the_function_role(dev):
+    """The function role holds the key secret: the agent must never act with it."""
+    actions = [a for st in statements(dev, "costreview").values() for a in st["Action"]]
+
+    assert not [a for a in actions if a.startswith("ce:")]
+    assert "InvokeChildAgents" not in statements(dev, "costreview")
+
+
+def test_agent_role_is_assumable_by_its_function_role_only(dev):
+    trust = json.loads(dev.named("agent-costreview-agent-role").inputs["assumeRolePolicy"])
+
+    (st,) = trust["Statement"]
+    assert st["Principal"] == {
+        "AWS": "arn:aws:iam::123456789012:role/va-dev-costreview-lambda-role"
+    }
+    assert st["Action"] == "sts:AssumeRole"
+
+
+def test_function_role_may_assume_exactly_its_agent_role(dev):
+    st = statements(dev, "costreview")["AssumeAgentRole"]
+
+    assert st["Action"] == ["sts:AssumeRole"]
+    assert st["Resource"] == "arn:aws:iam::123456789012:role/va-dev-costreview-agent-role"
+
+
+def test_handler_is_told_the_agent_role_to_assume(dev):
+    env = dev.named("agent-costreview-function").inputs["environment"]["variables"]
+
+    assert env["FAALF_AGENT_ROLE_ARN"] == (
+        "arn:aws:iam::123456789012:role/va-dev-costreview-agent-role"
+    )
+
+
+def test_profile_without_statements_has_no_agent_role(dev):
+    env = dev.named("agent-agent-function").inputs["environment"]["variables"]
+
+    assert "FAALF_AGENT_ROLE_ARN" not in env
+    assert not [r for r in dev.resources if r.name.startswith("agent-agent-agent-role")]
+    assert "AssumeAgentRole" not in statements(dev, "agent")
 
 
 def test_bedrock_agent_may_invoke_only_its_models_and_reads_no_secret(prod):
