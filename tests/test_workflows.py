@@ -1,13 +1,17 @@
 """The GitHub workflows: what a broken or unsafe change to them must not get past.
 
 zizmor (in `make lint`) audits their security; these tests pin down the delivery rules of the
-VA standard: AWS by OIDC only, every action by commit SHA, prod behind its environment, and the
-policy pack on every preview and update.
+VA standard: AWS and Pulumi Cloud by OIDC only (no stored secret), every action by commit SHA,
+prod behind its environment, and the policy pack on every preview and update.
+
+Each rule is a checker over a workflows directory that lists what breaks it; every checker is
+run on the real workflows (nothing) and on a copy broken the way the rule forbids (something).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,28 +21,177 @@ import yaml
 WORKFLOWS = Path(__file__).resolve().parents[1] / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+AUTH_ACTION = "pulumi/auth-actions@"
+AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@"
+RUNS_PULUMI = re.compile(r"(^|[\s;&|(])pulumi\s")
 
 
-def load(name: str) -> dict[str, Any]:
-    return yaml.safe_load((WORKFLOWS / name).read_text())
+def load(name: str, workflows: Path = WORKFLOWS) -> dict[str, Any]:
+    return yaml.safe_load((workflows / name).read_text())
+
+
+def load_all(workflows: Path) -> dict[str, dict[str, Any]]:
+    return {p.name: yaml.safe_load(p.read_text()) for p in sorted(workflows.glob("*.yml"))}
 
 
 def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
 
 
-def test_there_are_the_three_workflows():
-    assert [f.name for f in FILES] == ["deploy.yml", "policy-publish.yml", "pull-request.yml"]
+def jobs(workflows: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Every job as ``("<file>:<job>", job)``."""
+    return [
+        (f"{name}:{job_name}", job)
+        for name, workflow in load_all(workflows).items()
+        for job_name, job in workflow["jobs"].items()
+    ]
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_every_action_is_pinned_by_full_commit_sha_with_its_release(path):
-    lines = [line for line in path.read_text().splitlines() if re.match(r"\s*-? *uses:", line)]
-    for line in lines:
-        ref, _, comment = line.split("uses:", 1)[1].partition("#")
-        assert PINNED.match(ref.strip()), line
-        assert re.match(r"\s*v\d+\.\d+\.\d+", comment), f"no release comment: {line}"
-    assert lines
+def broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """The workflows copied to ``tmp_path``, with ``old`` replaced by ``new`` in ``name``."""
+    copy = tmp_path / "workflows"
+    shutil.copytree(WORKFLOWS, copy)
+    text = (copy / name).read_text()
+    assert old in text, f"{old!r} not in {name}: the breakage no longer applies"
+    (copy / name).write_text(text.replace(old, new))
+    return copy
+
+
+def step_text(name: str, uses: str) -> str:
+    """The text of the first step of ``name`` that uses ``uses`` (to cut or move it)."""
+    match = re.search(
+        rf"      - uses: {re.escape(uses)}.*?(?=\n      - |\n\n|\Z)",
+        (WORKFLOWS / name).read_text(),
+        re.S,
+    )
+    assert match, f"no step using {uses} in {name}"
+    return match.group(0) + "\n"
+
+
+def runs_pulumi(step: dict[str, Any]) -> bool:
+    uses = step.get("uses", "")
+    return (uses.startswith("pulumi/actions@") and "command" in step.get("with", {})) or bool(
+        RUNS_PULUMI.search(step.get("run", ""))
+    )
+
+
+# --- the checkers ---------------------------------------------------------------------------
+
+
+def unpinned_actions(workflows: Path) -> list[str]:
+    """``uses:`` lines not pinned by full commit SHA with the release in a comment."""
+    problems = []
+    for path in sorted(workflows.glob("*.yml")):
+        for line in path.read_text().splitlines():
+            if not re.match(r"\s*-? *uses:", line):
+                continue
+            ref, _, comment = line.split("uses:", 1)[1].partition("#")
+            if not PINNED.match(ref.strip()) or not re.match(r"\s*v\d+\.\d+\.\d+", comment):
+                problems.append(f"{path.name}: {line.strip()}")
+    return problems
+
+
+def stored_secrets(workflows: Path) -> list[str]:
+    """Reads of a stored secret (``secrets.<NAME>``); only GitHub's own job token is allowed."""
+    return [
+        f"{path.name}: {m.group(0)}"
+        for path in sorted(workflows.glob("*.yml"))
+        for m in re.finditer(r"secrets\s*\.\s*(\w+)|secrets\s*\[[^\]]*\]", path.read_text())
+        if m.group(1) != "GITHUB_TOKEN"
+    ]
+
+
+def pulumi_without_oidc_token(workflows: Path) -> list[str]:
+    """Jobs that run pulumi without first exchanging GitHub's id-token for a Pulumi token."""
+    problems = []
+    for where, job in jobs(workflows):
+        exchanged = False
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith(AUTH_ACTION):
+                exchanged = True
+            elif runs_pulumi(step) and not exchanged:
+                problems.append(f"{where}: {step.get('name') or step.get('uses')}")
+    return problems
+
+
+def id_token_not_where_used(workflows: Path) -> list[str]:
+    """``id-token: write`` on a job that exchanges no id-token, or missing on one that does."""
+    problems = []
+    for where, job in jobs(workflows):
+        granted = (job.get("permissions") or {}).get("id-token") == "write"
+        exchanges = any(
+            s.get("uses", "").startswith((AUTH_ACTION, AWS_CREDENTIALS))
+            for s in job.get("steps", [])
+        )
+        if granted != exchanges:
+            problems.append(f"{where}: id-token {'granted, unused' if granted else 'missing'}")
+    return problems
+
+
+# --- the rules on the real workflows, and each one catching its breakage ---------------------
+
+
+def test_every_action_is_pinned_by_full_commit_sha_with_its_release():
+    assert unpinned_actions(WORKFLOWS) == []
+    assert any("uses:" in p.read_text() for p in FILES)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", "@v4 # v4.2.2"),
+        (
+            "@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+            "@11bd71901bbe5b1630ceea73d27597364c9af683",
+        ),
+    ],
+    ids=["tag-instead-of-sha", "no-release-comment"],
+)
+def test_unpinned_action_is_caught(tmp_path, old, new):
+    assert unpinned_actions(broken_copy(tmp_path, "deploy.yml", old, new))
+
+
+def test_no_workflow_reads_a_stored_secret():
+    assert stored_secrets(WORKFLOWS) == []
+
+
+def test_stored_pulumi_token_is_caught(tmp_path):
+    broken = broken_copy(
+        tmp_path,
+        "deploy.yml",
+        "          policyPacks: policies\n",
+        "          policyPacks: policies\n"
+        "        env:\n          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n",
+    )
+    assert stored_secrets(broken) == ["deploy.yml: secrets.PULUMI_ACCESS_TOKEN"] * 2
+
+
+def test_every_job_running_pulumi_first_exchanges_an_oidc_token():
+    assert pulumi_without_oidc_token(WORKFLOWS) == []
+
+
+def test_pulumi_without_oidc_token_is_caught(tmp_path):
+    broken = broken_copy(
+        tmp_path, "policy-publish.yml", step_text("policy-publish.yml", AUTH_ACTION), ""
+    )
+    assert pulumi_without_oidc_token(broken) == ["policy-publish.yml:publish: publish"]
+
+
+def test_id_token_is_granted_exactly_to_the_jobs_that_exchange_it():
+    assert id_token_not_where_used(WORKFLOWS) == []
+
+
+def test_id_token_granted_to_a_job_that_does_not_use_it_is_caught(tmp_path):
+    broken = broken_copy(
+        tmp_path,
+        "pull-request.yml",
+        "    permissions:\n      contents: read  # checkout\n",
+        "    permissions:\n      contents: read  # checkout\n      id-token: write\n",
+    )
+    assert id_token_not_where_used(broken) == [
+        f"pull-request.yml:{job}: id-token granted, unused"
+        for job in ("checks", "workflows", "audit")
+    ]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
