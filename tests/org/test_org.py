@@ -137,16 +137,13 @@ def test_policy_group_covers_every_stack_of_the_platform(org):
     }
 
 
-def test_platform_stacks_are_declared_before_access_and_policy(org):
-    declared = {
-        (r.inputs["projectName"], r.inputs["stackName"])
-        for r in org.of_type("pulumiservice:index:Stack")
-    }
-    used = {
-        (r.inputs["project"], r.inputs["stack"])
-        for r in org.of_type("pulumiservice:index:TeamStackPermission")
-    }
-    assert used <= declared
+def test_access_and_policy_wait_for_the_stacks_they_name(org):
+    stacks = {r.inputs["stackName"]: r.urn for r in org.of_type("pulumiservice:index:Stack")}
+    (group,) = org.of_type("pulumiservice:index:PolicyGroup")
+
+    for permission in org.of_type("pulumiservice:index:TeamStackPermission"):
+        assert stacks[permission.inputs["stack"]] in permission.dependencies, permission.name
+    assert {stacks[s["name"]] for s in group.inputs["stacks"]} <= set(group.dependencies)
 
 
 def test_every_resource_is_a_child_of_a_va_cloud_component(org):
