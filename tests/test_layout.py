@@ -3,8 +3,8 @@
 Imports point one way - ``__main__`` -> ``stack`` -> ``components`` -> the shared standard
 (``policies/va_guard/standard.py``). Nothing imports ``stack`` or the program back, the pack
 depends on nothing of the program (it is published and applied org-wide on its own), the
-preflight runs the program by path, and the agent image and the deployable functions are
-self-contained (they are what ships into Lambda).
+preflight runs the program by path, org/ (the Pulumi Cloud side) is a program of its own, and
+the agent image and the deployable functions are self-contained (they are what ships into Lambda).
 """
 
 from __future__ import annotations
@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = ("__main__", "stack", "components", "functions", "policies", "preflight", "tests")
+FIRST_PARTY = (
+    "__main__",
+    "stack",
+    "components",
+    "functions",
+    "policies",
+    "preflight",
+    "org",
+    "tests",
+)
 
 # folder -> the first-party modules (prefixes) it may import
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -26,6 +35,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "preflight": ("preflight",),
     "agent_image": (),
     "bench": ("components", "stack", "preflight", "policies", "tests"),
+    # The Pulumi Cloud side: its own program; of the main one, at most the shared standard.
+    "org": ("org", "policies.va_guard.standard"),
 }
 
 

@@ -1,0 +1,48 @@
+"""org/: the Pulumi Cloud side of the VA platform (``pulumi up`` here, as an organization admin).
+
+Config is checked first; a bad value ends the run with one line and nothing declared.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The CLI runs this file from org/; its modules are the `org` package, imported from the
+# repository root as the tests import them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pulumi
+
+from org.access import VaCiAccess, VaCiAccessArgs
+from org.config import OrgConfig, OrgConfigError, pack_version
+from org.enforcement import VaGuardEnforcement, VaGuardEnforcementArgs
+from org.stacks import VaPlatformStacks, VaPlatformStacksArgs
+
+
+def read_config() -> OrgConfig:
+    try:
+        return OrgConfig(
+            organization=pulumi.get_organization() or "",
+            repository=pulumi.Config().get("githubRepository") or "",
+            pack_version=pack_version(),
+        )
+    except OrgConfigError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+config = read_config()
+stacks = VaPlatformStacks("platform", VaPlatformStacksArgs(config.organization))
+access = VaCiAccess(
+    "ci",
+    VaCiAccessArgs(config.organization, config.repository, stacks.project, stacks.names),
+)
+enforcement = VaGuardEnforcement(
+    "va-guard",
+    VaGuardEnforcementArgs(config.organization, config.pack_version, stacks.project, stacks.names),
+)
+
+pulumi.export("oidcIssuer", access.issuer.id)
+pulumi.export("ciTeams", sorted(access.teams))
+pulumi.export("policyGroup", enforcement.group.name)
+pulumi.export("vaGuardVersion", config.pack_version)
