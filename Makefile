@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: venv plan test lint typecheck format bench bench-policies bench-agent clean
+.PHONY: venv plan test lint typecheck format docs bench bench-policies bench-agent clean
 
 # Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
 # so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
@@ -41,6 +41,10 @@ lint: venv
 ## make typecheck: mypy over components/, policies/ and agent_image/ (pyproject.toml).
 typecheck: venv
 	$(PY) -m mypy
+
+## make docs: regenerate docs/configuration.md from the config models (a test checks it is current).
+docs: $(VENV)/.installed-run
+	$(PY) -m stack.reference > docs/configuration.md
 
 format: venv
 	$(PY) -m ruff check --fix .

@@ -23,10 +23,18 @@ from policies.va_guard import standard
 class LayerSpec(VaModel):
     """Dependencies shared by several functions: ``requirements.txt`` installed under python/."""
 
-    purpose: Annotated[str, AfterValidator(standard.validate_purpose)]
+    purpose: Annotated[str, AfterValidator(standard.validate_purpose)] = Field(
+        description="Names the layer va-<env>-<purpose>-layer; functions list it in `layers`."
+    )
     path: str = Field(description="Directory with requirements.txt and/or files for the layer.")
-    runtimes: tuple[str, ...] = (standard.DEFAULT_RUNTIME,)
-    architectures: tuple[Literal["x86_64", "arm64"], ...] = ("x86_64",)
+    runtimes: tuple[str, ...] = Field(
+        default=(standard.DEFAULT_RUNTIME,),
+        description="Compatible runtimes; the first decides which Python the wheels are for.",
+    )
+    architectures: tuple[Literal["x86_64", "arm64"], ...] = Field(
+        default=("x86_64",),
+        description="Compatible architectures; the first decides the wheels' platform.",
+    )
 
 
 @dataclass(frozen=True)

@@ -66,20 +66,51 @@ def _email(value: str) -> str:
 class StackConfig(VaModel):
     """All of a stack's settings; defaults follow the VA standard (NAT on in prod only)."""
 
-    environment: Annotated[str, AfterValidator(standard.validate_environment)]
-    region: Annotated[str, AfterValidator(standard.validate_region)]
-    owner: str
-    vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)]
-    availability_zones: tuple[str, ...] = ("eu-central-1a", "eu-central-1b")
-    nat_gateway: bool | None = None
-    vpc_endpoints: bool = True
-    alarm_email: Annotated[str, AfterValidator(_email)] | None = None
-    log_retention_days: LogRetentionDays = 30
-    secrets: tuple[str, ...] = ()
-    layers: tuple[LayerSpec, ...] = ()
-    functions: tuple[FunctionSpec, ...] = ()
-    agents: tuple[AgentProfile, ...] = ()
-    agent_image: AgentImageSettings = AgentImageSettings()
+    environment: Annotated[str, AfterValidator(standard.validate_environment)] = Field(
+        description="VA environment: dev, test or prod. Names and tags carry it."
+    )
+    region: Annotated[str, AfterValidator(standard.validate_region)] = Field(
+        description="The AWS region; only eu-central-1 (the Control Tower SCP)."
+    )
+    owner: str = Field(description="Owner tag on every resource: a team or an e-mail address.")
+    vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)] = Field(
+        description="Private (RFC 1918) IPv4 CIDR of the VPC, /16 to /24."
+    )
+    availability_zones: tuple[str, ...] = Field(
+        default=("eu-central-1a", "eu-central-1b"),
+        description="Two or more distinct zones of the region, one private subnet each.",
+    )
+    nat_gateway: bool | None = Field(
+        default=None,
+        description="One NAT gateway for outbound internet; unset means on in prod only. "
+        "Agents need it.",
+    )
+    vpc_endpoints: bool = Field(
+        default=True,
+        description="Endpoints for S3, DynamoDB, Secrets Manager and CloudWatch Logs, so "
+        "functions reach them without NAT.",
+    )
+    alarm_email: Annotated[str, AfterValidator(_email)] | None = Field(
+        default=None, description="Subscribed to the alarm topic (confirm the e-mail AWS sends)."
+    )
+    log_retention_days: LogRetentionDays = Field(
+        default=30, description="Days CloudWatch keeps every function's logs."
+    )
+    secrets: tuple[str, ...] = Field(
+        default=(),
+        description="Secret names (va/<env>/<name>); each value is set with "
+        "`pulumi config set --secret <name>` or out of band, never in the stack file.",
+    )
+    layers: tuple[LayerSpec, ...] = Field(
+        default=(), description="Dependency layers functions can share."
+    )
+    functions: tuple[FunctionSpec, ...] = Field(default=(), description="The stack's VA Lambdas.")
+    agents: tuple[AgentProfile, ...] = Field(
+        default=(), description="FAALF agent functions, one per profile."
+    )
+    agent_image: AgentImageSettings = Field(
+        default=AgentImageSettings(), description="How the FAALF image is built and kept."
+    )
     github_repository: str | None = Field(
         default=None,
         pattern=REPOSITORY_PATTERN,

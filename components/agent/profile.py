@@ -28,9 +28,14 @@ COST_ALARM_PERIOD_S = 3600
 class ProfileStatement(VaModel):
     """One extra Allow statement of a profile (exact actions; ``*`` only where AWS needs it)."""
 
-    sid: str = Field(pattern=r"^[A-Za-z0-9]+$")
-    actions: tuple[str, ...] = Field(min_length=1)
-    resources: tuple[str, ...] = Field(min_length=1)
+    sid: str = Field(pattern=r"^[A-Za-z0-9]+$", description="Statement id: letters and digits.")
+    actions: tuple[str, ...] = Field(
+        min_length=1, description="Exact actions (no '*' or 'service:*')."
+    )
+    resources: tuple[str, ...] = Field(
+        min_length=1,
+        description="Exact ARNs; '*' only for actions AWS offers no resource-level permission for.",
+    )
 
     @model_validator(mode="after")
     def _least_privilege(self) -> ProfileStatement:
@@ -52,19 +57,47 @@ class ProfileStatement(VaModel):
 class AgentProfile(VaModel):
     """One FAALF function. Defaults: API-key mode, Haiku, $1 per request, depth 2, 300 s."""
 
-    purpose: Annotated[str, AfterValidator(standard.validate_purpose)]
-    auth_mode: Literal["api-key", "bedrock"] = "api-key"
-    models: tuple[str, ...] = ("claude-haiku-4-5",)
-    default_model: str | None = None
-    max_budget_usd: float = Field(default=1.0, gt=0, le=100)
-    max_turns: int = Field(default=20, ge=1, le=500)
-    max_depth: int = Field(default=2, ge=0, le=10)
-    reserved_concurrency: int = Field(default=5, ge=1, le=1000)
-    memory: int = Field(default=MIN_AGENT_MEMORY_MB, ge=MIN_AGENT_MEMORY_MB, le=10240)
-    timeout: int = Field(default=300, ge=60, le=standard.TIMEOUT_S_RANGE[1])
-    ephemeral_storage: int = Field(default=4096, ge=MIN_AGENT_STORAGE_MB, le=10240)
-    cost_alarm_usd_per_hour: float = Field(default=10.0, gt=0)
-    statements: tuple[ProfileStatement, ...] = ()
+    purpose: Annotated[str, AfterValidator(standard.validate_purpose)] = Field(
+        description="Names the agent's function, roles and alarms (va-<env>-<purpose>-lambda)."
+    )
+    auth_mode: Literal["api-key", "bedrock"] = Field(
+        default="api-key",
+        description="api-key: the Anthropic API with the anthropic-api-key secret (declare it "
+        "in secrets). bedrock: Amazon Bedrock, no secret.",
+    )
+    models: tuple[str, ...] = Field(
+        default=("claude-haiku-4-5",), description="The models a request may ask for."
+    )
+    default_model: str | None = Field(
+        default=None, description="One of models; unset means the first."
+    )
+    max_budget_usd: float = Field(
+        default=1.0, gt=0, le=100, description="Spend ceiling of one request, in USD."
+    )
+    max_turns: int = Field(default=20, ge=1, le=500, description="Agent turns per request.")
+    max_depth: int = Field(
+        default=2, ge=0, le=10, description="How deep agents may start child agents; 0: none."
+    )
+    reserved_concurrency: int = Field(
+        default=5, ge=1, le=1000, description="Runs at once: caps spend and fan-out."
+    )
+    memory: int = Field(
+        default=MIN_AGENT_MEMORY_MB, ge=MIN_AGENT_MEMORY_MB, le=10240, description="MB."
+    )
+    timeout: int = Field(
+        default=300, ge=60, le=standard.TIMEOUT_S_RANGE[1], description="Seconds per request."
+    )
+    ephemeral_storage: int = Field(
+        default=4096, ge=MIN_AGENT_STORAGE_MB, le=10240, description="MB of /tmp (workspace)."
+    )
+    cost_alarm_usd_per_hour: float = Field(
+        default=10.0, gt=0, description="The cost alarm fires above this spend in an hour."
+    )
+    statements: tuple[ProfileStatement, ...] = Field(
+        default=(),
+        description="What the agent itself may do in AWS: held by its own agent role, never "
+        "by the function role. None: the agent gets no AWS credentials.",
+    )
 
     @field_validator("models")
     @classmethod
@@ -162,10 +195,16 @@ def lambda_function_arn(region: str, account: str, name: str) -> str:
 class AgentImageSettings(VaModel):
     """How the agent image is built and kept (stack config key ``agentImage``)."""
 
-    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
-    keep_images: int = Field(default=10, ge=1, le=1000)
+    platform: Literal["linux/amd64", "linux/arm64"] = Field(
+        default="linux/amd64", description="The image's platform; agents run on its arch."
+    )
+    keep_images: int = Field(
+        default=10, ge=1, le=1000, description="Images ECR keeps (older ones expire)."
+    )
     extra_requirements: str | None = Field(
-        default=None, pattern=r"^requirements-[a-z0-9-]+\.txt$", description="Variant image."
+        default=None,
+        pattern=r"^requirements-[a-z0-9-]+\.txt$",
+        description="A requirements-<name>.txt of agent_image/ baked into a variant image.",
     )
 
     @property

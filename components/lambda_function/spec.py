@@ -8,6 +8,7 @@ Field aliases are the camelCase keys of the stack config.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
@@ -38,25 +39,47 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 
-def _in_range(lo: float, hi: float, what: str) -> AfterValidator:
-    def check(value: int | float) -> int | float:
-        if not lo <= value <= hi:
-            raise ValueError(f"must be within {lo}-{hi} {what}")
+@dataclass(frozen=True)
+class InRange:
+    """A bound with the unit people think in; the config reference prints it."""
+
+    lo: float
+    hi: float
+    what: str
+
+    def __call__(self, value: int | float) -> int | float:
+        if not self.lo <= value <= self.hi:
+            raise ValueError(f"must be within {self}")
         return value
 
-    return AfterValidator(check)
+    def __str__(self) -> str:
+        return f"{self.lo:g}-{self.hi:g} {self.what}"
 
 
-def _log_retention(value: int) -> int:
-    if value not in LOG_RETENTION_DAYS:
-        raise ValueError(
-            f"{value} days is not a CloudWatch Logs retention period; allowed: "
-            f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
-        )
-    return value
+def _in_range(lo: float, hi: float, what: str) -> AfterValidator:
+    return AfterValidator(InRange(lo, hi, what))
 
 
-LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+@dataclass(frozen=True)
+class OneOf:
+    """A value from a fixed list (e.g. CloudWatch's retention periods); the reference prints it."""
+
+    allowed: tuple[int, ...]
+    what: str
+
+    def __call__(self, value: int) -> int:
+        if value not in self.allowed:
+            raise ValueError(f"{value} is not {self.what}; allowed: {self}")
+        return value
+
+    def __str__(self) -> str:
+        return ", ".join(map(str, self.allowed))
+
+
+LogRetentionDays = Annotated[
+    int,
+    AfterValidator(OneOf(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period (days)")),
+]
 
 # What a function may do on the stack's core table and content bucket (seed 000 appendix).
 # Object-level S3 actions apply to ``<bucket>/*``; the program scopes each to the exact ARN.
@@ -97,7 +120,7 @@ class VaModel(BaseModel):
 class ZipCode(VaModel):
     """A directory zipped reproducibly, with its ``requirements.txt`` installed beside the code."""
 
-    kind: Literal["zip"] = "zip"
+    kind: Literal["zip"] = Field(default="zip", description="May be left out (no imageUri).")
     path: str = Field(description="Source directory, relative to the project root.")
 
 
@@ -105,9 +128,13 @@ class ImageCode(VaModel):
     """A container image in ECR: a URI from config, or (left out) one VaLambdaArgs.image_uri
     gives, such as the digest VaAgentImage pushed."""
 
-    kind: Literal["image"] = "image"
+    kind: Literal["image"] = Field(
+        default="image", description="May be left out when imageUri is given."
+    )
     image_uri: str | None = Field(default=None, description="ECR image URI, by digest or tag.")
-    command: tuple[str, ...] | None = None
+    command: tuple[str, ...] | None = Field(
+        default=None, description="Overrides the image's CMD (e.g. another handler)."
+    )
 
     @field_validator("image_uri")
     @classmethod
@@ -125,7 +152,7 @@ class ImageCode(VaModel):
 class SecretRef(VaModel):
     """A VA secret the function may read; the function gets its ARN, never its value."""
 
-    name: str = Field(description="Secret leaf name: va/<env>/<name>.")
+    name: str = Field(description="A declared secret: the <name> of va/<env>/<name>.")
     env: str | None = Field(
         default=None, description="Env var carrying the ARN; default <NAME>_SECRET_ARN."
     )
@@ -149,8 +176,15 @@ class SecretRef(VaModel):
 class RuntimeManagement(VaModel):
     """Seed 001: who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
 
-    mode: Literal["Auto", "FunctionUpdate", "Manual"] = "Auto"
-    runtime_version_arn: str | None = None
+    mode: Literal["Auto", "FunctionUpdate", "Manual"] = Field(
+        default="Auto",
+        description="Auto: AWS patches the runtime. FunctionUpdate: on each deploy. Manual: "
+        "pinned to runtimeVersionArn, unpatched (a va-runtime-patch advisory says so).",
+    )
+    runtime_version_arn: str | None = Field(
+        default=None,
+        description="With mode Manual only: arn:aws:lambda:<region>::runtime:<sha256>.",
+    )
 
     @model_validator(mode="after")
     def _arn_only_with_manual(self) -> RuntimeManagement:
@@ -175,29 +209,74 @@ class RuntimeManagement(VaModel):
 class FunctionSpec(VaModel):
     """One VA Lambda: defaults are the VA standard (python3.11, 256 MB, 30 s)."""
 
-    purpose: Annotated[str, AfterValidator(standard.validate_purpose)]
-    code: ZipCode | ImageCode = Field(discriminator="kind")
-    handler: str = "handler.handler"
-    runtime: str = standard.DEFAULT_RUNTIME
-    architecture: Literal["x86_64", "arm64"] = "x86_64"
-    memory: Annotated[int, _in_range(*standard.MEMORY_MB_RANGE, "MB (Lambda memory)")] = (
-        standard.DEFAULT_MEMORY_MB
+    purpose: Annotated[str, AfterValidator(standard.validate_purpose)] = Field(
+        description="One lowercase token; names everything: va-<env>-<purpose>-lambda, ..."
+    )
+    code: ZipCode | ImageCode = Field(
+        discriminator="kind", description="A source directory (zip) or a container image."
+    )
+    handler: str = Field(
+        default="handler.handler", description="<module>.<function> (zip functions only)."
+    )
+    runtime: str = Field(
+        default=standard.DEFAULT_RUNTIME,
+        description="A runtime AWS has not deprecated on the day (zip functions only); "
+        "deprecation dates: "
+        + ", ".join(f"{r} {d.isoformat()}" for r, d in standard.RUNTIME_DEPRECATION.items())
+        + ".",
+    )
+    architecture: Literal["x86_64", "arm64"] = Field(
+        default="x86_64", description="Instruction set; wheels are installed for it."
+    )
+    memory: Annotated[int, _in_range(*standard.MEMORY_MB_RANGE, "MB (Lambda memory)")] = Field(
+        default=standard.DEFAULT_MEMORY_MB, description="Memory (and so CPU) of the function."
     )
     timeout: Annotated[
         int, _in_range(*standard.TIMEOUT_S_RANGE, "seconds (VA standard: at most 5 min)")
-    ] = standard.DEFAULT_TIMEOUT_S
-    ephemeral_storage: Annotated[int, _in_range(512, 10240, "MB of /tmp")] = 512
-    secrets: tuple[SecretRef, ...] = ()
-    env: dict[str, str] = Field(default_factory=dict)
+    ] = Field(default=standard.DEFAULT_TIMEOUT_S, description="Seconds before Lambda stops it.")
+    ephemeral_storage: Annotated[int, _in_range(512, 10240, "MB of /tmp")] = Field(
+        default=512, description="Size of /tmp."
+    )
+    secrets: tuple[SecretRef, ...] = Field(
+        default=(),
+        description="Declared secrets it may read; it gets each one's ARN in an env var, "
+        "never the value.",
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Plain env vars; a value that looks like a credential is refused.",
+    )
     layers: tuple[str, ...] = Field(default=(), description="Purposes of VaLayers in this stack.")
-    reserved_concurrency: Annotated[int, _in_range(0, 1000, "reserved executions")] | None = None
-    runtime_management: RuntimeManagement = RuntimeManagement()
-    max_retries: Annotated[int, _in_range(0, 2, "async retries")] = 2
-    max_event_age: Annotated[int, _in_range(60, 21600, "seconds of async event age")] = 3600
-    duration_alarm_fraction: Annotated[float, _in_range(0.1, 1.0, "of the timeout")] = 0.8
-    log_retention_days: LogRetentionDays | None = None
-    table_actions: Annotated[tuple[str, ...], _actions_in(TABLE_ACTIONS)] = ()
-    bucket_actions: Annotated[tuple[str, ...], _actions_in(BUCKET_OBJECT_ACTIONS)] = ()
+    reserved_concurrency: Annotated[int, _in_range(0, 1000, "reserved executions")] | None = Field(
+        default=None, description="Reserved executions; unset means the account's pool."
+    )
+    runtime_management: RuntimeManagement = Field(
+        default=RuntimeManagement(), description="Who patches the runtime (zip functions only)."
+    )
+    max_retries: Annotated[int, _in_range(0, 2, "async retries")] = Field(
+        default=2, description="Retries of a failed asynchronous event before the DLQ."
+    )
+    max_event_age: Annotated[int, _in_range(60, 21600, "seconds of async event age")] = Field(
+        default=3600, description="Seconds an asynchronous event may wait before the DLQ."
+    )
+    duration_alarm_fraction: Annotated[float, _in_range(0.1, 1.0, "of the timeout")] = Field(
+        default=0.8, description="The duration alarm fires at this fraction of the timeout."
+    )
+    log_retention_days: LogRetentionDays | None = Field(
+        default=None, description="Overrides the stack's logRetentionDays for this function."
+    )
+    table_actions: Annotated[tuple[str, ...], _actions_in(TABLE_ACTIONS)] = Field(
+        default=(),
+        description="What it may do on the core table: "
+        + ", ".join(sorted(TABLE_ACTIONS))
+        + " (scoped to the table's ARN).",
+    )
+    bucket_actions: Annotated[tuple[str, ...], _actions_in(BUCKET_OBJECT_ACTIONS)] = Field(
+        default=(),
+        description="What it may do on the content bucket's objects: "
+        + ", ".join(sorted(BUCKET_OBJECT_ACTIONS))
+        + ".",
+    )
 
     @field_validator("code", mode="before")
     @classmethod
