@@ -127,6 +127,11 @@ class VaMocks(Mocks):
             state["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
         if args.typ == "aws:lambda/layerVersion:LayerVersion":
             state["layerArn"] = state["arn"].rsplit(":", 1)[0]
+        if args.typ == "aws:lambda/function:Function":
+            state["version"] = "1" if args.inputs.get("publish") else "$LATEST"
+        if args.typ == "aws:lambda/alias:Alias":
+            function = args.inputs.get("functionName", "")
+            state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:{name}"
         if args.typ == "aws:ecr/repository:Repository":
             state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
             state["registryId"] = ACCOUNT

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from components.lambda_function.spec import InRange, OneOf
+from components.model import InRange, OneOf
 from stack.config import PROJECT_NAMESPACE, StackConfig
 
 HEADER = f"""# Stack configuration reference

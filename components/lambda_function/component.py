@@ -18,8 +18,15 @@ from components.artifacts import ArtifactStore, ZipArtifact, stage, zip_names
 from components.base import VaComponent
 from components.context import VaContext
 from components.lambda_function.alarms import AlarmDef, function_alarms
-from components.lambda_function.iam import ASSUME_ROLE_POLICY, IamStatement, execution_policy
+from components.lambda_function.iam import (
+    ASSUME_ROLE_POLICY,
+    IamStatement,
+    execution_policy,
+    schedule_policy,
+    schedule_trust_policy,
+)
 from components.lambda_function.spec import FunctionSpec, ImageCode
+from components.lambda_function.triggers import QueueTrigger, ScheduleTrigger
 from policies.va_guard import standard
 
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
@@ -113,12 +120,18 @@ class VaLambda(VaComponent):
         self.function_name = args.context.name(args.spec.purpose, "lambda")
         self.log_group = self._log_group()
         self.dlq = self._dlq()
+        self.work_queue, self.work_queue_dlq = self._work_queue()
         self.role, self.role_policy = self._role()
         self.artifact: aws.s3.BucketObjectv2 | None = None
         self.function = self._function(self._code_args())
+        self.alias = self._alias()
         self.async_config, self.recursion_config, self.runtime_management = self._invocation()
+        self.schedule_role, self.schedules = self._schedules()
+        self.queue_mappings = self._queue_mappings()
         self.alarms = self._alarms()
         self.arn: pulumi.Output[str] = self.function.arn
+        # What triggers and callers invoke: the ``live`` alias when published, else the function.
+        self.invoke_arn: pulumi.Output[str] = self.alias.arn if self.alias else self.function.arn
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.register_outputs(
             {
@@ -158,6 +171,45 @@ class VaLambda(VaComponent):
             opts=self.child_opts(),
         )
 
+    def _work_queue(self) -> tuple[aws.sqs.Queue | None, aws.sqs.Queue | None]:
+        """The function's own queue when a queue trigger names none: encrypted, and redriven
+        to a DLQ of its own after ``maxReceives`` receives."""
+        own = [t for t in self._args.spec.triggers if isinstance(t, QueueTrigger) and t.owns_queue]
+        if not own:
+            return None, None
+        dlq_name = self._physical("queue-dlq")
+        dlq = aws.sqs.Queue(
+            f"{self._name}-queue-dlq",
+            name=dlq_name,
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=DLQ_RETENTION_S,
+            tags=self._tags(dlq_name),
+            opts=self.child_opts(),
+        )
+        queue_name = self._physical("queue")
+        queue = aws.sqs.Queue(
+            f"{self._name}-queue",
+            name=queue_name,
+            sqs_managed_sse_enabled=True,
+            # AWS's advice for Lambda consumers: six times the function's timeout.
+            visibility_timeout_seconds=max(30, 6 * self._args.spec.timeout),
+            redrive_policy=dlq.arn.apply(
+                lambda arn: json.dumps(
+                    {"deadLetterTargetArn": arn, "maxReceiveCount": own[0].max_receives}
+                )
+            ),
+            tags=self._tags(queue_name),
+            opts=self.child_opts(),
+        )
+        return queue, dlq
+
+    def _queue_arns(self) -> list[pulumi.Input[str]]:
+        arns: list[pulumi.Input[str]] = []
+        for trigger in self._args.spec.triggers:
+            if isinstance(trigger, QueueTrigger):
+                arns.append(trigger.queue_arn or self.work_queue.arn)  # type: ignore[union-attr]
+        return arns
+
     def _role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """A role of this function's own, its policy scoped to the exact ARNs it uses."""
         args, spec = self._args, self._args.spec
@@ -172,7 +224,14 @@ class VaLambda(VaComponent):
         )
         net = args.networking
         secret_arns = [args.secret_arns[s.name] for s in spec.secrets]
-        extra = [_resolved(st) for st in args.extra_statements]
+        queue_statements = [
+            IamStatement(
+                "ReadTriggerQueues",
+                ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+                self._queue_arns(),
+            )
+        ] if self._queue_arns() else []  # fmt: skip
+        extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements]]
         policy = pulumi.Output.all(
             self.log_group.arn,
             self.dlq.arn,
@@ -256,11 +315,103 @@ class VaLambda(VaComponent):
             reserved_concurrent_executions=(
                 spec.reserved_concurrency if spec.reserved_concurrency is not None else -1
             ),
+            publish=spec.publish or None,
             tags=self._tags(self.function_name),
             # The policy must exist before creation: Lambda checks the ENI permissions then.
             opts=self.child_opts(depends_on=[self.log_group, self.role_policy]),
             **code_args,
         )
+
+    def _alias(self) -> aws.lambda_.Alias | None:
+        """``live``, at the version published by the last change (``publish: true`` only)."""
+        if not self._args.spec.publish:
+            return None
+        return aws.lambda_.Alias(
+            f"{self._name}-live",
+            name="live",
+            function_name=self.function.name,
+            function_version=self.function.version,
+            opts=self.child_opts(),
+        )
+
+    def _schedules(self) -> tuple[aws.iam.Role | None, list[aws.scheduler.Schedule]]:
+        """EventBridge schedules, with a role that may invoke only this function (its alias)
+        and send undeliverable events to the function's DLQ."""
+        triggers = [t for t in self._args.spec.triggers if isinstance(t, ScheduleTrigger)]
+        if not triggers:
+            return None, []
+        role_name = self._physical("schedule-role")
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        role = aws.iam.Role(
+            f"{self._name}-schedule-role",
+            name=role_name,
+            description=f"EventBridge Scheduler invoking {self.function_name} only",
+            assume_role_policy=account.apply(schedule_trust_policy),
+            tags=self._tags(role_name),
+            opts=self.child_opts(),
+        )
+        target = self.alias.arn if self.alias else self.function.arn
+        policy = aws.iam.RolePolicy(
+            f"{self._name}-schedule-policy",
+            name=self._physical("schedule-policy"),
+            role=role.id,
+            policy=pulumi.Output.all(target, self.dlq.arn).apply(
+                lambda v: json.dumps(schedule_policy(v[0], v[1]))
+            ),
+            opts=self.child_opts(),
+        )
+        schedules = []
+        for i, trigger in enumerate(triggers):
+            suffix = "schedule" if len(triggers) == 1 else f"schedule-{i + 1}"
+            window = trigger.flexible_window_minutes
+            schedules.append(
+                aws.scheduler.Schedule(
+                    f"{self._name}-{suffix}",
+                    name=self._physical(suffix),
+                    schedule_expression=trigger.expression,
+                    schedule_expression_timezone=trigger.timezone,
+                    flexible_time_window=(
+                        {"mode": "FLEXIBLE", "maximum_window_in_minutes": window}
+                        if window
+                        else {"mode": "OFF"}
+                    ),
+                    target={
+                        "arn": target,
+                        "role_arn": role.arn,
+                        "dead_letter_config": {"arn": self.dlq.arn},
+                        "retry_policy": {"maximum_retry_attempts": trigger.retries},
+                    },
+                    opts=self.child_opts(depends_on=[policy]),
+                )
+            )
+        return role, schedules
+
+    def _queue_mappings(self) -> list[aws.lambda_.EventSourceMapping]:
+        """Batches from each trigger queue; failed items are reported one by one, so a batch
+        is not retried whole for one bad message."""
+        triggers = [t for t in self._args.spec.triggers if isinstance(t, QueueTrigger)]
+        target = self.alias.arn if self.alias else self.function.arn
+        mappings = []
+        for i, (trigger, arn) in enumerate(zip(triggers, self._queue_arns(), strict=True)):
+            mappings.append(
+                aws.lambda_.EventSourceMapping(
+                    f"{self._name}-queue-mapping" + (f"-{i + 1}" if i else ""),
+                    event_source_arn=arn,
+                    function_name=target,
+                    batch_size=trigger.batch_size,
+                    maximum_batching_window_in_seconds=trigger.batching_window_s or None,
+                    scaling_config=(
+                        {"maximum_concurrency": trigger.max_concurrency}
+                        if trigger.max_concurrency
+                        else None
+                    ),
+                    function_response_types=["ReportBatchItemFailures"],
+                    tags=self._tags(self.function_name),
+                    # Lambda checks the role's queue permissions when the mapping is created.
+                    opts=self.child_opts(depends_on=[self.role_policy]),
+                )
+            )
+        return mappings
 
     def _invocation(
         self,

@@ -124,3 +124,31 @@ def execution_policy(
         if "*" in resources and not set(st["Action"]) <= STAR_RESOURCE_ACTIONS:
             raise ValueError(f"statement {st['Sid']}: '*' resource for actions that can be scoped")
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def schedule_trust_policy(account_id: str) -> str:
+    """EventBridge Scheduler, for schedules of this account only (confused-deputy guard)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "scheduler.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        }
+    )
+
+
+def schedule_policy(target_arn: str, dlq_arn: str) -> dict[str, Any]:
+    """Invoke exactly the function (or its alias), and dead-letter to its DLQ."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow("InvokeTarget", ["lambda:InvokeFunction"], [target_arn]),
+            _allow("DeadLetterToDlq", ["sqs:SendMessage"], [dlq_arn]),
+        ],
+    }

@@ -8,20 +8,18 @@ Field aliases are the camelCase keys of the stack config.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
+from components.lambda_function.triggers import Trigger, check_triggers
+from components.model import InRange, OneOf, VaModel
 from policies.va_guard import standard
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
@@ -39,41 +37,8 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class InRange:
-    """A bound with the unit people think in; the config reference prints it."""
-
-    lo: float
-    hi: float
-    what: str
-
-    def __call__(self, value: int | float) -> int | float:
-        if not self.lo <= value <= self.hi:
-            raise ValueError(f"must be within {self}")
-        return value
-
-    def __str__(self) -> str:
-        return f"{self.lo:g}-{self.hi:g} {self.what}"
-
-
 def _in_range(lo: float, hi: float, what: str) -> AfterValidator:
     return AfterValidator(InRange(lo, hi, what))
-
-
-@dataclass(frozen=True)
-class OneOf:
-    """A value from a fixed list (e.g. CloudWatch's retention periods); the reference prints it."""
-
-    allowed: tuple[int, ...]
-    what: str
-
-    def __call__(self, value: int) -> int:
-        if value not in self.allowed:
-            raise ValueError(f"{value} is not {self.what}; allowed: {self}")
-        return value
-
-    def __str__(self) -> str:
-        return ", ".join(map(str, self.allowed))
 
 
 LogRetentionDays = Annotated[
@@ -103,18 +68,6 @@ def _actions_in(allowed: frozenset[str]) -> AfterValidator:
 def secret_env_var(leaf: str) -> str:
     """The env var carrying a secret's ARN: ``openai-api-key`` -> OPENAI_API_KEY_SECRET_ARN."""
     return leaf.upper().replace("-", "_") + "_SECRET_ARN"
-
-
-class VaModel(BaseModel):
-    """Frozen, strict about unknown keys, and keyed by the stack config's camelCase names."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        strict=False,
-    )
 
 
 class ZipCode(VaModel):
@@ -278,6 +231,16 @@ class FunctionSpec(VaModel):
         + ".",
     )
 
+    publish: bool = Field(
+        default=False,
+        description="Publish a version on each code or configuration change and point the "
+        "alias `live` at it; triggers then target the alias.",
+    )
+    triggers: tuple[Trigger, ...] = Field(
+        default=(),
+        description="What starts the function besides a direct invoke: `schedule` or `queue`.",
+    )
+
     @field_validator("code", mode="before")
     @classmethod
     def _code_kind(cls, code: object) -> object:
@@ -334,6 +297,7 @@ class FunctionSpec(VaModel):
                 f"handler {self.handler!r} is not of the form <module>.<function> "
                 "(e.g. handler.handler)"
             )
+        check_triggers(self.triggers)
         env_vars = [s.env_var for s in self.secrets]
         for var in env_vars:
             if var in self.env:

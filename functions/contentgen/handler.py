@@ -31,9 +31,8 @@ def api_key() -> str:
     return _api_key
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    topic = str(event.get("topic", "hello"))
-    key_present = bool(api_key())  # a real function would call the model API with it
+def write_draft(topic: str) -> str:
+    """One item in the core table and one object in the content bucket; returns the id."""
     item_id = str(uuid.uuid4())
     body = {"id": item_id, "topic": topic, "draft": f"A short piece about {topic}."}
     boto3.client("dynamodb").put_item(
@@ -44,4 +43,27 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         Bucket=os.environ["S3_BUCKET"], Key=f"drafts/{item_id}.json", Body=json.dumps(body)
     )
     LOG.info("stored draft", extra={"id": item_id, "topic": topic})
+    return item_id
+
+
+def handle_batch(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A queue batch (SQS event source, ReportBatchItemFailures): each message is one topic;
+    only the messages that failed are reported, so the queue retries those and no others."""
+    failures = []
+    for record in records:
+        try:
+            topic = str(json.loads(record["body"])["topic"])
+            write_draft(topic)
+        except Exception:  # reported per message; the batch goes on
+            LOG.exception("draft failed", extra={"messageId": record.get("messageId")})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A direct invoke or a schedule ({"topic": ...} or {}), or a queue batch ("Records")."""
+    key_present = bool(api_key())  # a real function would call the model API with it
+    if "Records" in event:
+        return handle_batch(event["Records"])
+    item_id = write_draft(str(event.get("topic", "hello")))
     return {"statusCode": 200, "body": {"id": item_id, "key_configured": key_present}}

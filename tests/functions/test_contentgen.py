@@ -97,3 +97,21 @@ def test_response_never_contains_the_secret(aws):
     result = load_handler().handler({"topic": "x"}, None)
     assert KEY not in json.dumps(result)
     assert result["body"]["key_configured"] is True
+
+
+def test_queue_batch_reports_only_the_failed_messages(aws):
+    records = [
+        {"messageId": "m1", "body": json.dumps({"topic": "queues"})},
+        {"messageId": "m2", "body": "not json"},
+    ]
+    result = load_handler().handler({"Records": records}, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+
+
+def test_queue_batch_stores_a_draft_per_good_message(aws):
+    records = [{"messageId": f"m{i}", "body": json.dumps({"topic": f"t{i}"})} for i in range(3)]
+    load_handler().handler({"Records": records}, None)
+    topics = sorted(
+        i["topic"]["S"] for i in boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
+    )
+    assert topics == ["t0", "t1", "t2"]

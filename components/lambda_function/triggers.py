@@ -1,0 +1,109 @@
+"""What can start a VA Lambda besides a direct invoke: a schedule or a queue (``triggers:``).
+
+Each trigger is data first (validated with the function's spec, before any resource exists) and
+then a few resources the VaLambda creates beside the function, each with exactly the permission
+it needs: a schedule gets its own role that may invoke only this function (its ``live`` alias
+when published) and send failed deliveries to the function's DLQ; a queue trigger reads one queue
+(the function's own work queue, encrypted and redriven to a DLQ of its own, or an existing
+queue's ARN) and the function's role gets exactly the receive/delete actions on it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from components.model import InRange, VaModel
+
+# EventBridge Scheduler's expression forms (rate(5 minutes), cron(0 8 * * ? *), at(...)).
+RATE_RE = re.compile(r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")
+CRON_RE = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+QUEUE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+# AWS: a standard queue's batch size above 10 needs a batching window of at least 1 s.
+MAX_BATCH_WITHOUT_WINDOW = 10
+
+
+class ScheduleTrigger(VaModel):
+    """Runs the function on a schedule (EventBridge Scheduler)."""
+
+    kind: Literal["schedule"] = Field(description="`schedule`.")
+    expression: str = Field(
+        description="`rate(<n> minutes|hours|days)` or `cron(<6 fields>)`, as EventBridge "
+        "Scheduler reads it."
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone a cron expression runs in.")
+    flexible_window_minutes: Annotated[int, AfterValidator(InRange(0, 1440, "minutes"))] = Field(
+        default=0,
+        description="Let the scheduler start up to this many minutes late (spreads load); 0: "
+        "exactly on time.",
+    )
+    retries: Annotated[int, AfterValidator(InRange(0, 185, "retries"))] = Field(
+        default=2, description="Delivery retries before the event goes to the function's DLQ."
+    )
+
+    @model_validator(mode="after")
+    def _expression(self) -> ScheduleTrigger:
+        if not (RATE_RE.match(self.expression) or CRON_RE.match(self.expression)):
+            raise ValueError(
+                f"schedule expression {self.expression!r} is not rate(<n> minutes|hours|days) "
+                "or cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>)"
+            )
+        return self
+
+
+class QueueTrigger(VaModel):
+    """Feeds the function batches from an SQS queue (an event source mapping)."""
+
+    kind: Literal["queue"] = Field(description="`queue`.")
+    queue_arn: str | None = Field(
+        default=None,
+        description="An existing queue; unset: the function gets its own encrypted work queue "
+        "va-<env>-<purpose>-queue, redriven to va-<env>-<purpose>-queue-dlq.",
+    )
+    batch_size: Annotated[int, AfterValidator(InRange(1, 10000, "messages"))] = Field(
+        default=10, description="Messages per invocation at most."
+    )
+    batching_window_s: Annotated[int, AfterValidator(InRange(0, 300, "seconds"))] = Field(
+        default=0, description="Seconds to gather a batch; needed (>= 1) above 10 messages."
+    )
+    max_concurrency: Annotated[int, AfterValidator(InRange(2, 1000, "invocations"))] | None = Field(
+        default=None, description="Invocations this queue may run at once; unset: no cap."
+    )
+    max_receives: Annotated[int, AfterValidator(InRange(1, 1000, "receives"))] = Field(
+        default=3, description="Receives of a message before its own queue moves it to the DLQ."
+    )
+
+    @model_validator(mode="after")
+    def _batching(self) -> QueueTrigger:
+        if self.batch_size > MAX_BATCH_WITHOUT_WINDOW and self.batching_window_s < 1:
+            raise ValueError(
+                f"batchSize {self.batch_size} needs batchingWindowS of at least 1 (AWS allows "
+                f"more than {MAX_BATCH_WITHOUT_WINDOW} messages only with a batching window)"
+            )
+        if self.queue_arn is not None and not QUEUE_ARN_RE.match(self.queue_arn):
+            raise ValueError(
+                f"queueArn {self.queue_arn!r} is not an SQS queue ARN "
+                "(arn:aws:sqs:<region>:<account>:<name>)"
+            )
+        return self
+
+    @property
+    def owns_queue(self) -> bool:
+        return self.queue_arn is None
+
+
+Trigger = Annotated[ScheduleTrigger | QueueTrigger, Field(discriminator="kind")]
+
+
+def check_triggers(triggers: tuple[ScheduleTrigger | QueueTrigger, ...]) -> None:
+    """Refuse combinations that cannot work, before any resource is registered."""
+    own = [t for t in triggers if isinstance(t, QueueTrigger) and t.owns_queue]
+    if len(own) > 1:
+        raise ValueError("triggers: a function has one work queue; list one queue trigger "
+                         "without queueArn")  # fmt: skip
+    arns = [t.queue_arn for t in triggers if isinstance(t, QueueTrigger) and t.queue_arn]
+    repeated = sorted({a for a in arns if arns.count(a) > 1})
+    if repeated:
+        raise ValueError(f"triggers: queue {', '.join(repeated)} is listed more than once")

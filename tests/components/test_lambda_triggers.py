@@ -1,0 +1,159 @@
+"""Triggers and releases of a VaLambda: schedules, queues and the `live` alias, each with exactly
+the permission it needs, and refusals before any resource exists."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from preflight.mocks import ACCOUNT, REGION
+from tests.support import build_lambda, one, package, policy_statements, spec
+
+SCHEDULE = {"kind": "schedule", "expression": "rate(1 hour)"}
+OWN_QUEUE = {"kind": "queue", "batchSize": 5}
+EXISTING = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    return package(tmp_path_factory.mktemp("pkg"))
+
+
+def run_with(artifact, **fields):
+    run = build_lambda(artifact, spec=spec(**fields))
+    assert run.error is None, run.error
+    return run
+
+
+def role_statements(run, name: str) -> dict[str, dict]:
+    doc = json.loads(run.named(name).inputs["policy"])
+    return {st["Sid"]: st for st in doc["Statement"]}
+
+
+# --- releases ---------------------------------------------------------------------------------
+
+
+def test_published_function_gets_a_live_alias_at_the_new_version(artifact):
+    run = run_with(artifact, publish=True)
+
+    assert one(run, "aws:lambda/function:Function")["publish"] is True
+    alias = one(run, "aws:lambda/alias:Alias")
+    assert alias["name"] == "live"
+    assert alias["functionName"] == "va-dev-contentgen-lambda"
+
+
+def test_unpublished_function_has_no_alias(artifact):
+    run = run_with(artifact)
+
+    assert run.of_type("aws:lambda/alias:Alias") == []
+    assert "publish" not in one(run, "aws:lambda/function:Function")
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+def test_schedule_runs_the_expression_and_dead_letters_to_the_functions_dlq(artifact):
+    run = run_with(artifact, triggers=[SCHEDULE])
+
+    schedule = one(run, "aws:scheduler/schedule:Schedule")
+    assert schedule["name"] == "va-dev-contentgen-schedule"
+    assert schedule["scheduleExpression"] == "rate(1 hour)"
+    assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
+    dlq = one(run, "aws:sqs/queue:Queue")
+    assert schedule["target"]["deadLetterConfig"]["arn"].endswith(f":{dlq['name']}")
+
+
+def test_schedule_role_may_invoke_only_the_live_alias_and_send_to_the_dlq(artifact):
+    run = run_with(artifact, triggers=[SCHEDULE], publish=True)
+
+    st = role_statements(run, "fn-schedule-policy")
+    assert st["InvokeTarget"]["Action"] == ["lambda:InvokeFunction"]
+    assert st["InvokeTarget"]["Resource"].endswith(":function:va-dev-contentgen-lambda:live")
+    assert st["DeadLetterToDlq"]["Resource"].endswith(":va-dev-contentgen-dlq")
+
+
+def test_schedule_role_trusts_the_scheduler_of_this_account_only(artifact):
+    run = run_with(artifact, triggers=[SCHEDULE])
+
+    (st,) = json.loads(run.named("fn-schedule-role").inputs["assumeRolePolicy"])["Statement"]
+    assert st["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_flexible_window_is_passed_to_the_scheduler(artifact):
+    run = run_with(artifact, triggers=[{**SCHEDULE, "flexibleWindowMinutes": 15}])
+
+    window = one(run, "aws:scheduler/schedule:Schedule")["flexibleTimeWindow"]
+    assert window == {"mode": "FLEXIBLE", "maximumWindowInMinutes": 15}
+
+
+# --- queues -----------------------------------------------------------------------------------
+
+
+def test_own_work_queue_is_encrypted_and_redriven_to_its_own_dlq(artifact):
+    run = run_with(artifact, triggers=[OWN_QUEUE])
+
+    queues = {q.inputs["name"]: q.inputs for q in run.of_type("aws:sqs/queue:Queue")}
+    queue = queues["va-dev-contentgen-queue"]
+    assert queue["sqsManagedSseEnabled"] is True
+    redrive = json.loads(queue["redrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(":va-dev-contentgen-queue-dlq")
+    assert redrive["maxReceiveCount"] == 3
+
+
+def test_work_queue_visibility_is_six_function_timeouts(artifact):
+    run = run_with(artifact, triggers=[OWN_QUEUE], timeout=60)
+
+    queue = run.named("fn-queue").inputs
+    assert queue["visibilityTimeoutSeconds"] == 360
+
+
+def test_function_role_may_receive_and_delete_exactly_on_its_queue(artifact):
+    run = run_with(artifact, triggers=[{"kind": "queue", "queueArn": EXISTING}])
+
+    st = policy_statements(run)["ReadTriggerQueues"]
+    assert st["Action"] == ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    assert st["Resource"] == EXISTING
+
+
+def test_queue_mapping_reports_batch_item_failures_and_caps_concurrency(artifact):
+    trigger = {**OWN_QUEUE, "maxConcurrency": 4}
+    run = run_with(artifact, triggers=[trigger])
+
+    mapping = one(run, "aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["scalingConfig"] == {"maximumConcurrency": 4}
+    assert mapping["batchSize"] == 5
+
+
+def test_no_queue_permission_without_a_queue_trigger(artifact):
+    run = run_with(artifact, triggers=[SCHEDULE])
+
+    assert "ReadTriggerQueues" not in role_statements(run, "fn-role-policy")
+
+
+# --- refused before any resource ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("triggers", "message"),
+    [
+        pytest.param(
+            [{"kind": "schedule", "expression": "every hour"}], r"is not rate\(", id="expr"
+        ),
+        pytest.param([{"kind": "queue", "batchSize": 50}], "needs batchingWindowS", id="batch"),
+        pytest.param([OWN_QUEUE, OWN_QUEUE], "one work queue", id="two-own-queues"),
+        pytest.param(
+            [{"kind": "queue", "queueArn": EXISTING}, {"kind": "queue", "queueArn": EXISTING}],
+            "listed more than once",
+            id="same-queue-twice",
+        ),
+        pytest.param([{"kind": "queue", "queueArn": "orders"}], "not an SQS queue ARN", id="arn"),
+        pytest.param([{"kind": "webhook"}], "kind", id="unknown-kind"),
+    ],
+)
+def test_conflicting_or_incomplete_triggers_are_refused(triggers, message):
+    with pytest.raises(ValidationError, match=message):
+        spec(triggers=triggers)
