@@ -63,6 +63,8 @@ _ARNS: dict[str, tuple[str | None, str]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": (None, "arn:aws:cloudwatch:{r}:{a}:alarm:{n}"),
     "aws:sqs/queue:Queue": (None, "arn:aws:sqs:{r}:{a}:{n}"),
     "aws:sns/topic:Topic": (None, "arn:aws:sns:{r}:{a}:{n}"),
+    "aws:cloudwatch/eventRule:EventRule": (None, "arn:aws:events:{r}:{a}:rule/{n}"),
+    "aws:scheduler/schedule:Schedule": (None, "arn:aws:scheduler:{r}:{a}:schedule/default/{n}"),
     "aws:iam/role:Role": (None, "arn:aws:iam::{a}:role/{n}"),
     "aws:lambda/function:Function": (None, "arn:aws:lambda:{r}:{a}:function:{n}"),
     "aws:lambda/layerVersion:LayerVersion": (None, "arn:aws:lambda:{r}:{a}:layer:{n}:1"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_aws import lambda_
 
 from components.artifacts import ArtifactStore, ZipArtifact, stage, zip_names
 from components.base import VaComponent
@@ -21,12 +22,18 @@ from components.lambda_function.alarms import AlarmDef, function_alarms
 from components.lambda_function.iam import (
     ASSUME_ROLE_POLICY,
     IamStatement,
+    dlq_events_policy,
     execution_policy,
     schedule_policy,
     schedule_trust_policy,
 )
-from components.lambda_function.spec import FunctionSpec, ImageCode
-from components.lambda_function.triggers import QueueTrigger, ScheduleTrigger
+from components.lambda_function.spec import FunctionSpec, ImageCode, destination_action
+from components.lambda_function.triggers import (
+    EventsTrigger,
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+)
 from policies.va_guard import standard
 
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
@@ -128,10 +135,13 @@ class VaLambda(VaComponent):
         self.async_config, self.recursion_config, self.runtime_management = self._invocation()
         self.schedule_role, self.schedules = self._schedules()
         self.queue_mappings = self._queue_mappings()
+        self.event_rules = self._event_rules()
+        self.function_url = self._function_url()
+        self.provisioned_concurrency = self._provisioned_concurrency()
         self.alarms = self._alarms()
         self.arn: pulumi.Output[str] = self.function.arn
         # What triggers and callers invoke: the ``live`` alias when published, else the function.
-        self.invoke_arn: pulumi.Output[str] = self.alias.arn if self.alias else self.function.arn
+        self.invoke_arn: pulumi.Output[str] = self._target
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.register_outputs(
             {
@@ -231,7 +241,16 @@ class VaLambda(VaComponent):
                 self._queue_arns(),
             )
         ] if self._queue_arns() else []  # fmt: skip
-        extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements]]
+        destinations = spec.destinations
+        delivery = [
+            IamStatement(sid, (destination_action(arn),), [arn])
+            for sid, arn in (
+                ("DeliverOnSuccess", destinations.on_success),
+                ("DeliverOnFailure", destinations.on_failure),
+            )
+            if arn
+        ]
+        extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements, *delivery]]
         policy = pulumi.Output.all(
             self.log_group.arn,
             self.dlq.arn,
@@ -316,6 +335,7 @@ class VaLambda(VaComponent):
                 spec.reserved_concurrency if spec.reserved_concurrency is not None else -1
             ),
             publish=spec.publish or None,
+            snap_start={"apply_on": "PublishedVersions"} if spec.snap_start else None,
             tags=self._tags(self.function_name),
             # The policy must exist before creation: Lambda checks the ENI permissions then.
             opts=self.child_opts(depends_on=[self.log_group, self.role_policy]),
@@ -350,7 +370,7 @@ class VaLambda(VaComponent):
             tags=self._tags(role_name),
             opts=self.child_opts(),
         )
-        target = self.alias.arn if self.alias else self.function.arn
+        target = self._target
         policy = aws.iam.RolePolicy(
             f"{self._name}-schedule-policy",
             name=self._physical("schedule-policy"),
@@ -390,7 +410,7 @@ class VaLambda(VaComponent):
         """Batches from each trigger queue; failed items are reported one by one, so a batch
         is not retried whole for one bad message."""
         triggers = [t for t in self._args.spec.triggers if isinstance(t, QueueTrigger)]
-        target = self.alias.arn if self.alias else self.function.arn
+        target = self._target
         mappings = []
         for i, (trigger, arn) in enumerate(zip(triggers, self._queue_arns(), strict=True)):
             mappings.append(
@@ -413,6 +433,109 @@ class VaLambda(VaComponent):
             )
         return mappings
 
+    @property
+    def _target(self) -> pulumi.Output[str]:
+        return self.alias.arn if self.alias else self.function.arn
+
+    def _event_rules(self) -> list[aws.cloudwatch.EventRule]:
+        """One rule per events trigger; the function admits exactly those rules (sourceArn and
+        sourceAccount), and the DLQ admits EventBridge only for them."""
+        triggers = [t for t in self._args.spec.triggers if isinstance(t, EventsTrigger)]
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        rules = []
+        for i, trigger in enumerate(triggers):
+            suffix = "rule" if len(triggers) == 1 else f"rule-{i + 1}"
+            rule_name = self._physical(suffix)
+            rule = aws.cloudwatch.EventRule(
+                f"{self._name}-{suffix}",
+                name=rule_name,
+                event_bus_name=trigger.bus,
+                event_pattern=json.dumps(trigger.pattern, sort_keys=True),
+                tags=self._tags(rule_name),
+                opts=self.child_opts(),
+            )
+            aws.cloudwatch.EventTarget(
+                f"{self._name}-{suffix}-target",
+                rule=rule.name,
+                event_bus_name=trigger.bus,
+                arn=self._target,
+                dead_letter_config={"arn": self.dlq.arn},
+                retry_policy={
+                    "maximum_retry_attempts": trigger.retries,
+                    "maximum_event_age_in_seconds": self._args.spec.max_event_age,
+                },
+                opts=self.child_opts(),
+            )
+            aws.lambda_.Permission(
+                f"{self._name}-{suffix}-permission",
+                function=self.function.name,
+                qualifier=self.alias.name if self.alias else None,
+                action="lambda:InvokeFunction",
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+                source_account=account,
+                opts=self.child_opts(),
+            )
+            rules.append(rule)
+        if rules:
+            aws.sqs.QueuePolicy(
+                f"{self._name}-dlq-policy",
+                queue_url=self.dlq.url,
+                policy=pulumi.Output.all(self.dlq.arn, *[r.arn for r in rules]).apply(
+                    lambda v: json.dumps(dlq_events_policy(v[0], v[1:]))
+                ),
+                opts=self.child_opts(),
+            )
+        return rules
+
+    def _function_url(self) -> aws.lambda_.FunctionUrl | None:
+        """Signed (AWS_IAM) calls only: a caller needs lambda:InvokeFunctionUrl on it."""
+        triggers = [t for t in self._args.spec.triggers if isinstance(t, HttpTrigger)]
+        if not triggers:
+            return None
+        http = triggers[0]
+        cors = (
+            aws.lambda_.FunctionUrlCorsArgs(
+                allow_origins=list(http.allow_origins),
+                allow_methods=list(http.allow_methods),
+                max_age=http.max_age_s or None,
+            )
+            if http.allow_origins
+            else None
+        )
+        return aws.lambda_.FunctionUrl(
+            f"{self._name}-url",
+            function_name=self.function.name,
+            qualifier=self.alias.name if self.alias else None,
+            authorization_type="AWS_IAM",
+            cors=cors,
+            opts=self.child_opts(),
+        )
+
+    def _provisioned_concurrency(self) -> aws.lambda_.ProvisionedConcurrencyConfig | None:
+        count = self._args.spec.provisioned_concurrency
+        if not count or self.alias is None:
+            return None
+        return aws.lambda_.ProvisionedConcurrencyConfig(
+            f"{self._name}-provisioned",
+            function_name=self.function.name,
+            qualifier=self.alias.name,
+            provisioned_concurrent_executions=count,
+            opts=self.child_opts(),
+        )
+
+    def _destination_config(self) -> lambda_.FunctionEventInvokeConfigDestinationConfigArgs | None:
+        """Asynchronous results on success and failure (the role may send to exactly these)."""
+        dest = self._args.spec.destinations
+        if not dest.arns:
+            return None
+        success = lambda_.FunctionEventInvokeConfigDestinationConfigOnSuccessArgs
+        failure = lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs
+        return lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+            on_success=success(destination=dest.on_success) if dest.on_success else None,
+            on_failure=failure(destination=dest.on_failure) if dest.on_failure else None,
+        )
+
     def _invocation(
         self,
     ) -> tuple[
@@ -427,6 +550,7 @@ class VaLambda(VaComponent):
             function_name=self.function.name,
             maximum_retry_attempts=spec.max_retries,
             maximum_event_age_in_seconds=spec.max_event_age,
+            destination_config=self._destination_config(),
             opts=self.child_opts(),
         )
         recursion = aws.lambda_.FunctionRecursionConfig(

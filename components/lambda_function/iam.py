@@ -152,3 +152,20 @@ def schedule_policy(target_arn: str, dlq_arn: str) -> dict[str, Any]:
             _allow("DeadLetterToDlq", ["sqs:SendMessage"], [dlq_arn]),
         ],
     }
+
+
+def dlq_events_policy(dlq_arn: str, rule_arns: Sequence[str]) -> dict[str, Any]:
+    """EventBridge may dead-letter into the function's DLQ, for these rules only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EventsDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": dlq_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": sorted(rule_arns)}},
+            }
+        ],
+    }

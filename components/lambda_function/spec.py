@@ -159,6 +159,47 @@ class RuntimeManagement(VaModel):
         return self
 
 
+DESTINATION_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:(sqs|sns|events|lambda):[a-z0-9-]+:\d{12}:(event-bus/|function:)?"
+    r"[A-Za-z0-9._-]+$"
+)
+# What a role needs to deliver to a destination, by the service in its ARN.
+DESTINATION_ACTIONS = {
+    "sqs": "sqs:SendMessage",
+    "sns": "sns:Publish",
+    "events": "events:PutEvents",
+    "lambda": "lambda:InvokeFunction",
+}
+SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+
+
+def _destination(value: str | None) -> str | None:
+    if value is not None and not DESTINATION_ARN_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not an SQS queue, SNS topic, EventBridge bus or Lambda function ARN"
+        )
+    return value
+
+
+class Destinations(VaModel):
+    """Asynchronous invocation results, on success and on failure (besides the DLQ)."""
+
+    on_success: Annotated[str | None, AfterValidator(_destination)] = Field(
+        default=None, description="ARN that receives each successful asynchronous result."
+    )
+    on_failure: Annotated[str | None, AfterValidator(_destination)] = Field(
+        default=None, description="ARN that receives each failed asynchronous event."
+    )
+
+    @property
+    def arns(self) -> tuple[str, ...]:
+        return tuple(a for a in (self.on_success, self.on_failure) if a)
+
+
+def destination_action(arn: str) -> str:
+    return DESTINATION_ACTIONS[arn.split(":")[2]]
+
+
 class FunctionSpec(VaModel):
     """One VA Lambda: defaults are the VA standard (python3.11, 256 MB, 30 s)."""
 
@@ -238,7 +279,22 @@ class FunctionSpec(VaModel):
     )
     triggers: tuple[Trigger, ...] = Field(
         default=(),
-        description="What starts the function besides a direct invoke: `schedule` or `queue`.",
+        description="What starts the function besides a direct invoke: `schedule`, `queue`, "
+        "`events` or `http`.",
+    )
+    destinations: Destinations = Field(
+        default=Destinations(),
+        description="Where asynchronous results go, besides the DLQ (SQS, SNS, EventBridge "
+        "bus or Lambda ARNs); the role may send to exactly those.",
+    )
+    provisioned_concurrency: Annotated[int, _in_range(0, 1000, "environments")] = Field(
+        default=0,
+        description="Pre-initialised environments on the `live` alias (needs publish: true); "
+        "0: none. Usually set per stack (prod).",
+    )
+    snap_start: bool = Field(
+        default=False,
+        description="Lambda SnapStart on published versions (python3.12 and later, publish: true).",
     )
 
     @field_validator("code", mode="before")
@@ -298,6 +354,17 @@ class FunctionSpec(VaModel):
                 "(e.g. handler.handler)"
             )
         check_triggers(self.triggers)
+        for setting, on in (
+            ("provisionedConcurrency", self.provisioned_concurrency > 0),
+            ("snapStart", self.snap_start),
+        ):
+            if on and not self.publish:
+                raise ValueError(f"{setting} applies to published versions: set publish: true")
+        if self.snap_start and (is_image or self.runtime not in SNAPSTART_RUNTIMES):
+            raise ValueError(
+                f"snapStart needs a managed runtime of {', '.join(SNAPSTART_RUNTIMES)}; "
+                f"this function runs {'a container image' if is_image else self.runtime}"
+            )
         env_vars = [s.env_var for s in self.secrets]
         for var in env_vars:
             if var in self.env:

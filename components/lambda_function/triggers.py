@@ -1,17 +1,20 @@
-"""What can start a VA Lambda besides a direct invoke: a schedule or a queue (``triggers:``).
+"""What can start a VA Lambda besides a direct invoke (``triggers:``): a schedule, a queue, an
+EventBridge rule, or an HTTPS function URL.
 
 Each trigger is data first (validated with the function's spec, before any resource exists) and
 then a few resources the VaLambda creates beside the function, each with exactly the permission
 it needs: a schedule gets its own role that may invoke only this function (its ``live`` alias
 when published) and send failed deliveries to the function's DLQ; a queue trigger reads one queue
 (the function's own work queue, encrypted and redriven to a DLQ of its own, or an existing
-queue's ARN) and the function's role gets exactly the receive/delete actions on it.
+queue's ARN) and the function's role gets exactly the receive/delete actions on it; an events
+rule may invoke it through a ``lambda.Permission`` naming that rule's ARN and the account; a
+function URL takes only SigV4-signed calls (``AWS_IAM``), never anonymous ones.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -20,6 +23,8 @@ from components.model import InRange, VaModel
 # EventBridge Scheduler's expression forms (rate(5 minutes), cron(0 8 * * ? *), at(...)).
 RATE_RE = re.compile(r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")
 CRON_RE = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+BUS_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
+ORIGIN_RE = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?$")
 QUEUE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 # AWS: a standard queue's batch size above 10 needs a batching window of at least 1 s.
 MAX_BATCH_WITHOUT_WINDOW = 10
@@ -94,11 +99,60 @@ class QueueTrigger(VaModel):
         return self.queue_arn is None
 
 
-Trigger = Annotated[ScheduleTrigger | QueueTrigger, Field(discriminator="kind")]
+class EventsTrigger(VaModel):
+    """Runs the function for events matching a pattern on an EventBridge bus."""
+
+    kind: Literal["events"] = Field(description="`events`.")
+    pattern: dict[str, Any] = Field(
+        description="The EventBridge event pattern (e.g. `{source: [aws.s3]}`); must not be empty."
+    )
+    bus: str = Field(default="default", description="Name of the event bus the rule watches.")
+    retries: Annotated[int, AfterValidator(InRange(0, 185, "retries"))] = Field(
+        default=2, description="Delivery retries before the event goes to the function's DLQ."
+    )
+
+    @model_validator(mode="after")
+    def _pattern(self) -> EventsTrigger:
+        if not self.pattern:
+            raise ValueError("events pattern is empty: it would match every event on the bus")
+        if not BUS_NAME_RE.match(self.bus):
+            raise ValueError(f"bus {self.bus!r} is not an event bus name (letters, digits, ._-)")
+        return self
 
 
-def check_triggers(triggers: tuple[ScheduleTrigger | QueueTrigger, ...]) -> None:
+class HttpTrigger(VaModel):
+    """An HTTPS endpoint of its own (a function URL), signed requests only (AWS_IAM)."""
+
+    kind: Literal["http"] = Field(description="`http`.")
+    allow_origins: tuple[str, ...] = Field(
+        default=(), description="CORS origins allowed to call it from a browser; none: no CORS."
+    )
+    allow_methods: tuple[Literal["GET", "POST", "PUT", "PATCH", "DELETE", "*"], ...] = Field(
+        default=("POST",), description="CORS methods."
+    )
+    max_age_s: Annotated[int, AfterValidator(InRange(0, 86400, "seconds"))] = Field(
+        default=0, description="How long browsers may cache a CORS preflight answer."
+    )
+
+    @model_validator(mode="after")
+    def _origins(self) -> HttpTrigger:
+        bad = [o for o in self.allow_origins if o != "*" and not ORIGIN_RE.match(o)]
+        if bad:
+            raise ValueError(f"allowOrigins {', '.join(bad)}: origins are https://<host>[:port]")
+        return self
+
+
+Trigger = Annotated[
+    ScheduleTrigger | QueueTrigger | EventsTrigger | HttpTrigger, Field(discriminator="kind")
+]
+
+
+def check_triggers(
+    triggers: tuple[ScheduleTrigger | QueueTrigger | EventsTrigger | HttpTrigger, ...],
+) -> None:
     """Refuse combinations that cannot work, before any resource is registered."""
+    if sum(isinstance(t, HttpTrigger) for t in triggers) > 1:
+        raise ValueError("triggers: a function has one function URL; list one http trigger")
     own = [t for t in triggers if isinstance(t, QueueTrigger) and t.owns_queue]
     if len(own) > 1:
         raise ValueError("triggers: a function has one work queue; list one queue trigger "

@@ -157,3 +157,118 @@ def test_no_queue_permission_without_a_queue_trigger(artifact):
 def test_conflicting_or_incomplete_triggers_are_refused(triggers, message):
     with pytest.raises(ValidationError, match=message):
         spec(triggers=triggers)
+
+
+# --- events -----------------------------------------------------------------------------------
+
+EVENTS = {"kind": "events", "pattern": {"source": ["va.orders"]}}
+
+
+def test_events_rule_matches_the_pattern_and_targets_the_alias(artifact):
+    run = run_with(artifact, triggers=[EVENTS], publish=True)
+
+    rule = one(run, "aws:cloudwatch/eventRule:EventRule")
+    assert json.loads(rule["eventPattern"]) == {"source": ["va.orders"]}
+    target = one(run, "aws:cloudwatch/eventTarget:EventTarget")
+    assert target["arn"].endswith(":function:va-dev-contentgen-lambda:live")
+    assert target["deadLetterConfig"]["arn"].endswith(":va-dev-contentgen-dlq")
+
+
+def test_events_permission_names_the_rule_and_the_account(artifact):
+    run = run_with(artifact, triggers=[EVENTS])
+
+    permission = one(run, "aws:lambda/permission:Permission")
+    assert permission["principal"] == "events.amazonaws.com"
+    assert permission["sourceArn"].endswith(":rule/va-dev-contentgen-rule")
+    assert permission["sourceAccount"] == ACCOUNT
+
+
+def test_dlq_admits_eventbridge_for_its_rules_only(artifact):
+    run = run_with(artifact, triggers=[EVENTS])
+
+    (st,) = json.loads(one(run, "aws:sqs/queuePolicy:QueuePolicy")["policy"])["Statement"]
+    assert st["Principal"] == {"Service": "events.amazonaws.com"}
+    assert [a.rsplit("/", 1)[-1] for a in st["Condition"]["ArnEquals"]["aws:SourceArn"]] == [
+        "va-dev-contentgen-rule"
+    ]
+
+
+# --- http -------------------------------------------------------------------------------------
+
+
+def test_function_url_takes_signed_calls_only(artifact):
+    run = run_with(artifact, triggers=[{"kind": "http"}])
+
+    url = one(run, "aws:lambda/functionUrl:FunctionUrl")
+    assert url["authorizationType"] == "AWS_IAM"
+    assert "cors" not in url
+
+
+def test_function_url_cors_lists_the_allowed_origins(artifact):
+    http = {"kind": "http", "allowOrigins": ["https://app.example.com"], "allowMethods": ["GET"]}
+    run = run_with(artifact, triggers=[http], publish=True)
+
+    url = one(run, "aws:lambda/functionUrl:FunctionUrl")
+    assert url["cors"]["allowOrigins"] == ["https://app.example.com"]
+    assert url["qualifier"] == "live"
+
+
+# --- destinations, provisioned concurrency, SnapStart -------------------------------------------
+
+SUCCESS = f"arn:aws:sqs:{REGION}:{ACCOUNT}:va-dev-results-queue"
+FAILURE = f"arn:aws:sns:{REGION}:{ACCOUNT}:va-dev-failures-topic"
+
+
+def test_destinations_are_configured_and_the_role_may_deliver_to_exactly_them(artifact):
+    run = run_with(artifact, destinations={"onSuccess": SUCCESS, "onFailure": FAILURE})
+
+    config = one(run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    assert config["destinationConfig"]["onSuccess"]["destination"] == SUCCESS
+    st = role_statements(run, "fn-role-policy")
+    assert (st["DeliverOnSuccess"]["Action"], st["DeliverOnSuccess"]["Resource"]) == (
+        ["sqs:SendMessage"], SUCCESS,
+    )  # fmt: skip
+    assert (st["DeliverOnFailure"]["Action"], st["DeliverOnFailure"]["Resource"]) == (
+        ["sns:Publish"], FAILURE,
+    )  # fmt: skip
+
+
+def test_provisioned_concurrency_is_on_the_live_alias(artifact):
+    run = run_with(artifact, publish=True, provisioned_concurrency=2)
+
+    config = one(run, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
+    assert (config["qualifier"], config["provisionedConcurrentExecutions"]) == ("live", 2)
+
+
+def test_snap_start_applies_to_published_versions(artifact):
+    run = run_with(artifact, publish=True, snap_start=True, runtime="python3.12")
+
+    fn = one(run, "aws:lambda/function:Function")
+    assert fn["snapStart"] == {"applyOn": "PublishedVersions"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        pytest.param({"provisioned_concurrency": 2}, "set publish: true", id="provisioned"),
+        pytest.param({"snap_start": True, "runtime": "python3.12"}, "publish", id="snap-unpub"),
+        pytest.param(
+            {"snap_start": True, "publish": True, "runtime": "python3.11"},
+            "this function runs python3.11",
+            id="snap-py311",
+        ),
+        pytest.param({"destinations": {"onSuccess": "arn:aws:s3:::b"}}, "not an SQS", id="dest"),
+        pytest.param({"triggers": [{"kind": "events", "pattern": {}}]}, "empty", id="pattern"),
+        pytest.param(
+            {"triggers": [{"kind": "http", "allowOrigins": ["http://x.example"]}]},
+            "origins are https",
+            id="origin",
+        ),
+        pytest.param(
+            {"triggers": [{"kind": "http"}, {"kind": "http"}]}, "one function URL", id="urls"
+        ),
+    ],
+)
+def test_release_settings_that_cannot_work_are_refused(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        spec(**fields)
