@@ -232,7 +232,15 @@ def main() -> None:
 
     functions: dict[str, VaLambda] = {}
     for fn in config.functions:
-        spec = fn.model_copy(update={"env": {**fn.env, **data_env(fn, table, bucket)}})
+        reserved = fn.reserved_concurrency
+        spec = fn.model_copy(
+            update={
+                "env": {**fn.env, **data_env(fn, table, bucket)},
+                "reserved_concurrency": config.reserved_concurrency
+                if reserved is None
+                else reserved,
+            }
+        )
         package = function_packages.get(fn.purpose)
         functions[fn.purpose] = VaLambda(
             f"fn-{fn.purpose}",

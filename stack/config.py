@@ -101,6 +101,11 @@ class StackConfig(VaModel):
         description="Secret names (va/<env>/<name>); each value is set with "
         "`pulumi config set --secret <name>` or out of band, never in the stack file.",
     )
+    reserved_concurrency: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        default=None,
+        description="Reserved executions of every function that sets none of its own; unset: "
+        "the account's unreserved pool.",
+    )
     layers: tuple[LayerSpec, ...] = Field(
         default=(), description="Dependency layers functions can share."
     )

@@ -160,3 +160,11 @@ def test_secret_value_in_plaintext_config_stops_the_program_without_echoing_it()
     assert "pulumi config set --secret openai-api-key" in str(run.error)
     assert SECRET_VALUE not in str(run.error)
     assert run.resources == []
+
+
+def test_stack_reserved_concurrency_applies_to_functions_without_their_own():
+    config = stack_config("dev")
+    config["va-platform:reservedConcurrency"] = 7
+    run = run_program("dev", config=config)
+    assert run.error is None, run.error
+    assert run.named("fn-contentgen-function").inputs["reservedConcurrentExecutions"] == 7

@@ -166,6 +166,7 @@ class VaLambda(VaComponent):
             f"{self._name}-logs",
             name=log_group_name,
             retention_in_days=self._args.spec.log_retention_days or self._args.log_retention_days,
+            kms_key_id=self._args.spec.kms_key_arn,
             tags=self._tags(log_group_name),
             opts=self.child_opts(),
         )
@@ -250,6 +251,8 @@ class VaLambda(VaComponent):
             )
             if arn
         ]
+        if spec.kms_key_arn:
+            delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), [spec.kms_key_arn]))
         extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements, *delivery]]
         policy = pulumi.Output.all(
             self.log_group.arn,
@@ -296,7 +299,7 @@ class VaLambda(VaComponent):
             "runtime": spec.runtime,
             "handler": spec.handler,
             "source_code_hash": args.package.sha256_b64,
-            "layers": list(args.layer_arns) or None,
+            "layers": [*args.layer_arns, *spec.layer_arns] or None,
         }
         if args.artifacts is None:
             code_args["code"] = pulumi.FileArchive(str(args.package.path))
@@ -310,7 +313,12 @@ class VaLambda(VaComponent):
 
     def _function(self, code_args: dict[str, object]) -> aws.lambda_.Function:
         args, spec = self._args, self._args.spec
-        env_vars: dict[str, pulumi.Input[str]] = {**spec.env, **args.extra_env}
+        # Powertools (and our log lines) name the service after the purpose unless told otherwise.
+        env_vars: dict[str, pulumi.Input[str]] = {
+            "POWERTOOLS_SERVICE_NAME": spec.purpose,
+            **spec.env,
+            **args.extra_env,
+        }
         for ref in spec.secrets:
             env_vars[ref.env_var] = args.secret_arns[ref.name]
         net = args.networking
@@ -323,14 +331,20 @@ class VaLambda(VaComponent):
             memory_size=spec.memory,
             timeout=spec.timeout,
             ephemeral_storage={"size": spec.ephemeral_storage},
-            environment={"variables": env_vars} if env_vars else None,
+            environment={"variables": env_vars},
             vpc_config={
                 "subnet_ids": list(net.subnet_ids),
                 "security_group_ids": list(net.security_group_ids),
             },
-            tracing_config={"mode": "Active"},
+            tracing_config={"mode": spec.tracing},
+            kms_key_arn=spec.kms_key_arn,
             dead_letter_config={"target_arn": self.dlq.arn},
-            logging_config={"log_format": "JSON", "log_group": self.log_group.name},
+            logging_config={
+                "log_format": "JSON",
+                "log_group": self.log_group.name,
+                "application_log_level": spec.log_level,
+                "system_log_level": spec.system_log_level,
+            },
             reserved_concurrent_executions=(
                 spec.reserved_concurrency if spec.reserved_concurrency is not None else -1
             ),

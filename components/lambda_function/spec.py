@@ -171,6 +171,8 @@ DESTINATION_ACTIONS = {
     "lambda": "lambda:InvokeFunction",
 }
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
+KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
 
 def _destination(value: str | None) -> str | None:
@@ -272,6 +274,28 @@ class FunctionSpec(VaModel):
         + ".",
     )
 
+    layer_arns: tuple[str, ...] = Field(
+        default=(),
+        description="Published layers by ARN (e.g. AWS's Powertools layer), after the stack's "
+        "own `layers`.",
+    )
+    log_level: Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] | None = Field(
+        default=None, description="Application log level Lambda filters at; unset: INFO."
+    )
+    system_log_level: Literal["DEBUG", "INFO", "WARN"] | None = Field(
+        default=None, description="Lambda platform log level; unset: INFO."
+    )
+    tracing: Literal["Active", "PassThrough"] = Field(
+        default="Active",
+        description="X-Ray: Active samples and traces; PassThrough only "
+        "forwards an upstream trace header.",
+    )
+    kms_key_arn: str | None = Field(
+        default=None,
+        description="Customer-managed KMS key for the env vars and the log group (its key "
+        "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: "
+        "AWS-managed keys.",
+    )
     publish: bool = Field(
         default=False,
         description="Publish a version on each code or configuration change and point the "
@@ -354,6 +378,19 @@ class FunctionSpec(VaModel):
                 "(e.g. handler.handler)"
             )
         check_triggers(self.triggers)
+        bad_layers = [a for a in self.layer_arns if not LAYER_ARN_RE.match(a)]
+        if bad_layers:
+            raise ValueError(
+                f"layerArns {', '.join(bad_layers)}: a layer version ARN is "
+                "arn:aws:lambda:<region>:<account>:layer:<name>:<version>"
+            )
+        if is_image and self.layer_arns:
+            raise ValueError("layerArns do not apply to a container image")
+        if self.kms_key_arn is not None and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+            raise ValueError(
+                f"kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>)"
+            )
         for setting, on in (
             ("provisionedConcurrency", self.provisioned_concurrency > 0),
             ("snapStart", self.snap_start),

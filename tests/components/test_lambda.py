@@ -66,7 +66,8 @@ def test_function_traces_with_xray(run):
 
 def test_function_env_carries_the_secret_arn_not_its_value(run):
     assert one(run, FN)["environment"]["variables"] == {
-        "LOG_LEVEL": "INFO", "OPENAI_API_KEY_SECRET_ARN": SECRET_ARN
+        "LOG_LEVEL": "INFO", "OPENAI_API_KEY_SECRET_ARN": SECRET_ARN,
+        "POWERTOOLS_SERVICE_NAME": "contentgen",
     }  # fmt: skip
 
 

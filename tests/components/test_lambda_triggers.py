@@ -272,3 +272,55 @@ def test_snap_start_applies_to_published_versions(artifact):
 def test_release_settings_that_cannot_work_are_refused(fields, message):
     with pytest.raises(ValidationError, match=message):
         spec(**fields)
+
+
+# --- settings teams reach for first ---------------------------------------------------------------
+
+POWERTOOLS = (
+    f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:7"
+)
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1e5c1e-1111-2222-3333-444455556666"
+
+
+def test_layers_by_arn_follow_the_stacks_own_layers(artifact):
+    run = run_with(artifact, layer_arns=[POWERTOOLS])
+
+    assert one(run, "aws:lambda/function:Function")["layers"] == [POWERTOOLS]
+
+
+def test_log_levels_and_tracing_mode_are_settable(artifact):
+    run = run_with(artifact, log_level="DEBUG", system_log_level="WARN", tracing="PassThrough")
+
+    fn = one(run, "aws:lambda/function:Function")
+    assert fn["loggingConfig"]["applicationLogLevel"] == "DEBUG"
+    assert fn["loggingConfig"]["systemLogLevel"] == "WARN"
+    assert fn["tracingConfig"] == {"mode": "PassThrough"}
+
+
+def test_customer_key_encrypts_env_and_logs_and_the_role_may_decrypt(artifact):
+    run = run_with(artifact, kms_key_arn=KEY)
+
+    assert one(run, "aws:lambda/function:Function")["kmsKeyArn"] == KEY
+    assert one(run, "aws:cloudwatch/logGroup:LogGroup")["kmsKeyId"] == KEY
+    st = role_statements(run, "fn-role-policy")["DecryptWithOwnKey"]
+    assert (st["Action"], st["Resource"]) == (["kms:Decrypt"], KEY)
+
+
+def test_powertools_service_name_is_the_purpose_unless_set(artifact):
+    run = run_with(artifact, env={"POWERTOOLS_SERVICE_NAME": "drafts"})
+
+    env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "drafts"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        pytest.param({"layer_arns": ["AWSLambdaPowertools"]}, "layer version ARN", id="layer"),
+        pytest.param({"kms_key_arn": "alias/mine"}, "not a KMS key ARN", id="kms"),
+        pytest.param({"log_level": "VERBOSE"}, "log_level|logLevel", id="level"),
+    ],
+)
+def test_bad_settings_are_refused(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        spec(**fields)

@@ -163,3 +163,14 @@ def test_bad_agent_field_is_named_with_its_path():
            "agents": [{"purpose": "agent", "memory": 512}]}  # fmt: skip
 
     assert "va-platform:agents[0].memory = 512" in problems(raw)
+
+
+def test_pulumi_yaml_declares_every_key_the_program_reads():
+    """The CLI checks types of declared keys only; an undeclared key would reach us unchecked."""
+    import yaml
+
+    from preflight.runner import PROJECT_ROOT
+    from stack.config import CONFIG_KEYS
+
+    declared = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"]
+    assert sorted(set(CONFIG_KEYS) - set(declared)) == []
