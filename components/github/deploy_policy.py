@@ -27,8 +27,10 @@ EC2_MUTATIONS = (
     "ec2:RevokeSecurityGroupEgress", "ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints",
     "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "ec2:DeleteTags",
 )  # fmt: skip
+# AWS's Service Authorization Reference lists the vpc resource type for this one read.
+EC2_SCOPED_READS = ("ec2:DescribeVpcAttribute",)
 EC2_DESCRIBE = (
-    "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs", "ec2:DescribeSubnets",
     "ec2:DescribeRouteTables", "ec2:DescribeInternetGateways", "ec2:DescribeAddresses",
     "ec2:DescribeAddressesAttribute", "ec2:DescribeNatGateways", "ec2:DescribeSecurityGroups",
     "ec2:DescribeSecurityGroupRules", "ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists",
@@ -58,7 +60,7 @@ LAMBDA = (
     "lambda:PutFunctionRecursionConfig", "lambda:GetFunctionRecursionConfig",
     "lambda:PutRuntimeManagementConfig", "lambda:GetRuntimeManagementConfig",
     "lambda:GetFunctionCodeSigningConfig", "lambda:PublishLayerVersion",
-    "lambda:GetLayerVersion", "lambda:DeleteLayerVersion", "lambda:ListLayerVersions",
+    "lambda:GetLayerVersion", "lambda:DeleteLayerVersion",
 )  # fmt: skip
 LOGS = (
     "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
@@ -72,7 +74,6 @@ SQS = (
 SNS = (
     "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
     "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource", "sns:Subscribe",
-    "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
 )  # fmt: skip
 KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
@@ -116,10 +117,12 @@ ECR = (
     "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
     "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages",
 )  # fmt: skip
-# AWS offers no resource-level permission for these (they are in STAR_RESOURCE_ACTIONS).
+# AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
+# AWS denies them.
 UNSCOPABLE = (
     *EC2_DESCRIBE, "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups",
-    "ecr:GetAuthorizationToken",
+    "ecr:GetAuthorizationToken", "lambda:ListLayerVersions", "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
 )  # fmt: skip
 READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 # The preview role reads configuration, never data or secret values.
@@ -141,7 +144,11 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
     statements = [
-        _allow("Ec2InThisAccountAndRegion", EC2_MUTATIONS, [f"arn:aws:ec2:{arn}:*"]),
+        _allow(
+            "Ec2InThisAccountAndRegion",
+            (*EC2_MUTATIONS, *EC2_SCOPED_READS),
+            [f"arn:aws:ec2:{arn}:*"],
+        ),
         _allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
         {
             **_allow(
