@@ -2,8 +2,9 @@
 
 Every mutating action is scoped to this environment's names (``va-<env>-*``, ``va/<env>/*``,
 ``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys), to this
-account and region; ``*`` only for the actions AWS offers no resource-level permission for,
-which va-guard's va-iam rule accepts from ``standard.STAR_RESOURCE_ACTIONS``. No ``service:*``.
+account and region; ``*`` only for the actions AWS's Service Authorization Reference lists no
+resource types for (va-iam and tests/components/test_iam_catalogue.py check it against that
+catalogue). No ``service:*``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from policies.va_guard import standard
+from policies.va_guard.standard import allow_statement as allow
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
@@ -134,34 +136,28 @@ PREVIEW_DENIED = (
 )  # fmt: skip
 
 
-def _allow(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
-
-
 def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
     """The deploy role's policy for the stack of ``env`` in ``account``/``region``."""
     standard.validate_environment(env)
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
     statements = [
-        _allow(
+        allow(
             "Ec2InThisAccountAndRegion",
             (*EC2_MUTATIONS, *EC2_SCOPED_READS),
             [f"arn:aws:ec2:{arn}:*"],
         ),
-        _allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
-        {
-            **_allow(
-                "PassRolesToLambdaOnly",
-                ("iam:PassRole",),
-                [f"arn:aws:iam::{account}:role/{prefix}*"],
-            ),
-            "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
-        },
-        _allow(
+        allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
+        allow(
+            "PassRolesToLambdaOnly",
+            ("iam:PassRole",),
+            [f"arn:aws:iam::{account}:role/{prefix}*"],
+            {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        ),
+        allow(
             "GithubOidcProvider", IAM_OIDC, [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"]
         ),
-        _allow(
+        allow(
             "LambdaOfThisEnvironment",
             LAMBDA,
             [
@@ -169,16 +165,16 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
                 f"arn:aws:lambda:{arn}:layer:{prefix}*",
             ],
         ),
-        _allow(
+        allow(
             "LogGroupsOfThisEnvironment",
             LOGS,
             [
                 f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*",
             ],
         ),
-        _allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
-        _allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
-        _allow(
+        allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
+        allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
+        allow(
             "KmsKeysAndAliasesInThisAccountAndRegion",
             KMS_KEYS,
             [
@@ -186,19 +182,19 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
                 f"arn:aws:kms:{arn}:alias/{prefix}*",
             ],
         ),
-        _allow(
+        allow(
             "SecretsOfThisEnvironment",
             SECRETS,
             [
                 f"arn:aws:secretsmanager:{arn}:secret:{standard.NAME_PREFIX}/{env}/*",
             ],
         ),
-        _allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
-        _allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
-        _allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
-        _allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
-        _allow("RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]),
-        _allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),
+        allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
+        allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
+        allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
+        allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
+        allow("RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]),
+        allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from . import catalogue
 
@@ -354,6 +355,24 @@ def _granted(name: str) -> tuple[catalogue.Action, ...]:
     return (found,) if found is not None else ()
 
 
+def allow_statement(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    condition: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An Allow statement as the VA policies write it: actions sorted, one resource as a string."""
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": sorted(resources) if len(resources) > 1 else resources[0],
+    }
+    if condition is not None:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
 def statement_problems(statement: object, where: str = "statement") -> list[StatementProblem]:
     """What breaks least privilege (or would be denied) in one IAM policy statement.
 
@@ -435,41 +454,6 @@ def statement_problems(statement: object, where: str = "statement") -> list[Stat
 
 
 # --- What the va-guard pack checks beyond names and tags (seed 000 §8, the appendix SCPs) -------
-
-# Actions that AWS's Service Authorization Reference lists with no resource types: they can only
-# be granted on "*". Any other action must name its resources.
-STAR_RESOURCE_ACTIONS: frozenset[str] = frozenset(
-    {
-        "ec2:DescribeNetworkInterfaces",  # Lambda VPC access; only works with "Resource": "*"
-        "ec2:DescribeSubnets",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeVpcs",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "cloudwatch:PutMetricData",
-        "ce:GetCostAndUsage",  # Cost Explorer has no resource types at all
-        "ce:GetCostForecast",
-        "ce:GetDimensionValues",
-        # What a deploy role needs besides the scoped actions (components/github/deploy_policy.py).
-        "ec2:DescribeVpcAttribute",
-        "ec2:DescribeRouteTables",
-        "ec2:DescribeInternetGateways",
-        "ec2:DescribeAddresses",
-        "ec2:DescribeAddressesAttribute",
-        "ec2:DescribeNatGateways",
-        "ec2:DescribeSecurityGroupRules",
-        "ec2:DescribeVpcEndpoints",
-        "ec2:DescribePrefixLists",
-        "ec2:DescribeAvailabilityZones",
-        "ec2:DescribeTags",
-        "kms:CreateKey",  # a key has no ARN before it exists
-        "kms:ListAliases",
-        "logs:DescribeLogGroups",
-        "ecr:GetAuthorizationToken",
-    }
-)
 
 # The resource property that holds a resource's own physical name, and the last token the
 # ``<type>`` part of its name must end with (seed examples: ``-lambda``, ``-sg``, ``-dynamodb``,

@@ -96,7 +96,8 @@ def test_deploy_policy_has_no_wildcard_action():
 
 def test_deploy_policy_reaches_no_other_environment():
     for st in deploy_policy("dev", "eu-central-1", ACCOUNT)["Statement"]:
-        for resource in st["Resource"]:
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        for resource in resources:
             named = any(m in resource for m in ("va-dev-", "va/dev/"))
             by_id = resource in ("*", f"arn:aws:ec2:eu-central-1:{ACCOUNT}:*",
                                  f"arn:aws:kms:eu-central-1:{ACCOUNT}:key/*") or (
