@@ -4,14 +4,16 @@ No Allow statement with ``*`` or ``service:*`` actions, or with NotAction/NotRes
 everything but a list); ``*`` resources (or ARNs that wildcard the region or account, such as
 ``arn:aws:logs:*:*:*``) only for actions that AWS's Service Authorization Reference lists with no
 resource types (``catalogue``); no AdministratorAccess, PowerUserAccess or ``*FullAccess``
-attachments; no trust policy that lets anyone assume a role. What AWS would deny (an unknown
-action, an action scoped to ARNs it does not take) is a notice. Documents are checked wherever
+attachments (role, user, group, Identity Center permission set); no trust policy that lets
+anyone assume a role. What AWS would deny (an unknown action, an action scoped to ARNs it does
+not take) is a notice. Documents are checked wherever
 they appear: role inline policies, role/user/group policies, standalone policies, as JSON
 strings or objects. The statement check is the shared standard's, which the components use too.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,11 +34,12 @@ from .props import UNKNOWN, contains_unknown, get, items_of, json_document
 FORBIDDEN_MANAGED_POLICIES: tuple[str, ...] = (
     "AdministratorAccess",
     "PowerUserAccess",
-    "IAMFullAccess",
+    "*FullAccess",
 )
 SETTINGS = {
     "forbiddenManagedPolicies": string_list(
-        FORBIDDEN_MANAGED_POLICIES, "AWS managed policy names that may not be attached."
+        FORBIDDEN_MANAGED_POLICIES,
+        "AWS managed policy names (globs, e.g. '*FullAccess') that may not be attached.",
     ),
 }
 # Resource type -> properties holding a policy document.
@@ -54,6 +57,13 @@ ATTACHMENT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "aws:iam/policyAttachment:PolicyAttachment": ("policyArn",),
     "aws:iam/role:Role": ("managedPolicyArns",),
     "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": ("policyArns",),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": ("policyArns",),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": ("policyArns",),
+    # IAM Identity Center permission sets: what people signing in get.
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": ("managedPolicyArn",),
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": (
+        "managedPolicyArns",
+    ),
 }
 ROLE_TYPE = "aws:iam/role:Role"
 
@@ -94,7 +104,7 @@ def _trust_problems(r: Resource) -> Iterator[Finding]:
 
 
 def _attachment_problems(r: Resource, config: Config) -> Iterator[Finding]:
-    forbidden = set(config["forbiddenManagedPolicies"])
+    forbidden = config["forbiddenManagedPolicies"]
     for prop in ATTACHMENT_PROPERTIES.get(r.type, ()):
         value = r.get(prop)
         if value is UNKNOWN:
@@ -102,10 +112,11 @@ def _attachment_problems(r: Resource, config: Config) -> Iterator[Finding]:
             continue
         for arn in items_of(value):
             aws_managed = isinstance(arn, str) and ":aws:policy/" in arn
-            if aws_managed and arn.rsplit("/", 1)[-1] in forbidden:
+            name = arn.rsplit("/", 1)[-1] if aws_managed else ""
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in forbidden):
                 yield violation(
                     f"{prop} attaches {arn}, far more than one workload needs; write a policy "
-                    "with the exact actions and resources instead"
+                    "with the exact actions and resources instead (VA standard: least privilege)"
                 )
 
 

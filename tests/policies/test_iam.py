@@ -64,13 +64,6 @@ def test_role_inline_policy_is_checked():
     assert message.startswith("inline policy 'wide': Allow statement grants *")
 
 
-@pytest.mark.parametrize("name", ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"])
-def test_admin_like_managed_policy_attachment_is_a_violation(name):
-    props = {"policyArn": f"arn:aws:iam::aws:policy/{name}", "role": "r"}
-    (message,) = violations(iam.FAMILY, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props)
-    assert f"attaches arn:aws:iam::aws:policy/{name}" in message
-
-
 def test_trust_policy_open_to_everyone_is_a_violation():
     trust = doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})
     (message,) = violations(
@@ -147,3 +140,47 @@ def test_unknown_action_on_named_arns_is_a_notice_naming_it():
     assert (
         "grants dynamodb:PutItems (unknown in AWS's Service Authorization Reference" in (notices[0])
     )
+
+
+ADMIN_LIKE = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AmazonS3FullAccess",
+              "AWSLambda_FullAccess"]  # fmt: skip
+ATTACHMENTS = {
+    "role-attachment": ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "policyArn", False),
+    "role-managed-arns": ("aws:iam/role:Role", "managedPolicyArns", True),
+    "role-exclusive": ("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+                       "policyArns", True),
+    "user-attachment": ("aws:iam/userPolicyAttachment:UserPolicyAttachment", "policyArn", False),
+    "user-exclusive": ("aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+                       "policyArns", True),
+    "group-attachment": ("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "policyArn", False),
+    "group-exclusive": ("aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+                        "policyArns", True),
+    "sso-permission-set": ("aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+                           "managedPolicyArn", False),
+    "sso-permission-set-exclusive": (
+        "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+        "managedPolicyArns", True),
+}  # fmt: skip
+
+
+def attachment(kind, arn):
+    type_, prop, is_list = ATTACHMENTS[kind]
+    return type_, {prop: [arn] if is_list else arn}
+
+
+@pytest.mark.parametrize("kind", ATTACHMENTS)
+@pytest.mark.parametrize("name", ADMIN_LIKE)
+def test_aws_managed_admin_or_full_access_attachment_is_a_violation(kind, name):
+    arn = f"arn:aws:iam::aws:policy/{name}"
+    (message,) = violations(iam.FAMILY, *attachment(kind, arn))
+    assert f"attaches {arn}, far more than one workload needs" in message
+
+
+@pytest.mark.parametrize("kind", ATTACHMENTS)
+@pytest.mark.parametrize(
+    "arn",
+    ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::123456789012:policy/S3FullAccess"],
+    ids=["aws-read-only", "customer-managed"],
+)
+def test_read_only_or_customer_managed_attachment_passes(kind, arn):
+    assert violations(iam.FAMILY, *attachment(kind, arn)) == []
