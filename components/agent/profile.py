@@ -39,18 +39,11 @@ class ProfileStatement(VaModel):
 
     @model_validator(mode="after")
     def _least_privilege(self) -> ProfileStatement:
-        for action in self.actions:
-            if action == "*" or action.endswith(":*"):
-                raise ValueError(
-                    f"statement {self.sid}: action {action!r} is too broad; name exact actions"
-                )
-        if "*" in self.resources:
-            broad = sorted(set(self.actions) - standard.STAR_RESOURCE_ACTIONS)
-            if broad:
-                raise ValueError(
-                    f"statement {self.sid}: resource '*' only for actions without resource-level "
-                    f"permissions; {', '.join(broad)} take exact ARNs"
-                )
+        statement = {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
+                     "Resource": list(self.resources)}  # fmt: skip
+        problems = standard.statement_problems(statement, "agent profile")
+        if problems:
+            raise ValueError("; ".join(p.message for p in problems))
         return self
 
 

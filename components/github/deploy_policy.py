@@ -2,8 +2,9 @@
 
 Every mutating action is scoped to this environment's names (``va-<env>-*``, ``va/<env>/*``,
 ``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys), to this
-account and region; ``*`` only for the actions AWS offers no resource-level permission for,
-which va-guard's va-iam rule accepts from ``standard.STAR_RESOURCE_ACTIONS``. No ``service:*``.
+account and region; ``*`` only for the actions AWS's Service Authorization Reference lists no
+resource types for (va-iam and tests/components/test_iam_catalogue.py check it against that
+catalogue). No ``service:*``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from policies.va_guard import standard
+from policies.va_guard.standard import allow_statement as allow
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
@@ -27,8 +29,10 @@ EC2_MUTATIONS = (
     "ec2:RevokeSecurityGroupEgress", "ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints",
     "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "ec2:DeleteTags",
 )  # fmt: skip
+# AWS's Service Authorization Reference lists the vpc resource type for this one read.
+EC2_SCOPED_READS = ("ec2:DescribeVpcAttribute",)
 EC2_DESCRIBE = (
-    "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs", "ec2:DescribeSubnets",
     "ec2:DescribeRouteTables", "ec2:DescribeInternetGateways", "ec2:DescribeAddresses",
     "ec2:DescribeAddressesAttribute", "ec2:DescribeNatGateways", "ec2:DescribeSecurityGroups",
     "ec2:DescribeSecurityGroupRules", "ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists",
@@ -58,7 +62,7 @@ LAMBDA = (
     "lambda:PutFunctionRecursionConfig", "lambda:GetFunctionRecursionConfig",
     "lambda:PutRuntimeManagementConfig", "lambda:GetRuntimeManagementConfig",
     "lambda:GetFunctionCodeSigningConfig", "lambda:PublishLayerVersion",
-    "lambda:GetLayerVersion", "lambda:DeleteLayerVersion", "lambda:ListLayerVersions",
+    "lambda:GetLayerVersion", "lambda:DeleteLayerVersion",
 )  # fmt: skip
 LOGS = (
     "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
@@ -72,7 +76,6 @@ SQS = (
 SNS = (
     "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
     "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource", "sns:Subscribe",
-    "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
 )  # fmt: skip
 KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
@@ -116,10 +119,12 @@ ECR = (
     "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
     "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages",
 )  # fmt: skip
-# AWS offers no resource-level permission for these (they are in STAR_RESOURCE_ACTIONS).
+# AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
+# AWS denies them.
 UNSCOPABLE = (
     *EC2_DESCRIBE, "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups",
-    "ecr:GetAuthorizationToken",
+    "ecr:GetAuthorizationToken", "lambda:ListLayerVersions", "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
 )  # fmt: skip
 READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 # The preview role reads configuration, never data or secret values.
@@ -131,30 +136,28 @@ PREVIEW_DENIED = (
 )  # fmt: skip
 
 
-def _allow(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
-
-
 def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
     """The deploy role's policy for the stack of ``env`` in ``account``/``region``."""
     standard.validate_environment(env)
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
     statements = [
-        _allow("Ec2InThisAccountAndRegion", EC2_MUTATIONS, [f"arn:aws:ec2:{arn}:*"]),
-        _allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
-        {
-            **_allow(
-                "PassRolesToLambdaOnly",
-                ("iam:PassRole",),
-                [f"arn:aws:iam::{account}:role/{prefix}*"],
-            ),
-            "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
-        },
-        _allow(
+        allow(
+            "Ec2InThisAccountAndRegion",
+            (*EC2_MUTATIONS, *EC2_SCOPED_READS),
+            [f"arn:aws:ec2:{arn}:*"],
+        ),
+        allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
+        allow(
+            "PassRolesToLambdaOnly",
+            ("iam:PassRole",),
+            [f"arn:aws:iam::{account}:role/{prefix}*"],
+            {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        ),
+        allow(
             "GithubOidcProvider", IAM_OIDC, [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"]
         ),
-        _allow(
+        allow(
             "LambdaOfThisEnvironment",
             LAMBDA,
             [
@@ -162,16 +165,16 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
                 f"arn:aws:lambda:{arn}:layer:{prefix}*",
             ],
         ),
-        _allow(
+        allow(
             "LogGroupsOfThisEnvironment",
             LOGS,
             [
                 f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*",
             ],
         ),
-        _allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
-        _allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
-        _allow(
+        allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
+        allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
+        allow(
             "KmsKeysAndAliasesInThisAccountAndRegion",
             KMS_KEYS,
             [
@@ -179,19 +182,19 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
                 f"arn:aws:kms:{arn}:alias/{prefix}*",
             ],
         ),
-        _allow(
+        allow(
             "SecretsOfThisEnvironment",
             SECRETS,
             [
                 f"arn:aws:secretsmanager:{arn}:secret:{standard.NAME_PREFIX}/{env}/*",
             ],
         ),
-        _allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
-        _allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
-        _allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
-        _allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
-        _allow("RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]),
-        _allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),
+        allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
+        allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
+        allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
+        allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
+        allow("RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]),
+        allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 

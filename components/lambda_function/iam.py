@@ -1,8 +1,10 @@
 """The execution role's inline policy: only this function's own resources, by exact ARN.
 
 Built as a pure function over resolved ARNs so tests can compare it statement by statement and
-the component just feeds it Outputs. ``*`` appears as a resource only for actions AWS offers no
-resource-level permission for; each such statement says so in its Sid and in the table below.
+the component just feeds it Outputs. ``*`` appears as a resource only for actions AWS's Service
+Authorization Reference lists no resource types for; each such statement says so in its Sid.
+Every statement passes the VA standard's least-privilege check (``standard.statement_problems``),
+the same one va-guard's va-iam rule applies.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pulumi
 
 from policies.va_guard import standard
+from policies.va_guard.standard import allow_statement as allow
 
 ASSUME_ROLE_POLICY = json.dumps(
     {
@@ -29,9 +32,6 @@ ASSUME_ROLE_POLICY = json.dumps(
         ],
     }
 )
-
-STAR_RESOURCE_ACTIONS = standard.STAR_RESOURCE_ACTIONS
-ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+\*?$")
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,14 @@ class IamStatement:
             raise ValueError(f"statement sid {self.sid!r}: letters and digits only")
         if not self.actions:
             raise ValueError(f"statement {self.sid}: list at least one action")
-        for action in self.actions:
-            if action == "*" or action.endswith(":*") or not ACTION_RE.match(action):
-                raise ValueError(
-                    f"statement {self.sid}: action {action!r} is not allowed; name exact "
-                    "actions such as 'dynamodb:PutItem' (no '*' or 'service:*')"
-                )
         if not self.resources:
             raise ValueError(f"statement {self.sid}: list the exact resource ARNs")
+        # Resources that are Outputs are judged when the policy is built (execution_policy).
+        statement = {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
+                     "Resource": list(self.resources)}  # fmt: skip
+        problems = standard.statement_problems(statement, "extra IAM statement")
+        if problems:
+            raise ValueError("; ".join(p.message for p in problems))
 
 
 def eni_arn_pattern(subnet_arn: str) -> str:
@@ -63,15 +63,6 @@ def eni_arn_pattern(subnet_arn: str) -> str:
     if not sep:
         raise ValueError(f"{subnet_arn!r} is not a subnet ARN")
     return f"{prefix}:network-interface/*"
-
-
-def _allow(sid: str, actions: Sequence[str], resources: Sequence[str]) -> dict[str, Any]:
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": sorted(actions),
-        "Resource": sorted(resources) if len(resources) > 1 else resources[0],
-    }
 
 
 def execution_policy(
@@ -85,16 +76,16 @@ def execution_policy(
 ) -> dict[str, Any]:
     eni = eni_arn_pattern(subnet_arns[0])
     statements = [
-        _allow(
+        allow(
             "WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]
         ),
-        _allow("SendToOwnDlq", ["sqs:SendMessage"], [dlq_arn]),
-        _allow(
+        allow("SendToOwnDlq", ["sqs:SendMessage"], [dlq_arn]),
+        allow(
             "CreateEniInOwnSubnets",
             ["ec2:CreateNetworkInterface"],
             [eni, *subnet_arns, *security_group_arns],
         ),
-        _allow(
+        allow(
             "ManageOwnEnis",
             [
                 "ec2:DeleteNetworkInterface",
@@ -103,12 +94,12 @@ def execution_policy(
             ],
             [eni],
         ),
-        _allow(
+        allow(
             "DescribeEnisNoResourceLevelPermissions",
             ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
             ["*"],
         ),
-        _allow(
+        allow(
             "XRayNoResourceLevelPermissions",
             ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
             ["*"],
@@ -116,13 +107,17 @@ def execution_policy(
     ]
     if secret_arns:
         statements.insert(
-            1, _allow("ReadOwnSecrets", ["secretsmanager:GetSecretValue"], list(secret_arns))
+            1, allow("ReadOwnSecrets", ["secretsmanager:GetSecretValue"], list(secret_arns))
         )
-    statements += [_allow(sid, actions, resources) for sid, actions, resources in extra]
-    for st in statements:
-        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-        if "*" in resources and not set(st["Action"]) <= STAR_RESOURCE_ACTIONS:
-            raise ValueError(f"statement {st['Sid']}: '*' resource for actions that can be scoped")
+    statements += [allow(sid, actions, resources) for sid, actions, resources in extra]
+    broad = [
+        p.message
+        for st in statements
+        for p in standard.statement_problems(st, "execution role policy")
+        if p.broad
+    ]
+    if broad:
+        raise ValueError("; ".join(broad))
     return {"Version": "2012-10-17", "Statement": statements}
 
 

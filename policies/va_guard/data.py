@@ -1,9 +1,11 @@
 """va-data: the Control Tower SCPs on data (seed 000 appendix): nothing public, all encrypted.
 
 Per resource: S3 public access blocks set all four flags; no public canned ACL or grant to
-AllUsers/AuthenticatedUsers; no bucket policy that Allows principal ``*``; SQS queues use SSE
-(SQS-managed or KMS), SNS topics and DynamoDB tables a KMS key. That every bucket *has* a public
-access block and an encryption configuration needs the other resources: va-stack.
+AllUsers/AuthenticatedUsers; no resource policy (S3, SQS, SNS, KMS, Secrets Manager, ECR) or
+Lambda permission open to anyone (``resource_policies``); SQS queues use SSE (SQS-managed or
+KMS), SNS topics and DynamoDB tables a KMS key; RDS private and encrypted (``rds``). That
+every bucket *has* a public access block and an encryption configuration needs the other
+resources: va-stack.
 
 Secrets Manager encrypts every secret with KMS (aws/secretsmanager or the secret's kmsKeyId) and
 no setting turns that off, so there is nothing to check on secrets.
@@ -14,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from . import rds, resource_policies
 from .framework import Config, Family, Finding, Resource, unchecked, violation
-from .props import UNKNOWN, contains_unknown, get, items_of, json_document
+from .props import UNKNOWN, get, items_of
 
 PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -53,22 +56,6 @@ def _acl_problems(r: Resource) -> Iterator[Finding]:
             yield violation(f"an ACL grant to {uri} makes the bucket public; remove it")
 
 
-def _bucket_policy_problems(document: Any) -> Iterator[Finding]:
-    parsed = json_document(document) if document is not UNKNOWN else UNKNOWN
-    if contains_unknown(parsed):
-        yield unchecked("the bucket policy (policy)")
-        return
-    for st in items_of(get(parsed, "Statement")):
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        if principal == "*" or "*" in items_of(get(principal, "AWS")):
-            yield violation(
-                "the bucket policy Allows principal '*' (anyone); name the principals that need "
-                "access (Deny statements with '*' are fine)"
-            )
-
-
 def _encryption_problems(r: Resource) -> Iterator[Finding]:
     if r.type == QUEUE_TYPE:
         kms, sse = r.get("kmsMasterKeyId"), r.get("sqsManagedSseEnabled")
@@ -98,12 +85,11 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield from public_access_block_problems(r.props)
     elif r.type in BUCKET_TYPES or r.type in ACL_TYPES:
         yield from _acl_problems(r)
-        if r.type in BUCKET_TYPES and r.get("policy") is not None:
-            yield from _bucket_policy_problems(r.get("policy"))
-    elif r.type == BUCKET_POLICY_TYPE:
-        yield from _bucket_policy_problems(r.get("policy"))
+    elif r.type in rds.TYPES:
+        yield from rds.check(r)
     else:
         yield from _encryption_problems(r)
+    yield from resource_policies.check(r)
 
 
 FAMILY = Family(
@@ -126,6 +112,8 @@ FAMILY = Family(
             QUEUE_TYPE,
             TOPIC_TYPE,
             TABLE_TYPE,
+            *resource_policies.TYPES,
+            *rds.TYPES,
         ]
     ).__contains__,
 )

@@ -1,30 +1,45 @@
 """va-iam: least privilege in every IAM policy document and attachment.
 
 No Allow statement with ``*`` or ``service:*`` actions, or with NotAction/NotResource (they grant
-everything but a list); ``*`` resources only for actions that support no resource-level
-permission (``standard.STAR_RESOURCE_ACTIONS``, configurable); no AdministratorAccess,
-PowerUserAccess or IAMFullAccess attachments; no trust policy that lets anyone assume a role.
-Documents are checked wherever they appear: role inline policies, role/user/group policies,
-standalone policies, as JSON strings or objects.
+everything but a list); ``*`` resources (or ARNs that wildcard the region or account, such as
+``arn:aws:logs:*:*:*``) only for actions that AWS's Service Authorization Reference lists with no
+resource types (``catalogue``); no AdministratorAccess, PowerUserAccess or ``*FullAccess``
+attachments (role, user, group, Identity Center permission set); no trust policy that lets
+anyone assume a role. What AWS would deny (an unknown action, an action scoped to ARNs it does
+not take) is a notice. Documents are checked wherever
+they appear: role inline policies, role/user/group policies, standalone policies, as JSON
+strings or objects. The statement check is the shared standard's, which the components use too.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
 from . import standard
-from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
+from .framework import (
+    Config,
+    Family,
+    Finding,
+    Resource,
+    string_list,
+    unchecked,
+    violation,
+    warning,
+)
 from .props import UNKNOWN, contains_unknown, get, items_of, json_document
 
+# AWS managed policies (names, globs) that grant far more than one workload needs.
+FORBIDDEN_MANAGED_POLICIES: tuple[str, ...] = (
+    "AdministratorAccess",
+    "PowerUserAccess",
+    "*FullAccess",
+)
 SETTINGS = {
-    "starResourceActions": string_list(
-        sorted(standard.STAR_RESOURCE_ACTIONS),
-        "Actions that may be granted on Resource '*' (they support no resource-level "
-        "permissions in AWS's Service Authorization Reference).",
-    ),
     "forbiddenManagedPolicies": string_list(
-        standard.FORBIDDEN_MANAGED_POLICIES, "AWS managed policy names that may not be attached."
+        FORBIDDEN_MANAGED_POLICIES,
+        "AWS managed policy names (globs, e.g. '*FullAccess') that may not be attached.",
     ),
 }
 # Resource type -> properties holding a policy document.
@@ -42,37 +57,19 @@ ATTACHMENT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "aws:iam/policyAttachment:PolicyAttachment": ("policyArn",),
     "aws:iam/role:Role": ("managedPolicyArns",),
     "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": ("policyArns",),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": ("policyArns",),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": ("policyArns",),
+    # IAM Identity Center permission sets: what people signing in get.
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": ("managedPolicyArn",),
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": (
+        "managedPolicyArns",
+    ),
 }
 ROLE_TYPE = "aws:iam/role:Role"
 
 
 def statements(document: Any) -> list[Any]:
     return items_of(get(document, "Statement"))
-
-
-def statement_problems(st: Any, where: str, star_actions: set[str]) -> Iterator[str]:
-    if not isinstance(st, dict) or st.get("Effect") != "Allow":
-        return
-    sid = f" {st['Sid']!r}" if isinstance(st.get("Sid"), str) else ""
-    label = f"{where}: Allow statement{sid}"
-    for negated in ("NotAction", "NotResource"):
-        if negated in st:
-            yield f"{label} uses {negated}, which grants everything not listed; list what it allows"
-    actions = [a for a in items_of(st.get("Action")) if isinstance(a, str)]
-    wide = [a for a in actions if a == "*" or a.endswith(":*")]
-    if wide:
-        yield (
-            f"{label} grants {', '.join(wide)}; name the actions the workload calls "
-            "(e.g. dynamodb:PutItem)"
-        )
-    resources = items_of(st.get("Resource"))
-    if "*" in resources:
-        narrow = [a for a in actions if a not in wide and a.lower() not in star_actions]
-        if narrow:
-            yield (
-                f"{label} grants {', '.join(narrow)} on Resource '*'; these actions support "
-                "resource-level permissions, so name the exact ARNs"
-            )
 
 
 def document_problems(document: Any, where: str, config: Config) -> Iterator[Finding]:
@@ -84,12 +81,11 @@ def document_problems(document: Any, where: str, config: Config) -> Iterator[Fin
     if parsed is None:
         yield violation(f"{where} is not a JSON policy document; it cannot be checked")
         return
-    star_actions = {a.lower() for a in config["starResourceActions"]}
     for i, st in enumerate(statements(parsed)):
         if contains_unknown(st):
             yield unchecked(f"statement {i} of {where} (it holds values from other resources)")
-        for message in statement_problems(st, where, star_actions):
-            yield violation(message)
+        for problem in standard.statement_problems(st, where):
+            yield violation(problem.message) if problem.broad else warning(problem.message)
 
 
 def _trust_problems(r: Resource) -> Iterator[Finding]:
@@ -108,7 +104,7 @@ def _trust_problems(r: Resource) -> Iterator[Finding]:
 
 
 def _attachment_problems(r: Resource, config: Config) -> Iterator[Finding]:
-    forbidden = set(config["forbiddenManagedPolicies"])
+    forbidden = config["forbiddenManagedPolicies"]
     for prop in ATTACHMENT_PROPERTIES.get(r.type, ()):
         value = r.get(prop)
         if value is UNKNOWN:
@@ -116,10 +112,11 @@ def _attachment_problems(r: Resource, config: Config) -> Iterator[Finding]:
             continue
         for arn in items_of(value):
             aws_managed = isinstance(arn, str) and ":aws:policy/" in arn
-            if aws_managed and arn.rsplit("/", 1)[-1] in forbidden:
+            name = arn.rsplit("/", 1)[-1] if aws_managed else ""
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in forbidden):
                 yield violation(
                     f"{prop} attaches {arn}, far more than one workload needs; write a policy "
-                    "with the exact actions and resources instead"
+                    "with the exact actions and resources instead (VA standard: least privilege)"
                 )
 
 
@@ -147,7 +144,8 @@ FAMILY = Family(
     ),
     remediation=(
         "List the exact actions and resource ARNs (VaLambda builds such a policy). Use "
-        "Resource '*' only for the actions in the va-iam starResourceActions config."
+        "Resource '*' only for actions that AWS's Service Authorization Reference lists with "
+        "no resource types."
     ),
     check=check,
     settings=SETTINGS,

@@ -16,9 +16,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from . import catalogue
 
 PROJECT = "VirtualAgentics"
 NAME_PREFIX = "va"
@@ -303,48 +306,167 @@ def secret_value_kind(value: object) -> str | None:
     return "a high-entropy token" if looks_random(value) else None
 
 
-# --- What the va-guard pack checks beyond names and tags (seed 000 §8, the appendix SCPs) -------
+# --- Least privilege: one check for every Allow statement, on both sides ------------------------
+# Whether an action can be scoped, and to which ARNs, is AWS's to say: ``catalogue`` reads its
+# Service Authorization Reference. The pack reports broad problems as violations and the others
+# as notices; the components refuse to build a statement with a broad problem.
 
-# Actions that AWS's Service Authorization Reference lists with no resource types: they can only
-# be granted on "*". Any other action must name its resources.
-STAR_RESOURCE_ACTIONS: frozenset[str] = frozenset(
-    {
-        "ec2:DescribeNetworkInterfaces",  # Lambda VPC access; only works with "Resource": "*"
-        "ec2:DescribeSubnets",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeVpcs",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "cloudwatch:PutMetricData",
-        "ce:GetCostAndUsage",  # Cost Explorer has no resource types at all
-        "ce:GetCostForecast",
-        "ce:GetDimensionValues",
-        # What a deploy role needs besides the scoped actions (components/github/deploy_policy.py).
-        "ec2:DescribeVpcAttribute",
-        "ec2:DescribeRouteTables",
-        "ec2:DescribeInternetGateways",
-        "ec2:DescribeAddresses",
-        "ec2:DescribeAddressesAttribute",
-        "ec2:DescribeNatGateways",
-        "ec2:DescribeSecurityGroupRules",
-        "ec2:DescribeVpcEndpoints",
-        "ec2:DescribePrefixLists",
-        "ec2:DescribeAvailabilityZones",
-        "ec2:DescribeTags",
-        "kms:CreateKey",  # a key has no ARN before it exists
-        "kms:ListAliases",
-        "logs:DescribeLogGroups",
-        "ecr:GetAuthorizationToken",
+
+@dataclass(frozen=True)
+class StatementProblem:
+    """What is wrong with an Allow statement, as a sentence.
+
+    ``broad``: it grants more than it names (least privilege broken). Otherwise it grants less
+    than it says: AWS would deny what it lists (an unknown action, an action scoped to ARNs
+    that AWS authorizes only on '*', ARNs of the wrong type).
+    """
+
+    message: str
+    broad: bool
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def wildcards_location(resource: str) -> bool:
+    """An ARN whose region or account is a wildcard and whose resource part is one too
+    (``arn:aws:logs:*:*:*``): as broad as ``*``. ``arn:aws:bedrock:*::foundation-model/m``
+    (one model, any region) is not."""
+    fields = catalogue.arn_fields(resource)
+    if fields is None:
+        return False
+    wild = [any(c in f for c in "*?") for f in fields]
+    return (wild[3] or wild[4]) and wild[5]
+
+
+def _described(name: str, granted: tuple[catalogue.Action, ...]) -> str:
+    """An action for a message: a wildcard says what it covers, an unknown action says so."""
+    if not granted:
+        what = "a wildcard that matches no action" if catalogue.is_wildcard(name) else "unknown"
+        return (
+            f"{name} ({what} in AWS's Service Authorization Reference, {catalogue.source()}; "
+            "check the spelling)"
+        )
+    if not catalogue.is_wildcard(name):
+        return name
+    scoped = [a.name for a in granted if a.takes_resources]
+    return (
+        f"{name} (a wildcard over {len(granted)} actions, {len(scoped)} of which take resource "
+        f"ARNs, e.g. {', '.join(scoped[:3])})"
+    )
+
+
+def _granted(name: str) -> tuple[catalogue.Action, ...]:
+    if catalogue.is_wildcard(name):
+        return catalogue.matching(name)
+    found = catalogue.action(name)
+    return (found,) if found is not None else ()
+
+
+def allow_statement(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    condition: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An Allow statement as the VA policies write it: actions sorted, one resource as a string."""
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": sorted(resources) if len(resources) > 1 else resources[0],
     }
-)
-# AWS managed policies that grant far more than one workload needs.
-FORBIDDEN_MANAGED_POLICIES: tuple[str, ...] = (
-    "AdministratorAccess",
-    "PowerUserAccess",
-    "IAMFullAccess",
-)
+    if condition is not None:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
+def statement_problems(statement: object, where: str = "statement") -> list[StatementProblem]:
+    """What breaks least privilege (or would be denied) in one IAM policy statement.
+
+    Deny statements and anything that is not a statement are not judged. A statement whose
+    ``Resource`` is missing or holds values not known yet is judged on its actions only.
+    """
+    if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+        return []
+    sid = statement.get("Sid")
+    label = f"{where}: Allow statement" + (f" {sid!r}" if isinstance(sid, str) else "")
+    problems = [
+        StatementProblem(
+            f"{label} uses {negated}, which grants everything not listed; list what it allows",
+            broad=True,
+        )
+        for negated in ("NotAction", "NotResource")
+        if negated in statement
+    ]
+    actions = _strings(statement.get("Action"))
+    wide = [a for a in actions if a == "*" or a.endswith(":*")]
+    if wide:
+        problems.append(
+            StatementProblem(
+                f"{label} grants {', '.join(wide)}; name the actions the workload calls "
+                "(e.g. dynamodb:PutItem)",
+                broad=True,
+            )
+        )
+    granted = {a: _granted(a) for a in actions if a not in wide}
+    raw_resources = statement.get("Resource")
+    resources = _strings(raw_resources)
+    known = bool(resources) and len(resources) == len(
+        raw_resources if isinstance(raw_resources, list | tuple) else [raw_resources]
+    )
+    star = next((r for r in resources if r == "*" or wildcards_location(r)), None)
+    if star is not None:
+        scoped = [
+            _described(a, g)
+            for a, g in granted.items()
+            if not g or any(x.takes_resources for x in g)
+        ]
+        if scoped:
+            on = (
+                "Resource '*'"
+                if star == "*"
+                else f"Resource {star!r}, which wildcards the region or account (as broad as '*')"
+            )
+            problems.append(
+                StatementProblem(
+                    f"{label} grants {'; '.join(scoped)} on {on}; AWS's Service Authorization "
+                    "Reference lists resource types for these actions, so name the exact ARNs",
+                    broad=True,
+                )
+            )
+        return problems
+    for name, found in granted.items():
+        if not found:
+            problems.append(StatementProblem(f"{label} grants {_described(name, found)}", False))
+        elif catalogue.is_wildcard(name) or not known:
+            continue
+        elif not found[0].takes_resources:
+            problems.append(
+                StatementProblem(
+                    f"{label} scopes {name} to ARNs, but AWS's Service Authorization Reference "
+                    "lists no resource types for it, so AWS denies it on any ARN; grant it on "
+                    "Resource '*' in a statement of its own",
+                    broad=False,
+                )
+            )
+        elif not any(catalogue.arn_matches(f, r) for f in found[0].arn_formats for r in resources):
+            problems.append(
+                StatementProblem(
+                    f"{label} scopes {name} to {', '.join(resources)}, none of which is an ARN it "
+                    f"takes ({', '.join(found[0].arn_formats)}); AWS would deny it",
+                    broad=False,
+                )
+            )
+    return problems
+
+
+# --- What the va-guard pack checks beyond names and tags (seed 000 §8, the appendix SCPs) -------
 
 # The resource property that holds a resource's own physical name, and the last token the
 # ``<type>`` part of its name must end with (seed examples: ``-lambda``, ``-sg``, ``-dynamodb``,

@@ -82,15 +82,39 @@ def test_bedrock_profile_has_no_secret_and_sets_bedrock_mode():
         ({"ephemeral_storage": 512}, "greater than or equal to 2048"),
         ({"timeout": 900}, "less than or equal to 300"),
         ({"default_model": "claude-opus-4-1"}, "not in models"),
-        ({"statements": [{"sid": "All", "actions": ["s3:*"], "resources": ["*"]}]}, "too broad"),
+        ({"statements": [{"sid": "All", "actions": ["s3:*"], "resources": ["*"]}]},
+         "grants s3:\\*; name the actions"),
         ({"statements": [{"sid": "Read", "actions": ["s3:GetObject"], "resources": ["*"]}]},
-         "s3:GetObject take exact ARNs"),
+         "grants s3:GetObject on Resource '\\*'.*name the exact ARNs"),
     ],
     ids=["memory", "storage", "timeout", "default model", "service star", "star resource"],
 )  # fmt: skip
 def test_profile_refuses_what_the_standard_does_not_allow(fields, message):
     with pytest.raises(ValidationError, match=message):
         AgentProfile(purpose="agent", **fields)
+
+
+def test_profile_statement_may_use_star_for_actions_aws_lists_no_resource_types_for():
+    statement = {"sid": "SessionChannels", "resources": ["*"],
+                 "actions": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel"]}  # fmt: skip
+    assert AgentProfile(purpose="agent", statements=[statement]).statements[0].resources == ("*",)
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ({"sid": "Typo", "actions": ["dynamodb:PutItems"],
+          "resources": ["arn:aws:dynamodb:eu-central-1:123456789012:table/t"]},
+         "grants dynamodb:PutItems \\(unknown in AWS's Service Authorization Reference"),
+        ({"sid": "WrongArn", "actions": ["dynamodb:PutItem"],
+          "resources": ["arn:aws:s3:::va-dev-content-bucket/*"]},
+         "none of which is an ARN it takes"),
+    ],
+    ids=["unknown action", "arn of another type"],
+)  # fmt: skip
+def test_profile_refuses_a_statement_aws_would_deny(statement, message):
+    with pytest.raises(ValidationError, match=message):
+        AgentProfile(purpose="agent", statements=[statement])
 
 
 def test_inference_profile_model_needs_the_profile_and_the_foundation_model():

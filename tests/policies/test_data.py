@@ -36,7 +36,7 @@ def test_bucket_policy_allowing_everyone_is_a_violation():
     }
     props = {"policy": json.dumps({"Statement": [st]})}
     (message,) = violations(data.FAMILY, data.BUCKET_POLICY_TYPE, props)
-    assert "Allows principal '*'" in message
+    assert "lets anyone (Principal '*') in" in message
 
 
 def test_bucket_policy_denying_everyone_passes():

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from policies.va_guard import iam
-from tests.policies.support import violations
+from tests.policies.support import run, violations
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
@@ -64,13 +64,6 @@ def test_role_inline_policy_is_checked():
     assert message.startswith("inline policy 'wide': Allow statement grants *")
 
 
-@pytest.mark.parametrize("name", ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"])
-def test_admin_like_managed_policy_attachment_is_a_violation(name):
-    props = {"policyArn": f"arn:aws:iam::aws:policy/{name}", "role": "r"}
-    (message,) = violations(iam.FAMILY, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props)
-    assert f"attaches arn:aws:iam::aws:policy/{name}" in message
-
-
 def test_trust_policy_open_to_everyone_is_a_violation():
     trust = doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})
     (message,) = violations(
@@ -82,3 +75,112 @@ def test_trust_policy_open_to_everyone_is_a_violation():
 def test_document_that_is_not_json_is_a_violation():
     (message,) = violations(iam.FAMILY, "aws:iam/policy:Policy", {"policy": "{not json"})
     assert "is not a JSON policy document" in message
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        ["ssmmessages:CreateControlChannel", "ssmmessages:OpenControlChannel"],
+        ["sns:Unsubscribe", "lambda:ListLayerVersions"],
+    ],
+    ids=["ssm-session-channels", "sns-unsubscribe-and-lambda-list-layer-versions"],
+)
+def test_star_resource_for_actions_aws_lists_no_resource_types_for_passes(actions):
+    policy = json.dumps(doc(allow(actions, "*")))
+    assert violations(iam.FAMILY, ROLE_POLICY, {"policy": policy}) == []
+
+
+def test_unknown_action_on_star_is_named_as_unknown():
+    policy = json.dumps(doc(allow("s3:GetObjekt", "*")))
+    (message,) = violations(iam.FAMILY, ROLE_POLICY, {"policy": policy})
+    assert "grants s3:GetObjekt (unknown in AWS's Service Authorization Reference" in message
+
+
+def test_wildcard_action_on_star_is_named_as_a_wildcard():
+    policy = json.dumps(doc(allow("ec2:Describe*", "*")))
+    (message,) = violations(iam.FAMILY, ROLE_POLICY, {"policy": policy})
+    assert "grants ec2:Describe* (a wildcard over " in message
+    assert "of which take resource ARNs" in message
+
+
+def test_wildcard_action_covering_only_actions_without_resource_types_passes_on_star():
+    policy = json.dumps(doc(allow("xray:PutT*", "*")))
+    assert violations(iam.FAMILY, ROLE_POLICY, {"policy": policy}) == []
+
+
+@pytest.mark.parametrize(
+    ("resource", "is_violation"),
+    [
+        ("arn:aws:logs:*:*:*", True),
+        ("arn:aws:logs:eu-central-1:*:log-group:*", True),
+        ("arn:aws:logs:*:123456789012:log-group:*", True),
+        ("arn:aws:logs:eu-central-1:123456789012:log-group:/aws/lambda/va-dev-x-lambda:*", False),
+    ],
+    ids=["region-and-account", "account", "region", "named-log-group"],
+)
+def test_arn_wildcarding_region_or_account_is_judged_like_star(resource, is_violation):
+    policy = json.dumps(doc(allow(["logs:CreateLogStream", "logs:PutLogEvents"], resource)))
+    found = violations(iam.FAMILY, ROLE_POLICY, {"policy": policy})
+    assert bool(found) is is_violation
+    if is_violation:
+        assert "wildcards the region or account (as broad as '*')" in found[0]
+
+
+def test_action_scoped_to_arns_it_does_not_take_is_a_notice_not_a_violation():
+    policy = json.dumps(doc(allow("sns:Unsubscribe", "arn:aws:sns:eu-central-1:1:va-dev-x")))
+    found, notices = run(iam.FAMILY, ROLE_POLICY, {"policy": policy})
+    assert found == []
+    assert "lists no resource types for it, so AWS denies it on any ARN" in notices[0]
+
+
+def test_unknown_action_on_named_arns_is_a_notice_naming_it():
+    policy = json.dumps(doc(allow("dynamodb:PutItems", "arn:aws:dynamodb:eu-central-1:1:table/t")))
+    found, notices = run(iam.FAMILY, ROLE_POLICY, {"policy": policy})
+    assert found == []
+    assert (
+        "grants dynamodb:PutItems (unknown in AWS's Service Authorization Reference" in (notices[0])
+    )
+
+
+ADMIN_LIKE = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AmazonS3FullAccess",
+              "AWSLambda_FullAccess"]  # fmt: skip
+ATTACHMENTS = {
+    "role-attachment": ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "policyArn", False),
+    "role-managed-arns": ("aws:iam/role:Role", "managedPolicyArns", True),
+    "role-exclusive": ("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+                       "policyArns", True),
+    "user-attachment": ("aws:iam/userPolicyAttachment:UserPolicyAttachment", "policyArn", False),
+    "user-exclusive": ("aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+                       "policyArns", True),
+    "group-attachment": ("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "policyArn", False),
+    "group-exclusive": ("aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+                        "policyArns", True),
+    "sso-permission-set": ("aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+                           "managedPolicyArn", False),
+    "sso-permission-set-exclusive": (
+        "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+        "managedPolicyArns", True),
+}  # fmt: skip
+
+
+def attachment(kind, arn):
+    type_, prop, is_list = ATTACHMENTS[kind]
+    return type_, {prop: [arn] if is_list else arn}
+
+
+@pytest.mark.parametrize("kind", ATTACHMENTS)
+@pytest.mark.parametrize("name", ADMIN_LIKE)
+def test_aws_managed_admin_or_full_access_attachment_is_a_violation(kind, name):
+    arn = f"arn:aws:iam::aws:policy/{name}"
+    (message,) = violations(iam.FAMILY, *attachment(kind, arn))
+    assert f"attaches {arn}, far more than one workload needs" in message
+
+
+@pytest.mark.parametrize("kind", ATTACHMENTS)
+@pytest.mark.parametrize(
+    "arn",
+    ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::123456789012:policy/S3FullAccess"],
+    ids=["aws-read-only", "customer-managed"],
+)
+def test_read_only_or_customer_managed_attachment_passes(kind, arn):
+    assert violations(iam.FAMILY, *attachment(kind, arn)) == []
