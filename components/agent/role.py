@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from components.agent.profile import ProfileStatement
 from components.base import VaComponent
 from components.context import VaContext
+from policies.va_guard import standard
 
 # The shortest session STS issues; the handler asks for it and the role allows no longer than
 # IAM's minimum maximum, so a leaked session dies within the hour at the latest.
@@ -58,13 +59,7 @@ def agent_policy(statements: Sequence[ProfileStatement]) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": st.sid,
-                    "Effect": "Allow",
-                    "Action": sorted(st.actions),
-                    "Resource": sorted(st.resources) if len(st.resources) > 1 else st.resources[0],
-                }
-                for st in statements
+                standard.allow_statement(st.sid, st.actions, st.resources) for st in statements
             ],
         }
     )

@@ -143,8 +143,8 @@ def schedule_policy(target_arn: str, dlq_arn: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _allow("InvokeTarget", ["lambda:InvokeFunction"], [target_arn]),
-            _allow("DeadLetterToDlq", ["sqs:SendMessage"], [dlq_arn]),
+            allow("InvokeTarget", ["lambda:InvokeFunction"], [target_arn]),
+            allow("DeadLetterToDlq", ["sqs:SendMessage"], [dlq_arn]),
         ],
     }
 

@@ -226,7 +226,8 @@ def test_costreview_agent_role_holds_the_profile_statements_only(dev):
 
     assert [(st["Sid"], st["Action"], st["Resource"]) for st in doc["Statement"]] == [
         ("CostExplorerRead",
-         ["ce:GetCostAndUsage", "ce:GetCostForecast", "ce:GetDimensionValues"], "*"),
+         ["ce:GetCostAndUsage", "ce:GetCostForecast", "ce:GetDimensionValues"],
+         "arn:aws:billing::*:billingview/primary"),
     ]  # fmt: skip
 
 
