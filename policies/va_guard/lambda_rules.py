@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from . import standard
+from . import standard, triggers
 from .framework import (
     Config,
     Family,
@@ -171,13 +171,17 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield from _check_environment(r)
     elif r.type == standard.LOG_GROUP_TYPE:
         yield from _check_log_group(r)
+    elif r.type in triggers.TYPES:
+        yield from triggers.check(r)
 
 
 FAMILY = Family(
     name="va-lambda",
     description=(
         "Lambda functions use a supported runtime, memory 128-10240 MB, timeout <= 300 s, a "
-        "VPC and no plaintext secrets in their environment; log groups have a retention."
+        "VPC and no plaintext secrets in their environment; log groups have a retention; "
+        "function URLs take signed calls only, schedules dead-letter, provisioned concurrency "
+        "sits on an alias."
     ),
     remediation=(
         "Use VaLambda, or set runtime (python3.11+), memorySize, timeout, vpcConfig and "
@@ -185,6 +189,6 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
-    applies_to=frozenset([FUNCTION_TYPE, standard.LOG_GROUP_TYPE]).__contains__,
+    applies_to=frozenset([FUNCTION_TYPE, standard.LOG_GROUP_TYPE, *triggers.TYPES]).__contains__,
 )
 validate = FAMILY.validate

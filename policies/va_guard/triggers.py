@@ -1,0 +1,82 @@
+"""What starts a Lambda, judged (part of va-lambda): nothing anonymous, nothing lost.
+
+- A function URL with ``authorizationType: NONE`` is an open door to the function: anyone on the
+  internet may invoke it (and run up its bill). The VA standard takes signed calls only.
+- A schedule without a dead-letter queue drops an event it could not deliver, silently.
+- Provisioned concurrency belongs on an alias: on a version number it is left behind at the next
+  release (the new version runs cold) and keeps billing for the old one.
+- An HTTP API route without an authorizer is reachable by anyone who knows the URL; some routes
+  are public by design, so this one is an advisory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .framework import Finding, Resource, unchecked, violation, warning
+from .props import UNKNOWN, get, shown
+
+FUNCTION_URL_TYPE = "aws:lambda/functionUrl:FunctionUrl"
+SCHEDULE_TYPE = "aws:scheduler/schedule:Schedule"
+PROVISIONED_TYPE = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
+ROUTE_TYPE = "aws:apigatewayv2/route:Route"
+TYPES = frozenset([FUNCTION_URL_TYPE, SCHEDULE_TYPE, PROVISIONED_TYPE, ROUTE_TYPE])
+VERSION_RE = re.compile(r"^(\d+|\$LATEST)$")
+
+
+def _function_url(r: Resource) -> Iterator[Finding]:
+    auth = r.get("authorizationType")
+    if auth is UNKNOWN:
+        yield unchecked("the function URL's authorization (authorizationType)")
+    elif auth != "AWS_IAM":
+        yield violation(
+            f"function URL with authorizationType={shown(auth)} lets anyone on the internet "
+            "invoke the function; set authorizationType=AWS_IAM and sign calls (VA standard: "
+            "no anonymous entry points)"
+        )
+
+
+def _schedule(r: Resource) -> Iterator[Finding]:
+    dlq = get(r.get("target"), "deadLetterConfig", "arn")
+    if dlq is UNKNOWN:
+        return  # an ARN still to be created is a DLQ all the same
+    if not dlq:
+        yield violation(
+            "the schedule has no dead-letter queue: an invocation it cannot deliver is dropped "
+            "without a trace; set target.deadLetterConfig.arn to an SQS queue"
+        )
+
+
+def _provisioned(r: Resource) -> Iterator[Finding]:
+    qualifier = r.get("qualifier")
+    if qualifier is UNKNOWN:
+        yield unchecked("what provisioned concurrency is attached to (qualifier)")
+    elif not isinstance(qualifier, str) or VERSION_RE.match(qualifier):
+        yield violation(
+            f"provisioned concurrency on qualifier={shown(qualifier)}, a version: the next release "
+            "runs cold while this one keeps billing; attach it to an alias (e.g. live)"
+        )
+
+
+def _route(r: Resource) -> Iterator[Finding]:
+    auth = r.get("authorizationType")
+    if auth is UNKNOWN:
+        yield unchecked("the route's authorization (authorizationType)")
+    elif auth in (None, "", "NONE"):
+        yield warning(
+            f"route {shown(r.get('routeKey'))} has no authorizer: anyone with the URL may call it; "
+            "set authorizationType (AWS_IAM, JWT or CUSTOM) unless it is public by design"
+        )
+
+
+CHECKS = {
+    FUNCTION_URL_TYPE: _function_url,
+    SCHEDULE_TYPE: _schedule,
+    PROVISIONED_TYPE: _provisioned,
+    ROUTE_TYPE: _route,
+}
+
+
+def check(r: Resource) -> Iterator[Finding]:
+    yield from CHECKS[r.type](r)
