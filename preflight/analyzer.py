@@ -48,7 +48,12 @@ class Provider:
 
 @dataclass(frozen=True)
 class Subject:
-    """One resource as the engine sends it: engine (camelCase) property names."""
+    """One resource as the engine sends it: engine (camelCase) property names.
+
+    ``dependencies`` and ``property_dependencies`` (input property -> the URNs its value came
+    from) reach the pack in AnalyzeStack only: the per-resource AnalyzeRequest has no field
+    for them.
+    """
 
     type: str
     name: str
@@ -57,6 +62,7 @@ class Subject:
     parent: str = ""
     provider: Provider | None = None
     dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,8 @@ def analyze_stack_request(resources: Iterable[Subject]) -> analyzer_pb2.AnalyzeS
             dependencies=list(r.dependencies),
             options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
         )
+        for key, urns in r.property_dependencies.items():
+            message.propertyDependencies[key].urns.extend(urns)
         if r.provider is not None:
             message.provider.CopyFrom(_provider_message(r.provider))
         request.resources.append(message)

@@ -24,7 +24,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.mocks import Recorded, RecordingMonitor, VaMocks
+from preflight.mocks import Mode, Recorded, RecordingMonitor, VaMocks
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +37,8 @@ class Run:
     resources: list[Recorded]
     outputs: dict[str, Any]
     error: BaseException | None = None
+    mode: Mode = "update"
+    project: str = ""
     config: dict[str, str] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
     registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -86,7 +88,7 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     program: Path = PROJECT_ROOT / "__main__.py",
-    preview: bool = True,
+    mode: Mode = "update",
 ) -> Run:
     """Run ``program`` under mocks; ``config`` replaces the stack file's config when given.
 
@@ -99,7 +101,7 @@ def run_program(
         stack=stack,
         config=raw,
         secrets=secrets,
-        preview=preview,
+        mode=mode,
     )
 
 
@@ -109,23 +111,29 @@ def run_under_mocks(
     stack: str = "dev",
     config: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
-    preview: bool = True,
+    mode: Mode = "update",
+    project: str | None = None,
 ) -> Run:
     """Call ``build`` (which declares resources) under recording mocks and wait for every RPC,
-    so the recorded inputs are fully resolved when this returns."""
+    so the recorded inputs are fully resolved when this returns.
+
+    ``mode``: "update" (every output known, as after ``pulumi up``) or "preview" (the first
+    preview of a fresh stack: computed outputs unknown; see ``preflight.mocks``).
+    """
+    project = project or project_name()
     flat, secret_keys = flatten_config(config or {})
     for key, value in (secrets or {}).items():
         flat[key] = value
         secret_keys.append(key)
     pulumi.runtime.set_all_config(flat, secret_keys)
-    mocks = VaMocks()
+    mocks = VaMocks(mode)
     monitor = RecordingMonitor(mocks)
     logs = _LogCollector()
     pulumi.runtime.set_mocks(
         mocks,
-        project=project_name(),
+        project=project,
         stack=stack,
-        preview=preview,
+        preview=mode == "preview",
         monitor=monitor,
         logger=logs.logger,
     )
@@ -157,6 +165,8 @@ def run_under_mocks(
         config=flat,
         logs=logs.messages,
         registered_outputs=monitor.outputs_by_urn,
+        mode=mode,
+        project=project,
     )
 
 
