@@ -171,7 +171,16 @@ def _leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
-def preflight(run: Run, pack_config: Mapping[str, Mapping[str, Any]] | None = None) -> Report:
+def preflight(
+    run: Run,
+    pack_config: Mapping[str, Mapping[str, Any]] | None = None,
+    pack: PolicyPackProcess | None = None,
+) -> Report:
+    """The pack's report on a run, as the engine would get it in the run's mode. ``pack``: a
+    started pack to reuse (configured here); by default one is started for this call."""
+    if pack is None:
+        with PolicyPackProcess() as started:
+            return preflight(run, pack_config, started)
     per_resource, stack = subjects(run)
     report = Report(
         checked=len(per_resource),
@@ -179,28 +188,49 @@ def preflight(run: Run, pack_config: Mapping[str, Mapping[str, Any]] | None = No
         unknown_inputs=sum(count_unknowns(s.props) for s in per_resource),
         unknown_outputs=sum(count_unknowns(s.props) for s in stack),
     )
-    with PolicyPackProcess() as pack:
-        pack.configure(pack_config or {})
-        for s in per_resource:
-            found = pack.analyze(s)
-            # The SDK leaves a resource diagnostic's urn empty; the engine fills in the request's.
-            report.diagnostics.extend(
-                Diagnostic(d.policy, d.level, d.message, d.urn or s.urn, d.description)
-                for d in found
-            )
-        report.diagnostics.extend(pack.analyze_stack(stack))
+    pack.configure(pack_config or {})
+    for s in per_resource:
+        found = pack.analyze(s)
+        # The SDK leaves a resource diagnostic's urn empty; the engine fills in the request's.
+        report.diagnostics.extend(
+            Diagnostic(d.policy, d.level, d.message, d.urn or s.urn, d.description) for d in found
+        )
+    report.diagnostics.extend(pack.analyze_stack(stack))
     return report
 
 
-def report_json(report: Report) -> list[dict[str, str]]:
-    return [
-        {"policy": d.policy, "level": d.level, "urn": d.urn, "message": d.detail}
-        for d in report.diagnostics
-    ]
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "resources": report.checked,
+        "unknownInputs": report.unknown_inputs,
+        "unknownOutputs": report.unknown_outputs,
+        "mandatory": len(report.mandatory),
+        "advisory": len(report.advisory),
+        "diagnostics": [
+            {"policy": d.policy, "level": d.level, "urn": d.urn, "message": d.detail}
+            for d in report.diagnostics
+        ],
+    }
+
+
+class PackConfigError(ValueError):
+    """The ``--policy-config`` file cannot be read; the message is one line."""
 
 
 def load_pack_config(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
-    with open(path, encoding="utf-8") as f:
-        return dict(json.load(f))
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise PackConfigError(f"{path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise PackConfigError(
+            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"
+        ) from None
+    if not isinstance(data, dict):
+        raise PackConfigError(
+            f"{path}: expected an object of policies, found {type(data).__name__}"
+        )
+    return data

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
+import pulumi
+from pulumi._types import _py_properties
 from pulumi.output import Unknown
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
@@ -117,6 +119,31 @@ def autoname(logical: str) -> str:
 
 
 @cache
+def _sdk_class(type_: str) -> type | None:
+    """The pulumi_aws class of a type token (``aws:lambda/function:Function`` ->
+    ``pulumi_aws.lambda_.Function``), or None for other packages and unknown types."""
+    package, module_path, name = [*type_.split(":"), "", ""][:3]
+    if package != "aws" or not name:
+        return None
+    module = module_path.split("/")[0]
+    module = f"{module}_" if keyword.iskeyword(module) else module
+    try:
+        cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+    return cls if isinstance(cls, type) else None
+
+
+@cache
+def _input_names(type_: str) -> frozenset[str]:
+    init = getattr(_sdk_class(type_), "_internal_init", None)
+    try:
+        return frozenset(inspect.signature(init).parameters) if init else frozenset()
+    except (TypeError, ValueError):
+        return frozenset()
+
+
+@cache
 def autonamed_property(type_: str) -> str | None:
     """The input pulumi-aws fills with an autoname when the program leaves it out, or None.
 
@@ -125,17 +152,38 @@ def autonamed_property(type_: str) -> str | None:
     """
     if type_ in NAME_PROPERTY:
         return NAME_PROPERTY[type_] if type_ == "aws:s3/bucket:Bucket" else None
-    package, module_path, name = [*type_.split(":"), "", ""][:3]
-    if package != "aws" or not name:
-        return None
-    module = module_path.split("/")[0]
-    module = f"{module}_" if keyword.iskeyword(module) else module
-    try:
-        cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
-        parameters = inspect.signature(cls._internal_init).parameters
-    except (ImportError, AttributeError, TypeError, ValueError):
-        return None
-    return "name" if "name" in parameters else None
+    return "name" if "name" in _input_names(type_) else None
+
+
+@cache
+def computed_strings(type_: str) -> tuple[str, ...]:
+    """Engine names of the outputs a type computes and always has, as strings (``invokeArn``,
+    ``apiEndpoint``, ``domainName``, ...): its SDK class's ``Output[str]`` properties that are
+    not inputs. Known after an update, unknown in a first preview."""
+    cls = _sdk_class(type_)
+    if cls is None:
+        return ()
+    inputs = _input_names(type_)
+    return tuple(
+        pulumi_name
+        for python_name, pulumi_name, prop in _py_properties(cls)
+        if python_name not in inputs
+        and getattr(prop.fget, "__annotations__", {}).get("return") == pulumi.Output[str]
+    )
+
+
+def computed_value(type_: str, prop: str, name: str) -> str:
+    """A well-formed stand-in for a computed string output of resource ``name``."""
+    service = type_.split(":")[1].split("/")[0]
+    lower = prop.lower()
+    if lower.endswith("arn"):
+        kind = type_.rsplit(":", 1)[-1].lower() if prop == "arn" else prop
+        return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}/{name}"
+    if lower.endswith(("url", "endpoint")):
+        return f"https://{name}.{service}.{REGION}.amazonaws.com"
+    if lower.endswith("domainname"):
+        return f"{name}.{service}.{REGION}.amazonaws.com"
+    return f"{name}-{prop}"
 
 
 def _resource_id(type_: str, logical: str, physical: str, prefix: str | None) -> str:
@@ -201,6 +249,8 @@ class VaMocks(Mocks):
             image = str(args.inputs.get("imageName", ""))
             digest = hashlib.sha256(image.encode()).hexdigest()
             state["repoDigest"] = f"{image.rsplit(':', 1)[0]}@sha256:{digest}"
+        for prop in computed_strings(args.typ):
+            state.setdefault(prop, computed_value(args.typ, prop, name))
         return rid, state
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
@@ -236,6 +286,12 @@ class RecordingMonitor(MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.outputs_by_urn: dict[str, dict[str, Any]] = {}
         self.stack_urn = ""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """As the engine makes URNs: the root stack's type is not part of its children's."""
+        if parent and parent.split("::")[2] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)

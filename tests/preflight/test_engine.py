@@ -139,6 +139,11 @@ def test_dependencies_list_every_resource_the_inputs_came_from(sent):
     assert stack["site-policy"].dependencies == (stack["site"].urn,)
 
 
+def test_top_level_resource_urn_leaves_out_the_stack_type_as_the_engine_does(sent):
+    _, stack = sent["preview"]
+    assert stack["site"].urn.split("::")[2:] == ["aws:s3/bucket:Bucket", "site"]
+
+
 def test_top_level_resource_has_the_stack_as_parent(sent):
     _, stack = sent["preview"]
     assert stack["site"].parent.split("::")[2] == "pulumi:pulumi:Stack"

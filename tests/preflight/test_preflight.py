@@ -166,20 +166,24 @@ def test_plan_exits_1_and_prints_violations_by_policy(capsys):
     assert "va-notices (exemptions used)" in out
 
 
-def test_plan_json_carries_the_diagnostics(capsys):
+def test_plan_json_carries_each_modes_diagnostics(capsys):
     assert plan.main(["--stack", "dev", "--json", "--program", str(BAD_PROGRAM)]) == 1
-    document = json.loads(capsys.readouterr().out)
-    assert document["policy"]["mandatory"] == len(
-        [d for d in document["policy"]["diagnostics"] if d["level"] == "mandatory"]
-    )
-    assert {"policy", "level", "urn", "message"} <= set(document["policy"]["diagnostics"][0])
+    modes = json.loads(capsys.readouterr().out)["modes"]
+    assert set(modes) == {"preview", "update"}
+    for mode in modes.values():
+        policy = mode["policy"]
+        assert policy["mandatory"] == len(
+            [d for d in policy["diagnostics"] if d["level"] == "mandatory"]
+        )
+        assert {"policy", "level", "urn", "message"} <= set(policy["diagnostics"][0])
 
 
 def test_plan_policy_config_is_applied(tmp_path, capsys):
     config = tmp_path / "cfg.json"
     config.write_text(json.dumps({"va-region": {"allowedRegions": ["us-west-2"]}}))
-    assert plan.main(["--stack", "dev", "--json", "--policy-config", str(config)]) == 1
-    diagnostics = json.loads(capsys.readouterr().out)["policy"]["diagnostics"]
+    argv = ["--stack", "dev", "--json", "--mode", "update", "--policy-config", str(config)]
+    assert plan.main(argv) == 1
+    diagnostics = json.loads(capsys.readouterr().out)["modes"]["update"]["policy"]["diagnostics"]
     assert any(d["policy"] == "va-region" and "us-west-2" in d["message"] for d in diagnostics)
 
 
