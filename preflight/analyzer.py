@@ -63,6 +63,11 @@ class Subject:
     provider: Provider | None = None
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # AnalyzerResourceOptions fields besides parent (protect, ignoreChanges, ...), where set.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def options_message(self) -> analyzer_pb2.AnalyzerResourceOptions:
+        return analyzer_pb2.AnalyzerResourceOptions(parent=self.parent, **self.options)
 
 
 @dataclass(frozen=True)
@@ -220,7 +225,7 @@ def analyze_request(r: Subject) -> analyzer_pb2.AnalyzeRequest:
         name=r.name,
         urn=r.urn,
         properties=to_struct(r.props),
-        options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
+        options=r.options_message(),
     )
     if r.provider is not None:
         request.provider.CopyFrom(_provider_message(r.provider))
@@ -237,7 +242,7 @@ def analyze_stack_request(resources: Iterable[Subject]) -> analyzer_pb2.AnalyzeS
             properties=to_struct(r.props),
             parent=r.parent,
             dependencies=list(r.dependencies),
-            options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
+            options=r.options_message(),
         )
         for key, urns in r.property_dependencies.items():
             message.propertyDependencies[key].urns.extend(urns)

@@ -139,6 +139,7 @@ def _subject(r: Recorded, props: Mapping[str, Any], provider: Provider | None) -
         provider=provider,
         dependencies=tuple(r.dependencies),
         property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
+        options=r.options,
     )
 
 

@@ -54,6 +54,8 @@ class Recorded:
     # Input property -> the URNs of the resources its value came from (empty lists left out).
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     id: str = ""
+    # The options the engine passes on to a pack (AnalyzerResourceOptions' field names).
+    options: dict[str, Any] = field(default_factory=dict)
     # A stack's view of the resource: inputs plus the id/ARN fields AWS adds (in preview mode,
     # those computed fields are UNKNOWN).
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -319,6 +321,7 @@ class RecordingMonitor(MockMonitor):
                         if deps.urns
                     },
                     id=response.id,
+                    options=_options(request),
                     outputs=outputs,
                 )
             )
@@ -330,6 +333,19 @@ class RecordingMonitor(MockMonitor):
         if request.urn == self.stack_urn:
             self.stack_outputs = outputs
         return super().RegisterResourceOutputs(request)
+
+
+def _options(request: Any) -> dict[str, Any]:
+    """What of a registration's options the engine hands a policy pack, where it is set."""
+    options = {
+        "protect": request.protect,
+        "ignoreChanges": list(request.ignoreChanges),
+        "deleteBeforeReplace": request.deleteBeforeReplace,
+        "deleteBeforeReplaceDefined": request.deleteBeforeReplaceDefined,
+        "additionalSecretOutputs": list(request.additionalSecretOutputs),
+        "aliases": list(request.aliasURNs),
+    }
+    return {key: value for key, value in options.items() if value}
 
 
 def engine_unknowns(value: Any) -> Any:

@@ -161,3 +161,21 @@ def test_analyze_stack_request_carries_parent_dependencies_and_property_dependen
 def test_analyze_request_carries_the_sentinel_on_the_wire(sent):
     request = analyze_request(sent["preview"][0]["site-pab"])
     assert request.properties["bucket"] == UNKNOWN
+
+
+def protected_queue() -> None:
+    aws.sqs.Queue("kept", name="va-dev-kept-queue",
+                  opts=pulumi.ResourceOptions(protect=True, ignore_changes=["tags"],
+                                              delete_before_replace=True,
+                                              additional_secret_outputs=["url"]))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "build", [analyze_request, lambda s: analyze_stack_request([s]).resources[0]]
+)
+def test_resource_options_are_sent_as_the_engine_sends_them(build):
+    run = run_under_mocks(protected_queue, config=CONFIG, mode="preview")
+    (queue,) = [s for s in subjects(run)[0] if s.name == "kept"]
+    options = build(queue).options
+    assert (options.protect, list(options.ignoreChanges), options.deleteBeforeReplace,
+            list(options.additionalSecretOutputs)) == (True, ["tags"], True, ["url"])  # fmt: skip
