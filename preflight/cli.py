@@ -150,10 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ProgramError, PackConfigError) as exc:
         return _fail(console, args.json, str(exc))
     runs: dict[Mode, Run] = {}
+    logged: set[str] = set()
     for mode in modes:
         run = run_program(args.stack, program=program, config=config, mode=mode)
-        for line in run.logs:
-            print(line, file=sys.stderr)
+        for line in run.logs:  # the program says the same in both modes: once is enough
+            if line not in logged:
+                print(line, file=sys.stderr)
+                logged.add(line)
         if run.error is not None:
             problem = program.describe(run.error)
             return _fail(console, args.json, f"the program stopped ({mode}): {problem}")

@@ -154,3 +154,9 @@ def test_program_error_in_text_mode_prints_no_traceback(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stdout.strip().count("\n") == 0
     assert "ValueError: boom" in result.stdout
+
+
+def test_program_warning_is_printed_once_for_both_modes(tmp_path, capsys):
+    root = write_program(tmp_path, "import pulumi\npulumi.log.warn('mind the gap')\n")
+    plan.main(["--program", str(root), "--no-policies"])
+    assert capsys.readouterr().err.splitlines() == ["warning: mind the gap"]
