@@ -22,9 +22,10 @@ $(VENV)/.installed: $(VENV)/.installed-run requirements-dev.txt agent_image/requ
 venv: $(VENV)/.installed
 
 ## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create and the va-guard
-## preflight over it, offline; exit 1 on a mandatory violation.
+## preflight over it, offline, as the engine sends it in a fresh stack's first preview and in an
+## update; exit 1 on a mandatory violation in either.
 plan: $(VENV)/.installed-run
-	$(PY) -m preflight --stack $(STACK)
+	$(PY) -m preflight --stack $(STACK) --mode both
 
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
 ## (fails under 90 %, see pyproject.toml).

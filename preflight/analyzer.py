@@ -48,7 +48,12 @@ class Provider:
 
 @dataclass(frozen=True)
 class Subject:
-    """One resource as the engine sends it: engine (camelCase) property names."""
+    """One resource as the engine sends it: engine (camelCase) property names.
+
+    ``dependencies`` and ``property_dependencies`` (input property -> the URNs its value came
+    from) reach the pack in AnalyzeStack only: the per-resource AnalyzeRequest has no field
+    for them.
+    """
 
     type: str
     name: str
@@ -57,6 +62,12 @@ class Subject:
     parent: str = ""
     provider: Provider | None = None
     dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # AnalyzerResourceOptions fields besides parent (protect, ignoreChanges, ...), where set.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def options_message(self) -> analyzer_pb2.AnalyzerResourceOptions:
+        return analyzer_pb2.AnalyzerResourceOptions(parent=self.parent, **self.options)
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,7 @@ def analyze_request(r: Subject) -> analyzer_pb2.AnalyzeRequest:
         name=r.name,
         urn=r.urn,
         properties=to_struct(r.props),
-        options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
+        options=r.options_message(),
     )
     if r.provider is not None:
         request.provider.CopyFrom(_provider_message(r.provider))
@@ -231,8 +242,10 @@ def analyze_stack_request(resources: Iterable[Subject]) -> analyzer_pb2.AnalyzeS
             properties=to_struct(r.props),
             parent=r.parent,
             dependencies=list(r.dependencies),
-            options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
+            options=r.options_message(),
         )
+        for key, urns in r.property_dependencies.items():
+            message.propertyDependencies[key].urns.extend(urns)
         if r.provider is not None:
             message.provider.CopyFrom(_provider_message(r.provider))
         request.resources.append(message)

@@ -2,9 +2,11 @@
 
 Runs the program under mocks with ``Pulumi.<stack>.yaml``, prints the resource tree (type,
 logical name, physical name) and the stack outputs, then feeds every resource to the va-guard
-policy pack over its gRPC interface (the preflight) and prints the violations by policy, the
-exemptions used and the notices. No Pulumi CLI, no cloud account. Exit 1 when the program fails
-(e.g. a config error) or the pack reports a mandatory violation.
+policy pack over its gRPC interface (the preflight) in both modes the engine has: the first
+preview of a fresh stack (ids, ARNs and whatever is built from them unknown) and the update
+(every output known). Prints per mode the resources, unknown values, violations by policy, the
+exemptions used and the notices. No Pulumi CLI, no cloud account. Exit 1 when the program cannot
+run (one line, no traceback) or the pack reports a mandatory violation in either mode.
 """
 
 from __future__ import annotations
@@ -14,14 +16,40 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from preflight.engine import Report, load_pack_config, preflight, report_json
-from preflight.mocks import Recorded, physical_name_of
-from preflight.runner import PROJECT_ROOT, Run, run_program
+from preflight.analyzer import PackError, PolicyPackProcess
+from preflight.engine import (
+    PackConfigError,
+    Report,
+    load_pack_config,
+    preflight,
+    report_json,
+)
+from preflight.mocks import MODES, NAME_PROPERTY, UNKNOWN, Mode, Recorded, physical_name_of
+from preflight.runner import PROJECT_ROOT, Program, ProgramError, Run, run_program
+
+PROGRAM = PROJECT_ROOT / "__main__.py"
+KNOWN_AFTER_APPLY = "(known after apply)"
+MODE_TITLES = {
+    "preview": "first preview of a fresh stack (ids, ARNs unknown)",
+    "update": "update (every output known)",
+}
+
+
+def shown(value: Any) -> Any:
+    """A value for people: unknowns as ``(known after apply)``."""
+    if value == UNKNOWN:
+        return KNOWN_AFTER_APPLY
+    if isinstance(value, dict):
+        return {k: shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shown(v) for v in value]
+    return value
 
 
 def _label(r: Recorded) -> str:
@@ -31,8 +59,10 @@ def _label(r: Recorded) -> str:
     tags = r.inputs.get("tags")
     if physical:
         text += f"  [green]{escape(physical)}[/green]"
+    elif r.inputs.get(NAME_PROPERTY.get(r.type, "name")) == UNKNOWN:
+        text += f"  [dim green]{KNOWN_AFTER_APPLY}[/dim green]"
     elif isinstance(tags, dict) and isinstance(tags.get("Name"), str):
-        text += f"  [dim green](Name {escape(tags['Name'])})[/dim green]"
+        text += f"  [dim green](Name {escape(shown(tags['Name']))})[/dim green]"
     return text
 
 
@@ -53,20 +83,22 @@ def resource_tree(run: Run) -> Tree:
     return root
 
 
-PROGRAM = PROJECT_ROOT / "__main__.py"
-
-
 def _resource(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if urn else "(stack)"
 
 
-def print_report(console: Console, report: Report) -> None:
-    mandatory = report.by_policy("mandatory")
-    console.print(
-        f"[bold]va-guard[/bold]: {report.checked} resources checked, "
-        f"{len(report.mandatory)} mandatory violations, {len(report.advisory)} advisories"
+def summary(report: Report) -> str:
+    """One line per mode: what was sent and what the pack said."""
+    return (
+        f"{report.checked} resources, {report.unknown_inputs} unknown input values "
+        f"({report.unknown_outputs} in the stack view), {len(report.mandatory)} mandatory "
+        f"violations, {len(report.advisory)} advisories"
     )
-    for policy, found in mandatory.items():
+
+
+def print_report(console: Console, report: Report) -> None:
+    console.print(f"[bold]va-guard, {MODE_TITLES[report.mode]}[/bold]: {summary(report)}")
+    for policy, found in report.by_policy("mandatory").items():
         console.print(f"[red bold]{escape(policy)}[/red bold] (mandatory)")
         for d in found:
             console.print(f"  [bold]{escape(_resource(d.urn))}[/bold]: {escape(d.detail)}")
@@ -80,8 +112,16 @@ def print_report(console: Console, report: Report) -> None:
                 console.print(f"  [bold]{escape(_resource(d.urn))}[/bold]: {escape(d.detail)}")
 
 
+def _fail(console: Console, as_json: bool, message: str) -> int:
+    if as_json:
+        print(json.dumps({"error": message}))
+    else:
+        console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
@@ -89,38 +129,66 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-policies", action="store_true", help="skip the va-guard preflight")
     parser.add_argument(
-        "--program", default=str(PROGRAM), help="the Pulumi program (default: __main__.py)"
+        "--mode",
+        choices=[*MODES, "both"],
+        default="both",
+        help="what the pack is shown: a fresh stack's first preview, an update, or both (default)",
+    )
+    parser.add_argument(
+        "--program",
+        default=str(PROGRAM),
+        help="a Pulumi Python program: its directory (with Pulumi.yaml) or file "
+        "(default: this project's __main__.py)",
     )
     args = parser.parse_args(argv)
     console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 200)
+    modes: list[Mode] = list(MODES) if args.mode == "both" else [args.mode]
     try:
-        run = run_program(args.stack, program=Path(args.program))
-    except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 1
-    for line in run.logs:
-        print(line, file=sys.stderr)
-    if run.error is not None:
-        console.print(f"[red]error:[/red] the program stopped: {run.error}")
-        return 1
-    report = None if args.no_policies else preflight(run, load_pack_config(args.policy_config))
-    failed = bool(report and report.mandatory)
+        program = Program.locate(Path(args.program))
+        config = program.config(args.stack)
+        pack_config = load_pack_config(args.policy_config)
+    except (ProgramError, PackConfigError) as exc:
+        return _fail(console, args.json, str(exc))
+    runs: dict[Mode, Run] = {}
+    logged: set[str] = set()
+    for mode in modes:
+        run = run_program(args.stack, program=program, config=config, mode=mode)
+        for line in run.logs:  # the program says the same in both modes: once is enough
+            if line not in logged:
+                print(line, file=sys.stderr)
+                logged.add(line)
+        if run.error is not None:
+            problem = program.describe(run.error)
+            return _fail(console, args.json, f"the program stopped ({mode}): {problem}")
+        runs[mode] = run
+    reports: dict[Mode, Report] = {}
+    if not args.no_policies:
+        try:
+            with PolicyPackProcess() as pack:
+                reports = {mode: preflight(run, pack_config, pack) for mode, run in runs.items()}
+        except PackError as exc:
+            return _fail(console, args.json, str(exc).splitlines()[0])
+    failed = any(report.mandatory for report in reports.values())
+    shown_run = runs[modes[0]]
     if args.json:
         resources = [
             {"type": r.type, "name": r.name, "physicalName": physical_name_of(r.type, r.inputs),
              "parent": r.parent_type}
-            for r in run.resources
+            for r in shown_run.resources
         ]  # fmt: skip
-        document = {"stack": run.stack, "resources": resources, "outputs": run.outputs}
-        if report is not None:
-            document["policy"] = {"mandatory": len(report.mandatory),
-                                  "diagnostics": report_json(report)}  # fmt: skip
+        document: dict[str, Any] = {"stack": args.stack, "program": str(program.main),
+                                    "resources": resources}  # fmt: skip
+        document["modes"] = {
+            mode: {"outputs": shown(run.outputs),
+                   **({"policy": report_json(reports[mode])} if mode in reports else {})}
+            for mode, run in runs.items()
+        }  # fmt: skip
         print(json.dumps(document))
         return 1 if failed else 0
-    console.print(resource_tree(run))
-    console.print("[bold]outputs[/bold]")
-    console.print_json(data=run.outputs)
-    if report is not None:
+    console.print(resource_tree(shown_run))
+    console.print(f"[bold]outputs[/bold] ({MODE_TITLES[shown_run.mode]})")
+    console.print_json(data=shown(shown_run.outputs))
+    for report in reports.values():
         print_report(console, report)
     return 1 if failed else 0
 

@@ -1,22 +1,41 @@
-"""Pulumi mocks that record every registered resource and answer with realistic ids and ARNs.
+"""Pulumi mocks that record every registered resource and answer as the engine would.
 
-Realistic ARNs matter: the execution policy is built from them, and a test comparing policy
-statements is only meaningful if ``log_group.arn`` looks like what AWS returns.
+Two modes, as the engine has them for a policy pack:
+
+- ``update``: the resources exist. Every output is known and realistic (ids, ARNs, URLs): the
+  execution policy is built from them, and a test comparing policy statements is only
+  meaningful if ``log_group.arn`` looks like what AWS returns.
+- ``preview``: the first preview of a fresh stack. A resource to be created answers with its
+  inputs (plus the provider's autoname) and nothing else, so the SDK itself makes every computed
+  output (``id``, ``arn``, ...) unknown, and every input built from one (``apply``,
+  ``Output.concat``, ``Output.json_dumps``) unknown as a whole. The monitor records unknowns as
+  the engine sends them: the sentinel string ``pulumi.runtime.rpc.UNKNOWN``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+import inspect
+import keyword
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
+import pulumi
+from pulumi._types import _py_properties
+from pulumi.output import Unknown
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
 
 ACCOUNT = "123456789012"
 REGION = "eu-central-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+UNKNOWN = rpc.UNKNOWN
+Mode = Literal["preview", "update"]
+MODES: tuple[Mode, ...] = ("preview", "update")
 
 
 @dataclass
@@ -29,10 +48,16 @@ class Recorded:
     parent: str
     custom: bool
     inputs: dict[str, Any]
+    # ``<provider urn>::<provider id>`` for an explicit provider, "" for the default one.
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
+    # Input property -> the URNs of the resources its value came from (empty lists left out).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     id: str = ""
-    # What the mocks answered: inputs plus the id/ARN fields AWS adds (a stack's outputs).
+    # The options the engine passes on to a pack (AnalyzerResourceOptions' field names).
+    options: dict[str, Any] = field(default_factory=dict)
+    # A stack's view of the resource: inputs plus the id/ARN fields AWS adds (in preview mode,
+    # those computed fields are UNKNOWN).
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,7 +113,81 @@ NAME_PROPERTY = {
 
 def physical_name_of(type_: str, inputs: dict[str, Any]) -> str | None:
     value = inputs.get(NAME_PROPERTY.get(type_, "name"))
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and value and value != UNKNOWN else None
+
+
+def autoname(logical: str) -> str:
+    """``<logical>-<7 hex>``, as pulumi-aws names a resource the program does not name (the
+    provider's suffix is random; here it is derived from the name, so runs compare)."""
+    return f"{logical}-{_short(logical, 7)}"
+
+
+@cache
+def _sdk_class(type_: str) -> type | None:
+    """The pulumi_aws class of a type token (``aws:lambda/function:Function`` ->
+    ``pulumi_aws.lambda_.Function``), or None for other packages and unknown types."""
+    package, module_path, name = [*type_.split(":"), "", ""][:3]
+    if package != "aws" or not name:
+        return None
+    module = module_path.split("/")[0]
+    module = f"{module}_" if keyword.iskeyword(module) else module
+    try:
+        cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+    return cls if isinstance(cls, type) else None
+
+
+@cache
+def _input_names(type_: str) -> frozenset[str]:
+    init = getattr(_sdk_class(type_), "_internal_init", None)
+    try:
+        return frozenset(inspect.signature(init).parameters) if init else frozenset()
+    except (TypeError, ValueError):
+        return frozenset()
+
+
+@cache
+def autonamed_property(type_: str) -> str | None:
+    """The input pulumi-aws fills with an autoname when the program leaves it out, or None.
+
+    pulumi-aws autonames every resource whose schema has a settable ``name`` (and S3 buckets'
+    ``bucket``); read from the SDK's own signature of the resource, so any aws type is covered.
+    """
+    if type_ in NAME_PROPERTY:
+        return NAME_PROPERTY[type_] if type_ == "aws:s3/bucket:Bucket" else None
+    return "name" if "name" in _input_names(type_) else None
+
+
+@cache
+def computed_strings(type_: str) -> tuple[str, ...]:
+    """Engine names of the outputs a type computes and always has, as strings (``invokeArn``,
+    ``apiEndpoint``, ``domainName``, ...): its SDK class's ``Output[str]`` properties that are
+    not inputs. Known after an update, unknown in a first preview."""
+    cls = _sdk_class(type_)
+    if cls is None:
+        return ()
+    inputs = _input_names(type_)
+    return tuple(
+        pulumi_name
+        for python_name, pulumi_name, prop in _py_properties(cls)
+        if python_name not in inputs
+        and getattr(prop.fget, "__annotations__", {}).get("return") == pulumi.Output[str]
+    )
+
+
+def computed_value(type_: str, prop: str, name: str) -> str:
+    """A well-formed stand-in for a computed string output of resource ``name``."""
+    service = type_.split(":")[1].split("/")[0]
+    lower = prop.lower()
+    if lower.endswith("arn"):
+        kind = type_.rsplit(":", 1)[-1].lower() if prop == "arn" else prop
+        return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}/{name}"
+    if lower.endswith(("url", "endpoint")):
+        return f"https://{name}.{service}.{REGION}.amazonaws.com"
+    if lower.endswith("domainname"):
+        return f"{name}.{service}.{REGION}.amazonaws.com"
+    return f"{name}-{prop}"
 
 
 def _resource_id(type_: str, logical: str, physical: str, prefix: str | None) -> str:
@@ -100,9 +199,10 @@ def _resource_id(type_: str, logical: str, physical: str, prefix: str | None) ->
 
 
 class VaMocks(Mocks):
-    """Outputs = inputs plus the id/ARN/name fields AWS would add."""
+    """Update: outputs = inputs plus the id/ARN/name fields AWS would add. Preview: inputs."""
 
-    def __init__(self) -> None:
+    def __init__(self, mode: Mode = "update") -> None:
+        self.mode = mode
         # The SDK calls the monitor from executor threads; each RegisterResource reads back the
         # inputs its own new_resource call saw.
         self._local = threading.local()
@@ -116,9 +216,25 @@ class VaMocks(Mocks):
         return self._local.state
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self._local.inputs = args.inputs
-        state = dict(args.inputs)
-        name = physical_name_of(args.typ, args.inputs) or f"{args.name}-{_short(args.name, 7)}"
+        inputs = args.inputs
+        named = autonamed_property(args.typ)
+        if named and named not in inputs:
+            inputs = {**inputs, named: autoname(args.name)}
+        self._local.inputs = inputs
+        rid, state = self._created(args, inputs)
+        if self.mode == "preview" and not args.typ.startswith(PROVIDER_TYPE_PREFIX):
+            # Created in the preview: the provider knows the inputs only; everything it would
+            # add is unknown until the resource exists.
+            computed = {key: UNKNOWN for key in state if key not in inputs}
+            self._local.state = {**inputs, **computed, "id": UNKNOWN}
+            return None, dict(inputs)
+        self._local.state = {**state, "id": rid}
+        return rid, state
+
+    def _created(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict]:
+        """The id and outputs of the resource once it exists."""
+        state = dict(inputs)
+        name = physical_name_of(args.typ, inputs) or autoname(args.name)
         prefix, arn = _ARNS.get(args.typ, ("", ""))
         rid = _resource_id(args.typ, args.name, name, prefix)
         if args.typ == "aws:kms/key:Key":
@@ -142,7 +258,8 @@ class VaMocks(Mocks):
             image = str(args.inputs.get("imageName", ""))
             digest = hashlib.sha256(image.encode()).hexdigest()
             state["repoDigest"] = f"{image.rsplit(':', 1)[0]}@sha256:{digest}"
-        self._local.state = {**state, "id": rid}
+        for prop in computed_strings(args.typ):
+            state.setdefault(prop, computed_value(args.typ, prop, name))
         return rid, state
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
@@ -179,11 +296,22 @@ class RecordingMonitor(MockMonitor):
         self.outputs_by_urn: dict[str, dict[str, Any]] = {}
         self.stack_urn = ""
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """As the engine makes URNs: the root stack's type is not part of its children's."""
+        if parent and parent.split("::")[2] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn
         else:
+            # Already deserialized once for the mocks; doing it again doubles the cost.
+            inputs = self.va_mocks.last_inputs
+            outputs = self.va_mocks.last_state if request.custom else {}
+            if self.va_mocks.mode == "preview":
+                inputs, outputs = engine_unknowns(inputs), engine_unknowns(outputs)
             self.recorded.append(
                 Recorded(
                     urn=response.urn,
@@ -191,12 +319,17 @@ class RecordingMonitor(MockMonitor):
                     name=request.name,
                     parent=request.parent,
                     custom=request.custom,
-                    # Already deserialized once for the mocks; doing it again doubles the cost.
-                    inputs=self.va_mocks.last_inputs,
+                    inputs=inputs,
                     provider=request.provider,
                     dependencies=list(request.dependencies),
+                    property_dependencies={
+                        key: list(deps.urns)
+                        for key, deps in request.propertyDependencies.items()
+                        if deps.urns
+                    },
                     id=response.id,
-                    outputs=self.va_mocks.last_state if request.custom else {},
+                    options=_options(request),
+                    outputs=outputs,
                 )
             )
         return response
@@ -209,6 +342,30 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+def _options(request: Any) -> dict[str, Any]:
+    """What of a registration's options the engine hands a policy pack, where it is set."""
+    options = {
+        "protect": request.protect,
+        "ignoreChanges": list(request.ignoreChanges),
+        "deleteBeforeReplace": request.deleteBeforeReplace,
+        "deleteBeforeReplaceDefined": request.deleteBeforeReplaceDefined,
+        "additionalSecretOutputs": list(request.additionalSecretOutputs),
+        "aliases": list(request.aliasURNs),
+    }
+    return {key: value for key, value in options.items() if value}
+
+
+def engine_unknowns(value: Any) -> Any:
+    """The SDK's ``Unknown`` placeholders (anywhere in a value) as the engine's sentinel."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: engine_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [engine_unknowns(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     """Secrets stay marked: a plan must show that a value is secret, never the value."""
     if isinstance(value, dict):
@@ -217,4 +374,4 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    return value
+    return engine_unknowns(value)

@@ -11,7 +11,10 @@ import gc
 import json
 import logging
 import runpy
-from collections.abc import Callable, Mapping
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.mocks import Recorded, RecordingMonitor, VaMocks
+from preflight.mocks import Mode, Recorded, RecordingMonitor, VaMocks
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +40,8 @@ class Run:
     resources: list[Recorded]
     outputs: dict[str, Any]
     error: BaseException | None = None
+    mode: Mode = "update"
+    project: str = ""
     config: dict[str, str] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
     registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -51,8 +56,27 @@ class Run:
         return matches[0]
 
 
+class ProgramError(Exception):
+    """A program that cannot be run as given: the message is one line for its author."""
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ProgramError(f"{where}: not valid YAML: {problem}") from None
+    except OSError as exc:
+        raise ProgramError(f"{path}: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise ProgramError(f"{path}: expected a mapping of keys, found {type(data).__name__}")
+    return data
+
+
 def project_name(root: Path = PROJECT_ROOT) -> str:
-    return str(yaml.safe_load((root / "Pulumi.yaml").read_text())["name"])
+    return str(_load_yaml(root / "Pulumi.yaml").get("name") or root.name)
 
 
 def stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
@@ -60,8 +84,81 @@ def stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
     if not path.is_file():
         stacks = sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
         raise FileNotFoundError(f"no stack file {path.name}; stacks here: {', '.join(stacks)}")
-    data = yaml.safe_load(path.read_text()) or {}
-    return dict(data.get("config") or {})
+    return dict(_load_yaml(path).get("config") or {})
+
+
+@dataclass(frozen=True)
+class Program:
+    """A Pulumi Python program as the CLI finds it: the project is the nearest ``Pulumi.yaml``
+    at or above the given path; a directory runs its ``Pulumi.yaml``'s ``main`` or its
+    ``__main__.py``, with the directory on ``sys.path``."""
+
+    main: Path
+    root: Path
+    project: str
+
+    @classmethod
+    def locate(cls, path: Path) -> Program:
+        path = path.resolve()
+        if not path.exists():
+            raise ProgramError(f"no program at {path}")
+        start = path if path.is_dir() else path.parent
+        root = next((d for d in (start, *start.parents) if (d / "Pulumi.yaml").is_file()), None)
+        project = _load_yaml(root / "Pulumi.yaml") if root else {}
+        runtime = project.get("runtime", "python")
+        runtime = runtime.get("name") if isinstance(runtime, dict) else runtime
+        if runtime != "python":
+            raise ProgramError(
+                f"{root}/Pulumi.yaml: runtime is {runtime!r}; the preflight runs Python programs"
+            )
+        main = path
+        if path.is_dir():
+            main = path / str(project.get("main") or "") if root == path else path
+            main = main / "__main__.py" if main.is_dir() else main
+        if not main.is_file():
+            raise ProgramError(f"{main} does not exist: a Python program needs a __main__.py")
+        root = root or start
+        return cls(main, root, str(project.get("name") or root.name))
+
+    def config(self, stack: str) -> dict[str, Any]:
+        """``Pulumi.<stack>.yaml``'s config over the project's own values (``key: value`` or
+        ``{value: ...}`` in ``Pulumi.yaml``); keys without a namespace belong to the project.
+        A directory with no stack file at all runs with the project's config alone."""
+        project_values = {
+            key: value["value"] if isinstance(value, dict) else value
+            for key, value in (_load_yaml(self.root / "Pulumi.yaml").get("config") or {}).items()
+            if not isinstance(value, dict) or "value" in value
+        } if (self.root / "Pulumi.yaml").is_file() else {}  # fmt: skip
+        has_stacks = any(self.root.glob("Pulumi.*.yaml"))
+        try:
+            values = stack_config(stack, self.root) if has_stacks else {}
+        except FileNotFoundError as exc:
+            raise ProgramError(f"{self.root}: {exc}") from None
+        merged = {**project_values, **values}
+        return {key if ":" in key else f"{self.project}:{key}": v for key, v in merged.items()}
+
+    def describe(self, error: BaseException) -> str:
+        """The error in one line, with the program's own line that raised it."""
+        text = " ".join(str(error).split()) or type(error).__name__
+        if isinstance(error, SyntaxError):
+            return f"{error.filename}:{error.lineno}: SyntaxError: {error.msg}"
+        frames = [
+            f for f in traceback.extract_tb(error.__traceback__)
+            if Path(f.filename).resolve().is_relative_to(self.root) and ".venv" not in f.filename
+        ]  # fmt: skip
+        where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+        return f"{where}{type(error).__name__}: {text}"
+
+
+@contextmanager
+def _on_sys_path(directory: Path) -> Iterator[None]:
+    entry = str(directory)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:
+            sys.path.remove(entry)
 
 
 def flatten_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
@@ -85,22 +182,26 @@ def run_program(
     *,
     config: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
-    program: Path = PROJECT_ROOT / "__main__.py",
-    preview: bool = True,
+    program: Path | Program = PROJECT_ROOT / "__main__.py",
+    mode: Mode = "update",
 ) -> Run:
-    """Run ``program`` under mocks; ``config`` replaces the stack file's config when given.
+    """Run ``program`` (a path, see ``Program.locate``) under mocks; ``config`` replaces the
+    stack file's config when given.
 
     ``secrets`` are extra ``namespace:key`` values set as secret config, the way
     ``pulumi config set --secret`` would. Program errors are captured in ``Run.error``.
     """
-    raw = dict(stack_config(stack) if config is None else config)
-    return run_under_mocks(
-        lambda: runpy.run_path(str(program), run_name="__main__"),
-        stack=stack,
-        config=raw,
-        secrets=secrets,
-        preview=preview,
-    )
+    located = program if isinstance(program, Program) else Program.locate(program)
+    raw = dict(located.config(stack) if config is None else config)
+    with _on_sys_path(located.main.parent):
+        return run_under_mocks(
+            lambda: runpy.run_path(str(located.main), run_name="__main__"),
+            stack=stack,
+            config=raw,
+            secrets=secrets,
+            mode=mode,
+            project=located.project,
+        )
 
 
 def run_under_mocks(
@@ -109,23 +210,29 @@ def run_under_mocks(
     stack: str = "dev",
     config: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
-    preview: bool = True,
+    mode: Mode = "update",
+    project: str | None = None,
 ) -> Run:
     """Call ``build`` (which declares resources) under recording mocks and wait for every RPC,
-    so the recorded inputs are fully resolved when this returns."""
+    so the recorded inputs are fully resolved when this returns.
+
+    ``mode``: "update" (every output known, as after ``pulumi up``) or "preview" (the first
+    preview of a fresh stack: computed outputs unknown; see ``preflight.mocks``).
+    """
+    project = project or project_name()
     flat, secret_keys = flatten_config(config or {})
     for key, value in (secrets or {}).items():
         flat[key] = value
         secret_keys.append(key)
     pulumi.runtime.set_all_config(flat, secret_keys)
-    mocks = VaMocks()
+    mocks = VaMocks(mode)
     monitor = RecordingMonitor(mocks)
     logs = _LogCollector()
     pulumi.runtime.set_mocks(
         mocks,
-        project=project_name(),
+        project=project,
         stack=stack,
-        preview=preview,
+        preview=mode == "preview",
         monitor=monitor,
         logger=logs.logger,
     )
@@ -157,6 +264,8 @@ def run_under_mocks(
         config=flat,
         logs=logs.messages,
         registered_outputs=monitor.outputs_by_urn,
+        mode=mode,
+        project=project,
     )
 
 
