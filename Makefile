@@ -24,8 +24,10 @@ venv: $(VENV)/.installed
 ## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create and the va-guard
 ## preflight over it, offline, as the engine sends it in a fresh stack's first preview and in an
 ## update; exit 1 on a mandatory violation in either.
+## make plan DIFF=<git ref>: the plan of <ref> against the working tree (added, removed, changed
+## inputs old -> new, secrets masked); exit 0 with a one-line summary first.
 plan: $(VENV)/.installed-run
-	$(PY) -m preflight --stack $(STACK) --mode both
+	$(PY) -m preflight --stack $(STACK) $(if $(DIFF),--diff $(DIFF),--mode both)
 
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
 ## (fails under 90 %, see pyproject.toml).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -31,6 +32,14 @@ from preflight.engine import (
     report_json,
 )
 from preflight.mocks import MODES, NAME_PROPERTY, UNKNOWN, Mode, Recorded, physical_name_of
+from preflight.review import (
+    change_text,
+    plan_inputs,
+    ref_plan_inputs,
+    settings,
+    settings_lines,
+)
+from preflight.review import diff as review_diff
 from preflight.runner import PROJECT_ROOT, Program, ProgramError, Run, run_program
 
 PROGRAM = PROJECT_ROOT / "__main__.py"
@@ -75,7 +84,10 @@ def resource_tree(run: Run) -> Tree:
 
     def add(node: Tree, parent_urn: str) -> None:
         for r in sorted(children.get(parent_urn, []), key=lambda x: (x.custom, x.name)):
-            add(node.add(_label(r)), r.urn)
+            child = node.add(_label(r))
+            for line in settings_lines(r):
+                child.add(f"[dim]{escape(line)}[/dim]")
+            add(child, r.urn)
 
     for parent in children:
         if parent not in known:  # the stack itself
@@ -112,6 +124,46 @@ def print_report(console: Console, report: Report) -> None:
                 console.print(f"  [bold]{escape(_resource(d.urn))}[/bold]: {escape(d.detail)}")
 
 
+def print_diff(console: Console, args: argparse.Namespace) -> int:
+    """``--diff REF``: exit 0 with a one-line summary first, whatever changed."""
+    try:
+        program = Program.locate(Path(args.program))
+        repo = _git_root(program.main.parent)
+        old = ref_plan_inputs(repo, args.diff, program.main, args.stack)
+        new = plan_inputs(program.main, args.stack, repo)
+    except ProgramError as exc:
+        return _fail(console, args.json, str(exc))
+    changes = review_diff(old, new)
+    if args.json:
+        print(json.dumps({"summary": changes.summary(args.diff), **changes.as_json()}))
+        return 0
+    console.print(changes.summary(args.diff))
+    for title, urns, style in (("add", changes.added, "green"), ("remove", changes.removed, "red")):
+        for urn in urns:
+            console.print(f"  [{style}]{title}[/{style}] {escape(_resource_urn(urn))}")
+    for urn, props in changes.changed.items():
+        console.print(f"  [yellow]change[/yellow] {escape(_resource_urn(urn))}")
+        for prop, (before, after) in props.items():
+            console.print(f"      {escape(prop)}: {escape(change_text(before, after))}")
+    return 0
+
+
+def _resource_urn(urn: str) -> str:
+    """``type::name`` of a URN: enough to find it, short enough to read."""
+    parts = urn.split("::")
+    return f"{parts[-2].split('$')[-1]}::{parts[-1]}" if len(parts) >= 2 else urn
+
+
+def _git_root(directory: Path) -> Path:
+    proc = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=directory, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise ProgramError(f"--diff needs a git checkout; {directory} is not in one")
+    return Path(proc.stdout.strip())
+
+
 def _fail(console: Console, as_json: bool, message: str) -> int:
     if as_json:
         print(json.dumps({"error": message}))
@@ -140,8 +192,17 @@ def main(argv: list[str] | None = None) -> int:
         help="a Pulumi Python program: its directory (with Pulumi.yaml) or file "
         "(default: this project's __main__.py)",
     )
+    parser.add_argument(
+        "--diff",
+        metavar="REF",
+        help="compare the plan of a git ref (e.g. origin/main) with the working tree's: "
+        "resources added, removed and changed, each changed input old -> new",
+    )
     args = parser.parse_args(argv)
-    console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 200)
+    # A CI log is read in a browser: never hard-wrap it (a cut name reads as another name).
+    console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 100_000)
+    if args.diff:
+        return print_diff(console, args)
     modes: list[Mode] = list(MODES) if args.mode == "both" else [args.mode]
     try:
         program = Program.locate(Path(args.program))
@@ -172,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     shown_run = runs[modes[0]]
     if args.json:
         resources = [
-            {"type": r.type, "name": r.name, "physicalName": physical_name_of(r.type, r.inputs),
-             "parent": r.parent_type}
+            {"urn": r.urn, "type": r.type, "name": r.name,
+             "physicalName": physical_name_of(r.type, r.inputs), "parent": r.parent,
+             "settings": settings(r)}
             for r in shown_run.resources
         ]  # fmt: skip
         document: dict[str, Any] = {"stack": args.stack, "program": str(program.main),

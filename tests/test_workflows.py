@@ -297,7 +297,7 @@ def test_id_token_granted_to_a_job_that_does_not_use_it_is_caught(tmp_path):
     )
     assert id_token_not_where_used(broken) == [
         f"pull-request.yml:{job}: id-token granted, unused"
-        for job in ("checks", "workflows", "audit")
+        for job in ("checks", "plan-diff", "workflows", "audit")
     ]
 
 
@@ -429,3 +429,11 @@ def test_every_tool_a_workflow_installs_is_pinned():
 def test_unpinned_tool_install_is_caught(tmp_path):
     broken = broken_copy(tmp_path, "pull-request.yml", "pip-audit==2.10.1", "pip-audit")
     assert unpinned_installs(broken) == ["pull-request.yml: pip-audit"]
+
+
+def test_pull_requests_get_the_plan_diff_against_their_base_without_credentials():
+    job = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]["plan-diff"]
+    script = "\n".join(step.get("run", "") for step in job["steps"])
+
+    assert 'DIFF="${BASE_SHA}"' in script
+    assert job["permissions"] == {"contents": "read"}

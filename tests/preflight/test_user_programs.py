@@ -97,7 +97,9 @@ def test_public_bucket_policy_for_anyone_is_a_violation_once_its_arn_is_known(pl
 def test_public_bucket_policy_built_from_an_unknown_arn_is_unchecked_in_the_first_preview(planned):
     found = findings(planned, "public_bucket", "preview", "advisory", "va-notices",
                      "downloads-public-read")  # fmt: skip
-    assert any("[va-data] unchecked: could not check the resource policy" in m for m in found), found
+    assert any("[va-data] unchecked: could not check the resource policy" in m for m in found), (
+        found
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
