@@ -28,6 +28,7 @@ from preflight.engine import (
     PackConfigError,
     Report,
     load_pack_config,
+    pack_config_problems,
     preflight,
     report_json,
 )
@@ -165,10 +166,12 @@ def _git_root(directory: Path) -> Path:
 
 
 def _fail(console: Console, as_json: bool, message: str) -> int:
+    """Each problem on one line of its own, never a traceback; as JSON with ``--json``."""
     if as_json:
-        print(json.dumps({"error": message}))
+        print(json.dumps({"error": message, "problems": message.splitlines()}))
     else:
-        console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        for line in message.splitlines():
+            console.print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
     return 1
 
 
@@ -226,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_policies:
         try:
             with PolicyPackProcess() as pack:
+                problems = pack_config_problems(
+                    pack_config, pack.info().policies, args.policy_config or ""
+                )
+                if problems:
+                    return _fail(console, args.json, "\n".join(problems))
                 reports = {mode: preflight(run, pack_config, pack) for mode, run in runs.items()}
         except PackError as exc:
             return _fail(console, args.json, str(exc).splitlines()[0])

@@ -22,6 +22,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from preflight.analyzer import (
+    LEVEL_VALUES,
     Diagnostic,
     PolicyPackProcess,
     Provider,
@@ -235,3 +236,67 @@ def load_pack_config(path: str | None) -> dict[str, Any]:
             f"{path}: expected an object of policies, found {type(data).__name__}"
         )
     return data
+
+
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _type_ok(value: Any, expected: str | list[str]) -> bool:
+    names = [expected] if isinstance(expected, str) else list(expected)
+    for name in names:
+        kinds = JSON_TYPES.get(name, (object,))
+        if isinstance(value, bool) and bool not in kinds:
+            continue
+        if isinstance(value, kinds) or (
+            name == "integer" and isinstance(value, float) and value.is_integer()
+        ):
+            return True
+    return False
+
+
+def pack_config_problems(
+    config: Mapping[str, Any], policies: Mapping[str, Mapping[str, Any]], path: str
+) -> list[str]:
+    """What the engine would refuse (or silently ignore) in a ``--policy-config`` file, one line
+    each: a policy the pack does not have, an enforcement level that does not exist, a setting
+    the policy does not take, a value of the wrong type. Checked once, before any resource."""
+    problems = []
+    names = sorted(policies)
+    for policy, values in config.items():
+        if policy == "all":
+            continue
+        if policy not in policies:
+            problems.append(
+                f"{path}: {policy!r} is not a policy of the pack; it has {', '.join(names)}"
+            )
+            continue
+        if isinstance(values, str):
+            values = {"enforcementLevel": values}
+        if not isinstance(values, Mapping):
+            problems.append(f"{path}: {policy}: expected an object of settings")
+            continue
+        schema = policies[policy].get("configSchema") or {}
+        for key, value in values.items():
+            if key == "enforcementLevel":
+                if value not in LEVEL_VALUES:
+                    problems.append(
+                        f"{path}: {policy}.enforcementLevel = {value!r}: one of "
+                        f"{', '.join(LEVEL_VALUES)}"
+                    )
+            elif key not in schema:
+                problems.append(
+                    f"{path}: {policy}.{key}: not a setting of {policy}; it takes "
+                    f"{', '.join(sorted(schema)) or 'none'}"
+                )
+            elif "type" in schema[key] and not _type_ok(value, schema[key]["type"]):
+                problems.append(
+                    f"{path}: {policy}.{key} = {value!r}: expected {schema[key]['type']}"
+                )
+    return problems

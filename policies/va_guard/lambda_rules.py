@@ -95,7 +95,7 @@ def _check_limits(r: Resource, config: Config) -> Iterator[Finding]:
         mb = number(memory) if memory is not None else AWS_DEFAULT_MEMORY_MB
         lo, hi = config["memoryMinMb"], config["memoryMaxMb"]
         if mb is None or not lo <= mb <= hi:
-            yield violation(f"memorySize={shown(memory)} is outside {lo}-{hi} MB")
+            yield violation(f"memorySize={shown(memory)} is outside {lo:g}-{hi:g} MB")
     timeout = r.get("timeout")
     if timeout is UNKNOWN:
         yield unchecked("the timeout (timeout)")
@@ -103,7 +103,7 @@ def _check_limits(r: Resource, config: Config) -> Iterator[Finding]:
         seconds = number(timeout) if timeout is not None else AWS_DEFAULT_TIMEOUT_S
         hi = config["timeoutMaxSeconds"]
         if seconds is None or not 1 <= seconds <= hi:
-            yield violation(f"timeout={shown(timeout)} is outside 1-{hi} s (VA standard: 5 min)")
+            yield violation(f"timeout={shown(timeout)} is outside 1-{hi:g} s (VA standard: 5 min)")
 
 
 def _check_vpc(r: Resource) -> Iterator[Finding]:

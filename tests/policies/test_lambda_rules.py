@@ -121,3 +121,9 @@ def test_log_group_without_retention_is_a_violation():
 
 def test_memory_limits_are_configurable():
     assert run(lambda_rules.FAMILY, FN, {**GOOD, "memorySize": 4096.0}, {"memoryMaxMb": 2048})[0]
+
+
+def test_configured_limit_prints_as_people_write_it():
+    """The engine sends config numbers as floats: 20.0 must read '1-20 s'."""
+    found, _ = run(lambda_rules.FAMILY, FN, {**GOOD, "timeout": 30.0}, {"timeoutMaxSeconds": 20.0})
+    assert found == ["timeout=30 is outside 1-20 s (VA standard: 5 min)"]

@@ -160,3 +160,35 @@ def test_program_warning_is_printed_once_for_both_modes(tmp_path, capsys):
     root = write_program(tmp_path, "import pulumi\npulumi.log.warn('mind the gap')\n")
     plan.main(["--program", str(root), "--no-policies"])
     assert capsys.readouterr().err.splitlines() == ["warning: mind the gap"]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        pytest.param({"va-lamda": {}}, "'va-lamda' is not a policy of the pack; it has va-data", id="policy"),
+        pytest.param({"va-lambda": {"enforcementLevel": "strict"}},
+                     "va-lambda.enforcementLevel = 'strict': one of advisory, mandatory", id="level"),
+        pytest.param({"va-lambda": {"timeoutMaxSecond": 20}},
+                     "va-lambda.timeoutMaxSecond: not a setting of va-lambda; it takes", id="key"),
+        pytest.param({"va-lambda": {"timeoutMaxSeconds": "20"}},
+                     "va-lambda.timeoutMaxSeconds = '20': expected", id="type"),
+    ],
+)  # fmt: skip
+def test_policy_config_mistake_is_refused_once_with_what_is_allowed(
+    tmp_path, capsys, config, expected
+):
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(config))
+    code, document = plan_json(capsys, "--policy-config", str(path), "--mode", "update")
+    assert code == 1
+    assert len(document["problems"]) == 1
+    assert expected in document["problems"][0]
+
+
+def test_valid_policy_config_is_accepted(tmp_path, capsys):
+    path = tmp_path / "cfg.json"
+    path.write_text(
+        json.dumps({"va-lambda": {"enforcementLevel": "advisory", "timeoutMaxSeconds": 60}})
+    )
+    code, document = plan_json(capsys, "--policy-config", str(path), "--mode", "update")
+    assert code == 0, document
