@@ -36,6 +36,7 @@ from preflight.runner import Run, run_program, stack_config
 
 A, R = ACCOUNT, REGION
 LAMBDA_SERVICE = "lambda.amazonaws.com"
+FUNCTION = "aws:lambda/function:Function"
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 
 
@@ -660,6 +661,16 @@ def test_the_deploy_role_may_refresh_update_and_delete_every_resource(run):
     assert denied(run, "manage") == []
 
 
+# IAM: a role's inline policies together may hold 10,240 characters, white space not counted.
+ROLE_INLINE_POLICY_QUOTA = 10_240
+
+
+def test_the_deploy_policy_fits_iams_inline_policy_quota(run):
+    """Past the quota, `pulumi up` fails on the deploy role's own PutRolePolicy."""
+    size = len(json.dumps(deploy_policy_of(run), separators=(",", ":")))
+    assert size <= ROLE_INLINE_POLICY_QUOTA
+
+
 def test_the_deploy_role_passes_only_schedule_roles_to_the_scheduler():
     run = stack_run("every-trigger")
     policy = deploy_policy_of(run)
@@ -669,6 +680,15 @@ def test_the_deploy_role_passes_only_schedule_roles_to_the_scheduler():
         f"arn:aws:iam::{A}:role/va-dev-contentgen-schedule-role",
         f"arn:aws:iam::{A}:role/va-dev-webhook-schedule-role",
     ]
+
+
+def test_the_deploy_role_passes_only_execution_roles_to_lambda():
+    """Not the agent roles (assumed by the function role, never passed), not its own."""
+    run = stack_run("every-trigger")
+    policy = deploy_policy_of(run)
+    roles = [own_arn(r) for r in run.of_type("aws:iam/role:Role")]
+    to_lambda = sorted(r for r in roles if allows(policy, passes(r, LAMBDA_SERVICE)))
+    assert to_lambda == sorted(r.inputs["role"] for r in run.of_type(FUNCTION))
 
 
 def test_the_deploy_role_passes_roles_to_no_other_service():
