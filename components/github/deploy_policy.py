@@ -1,10 +1,13 @@
 """What `pulumi up` of one VA stack needs, and nothing more: the deploy role's policy, as data.
 
 Every mutating action is scoped to this environment's names (``va-<env>-*``, ``va/<env>/*``,
-``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys), to this
-account and region; ``*`` only for the actions AWS's Service Authorization Reference lists no
-resource types for (va-iam and tests/components/test_iam_catalogue.py check it against that
-catalogue). No ``service:*``.
+``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys, event
+source mappings), to this account and region; ``*`` only for the actions AWS's Service
+Authorization Reference lists no resource types for (va-iam and
+tests/components/test_iam_catalogue.py check it against that catalogue). No ``service:*``.
+Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
+to EventBridge Scheduler. tests/components/test_deploy_role.py checks that this allows creating,
+refreshing, updating and deleting every resource the program declares.
 """
 
 from __future__ import annotations
@@ -63,6 +66,29 @@ LAMBDA = (
     "lambda:PutRuntimeManagementConfig", "lambda:GetRuntimeManagementConfig",
     "lambda:GetFunctionCodeSigningConfig", "lambda:PublishLayerVersion",
     "lambda:GetLayerVersion", "lambda:DeleteLayerVersion",
+    # Releases (publish: true) and what triggers attach to a function or its `live` alias.
+    "lambda:PublishVersion", "lambda:CreateAlias", "lambda:GetAlias", "lambda:UpdateAlias",
+    "lambda:DeleteAlias", "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
+    "lambda:CreateFunctionUrlConfig", "lambda:GetFunctionUrlConfig",
+    "lambda:UpdateFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig",
+    "lambda:PutProvisionedConcurrencyConfig", "lambda:GetProvisionedConcurrencyConfig",
+    "lambda:DeleteProvisionedConcurrencyConfig",
+)  # fmt: skip
+# Queue triggers. AWS names a mapping by UUID only, and authorizes its creation on '*' (the
+# function it feeds is the condition key lambda:FunctionArn).
+EVENT_SOURCE_MAPPINGS = (
+    "lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping",
+    "lambda:DeleteEventSourceMapping", "lambda:TagResource", "lambda:UntagResource",
+    "lambda:ListTags",
+)  # fmt: skip
+SCHEDULES = (
+    "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+)  # fmt: skip
+EVENT_RULES = (
+    "events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets",
+    "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
+    "events:UntagResource", "events:ListTagsForResource",
 )  # fmt: skip
 LOGS = (
     "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
@@ -81,6 +107,7 @@ KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
     "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
     "kms:ListResourceTags", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
 )  # fmt: skip
 SECRETS = (
     "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
@@ -106,7 +133,10 @@ S3_BUCKETS = (
     "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
     "s3:GetBucketObjectLockConfiguration", "s3:GetReplicationConfiguration",
 )  # fmt: skip
-S3_OBJECTS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion")
+S3_OBJECTS = (
+    "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion",
+    "s3:PutObjectTagging", "s3:GetObjectTagging",
+)  # fmt: skip
 ALARMS = (
     "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
     "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
@@ -118,13 +148,16 @@ ECR = (
     "ecr:UntagResource", "ecr:ListTagsForResource", "ecr:BatchCheckLayerAvailability",
     "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
     "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages",
+    # Creating an image function: Lambda adds its pull statement to the repository's policy
+    # with the caller's permissions.
+    "ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy",
 )  # fmt: skip
 # AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
 # AWS denies them.
 UNSCOPABLE = (
     *EC2_DESCRIBE, "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups",
     "ecr:GetAuthorizationToken", "lambda:ListLayerVersions", "sns:GetSubscriptionAttributes",
-    "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
+    "sns:SetSubscriptionAttributes", "sns:Unsubscribe", "lambda:ListEventSourceMappings",
 )  # fmt: skip
 READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 # The preview role reads configuration, never data or secret values.
@@ -149,10 +182,16 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
         ),
         allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
         allow(
-            "PassRolesToLambdaOnly",
+            "PassExecutionRolesToLambda",
             ("iam:PassRole",),
-            [f"arn:aws:iam::{account}:role/{prefix}*"],
+            [f"arn:aws:iam::{account}:role/{prefix}*-lambda-role"],
             {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        ),
+        allow(
+            "PassScheduleRolesToScheduler",
+            ("iam:PassRole",),
+            [f"arn:aws:iam::{account}:role/{prefix}*-schedule-role"],
+            {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
         ),
         allow(
             "GithubOidcProvider", IAM_OIDC, [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"]
@@ -163,6 +202,30 @@ def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
             [
                 f"arn:aws:lambda:{arn}:function:{prefix}*",
                 f"arn:aws:lambda:{arn}:layer:{prefix}*",
+            ],
+        ),
+        allow(
+            "CreateEventSourceMappingsForThisEnvironment",
+            ("lambda:CreateEventSourceMapping",),
+            ["*"],
+            {"ArnLike": {"lambda:FunctionArn": f"arn:aws:lambda:{arn}:function:{prefix}*"}},
+        ),
+        allow(
+            "EventSourceMappingsInThisAccountAndRegion",
+            EVENT_SOURCE_MAPPINGS,
+            [f"arn:aws:lambda:{arn}:event-source-mapping:*"],
+        ),
+        allow(
+            "SchedulesOfThisEnvironment",
+            SCHEDULES,
+            [f"arn:aws:scheduler:{arn}:schedule/default/{prefix}*"],
+        ),
+        allow(
+            "EventRulesOfThisEnvironment",
+            EVENT_RULES,
+            [
+                f"arn:aws:events:{arn}:rule/{prefix}*",
+                f"arn:aws:events:{arn}:rule/*/{prefix}*",
             ],
         ),
         allow(

@@ -100,7 +100,9 @@ def test_deploy_policy_reaches_no_other_environment():
         for resource in resources:
             named = any(m in resource for m in ("va-dev-", "va/dev/"))
             by_id = resource in ("*", f"arn:aws:ec2:eu-central-1:{ACCOUNT}:*",
-                                 f"arn:aws:kms:eu-central-1:{ACCOUNT}:key/*") or (
+                                 f"arn:aws:kms:eu-central-1:{ACCOUNT}:key/*",
+                                 f"arn:aws:lambda:eu-central-1:{ACCOUNT}:event-source-mapping:*",
+                                 ) or (
                 resource.endswith("oidc-provider/token.actions.githubusercontent.com"))  # fmt: skip
             assert named or by_id, resource
             assert "va-prod-" not in resource

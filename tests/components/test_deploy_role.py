@@ -1,0 +1,733 @@
+"""The GitHub deploy role may create, refresh, update and delete everything the program declares.
+
+`pulumi up` in CI runs as the deploy role (components/github/deploy_policy.py). A resource type
+the program declares but the role may not create is denied half-way through the first update,
+leaving a half-created stack. So: run the real program (dev, prod, and a stack with every trigger
+kind) in update mode, and for every custom resource it registers, evaluate the deploy policy *of
+that stack* (the ``github-deploy-policy`` document as registered) against the requests Pulumi's
+provider makes for that resource type, on that resource's ARN.
+
+``DEPLOY_ACTIONS`` says, per type token, which actions create the resource (``create``), which
+Pulumi needs afterwards to refresh, update, replace and delete it (``manage``), and how to get the
+ARN AWS authorizes them on. A type missing from the table fails the test by name: a new resource
+type makes someone decide what the deploy role needs for it.
+
+Whether an action is authorized on an ARN or only on ``*`` is AWS's to say: the test reads it from
+the catalogue (policies/va_guard/catalogue.py, AWS's Service Authorization Reference), and checks
+that each ARN the table builds is one of the formats AWS lists for the action.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+import pytest
+
+from policies.va_guard import catalogue
+from preflight.mocks import ACCOUNT, PROVIDER_TYPE_PREFIX, REGION, Recorded
+from preflight.runner import Run, run_program, stack_config
+
+A, R = ACCOUNT, REGION
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+FUNCTION = "aws:lambda/function:Function"
+SCHEDULER_SERVICE = "scheduler.amazonaws.com"
+
+
+# --- a small IAM evaluator: Allow statements, Action/Resource globs, a few condition operators --
+
+
+@dataclass(frozen=True)
+class Request:
+    """One authorization AWS makes: ``action`` on ``arn``, with request context keys."""
+
+    action: str
+    arn: str
+    context: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def resource(self) -> str:
+        """What IAM matches the policy's Resource against: ``*`` for an action AWS lists no
+        resource type for (granted on ``*`` only), else the ARN."""
+        found = catalogue.action(self.action)
+        return self.arn if found is not None and found.takes_resources else "*"
+
+    def __str__(self) -> str:
+        extra = "".join(f" [{k}={v}]" for k, v in self.context)
+        return f"{self.action} on {self.resource}{extra}"
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _glob(pattern: str, value: str, *, case: bool = True) -> bool:
+    """IAM's wildcards: ``*`` any run of characters, ``?`` one; everything else literal."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, 0 if case else re.IGNORECASE) is not None
+
+
+CONDITION_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": lambda pattern, value: pattern == value,
+    "StringLike": _glob,
+    "ArnEquals": lambda pattern, value: pattern == value,
+    "ArnLike": _glob,
+}
+
+
+def _conditions_hold(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool:
+    """Every operator and key must hold; a key missing from the request, or an operator this
+    evaluator does not know, does not hold (so an unknown condition never grants)."""
+    for operator, keys in condition.items():
+        test = CONDITION_OPERATORS.get(operator)
+        if test is None:
+            return False
+        for key, patterns in keys.items():
+            value = context.get(key)
+            if value is None or not any(test(p, value) for p in _listed(patterns)):
+                return False
+    return True
+
+
+def allows(policy: Mapping[str, Any], request: Request) -> bool:
+    context = dict(request.context)
+    statements = policy["Statement"]
+    for st in [statements] if isinstance(statements, dict) else statements:
+        if st.get("Effect") != "Allow":
+            continue
+        if not any(fnmatchcase(request.action.lower(), a.lower()) for a in _listed(st["Action"])):
+            continue
+        if not any(_glob(p, request.resource) for p in _listed(st.get("Resource"))):
+            continue
+        if _conditions_hold(st.get("Condition", {}), context):
+            return True
+    return False
+
+
+# --- how AWS names what the program creates --------------------------------------------------
+
+
+def own_arn(r: Recorded) -> str:
+    """The ARN the mocks give, where they give AWS's format (preflight/mocks.py's _ARNS)."""
+    return str(r.outputs["arn"])
+
+
+def ec2(kind: str, key: str = "id") -> Callable[[Recorded], str]:
+    def arn(r: Recorded) -> str:
+        value = r.outputs["id"] if key == "id" else r.inputs[key]
+        return f"arn:aws:ec2:{R}:{A}:{kind}/{value}"
+
+    return arn
+
+
+def function_arn(name: str, qualifier: str | None = None) -> str:
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:lambda:{R}:{A}:function:{name}" + (f":{qualifier}" if qualifier else "")
+
+
+def function_of(key: str, *, qualified: bool = True) -> Callable[[Recorded], str]:
+    def arn(r: Recorded) -> str:
+        return function_arn(r.inputs[key], r.inputs.get("qualifier") if qualified else None)
+
+    return arn
+
+
+def role_of(key: str) -> Callable[[Recorded], str]:
+    return lambda r: f"arn:aws:iam::{A}:role/{r.inputs[key]}"
+
+
+def queue_of_url(r: Recorded) -> str:
+    account, name = r.inputs["queueUrl"].rsplit("/", 2)[-2:]
+    return f"arn:aws:sqs:{R}:{account}:{name}"
+
+
+def rule_arn(name: str, bus: str | None) -> str:
+    on_bus = "" if bus in (None, "default") else f"{bus}/"
+    return f"arn:aws:events:{R}:{A}:rule/{on_bus}{name}"
+
+
+def bucket_of(r: Recorded) -> str:
+    return f"arn:aws:s3:::{r.inputs['bucket']}"
+
+
+def object_arn(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def repository_arn(image: str) -> str:
+    """``<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`` -> the repository ARN."""
+    registry, _, rest = image.partition("/")
+    account, region = registry.split(".")[0], registry.split(".")[3]
+    repo = re.split(r"[:@]", rest, maxsplit=1)[0]
+    return f"arn:aws:ecr:{region}:{account}:repository/{repo}"
+
+
+def esm_arn(r: Recorded) -> str:
+    return f"arn:aws:lambda:{R}:{A}:event-source-mapping:{r.outputs['uuid']}"
+
+
+def key_arn(key_id: str) -> str:
+    return key_id if key_id.startswith("arn:") else f"arn:aws:kms:{R}:{A}:key/{key_id}"
+
+
+# --- what each resource needs beyond its own create actions ------------------------------------
+
+
+def passes(role_arn: str, service: str) -> Request:
+    return Request("iam:PassRole", role_arn, (("iam:PassedToService", service),))
+
+
+def staged_code(r: Recorded) -> list[Request]:
+    """Lambda reads a package staged in S3 with the caller's permissions."""
+    if not r.inputs.get("s3Bucket"):
+        return []
+    obj = object_arn(r.inputs["s3Bucket"], r.inputs["s3Key"])
+    reads = ["s3:GetObject"] + (["s3:GetObjectVersion"] if r.inputs.get("s3ObjectVersion") else [])
+    return [Request(action, obj) for action in reads]
+
+
+def function_extras(r: Recorded) -> list[Request]:
+    own = function_arn(r.inputs["name"])
+    needs = [passes(r.inputs["role"], LAMBDA_SERVICE), *staged_code(r)]
+    if r.inputs.get("publish"):
+        needs.append(Request("lambda:PublishVersion", own))
+    if r.inputs.get("reservedConcurrentExecutions", -1) >= 0:
+        needs.append(Request("lambda:PutFunctionConcurrency", own))
+    needs += [Request("lambda:GetLayerVersion", layer) for layer in r.inputs.get("layers") or []]
+    if r.inputs.get("imageUri"):
+        # Same-account image: Lambda adds its pull statement to the repository policy, as the
+        # caller (AWS: the creator needs GetRepositoryPolicy and SetRepositoryPolicy).
+        repo = repository_arn(r.inputs["imageUri"])
+        needs += [Request(a, repo) for a in ("ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy")]
+    return needs
+
+
+def schedule_extras(r: Recorded) -> list[Request]:
+    return [passes(r.inputs["target"]["roleArn"], SCHEDULER_SERVICE)]
+
+
+def kms_alias_extras(r: Recorded) -> list[Request]:
+    return [Request("kms:CreateAlias", key_arn(r.inputs["targetKeyId"]))]
+
+
+def route_table_association_extras(r: Recorded) -> list[Request]:
+    return [Request("ec2:AssociateRouteTable", ec2("subnet", "subnetId")(r))]
+
+
+def nothing(r: Recorded) -> list[Request]:
+    return []
+
+
+def no_context(r: Recorded) -> tuple[tuple[str, str], ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What Pulumi's provider calls for one resource type, on the ARN ``arn`` gives."""
+
+    create: tuple[str, ...]
+    arn: Callable[[Recorded], str]
+    manage: tuple[str, ...] = ()  # refresh, update, replace, delete
+    tag: str | None = None  # tag-on-create: AWS authorizes the tags separately
+    extras: Callable[[Recorded], list[Request]] = nothing  # create-time, on other resources
+    context: Callable[[Recorded], tuple[tuple[str, str], ...]] = no_context
+    # Where the managing actions take another ARN than creation (a layer's versions).
+    manage_arn: Callable[[Recorded], str] | None = None
+
+
+S3_BUCKET_READS = (
+    "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketAcl", "s3:GetBucketCORS",
+    "s3:GetBucketWebsite", "s3:GetBucketVersioning", "s3:GetAccelerateConfiguration",
+    "s3:GetBucketRequestPayment", "s3:GetBucketLogging", "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketTagging",
+)  # fmt: skip
+
+DEPLOY_ACTIONS: dict[str, Actions] = {
+    # --- network ---
+    "aws:ec2/vpc:Vpc": Actions(
+        ("ec2:CreateVpc", "ec2:ModifyVpcAttribute"), own_arn,
+        ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DeleteVpc"), tag="ec2:CreateTags",
+    ),
+    "aws:ec2/subnet:Subnet": Actions(
+        ("ec2:CreateSubnet",), own_arn,
+        ("ec2:DescribeSubnets", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet"),
+        tag="ec2:CreateTags",
+    ),
+    "aws:ec2/securityGroup:SecurityGroup": Actions(
+        ("ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupEgress",
+         "ec2:RevokeSecurityGroupEgress"), own_arn,
+        ("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
+         "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+         "ec2:RevokeSecurityGroupIngress"),
+        tag="ec2:CreateTags",
+    ),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": Actions(
+        ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"), own_arn,
+        ("ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupIngress",
+         "ec2:AuthorizeSecurityGroupEgress"),
+        tag="ec2:CreateTags",
+    ),
+    "aws:ec2/routeTable:RouteTable": Actions(
+        ("ec2:CreateRouteTable",), own_arn, ("ec2:DescribeRouteTables", "ec2:DeleteRouteTable"),
+        tag="ec2:CreateTags",
+    ),
+    "aws:ec2/route:Route": Actions(
+        ("ec2:CreateRoute",), ec2("route-table", "routeTableId"),
+        ("ec2:DescribeRouteTables", "ec2:ReplaceRoute", "ec2:DeleteRoute"),
+    ),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": Actions(
+        ("ec2:AssociateRouteTable",), ec2("route-table", "routeTableId"),
+        ("ec2:DescribeRouteTables", "ec2:DisassociateRouteTable"),
+        extras=route_table_association_extras,
+    ),
+    "aws:ec2/internetGateway:InternetGateway": Actions(
+        ("ec2:CreateInternetGateway", "ec2:AttachInternetGateway"), own_arn,
+        ("ec2:DescribeInternetGateways", "ec2:DetachInternetGateway",
+         "ec2:DeleteInternetGateway"),
+        tag="ec2:CreateTags",
+    ),
+    "aws:ec2/eip:Eip": Actions(
+        ("ec2:AllocateAddress",), ec2("elastic-ip"),
+        ("ec2:DescribeAddresses", "ec2:DescribeAddressesAttribute", "ec2:ReleaseAddress"),
+        tag="ec2:CreateTags",
+    ),
+    "aws:ec2/natGateway:NatGateway": Actions(
+        ("ec2:CreateNatGateway",), ec2("natgateway"),
+        ("ec2:DescribeNatGateways", "ec2:DeleteNatGateway"), tag="ec2:CreateTags",
+    ),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": Actions(
+        ("ec2:CreateVpcEndpoint",), own_arn,
+        ("ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists", "ec2:ModifyVpcEndpoint",
+         "ec2:DeleteVpcEndpoints"),
+        tag="ec2:CreateTags",
+    ),
+    # --- identity ---
+    "aws:iam/role:Role": Actions(
+        ("iam:CreateRole",), own_arn,
+        ("iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+         "iam:UpdateAssumeRolePolicy", "iam:UntagRole", "iam:ListRolePolicies",
+         "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:DeleteRole"),
+        tag="iam:TagRole",
+    ),
+    "aws:iam/rolePolicy:RolePolicy": Actions(
+        ("iam:PutRolePolicy",), role_of("role"), ("iam:GetRolePolicy", "iam:DeleteRolePolicy"),
+    ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": Actions(
+        ("iam:AttachRolePolicy",), role_of("role"),
+        ("iam:ListAttachedRolePolicies", "iam:DetachRolePolicy"),
+    ),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": Actions(
+        ("iam:CreateOpenIDConnectProvider",), own_arn,
+        ("iam:GetOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
+         "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+         "iam:UntagOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider"),
+        tag="iam:TagOpenIDConnectProvider",
+    ),
+    # --- encryption, secrets ---
+    "aws:kms/key:Key": Actions(
+        ("kms:CreateKey", "kms:EnableKeyRotation"), own_arn,
+        ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+         "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:UpdateKeyDescription",
+         "kms:UntagResource", "kms:ScheduleKeyDeletion"),
+        tag="kms:TagResource",
+    ),
+    "aws:kms/alias:Alias": Actions(
+        ("kms:CreateAlias",), lambda r: f"arn:aws:kms:{R}:{A}:{r.inputs['name']}",
+        ("kms:ListAliases", "kms:UpdateAlias", "kms:DeleteAlias"), extras=kms_alias_extras,
+    ),
+    "aws:secretsmanager/secret:Secret": Actions(
+        ("secretsmanager:CreateSecret",), own_arn,
+        ("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
+         "secretsmanager:UpdateSecret", "secretsmanager:UntagResource",
+         "secretsmanager:DeleteSecret"),
+        tag="secretsmanager:TagResource",
+    ),
+    "aws:secretsmanager/secretVersion:SecretVersion": Actions(
+        ("secretsmanager:PutSecretValue",), lambda r: str(r.inputs["secretId"]),
+        ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+    ),
+    # --- data ---
+    "aws:dynamodb/table:Table": Actions(
+        ("dynamodb:CreateTable", "dynamodb:UpdateContinuousBackups"), own_arn,
+        ("dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups",
+         "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource", "dynamodb:UpdateTable",
+         "dynamodb:UntagResource", "dynamodb:DeleteTable"),
+        tag="dynamodb:TagResource",
+    ),
+    "aws:s3/bucket:Bucket": Actions(
+        ("s3:CreateBucket",), own_arn, (*S3_BUCKET_READS, "s3:DeleteBucket"),
+        tag="s3:PutBucketTagging",
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": Actions(
+        ("s3:PutBucketVersioning",), bucket_of, ("s3:GetBucketVersioning",),
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        Actions(("s3:PutEncryptionConfiguration",), bucket_of, ("s3:GetEncryptionConfiguration",))
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": Actions(
+        ("s3:PutBucketPublicAccessBlock",), bucket_of, ("s3:GetBucketPublicAccessBlock",),
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": Actions(
+        ("s3:PutBucketOwnershipControls",), bucket_of, ("s3:GetBucketOwnershipControls",),
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": Actions(
+        ("s3:PutLifecycleConfiguration",), bucket_of, ("s3:GetLifecycleConfiguration",),
+    ),
+    "aws:s3/bucketObjectv2:BucketObjectv2": Actions(
+        ("s3:PutObject",), lambda r: object_arn(r.inputs["bucket"], r.inputs["key"]),
+        ("s3:GetObject", "s3:GetObjectTagging", "s3:DeleteObject"), tag="s3:PutObjectTagging",
+    ),
+    # --- queues, topics, alarms, logs ---
+    "aws:sqs/queue:Queue": Actions(
+        ("sqs:CreateQueue",), own_arn,
+        ("sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
+         "sqs:ListQueueTags", "sqs:UntagQueue", "sqs:DeleteQueue"),
+        tag="sqs:TagQueue",
+    ),
+    "aws:sqs/queuePolicy:QueuePolicy": Actions(
+        ("sqs:SetQueueAttributes",), queue_of_url, ("sqs:GetQueueAttributes",),
+    ),
+    "aws:sns/topic:Topic": Actions(
+        ("sns:CreateTopic",), own_arn,
+        ("sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListTagsForResource",
+         "sns:UntagResource", "sns:DeleteTopic"),
+        tag="sns:TagResource",
+    ),
+    "aws:sns/topicSubscription:TopicSubscription": Actions(
+        ("sns:Subscribe",), lambda r: str(r.inputs["topic"]),
+        ("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"),
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": Actions(
+        ("cloudwatch:PutMetricAlarm",), own_arn,
+        ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+         "cloudwatch:UntagResource", "cloudwatch:DeleteAlarms"),
+        tag="cloudwatch:TagResource",
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": Actions(
+        ("logs:CreateLogGroup", "logs:PutRetentionPolicy"), own_arn,
+        ("logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:DeleteRetentionPolicy",
+         "logs:UntagResource", "logs:DeleteLogGroup"),
+        tag="logs:TagResource",
+    ),
+    # --- EventBridge and its scheduler ---
+    "aws:cloudwatch/eventRule:EventRule": Actions(
+        ("events:PutRule",), lambda r: rule_arn(r.inputs["name"], r.inputs.get("eventBusName")),
+        ("events:DescribeRule", "events:ListTagsForResource", "events:UntagResource",
+         "events:ListTargetsByRule", "events:DeleteRule"),
+        tag="events:TagResource",
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": Actions(
+        ("events:PutTargets",), lambda r: rule_arn(r.inputs["rule"], r.inputs.get("eventBusName")),
+        ("events:ListTargetsByRule", "events:RemoveTargets"),
+    ),
+    "aws:scheduler/schedule:Schedule": Actions(
+        ("scheduler:CreateSchedule",), own_arn,
+        ("scheduler:GetSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"),
+        extras=schedule_extras,
+    ),
+    # --- Lambda ---
+    "aws:lambda/function:Function": Actions(
+        ("lambda:CreateFunction",), function_of("name"),
+        ("lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
+         "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency",
+         "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:ListTags",
+         "lambda:UntagResource", "lambda:DeleteFunctionConcurrency", "lambda:DeleteFunction"),
+        tag="lambda:TagResource", extras=function_extras,
+    ),
+    "aws:lambda/layerVersion:LayerVersion": Actions(
+        ("lambda:PublishLayerVersion",),
+        lambda r: f"arn:aws:lambda:{R}:{A}:layer:{r.inputs['layerName']}",
+        ("lambda:GetLayerVersion", "lambda:ListLayerVersions", "lambda:DeleteLayerVersion"),
+        extras=staged_code, manage_arn=own_arn,
+    ),
+    "aws:lambda/alias:Alias": Actions(
+        ("lambda:CreateAlias",), function_of("functionName", qualified=False),
+        ("lambda:GetAlias", "lambda:UpdateAlias", "lambda:DeleteAlias"),
+    ),
+    "aws:lambda/eventSourceMapping:EventSourceMapping": Actions(
+        ("lambda:CreateEventSourceMapping",), esm_arn,
+        ("lambda:GetEventSourceMapping", "lambda:ListEventSourceMappings",
+         "lambda:UpdateEventSourceMapping", "lambda:ListTags", "lambda:UntagResource",
+         "lambda:DeleteEventSourceMapping"),
+        tag="lambda:TagResource",
+        context=lambda r: (("lambda:FunctionArn", function_arn(r.inputs["functionName"])),),
+    ),
+    "aws:lambda/permission:Permission": Actions(
+        ("lambda:AddPermission",), function_of("function"),
+        ("lambda:GetPolicy", "lambda:RemovePermission"),
+    ),
+    "aws:lambda/functionUrl:FunctionUrl": Actions(
+        ("lambda:CreateFunctionUrlConfig",), function_of("functionName"),
+        ("lambda:GetFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig",
+         "lambda:DeleteFunctionUrlConfig"),
+    ),
+    "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": Actions(
+        ("lambda:PutProvisionedConcurrencyConfig",), function_of("functionName"),
+        ("lambda:GetProvisionedConcurrencyConfig", "lambda:DeleteProvisionedConcurrencyConfig"),
+    ),
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": Actions(
+        ("lambda:PutFunctionEventInvokeConfig",), function_of("functionName"),
+        ("lambda:GetFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig",
+         "lambda:DeleteFunctionEventInvokeConfig"),
+    ),
+    "aws:lambda/functionRecursionConfig:FunctionRecursionConfig": Actions(
+        ("lambda:PutFunctionRecursionConfig",), function_of("functionName"),
+        ("lambda:GetFunctionRecursionConfig",),
+    ),
+    "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig": Actions(
+        ("lambda:PutRuntimeManagementConfig",), function_of("functionName"),
+        ("lambda:GetRuntimeManagementConfig",),
+    ),
+    # --- container images ---
+    "aws:ecr/repository:Repository": Actions(
+        ("ecr:CreateRepository",), own_arn,
+        ("ecr:DescribeRepositories", "ecr:ListTagsForResource", "ecr:UntagResource",
+         "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
+         "ecr:DeleteRepository"),
+        tag="ecr:TagResource",
+    ),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Actions(
+        ("ecr:PutLifecyclePolicy",), lambda r: f"arn:aws:ecr:{R}:{A}:repository/"
+        f"{r.inputs['repository']}",
+        ("ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy"),
+    ),
+    # A push to the stack's repository (docker login, then layer upload and the manifest).
+    "docker:index/image:Image": Actions(
+        ("ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
+         "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+         "ecr:PutImage"),
+        lambda r: repository_arn(r.inputs["imageName"]),
+        ("ecr:BatchGetImage", "ecr:DescribeImages"),
+    ),
+}  # fmt: skip
+
+
+# --- the stacks ------------------------------------------------------------------------------
+
+EXISTING_QUEUE = f"arn:aws:sqs:{R}:{A}:orders"
+
+
+def every_trigger_config() -> dict[str, Any]:
+    """dev, with a published function that has every trigger kind (its own queue and an
+    existing one, rules on the default and a custom bus, a schedule, a function URL),
+    provisioned concurrency and a layer, and an unpublished one with events, http, schedule."""
+    config = copy.deepcopy(stack_config("dev"))
+    functions = config["va-platform:functions"]
+    base = {k: v for k, v in functions[0].items() if k not in ("publish", "triggers")}
+    functions[0].update(
+        publish=True,
+        provisionedConcurrency=1,
+        layers=["deps"],
+        triggers=[
+            {"kind": "schedule", "expression": "rate(1 hour)"},
+            {"kind": "queue", "batchSize": 5},
+            {"kind": "queue", "queueArn": EXISTING_QUEUE},
+            {"kind": "events", "pattern": {"source": ["aws.s3"]}},
+            {"kind": "events", "pattern": {"source": ["va.orders"]}, "bus": "orders"},
+            {"kind": "http", "allowOrigins": ["https://va.example"]},
+        ],
+    )
+    functions.append(
+        {
+            **base,
+            "purpose": "webhook",
+            "triggers": [
+                {"kind": "events", "pattern": {"source": ["aws.s3"]}},
+                {"kind": "http"},
+                {"kind": "schedule", "expression": "rate(1 day)"},
+            ],
+        }
+    )
+    config["va-platform:layers"] = [{"purpose": "deps", "path": "functions/contentgen"}]
+    return config
+
+
+STACKS = ("dev", "prod", "every-trigger")
+
+
+@cache
+def stack_run(name: str) -> Run:
+    run = (
+        run_program("dev", config=every_trigger_config())
+        if name == "every-trigger"
+        else run_program(name)
+    )
+    assert run.error is None, run.error
+    return run
+
+
+def deploy_policy_of(run: Run) -> dict[str, Any]:
+    return json.loads(run.named("github-deploy-policy").inputs["policy"])
+
+
+def custom_resources(run: Run) -> list[Recorded]:
+    return [r for r in run.resources if r.custom and not r.type.startswith(PROVIDER_TYPE_PREFIX)]
+
+
+def requests_of(r: Recorded, which: str) -> list[Request]:
+    entry = DEPLOY_ACTIONS[r.type]
+    arn, context = entry.arn(r), entry.context(r)
+    if which == "manage":
+        return [Request(a, (entry.manage_arn or entry.arn)(r)) for a in entry.manage]
+    actions = [*entry.create, *([entry.tag] if entry.tag and r.inputs.get("tags") else [])]
+    return [Request(a, arn, context) for a in actions] + entry.extras(r)
+
+
+def denied(run: Run, which: str) -> list[str]:
+    policy = deploy_policy_of(run)
+    return sorted(
+        {
+            f"{r.type} ({r.name}): {request}"
+            for r in custom_resources(run)
+            if r.type in DEPLOY_ACTIONS
+            for request in requests_of(r, which)
+            if not allows(policy, request)
+        }
+    )
+
+
+@pytest.fixture(params=STACKS)
+def run(request) -> Run:
+    return stack_run(request.param)
+
+
+# --- the table itself ------------------------------------------------------------------------
+
+
+def test_every_resource_type_the_program_registers_has_deploy_actions_listed(run):
+    missing = sorted({r.type for r in custom_resources(run)} - set(DEPLOY_ACTIONS))
+    assert missing == [], (
+        f"resource types with no entry in DEPLOY_ACTIONS: {missing}; list the actions that "
+        "create and manage them, and give the deploy role those"
+    )
+
+
+def test_the_every_trigger_stack_registers_each_trigger_resource():
+    """Guards the test against passing on nothing: each new resource kind is in one run."""
+    types = {r.type for r in custom_resources(stack_run("every-trigger"))}
+    assert {
+        "aws:lambda/alias:Alias",
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        "aws:lambda/permission:Permission",
+        "aws:lambda/functionUrl:FunctionUrl",
+        "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+        "aws:scheduler/schedule:Schedule",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:lambda/layerVersion:LayerVersion",
+    } <= types
+
+
+def test_every_action_the_table_requires_exists_in_aws_catalogue():
+    listed = {
+        a for entry in DEPLOY_ACTIONS.values() for a in (*entry.create, *entry.manage, entry.tag)
+    } - {None}
+    assert sorted(a for a in listed if catalogue.action(a) is None) == []
+
+
+def test_every_arn_the_table_builds_is_a_format_aws_lists_for_the_action(run):
+    """A wrong ARN builder would make the check pass or fail for the wrong reason."""
+    wrong = sorted(
+        {
+            f"{r.type} ({r.name}): {req.action} on {req.arn}"
+            for r in custom_resources(run)
+            if r.type in DEPLOY_ACTIONS
+            for req in requests_of(r, "create") + requests_of(r, "manage")
+            if (found := catalogue.action(req.action)) is not None and found.takes_resources
+            if not any(catalogue.arn_matches(fmt, req.arn) for fmt in found.arn_formats)
+        }
+    )
+    assert wrong == []
+
+
+# --- the deploy role -------------------------------------------------------------------------
+
+
+def test_the_deploy_role_may_create_every_resource_the_program_declares(run):
+    assert denied(run, "create") == []
+
+
+def test_the_deploy_role_may_refresh_update_and_delete_every_resource(run):
+    assert denied(run, "manage") == []
+
+
+# IAM: a role's inline policies together may hold 10,240 characters, white space not counted.
+ROLE_INLINE_POLICY_QUOTA = 10_240
+
+
+def test_the_deploy_policy_fits_iams_inline_policy_quota(run):
+    """Past the quota, `pulumi up` fails on the deploy role's own PutRolePolicy."""
+    size = len(json.dumps(deploy_policy_of(run), separators=(",", ":")))
+    assert size <= ROLE_INLINE_POLICY_QUOTA
+
+
+def test_the_deploy_role_passes_only_schedule_roles_to_the_scheduler():
+    run = stack_run("every-trigger")
+    policy = deploy_policy_of(run)
+    roles = [own_arn(r) for r in run.of_type("aws:iam/role:Role")]
+    to_scheduler = sorted(r for r in roles if allows(policy, passes(r, SCHEDULER_SERVICE)))
+    assert to_scheduler == [
+        f"arn:aws:iam::{A}:role/va-dev-contentgen-schedule-role",
+        f"arn:aws:iam::{A}:role/va-dev-webhook-schedule-role",
+    ]
+
+
+def test_the_deploy_role_passes_only_execution_roles_to_lambda():
+    """Not the agent roles (assumed by the function role, never passed), not its own."""
+    run = stack_run("every-trigger")
+    policy = deploy_policy_of(run)
+    roles = [own_arn(r) for r in run.of_type("aws:iam/role:Role")]
+    to_lambda = sorted(r for r in roles if allows(policy, passes(r, LAMBDA_SERVICE)))
+    assert to_lambda == sorted(r.inputs["role"] for r in run.of_type(FUNCTION))
+
+
+def test_the_deploy_role_passes_roles_to_no_other_service():
+    run = stack_run("every-trigger")
+    policy = deploy_policy_of(run)
+    roles = [own_arn(r) for r in run.of_type("aws:iam/role:Role")]
+    others = ("ec2.amazonaws.com", "events.amazonaws.com", "ecs-tasks.amazonaws.com")
+    assert [(r, s) for r in roles for s in others if allows(policy, passes(r, s))] == []
+    assert not any(allows(policy, Request("iam:PassRole", r)) for r in roles)  # no service named
+
+
+# --- the evaluator ---------------------------------------------------------------------------
+
+POLICY = {
+    "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:Get*"], "Resource": "arn:aws:lambda:*:1:function:va-?-*"},
+        {"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "arn:aws:kms:r:1:key/*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": "sqs:CreateQueue", "Resource": "*",
+         "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": "*"}}},
+    ]
+}  # fmt: skip
+
+
+def test_evaluator_matches_action_and_resource_wildcards():
+    assert allows(POLICY, Request("lambda:GetAlias", "arn:aws:lambda:r:1:function:va-d-x"))
+    assert not allows(POLICY, Request("lambda:GetAlias", "arn:aws:lambda:r:1:function:va-dev-x"))
+
+
+def test_evaluator_asks_for_star_where_aws_lists_no_resource_type():
+    assert not allows(POLICY, Request("kms:CreateKey", "arn:aws:kms:r:1:key/k"))
+
+
+def test_evaluator_grants_a_conditional_statement_only_when_the_condition_holds():
+    assert allows(POLICY, passes("arn:aws:iam::1:role/x", LAMBDA_SERVICE))
+    assert not allows(POLICY, passes("arn:aws:iam::1:role/x", SCHEDULER_SERVICE))
+    assert not allows(POLICY, Request("iam:PassRole", "arn:aws:iam::1:role/x"))
+
+
+def test_evaluator_never_grants_through_a_condition_it_cannot_evaluate():
+    assert not allows(POLICY, Request("sqs:CreateQueue", "arn:aws:sqs:r:1:q"))
