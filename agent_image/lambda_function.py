@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from faalf import agent, process, request
+from faalf import agent, identity, process, request
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -110,8 +110,8 @@ def handler(event: object, context: Any) -> dict[str, Any]:
     if deadline - started < MIN_RUN_S:
         return respond(event, 500, {"error": "not enough time left before the function timeout"})
     try:
-        body = run(req, settings, deadline)
-    except SecretUnavailableError as exc:
+        body = run(req, settings, deadline, context.aws_request_id)
+    except (SecretUnavailableError, identity.AgentRoleError) as exc:
         logger.error("secret unavailable", extra={"error": str(exc)})
         return respond(event, 500, {"error": str(exc)})
     except Exception:
@@ -130,20 +130,24 @@ def handler(event: object, context: Any) -> dict[str, Any]:
     return respond(event, 200, body)
 
 
-def run(req: request.AgentRequest, settings: Settings, deadline: float) -> dict[str, Any]:
+def run(
+    req: request.AgentRequest, settings: Settings, deadline: float, request_id: str
+) -> dict[str, Any]:
     proxy = None
     if settings.auth_mode == "api-key":
         CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
         proxy = CONTAINER.proxy_for(settings)
+    # The agent's identity: the agent role's for this request, or none; never the function's.
+    creds = identity.agent_credentials(settings.agent_role_arn, request_id)
     with agent.workspace(settings.work_root) as ws:
         if proxy is None:
-            env = agent.claude_env(ws, req, settings, None, "")
+            env = agent.claude_env(ws, req, settings, None, "", creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
         else:
             with proxy.session() as token:
-                env = agent.claude_env(ws, req, settings, proxy.url, token)
+                env = agent.claude_env(ws, req, settings, proxy.url, token, creds)
                 cli = agent.run_claude(ws, req, settings, env, deadline)
-        results = agent.run_scripts(ws, req, settings, deadline) if req.execute else []
+        results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
     cost = cli.report.get("total_cost_usd")
     if isinstance(cost, int | float):
         metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=float(cost))

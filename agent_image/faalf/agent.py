@@ -24,12 +24,9 @@ from faalf.request import AgentRequest
 from faalf.settings import Settings
 
 WORKSPACE_PREFIX = "faalf-"
-# The role's credentials and region: the IAM guardrail is the point of FAALF, so the agent and
-# its scripts act with the function's role, and nothing else.
-AWS_PASSTHROUGH = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN", "AWS_LAMBDA_FUNCTION_NAME",
-)  # fmt: skip
+# The region only: never the function role's credentials (see ``identity``). The agent's own,
+# if its profile has an agent role, are added per invocation.
+AWS_PASSTHROUGH = ("AWS_REGION", "AWS_DEFAULT_REGION")
 QUIET_CLI = {
     "DISABLE_AUTOUPDATER": "1",
     "DISABLE_TELEMETRY": "1",
@@ -85,7 +82,9 @@ def sweep_stale(base: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def common_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict[str, str]:
+def common_env(
+    ws: Workspace, request: AgentRequest, settings: Settings, credentials: Mapping[str, str]
+) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -104,13 +103,19 @@ def common_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict
         if name in os.environ:
             env[name] = os.environ[name]
     env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")})
+    env.update(credentials)
     return env
 
 
 def claude_env(
-    ws: Workspace, request: AgentRequest, settings: Settings, proxy_url: str | None, token: str
+    ws: Workspace,
+    request: AgentRequest,
+    settings: Settings,
+    proxy_url: str | None,
+    token: str,
+    credentials: Mapping[str, str],
 ) -> dict[str, str]:
-    env = common_env(ws, request, settings) | QUIET_CLI
+    env = common_env(ws, request, settings, credentials) | QUIET_CLI
     env["CLAUDE_CONFIG_DIR"] = str(ws.home / ".claude")
     if settings.auth_mode == "bedrock":
         env["CLAUDE_CODE_USE_BEDROCK"] = "1"
@@ -123,8 +128,10 @@ def claude_env(
     return env
 
 
-def script_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict[str, str]:
-    return common_env(ws, request, settings)
+def script_env(
+    ws: Workspace, request: AgentRequest, settings: Settings, credentials: Mapping[str, str]
+) -> dict[str, str]:
+    return common_env(ws, request, settings, credentials)
 
 
 def system_prompt(request: AgentRequest, settings: Settings) -> str:
@@ -223,9 +230,13 @@ def scripts(work: Path) -> list[Path]:
 
 
 def run_scripts(
-    ws: Workspace, request: AgentRequest, settings: Settings, deadline: float
+    ws: Workspace,
+    request: AgentRequest,
+    settings: Settings,
+    deadline: float,
+    credentials: Mapping[str, str],
 ) -> list[dict[str, Any]]:
-    env = script_env(ws, request, settings)
+    env = script_env(ws, request, settings, credentials)
     results: list[dict[str, Any]] = []
     for index, path in enumerate(scripts(ws.work)):
         name = path.relative_to(ws.work).as_posix()

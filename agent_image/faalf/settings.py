@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Literal
 PUBLIC_API = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-haiku-4-5"
 AuthMode = Literal["api-key", "bedrock"]
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 
 
 class ConfigError(Exception):
@@ -41,6 +43,7 @@ class Settings:
     work_root: Path
     secret_max_age_s: int
     is_sandbox: str | None
+    agent_role_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -66,6 +69,9 @@ class Settings:
             raise ConfigError(
                 f"ANTHROPIC_BASE_URL={upstream!r}: must be https:// (plain http only to loopback)"
             )
+        agent_role = env.get("FAALF_AGENT_ROLE_ARN") or None
+        if agent_role is not None and not ROLE_ARN.fullmatch(agent_role):
+            raise ConfigError(f"FAALF_AGENT_ROLE_ARN={agent_role!r}: not an IAM role ARN")
         return cls(
             auth_mode=auth_mode,  # type: ignore[arg-type]
             api_key_secret=secret,
@@ -83,6 +89,7 @@ class Settings:
             work_root=Path(env.get("FAALF_WORK_ROOT", "/tmp")),
             secret_max_age_s=_int(env, "FAALF_SECRET_MAX_AGE_S", 3600, 1, 86400),
             is_sandbox=env.get("IS_SANDBOX"),
+            agent_role_arn=agent_role,
         )
 
 

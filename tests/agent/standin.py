@@ -88,6 +88,13 @@ class StandIn:
                         else:
                             yield str(inner)
 
+    def play(self, turns: list[Turn]) -> StandIn:
+        """A new script for the next invocation; what was recorded so far is forgotten."""
+        with self._lock:
+            self.turns = turns
+            self.requests = []
+        return self
+
     def __enter__(self) -> StandIn:
         self._http.start()
         return self

@@ -32,8 +32,18 @@ def test_bedrock_mode_needs_no_secret():
         ({**BASE, "FAALF_MAX_BUDGET_USD": "nan"}, "FAALF_MAX_BUDGET_USD"),
         ({**BASE, "FAALF_ALLOWED_MODELS": "a,b", "FAALF_DEFAULT_MODEL": "c"}, "FAALF_DEFAULT"),
         ({**BASE, "ANTHROPIC_BASE_URL": "http://evil.example"}, "ANTHROPIC_BASE_URL"),
+        ({**BASE, "FAALF_AGENT_ROLE_ARN": "admin"}, "FAALF_AGENT_ROLE_ARN"),
     ],
-    ids=["no secret", "auth mode", "turns", "depth", "budget", "default model", "plain http"],
+    ids=[
+        "no secret",
+        "auth mode",
+        "turns",
+        "depth",
+        "budget",
+        "default model",
+        "plain http",
+        "agent role",
+    ],
 )
 def test_bad_setting_names_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
