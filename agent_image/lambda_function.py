@@ -143,20 +143,24 @@ def run(
         if proxy is None:
             env = agent.claude_env(ws, req, settings, None, "", creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
+            reported = cli.report.get("total_cost_usd")
+            cost = float(reported) if isinstance(reported, int | float) else None
         else:
-            with proxy.session() as token:
-                env = agent.claude_env(ws, req, settings, proxy.url, token, creds)
+            with proxy.session(settings.allowed_models, req.max_budget_usd,
+                               settings.max_output_tokens) as session:  # fmt: skip
+                env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
                 cli = agent.run_claude(ws, req, settings, env, deadline)
+            # What the proxy metered, whatever the CLI reports or whether it finished at all.
+            cost = round(session.spent_usd, 6)
         results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
-    cost = cli.report.get("total_cost_usd")
-    if isinstance(cost, int | float):
-        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=float(cost))
+    if cost is not None:
+        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
     return {
         "claude_output": cli.output,
         "claude_error": cli.error,
         "return_code": cli.finished.return_code,
         "execution_results": results,
-        "cost_usd": cost if isinstance(cost, int | float) else None,
+        "cost_usd": cost,
         "num_turns": cli.report.get("num_turns"),
         "model": req.model,
         "session_id": cli.report.get("session_id"),

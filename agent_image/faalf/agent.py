@@ -123,6 +123,9 @@ def claude_env(
         assert proxy_url is not None
         env["ANTHROPIC_BASE_URL"] = proxy_url
         env["ANTHROPIC_API_KEY"] = token
+    # The proxy enforces both; telling the CLI saves it requests that would be refused.
+    env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(settings.max_output_tokens)
+    env["ANTHROPIC_SMALL_FAST_MODEL"] = request.model
     if settings.is_sandbox is not None:
         env["IS_SANDBOX"] = settings.is_sandbox
     return env

@@ -44,6 +44,7 @@ class Settings:
     secret_max_age_s: int
     is_sandbox: str | None
     agent_role_arn: str | None = None
+    max_output_tokens: int = 32_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -90,6 +91,7 @@ class Settings:
             secret_max_age_s=_int(env, "FAALF_SECRET_MAX_AGE_S", 3600, 1, 86400),
             is_sandbox=env.get("IS_SANDBOX"),
             agent_role_arn=agent_role,
+            max_output_tokens=_int(env, "FAALF_MAX_OUTPUT_TOKENS", 32_000, 1, 128_000),
         )
 
 

@@ -136,3 +136,91 @@ def test_agent_with_an_agent_role_acts_as_that_role_not_the_functions(lam, api, 
 
     assert FUNCTION_KEY_ID not in results
     assert f"assumed-role/{AGENT_ROLE}/faalf-req-" in results  # session named after the request
+
+
+# --- 2. The proxy is the only door --------------------------------------------------------------
+
+
+def direct_calls(
+    path: str = "/v1/messages",
+    model: str = "claude-haiku-4-5",
+    max_tokens: int = 64,
+    times: int = 1,
+) -> str:
+    """The agent calls the proxy itself, with the URL and token from its own environment."""
+    return py(f"""
+import json, os, urllib.error, urllib.request
+body = {{"model": {model!r}, "max_tokens": {max_tokens}, "stream": True,
+        "messages": [{{"role": "user", "content": "spend"}}]}}
+for _ in range({times}):
+    request = urllib.request.Request(
+        os.environ["ANTHROPIC_BASE_URL"] + {path!r}, data=json.dumps(body).encode(),
+        headers={{"x-api-key": os.environ["ANTHROPIC_API_KEY"],
+                  "content-type": "application/json", "anthropic-version": "2023-06-01"}})
+    try:
+        with urllib.request.urlopen(request) as response:
+            response.read()
+            print("direct call status", response.status)
+    except urllib.error.HTTPError as exc:
+        print("direct call status", exc.code, exc.read()[:300])
+""")
+
+
+STANDIN_COST = (100 * 1 + 20 * 5) / 1e6  # the stand-in's usage per request, at Haiku 4.5 prices
+
+
+def test_direct_call_with_a_model_outside_the_allow_list_never_reaches_the_api(lam, api):
+    api.play([bash(direct_calls(model="claude-opus-4-1", max_tokens=64000)), say("done")])
+    lam.invoke({"task": "spend on opus"})
+
+    assert any("direct call status" in r for r in api.tool_results())
+    assert [
+        r.body["model"] for r in api.requests if r.body.get("model") != "claude-haiku-4-5"
+    ] == []
+
+
+def test_direct_call_to_the_batches_api_never_reaches_it(lam, api):
+    api.play([bash(direct_calls(path="/v1/messages/batches")), say("done")])
+    lam.invoke({"task": "spend after the invocation"})
+
+    assert any("direct call status" in r for r in api.tool_results())
+    assert [r.path for r in api.requests if "batches" in r.path] == []
+
+
+def test_max_tokens_above_the_cap_is_capped_before_the_api(lam, api):
+    api.play([bash(direct_calls(max_tokens=64000)), say("done")])
+    lam.invoke({"task": "a long answer"})
+
+    assert max(r.body["max_tokens"] for r in api.requests) <= 32000
+
+
+def test_direct_calls_beyond_the_invocation_budget_are_refused(lam, api):
+    api.play([bash(direct_calls(times=10)), say("done")])
+    lam.invoke({"task": "spend it all", "max_budget_usd": 0.001})
+    direct = [r for r in api.requests if r.body["messages"][0]["content"] == "spend"]
+
+    assert direct  # the attack ran (its report never reaches the model: no budget left for it)
+    assert len(api.requests) <= round(0.001 / STANDIN_COST)
+
+
+def test_reported_cost_is_the_metered_spend_of_every_request(lam, api):
+    api.play([bash(direct_calls(times=3)), say("done")])
+    body = lam.invoke({"task": "spend a little on the side"}).body
+
+    assert body["cost_usd"] == pytest.approx(STANDIN_COST * len(api.requests))
+
+
+def test_killed_cli_still_reports_its_metered_cost(lam, api):
+    api.play([bash("kill -9 $PPID"), say("never")])
+    body = lam.invoke({"task": "hide the spend"}).body
+
+    assert body["cost_usd"] == pytest.approx(STANDIN_COST * len(api.requests))
+
+
+def test_killed_cli_still_emits_the_cost_metric(lam, api):
+    api.play([bash("kill -9 $PPID"), say("never")])
+    body = lam.invoke({"task": "hide the spend"}).body
+    emf = [json.loads(line) for line in lam.log_text().splitlines() if '"AgentCostUSD"' in line]
+
+    assert body["cost_usd"] is not None
+    assert emf[-1]["AgentCostUSD"] == [body["cost_usd"]]
