@@ -8,10 +8,13 @@ A bad request is a 400 that names the field and starts no process; anything unex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -40,11 +43,62 @@ class SecretUnavailableError(Exception):
     """The API key secret could not be read (named, with the AWS error code)."""
 
 
+def end_runtime(why: str) -> None:
+    """Never serve a request in a dirty container: exit, and Lambda starts a fresh one.
+
+    The invocation in hand fails (Runtime.ExitError); its cost metric is flushed first, so the
+    cost alarm still sees what was spent.
+    """
+    logger.error("container not clean; ending the runtime", extra={"why": why})
+    with contextlib.suppress(Exception):
+        metrics.flush_metrics()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(70)
+
+
 class Container:
-    """What outlives one invocation: the key (fetched once, cached) and the proxy."""
+    """What outlives one invocation: the key (fetched once, cached), the proxy, and whether this
+    runtime has cleaned its container yet."""
 
     def __init__(self) -> None:
         self.proxy: KeyProxy | None = None
+        self.prepared = False
+
+    def prepare(self, work_root: Path) -> None:
+        """Clean, or gone: what an invocation may find before it starts anything.
+
+        The first invocation of a runtime cleans up after whatever ran before it (Lambda may
+        keep ``/tmp`` when it resets an environment): it kills every process of its user and
+        empties the work root. Later ones must find both as the last cleanup left them, empty;
+        anything else was made after that cleanup, by something that survived it.
+        """
+        if not self.prepared:
+            if not process.sweep():
+                end_runtime("processes of the agent's user could not all be killed")
+            left = process.clear(work_root)
+            if left:
+                end_runtime(f"the work root could not be emptied: {left[:5]}")
+            self.prepared = True
+            return
+        others = process.strangers() if os.getuid() != 0 else []
+        if others:
+            end_runtime(f"{len(others)} process(es) of the agent's user are running: {others[:5]}")
+        try:
+            found = sorted(os.listdir(work_root))
+        except OSError as exc:
+            end_runtime(f"the work root is unreadable ({exc.strerror})")
+            return
+        if found:
+            end_runtime(f"the work root holds what the handler did not make: {found[:5]}")
+
+    def clean_up(self, work_root: Path) -> None:
+        """After the run: no process of the agent's user, no file of it; else end the runtime."""
+        if not process.sweep():
+            end_runtime("processes of the agent's user survived repeated kills")
+        left = process.clear(work_root)
+        if left:
+            end_runtime(f"the work root could not be emptied: {left[:5]}")
 
     def api_key(self, settings: Settings) -> str:
         process.make_undumpable()  # before the key is in memory
@@ -109,6 +163,7 @@ def handler(event: object, context: Any) -> dict[str, Any]:
     deadline = started + context.get_remaining_time_in_millis() / 1000 - settings.safety_margin_s
     if deadline - started < MIN_RUN_S:
         return respond(event, 500, {"error": "not enough time left before the function timeout"})
+    CONTAINER.prepare(settings.work_root)
     try:
         body = run(req, settings, deadline, context.aws_request_id)
     except (SecretUnavailableError, identity.AgentRoleError) as exc:
@@ -139,7 +194,8 @@ def run(
         proxy = CONTAINER.proxy_for(settings)
     # The agent's identity: the agent role's for this request, or none; never the function's.
     creds = identity.agent_credentials(settings.agent_role_arn, request_id)
-    with agent.workspace(settings.work_root) as ws:
+    try:
+        ws = agent.workspace(settings.work_root)
         if proxy is None:
             env = agent.claude_env(ws, req, settings, None, "", creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
@@ -153,6 +209,8 @@ def run(
             # What the proxy metered, whatever the CLI reports or whether it finished at all.
             cost = round(session.spent_usd, 6)
         results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
+    finally:
+        CONTAINER.clean_up(settings.work_root)
     if cost is not None:
         metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
     return {

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ QUIET_CLI = {
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
 }
 SKIP_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
+MAX_WALK_ENTRIES = 200_000
 
 
 @dataclass(frozen=True)
@@ -63,23 +62,19 @@ class Workspace:
         return self.root / "capture"
 
 
-@contextmanager
-def workspace(base: Path) -> Iterator[Workspace]:
-    """A fresh tree under ``base`` (``/tmp``), removed on the way out, whatever happened."""
-    sweep_stale(base)
+def workspace(base: Path) -> Workspace:
+    """A fresh tree under the work root (``/tmp``), which the handler empties after the run.
+
+    Everything the agent's tools read or write by default lives in it: its project, ``HOME``
+    (the CLI's config, its user-level ``CLAUDE.md``), caches and ``TMPDIR``. The work root
+    itself is the only parent the agent can write to (Lambda's filesystem is read-only but
+    ``/tmp``), and it is emptied after every run and checked empty before the next: a
+    ``CLAUDE.md`` left there never reaches another invocation's CLI.
+    """
     ws = Workspace(Path(tempfile.mkdtemp(prefix=WORKSPACE_PREFIX, dir=base)))
-    try:
-        for sub in (ws.work, ws.home, ws.packages, ws.tmp, ws.capture, ws.home / ".claude"):
-            sub.mkdir(mode=0o700, parents=True, exist_ok=True)
-        yield ws
-    finally:
-        shutil.rmtree(ws.root, ignore_errors=True)
-
-
-def sweep_stale(base: Path) -> None:
-    """An environment runs one invocation at a time: a leftover tree is from a killed one."""
-    for old in base.glob(WORKSPACE_PREFIX + "*"):
-        shutil.rmtree(old, ignore_errors=True)
+    for sub in (ws.work, ws.home, ws.packages, ws.tmp, ws.capture, ws.home / ".claude"):
+        sub.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return ws
 
 
 def common_env(
@@ -221,14 +216,29 @@ def _report(stdout: str) -> dict[str, Any]:
 
 
 def scripts(work: Path) -> list[Path]:
-    """The .py files the agent wrote, in path order, skipping hidden, cache and package trees."""
-    found = []
-    for path in work.rglob("*.py"):
-        parts = path.relative_to(work).parts
-        if any(p.startswith(".") or p in SKIP_DIRS for p in parts[:-1]):
+    """The .py files the agent wrote, in path order, skipping hidden, cache and package trees.
+
+    Walked with a stack, not recursion: the agent may build a tree thousands of levels deep.
+    Symlinks are never followed nor run; folders too deep to open are skipped.
+    """
+    found: list[Path] = []
+    folders = [work]
+    visited = 0
+    while folders and visited < MAX_WALK_ENTRIES:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                listed = list(entries)
+        except OSError:
             continue
-        if path.is_file() and not path.is_symlink():
-            found.append(path)
+        visited += len(listed)
+        for entry in listed:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if not entry.name.startswith(".") and entry.name not in SKIP_DIRS:
+                    folders.append(Path(entry.path))
+            elif entry.name.endswith(".py") and entry.is_file():
+                found.append(Path(entry.path))
     return sorted(found, key=lambda p: p.relative_to(work).as_posix())
 
 

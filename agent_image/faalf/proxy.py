@@ -269,11 +269,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         except RefusedError as refusal:
             self._reply(refusal.status, session.refuse(refusal))
             return
-        cost = 0.0
-        try:
-            cost = self._forward(session, body, price, max_tokens)
-        finally:
-            session.settle(reservation, cost)
+        self._forward(session, body, price, max_tokens, reservation)
 
     def _check(self, session: Session, body: bytes) -> tuple[bytes, Price, int, float]:
         """The body to forward, the model's price, its ``max_tokens`` and the reservation."""
@@ -323,8 +319,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
             pass  # trailers
         return b"".join(parts)
 
-    def _forward(self, session: Session, body: bytes, price: Price, max_tokens: int) -> float:
-        """Forward, relay and meter; the cost of what the upstream produced."""
+    def _forward(
+        self, session: Session, body: bytes, price: Price, max_tokens: int, reservation: float
+    ) -> None:
+        """Forward, relay and meter. The cost is settled before the response's last byte goes
+        out, so once the CLI has a whole response, the session's spend includes it."""
         headers = {
             k: v
             for k, v in self.headers.items()
@@ -337,26 +336,32 @@ class ProxyHandler(BaseHTTPRequestHandler):
         try:
             upstream = self._send_upstream(path, body, headers)
         except (OSError, http.client.HTTPException):
+            session.settle(reservation, 0.0)
             self._reply(502, RefusedError(502, "api_error", "could not reach the upstream API"))
-            return 0.0
+            return
         meter = UsageMeter(upstream.getheader("content-type") or "")
+        billed = upstream.status == 200 and max_tokens > 0  # errors and count_tokens are free
         try:
             self._relay(upstream, meter, session)
         except (OSError, http.client.HTTPException):
             # Headers are out: all that is left is to end the connection, so the CLI sees a cut
             # stream (and retries) rather than a spliced one.
+            session.settle(reservation, meter.cost(price, max_tokens) if billed else 0.0)
             self.close_connection = True
             if self.upstream_conn is not None:
                 self.upstream_conn.close()
                 self.upstream_conn = None
-        else:
-            if upstream.will_close and self.upstream_conn is not None:
-                self.upstream_conn.close()
-                self.upstream_conn = None
-        if upstream.status != 200 or max_tokens == 0:
-            return 0.0  # errors are not billed; count_tokens is free
+            return
         meter.finish()
-        return meter.cost(price, max_tokens)
+        session.settle(reservation, meter.cost(price, max_tokens) if billed else 0.0)
+        if upstream.will_close and self.upstream_conn is not None:
+            self.upstream_conn.close()
+            self.upstream_conn = None
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
     def _send_upstream(
         self, path: str, body: bytes, headers: dict[str, str]
@@ -396,8 +401,6 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 raise ConnectionAbortedError("the invocation ended: its stream is cut")
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
 
     def _reply(self, status: int, refusal: RefusedError) -> None:
         payload = refusal.payload()

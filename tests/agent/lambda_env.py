@@ -85,8 +85,9 @@ def kill_user(uid: int) -> None:
     )
 
 
-def user_pids(uid: int) -> set[int]:
-    """Live (not zombie) processes whose real or effective uid is ``uid``."""
+def user_pids(uid: int, *, zombies: bool = False) -> set[int]:
+    """Live processes (or, with ``zombies``, dead unreaped ones) whose real or effective uid is
+    ``uid``."""
     found = set()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -97,9 +98,17 @@ def user_pids(uid: int) -> set[int]:
             continue
         uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)", status, re.M)
         state = re.search(r"^State:\s+(\S)", status, re.M)
-        if uids and uid in (int(uids[1]), int(uids[2])) and state and state[1] != "Z":
+        if uids and uid in (int(uids[1]), int(uids[2])) and state and (state[1] == "Z") == zombies:
             found.add(int(entry.name))
     return found
+
+
+def has_live_thread(pid: int) -> bool:
+    try:
+        stats = [p.read_text() for p in Path(f"/proc/{pid}/task").glob("*/stat")]
+    except OSError:
+        return False
+    return any(stat.rsplit(")", 1)[1].split()[0] != "Z" for stat in stats)
 
 
 @dataclass
@@ -216,6 +225,40 @@ class LambdaEnvironment:
         if inv is not None:
             inv.outcome, inv.payload = outcome, payload
             inv.done.set()
+
+    def strangers(self) -> set[int]:
+        """The agent user's live processes other than the runtime itself, including those /proc
+        shows as zombies while some of their threads still run."""
+        hidden = {pid for pid in user_pids(self.uid, zombies=True) if has_live_thread(pid)}
+        return (user_pids(self.uid) | hidden) - {self.runtime_pid or 0}
+
+    def zombies(self) -> set[int]:
+        """Unreaped dead processes of the agent user that the runtime (their parent) owes a wait."""
+        ppid = re.compile(r"^PPid:\s+(\d+)", re.M)
+        found = set()
+        for pid in user_pids(self.uid, zombies=True):
+            try:
+                match = ppid.search(Path(f"/proc/{pid}/status").read_text())
+            except OSError:
+                continue
+            if match and int(match[1]) == self.runtime_pid:
+                found.add(pid)
+        return found
+
+    def plant_file(self, name: str, text: str = "left behind") -> Path:
+        """What a survivor the cleanup missed would leave: a file of the agent user's."""
+        path = self.work_root / name
+        path.write_text(text)
+        os.chown(path, self.uid, self.uid)
+        return path
+
+    def plant_process(self) -> None:
+        """What the cleanup might miss: a background process of the agent user, orphaned."""
+        subprocess.run(
+            ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+             "sh", "-c", "sleep 300 >/dev/null 2>&1 &"],
+            check=True,
+        )  # fmt: skip
 
     def reconfigure(self, **changes: str | None) -> None:
         """A configuration change: Lambda starts new environments with the new variables."""
