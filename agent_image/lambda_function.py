@@ -165,7 +165,7 @@ def handler(event: object, context: Any) -> dict[str, Any]:
         return respond(event, 500, {"error": "not enough time left before the function timeout"})
     CONTAINER.prepare(settings.work_root)
     try:
-        body = run(req, settings, deadline, context.aws_request_id)
+        body = run(req, settings, deadline, context)
     except (SecretUnavailableError, identity.AgentRoleError) as exc:
         logger.error("secret unavailable", extra={"error": str(exc)})
         return respond(event, 500, {"error": str(exc)})
@@ -186,14 +186,14 @@ def handler(event: object, context: Any) -> dict[str, Any]:
 
 
 def run(
-    req: request.AgentRequest, settings: Settings, deadline: float, request_id: str
+    req: request.AgentRequest, settings: Settings, deadline: float, context: Any
 ) -> dict[str, Any]:
     proxy = None
     if settings.auth_mode == "api-key":
         CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
         proxy = CONTAINER.proxy_for(settings)
     # The agent's identity: the agent role's for this request, or none; never the function's.
-    creds = identity.agent_credentials(settings.agent_role_arn, request_id)
+    creds = identity.agent_credentials(settings.agent_role_arn, context.aws_request_id)
     try:
         ws = agent.workspace(settings.work_root)
         if proxy is None:
@@ -202,8 +202,14 @@ def run(
             reported = cli.report.get("total_cost_usd")
             cost = float(reported) if isinstance(reported, int | float) else None
         else:
-            with proxy.session(settings.allowed_models, req.max_budget_usd,
-                               settings.max_output_tokens) as session:  # fmt: skip
+            with proxy.session(
+                settings.allowed_models,
+                req.max_budget_usd,
+                settings.max_output_tokens,
+                depth=req.depth,
+                max_depth=settings.max_depth,
+                function=context.invoked_function_arn,  # children run in this very function
+            ) as session:
                 env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
                 cli = agent.run_claude(ws, req, settings, env, deadline)
             # What the proxy metered, whatever the CLI reports or whether it finished at all.

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from faalf import process
+from faalf.proxy import CHILD_PATH
 from faalf.request import AgentRequest
 from faalf.settings import Settings
 
@@ -118,6 +119,9 @@ def claude_env(
         assert proxy_url is not None
         env["ANTHROPIC_BASE_URL"] = proxy_url
         env["ANTHROPIC_API_KEY"] = token
+        # faalf-invoke asks the handler for a child agent here (see ``children``).
+        env["FAALF_INVOKE_URL"] = proxy_url + CHILD_PATH
+        env["FAALF_TOKEN"] = token
     # The proxy enforces both; telling the CLI saves it requests that would be refused.
     env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(settings.max_output_tokens)
     env["ANTHROPIC_SMALL_FAST_MODEL"] = request.model

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from faalf import children
 from faalf.loopback import LoopbackServer
 from faalf.pricing import Price, price_of
 
@@ -48,6 +49,7 @@ CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization"})
 MESSAGES = "/v1/messages"
 METERED_PATHS = frozenset({MESSAGES})
 ALLOWED_PATHS = frozenset({MESSAGES, "/v1/messages/count_tokens"})
+CHILD_PATH = "/faalf/v1/invoke"  # the handler's endpoint for faalf-invoke inside the agent
 UPSTREAM_TIMEOUT_S = 600
 CHUNK = 64 * 1024
 MAX_BODY = 32 * 1024 * 1024
@@ -75,8 +77,12 @@ class Session:
     models: frozenset[str]
     budget_usd: float
     max_output_tokens: int
+    depth: int = 0
+    max_depth: int = 0
+    function: str = ""
     spent_usd: float = 0.0
     reserved_usd: float = 0.0
+    children_usd: float = 0.0
     requests: int = 0
     refused: int = 0
     open: bool = True
@@ -89,7 +95,7 @@ class Session:
         each spending the same remaining budget.
         """
         with self._lock:
-            left = self.budget_usd - self.spent_usd - self.reserved_usd
+            left = self.left_usd()
             if left <= 0:
                 self.refused += 1
                 raise RefusedError(
@@ -103,6 +109,30 @@ class Session:
             self.reserved_usd += reservation
             self.requests += 1
             return capped, reservation
+
+    def left_usd(self) -> float:
+        return self.budget_usd - self.spent_usd - self.reserved_usd - self.children_usd
+
+    def admit_child(self) -> float:
+        """The budget a child gets: all that is left, reserved until the child answers."""
+        with self._lock:
+            if self.depth + 1 > self.max_depth:
+                raise RefusedError(
+                    403,
+                    "permission_error",
+                    f"recursion limit: a child at depth {self.depth + 1} would exceed "
+                    f"{self.max_depth}; do the subtask yourself",
+                )
+            left = self.left_usd()
+            if left < 0.01:
+                raise RefusedError(403, "permission_error", "no budget left for a child agent")
+            self.reserved_usd += left
+            return left
+
+    def settle_child(self, reservation: float, cost: float) -> None:
+        with self._lock:
+            self.reserved_usd = max(0.0, self.reserved_usd - reservation)
+            self.children_usd += cost
 
     def settle(self, reservation: float, cost: float) -> None:
         with self._lock:
@@ -178,12 +208,19 @@ class UsageMeter:
 class KeyProxy:
     """One per container; ``session()`` opens a door for the duration of one invocation."""
 
-    def __init__(self, upstream: str, api_key: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        api_key: Callable[[], str],
+        invoker: Callable[[], children.Invoker] | None = None,
+    ) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"upstream {upstream!r} is not an http(s) URL")
         self.upstream = parsed
         self.api_key = api_key
+        self._invoker_factory = invoker or children.lambda_invoker
+        self._invoker: children.Invoker | None = None
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         self._http = LoopbackServer(functools.partial(ProxyHandler, proxy=self)).start()
@@ -194,10 +231,19 @@ class KeyProxy:
 
     @contextmanager
     def session(
-        self, models: Iterable[str], budget_usd: float, max_output_tokens: int
+        self,
+        models: Iterable[str],
+        budget_usd: float,
+        max_output_tokens: int,
+        *,
+        depth: int = 0,
+        max_depth: int = 0,
+        function: str = "",
     ) -> Iterator[Session]:
         token = "faalf-session-" + secrets.token_urlsafe(24)
-        session = Session(token, frozenset(models), budget_usd, max_output_tokens)
+        session = Session(
+            token, frozenset(models), budget_usd, max_output_tokens, depth, max_depth, function
+        )
         with self._lock:
             self._sessions[token] = session
         try:
@@ -217,6 +263,11 @@ class KeyProxy:
             if hmac.compare_digest(presented.encode(), token.encode()):
                 return session
         return None
+
+    def invoke_child(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        if self._invoker is None:
+            self._invoker = self._invoker_factory()
+        return self._invoker(function, event)
 
     def connection(self) -> http.client.HTTPConnection:
         host, port = self.upstream.hostname or "", self.upstream.port
@@ -264,12 +315,45 @@ class ProxyHandler(BaseHTTPRequestHandler):
             )
             self._reply(401, refusal)
             return
+        if urllib.parse.urlsplit(self.path).path == CHILD_PATH and self.command == "POST":
+            self._child(session, body)
+            return
         try:
             body, price, max_tokens, reservation = self._check(session, body)
         except RefusedError as refusal:
             self._reply(refusal.status, session.refuse(refusal))
             return
         self._forward(session, body, price, max_tokens, reservation)
+
+    def _child(self, session: Session, body: bytes) -> None:
+        """A child agent for ``faalf-invoke``: the answer is the child's Lambda response."""
+        try:
+            asked = json.loads(body)
+            budget = session.admit_child()
+        except ValueError:
+            self._reply(400, RefusedError(400, "invalid_request_error", "the body is not JSON"))
+            return
+        except RefusedError as refusal:
+            self._reply(refusal.status, session.refuse(refusal))
+            return
+        cost = 0.0
+        try:
+            event = children.child_request(asked, session.depth, budget)
+            response = self.proxy.invoke_child(session.function, event)
+            cost = children.cost_of(response)
+        except ValueError as exc:
+            self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - botocore's errors, reported to the agent
+            response = {"statusCode": 502, "body": {"error": f"child invoke failed: {exc}"}}
+        finally:
+            session.settle_child(budget, cost)
+        payload = json.dumps(response).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _check(self, session: Session, body: bytes) -> tuple[bytes, Price, int, float]:
         """The body to forward, the model's price, its ``max_tokens`` and the reservation."""

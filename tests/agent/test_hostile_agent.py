@@ -75,7 +75,7 @@ def lam(
 ) -> Iterator[LambdaEnvironment]:
     """One function, warm across this module's invocations, as Lambda would keep it."""
     env = {
-        "PATH": f"{AGENT_VENV}/bin:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{AGENT_VENV}/bin:{ROOT / 'agent_image' / 'bin'}:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(ROOT / "agent_image"),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -319,3 +319,70 @@ def test_zombies_of_background_processes_are_reaped(lam, api):
     lam.invoke({"task": "leave zombies"})
 
     assert lam.zombies() == set()
+
+
+# --- 4. Children only through the handler ------------------------------------------------------
+
+INVOKE_LAMBDA_DIRECTLY = py("""
+import json, boto3
+try:
+    boto3.client("lambda").invoke(FunctionName="va-dev-agent-lambda",
+                                  Payload=json.dumps({"task": "again", "depth": 0}))
+    print("lambda invoked")
+except Exception as exc:
+    print("lambda invoke failed:", type(exc).__name__)
+""")
+
+
+def test_agent_cannot_invoke_lambda_with_a_forged_depth(lam, api):
+    api.play([bash(INVOKE_LAMBDA_DIRECTLY), say("done")])
+    lam.child_calls.clear()
+    lam.invoke({"task": "recurse forever"})
+
+    assert any("lambda invoke" in r for r in api.tool_results())
+    assert lam.child_calls == []
+
+
+def test_child_through_faalf_invoke_gets_the_parents_depth_plus_one(lam, api):
+    api.play([bash("FAALF_DEPTH=-5 faalf-invoke 'a subtask'"), say("done")])
+    lam.child_calls.clear()
+    lam.invoke({"task": "delegate"})
+
+    assert [c.event["depth"] for c in lam.child_calls] == [1]
+
+
+def test_child_through_faalf_invoke_gets_at_most_the_remaining_budget(lam, api):
+    api.play([bash("faalf-invoke --budget 2 'a subtask'"), say("done")])
+    lam.child_calls.clear()
+    lam.invoke({"task": "delegate", "max_budget_usd": 0.5})
+
+    assert 0 < lam.child_calls[0].event["max_budget_usd"] < 0.5
+
+
+def test_child_is_invoked_with_the_handlers_credentials(lam, api):
+    api.play([bash("faalf-invoke 'a subtask'"), say("done")])
+    lam.child_calls.clear()
+    lam.invoke({"task": "delegate"})
+
+    assert f"Credential={FUNCTION_KEY_ID}/" in lam.child_calls[0].authorization
+
+
+def test_loopback_endpoint_refuses_a_child_past_the_depth_limit(lam, api):
+    forged = py("""
+import json, os, urllib.error, urllib.request
+request = urllib.request.Request(os.environ["FAALF_INVOKE_URL"],
+    data=json.dumps({"task": "deeper", "depth": 0}).encode(),
+    headers={"x-api-key": os.environ["FAALF_TOKEN"], "content-type": "application/json"})
+try:
+    print(urllib.request.urlopen(request).read().decode())
+except urllib.error.HTTPError as exc:
+    print("child refused", exc.code, exc.read().decode())
+except Exception as exc:
+    print("child call failed", type(exc).__name__)
+""")
+    api.play([bash(forged), say("done")])
+    lam.child_calls.clear()
+    lam.invoke({"task": "recurse", "depth": 1})
+
+    assert lam.child_calls == []
+    assert "child refused 403" in "\n".join(api.tool_results())
