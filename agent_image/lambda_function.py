@@ -20,7 +20,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from faalf import agent, identity, process, request
+from faalf import agent, identity, process, request, response
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -182,7 +182,13 @@ def handler(event: object, context: Any) -> dict[str, Any]:
         extra={k: body[k] for k in ("return_code", "cost_usd", "num_turns", "model", "duration_ms")}
         | {"claude_ms": body["claude_duration_ms"], "scripts": len(body["execution_results"])},
     )
-    return respond(event, 200, body)
+    body["truncated_fields"] = []
+    return response.fit(
+        body,
+        lambda b: respond(event, 200, b),
+        settings.max_response_bytes,
+        http=request.is_http_event(event),
+    )
 
 
 def run(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+LAMBDA_MAX_RESPONSE = 6 * 1024 * 1024  # a synchronous invocation's response, JSON-encoded
 PUBLIC_API = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-haiku-4-5"
 AuthMode = Literal["api-key", "bedrock"]
@@ -45,6 +46,7 @@ class Settings:
     is_sandbox: str | None
     agent_role_arn: str | None = None
     max_output_tokens: int = 32_000
+    max_response_bytes: int = LAMBDA_MAX_RESPONSE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -92,6 +94,9 @@ class Settings:
             is_sandbox=env.get("IS_SANDBOX"),
             agent_role_arn=agent_role,
             max_output_tokens=_int(env, "FAALF_MAX_OUTPUT_TOKENS", 32_000, 1, 128_000),
+            max_response_bytes=_int(
+                env, "FAALF_MAX_RESPONSE_BYTES", LAMBDA_MAX_RESPONSE, 64 * 1024, LAMBDA_MAX_RESPONSE
+            ),
         )
 
 

@@ -38,6 +38,7 @@ SYSTEM_PYTHON = Path("/usr/bin/python3.11")
 AGENT_VENV = ROOT / ".va-build" / "agent-venv"
 REQUIREMENTS = ROOT / "agent_image" / "requirements.txt"
 RUNTIME_CLIENT = Path(__file__).with_name("runtime_client.py")
+LAMBDA_MAX_RESPONSE = 6 * 1024 * 1024  # a synchronous invocation's response, as Lambda counts it
 CHILD_RESPONSE = {"statusCode": 200, "body": {"claude_output": "child done", "cost_usd": 0.05}}
 
 
@@ -311,7 +312,12 @@ class LambdaEnvironment:
                 result = re.fullmatch(r"/2018-06-01/runtime/invocation/([^/]+)/(response|error)",
                                       self.path)  # fmt: skip
                 invoke = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", self.path)
-                if result:
+                if result and len(body) > LAMBDA_MAX_RESPONSE:
+                    # What Lambda does with it: the caller gets an error, not the response.
+                    service._finish(result[1], "error", {"errorType": "ResponseSizeTooLarge",
+                                                         "size": len(body)})  # fmt: skip
+                    self._send(202, {}, {})
+                elif result:
                     service._finish(result[1], result[2], json.loads(body))
                     self._send(202, {}, {})
                 elif invoke:

@@ -305,7 +305,7 @@ def test_claude_md_left_by_an_agent_never_reaches_the_next_agent(lam, api):
 
 def test_deep_directory_tree_leaves_the_next_invocation_healthy(lam, api):
     tree = py(
-        "import os\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\nprint('tree made')"
+        "import os\nfor _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\nprint('tree made')"
     )
     api.play([bash(tree), say("done")])
     lam.invoke({"task": "break the cleanup", "execute": True})
@@ -386,3 +386,22 @@ except Exception as exc:
 
     assert lam.child_calls == []
     assert "child refused 403" in "\n".join(api.tool_results())
+
+
+# --- 5. A response that always fits -------------------------------------------------------------
+
+NUL_FLOOD = "import sys\nsys.stdout.write('\\0' * 300_000)\nsys.stderr.write('\\0' * 300_000)\n"
+
+
+def test_nul_flood_still_gets_a_response_within_lambdas_6_mb(lam, api):
+    api.play([write(f"flood{i}.py", NUL_FLOOD) for i in range(3)] + [say("done")])
+    outcome = lam.invoke({"task": "flood the response", "execute": True})
+
+    assert outcome.kind == "response", outcome.payload
+
+
+def test_fields_cut_to_fit_the_response_are_named(lam, api):
+    api.play([write(f"flood{i}.py", NUL_FLOOD) for i in range(3)] + [say("done")])
+    body = lam.invoke({"task": "flood the response", "execute": True}).body
+
+    assert "execution_results[0].stdout" in body["truncated_fields"]
