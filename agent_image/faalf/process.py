@@ -43,6 +43,7 @@ PR_SET_CHILD_SUBREAPER = 36
 MAX_KILL_ROUNDS = 50
 CLEAN_SCANS = 3  # consecutive scans that find nothing before the user counts as clean
 MAX_SWEEP_ROUNDS = 200
+SMALL_TREE_ENTRIES = 2000  # removed in-process; a larger tree goes to `rm -rf`
 
 
 @dataclass(frozen=True)
@@ -284,9 +285,13 @@ def sweep() -> bool:
 def clear(root: Path) -> list[str]:
     """Empty ``root`` without Python recursion; what is still there (nothing, normally).
 
-    A tree thousands of levels deep defeats ``shutil.rmtree`` (RecursionError); ``rm -rf`` walks
-    it iteratively. Directories the agent made unreadable are made readable again first.
+    A tree thousands of levels deep defeats ``shutil.rmtree`` (RecursionError). A workspace of
+    the usual few dozen entries is removed here with an explicit stack (no process to start);
+    anything larger, deeper or stranger goes to ``rm -rf``, which walks any depth, after the
+    directories the agent made unreadable are made readable again.
     """
+    if _remove_small(root):
+        return []
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
     for command in (["rm", "-rf", "--"], ["chmod", "-R", "u+rwx", "--"], ["rm", "-rf", "--"]):
         try:
@@ -304,3 +309,25 @@ def clear(root: Path) -> list[str]:
             check=False,
         )
     return sorted(os.listdir(root))
+
+
+def _remove_small(root: Path, budget: int = SMALL_TREE_ENTRIES) -> bool:
+    """Whether ``root``'s contents were removed within ``budget`` entries, without any error."""
+    try:
+        # (path, whether its entries were pushed already): directories are removed after them.
+        stack = [(os.path.join(root, name), False) for name in os.listdir(root)]
+        while stack:
+            path, expanded = stack.pop()
+            budget -= 1
+            if budget < 0:
+                return False
+            if expanded:
+                os.rmdir(path)
+            elif os.path.isdir(path) and not os.path.islink(path):
+                stack.append((path, True))
+                stack.extend((os.path.join(path, name), False) for name in os.listdir(path))
+            else:
+                os.unlink(path)
+    except OSError:
+        return False
+    return True
