@@ -20,7 +20,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from faalf import agent, identity, process, request, response
+from faalf import agent, bedrock, identity, process, request, response
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -128,7 +128,11 @@ class Container:
         if self.proxy is None or self.proxy.upstream.geturl() != settings.upstream:
             if self.proxy is not None:
                 self.proxy.close()
-            self.proxy = KeyProxy(settings.upstream, lambda: self.api_key(settings))
+            if settings.auth_mode == "bedrock":
+                signer = bedrock.Signer(settings.region)
+                self.proxy = KeyProxy(settings.upstream, None, signer=signer)
+            else:
+                self.proxy = KeyProxy(settings.upstream, lambda: self.api_key(settings))
         return self.proxy
 
 
@@ -194,37 +198,29 @@ def handler(event: object, context: Any) -> dict[str, Any]:
 def run(
     req: request.AgentRequest, settings: Settings, deadline: float, context: Any
 ) -> dict[str, Any]:
-    proxy = None
     if settings.auth_mode == "api-key":
         CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
-        proxy = CONTAINER.proxy_for(settings)
+    proxy = CONTAINER.proxy_for(settings)  # the only door to the model, in both modes
     # The agent's identity: the agent role's for this request, or none; never the function's.
     creds = identity.agent_credentials(settings.agent_role_arn, context.aws_request_id)
     try:
         ws = agent.workspace(settings.work_root)
-        if proxy is None:
-            env = agent.claude_env(ws, req, settings, None, "", creds)
+        with proxy.session(
+            settings.allowed_models,
+            req.max_budget_usd,
+            settings.max_output_tokens,
+            depth=req.depth,
+            max_depth=settings.max_depth,
+            function=context.invoked_function_arn,  # children run in this very function
+        ) as session:
+            env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
-            reported = cli.report.get("total_cost_usd")
-            cost = float(reported) if isinstance(reported, int | float) else None
-        else:
-            with proxy.session(
-                settings.allowed_models,
-                req.max_budget_usd,
-                settings.max_output_tokens,
-                depth=req.depth,
-                max_depth=settings.max_depth,
-                function=context.invoked_function_arn,  # children run in this very function
-            ) as session:
-                env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
-                cli = agent.run_claude(ws, req, settings, env, deadline)
-            # What the proxy metered, whatever the CLI reports or whether it finished at all.
-            cost = round(session.spent_usd, 6)
+        # What the proxy metered, whatever the CLI reports or whether it finished at all.
+        cost = round(session.spent_usd, 6)
         results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
     finally:
         CONTAINER.clean_up(settings.work_root)
-    if cost is not None:
-        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
+    metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
     return {
         "claude_output": cli.output,
         "claude_error": cli.error,

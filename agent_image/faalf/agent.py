@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from faalf import process
+from faalf.bedrock import TOKEN_PREFIX
 from faalf.proxy import CHILD_PATH
 from faalf.request import AgentRequest
 from faalf.settings import Settings
@@ -107,21 +108,24 @@ def claude_env(
     ws: Workspace,
     request: AgentRequest,
     settings: Settings,
-    proxy_url: str | None,
+    proxy_url: str,
     token: str,
     credentials: Mapping[str, str],
 ) -> dict[str, str]:
     env = common_env(ws, request, settings, credentials) | QUIET_CLI
     env["CLAUDE_CONFIG_DIR"] = str(ws.home / ".claude")
     if settings.auth_mode == "bedrock":
+        # Unsigned Bedrock requests to the proxy, which checks, signs and meters them; the
+        # token rides in the path, as the CLI sends no credentials in this mode.
         env["CLAUDE_CODE_USE_BEDROCK"] = "1"
+        env["CLAUDE_CODE_SKIP_BEDROCK_AUTH"] = "1"
+        env["ANTHROPIC_BEDROCK_BASE_URL"] = proxy_url + TOKEN_PREFIX + token
     else:
-        assert proxy_url is not None
         env["ANTHROPIC_BASE_URL"] = proxy_url
         env["ANTHROPIC_API_KEY"] = token
-        # faalf-invoke asks the handler for a child agent here (see ``children``).
-        env["FAALF_INVOKE_URL"] = proxy_url + CHILD_PATH
-        env["FAALF_TOKEN"] = token
+    # faalf-invoke asks the handler for a child agent here (see ``children``).
+    env["FAALF_INVOKE_URL"] = proxy_url + CHILD_PATH
+    env["FAALF_TOKEN"] = token
     # The proxy enforces both; telling the CLI saves it requests that would be refused.
     env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(settings.max_output_tokens)
     env["ANTHROPIC_SMALL_FAST_MODEL"] = request.model

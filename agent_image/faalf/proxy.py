@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from faalf import children
+from faalf import bedrock, children
 from faalf.loopback import LoopbackServer
 from faalf.pricing import Price, price_of
 
@@ -149,7 +149,9 @@ class UsageMeter:
     """The ``usage`` of one response, read as it streams by (SSE) or at its end (JSON)."""
 
     def __init__(self, content_type: str) -> None:
-        self.streaming = "text/event-stream" in content_type
+        self.event_stream = bedrock.EVENT_STREAM in content_type
+        self.streaming = "text/event-stream" in content_type or self.event_stream
+        self._frames = bytearray()
         self.usage: dict[str, Any] | None = None
         self.complete = False
         self._pending = b""
@@ -157,6 +159,13 @@ class UsageMeter:
         self._size = 0
 
     def feed(self, chunk: bytes) -> None:
+        if self.event_stream:
+            self._frames += chunk
+            for payload in bedrock.frames(self._frames):
+                event = bedrock.chunk_event(payload)
+                if event is not None and (b'"usage"' in event or b"message_stop" in event):
+                    self._event(event)
+            return
         if not self.streaming:
             self._size += len(chunk)
             if self._size <= MAX_JSON_RESPONSE:
@@ -186,6 +195,8 @@ class UsageMeter:
             self.complete = True
 
     def finish(self) -> None:
+        if self.event_stream:
+            return
         if self.streaming:
             self.feed(b"\n")
             return
@@ -211,14 +222,17 @@ class KeyProxy:
     def __init__(
         self,
         upstream: str,
-        api_key: Callable[[], str],
+        api_key: Callable[[], str] | None,
         invoker: Callable[[], children.Invoker] | None = None,
+        signer: bedrock.Signer | None = None,
     ) -> None:
+        """An Anthropic API proxy with ``api_key``; a Bedrock one with ``signer`` instead."""
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"upstream {upstream!r} is not an http(s) URL")
         self.upstream = parsed
         self.api_key = api_key
+        self.signer = signer
         self._invoker_factory = invoker or children.lambda_invoker
         self._invoker: children.Invoker | None = None
         self._sessions: dict[str, Session] = {}
@@ -308,6 +322,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         presented = self.headers.get("x-api-key") or self.headers.get(
             "authorization", ""
         ).removeprefix("Bearer ")
+        if self.path.startswith(bedrock.TOKEN_PREFIX):  # Bedrock mode: /s/<token>/model/...
+            presented, _, rest = self.path.removeprefix(bedrock.TOKEN_PREFIX).partition("/")
+            self.path = "/" + rest
         session = self.proxy.find(presented)
         if session is None:
             refusal = RefusedError(
@@ -358,7 +375,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def _check(self, session: Session, body: bytes) -> tuple[bytes, Price, int, float]:
         """The body to forward, the model's price, its ``max_tokens`` and the reservation."""
         path = urllib.parse.urlsplit(self.path).path
-        if self.command != "POST" or path not in ALLOWED_PATHS:
+        bedrock_route = bedrock.route(path) if self.proxy.signer is not None else None
+        allowed = bedrock_route is not None or (self.proxy.signer is None and path in ALLOWED_PATHS)
+        if self.command != "POST" or not allowed:
             raise RefusedError(404, "not_found_error", f"{self.command} {path} is not allowed here")
         try:
             request = json.loads(body)
@@ -366,14 +385,19 @@ class ProxyHandler(BaseHTTPRequestHandler):
             raise RefusedError(400, "invalid_request_error", "the body is not JSON") from None
         if not isinstance(request, dict):
             raise RefusedError(400, "invalid_request_error", "the body is not a JSON object")
-        model = request.get("model")
+        model = bedrock_route[0] if bedrock_route else request.get("model")
         if not isinstance(model, str) or model not in session.models:
-            allowed = ", ".join(sorted(session.models))
+            allowed_models = ", ".join(sorted(session.models))
             raise RefusedError(
-                403, "permission_error", f"model {model!r} is not allowed ({allowed})"
+                403, "permission_error", f"model {model!r} is not allowed ({allowed_models})"
             )
         price = price_of(model)
-        if path not in METERED_PATHS:
+        if bedrock_route:
+            self.path = bedrock.upstream_path(*bedrock_route)
+            metered = bedrock_route[1] in bedrock.METERED_ACTIONS
+        else:
+            metered = path in METERED_PATHS
+        if not metered:
             return body, price, 0, 0.0
         asked = request.get("max_tokens")
         if isinstance(asked, bool) or not isinstance(asked, int) or asked < 1:
@@ -408,15 +432,22 @@ class ProxyHandler(BaseHTTPRequestHandler):
     ) -> None:
         """Forward, relay and meter. The cost is settled before the response's last byte goes
         out, so once the CLI has a whole response, the session's spend includes it."""
-        headers = {
-            k: v
-            for k, v in self.headers.items()
-            if k.lower() not in HOP_HEADERS | CREDENTIAL_HEADERS
-        }
-        headers["x-api-key"] = self.proxy.api_key()
+        path = self.proxy.upstream.path.rstrip("/") + self.path
+        if self.proxy.signer is not None:
+            # Only what is signed goes to Bedrock: the CLI's own headers stay here.
+            url = urllib.parse.urlunsplit(self.proxy.upstream._replace(path=path, query=""))
+            accept = self.headers.get("accept", "application/json")
+            headers = self.proxy.signer.headers(url, body, accept)
+        else:
+            headers = {
+                k: v
+                for k, v in self.headers.items()
+                if k.lower() not in HOP_HEADERS | CREDENTIAL_HEADERS
+            }
+            assert self.proxy.api_key is not None
+            headers["x-api-key"] = self.proxy.api_key()
         headers["host"] = self.proxy.upstream.netloc
         headers["accept-encoding"] = "identity"  # the meter reads the response as it passes
-        path = self.proxy.upstream.path.rstrip("/") + self.path
         try:
             upstream = self._send_upstream(path, body, headers)
         except (OSError, http.client.HTTPException):

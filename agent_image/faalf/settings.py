@@ -47,6 +47,7 @@ class Settings:
     agent_role_arn: str | None = None
     max_output_tokens: int = 32_000
     max_response_bytes: int = LAMBDA_MAX_RESPONSE
+    region: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -67,10 +68,18 @@ class Settings:
                 f"FAALF_DEFAULT_MODEL={default_model!r} is not in FAALF_ALLOWED_MODELS "
                 f"({', '.join(models)})"
             )
-        upstream = env.get("ANTHROPIC_BASE_URL", PUBLIC_API).rstrip("/")
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+        if auth_mode == "bedrock":
+            if not region:
+                raise ConfigError("AWS_REGION is not set: Bedrock requests are signed for it")
+            upstream_variable = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
+            default = f"https://bedrock-runtime.{region}.amazonaws.com"
+        else:
+            upstream_variable, default = "ANTHROPIC_BASE_URL", PUBLIC_API
+        upstream = (env.get(upstream_variable) or default).rstrip("/")
         if not upstream.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ConfigError(
-                f"ANTHROPIC_BASE_URL={upstream!r}: must be https:// (plain http only to loopback)"
+                f"{upstream_variable}={upstream!r}: must be https:// (plain http only to loopback)"
             )
         agent_role = env.get("FAALF_AGENT_ROLE_ARN") or None
         if agent_role is not None and not ROLE_ARN.fullmatch(agent_role):
@@ -93,6 +102,7 @@ class Settings:
             secret_max_age_s=_int(env, "FAALF_SECRET_MAX_AGE_S", 3600, 1, 86400),
             is_sandbox=env.get("IS_SANDBOX"),
             agent_role_arn=agent_role,
+            region=region,
             max_output_tokens=_int(env, "FAALF_MAX_OUTPUT_TOKENS", 32_000, 1, 128_000),
             max_response_bytes=_int(
                 env, "FAALF_MAX_RESPONSE_BYTES", LAMBDA_MAX_RESPONSE, 64 * 1024, LAMBDA_MAX_RESPONSE

@@ -28,10 +28,11 @@ def handler_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bedrock_cli_env_has_bedrock_on_and_no_anthropic_key(ws):
-    settings = Settings.from_env({"FAALF_AUTH_MODE": "bedrock"})
-    env = agent.claude_env(ws, REQUEST, settings, None, "", {})
+    settings = Settings.from_env({"FAALF_AUTH_MODE": "bedrock", "AWS_REGION": "eu-central-1"})
+    env = agent.claude_env(ws, REQUEST, settings, "http://127.0.0.1:1", "faalf-session-x", {})
 
     assert env["CLAUDE_CODE_USE_BEDROCK"] == "1"
+    assert env["ANTHROPIC_BEDROCK_BASE_URL"] == "http://127.0.0.1:1/s/faalf-session-x"
     assert "ANTHROPIC_API_KEY" not in env
 
 

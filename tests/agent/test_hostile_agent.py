@@ -405,3 +405,54 @@ def test_fields_cut_to_fit_the_response_are_named(lam, api):
     body = lam.invoke({"task": "flood the response", "execute": True}).body
 
     assert "execution_results[0].stdout" in body["truncated_fields"]
+
+
+# --- 6. Bedrock through the same door ------------------------------------------------------------
+
+BEDROCK_HAIKU = "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
+BEDROCK_DIRECT = py("""
+import json, os, urllib.error, urllib.request
+url = os.environ["ANTHROPIC_BEDROCK_BASE_URL"] + "/model/eu.anthropic.claude-opus-4-1-20250805-v1:0/invoke"
+body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64000,
+        "messages": [{"role": "user", "content": "spend"}]}
+try:
+    urllib.request.urlopen(urllib.request.Request(url, data=json.dumps(body).encode()))
+    print("direct call status 200")
+except urllib.error.HTTPError as exc:
+    print("direct call status", exc.code)
+""")
+
+
+@pytest.fixture(scope="class")
+def bedrock_mode(lam: LambdaEnvironment, api: StandIn) -> Iterator[None]:
+    lam.reconfigure(FAALF_AUTH_MODE="bedrock", FAALF_ALLOWED_MODELS=BEDROCK_HAIKU,
+                    FAALF_API_KEY_SECRET=None, AWS_ENDPOINT_URL_BEDROCK_RUNTIME=api.url)  # fmt: skip
+    yield
+    lam.reconfigure(FAALF_AUTH_MODE=None, FAALF_ALLOWED_MODELS="claude-haiku-4-5",
+                    FAALF_API_KEY_SECRET=SECRET_NAME, AWS_ENDPOINT_URL_BEDROCK_RUNTIME=None)  # fmt: skip
+
+
+@pytest.mark.usefixtures("bedrock_mode")
+class TestBedrockMode:
+    def test_bedrock_requests_are_signed_by_the_handler_with_the_function_role(self, lam, api):
+        api.play(HELLO)
+        lam.invoke({"task": "write hello world"})
+
+        assert api.requests
+        assert all(f"Credential={FUNCTION_KEY_ID}/" in r.headers.get("Authorization", "")
+                   and "/bedrock/aws4_request" in r.headers["Authorization"]
+                   for r in api.requests)  # fmt: skip
+
+    def test_bedrock_direct_call_with_another_model_never_reaches_bedrock(self, lam, api):
+        api.play([bash(BEDROCK_DIRECT), say("done")])
+        lam.invoke({"task": "spend on opus"})
+
+        assert any("direct call status" in r for r in api.tool_results())
+        assert {r.model for r in api.requests} == {BEDROCK_HAIKU}
+
+    def test_bedrock_reported_cost_is_metered_from_the_event_stream(self, lam, api):
+        api.play(HELLO)
+        body = lam.invoke({"task": "write hello world"}).body
+
+        assert api.requests  # the CLI's requests went through the proxy to "Bedrock"
+        assert body["cost_usd"] == pytest.approx(STANDIN_COST * len(api.requests))

@@ -19,7 +19,10 @@ def test_defaults_are_a_cheap_model_and_the_public_api():
 
 
 def test_bedrock_mode_needs_no_secret():
-    assert Settings.from_env({"FAALF_AUTH_MODE": "bedrock"}).api_key_secret is None
+    settings = Settings.from_env({"FAALF_AUTH_MODE": "bedrock", "AWS_REGION": "eu-west-1"})
+
+    assert settings.api_key_secret is None
+    assert settings.upstream == "https://bedrock-runtime.eu-west-1.amazonaws.com"
 
 
 @pytest.mark.parametrize(
