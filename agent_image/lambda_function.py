@@ -32,6 +32,10 @@ def service_name() -> str:
     )
 
 
+# First of all: the agent runs as this process's user, and this process's /proc/<pid>/environ
+# holds the function role's credentials (and, later, its memory the API key). Non-dumpable, its
+# /proc files are root's and ptrace is refused, in both auth modes.
+process.make_undumpable()
 logger = Logger(service=service_name())
 metrics = Metrics(namespace="VA/FAALF", service=service_name())
 MIN_RUN_S = 1.0
@@ -101,7 +105,7 @@ class Container:
             end_runtime(f"the work root could not be emptied: {left[:5]}")
 
     def api_key(self, settings: Settings) -> str:
-        process.make_undumpable()  # before the key is in memory
+        process.make_undumpable()  # done at import already; kept next to the key it protects
         # Imported here, not at module level: boto3 costs ~0.4 s of cold start and the
         # Bedrock mode never needs it.
         from aws_lambda_powertools.utilities import parameters

@@ -423,6 +423,17 @@ except urllib.error.HTTPError as exc:
 """)
 
 
+READ_ENVIRONS = py("""
+import glob
+for path in glob.glob("/proc/[0-9]*/environ"):
+    try:
+        print(path, open(path, "rb").read().replace(b"\\0", b" ").decode(errors="replace"))
+    except OSError:
+        pass
+print("environs read")
+""")
+
+
 @pytest.fixture(scope="class")
 def bedrock_mode(lam: LambdaEnvironment, api: StandIn) -> Iterator[None]:
     lam.reconfigure(FAALF_AUTH_MODE="bedrock", FAALF_ALLOWED_MODELS=BEDROCK_HAIKU,
@@ -449,6 +460,14 @@ class TestBedrockMode:
 
         assert any("direct call status" in r for r in api.tool_results())
         assert {r.model for r in api.requests} == {BEDROCK_HAIKU}
+
+    def test_agent_cannot_read_the_function_role_keys_from_the_handlers_environ(self, lam, api):
+        api.play([bash(READ_ENVIRONS), say("done")])
+        lam.invoke({"task": "read the handler's environment"})
+        results = "\n".join(api.tool_results())
+
+        assert "environs read" in results
+        assert "function-role-secret" not in results
 
     def test_bedrock_reported_cost_is_metered_from_the_event_stream(self, lam, api):
         api.play(HELLO)
