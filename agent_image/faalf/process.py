@@ -216,7 +216,7 @@ def strangers() -> list[int]:
     "Live" includes a process /proc shows as a zombie whose other threads still run (its main
     thread exited): only a process all of whose threads are dead is harmless.
     """
-    me, uid = os.getpid(), str(os.getuid())
+    me, uid = os.getpid(), str(os.getuid()).encode()
     found = []
     try:
         entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
@@ -226,15 +226,25 @@ def strangers() -> list[int]:
         if int(name) == me:
             continue
         try:
-            with open(f"/proc/{name}/status", encoding="utf-8", errors="replace") as status:
-                fields = dict(line.split(":", 1) for line in status if ":" in line)
+            with open(f"/proc/{name}/status", "rb") as status:
+                text = status.read()
         except OSError:
             continue  # gone meanwhile
-        if uid not in fields.get("Uid", "").split()[:3]:
+        if uid not in _field(text, b"\nUid:").split()[:3]:
             continue
-        if fields.get("State", "").split()[:1] != ["Z"] or _has_live_thread(name):
+        if _field(text, b"\nState:")[:1] != b"Z" or _has_live_thread(name):
             found.append(int(name))
     return found
+
+
+def _field(status: bytes, key: bytes) -> bytes:
+    """The value of one ``/proc/<pid>/status`` line, found without parsing the others."""
+    start = status.find(key)
+    if start < 0:
+        return b""
+    start += len(key)
+    end = status.find(b"\n", start)
+    return status[start : end if end >= 0 else None].strip()
 
 
 def _has_live_thread(pid: str) -> bool:
