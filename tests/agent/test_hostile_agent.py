@@ -10,6 +10,7 @@ so a secret in a tool result is a secret the attacker has.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +18,20 @@ import boto3
 import pytest
 
 from tests.agent.conftest import API_KEY, SECRET_NAME
-from tests.agent.lambda_env import AGENT_VENV, LambdaEnvironment, lambda_environment
+from tests.agent.lambda_env import (
+    AGENT_VENV,
+    SYSTEM_PYTHON,
+    LambdaEnvironment,
+    lambda_environment,
+)
 from tests.agent.servers import ROOT, Moto
 from tests.agent.standin import StandIn, bash, say, write
 
+# The handler runs as a uid of its own, which takes root to set up (as the CI machines run).
+pytestmark = pytest.mark.skipif(
+    os.getuid() != 0 or not SYSTEM_PYTHON.exists(),
+    reason=f"needs root and {SYSTEM_PYTHON} to run the handler as a non-root uid of its own",
+)
 FUNCTION_KEY_ID = "AKIAFUNCTIONROLE0001"
 FUNCTION_ARN = "arn:aws:lambda:eu-central-1:123456789012:function:va-dev-agent-lambda"
 AGENT_ROLE = "va-dev-agent-agent"
