@@ -33,6 +33,10 @@ QUIET_CLI = {
     "DISABLE_ERROR_REPORTING": "1",
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
 }
+MODEL_ALIASES = (
+    "ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL", "CLAUDE_CODE_SUBAGENT_MODEL",
+)  # fmt: skip
 SKIP_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 MAX_WALK_ENTRIES = 200_000
 
@@ -128,7 +132,10 @@ def claude_env(
     env["FAALF_TOKEN"] = token
     # The proxy enforces both; telling the CLI saves it requests that would be refused.
     env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(settings.max_output_tokens)
-    env["ANTHROPIC_SMALL_FAST_MODEL"] = request.model
+    # Every model alias the CLI may use on its own (background tasks, subagents) is the
+    # request's model, so none of its requests asks for one the proxy refuses.
+    for alias in MODEL_ALIASES:
+        env[alias] = request.model
     if settings.is_sandbox is not None:
         env["IS_SANDBOX"] = settings.is_sandbox
     return env
