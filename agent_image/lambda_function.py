@@ -175,7 +175,7 @@ def handler(event: object, context: Any) -> dict[str, Any]:
     try:
         body = run(req, settings, deadline, context)
     except (SecretUnavailableError, identity.AgentRoleError) as exc:
-        logger.error("secret unavailable", extra={"error": str(exc)})
+        logger.error("key secret or agent role unavailable", extra={"error": str(exc)})
         return respond(event, 500, {"error": str(exc)})
     except Exception:
         logger.exception("invocation failed")
@@ -219,12 +219,13 @@ def run(
         ) as session:
             env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
-        # What the proxy metered, whatever the CLI reports or whether it finished at all.
+        # What the proxy metered, whatever the CLI reports or whether it finished at all; emitted
+        # before anything else can fail, so the cost alarm sees every spend.
         cost = round(session.spent_usd, 6)
+        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
         results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
     finally:
         CONTAINER.clean_up(settings.work_root)
-    metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
     return {
         "claude_output": cli.output,
         "claude_error": cli.error,
