@@ -44,6 +44,7 @@ MAX_KILL_ROUNDS = 50
 CLEAN_SCANS = 3  # consecutive scans that find nothing before the user counts as clean
 MAX_SWEEP_ROUNDS = 200
 SMALL_TREE_ENTRIES = 2000  # removed in-process; a larger tree goes to `rm -rf`
+CLEAR_BATCH = 500  # work-root entries per `rm -rf`
 
 
 @dataclass(frozen=True)
@@ -305,19 +306,24 @@ def clear(root: Path) -> list[str]:
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
     for command in (["rm", "-rf", "--"], ["chmod", "-R", "u+rwx", "--"], ["rm", "-rf", "--"]):
         try:
-            left = os.listdir(root)
+            left = sorted(os.listdir(root))
         except OSError:
             return [f"{root} (unreadable)"]
         if not left:
             return []
-        subprocess.run(
-            ["find", str(root), "-mindepth", "1", "-maxdepth", "1", "-exec", *command, "{}", "+"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
+        for start in range(0, len(left), CLEAR_BATCH):  # argv stays within the kernel's limit
+            paths = [os.path.join(root, name) for name in left[start : start + CLEAR_BATCH]]
+            try:
+                subprocess.run(
+                    [*command, *paths],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                )
+            except OSError:
+                break  # no such program: what is left is reported below
     return sorted(os.listdir(root))
 
 
