@@ -8,16 +8,19 @@ A bad request is a 400 that names the field and starts no process; anything unex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from faalf import agent, process, request
+from faalf import agent, bedrock, identity, process, request, response
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -29,6 +32,10 @@ def service_name() -> str:
     )
 
 
+# First of all: the agent runs as this process's user, and this process's /proc/<pid>/environ
+# holds the function role's credentials (and, later, its memory the API key). Non-dumpable, its
+# /proc files are root's and ptrace is refused, in both auth modes.
+process.make_undumpable()
 logger = Logger(service=service_name())
 metrics = Metrics(namespace="VA/FAALF", service=service_name())
 MIN_RUN_S = 1.0
@@ -40,14 +47,65 @@ class SecretUnavailableError(Exception):
     """The API key secret could not be read (named, with the AWS error code)."""
 
 
+def end_runtime(why: str) -> None:
+    """Never serve a request in a dirty container: exit, and Lambda starts a fresh one.
+
+    The invocation in hand fails (Runtime.ExitError); its cost metric is flushed first, so the
+    cost alarm still sees what was spent.
+    """
+    logger.error("container not clean; ending the runtime", extra={"why": why})
+    with contextlib.suppress(Exception):
+        metrics.flush_metrics()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(70)
+
+
 class Container:
-    """What outlives one invocation: the key (fetched once, cached) and the proxy."""
+    """What outlives one invocation: the key (fetched once, cached), the proxy, and whether this
+    runtime has cleaned its container yet."""
 
     def __init__(self) -> None:
         self.proxy: KeyProxy | None = None
+        self.prepared = False
+
+    def prepare(self, work_root: Path) -> None:
+        """Clean, or gone: what an invocation may find before it starts anything.
+
+        The first invocation of a runtime cleans up after whatever ran before it (Lambda may
+        keep ``/tmp`` when it resets an environment): it kills every process of its user and
+        empties the work root. Later ones must find both as the last cleanup left them, empty;
+        anything else was made after that cleanup, by something that survived it.
+        """
+        if not self.prepared:
+            if not process.sweep():
+                end_runtime("processes of the agent's user could not all be killed")
+            left = process.clear(work_root)
+            if left:
+                end_runtime(f"the work root could not be emptied: {left[:5]}")
+            self.prepared = True
+            return
+        others = process.strangers() if os.getuid() != 0 else []
+        if others:
+            end_runtime(f"{len(others)} process(es) of the agent's user are running: {others[:5]}")
+        try:
+            found = sorted(os.listdir(work_root))
+        except OSError as exc:
+            end_runtime(f"the work root is unreadable ({exc.strerror})")
+            return
+        if found:
+            end_runtime(f"the work root holds what the handler did not make: {found[:5]}")
+
+    def clean_up(self, work_root: Path) -> None:
+        """After the run: no process of the agent's user, no file of it; else end the runtime."""
+        if not process.sweep():
+            end_runtime("processes of the agent's user survived repeated kills")
+        left = process.clear(work_root)
+        if left:
+            end_runtime(f"the work root could not be emptied: {left[:5]}")
 
     def api_key(self, settings: Settings) -> str:
-        process.make_undumpable()  # before the key is in memory
+        process.make_undumpable()  # done at import already; kept next to the key it protects
         # Imported here, not at module level: boto3 costs ~0.4 s of cold start and the
         # Bedrock mode never needs it.
         from aws_lambda_powertools.utilities import parameters
@@ -74,7 +132,11 @@ class Container:
         if self.proxy is None or self.proxy.upstream.geturl() != settings.upstream:
             if self.proxy is not None:
                 self.proxy.close()
-            self.proxy = KeyProxy(settings.upstream, lambda: self.api_key(settings))
+            if settings.auth_mode == "bedrock":
+                signer = bedrock.Signer(settings.region)
+                self.proxy = KeyProxy(settings.upstream, None, signer=signer)
+            else:
+                self.proxy = KeyProxy(settings.upstream, lambda: self.api_key(settings))
         return self.proxy
 
 
@@ -109,10 +171,11 @@ def handler(event: object, context: Any) -> dict[str, Any]:
     deadline = started + context.get_remaining_time_in_millis() / 1000 - settings.safety_margin_s
     if deadline - started < MIN_RUN_S:
         return respond(event, 500, {"error": "not enough time left before the function timeout"})
+    CONTAINER.prepare(settings.work_root)
     try:
-        body = run(req, settings, deadline)
-    except SecretUnavailableError as exc:
-        logger.error("secret unavailable", extra={"error": str(exc)})
+        body = run(req, settings, deadline, context)
+    except (SecretUnavailableError, identity.AgentRoleError) as exc:
+        logger.error("key secret or agent role unavailable", extra={"error": str(exc)})
         return respond(event, 500, {"error": str(exc)})
     except Exception:
         logger.exception("invocation failed")
@@ -127,32 +190,48 @@ def handler(event: object, context: Any) -> dict[str, Any]:
         extra={k: body[k] for k in ("return_code", "cost_usd", "num_turns", "model", "duration_ms")}
         | {"claude_ms": body["claude_duration_ms"], "scripts": len(body["execution_results"])},
     )
-    return respond(event, 200, body)
+    body["truncated_fields"] = []
+    return response.fit(
+        body,
+        lambda b: respond(event, 200, b),
+        settings.max_response_bytes,
+        http=request.is_http_event(event),
+    )
 
 
-def run(req: request.AgentRequest, settings: Settings, deadline: float) -> dict[str, Any]:
-    proxy = None
+def run(
+    req: request.AgentRequest, settings: Settings, deadline: float, context: Any
+) -> dict[str, Any]:
     if settings.auth_mode == "api-key":
         CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
-        proxy = CONTAINER.proxy_for(settings)
-    with agent.workspace(settings.work_root) as ws:
-        if proxy is None:
-            env = agent.claude_env(ws, req, settings, None, "")
+    proxy = CONTAINER.proxy_for(settings)  # the only door to the model, in both modes
+    # The agent's identity: the agent role's for this request, or none; never the function's.
+    creds = identity.agent_credentials(settings.agent_role_arn, context.aws_request_id)
+    try:
+        ws = agent.workspace(settings.work_root)
+        with proxy.session(
+            settings.allowed_models,
+            req.max_budget_usd,
+            settings.max_output_tokens,
+            depth=req.depth,
+            max_depth=settings.max_depth,
+            function=context.invoked_function_arn,  # children run in this very function
+        ) as session:
+            env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
-        else:
-            with proxy.session() as token:
-                env = agent.claude_env(ws, req, settings, proxy.url, token)
-                cli = agent.run_claude(ws, req, settings, env, deadline)
-        results = agent.run_scripts(ws, req, settings, deadline) if req.execute else []
-    cost = cli.report.get("total_cost_usd")
-    if isinstance(cost, int | float):
-        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=float(cost))
+        # What the proxy metered, whatever the CLI reports or whether it finished at all; emitted
+        # before anything else can fail, so the cost alarm sees every spend.
+        cost = round(session.spent_usd, 6)
+        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
+        results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
+    finally:
+        CONTAINER.clean_up(settings.work_root)
     return {
         "claude_output": cli.output,
         "claude_error": cli.error,
         "return_code": cli.finished.return_code,
         "execution_results": results,
-        "cost_usd": cost if isinstance(cost, int | float) else None,
+        "cost_usd": cost,
         "num_turns": cli.report.get("num_turns"),
         "model": req.model,
         "session_id": cli.report.get("session_id"),

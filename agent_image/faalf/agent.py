@@ -9,34 +9,36 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from faalf import process
+from faalf.bedrock import TOKEN_PREFIX
+from faalf.proxy import CHILD_PATH
 from faalf.request import AgentRequest
 from faalf.settings import Settings
 
 WORKSPACE_PREFIX = "faalf-"
-# The role's credentials and region: the IAM guardrail is the point of FAALF, so the agent and
-# its scripts act with the function's role, and nothing else.
-AWS_PASSTHROUGH = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN", "AWS_LAMBDA_FUNCTION_NAME",
-)  # fmt: skip
+# The region only: never the function role's credentials (see ``identity``). The agent's own,
+# if its profile has an agent role, are added per invocation.
+AWS_PASSTHROUGH = ("AWS_REGION", "AWS_DEFAULT_REGION")
 QUIET_CLI = {
     "DISABLE_AUTOUPDATER": "1",
     "DISABLE_TELEMETRY": "1",
     "DISABLE_ERROR_REPORTING": "1",
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
 }
+MODEL_ALIASES = (
+    "ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL", "CLAUDE_CODE_SUBAGENT_MODEL",
+)  # fmt: skip
 SKIP_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
+MAX_WALK_ENTRIES = 200_000
 
 
 @dataclass(frozen=True)
@@ -66,26 +68,24 @@ class Workspace:
         return self.root / "capture"
 
 
-@contextmanager
-def workspace(base: Path) -> Iterator[Workspace]:
-    """A fresh tree under ``base`` (``/tmp``), removed on the way out, whatever happened."""
-    sweep_stale(base)
+def workspace(base: Path) -> Workspace:
+    """A fresh tree under the work root (``/tmp``), which the handler empties after the run.
+
+    Everything the agent's tools read or write by default lives in it: its project, ``HOME``
+    (the CLI's config, its user-level ``CLAUDE.md``), caches and ``TMPDIR``. The work root
+    itself is the only parent the agent can write to (Lambda's filesystem is read-only but
+    ``/tmp``), and it is emptied after every run and checked empty before the next: a
+    ``CLAUDE.md`` left there never reaches another invocation's CLI.
+    """
     ws = Workspace(Path(tempfile.mkdtemp(prefix=WORKSPACE_PREFIX, dir=base)))
-    try:
-        for sub in (ws.work, ws.home, ws.packages, ws.tmp, ws.capture, ws.home / ".claude"):
-            sub.mkdir(mode=0o700, parents=True, exist_ok=True)
-        yield ws
-    finally:
-        shutil.rmtree(ws.root, ignore_errors=True)
+    for sub in (ws.work, ws.home, ws.packages, ws.tmp, ws.capture, ws.home / ".claude"):
+        sub.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return ws
 
 
-def sweep_stale(base: Path) -> None:
-    """An environment runs one invocation at a time: a leftover tree is from a killed one."""
-    for old in base.glob(WORKSPACE_PREFIX + "*"):
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def common_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict[str, str]:
+def common_env(
+    ws: Workspace, request: AgentRequest, settings: Settings, credentials: Mapping[str, str]
+) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -104,27 +104,47 @@ def common_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict
         if name in os.environ:
             env[name] = os.environ[name]
     env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")})
+    env.update(credentials)
     return env
 
 
 def claude_env(
-    ws: Workspace, request: AgentRequest, settings: Settings, proxy_url: str | None, token: str
+    ws: Workspace,
+    request: AgentRequest,
+    settings: Settings,
+    proxy_url: str,
+    token: str,
+    credentials: Mapping[str, str],
 ) -> dict[str, str]:
-    env = common_env(ws, request, settings) | QUIET_CLI
+    env = common_env(ws, request, settings, credentials) | QUIET_CLI
     env["CLAUDE_CONFIG_DIR"] = str(ws.home / ".claude")
     if settings.auth_mode == "bedrock":
+        # Unsigned Bedrock requests to the proxy, which checks, signs and meters them; the
+        # token rides in the path, as the CLI sends no credentials in this mode.
         env["CLAUDE_CODE_USE_BEDROCK"] = "1"
+        env["CLAUDE_CODE_SKIP_BEDROCK_AUTH"] = "1"
+        env["ANTHROPIC_BEDROCK_BASE_URL"] = proxy_url + TOKEN_PREFIX + token
     else:
-        assert proxy_url is not None
         env["ANTHROPIC_BASE_URL"] = proxy_url
         env["ANTHROPIC_API_KEY"] = token
+    # faalf-invoke asks the handler for a child agent here (see ``children``).
+    env["FAALF_INVOKE_URL"] = proxy_url + CHILD_PATH
+    env["FAALF_TOKEN"] = token
+    # The proxy enforces both; telling the CLI saves it requests that would be refused.
+    env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(settings.max_output_tokens)
+    # Every model alias the CLI may use on its own (background tasks, subagents) is the
+    # request's model, so none of its requests asks for one the proxy refuses.
+    for alias in MODEL_ALIASES:
+        env[alias] = request.model
     if settings.is_sandbox is not None:
         env["IS_SANDBOX"] = settings.is_sandbox
     return env
 
 
-def script_env(ws: Workspace, request: AgentRequest, settings: Settings) -> dict[str, str]:
-    return common_env(ws, request, settings)
+def script_env(
+    ws: Workspace, request: AgentRequest, settings: Settings, credentials: Mapping[str, str]
+) -> dict[str, str]:
+    return common_env(ws, request, settings, credentials)
 
 
 def system_prompt(request: AgentRequest, settings: Settings) -> str:
@@ -211,21 +231,40 @@ def _report(stdout: str) -> dict[str, Any]:
 
 
 def scripts(work: Path) -> list[Path]:
-    """The .py files the agent wrote, in path order, skipping hidden, cache and package trees."""
-    found = []
-    for path in work.rglob("*.py"):
-        parts = path.relative_to(work).parts
-        if any(p.startswith(".") or p in SKIP_DIRS for p in parts[:-1]):
+    """The .py files the agent wrote, in path order, skipping hidden, cache and package trees.
+
+    Walked with a stack, not recursion: the agent may build a tree thousands of levels deep.
+    Symlinks are never followed nor run; folders too deep to open are skipped.
+    """
+    found: list[Path] = []
+    folders = [work]
+    visited = 0
+    while folders and visited < MAX_WALK_ENTRIES:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                listed = list(entries)
+        except OSError:
             continue
-        if path.is_file() and not path.is_symlink():
-            found.append(path)
+        visited += len(listed)
+        for entry in listed:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if not entry.name.startswith(".") and entry.name not in SKIP_DIRS:
+                    folders.append(Path(entry.path))
+            elif entry.name.endswith(".py") and entry.is_file():
+                found.append(Path(entry.path))
     return sorted(found, key=lambda p: p.relative_to(work).as_posix())
 
 
 def run_scripts(
-    ws: Workspace, request: AgentRequest, settings: Settings, deadline: float
+    ws: Workspace,
+    request: AgentRequest,
+    settings: Settings,
+    deadline: float,
+    credentials: Mapping[str, str],
 ) -> list[dict[str, Any]]:
-    env = script_env(ws, request, settings)
+    env = script_env(ws, request, settings, credentials)
     results: list[dict[str, Any]] = []
     for index, path in enumerate(scripts(ws.work)):
         name = path.relative_to(ws.work).as_posix()

@@ -1,9 +1,10 @@
 """faalf-invoke: send a task to a FAALF function and print the result.
 
 Two users: people at a terminal (``faalf-invoke --function va-dev-agent-lambda "task"``), and the
-agent itself, which delegates a subtask to a child FAALF. Inside a function, the depth of the
-child is the agent's ``FAALF_DEPTH`` + 1 and the target defaults to the function itself, so the
-circuit breaker (``FAALF_MAX_DEPTH``) holds without the agent having to get it right.
+agent itself, which delegates a subtask to a child FAALF. Inside a function the agent has no
+credentials to invoke Lambda: the client posts the request to the handler's loopback endpoint
+(``FAALF_INVOKE_URL``, with the invocation's ``FAALF_TOKEN``), and the handler sets the child's
+depth, checks the recursion limit and the budget, and invokes the child itself.
 
 ``--endpoint`` talks to anything serving the Lambda Invoke API path, as the runtime interface
 emulator does (``docker compose up`` serves it on http://localhost:9000).
@@ -64,17 +65,32 @@ def target_function(args: argparse.Namespace, env: dict[str, str]) -> str:
 
 
 def invoke_endpoint(endpoint: str, request: dict[str, Any]) -> dict[str, Any]:
+    return post_json(endpoint.rstrip("/") + INVOKE_PATH, request, {})
+
+
+def invoke_through_handler(url: str, token: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Inside an agent: the handler decides on and invokes the child."""
+    return post_json(url, request, {"x-api-key": token})
+
+
+def post_json(url: str, request: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     http = urllib.request.Request(
-        endpoint.rstrip("/") + INVOKE_PATH,
+        url,
         data=json.dumps(request).encode(),
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json"} | headers,
         method="POST",
     )
     try:
         with urllib.request.urlopen(http, timeout=TIMEOUT_S) as response:
             return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            error = json.loads(exc.read()).get("error", {}).get("message", str(exc))
+        except (ValueError, AttributeError):
+            error = str(exc)
+        return {"statusCode": exc.code, "body": {"error": error}}
     except (urllib.error.URLError, TimeoutError) as exc:
-        raise ClientError(f"could not reach {endpoint}: {exc}") from None
+        raise ClientError(f"could not reach {url}: {exc}") from None
 
 
 def invoke_lambda(function: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +160,10 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
         request = build_request(args, env)
         if args.endpoint:
             response = invoke_endpoint(args.endpoint, request)
+        elif not args.function and env.get("FAALF_INVOKE_URL"):
+            request.pop("depth", None)  # the handler sets it
+            token = env.get("FAALF_TOKEN", "")
+            response = invoke_through_handler(env["FAALF_INVOKE_URL"], token, request)
         else:
             response = invoke_lambda(target_function(args, env), request)
     except ClientError as exc:

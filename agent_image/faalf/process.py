@@ -10,6 +10,16 @@ descendants. The handler process therefore makes itself a child subreaper (Linux
 ``PR_SET_CHILD_SUBREAPER``): orphans are re-parented to it instead of to init, and after each run
 every process that became its descendant during the run is killed and reaped. A frozen Lambda
 environment thus never resumes with the previous agent's background jobs.
+
+That per-run cleanup walks a process tree, which a hostile agent can race (a process that
+changes its PID by forking and exiting) or hide from (a process whose main thread exited shows
+as a zombie while its other threads run). Between invocations, ``sweep`` therefore works on
+what cannot be escaped: every process of the handler's own user. ``kill(-1, SIGKILL)`` signals
+all of them but the caller in one step of the kernel (no fork can slip between a scan and a
+kill), and the sweep repeats until several scans in a row find none, reaping every zombie
+re-parented to the handler. In Lambda the handler's user runs nothing else (FAALF uses no
+Lambda extensions, which would run as that user too). As root (local runs) that would kill the
+machine, so there the sweep only reaps.
 """
 
 from __future__ import annotations
@@ -31,6 +41,10 @@ PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 MAX_KILL_ROUNDS = 50
+CLEAN_SCANS = 3  # consecutive scans that find nothing before the user counts as clean
+MAX_SWEEP_ROUNDS = 200
+SMALL_TREE_ENTRIES = 2000  # removed in-process; a larger tree goes to `rm -rf`
+CLEAR_BATCH = 500  # work-root entries per `rm -rf`
 
 
 @dataclass(frozen=True)
@@ -195,3 +209,141 @@ def _read_capped(handle: IO[bytes], cap: int) -> Captured:
     handle.seek(0)
     data = handle.read(cap + 1)
     return Captured(data[:cap].decode("utf-8", errors="replace"), truncated=len(data) > cap)
+
+
+def strangers() -> list[int]:
+    """Every live process of our user but us.
+
+    "Live" includes a process /proc shows as a zombie whose other threads still run (its main
+    thread exited): only a process all of whose threads are dead is harmless.
+    """
+    me, uid = os.getpid(), str(os.getuid()).encode()
+    found = []
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return []
+    for name in entries:
+        if int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as status:
+                text = status.read()
+        except OSError:
+            continue  # gone meanwhile
+        if uid not in _field(text, b"\nUid:").split()[:3]:
+            continue
+        if _field(text, b"\nState:")[:1] != b"Z" or _has_live_thread(name):
+            found.append(int(name))
+    return found
+
+
+def _field(status: bytes, key: bytes) -> bytes:
+    """The value of one ``/proc/<pid>/status`` line, found without parsing the others."""
+    start = status.find(key)
+    if start < 0:
+        return b""
+    start += len(key)
+    end = status.find(b"\n", start)
+    return status[start : end if end >= 0 else None].strip()
+
+
+def _has_live_thread(pid: str) -> bool:
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat", encoding="utf-8", errors="replace") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    return True
+        except (OSError, IndexError):
+            continue
+    return False
+
+
+def reap() -> None:
+    """Collect every exited child (orphans come back to us as subreaper): no zombie piles up."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def sweep() -> bool:
+    """Kill and reap every other process of our user; whether several scans then found none."""
+    if os.getuid() == 0:  # never kill(-1) as root: it would be every process of the machine
+        reap()
+        return True
+    clean = 0
+    for _ in range(MAX_SWEEP_ROUNDS):
+        reap()
+        if not strangers():
+            clean += 1
+            if clean >= CLEAN_SCANS:
+                return True
+            continue
+        clean = 0
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)  # all of our user's processes but this one, at once
+    return False
+
+
+def clear(root: Path) -> list[str]:
+    """Empty ``root`` without Python recursion; what is still there (nothing, normally).
+
+    A tree thousands of levels deep defeats ``shutil.rmtree`` (RecursionError). A workspace of
+    the usual few dozen entries is removed here with an explicit stack (no process to start);
+    anything larger, deeper or stranger goes to ``rm -rf``, which walks any depth, after the
+    directories the agent made unreadable are made readable again.
+    """
+    if _remove_small(root):
+        return []
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
+    for command in (["rm", "-rf", "--"], ["chmod", "-R", "u+rwx", "--"], ["rm", "-rf", "--"]):
+        try:
+            left = sorted(os.listdir(root))
+        except OSError:
+            return [f"{root} (unreadable)"]
+        if not left:
+            return []
+        for start in range(0, len(left), CLEAR_BATCH):  # argv stays within the kernel's limit
+            paths = [os.path.join(root, name) for name in left[start : start + CLEAR_BATCH]]
+            try:
+                subprocess.run(
+                    [*command, *paths],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                )
+            except OSError:
+                break  # no such program: what is left is reported below
+    return sorted(os.listdir(root))
+
+
+def _remove_small(root: Path, budget: int = SMALL_TREE_ENTRIES) -> bool:
+    """Whether ``root``'s contents were removed within ``budget`` entries, without any error."""
+    try:
+        # (path, whether its entries were pushed already): directories are removed after them.
+        stack = [(os.path.join(root, name), False) for name in os.listdir(root)]
+        while stack:
+            path, expanded = stack.pop()
+            budget -= 1
+            if budget < 0:
+                return False
+            if expanded:
+                os.rmdir(path)
+            elif os.path.isdir(path) and not os.path.islink(path):
+                stack.append((path, True))
+                stack.extend((os.path.join(path, name), False) for name in os.listdir(path))
+            else:
+                os.unlink(path)
+    except OSError:
+        return False
+    return True

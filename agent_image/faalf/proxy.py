@@ -1,11 +1,19 @@
-"""The key-injecting forwarder Claude Code talks to instead of the Anthropic API.
+"""The only door to the model: a key-injecting, metering, refusing forwarder on 127.0.0.1.
 
 Claude Code's Bash tool runs as the same user with Claude's environment, and Lambda cannot run
 the bubblewrap that ``CLAUDE_CODE_SUBPROCESS_ENV_SCRUB`` needs. So the CLI never holds the real
-key: it gets a per-invocation token as ``ANTHROPIC_API_KEY`` and this proxy (127.0.0.1, inside the
-handler process) as ``ANTHROPIC_BASE_URL``; the proxy swaps the token for the real key on the way
-out (the pattern of Anthropic's secure-deployment guidance). The token is valid only while its
-invocation runs, so nothing the agent leaves behind can spend through the proxy later.
+key: it gets a per-invocation token as ``ANTHROPIC_API_KEY`` and this proxy (inside the handler
+process) as ``ANTHROPIC_BASE_URL``; the proxy swaps the token for the real key on the way out
+(the pattern of Anthropic's secure-deployment guidance).
+
+The agent can read that token and call the proxy itself, so every guardrail that matters is
+enforced here, not in the CLI's flags: only ``POST /v1/messages`` and
+``/v1/messages/count_tokens`` (no batches, files or admin APIs, whose work would outlive the
+invocation), only the invocation's allowed models, ``max_tokens`` capped and never above what
+the remaining budget can pay for, and every response metered (``usage`` of JSON responses, of
+streamed ``message_start`` and ``message_delta`` events) at the model's price. Once the
+invocation's budget is spent, requests are refused. The token dies with its invocation, and a
+stream still running then is cut.
 
 Responses are streamed through chunk by chunk: Claude Code reads server-sent events. Each
 connection from the CLI keeps one upstream connection alive, so a session pays the TLS handshake
@@ -14,189 +22,505 @@ to the API once, not once per request.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import http.client
+import json
+import math
 import secrets
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
+from faalf import bedrock, children
 from faalf.loopback import LoopbackServer
+from faalf.pricing import Price, price_of
 
 # Headers that belong to one hop, plus the credentials we replace.
 HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-     "transfer-encoding", "upgrade", "host", "content-length"}
+     "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding"}
 )  # fmt: skip
 CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization"})
+MESSAGES = "/v1/messages"
+METERED_PATHS = frozenset({MESSAGES})
+ALLOWED_PATHS = frozenset({MESSAGES, "/v1/messages/count_tokens"})
+CHILD_PATH = "/faalf/v1/invoke"  # the handler's endpoint for faalf-invoke inside the agent
 UPSTREAM_TIMEOUT_S = 600
 CHUNK = 64 * 1024
+MAX_BODY = 32 * 1024 * 1024
+MAX_JSON_RESPONSE = 16 * 1024 * 1024
+
+
+class RefusedError(Exception):
+    """A request the proxy does not forward: an HTTP status and an Anthropic-style error."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+    def payload(self) -> bytes:
+        error = {"type": self.kind, "message": f"FAALF proxy: {self}"}
+        return json.dumps({"type": "error", "error": error}).encode()
+
+
+@dataclass
+class Session:
+    """One invocation's door: its token, its allow-list, its budget and what it has spent."""
+
+    token: str
+    models: frozenset[str]
+    budget_usd: float
+    max_output_tokens: int
+    depth: int = 0
+    max_depth: int = 0
+    function: str = ""
+    spent_usd: float = 0.0
+    reserved_usd: float = 0.0
+    children_usd: float = 0.0
+    requests: int = 0
+    refused: int = 0
+    open: bool = True
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def admit(self, model: str, max_tokens: int, price: Price) -> tuple[int, float]:
+        """``max_tokens`` as capped, and the output cost reserved for it until it is metered.
+
+        Reserving the worst-case output of requests in flight keeps parallel requests from
+        each spending the same remaining budget.
+        """
+        with self._lock:
+            left = self.left_usd()
+            if left <= 0:
+                self.refused += 1
+                raise RefusedError(
+                    403,
+                    "permission_error",
+                    f"this invocation's budget of ${self.budget_usd:g} is spent",
+                )
+            affordable = math.floor(left / (price.output / 1e6))
+            capped = max(1, min(max_tokens, self.max_output_tokens, affordable))
+            reservation = capped * price.output / 1e6
+            self.reserved_usd += reservation
+            self.requests += 1
+            return capped, reservation
+
+    def left_usd(self) -> float:
+        return self.budget_usd - self.spent_usd - self.reserved_usd - self.children_usd
+
+    def admit_child(self) -> float:
+        """The budget a child gets: all that is left, reserved until the child answers."""
+        with self._lock:
+            if self.depth + 1 > self.max_depth:
+                raise RefusedError(
+                    403,
+                    "permission_error",
+                    f"recursion limit: a child at depth {self.depth + 1} would exceed "
+                    f"{self.max_depth}; do the subtask yourself",
+                )
+            left = self.left_usd()
+            if left < 0.01:
+                raise RefusedError(403, "permission_error", "no budget left for a child agent")
+            self.reserved_usd += left
+            return left
+
+    def settle_child(self, reservation: float, cost: float) -> None:
+        with self._lock:
+            self.reserved_usd = max(0.0, self.reserved_usd - reservation)
+            self.children_usd += cost
+
+    def settle(self, reservation: float, cost: float) -> None:
+        with self._lock:
+            self.reserved_usd = max(0.0, self.reserved_usd - reservation)
+            self.spent_usd += cost
+
+    def refuse(self, refusal: RefusedError) -> RefusedError:
+        with self._lock:
+            self.refused += 1
+        return refusal
+
+
+class UsageMeter:
+    """The ``usage`` of one response, read as it streams by (SSE) or at its end (JSON)."""
+
+    def __init__(self, content_type: str) -> None:
+        self.event_stream = bedrock.EVENT_STREAM in content_type
+        self.streaming = "text/event-stream" in content_type or self.event_stream
+        self._frames = bytearray()
+        self.usage: dict[str, Any] | None = None
+        self.complete = False
+        self._pending = b""
+        self._body: list[bytes] = []
+        self._size = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if self.event_stream:
+            self._frames += chunk
+            for payload in bedrock.frames(self._frames):
+                event = bedrock.chunk_event(payload)
+                if event is not None and (b'"usage"' in event or b"message_stop" in event):
+                    self._event(event)
+            return
+        if not self.streaming:
+            self._size += len(chunk)
+            if self._size <= MAX_JSON_RESPONSE:
+                self._body.append(chunk)
+            return
+        lines = (self._pending + chunk).split(b"\n")
+        self._pending = lines.pop()
+        for line in lines:
+            if line.startswith(b"data:") and (b'"usage"' in line or b"message_stop" in line):
+                self._event(line[5:])
+
+    def _event(self, data: bytes) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            return
+        kind = event.get("type") if isinstance(event, dict) else None
+        if kind == "message_start":
+            usage = (event.get("message") or {}).get("usage")
+            self.usage = dict(usage) if isinstance(usage, dict) else {}
+        elif kind == "message_delta" and isinstance(event.get("usage"), dict):
+            # Delta usage fields are cumulative: the latest value of each field wins.
+            self.usage = (self.usage or {}) | {
+                k: v for k, v in event["usage"].items() if v is not None
+            }
+        elif kind == "message_stop":
+            self.complete = True
+
+    def finish(self) -> None:
+        if self.event_stream:
+            return
+        if self.streaming:
+            self.feed(b"\n")
+            return
+        try:
+            body = json.loads(b"".join(self._body))
+        except ValueError:
+            return
+        if isinstance(body, dict) and isinstance(body.get("usage"), dict):
+            self.usage = body["usage"]
+            self.complete = True
+
+    def cost(self, price: Price, max_tokens: int) -> float:
+        """The metered cost; a response cut before its end is charged its full ``max_tokens``."""
+        usage = dict(self.usage or {})
+        if not self.complete:
+            usage["output_tokens"] = max(max_tokens, usage.get("output_tokens") or 0)
+        return price.cost(usage)
 
 
 class KeyProxy:
-    """One per container; ``session()`` opens a token for the duration of one invocation."""
+    """One per container; ``session()`` opens a door for the duration of one invocation."""
 
-    def __init__(self, upstream: str, api_key: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        api_key: Callable[[], str] | None,
+        invoker: Callable[[], children.Invoker] | None = None,
+        signer: bedrock.Signer | None = None,
+    ) -> None:
+        """An Anthropic API proxy with ``api_key``; a Bedrock one with ``signer`` instead."""
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"upstream {upstream!r} is not an http(s) URL")
         self.upstream = parsed
-        self._api_key = api_key
-        self._tokens: set[str] = set()
+        self.api_key = api_key
+        self.signer = signer
+        self._invoker_factory = invoker or children.lambda_invoker
+        self._invoker: children.Invoker | None = None
+        self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
-        self._http = LoopbackServer(self._handler_class()).start()
+        self._http = LoopbackServer(functools.partial(ProxyHandler, proxy=self)).start()
 
     @property
     def url(self) -> str:
         return self._http.url
 
     @contextmanager
-    def session(self) -> Iterator[str]:
+    def session(
+        self,
+        models: Iterable[str],
+        budget_usd: float,
+        max_output_tokens: int,
+        *,
+        depth: int = 0,
+        max_depth: int = 0,
+        function: str = "",
+    ) -> Iterator[Session]:
         token = "faalf-session-" + secrets.token_urlsafe(24)
+        session = Session(
+            token, frozenset(models), budget_usd, max_output_tokens, depth, max_depth, function
+        )
         with self._lock:
-            self._tokens.add(token)
+            self._sessions[token] = session
         try:
-            yield token
+            yield session
         finally:
+            session.open = False
             with self._lock:
-                self._tokens.discard(token)
+                self._sessions.pop(token, None)
 
     def close(self) -> None:
         self._http.close()
 
-    def _authorised(self, presented: str) -> bool:
+    def find(self, presented: str) -> Session | None:
         with self._lock:
-            tokens = list(self._tokens)
-        return any(hmac.compare_digest(presented, t) for t in tokens)
+            sessions = list(self._sessions.items())
+        for token, session in sessions:
+            if hmac.compare_digest(presented.encode(), token.encode()):
+                return session
+        return None
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def invoke_child(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        if self._invoker is None:
+            self._invoker = self._invoker_factory()
+        return self._invoker(function, event)
+
+    def connection(self) -> http.client.HTTPConnection:
         host, port = self.upstream.hostname or "", self.upstream.port
         if self.upstream.scheme == "https":
             return http.client.HTTPSConnection(host, port, timeout=UPSTREAM_TIMEOUT_S)
         return http.client.HTTPConnection(host, port, timeout=UPSTREAM_TIMEOUT_S)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+class ProxyHandler(BaseHTTPRequestHandler):
+    """One CLI connection: each request is checked, forwarded with the key, relayed, metered."""
 
-            def do_POST(self) -> None:
-                self._forward()
+    protocol_version = "HTTP/1.1"
+    upstream_conn: http.client.HTTPConnection | None = None
 
-            def do_GET(self) -> None:
-                self._forward()
+    def __init__(self, *args: Any, proxy: KeyProxy, **kwargs: Any) -> None:
+        self.proxy = proxy  # before super().__init__, which handles the request at once
+        super().__init__(*args, **kwargs)
 
-            def log_message(self, format: str, *args: object) -> None:
-                """Silence the stdlib's access log: the handler's logs are structured JSON."""
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence the stdlib's access log: the handler's logs are structured JSON."""
 
-            upstream_conn: http.client.HTTPConnection | None = None
+    def finish(self) -> None:
+        if self.upstream_conn is not None:
+            self.upstream_conn.close()
+        super().finish()
 
-            def finish(self) -> None:
-                if self.upstream_conn is not None:
-                    self.upstream_conn.close()
-                super().finish()
+    def do_POST(self) -> None:
+        self._serve()
 
-            def _body(self) -> bytes:
-                if "chunked" not in self.headers.get("transfer-encoding", "").lower():
-                    length = int(self.headers.get("content-length") or 0)
-                    return self.rfile.read(length) if length else b""
-                parts = []
-                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                    parts.append(self.rfile.read(size))
-                    self.rfile.readline()
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(parts)
+    def do_GET(self) -> None:
+        self._serve()
 
-            def _send_upstream(
-                self, path: str, body: bytes, headers: dict[str, str]
-            ) -> http.client.HTTPResponse:
-                """On the kept-alive connection; once more on a fresh one if it went stale."""
-                reused = self.upstream_conn is not None
-                try:
-                    return self._request(path, body, headers)
-                except (OSError, http.client.HTTPException):
-                    if not reused:
-                        raise
-                return self._request(path, body, headers)
+    def _serve(self) -> None:
+        body = self._body()
+        if body is None:
+            self._reply(413, RefusedError(413, "request_too_large", "request body too large"))
+            return
+        presented = self.headers.get("x-api-key") or self.headers.get(
+            "authorization", ""
+        ).removeprefix("Bearer ")
+        if self.path.startswith(bedrock.TOKEN_PREFIX):  # Bedrock mode: /s/<token>/model/...
+            presented, _, rest = self.path.removeprefix(bedrock.TOKEN_PREFIX).partition("/")
+            self.path = "/" + rest
+        session = self.proxy.find(presented)
+        if session is None:
+            refusal = RefusedError(
+                401, "authentication_error", "no FAALF invocation is running with this token"
+            )
+            self._reply(401, refusal)
+            return
+        if urllib.parse.urlsplit(self.path).path == CHILD_PATH and self.command == "POST":
+            self._child(session, body)
+            return
+        try:
+            body, price, max_tokens, reservation = self._check(session, body)
+        except RefusedError as refusal:
+            self._reply(refusal.status, session.refuse(refusal))
+            return
+        self._forward(session, body, price, max_tokens, reservation)
 
-            def _request(
-                self, path: str, body: bytes, headers: dict[str, str]
-            ) -> http.client.HTTPResponse:
-                if self.upstream_conn is None:
-                    self.upstream_conn = proxy._connection()
-                try:
-                    self.upstream_conn.request(self.command, path, body=body, headers=headers)
-                    return self.upstream_conn.getresponse()
-                except (OSError, http.client.HTTPException):
-                    self.upstream_conn.close()
-                    self.upstream_conn = None
-                    raise
+    def _child(self, session: Session, body: bytes) -> None:
+        """A child agent for ``faalf-invoke``: the answer is the child's Lambda response."""
+        try:
+            asked = json.loads(body)
+            budget = session.admit_child()
+        except ValueError:
+            self._reply(400, RefusedError(400, "invalid_request_error", "the body is not JSON"))
+            return
+        except RefusedError as refusal:
+            self._reply(refusal.status, session.refuse(refusal))
+            return
+        cost = 0.0
+        try:
+            event = children.child_request(asked, session.depth, budget)
+            response = self.proxy.invoke_child(session.function, event)
+            cost = children.cost_of(response)
+        except ValueError as exc:
+            self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - botocore's errors, reported to the agent
+            response = {"statusCode": 502, "body": {"error": f"child invoke failed: {exc}"}}
+        finally:
+            session.settle_child(budget, cost)
+        payload = json.dumps(response).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
-            def _forward(self) -> None:
-                presented = self.headers.get("x-api-key") or self.headers.get(
-                    "authorization", ""
-                ).removeprefix("Bearer ")
-                body = self._body()
-                if not proxy._authorised(presented):
-                    self._reply(
-                        401,
-                        b'{"type":"error","error":{"type":"authentication_error",'
-                        b'"message":"no FAALF invocation is running with this token"}}',
-                    )
-                    return
-                headers = {
-                    k: v
-                    for k, v in self.headers.items()
-                    if k.lower() not in HOP_HEADERS | CREDENTIAL_HEADERS
-                }
-                headers["x-api-key"] = proxy._api_key()
-                headers["host"] = proxy.upstream.netloc
-                path = proxy.upstream.path.rstrip("/") + self.path
-                try:
-                    upstream = self._send_upstream(path, body, headers)
-                except (OSError, http.client.HTTPException):
-                    self._reply(
-                        502,
-                        b'{"type":"error","error":{"type":"api_error",'
-                        b'"message":"FAALF proxy could not reach the upstream API"}}',
-                    )
-                    return
-                try:
-                    self._relay(upstream)
-                except (OSError, http.client.HTTPException):
-                    # Headers are out: all that is left is to end the connection, so the CLI
-                    # sees a cut stream (and retries) rather than a spliced one.
-                    self.close_connection = True
-                    if self.upstream_conn is not None:
-                        self.upstream_conn.close()
-                        self.upstream_conn = None
-                    return
-                if upstream.will_close and self.upstream_conn is not None:
-                    self.upstream_conn.close()
-                    self.upstream_conn = None
+    def _check(self, session: Session, body: bytes) -> tuple[bytes, Price, int, float]:
+        """The body to forward, the model's price, its ``max_tokens`` and the reservation."""
+        path = urllib.parse.urlsplit(self.path).path
+        bedrock_route = bedrock.route(path) if self.proxy.signer is not None else None
+        allowed = bedrock_route is not None or (self.proxy.signer is None and path in ALLOWED_PATHS)
+        if self.command != "POST" or not allowed:
+            raise RefusedError(404, "not_found_error", f"{self.command} {path} is not allowed here")
+        try:
+            request = json.loads(body)
+        except ValueError:
+            raise RefusedError(400, "invalid_request_error", "the body is not JSON") from None
+        if not isinstance(request, dict):
+            raise RefusedError(400, "invalid_request_error", "the body is not a JSON object")
+        model = bedrock_route[0] if bedrock_route else request.get("model")
+        if not isinstance(model, str) or model not in session.models:
+            allowed_models = ", ".join(sorted(session.models))
+            raise RefusedError(
+                403, "permission_error", f"model {model!r} is not allowed ({allowed_models})"
+            )
+        price = price_of(model)
+        if bedrock_route:
+            self.path = bedrock.upstream_path(*bedrock_route)
+            metered = bedrock_route[1] in bedrock.METERED_ACTIONS
+        else:
+            metered = path in METERED_PATHS
+        if not metered:
+            return body, price, 0, 0.0
+        asked = request.get("max_tokens")
+        if isinstance(asked, bool) or not isinstance(asked, int) or asked < 1:
+            raise RefusedError(400, "invalid_request_error", "max_tokens: a positive integer")
+        capped, reservation = session.admit(model, asked, price)
+        if capped != asked:
+            request["max_tokens"] = capped
+            body = json.dumps(request).encode()
+        return body, price, capped, reservation
 
-            def _relay(self, upstream: http.client.HTTPResponse) -> None:
-                self.send_response(upstream.status, upstream.reason)
-                for key, value in upstream.getheaders():
-                    if key.lower() not in HOP_HEADERS:
-                        self.send_header(key, value)
-                self.send_header("transfer-encoding", "chunked")
-                self.end_headers()
-                while chunk := upstream.read1(CHUNK):
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    self.wfile.flush()
-                self.wfile.write(b"0\r\n\r\n")
-                self.wfile.flush()
+    def _body(self) -> bytes | None:
+        if "chunked" not in self.headers.get("transfer-encoding", "").lower():
+            length = int(self.headers.get("content-length") or 0)
+            if length > MAX_BODY:
+                self.close_connection = True
+                return None
+            return self.rfile.read(length) if length else b""
+        parts, size = [], 0
+        while chunk := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            size += chunk
+            if size > MAX_BODY:
+                self.close_connection = True
+                return None
+            parts.append(self.rfile.read(chunk))
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return b"".join(parts)
 
-            def _reply(self, status: int, payload: bytes) -> None:
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+    def _forward(
+        self, session: Session, body: bytes, price: Price, max_tokens: int, reservation: float
+    ) -> None:
+        """Forward, relay and meter. The cost is settled before the response's last byte goes
+        out, so once the CLI has a whole response, the session's spend includes it."""
+        path = self.proxy.upstream.path.rstrip("/") + self.path
+        if self.proxy.signer is not None:
+            # Only what is signed goes to Bedrock: the CLI's own headers stay here.
+            url = urllib.parse.urlunsplit(self.proxy.upstream._replace(path=path, query=""))
+            accept = self.headers.get("accept", "application/json")
+            headers = self.proxy.signer.headers(url, body, accept)
+        else:
+            headers = {
+                k: v
+                for k, v in self.headers.items()
+                if k.lower() not in HOP_HEADERS | CREDENTIAL_HEADERS
+            }
+            assert self.proxy.api_key is not None
+            headers["x-api-key"] = self.proxy.api_key()
+        headers["host"] = self.proxy.upstream.netloc
+        headers["accept-encoding"] = "identity"  # the meter reads the response as it passes
+        try:
+            upstream = self._send_upstream(path, body, headers)
+        except (OSError, http.client.HTTPException):
+            session.settle(reservation, 0.0)
+            self._reply(502, RefusedError(502, "api_error", "could not reach the upstream API"))
+            return
+        meter = UsageMeter(upstream.getheader("content-type") or "")
+        billed = upstream.status == 200 and max_tokens > 0  # errors and count_tokens are free
+        try:
+            self._relay(upstream, meter, session)
+        except (OSError, http.client.HTTPException):
+            # Headers are out: all that is left is to end the connection, so the CLI sees a cut
+            # stream (and retries) rather than a spliced one.
+            session.settle(reservation, meter.cost(price, max_tokens) if billed else 0.0)
+            self.close_connection = True
+            if self.upstream_conn is not None:
+                self.upstream_conn.close()
+                self.upstream_conn = None
+            return
+        meter.finish()
+        session.settle(reservation, meter.cost(price, max_tokens) if billed else 0.0)
+        if upstream.will_close and self.upstream_conn is not None:
+            self.upstream_conn.close()
+            self.upstream_conn = None
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
-        return Handler
+    def _send_upstream(
+        self, path: str, body: bytes, headers: dict[str, str]
+    ) -> http.client.HTTPResponse:
+        """On the kept-alive connection; once more on a fresh one if it went stale."""
+        reused = self.upstream_conn is not None
+        try:
+            return self._request(path, body, headers)
+        except (OSError, http.client.HTTPException):
+            if not reused:
+                raise
+        return self._request(path, body, headers)
+
+    def _request(self, path: str, body: bytes, headers: dict[str, str]) -> http.client.HTTPResponse:
+        if self.upstream_conn is None:
+            self.upstream_conn = self.proxy.connection()
+        try:
+            self.upstream_conn.request(self.command, path, body=body, headers=headers)
+            return self.upstream_conn.getresponse()
+        except (OSError, http.client.HTTPException):
+            self.upstream_conn.close()
+            self.upstream_conn = None
+            raise
+
+    def _relay(
+        self, upstream: http.client.HTTPResponse, meter: UsageMeter, session: Session
+    ) -> None:
+        self.send_response(upstream.status, upstream.reason)
+        for key, value in upstream.getheaders():
+            if key.lower() not in HOP_HEADERS:
+                self.send_header(key, value)
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        while chunk := upstream.read1(CHUNK):
+            meter.feed(chunk)
+            if not session.open:
+                raise ConnectionAbortedError("the invocation ended: its stream is cut")
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+
+    def _reply(self, status: int, refusal: RefusedError) -> None:
+        payload = refusal.payload()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+LAMBDA_MAX_RESPONSE = 6 * 1024 * 1024  # a synchronous invocation's response, JSON-encoded
 PUBLIC_API = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-haiku-4-5"
 AuthMode = Literal["api-key", "bedrock"]
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 
 
 class ConfigError(Exception):
@@ -41,6 +44,10 @@ class Settings:
     work_root: Path
     secret_max_age_s: int
     is_sandbox: str | None
+    agent_role_arn: str | None = None
+    max_output_tokens: int = 32_000
+    max_response_bytes: int = LAMBDA_MAX_RESPONSE
+    region: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -61,11 +68,22 @@ class Settings:
                 f"FAALF_DEFAULT_MODEL={default_model!r} is not in FAALF_ALLOWED_MODELS "
                 f"({', '.join(models)})"
             )
-        upstream = env.get("ANTHROPIC_BASE_URL", PUBLIC_API).rstrip("/")
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+        if auth_mode == "bedrock":
+            if not region:
+                raise ConfigError("AWS_REGION is not set: Bedrock requests are signed for it")
+            upstream_variable = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
+            default = f"https://bedrock-runtime.{region}.amazonaws.com"
+        else:
+            upstream_variable, default = "ANTHROPIC_BASE_URL", PUBLIC_API
+        upstream = (env.get(upstream_variable) or default).rstrip("/")
         if not upstream.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ConfigError(
-                f"ANTHROPIC_BASE_URL={upstream!r}: must be https:// (plain http only to loopback)"
+                f"{upstream_variable}={upstream!r}: must be https:// (plain http only to loopback)"
             )
+        agent_role = env.get("FAALF_AGENT_ROLE_ARN") or None
+        if agent_role is not None and not ROLE_ARN.fullmatch(agent_role):
+            raise ConfigError(f"FAALF_AGENT_ROLE_ARN={agent_role!r}: not an IAM role ARN")
         return cls(
             auth_mode=auth_mode,  # type: ignore[arg-type]
             api_key_secret=secret,
@@ -83,6 +101,12 @@ class Settings:
             work_root=Path(env.get("FAALF_WORK_ROOT", "/tmp")),
             secret_max_age_s=_int(env, "FAALF_SECRET_MAX_AGE_S", 3600, 1, 86400),
             is_sandbox=env.get("IS_SANDBOX"),
+            agent_role_arn=agent_role,
+            region=region,
+            max_output_tokens=_int(env, "FAALF_MAX_OUTPUT_TOKENS", 32_000, 1, 128_000),
+            max_response_bytes=_int(
+                env, "FAALF_MAX_RESPONSE_BYTES", LAMBDA_MAX_RESPONSE, 64 * 1024, LAMBDA_MAX_RESPONSE
+            ),
         )
 
 

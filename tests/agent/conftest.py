@@ -35,6 +35,14 @@ class LambdaContext:
         return self.remaining_ms
 
 
+class RuntimeEndedError(Exception):
+    """What ``end_runtime`` raises in these in-process tests instead of ending pytest."""
+
+
+def refuse_to_exit(why: str) -> None:
+    raise RuntimeEndedError(why)
+
+
 class CurrentStdout:
     """Writes to whatever ``sys.stdout`` is now: pytest swaps it in only when the test runs."""
 
@@ -117,6 +125,7 @@ def lambda_function(
     parameters.clear_caches()
     container = module.Container()
     faalf_env.setattr(module, "CONTAINER", container)
+    faalf_env.setattr(module, "end_runtime", refuse_to_exit)
     yield module
     if container.proxy is not None:
         container.proxy.close()

@@ -1,6 +1,8 @@
 """A local stand-in for the Anthropic Messages API: the only part of the e2e tests that is fake.
 
-It answers ``POST /v1/messages`` with server-sent events the way the real API streams them. Main
+It answers ``POST /v1/messages`` with server-sent events the way the real API streams them, and
+Bedrock's ``POST /model/<id>/invoke-with-response-stream`` with the same events base64-encoded
+in AWS event-stream frames, as Bedrock does. Main
 agent requests (those that carry ``tools``) follow a script of turns, one turn per request: a
 ``Write`` or ``Bash`` tool call, or a final text. Side requests without tools (the CLI asks for a
 session title, for instance) get a short text. Every request is recorded for assertions.
@@ -8,8 +10,12 @@ session title, for instance) get a short text. Every request is recorded for ass
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import threading
+import urllib.parse
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -41,6 +47,20 @@ def say(text: str) -> Turn:
 
 
 HANG = Turn(hang=True)
+BEDROCK_PATH = re.compile(r"/model/([^/]+)/invoke-with-response-stream")
+
+
+def event_stream_frame(payload: bytes, headers: dict[str, str]) -> bytes:
+    """One AWS event-stream message: prelude (lengths, CRC), string headers, payload, CRC."""
+    encoded = b"".join(
+        len(k).to_bytes(1, "big") + k.encode() + b"\x07" + len(v).to_bytes(2, "big") + v.encode()
+        for k, v in headers.items()
+    )
+    prelude = (16 + len(encoded) + len(payload)).to_bytes(4, "big") + len(encoded).to_bytes(
+        4, "big"
+    )
+    message = prelude + zlib.crc32(prelude).to_bytes(4, "big") + encoded + payload
+    return message + zlib.crc32(message).to_bytes(4, "big")
 
 
 @dataclass
@@ -52,6 +72,12 @@ class Recorded:
     @property
     def is_main(self) -> bool:
         return bool(self.body.get("tools"))
+
+    @property
+    def model(self) -> str:
+        """The body's model, or Bedrock's (in the path)."""
+        match = BEDROCK_PATH.fullmatch(self.path)
+        return urllib.parse.unquote(match[1]) if match else str(self.body.get("model"))
 
 
 class StandIn:
@@ -88,6 +114,13 @@ class StandIn:
                         else:
                             yield str(inner)
 
+    def play(self, turns: list[Turn]) -> StandIn:
+        """A new script for the next invocation; what was recorded so far is forgotten."""
+        with self._lock:
+            self.turns = turns
+            self.requests = []
+        return self
+
     def __enter__(self) -> StandIn:
         self._http.start()
         return self
@@ -121,7 +154,11 @@ class StandIn:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
-                if not self.path.startswith("/v1/messages") or "count_tokens" in self.path:
+                bedrock = BEDROCK_PATH.fullmatch(self.path)
+                self.bedrock = bedrock is not None
+                if bedrock is None and (
+                    not self.path.startswith("/v1/messages") or "count_tokens" in self.path
+                ):
                     self._json(404, {"type": "error", "error": {"type": "not_found_error"}})
                     return
                 body = json.loads(raw or b"{}")
@@ -129,7 +166,7 @@ class StandIn:
                 if turn.hang:
                     standin._release.wait()
                     return
-                self._stream(turn, body.get("model", "claude-haiku-4-5"))
+                self._stream(turn, bedrock[1] if bedrock else body.get("model", "claude-haiku-4-5"))
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -140,13 +177,20 @@ class StandIn:
                 self.wfile.write(data)
 
             def _event(self, name: str, data: dict[str, Any]) -> None:
-                chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+                if self.bedrock:
+                    inner = base64.b64encode(json.dumps(data).encode()).decode()
+                    chunk = event_stream_frame(json.dumps({"bytes": inner}).encode(), {
+                        ":event-type": "chunk", ":content-type": "application/json",
+                        ":message-type": "event"})  # fmt: skip
+                else:
+                    chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
 
             def _stream(self, turn: Turn, model: str) -> None:
                 self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-type", "application/vnd.amazon.eventstream"
+                                 if self.bedrock else "text/event-stream")  # fmt: skip
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
                 self._event("message_start", {"type": "message_start", "message": {

@@ -28,17 +28,33 @@ def handler_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bedrock_cli_env_has_bedrock_on_and_no_anthropic_key(ws):
-    settings = Settings.from_env({"FAALF_AUTH_MODE": "bedrock"})
-    env = agent.claude_env(ws, REQUEST, settings, None, "")
+    settings = Settings.from_env({"FAALF_AUTH_MODE": "bedrock", "AWS_REGION": "eu-central-1"})
+    env = agent.claude_env(ws, REQUEST, settings, "http://127.0.0.1:1", "faalf-session-x", {})
 
     assert env["CLAUDE_CODE_USE_BEDROCK"] == "1"
+    assert env["ANTHROPIC_BEDROCK_BASE_URL"] == "http://127.0.0.1:1/s/faalf-session-x"
     assert "ANTHROPIC_API_KEY" not in env
-    assert env["AWS_SESSION_TOKEN"] == "role-session"  # Bedrock is called with the role
+
+
+def test_function_role_credentials_never_reach_the_agent(ws):
+    settings = Settings.from_env({"FAALF_API_KEY_SECRET": "s"})
+    env = agent.claude_env(ws, REQUEST, settings, "http://127.0.0.1:1", "t", {})
+
+    assert not {k for k in env if k.startswith(("AWS_ACCESS", "AWS_SECRET", "AWS_SESSION"))}
+
+
+def test_agent_role_credentials_are_the_agents_identity(ws):
+    settings = Settings.from_env({"FAALF_API_KEY_SECRET": "s"})
+    creds = {"AWS_ACCESS_KEY_ID": "ASIAAGENT", "AWS_SECRET_ACCESS_KEY": "x",
+             "AWS_SESSION_TOKEN": "agent-session"}  # fmt: skip
+    env = agent.script_env(ws, REQUEST, settings, creds)
+
+    assert env["AWS_SESSION_TOKEN"] == "agent-session"
 
 
 def test_api_key_cli_env_carries_only_the_token_and_the_proxy(ws):
     settings = Settings.from_env({"FAALF_API_KEY_SECRET": "s"})
-    env = agent.claude_env(ws, REQUEST, settings, "http://127.0.0.1:1", "faalf-session-x")
+    env = agent.claude_env(ws, REQUEST, settings, "http://127.0.0.1:1", "faalf-session-x", {})
 
     assert (env["ANTHROPIC_API_KEY"], env["ANTHROPIC_BASE_URL"]) == (
         "faalf-session-x", "http://127.0.0.1:1",
@@ -50,7 +66,7 @@ def test_api_key_cli_env_carries_only_the_token_and_the_proxy(ws):
 
 def test_script_env_is_the_allow_list_only(ws):
     settings = Settings.from_env({"FAALF_API_KEY_SECRET": "s"})
-    env = agent.script_env(ws, REQUEST, settings)
+    env = agent.script_env(ws, REQUEST, settings, {})
 
     assert not {k for k in env if k.startswith(("ANTHROPIC", "CLAUDE", "_"))}
     assert env["PYTHONPATH"] == env["PIP_TARGET"] == str(ws.packages)

@@ -104,7 +104,8 @@ def test_executed_script_environment_has_no_key(lambda_function, api):
 
     assert API_KEY not in json.dumps(env)
     assert not {k for k in env if k.startswith(("ANTHROPIC", "CLAUDE"))}
-    assert env["AWS_REGION"] == "eu-central-1"  # the role's context is what scripts act with
+    assert env["AWS_REGION"] == "eu-central-1"
+    assert "AWS_ACCESS_KEY_ID" not in env  # no agent role here: no AWS credentials at all
 
 
 @pytest.mark.parametrize("api", [[bash("env; cat /proc/self/environ"), say("ok")]], indirect=True)

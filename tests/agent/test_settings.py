@@ -19,7 +19,10 @@ def test_defaults_are_a_cheap_model_and_the_public_api():
 
 
 def test_bedrock_mode_needs_no_secret():
-    assert Settings.from_env({"FAALF_AUTH_MODE": "bedrock"}).api_key_secret is None
+    settings = Settings.from_env({"FAALF_AUTH_MODE": "bedrock", "AWS_REGION": "eu-west-1"})
+
+    assert settings.api_key_secret is None
+    assert settings.upstream == "https://bedrock-runtime.eu-west-1.amazonaws.com"
 
 
 @pytest.mark.parametrize(
@@ -32,8 +35,18 @@ def test_bedrock_mode_needs_no_secret():
         ({**BASE, "FAALF_MAX_BUDGET_USD": "nan"}, "FAALF_MAX_BUDGET_USD"),
         ({**BASE, "FAALF_ALLOWED_MODELS": "a,b", "FAALF_DEFAULT_MODEL": "c"}, "FAALF_DEFAULT"),
         ({**BASE, "ANTHROPIC_BASE_URL": "http://evil.example"}, "ANTHROPIC_BASE_URL"),
+        ({**BASE, "FAALF_AGENT_ROLE_ARN": "admin"}, "FAALF_AGENT_ROLE_ARN"),
     ],
-    ids=["no secret", "auth mode", "turns", "depth", "budget", "default model", "plain http"],
+    ids=[
+        "no secret",
+        "auth mode",
+        "turns",
+        "depth",
+        "budget",
+        "default model",
+        "plain http",
+        "agent role",
+    ],
 )
 def test_bad_setting_names_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
