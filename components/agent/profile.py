@@ -9,6 +9,7 @@ VaLambda like any other and passes the same policies.
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -23,6 +24,16 @@ MIN_AGENT_MEMORY_MB = 2048
 MIN_AGENT_STORAGE_MB = 2048
 BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 COST_ALARM_PERIOD_S = 3600
+# What a prompt-injected agent must never hold, whatever a profile says: the agent role's
+# credentials are in the agent's hands (FAALF's threat model).
+HANDLER_ONLY_ACTIONS = (
+    ("secretsmanager:*", "secrets, the API key among them"),
+    ("lambda:invoke*", "invoking functions, which would bypass the recursion and budget limits"),
+    ("sts:*", "taking other roles"),
+    ("iam:*", "changing or passing roles"),
+    ("ec2:*networkinterface*", "managing network interfaces"),
+    ("bedrock:invoke*", "calling models around the proxy's allow-list and budget"),
+)
 
 
 class ProfileStatement(VaModel):
@@ -41,9 +52,16 @@ class ProfileStatement(VaModel):
     def _least_privilege(self) -> ProfileStatement:
         statement = {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
                      "Resource": list(self.resources)}  # fmt: skip
-        problems = standard.statement_problems(statement, "agent profile")
+        problems = [p.message for p in standard.statement_problems(statement, "agent profile")]
+        problems += [
+            f"statement {self.sid}: the agent itself may not {action} ({why}); the handler "
+            "does that with the function role, where the agent cannot reach it"
+            for action in self.actions
+            for pattern, why in HANDLER_ONLY_ACTIONS
+            if fnmatch.fnmatchcase(action.lower(), pattern)
+        ]
         if problems:
-            raise ValueError("; ".join(p.message for p in problems))
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -126,8 +144,6 @@ class AgentProfile(VaModel):
             "FAALF_MAX_DEPTH": str(self.max_depth),
             "POWERTOOLS_METRICS_NAMESPACE": AGENT_METRICS_NAMESPACE,
         }
-        if self.auth_mode == "bedrock":
-            env["CLAUDE_CODE_USE_BEDROCK"] = "1"
         return env
 
     def function_spec(self, architecture: Literal["x86_64", "arm64"] = "x86_64") -> FunctionSpec:

@@ -48,6 +48,9 @@ def trust_policy(function_role_arn: str) -> str:
                     "Effect": "Allow",
                     "Principal": {"AWS": function_role_arn},
                     "Action": "sts:AssumeRole",
+                    # The handler names each session faalf-<request id> (CloudTrail shows which
+                    # request acted); anything else assuming it is not the handler.
+                    "Condition": {"StringLike": {"sts:RoleSessionName": "faalf-*"}},
                 }
             ],
         }

@@ -72,7 +72,9 @@ def test_bedrock_profile_has_no_secret_and_sets_bedrock_mode():
     spec = AgentProfile(purpose="agent", auth_mode="bedrock").function_spec()
 
     assert spec.secrets == ()
-    assert spec.env["CLAUDE_CODE_USE_BEDROCK"] == "1"
+    assert spec.env["FAALF_AUTH_MODE"] == "bedrock"
+    # The handler sets CLAUDE_CODE_USE_BEDROCK for the CLI only; the function does not need it.
+    assert "CLAUDE_CODE_USE_BEDROCK" not in spec.env
 
 
 @pytest.mark.parametrize(
@@ -311,3 +313,23 @@ def test_agent_recursive_loops_are_terminated(dev):
 def test_image_variant_names_what_differs_from_the_default_build(settings, variant):
     """ECR tags are immutable: the same commit built another way needs another tag."""
     assert AgentImageSettings(**settings).variant == variant
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["secretsmanager:GetSecretValue", "lambda:InvokeFunction", "sts:AssumeRole",
+     "iam:PassRole", "ec2:CreateNetworkInterface", "bedrock:InvokeModel"],
+)  # fmt: skip
+def test_profile_cannot_give_the_agent_what_the_handler_alone_may_do(action):
+    """The agent role is the attacker's: no secrets, no invoking (the depth limit), no roles,
+    no network interfaces, no model calls around the proxy's budget."""
+    statement = {"sid": "Sneaky", "actions": [action], "resources": ["arn:aws:x:eu-central-1:1:y"]}
+    with pytest.raises(ValidationError, match="the agent itself may not"):
+        AgentProfile(purpose="agent", statements=[statement])
+
+
+def test_agent_role_may_be_assumed_only_under_the_handlers_session_names(dev):
+    trust = json.loads(dev.named("agent-costreview-agent-role").inputs["assumeRolePolicy"])
+
+    (st,) = trust["Statement"]
+    assert st["Condition"] == {"StringLike": {"sts:RoleSessionName": "faalf-*"}}
