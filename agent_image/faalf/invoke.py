@@ -96,11 +96,30 @@ def post_json(url: str, request: dict[str, Any], headers: dict[str, str]) -> dic
 def invoke_lambda(function: str, request: dict[str, Any]) -> dict[str, Any]:
     import boto3  # only here: the endpoint mode works without it
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
+    from botocore.exceptions import ClientError as AwsError
 
-    client = boto3.client(
-        "lambda", config=Config(read_timeout=TIMEOUT_S, retries={"mode": "standard"})
-    )
-    response = client.invoke(FunctionName=function, Payload=json.dumps(request).encode())
+    try:
+        client = boto3.client(
+            "lambda", config=Config(read_timeout=TIMEOUT_S, retries={"mode": "standard"})
+        )
+        response = client.invoke(FunctionName=function, Payload=json.dumps(request).encode())
+    except NoRegionError:
+        raise ClientError(
+            "no AWS region: set AWS_REGION (e.g. AWS_REGION=eu-central-1) or a region in "
+            "your AWS profile"
+        ) from None
+    except NoCredentialsError:
+        raise ClientError(
+            "no AWS credentials: sign in (aws sso login / AWS_PROFILE) or use --endpoint"
+        ) from None
+    except AwsError as exc:
+        error = exc.response.get("Error", {})
+        raise ClientError(
+            f"{function}: {error.get('Code', 'error')}: {error.get('Message', exc)}"
+        ) from None
+    except BotoCoreError as exc:
+        raise ClientError(f"{function}: {exc}") from None
     payload = json.loads(response["Payload"].read())
     if "FunctionError" in response:
         raise ClientError(f"{function} failed: {payload.get('errorMessage', payload)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,18 @@ def test_unreachable_endpoint_is_a_clear_error(capsys):
 
     assert code == 2
     assert "could not reach" in capsys.readouterr().err
+
+
+def test_function_without_an_aws_region_is_one_line_and_exit_2():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+    proc = subprocess.run(
+        [str(WRAPPER), "--function", "va-dev-agent-lambda", "hi"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "faalf-invoke: no AWS region: set AWS_REGION (e.g. AWS_REGION=eu-central-1) or a region "
+        "in your AWS profile"
+    ]
