@@ -10,6 +10,12 @@ import pytest
 from policies.va_guard import standard
 from preflight.mocks import physical_name_of
 from preflight.runner import Run, run_program, stack_config
+from tests.conventions import (
+    parse_artifact_key,
+    parse_physical_name,
+    parse_secret_name,
+    tag_violations,
+)
 from tests.support import is_taggable
 
 SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"
@@ -24,24 +30,24 @@ def stack_run(request) -> Run:
 
 def convention_problem(type_: str, name: str) -> str | None:
     if type_ == "aws:secretsmanager/secret:Secret":
-        return None if standard.parse_secret_name(name) else "secret off va/<env>/<name>"
+        return None if parse_secret_name(name) else "secret off va/<env>/<name>"
     if type_ == "aws:cloudwatch/logGroup:LogGroup":
         fn = name.removeprefix(standard.LOG_GROUP_PREFIX)
-        ok = name.startswith(standard.LOG_GROUP_PREFIX) and standard.parse_physical_name(fn)
+        ok = name.startswith(standard.LOG_GROUP_PREFIX) and parse_physical_name(fn)
         return None if ok else "log group off /aws/lambda/<function>"
     if type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
-        ok = standard.parse_artifact_key(name)
+        ok = parse_artifact_key(name)
         return None if ok else "artifact off va-<env>-<purpose>-lambda-<commit>.zip"
     if type_ == "aws:kms/alias:Alias":
-        ok = standard.parse_physical_name(name.removeprefix("alias/"))
+        ok = parse_physical_name(name.removeprefix("alias/"))
         return None if ok else "alias off alias/va-<env>-<purpose>-<type>"
-    return None if standard.parse_physical_name(name) else "name off va-<env>-<purpose>-<type>"
+    return None if parse_physical_name(name) else "name off va-<env>-<purpose>-<type>"
 
 
 def test_every_taggable_resource_carries_the_five_tags(stack_run):
     taggable = [r for r in stack_run.resources if is_taggable(r.type)]
     assert len(taggable) > 20
-    bad = {r.name: standard.tag_problems(r.inputs.get("tags") or {}) for r in taggable}
+    bad = {r.name: tag_violations(r.type, r.inputs.get("tags") or {}) for r in taggable}
     assert not {k: v for k, v in bad.items() if v}
 
 

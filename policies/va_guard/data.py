@@ -81,8 +81,8 @@ def _encryption_problems(r: Resource) -> Iterator[Finding]:
     elif r.type == TOPIC_TYPE:
         if not r.get("kmsMasterKeyId") and r.get("kmsMasterKeyId") is not UNKNOWN:
             yield violation(
-                "the topic is not encrypted; set kmsMasterKeyId (a CMK whose policy lets "
-                "CloudWatch publish, as VaAlarmTopic does)"
+                "the topic is not encrypted (VA standard: every SNS topic uses a KMS key); set "
+                "kmsMasterKeyId to a customer managed key whose policy lets CloudWatch publish"
             )
     elif r.type == TABLE_TYPE:
         enabled = r.get("serverSideEncryption", "enabled")
@@ -113,8 +113,9 @@ FAMILY = Family(
         "DynamoDB encrypted with SSE/KMS."
     ),
     remediation=(
-        "Use VaBucket/VaTable/VaLambda's DLQ, which meet the SCPs; otherwise set all four "
-        "public access block flags, drop public ACLs/policies, and set the KMS/SSE options."
+        "Control Tower SCPs: no public S3, all data encrypted. Set all four public access "
+        "block flags, drop public ACLs and policies, and set the KMS/SSE options named in "
+        "the message."
     ),
     check=check,
     applies_to=frozenset(
@@ -129,4 +130,3 @@ FAMILY = Family(
         ]
     ).__contains__,
 )
-validate = FAMILY.validate

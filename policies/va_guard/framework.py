@@ -40,10 +40,14 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import standard
 from .props import UNKNOWN, get, string_map
 
 Kind = Literal["violation", "warning", "unchecked"]
+
+# The resource tag that exempts a resource from named policies, and the shortest reason it
+# may give (a reason must say why the resource may break the rule).
+EXEMPT_TAG = "va:policy-exempt"
+MIN_EXEMPTION_REASON_LENGTH = 10
 
 UNKNOWN_HINT = (
     "it is unknown until the resources it depends on exist (preview); the rule runs on it "
@@ -133,7 +137,7 @@ EXEMPTIONS_SETTING = Setting(
         "type": "array",
         "description": (
             "Resources this policy does not apply to, each with the reason (at least "
-            f"{standard.MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
+            f"{MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
             "the logical name; type, optional, a glob on the resource type."
         ),
         "items": {
@@ -141,7 +145,7 @@ EXEMPTIONS_SETTING = Setting(
             "properties": {
                 "namePattern": {"type": "string"},
                 "type": {"type": "string"},
-                "reason": {"type": "string", "minLength": standard.MIN_EXEMPTION_REASON_LENGTH},
+                "reason": {"type": "string", "minLength": MIN_EXEMPTION_REASON_LENGTH},
             },
             "required": ["namePattern", "reason"],
         },
@@ -193,12 +197,12 @@ class Exemption:
 
     @property
     def valid(self) -> bool:
-        return len(self.reason.strip()) >= standard.MIN_EXEMPTION_REASON_LENGTH
+        return len(self.reason.strip()) >= MIN_EXEMPTION_REASON_LENGTH
 
     def refusal(self) -> str:
         return (
             f"the exemption in {self.source} was not applied: its reason {self.reason.strip()!r} "
-            f"is shorter than {standard.MIN_EXEMPTION_REASON_LENGTH} characters - say why "
+            f"is shorter than {MIN_EXEMPTION_REASON_LENGTH} characters - say why "
             "this resource may break the rule"
         )
 
@@ -223,9 +227,9 @@ def exemption_for(
     policy: str, resource_type: str, name: str, tags: Mapping[str, Any], config: Config
 ) -> Exemption | None:
     """The exemption from ``policy`` this resource has, by tag first, then by config."""
-    parsed = parse_exempt_tag(tags.get(standard.EXEMPT_TAG))
+    parsed = parse_exempt_tag(tags.get(EXEMPT_TAG))
     if parsed is not None and policy in parsed[0]:
-        return Exemption(policy, parsed[1], f"tag {standard.EXEMPT_TAG}")
+        return Exemption(policy, parsed[1], f"tag {EXEMPT_TAG}")
     for entry in config["exemptions"]:
         if fnmatch.fnmatchcase(name, entry["namePattern"]) and fnmatch.fnmatchcase(
             resource_type, entry.get("type") or "*"

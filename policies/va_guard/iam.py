@@ -146,11 +146,10 @@ FAMILY = Family(
         "'*' resources only where AWS supports nothing narrower, no admin-like managed policies."
     ),
     remediation=(
-        "List the exact actions and resource ARNs (VaLambda builds such a policy). Use "
+        "List the exact actions and resource ARNs (VA standard: least privilege). Use "
         "Resource '*' only for the actions in the va-iam starResourceActions config."
     ),
     check=check,
     settings=SETTINGS,
     applies_to=frozenset([*DOCUMENT_PROPERTIES, *ATTACHMENT_PROPERTIES, ROLE_TYPE]).__contains__,
 )
-validate = FAMILY.validate

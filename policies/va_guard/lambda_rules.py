@@ -25,15 +25,16 @@ from .framework import (
     warning,
 )
 from .props import UNKNOWN, items_of, number, shown, string_map
+from .tables import FUNCTION_TYPE, LOG_GROUP_TYPE
 
-FUNCTION_TYPE = "aws:lambda/function:Function"
+RUNTIME_WARNING_WINDOW_DAYS = 180  # AWS starts its deprecation notices 180 days ahead
 SETTINGS = {
     "allowedRuntimes": string_list(
         standard.RUNTIME_DEPRECATION,
         "Runtimes a zip function may use (deprecated ones still fail).",
     ),
     "warningWindowDays": integer(
-        standard.RUNTIME_WARNING_WINDOW_DAYS,
+        RUNTIME_WARNING_WINDOW_DAYS,
         "Days before a runtime's deprecation date from which an advisory warning is reported.",
     ),
     "memoryMinMb": integer(standard.MEMORY_MB_RANGE[0], "Smallest allowed memorySize (MB).", 128),
@@ -169,7 +170,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield from _check_limits(r, config)
         yield from _check_vpc(r)
         yield from _check_environment(r)
-    elif r.type == standard.LOG_GROUP_TYPE:
+    elif r.type == LOG_GROUP_TYPE:
         yield from _check_log_group(r)
 
 
@@ -180,11 +181,11 @@ FAMILY = Family(
         "VPC and no plaintext secrets in their environment; log groups have a retention."
     ),
     remediation=(
-        "Use VaLambda, or set runtime (python3.11+), memorySize, timeout, vpcConfig and "
-        "environment variables holding secret ARNs/names only; set retentionInDays."
+        "VA Lambda standard: set a supported runtime, memorySize, timeout (<= 300 s), "
+        "vpcConfig (private subnets, the Lambda security group) and environment variables "
+        "holding secret ARNs/names only; set retentionInDays on log groups."
     ),
     check=check,
     settings=SETTINGS,
-    applies_to=frozenset([FUNCTION_TYPE, standard.LOG_GROUP_TYPE]).__contains__,
+    applies_to=frozenset([FUNCTION_TYPE, LOG_GROUP_TYPE]).__contains__,
 )
-validate = FAMILY.validate

@@ -27,8 +27,8 @@ from .network import (
     lambda_sg_verdict,
 )
 from .props import UNKNOWN, get, items_of, plain
+from .tables import FUNCTION_TYPE, LOG_GROUP_TYPE
 
-FUNCTION_TYPE = "aws:lambda/function:Function"
 ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 SSE_TYPES = (
@@ -38,9 +38,11 @@ SSE_TYPES = (
 # A message names this many of the functions sharing a role (a stack with hundreds of them
 # would otherwise repeat hundreds of names in each of hundreds of messages).
 SHARED_ROLE_NAMES_SHOWN = 5
+# Lambda metrics every function must alarm on (seed 000 §7).
+REQUIRED_ALARM_METRICS: tuple[str, ...] = ("Errors", "Throttles", "Duration")
 SETTINGS = {
     "requiredAlarmMetrics": string_list(
-        standard.REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
+        REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
     ),
 }
 
@@ -69,7 +71,7 @@ class Index:
         self.position = {id(r): i for i, r in enumerate(resources)}
         for r in resources:
             self.by_type[r.type].append(r)
-        self.log_groups = {_str(get(g.props, "name")) for g in self.of(standard.LOG_GROUP_TYPE)}
+        self.log_groups = {_str(get(g.props, "name")) for g in self.of(LOG_GROUP_TYPE)}
         # Function names/ARNs with an on-failure destination configured.
         self.destinations = {
             _str(get(cfg.props, "functionName"))
@@ -144,7 +146,7 @@ def _shared_roles(ix: Index) -> Iterator[Finding]:
             for fn in fns:
                 yield violation(
                     f"function {_label(fn)!r} shares its role {role} with {names}; give each "
-                    "function its own least-privilege role (VaLambda does)",
+                    "function its own least-privilege role (VA standard: one role per function)",
                     fn.urn,
                 )
 
@@ -155,7 +157,7 @@ def _log_group(fn: Resource, name: str, ix: Index) -> Iterator[Finding]:
     if expected not in ix.log_groups:
         yield violation(
             f"function {name!r} has no log group {expected!r} in the stack, so Lambda creates "
-            "one itself, with no retention and outside IaC; create it (VaLambda does)",
+            "one itself, with no retention and outside IaC; create it with a retention",
             fn.urn,
         )
 
@@ -178,7 +180,8 @@ def _alarms(fn: Resource, keys: set[str], ix: Index, config: Config) -> Iterator
     if missing:
         yield violation(
             f"function {_label(fn)!r} has no alarm on {', '.join(missing)} (AWS/Lambda, dimension "
-            "FunctionName); add them with an SNS action (VaLambda does)",
+            "FunctionName); add them with an SNS action (VA standard: every function alarms on "
+            "the required Lambda metrics)",
             fn.urn,
         )
 
@@ -227,7 +230,7 @@ def _bucket_problems(bucket: Resource, ix: Index) -> Iterator[Finding]:
     if inline is None and name not in ix.encrypted:
         yield violation(
             f"bucket {name!r} has no server-side encryption configuration; add one "
-            "(aws:kms, as VaBucket does)",
+            "(VA standard: aws:kms with a customer managed key)",
             bucket.urn,
         )
 
@@ -249,11 +252,11 @@ FAMILY = Family(
         "a public access block and an encryption configuration."
     ),
     remediation=(
-        "Build functions with VaLambda and buckets with VaBucket, which create all of these; "
-        "otherwise add the missing resources named in the message."
+        "Add the missing resources named in the message: per function its own role, its log "
+        "group, a DLQ or on-failure destination, the three alarms and a 443-only security "
+        "group; per bucket a public access block and an encryption configuration."
     ),
     check=check,
     settings=SETTINGS,
     stack=True,
 )
-validate = FAMILY.validate_stack

@@ -6,13 +6,13 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from policies.va_guard import standard
+from policies.va_guard import naming, tables
 from preflight.analyzer import Provider, Subject
 
 TYPES = [
-    *standard.NAMED_TYPES,
-    standard.SECRET_TYPE,
-    standard.LOG_GROUP_TYPE,
+    *naming.NAMED_TYPES,
+    naming.SECRET_TYPE,
+    tables.LOG_GROUP_TYPE,
     "aws:lambda/function:Function",
     "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",

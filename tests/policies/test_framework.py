@@ -72,14 +72,16 @@ def test_unknown_env_var_does_not_hide_a_plaintext_secret_beside_it():
     props = {"runtime": "python3.13", "vpcConfig": {"subnetIds": ["s"], "securityGroupIds": ["g"]},
              "environment": {"variables": {"A": ENGINE_UNKNOWN, "B": "AKIAIOSFODNN7EXAMPLE"}}}  # fmt: skip
     reported = []
-    lambda_rules.validate(sdk_args(FN, props), lambda message, urn=None: reported.append(message))
+    lambda_rules.FAMILY.validate(
+        sdk_args(FN, props), lambda message, urn=None: reported.append(message)
+    )
     assert len(reported) == 1
     assert "environment variable B holds what looks like" in reported[0]
 
 
 def test_notices_are_handed_to_the_notices_policy_for_the_same_resource():
     props = {"runtime": "python3.13", "environment": {"variables": {"A": ENGINE_UNKNOWN}}}
-    lambda_rules.validate(sdk_args(FN, props), lambda message, urn=None: None)
+    lambda_rules.FAMILY.validate(sdk_args(FN, props), lambda message, urn=None: None)
     taken = framework.take_notices(f"urn:pulumi:dev::p::{FN}::thing")
     assert taken == [
         (
