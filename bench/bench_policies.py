@@ -3,10 +3,10 @@
 A synthetic 5,000-resource stack (the dev stack's resources, repeated under new names) is sent
 the way the engine sends it: Analyze per resource, then AnalyzeStack once. The floor is the same
 traffic to a pack with one no-op policy, measured in the same run: a pack cannot be cheaper.
-Two more references show what va-guard's shared decoding (``shared_decoding.py``) is for: a
+Two more references show what va-guard's shared decoding (``sdk_compat.py``) is for: a
 no-op pack with as many policies as va-guard (the SDK decodes every resource once per policy)
-and va-guard with sharing switched off. Each pack's figure is its best of ROUNDS interleaved
-rounds.
+and va-guard with its SDK workarounds off (sdk_compat's fallback). Each pack's figure is its
+best of ROUNDS interleaved rounds.
 
 Targets (issue 3): every rule on <= 2.5x the floor; 5,000 resources in < 10 s in total.
 Then each policy alone (the others disabled) on 1,000 resources, and each rule's own code in
@@ -42,7 +42,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from rich.console import Console
 from rich.table import Table
 
-from policies.va_guard import shared_decoding
+from policies.va_guard import sdk_compat
 from policies.va_guard.pack import FAMILIES, build_policies
 from preflight.analyzer import (
     PolicyPackProcess,
@@ -177,7 +177,7 @@ def totals(per_resource: list[Subject], stack: list[Subject], tmp: Path) -> dict
         f"no-op, {resource_policies}+{stack_policies} policies (SDK, unshared)": {
             "pack_dir": noop_pack(tmp, resource_policies, stack_policies)
         },
-        "va-guard, decoding not shared": {"env": {shared_decoding.SWITCH: "0"}},
+        "va-guard, SDK workarounds off": {"env": {sdk_compat.SWITCH: "0"}},
         "va-guard, all rules": {},
     }
     best = dict.fromkeys(packs, float("inf"))

@@ -11,10 +11,10 @@ findings. This module does the rest the same way for every family:
   reason shorter than 10 characters exempts nothing (the violation says why);
 - notices: what a policy could not check (unknown values during preview), warnings (a runtime
   nearing deprecation) and every exemption used must be visible, but only as advisories. A
-  policy reports at one enforcement level, so a family hands its notices to ``va-notices``, the
-  pack's last policy, which reports them as advisories. The SDK runs one Analyze request's
-  policies in list order on one thread (pulumi-policy 1.21, pinned); the hand-over is keyed by
-  thread and URN, and the engine-level tests fail if that ever stops holding.
+  policy reports at one enforcement level, so ``va-notices``, the pack's last policy, reports
+  them as advisories: handed over by the families on the reviewed SDK, worked out again by
+  ``va-notices`` itself otherwise (``sdk_compat``, the one module that relies on the SDK's
+  internals, and ``docs/adr/0001-sdk-compat.md``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -40,6 +39,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from . import sdk_compat
 from .props import UNKNOWN, get, string_map
 
 Kind = Literal["violation", "warning", "unchecked"]
@@ -246,29 +246,11 @@ def exemption_for(
 # --- notices ---------------------------------------------------------------------------------
 
 
-class _Notices(threading.local):
-    def __init__(self) -> None:
-        self.subject = ""
-        self.by_policy: dict[str, list[str]] = {}
-
-
-_notices = _Notices()
 STACK_SUBJECT = "<stack>"
-
-
-def hand_over(subject: str, policy: str, notices: list[str]) -> None:
-    """Leave a policy's notices for the notices policy that runs after it in the same request."""
-    if _notices.subject != subject:
-        _notices.subject, _notices.by_policy = subject, {}
-    _notices.by_policy[policy] = notices  # a policy's own entry is replaced, never piles up
-
-
-def take_notices(subject: str) -> list[tuple[str, str]]:
-    if _notices.subject != subject:
-        return []
-    taken = [(p, msg) for p, msgs in _notices.by_policy.items() for msg in msgs]
-    _notices.subject, _notices.by_policy = "", {}
-    return taken
+# Each family's config as the SDK last handed it, by policy name: what va-notices needs to work
+# the notices out itself when the hand-over is off (sdk_compat's fallback). The SDK calls only
+# enabled policies, so only enabled families are here.
+_last_config: dict[str, Mapping[str, Any]] = {}
 
 
 # --- families --------------------------------------------------------------------------------
@@ -319,30 +301,19 @@ class Resource:
         """From what the SDK hands a resource policy (args) or a stack policy (a resource).
 
         When the SDK hands the policies of one request the same decoded properties (see
-        ``shared_decoding``), they share one Resource too, so its tags are read once; the last
-        one built on this thread is reused only for the very same property objects.
+        ``sdk_compat``), they share one Resource too, so its tags are read once.
         """
         provider = r.provider
         props = r.props
         provider_props = provider.props if provider is not None else None
         provider_type = provider.resource_type if provider is not None else ""
         names = (r.resource_type, r.name, r.urn, provider_type)
-        last = _last_resource.entry
-        if last is not None and last[0] is props and last[1] is provider_props and last[2] == names:
-            return last[3]
-        resource = cls.of(r.resource_type, r.name, r.urn, props, provider_props, provider_type)
-        _last_resource.entry = (props, provider_props, names, resource)
-        return resource
-
-
-class _LastResource(threading.local):
-    """The last Resource built on this thread, with the property objects it was built from
-    (kept alive, so an identity match cannot be a recycled id)."""
-
-    entry: tuple[Any, Any, tuple[str, ...], Resource] | None = None
-
-
-_last_resource = _LastResource()
+        return sdk_compat.reuse(
+            props,
+            provider_props,
+            names,
+            lambda: cls.of(r.resource_type, r.name, r.urn, props, provider_props, provider_type),
+        )
 
 
 ResourceCheck = Callable[[Resource, Config], Iterable[Finding]]
@@ -441,20 +412,27 @@ class Family:
 
     # The pure ``validate(args, report_violation)`` of the issue, per family.
     def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if self.applies_to is not None and not self.applies_to(args.resource_type):
+        _last_config[self.name] = args.get_config()
+        if not self.applies(args.resource_type):
             return
         resource = Resource.from_sdk(args)
         violations, notices = self.evaluate(resource, self.config(args.get_config()))
         for message in violations:
             report_violation(message, None)
-        hand_over(resource.urn, self.name, notices)
+        if sdk_compat.installed():
+            sdk_compat.hand_over(resource.urn, self.name, notices)
 
     def validate_stack(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        _last_config[self.name] = args.get_config()
         resources = [Resource.from_sdk(r) for r in args.resources]
         violations, notices = self.evaluate_stack(resources, self.config(args.get_config()))
         for urn, message in violations:
             report_violation(message, urn or None)
-        hand_over(STACK_SUBJECT, self.name, notices)
+        if sdk_compat.installed():
+            sdk_compat.hand_over(STACK_SUBJECT, self.name, notices)
+
+    def applies(self, resource_type: str) -> bool:
+        return self.applies_to is None or self.applies_to(resource_type)
 
     def schema(self) -> PolicyConfigSchema:
         return PolicyConfigSchema({key: s.schema for key, s in self.all_settings.items()})
@@ -473,11 +451,43 @@ class Family:
         return ResourceValidationPolicy(validate=self.validate, **common)
 
 
-def notices_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    """The advisory policies that report what the others handed over; they run last."""
+def resource_notices(
+    families: Iterable[Family], args: ResourceValidationArgs
+) -> list[tuple[str, str]]:
+    """(policy, notice) of every enabled resource family for one resource: handed over by the
+    families themselves, or, when the hand-over is off, worked out again here."""
+    if sdk_compat.installed():
+        return sdk_compat.take_notices(args.urn)
+    resource = Resource.from_sdk(args)
+    return [
+        (f.name, notice)
+        for f in families
+        if not f.stack and f.name in _last_config and f.applies(resource.type)
+        for notice in f.evaluate(resource, f.config(_last_config[f.name]))[1]
+    ]
 
-    def report(subject: str, report_violation: ReportViolation) -> None:
-        for policy, message in take_notices(subject):
+
+def stack_notices(families: Iterable[Family], args: StackValidationArgs) -> list[tuple[str, str]]:
+    """The same for the stack families."""
+    if sdk_compat.installed():
+        return sdk_compat.take_notices(STACK_SUBJECT)
+    resources = [Resource.from_sdk(r) for r in args.resources]
+    return [
+        (f.name, notice)
+        for f in families
+        if f.stack and f.name in _last_config
+        for notice in f.evaluate_stack(resources, f.config(_last_config[f.name]))[1]
+    ]
+
+
+def notices_policies(
+    families: Iterable[Family],
+) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """The advisory policies that report the other policies' notices; they run last."""
+    families = tuple(families)
+
+    def report(notices: list[tuple[str, str]], report_violation: ReportViolation) -> None:
+        for policy, message in notices:
             report_violation(f"[{policy}] {message}", None)
 
     common: dict[str, Any] = {
@@ -495,13 +505,13 @@ def notices_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]
                 "What the va-guard policies could not check, the exemptions they applied and "
                 "their early warnings, reported so that nothing is hidden."
             ),
-            validate=lambda args, rv: report(args.urn, rv),
+            validate=lambda args, rv: report(resource_notices(families, args), rv),
             **common,
         ),
         StackValidationPolicy(
             name="va-stack-notices",
             description="The same notices for the stack-wide rules.",
-            validate=lambda args, rv: report(STACK_SUBJECT, rv),
+            validate=lambda args, rv: report(stack_notices(families, args), rv),
             **common,
         ),
     ]

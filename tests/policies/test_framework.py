@@ -8,6 +8,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.va_guard import framework, iam, lambda_rules, naming, tagging
+from policies.va_guard.pack import build_policies
 from tests.policies.support import ENV_TAGS, run
 
 FN = "aws:lambda/function:Function"
@@ -79,15 +80,14 @@ def test_unknown_env_var_does_not_hide_a_plaintext_secret_beside_it():
     assert "environment variable B holds what looks like" in reported[0]
 
 
-def test_notices_are_handed_to_the_notices_policy_for_the_same_resource():
+def test_notices_are_reported_by_va_notices_for_the_same_resource():
+    policies = {p.name: p for p in build_policies()}
     props = {"runtime": "python3.13", "environment": {"variables": {"A": ENGINE_UNKNOWN}}}
-    lambda_rules.FAMILY.validate(sdk_args(FN, props), lambda message, urn=None: None)
-    taken = framework.take_notices(f"urn:pulumi:dev::p::{FN}::thing")
-    assert taken == [
-        (
-            "va-lambda",
-            "unchecked: could not check environment variables A: " + framework.UNKNOWN_HINT,
-        )
+    policies["va-lambda"].validate(sdk_args(FN, props), lambda message, urn=None: None)
+    reported = []
+    policies["va-notices"].validate(sdk_args(FN, props), lambda m, urn=None: reported.append(m))
+    assert reported == [
+        "[va-lambda] unchecked: could not check environment variables A: " + framework.UNKNOWN_HINT
     ]
 
 
