@@ -57,6 +57,8 @@ class Subject:
     parent: str = ""
     provider: Provider | None = None
     dependencies: tuple[str, ...] = ()
+    # AnalyzeStack only: property name -> the URNs of the resources its value came from.
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ def analyze_stack_request(resources: Iterable[Subject]) -> analyzer_pb2.AnalyzeS
             dependencies=list(r.dependencies),
             options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
         )
+        for key, urns in r.property_dependencies.items():
+            message.propertyDependencies[key].urns.extend(urns)
         if r.provider is not None:
             message.provider.CopyFrom(_provider_message(r.provider))
         request.resources.append(message)

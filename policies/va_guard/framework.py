@@ -76,6 +76,16 @@ def unchecked(what: str, urn: str = "") -> Finding:
     return Finding(f"could not check {what}: {UNKNOWN_HINT}", "unchecked", urn)
 
 
+def unknown_link(what: str, until: str, urn: str = "") -> Finding:
+    """A link between resources the engine gave no way to resolve: "<what> is not known until
+    <until> exists"; never a violation, since the rule could not see the value."""
+    return Finding(
+        f"{what} is not known until {until} exists; the rule runs on it again during `pulumi up`",
+        "unchecked",
+        urn,
+    )
+
+
 # --- config ----------------------------------------------------------------------------------
 
 
@@ -258,7 +268,8 @@ _last_config: dict[str, Mapping[str, Any]] = {}
 
 @dataclass(frozen=True)
 class Resource:
-    """What a rule sees of one resource: engine props (proxied), tags, provider props."""
+    """What a rule sees of one resource: engine props (proxied), tags, provider props, and (stack
+    rules only) which resources each property's value came from."""
 
     type: str
     name: str
@@ -266,6 +277,9 @@ class Resource:
     props: Mapping[str, Any]
     provider: Mapping[str, Any] = field(default_factory=dict)
     provider_type: str = ""
+    # The engine's propertyDependencies: property name -> URNs of the stack's resources whose
+    # outputs the value was computed from (AnalyzeStack only; what resolves an unknown link).
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def tags(self) -> Mapping[str, Any]:
@@ -285,6 +299,7 @@ class Resource:
         props: Any,
         provider: Any = None,
         provider_type: str = "",
+        dependencies: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Resource:
         props = props if isinstance(props, Mapping) else {}
         return cls(
@@ -294,6 +309,7 @@ class Resource:
             props=props,
             provider=provider if isinstance(provider, Mapping) else {},
             provider_type=provider_type if isinstance(provider_type, str) else "",
+            dependencies=dependencies or {},
         )
 
     @classmethod
@@ -308,11 +324,19 @@ class Resource:
         provider_props = provider.props if provider is not None else None
         provider_type = provider.resource_type if provider is not None else ""
         names = (r.resource_type, r.name, r.urn, provider_type)
+        deps = getattr(r, "property_dependencies", None)
+        dependencies = (
+            {k: tuple(d.urn for d in v) for k, v in deps.items() if v}
+            if isinstance(deps, Mapping) and deps
+            else None
+        )
         return sdk_compat.reuse(
             props,
             provider_props,
             names,
-            lambda: cls.of(r.resource_type, r.name, r.urn, props, provider_props, provider_type),
+            lambda: cls.of(
+                r.resource_type, r.name, r.urn, props, provider_props, provider_type, dependencies
+            ),
         )
 
 
