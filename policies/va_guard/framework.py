@@ -76,6 +76,17 @@ def unchecked(what: str, urn: str = "") -> Finding:
     return Finding(f"could not check {what}: {UNKNOWN_HINT}", "unchecked", urn)
 
 
+def could_not_check(exc: Exception, rule: str, urn: str = "") -> Finding:
+    """A rule that raised on a resource: a violation (the rule cannot vouch for it), with the
+    usual exemption path."""
+    return violation(
+        f"could not be checked ({type(exc).__name__} in {rule}): the rule failed on this "
+        "resource's properties, so it cannot vouch for them; report it to the platform team, or "
+        f"exempt the resource ({EXEMPT_TAG} = {rule}: <reason>) once someone has checked it",
+        urn,
+    )
+
+
 def unknown_link(what: str, until: str, urn: str = "") -> Finding:
     """A link between resources the engine gave no way to resolve: "<what> is not known until
     <until> exists"; never a violation, since the rule could not see the value."""
@@ -403,16 +414,14 @@ class Family:
         return violations, notices
 
     def _safe_check(self, subject: Any, config: Config) -> list[Finding]:
+        """The check's findings; if it raises, what it found so far and a violation at the
+        policy's level: a rule that could not check a resource fails closed."""
+        findings: list[Finding] = []
         try:
-            return list(self.check(subject, config))
+            findings.extend(self.check(subject, config))
         except Exception as exc:  # noqa: BLE001 - a rule bug must be visible, never a crash
-            return [
-                Finding(
-                    f"internal error in {self.name} ({type(exc).__name__}); the rule could not "
-                    "check this resource - please report it to the platform team",
-                    "unchecked",
-                )
-            ]
+            findings.append(could_not_check(exc, self.name))
+        return findings
 
     @staticmethod
     def _split(

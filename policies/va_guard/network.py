@@ -24,6 +24,7 @@ VPC_INGRESS_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 VPC_EGRESS_TYPE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LAMBDA_SG_SUFFIX = "-lambda-sg"
 TCP = ("tcp", "6")
+ALL_TRAFFIC = ("-1", "all")
 OPEN_CIDRS: tuple[str, ...] = ("0.0.0.0/0", "::/0")
 LAMBDA_EGRESS_PORTS: tuple[int, ...] = (443,)
 
@@ -36,8 +37,12 @@ def open_sources(rule: Any) -> list[str]:
 
 
 def describe(rule: Any) -> str:
+    """A rule as people read it: ``all traffic (protocol -1)``, ``protocol 'tcp' port 22``."""
     proto = get(rule, "protocol") or get(rule, "ipProtocol")
+    if str(proto).lower() in ALL_TRAFFIC:
+        return f"all traffic (protocol {proto})"
     lo, hi = number(get(rule, "fromPort")), number(get(rule, "toPort"))
+    lo, hi = (lo if lo is not None else hi), (hi if hi is not None else lo)  # one given: one port
     ports = "all ports" if lo is None else f"port {lo:g}" if lo == hi else f"ports {lo:g}-{hi:g}"
     return f"protocol {proto!r} {ports}"
 

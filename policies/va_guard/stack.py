@@ -26,6 +26,7 @@ from .framework import (
     Family,
     Finding,
     Resource,
+    could_not_check,
     string_list,
     unchecked,
     unknown_link,
@@ -359,13 +360,21 @@ def _bucket_missing(
     return ix.missing(relation, whether, message, urn)
 
 
+def _guarded(subject: Resource, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """One resource's findings; a crash on it fails closed on it, the others are still checked."""
+    try:
+        yield from findings
+    except Exception as exc:  # noqa: BLE001 - a rule bug must be visible, never a crash
+        yield could_not_check(exc, FAMILY.name, subject.urn)
+
+
 def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
     ix = Index(resources)
     yield from _shared_roles(ix)
     for fn in ix.of(FUNCTION_TYPE):
-        yield from _function_problems(fn, ix, config)
+        yield from _guarded(fn, _function_problems(fn, ix, config))
     for bucket in ix.of(*BUCKET_TYPES):
-        yield from _bucket_problems(bucket, ix)
+        yield from _guarded(bucket, _bucket_problems(bucket, ix))
 
 
 FAMILY = Family(

@@ -172,3 +172,20 @@ def test_violation_messages_name_no_repository_code(pack):
     diagnostics += pack.analyze_stack(stack_view)
     assert len(diagnostics) > 20
     assert [d.detail for d in diagnostics if REPOSITORY_WORDS.search(d.detail)] == []
+
+
+def test_ssh_ingress_rule_without_to_port_is_a_mandatory_violation(pack):
+    props = {
+        "cidrIpv4": "0.0.0.0/0",
+        "ipProtocol": "tcp",
+        "fromPort": 22,
+        "securityGroupId": "sg-1",
+    }
+    diagnostics = pack.analyze(
+        subject("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", props)
+    )
+    network = [(d.level, d.detail) for d in diagnostics if d.policy in ("va-network", "va-notices")]
+    assert network == [
+        ("mandatory", "ingress rule protocol 'tcp' port 22 is open to 0.0.0.0/0; allow only the "
+                      "security groups or CIDRs that need it")
+    ]  # fmt: skip

@@ -101,13 +101,36 @@ def test_ill_typed_config_falls_back_to_the_default_with_a_notice():
     ]
 
 
-def test_a_crashing_rule_becomes_a_notice_not_an_exception():
+def _crashing_family():
     def boom(resource, config):
+        yield framework.violation("found before the crash")
         raise RuntimeError("bug")
 
-    family = framework.Family("va-test", "d", "r", boom)
-    _, notices = family.evaluate(framework.Resource.of("t", "n", "u", {}), family.config(None))
-    assert notices[0].startswith("unchecked: internal error in va-test (RuntimeError)")
+    return framework.Family("va-test", "d", "r", boom)
+
+
+def test_a_crashing_rule_is_a_violation_saying_it_could_not_check():
+    family = _crashing_family()
+    violations, _ = family.evaluate(framework.Resource.of("t", "n", "u", {}), family.config(None))
+    assert violations[0] == "found before the crash"
+    assert violations[1].startswith("could not be checked (RuntimeError in va-test)")
+
+
+def test_a_crashing_mandatory_rule_is_reported_at_the_policys_level_by_the_sdk():
+    policy = _crashing_family().policy()
+    reported = []
+    policy.validate(sdk_args(FN, {}), lambda message, urn=None: reported.append(message))
+    assert policy.enforcement_level.value == "mandatory"
+    assert any(m.startswith("could not be checked (RuntimeError in va-test)") for m in reported)
+
+
+def test_a_crashing_rule_can_be_exempted_like_any_violation():
+    family = _crashing_family()
+    tags = {"va:policy-exempt": "va-test: vendor resource, checked by hand each quarter"}
+    resource = framework.Resource.of("t", "n", "u", {"tags": tags})
+    violations, notices = family.evaluate(resource, family.config(None))
+    assert violations == []
+    assert any("could not be checked (RuntimeError in va-test)" in n for n in notices)
 
 
 def test_parse_exempt_tag_accepts_comma_plus_or_space_separated_policies():

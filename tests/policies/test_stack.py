@@ -230,7 +230,7 @@ def test_group_of_a_function_not_yet_created_is_judged_through_its_dependencies(
                "securityGroupIds": [ENGINE_UNKNOWN]}}, f"{NAME}-fn", {"vpcConfig": (sg.urn,)})  # fmt: skip
     ((urn, message),) = found([fn, *rest, sg])
     assert urn == sg.urn
-    assert "allows egress protocol '-1'" in message
+    assert "allows egress all traffic (protocol -1)" in message
 
 
 def test_standalone_rule_on_a_group_not_yet_created_applies_to_that_group():
@@ -269,3 +269,22 @@ def test_log_group_named_by_an_unknown_reference_counts_when_it_came_from_a_log_
                f"{NAME}-fn", {"loggingConfig": (log.urn,)})  # fmt: skip
     rest = [r for r in companions() if r.type != "aws:cloudwatch/logGroup:LogGroup"]
     assert found([fn, log, *rest]) == []
+
+
+def test_a_crash_on_one_function_fails_closed_on_it_and_the_others_are_still_checked(monkeypatch):
+    def log_group(fn, name, ix):
+        if name == NAME:
+            raise KeyError("boom")
+        return original(fn, name, ix)
+
+    original = stack._log_group
+    monkeypatch.setattr(stack, "_log_group", log_group)
+    other = "va-dev-other-lambda"
+    rest = [r for r in companions(other) if r.type != "aws:cloudwatch/logGroup:LogGroup"]
+    fns = [function(), function(other, role="arn:aws:iam::1:role/r2")]
+    result = found([*fns, *companions(), *rest[:-1]])
+    (first_urn, first), (second_urn, second) = result
+    assert first_urn == fns[0].urn
+    assert first.startswith("could not be checked (KeyError in va-stack)")
+    assert second_urn == fns[1].urn
+    assert f"has no log group '/aws/lambda/{other}'" in second
