@@ -2,8 +2,9 @@
 
 Per resource: S3 public access blocks set all four flags; no public canned ACL or grant to
 AllUsers/AuthenticatedUsers; no bucket policy that Allows principal ``*``; SQS queues use SSE
-(SQS-managed or KMS), SNS topics and DynamoDB tables a KMS key. That every bucket *has* a public
-access block and an encryption configuration needs the other resources: va-stack.
+(SQS-managed, AWS's default for new queues, or KMS), SNS topics and DynamoDB tables a KMS key.
+That every bucket *has* a public access block and an encryption configuration needs the other
+resources: va-stack.
 
 Secrets Manager encrypts every secret with KMS (aws/secretsmanager or the secret's kmsKeyId) and
 no setting turns that off, so there is nothing to check on secrets.
@@ -71,12 +72,15 @@ def _bucket_policy_problems(document: Any) -> Iterator[Finding]:
 
 def _encryption_problems(r: Resource) -> Iterator[Finding]:
     if r.type == QUEUE_TYPE:
+        # AWS encrypts new queues with SQS-managed keys unless sqsManagedSseEnabled is false.
         kms, sse = r.get("kmsMasterKeyId"), r.get("sqsManagedSseEnabled")
         if kms is UNKNOWN or sse is UNKNOWN:
             return  # a key from another resource: encrypted with it
-        if not kms and sse is not True:
+        if not kms and sse is False:
             yield violation(
-                "the queue is not encrypted; set sqsManagedSseEnabled=true or kmsMasterKeyId"
+                "the queue is not encrypted (sqsManagedSseEnabled=false, no kmsMasterKeyId); "
+                "remove sqsManagedSseEnabled=false (AWS then encrypts with SQS-managed keys) or "
+                "set kmsMasterKeyId"
             )
     elif r.type == TOPIC_TYPE:
         if not r.get("kmsMasterKeyId") and r.get("kmsMasterKeyId") is not UNKNOWN:

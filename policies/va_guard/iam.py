@@ -68,10 +68,18 @@ def statement_problems(st: Any, where: str, star_actions: set[str]) -> Iterator[
     resources = items_of(st.get("Resource"))
     if "*" in resources:
         narrow = [a for a in actions if a not in wide and a.lower() not in star_actions]
-        if narrow:
+        patterns = [a for a in narrow if "*" in a or "?" in a]
+        named = [a for a in narrow if a not in patterns]
+        if named:
             yield (
-                f"{label} grants {', '.join(narrow)} on Resource '*'; these actions support "
+                f"{label} grants {', '.join(named)} on Resource '*'; these actions support "
                 "resource-level permissions, so name the exact ARNs"
+            )
+        if patterns:
+            yield (
+                f"{label} grants the wildcard action {', '.join(patterns)} on Resource '*': "
+                "every action it matches, today's and those AWS adds later; list the actions "
+                "the workload calls"
             )
 
 

@@ -64,21 +64,25 @@ def _check_runtime(r: Resource, config: Config) -> Iterator[Finding]:
         yield unchecked("the runtime (runtime)")
         return
     allowed = config["allowedRuntimes"]
+    now = today()
+    # Advice names only what is allowed and still patched today.
+    advice = (
+        ", ".join(x for x in allowed if not standard.runtime_is_deprecated(x, now))
+        or "a runtime AWS still supports"
+    )
     if not isinstance(runtime, str) or not runtime:
-        yield violation(f"no runtime is set for a zip function; use one of {', '.join(allowed)}")
+        yield violation(f"no runtime is set for a zip function; use one of {advice}")
         return
     if runtime not in allowed:
-        yield violation(f"runtime {runtime!r} is not allowed; use one of {', '.join(allowed)}")
+        yield violation(f"runtime {runtime!r} is not allowed; use one of {advice}")
         return
     deprecated_on = standard.RUNTIME_DEPRECATION.get(runtime)
     if deprecated_on is None:
         return
-    now = today()
     if now >= deprecated_on:
-        supported = [x for x in allowed if not standard.runtime_is_deprecated(x, now)]
         yield violation(
             f"runtime {runtime!r} was deprecated on {deprecated_on.isoformat()}: AWS no longer "
-            f"patches it; move to {', '.join(supported) or 'a supported runtime'}"
+            f"patches it; move to {advice}"
         )
     elif now >= deprecated_on - timedelta(days=config["warningWindowDays"]):
         yield warning(

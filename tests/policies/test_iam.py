@@ -82,3 +82,11 @@ def test_trust_policy_open_to_everyone_is_a_violation():
 def test_document_that_is_not_json_is_a_violation():
     (message,) = violations(iam.FAMILY, "aws:iam/policy:Policy", {"policy": "{not json"})
     assert "is not a JSON policy document" in message
+
+
+def test_partial_wildcard_action_on_star_is_named_as_a_wildcard():
+    (message,) = violations(
+        iam.FAMILY, ROLE_POLICY, {"policy": json.dumps(doc(allow("ec2:Describe*", "*")))}
+    )
+    assert "the wildcard action ec2:Describe*" in message
+    assert "these actions support resource-level permissions" not in message

@@ -121,3 +121,15 @@ def test_log_group_without_retention_is_a_violation():
 
 def test_memory_limits_are_configurable():
     assert run(lambda_rules.FAMILY, FN, {**GOOD, "memorySize": 4096.0}, {"memoryMaxMb": 2048})[0]
+
+
+@pytest.mark.parametrize(
+    "props",
+    [{**GOOD, "runtime": "nodejs20.x"}, {k: v for k, v in GOOD.items() if k != "runtime"}],
+    ids=["not-allowed", "missing"],
+)
+def test_runtime_advice_names_only_runtimes_supported_today(props):
+    (message,) = violations(lambda_rules.FAMILY, FN, props)
+    advised = message.split("use one of ")[1].split(", ")
+    assert "python3.11" in advised
+    assert not {"python3.9", "python3.10", "provided.al2"} & set(advised)
