@@ -104,10 +104,9 @@ class Index:
             self.by_type[r.type].append(r)
         self.unresolved: dict[str, list[Resource]] = defaultdict(list)
         self.log_groups = {_str(get(g.props, "name")) for g in self.of(LOG_GROUP_TYPE)}
-        if UNKNOWN in {get(g.props, "name") for g in self.of(LOG_GROUP_TYPE)}:
-            self.unresolved["log group"] += [
-                g for g in self.of(LOG_GROUP_TYPE) if get(g.props, "name") is UNKNOWN
-            ]
+        self.unresolved["log group"] = [
+            g for g in self.of(LOG_GROUP_TYPE) if get(g.props, "name") is UNKNOWN
+        ]
         # Keys of the functions with an on-failure destination configured.
         self.destinations: set[str] = set()
         for cfg in self.of(INVOKE_CONFIG_TYPE):

@@ -288,3 +288,9 @@ def test_a_crash_on_one_function_fails_closed_on_it_and_the_others_are_still_che
     assert first.startswith("could not be checked (KeyError in va-stack)")
     assert second_urn == fns[1].urn
     assert f"has no log group '/aws/lambda/{other}'" in second
+
+
+def test_log_group_name_of_another_shape_is_no_log_group():
+    odd = resource("aws:cloudwatch/logGroup:LogGroup", {"name": {"not": "a name"}}, name="odd")
+    ((_, message),) = found([function(), odd, *companions()[:3], companions()[-1]])
+    assert "has no log group '/aws/lambda/va-dev-example-lambda'" in message
