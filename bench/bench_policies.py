@@ -3,10 +3,10 @@
 A synthetic 5,000-resource stack (the dev stack's resources, repeated under new names) is sent
 the way the engine sends it: Analyze per resource, then AnalyzeStack once. The floor is the same
 traffic to a pack with one no-op policy, measured in the same run: a pack cannot be cheaper.
-Two more references show what va-guard's shared decoding (``shared_decoding.py``) is for: a
+Two more references show what va-guard's shared decoding (``sdk_compat.py``) is for: a
 no-op pack with as many policies as va-guard (the SDK decodes every resource once per policy)
-and va-guard with sharing switched off. Each pack's figure is its best of ROUNDS interleaved
-rounds.
+and va-guard with its SDK workarounds off (sdk_compat's fallback). Each pack's figure is its
+best of ROUNDS interleaved rounds.
 
 Targets (issue 3): every rule on <= 2.5x the floor; 5,000 resources in < 10 s in total.
 Beside them, va-guard on the same 5,000 resources as a fresh stack's first preview sends them
@@ -45,7 +45,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from rich.console import Console
 from rich.table import Table
 
-from policies.va_guard import shared_decoding
+from policies.va_guard import sdk_compat
 from policies.va_guard.pack import FAMILIES, build_policies
 from preflight.analyzer import (
     PolicyPackProcess,
@@ -186,7 +186,7 @@ def totals(update: Traffic, preview: Traffic, tmp: Path) -> dict[str, float]:
             {"pack_dir": noop_pack(tmp, resource_policies, stack_policies)},
             update,
         ),
-        "va-guard, decoding not shared": ({"env": {shared_decoding.SWITCH: "0"}}, update),
+        "va-guard, SDK workarounds off": ({"env": {sdk_compat.SWITCH: "0"}}, update),
         "va-guard, all rules": ({}, update),
         FIRST_PREVIEW: ({}, preview),
     }

@@ -9,6 +9,11 @@ import pytest
 
 from policies.va_guard import naming, standard, tagging
 from preflight.runner import Run, run_program, stack_config
+from tests.conventions import (
+    parse_artifact_key,
+    parse_physical_name,
+    parse_secret_name,
+)
 from tests.policies.support import resource
 from tests.support import is_taggable
 
@@ -24,18 +29,18 @@ def stack_run(request) -> Run:
 
 def convention_problem(type_: str, name: str) -> str | None:
     if type_ == "aws:secretsmanager/secret:Secret":
-        return None if standard.parse_secret_name(name) else "secret off va/<env>/<name>"
+        return None if parse_secret_name(name) else "secret off va/<env>/<name>"
     if type_ == "aws:cloudwatch/logGroup:LogGroup":
         fn = name.removeprefix(standard.LOG_GROUP_PREFIX)
-        ok = name.startswith(standard.LOG_GROUP_PREFIX) and standard.parse_physical_name(fn)
+        ok = name.startswith(standard.LOG_GROUP_PREFIX) and parse_physical_name(fn)
         return None if ok else "log group off /aws/lambda/<function>"
     if type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
-        ok = standard.parse_artifact_key(name)
+        ok = parse_artifact_key(name)
         return None if ok else "artifact off va-<env>-<purpose>-lambda-<commit>.zip"
     if type_ == "aws:kms/alias:Alias":
-        ok = standard.parse_physical_name(name.removeprefix("alias/"))
+        ok = parse_physical_name(name.removeprefix("alias/"))
         return None if ok else "alias off alias/va-<env>-<purpose>-<type>"
-    return None if standard.parse_physical_name(name) else "name off va-<env>-<purpose>-<type>"
+    return None if parse_physical_name(name) else "name off va-<env>-<purpose>-<type>"
 
 
 @pytest.mark.parametrize("family", [tagging.FAMILY, naming.FAMILY], ids=lambda f: f.name)

@@ -2,10 +2,10 @@
 
 Per resource: S3 public access blocks set all four flags; no public canned ACL or grant to
 AllUsers/AuthenticatedUsers; no resource policy (S3, SQS, SNS, KMS, Secrets Manager, ECR) or
-Lambda permission open to anyone (``resource_policies``); SQS queues use SSE (SQS-managed or
-KMS), SNS topics and DynamoDB tables a KMS key; RDS private and encrypted (``rds``). That
-every bucket *has* a public access block and an encryption configuration needs the other
-resources: va-stack.
+Lambda permission open to anyone (``resource_policies``); SQS queues use SSE (SQS-managed, AWS's
+default for new queues, or KMS), SNS topics and DynamoDB tables a KMS key; RDS private and
+encrypted (``rds``). That every bucket *has* a public access block and an encryption
+configuration needs the other resources: va-stack.
 
 Secrets Manager encrypts every secret with KMS (aws/secretsmanager or the secret's kmsKeyId) and
 no setting turns that off, so there is nothing to check on secrets.
@@ -58,18 +58,21 @@ def _acl_problems(r: Resource) -> Iterator[Finding]:
 
 def _encryption_problems(r: Resource) -> Iterator[Finding]:
     if r.type == QUEUE_TYPE:
+        # AWS encrypts new queues with SQS-managed keys unless sqsManagedSseEnabled is false.
         kms, sse = r.get("kmsMasterKeyId"), r.get("sqsManagedSseEnabled")
         if kms is UNKNOWN or sse is UNKNOWN:
             return  # a key from another resource: encrypted with it
-        if not kms and sse is not True:
+        if not kms and sse is False:
             yield violation(
-                "the queue is not encrypted; set sqsManagedSseEnabled=true or kmsMasterKeyId"
+                "the queue is not encrypted (sqsManagedSseEnabled=false, no kmsMasterKeyId); "
+                "remove sqsManagedSseEnabled=false (AWS then encrypts with SQS-managed keys) or "
+                "set kmsMasterKeyId"
             )
     elif r.type == TOPIC_TYPE:
         if not r.get("kmsMasterKeyId") and r.get("kmsMasterKeyId") is not UNKNOWN:
             yield violation(
-                "the topic is not encrypted; set kmsMasterKeyId (a CMK whose policy lets "
-                "CloudWatch publish, as VaAlarmTopic does)"
+                "the topic is not encrypted (VA standard: every SNS topic uses a KMS key); set "
+                "kmsMasterKeyId to a customer managed key whose policy lets CloudWatch publish"
             )
     elif r.type == TABLE_TYPE:
         enabled = r.get("serverSideEncryption", "enabled")
@@ -99,8 +102,9 @@ FAMILY = Family(
         "DynamoDB encrypted with SSE/KMS."
     ),
     remediation=(
-        "Use VaBucket/VaTable/VaLambda's DLQ, which meet the SCPs; otherwise set all four "
-        "public access block flags, drop public ACLs/policies, and set the KMS/SSE options."
+        "Control Tower SCPs: no public S3, all data encrypted. Set all four public access "
+        "block flags, drop public ACLs and policies, and set the KMS/SSE options named in "
+        "the message."
     ),
     check=check,
     applies_to=frozenset(
@@ -117,4 +121,3 @@ FAMILY = Family(
         ]
     ).__contains__,
 )
-validate = FAMILY.validate

@@ -11,10 +11,10 @@ findings. This module does the rest the same way for every family:
   reason shorter than 10 characters exempts nothing (the violation says why);
 - notices: what a policy could not check (unknown values during preview), warnings (a runtime
   nearing deprecation) and every exemption used must be visible, but only as advisories. A
-  policy reports at one enforcement level, so a family hands its notices to ``va-notices``, the
-  pack's last policy, which reports them as advisories. The SDK runs one Analyze request's
-  policies in list order on one thread (pulumi-policy 1.21, pinned); the hand-over is keyed by
-  thread and URN, and the engine-level tests fail if that ever stops holding.
+  policy reports at one enforcement level, so ``va-notices``, the pack's last policy, reports
+  them as advisories: handed over by the families on the reviewed SDK, worked out again by
+  ``va-notices`` itself otherwise (``sdk_compat``, the one module that relies on the SDK's
+  internals, and ``docs/adr/0001-sdk-compat.md``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -40,10 +39,15 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import standard
+from . import sdk_compat
 from .props import UNKNOWN, get, string_map
 
 Kind = Literal["violation", "warning", "unchecked"]
+
+# The resource tag that exempts a resource from named policies, and the shortest reason it
+# may give (a reason must say why the resource may break the rule).
+EXEMPT_TAG = "va:policy-exempt"
+MIN_EXEMPTION_REASON_LENGTH = 10
 
 UNKNOWN_HINT = (
     "it is unknown until the resources it depends on exist (preview); the rule runs on it "
@@ -70,6 +74,27 @@ def warning(message: str, urn: str = "") -> Finding:
 def unchecked(what: str, urn: str = "") -> Finding:
     """``what`` names the check and the property, e.g. "the IAM policy document (policy)"."""
     return Finding(f"could not check {what}: {UNKNOWN_HINT}", "unchecked", urn)
+
+
+def could_not_check(exc: Exception, rule: str, urn: str = "") -> Finding:
+    """A rule that raised on a resource: a violation (the rule cannot vouch for it), with the
+    usual exemption path."""
+    return violation(
+        f"could not be checked ({type(exc).__name__} in {rule}): the rule failed on this "
+        "resource's properties, so it cannot vouch for them; report it to the platform team, or "
+        f"exempt the resource ({EXEMPT_TAG} = {rule}: <reason>) once someone has checked it",
+        urn,
+    )
+
+
+def unknown_link(what: str, until: str, urn: str = "") -> Finding:
+    """A link between resources the engine gave no way to resolve: "<what> is not known until
+    <until> exists"; never a violation, since the rule could not see the value."""
+    return Finding(
+        f"{what} is not known until {until} exists; the rule runs on it again during `pulumi up`",
+        "unchecked",
+        urn,
+    )
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -133,7 +158,7 @@ EXEMPTIONS_SETTING = Setting(
         "type": "array",
         "description": (
             "Resources this policy does not apply to, each with the reason (at least "
-            f"{standard.MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
+            f"{MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
             "the logical name; type, optional, a glob on the resource type."
         ),
         "items": {
@@ -141,7 +166,7 @@ EXEMPTIONS_SETTING = Setting(
             "properties": {
                 "namePattern": {"type": "string"},
                 "type": {"type": "string"},
-                "reason": {"type": "string", "minLength": standard.MIN_EXEMPTION_REASON_LENGTH},
+                "reason": {"type": "string", "minLength": MIN_EXEMPTION_REASON_LENGTH},
             },
             "required": ["namePattern", "reason"],
         },
@@ -193,12 +218,12 @@ class Exemption:
 
     @property
     def valid(self) -> bool:
-        return len(self.reason.strip()) >= standard.MIN_EXEMPTION_REASON_LENGTH
+        return len(self.reason.strip()) >= MIN_EXEMPTION_REASON_LENGTH
 
     def refusal(self) -> str:
         return (
             f"the exemption in {self.source} was not applied: its reason {self.reason.strip()!r} "
-            f"is shorter than {standard.MIN_EXEMPTION_REASON_LENGTH} characters - say why "
+            f"is shorter than {MIN_EXEMPTION_REASON_LENGTH} characters - say why "
             "this resource may break the rule"
         )
 
@@ -223,9 +248,9 @@ def exemption_for(
     policy: str, resource_type: str, name: str, tags: Mapping[str, Any], config: Config
 ) -> Exemption | None:
     """The exemption from ``policy`` this resource has, by tag first, then by config."""
-    parsed = parse_exempt_tag(tags.get(standard.EXEMPT_TAG))
+    parsed = parse_exempt_tag(tags.get(EXEMPT_TAG))
     if parsed is not None and policy in parsed[0]:
-        return Exemption(policy, parsed[1], f"tag {standard.EXEMPT_TAG}")
+        return Exemption(policy, parsed[1], f"tag {EXEMPT_TAG}")
     for entry in config["exemptions"]:
         if fnmatch.fnmatchcase(name, entry["namePattern"]) and fnmatch.fnmatchcase(
             resource_type, entry.get("type") or "*"
@@ -242,29 +267,11 @@ def exemption_for(
 # --- notices ---------------------------------------------------------------------------------
 
 
-class _Notices(threading.local):
-    def __init__(self) -> None:
-        self.subject = ""
-        self.by_policy: dict[str, list[str]] = {}
-
-
-_notices = _Notices()
 STACK_SUBJECT = "<stack>"
-
-
-def hand_over(subject: str, policy: str, notices: list[str]) -> None:
-    """Leave a policy's notices for the notices policy that runs after it in the same request."""
-    if _notices.subject != subject:
-        _notices.subject, _notices.by_policy = subject, {}
-    _notices.by_policy[policy] = notices  # a policy's own entry is replaced, never piles up
-
-
-def take_notices(subject: str) -> list[tuple[str, str]]:
-    if _notices.subject != subject:
-        return []
-    taken = [(p, msg) for p, msgs in _notices.by_policy.items() for msg in msgs]
-    _notices.subject, _notices.by_policy = "", {}
-    return taken
+# Each family's config as the SDK last handed it, by policy name: what va-notices needs to work
+# the notices out itself when the hand-over is off (sdk_compat's fallback). The SDK calls only
+# enabled policies, so only enabled families are here.
+_last_config: dict[str, Mapping[str, Any]] = {}
 
 
 # --- families --------------------------------------------------------------------------------
@@ -272,7 +279,8 @@ def take_notices(subject: str) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Resource:
-    """What a rule sees of one resource: engine props (proxied), tags, provider props."""
+    """What a rule sees of one resource: engine props (proxied), tags, provider props, and (stack
+    rules only) which resources each property's value came from."""
 
     type: str
     name: str
@@ -280,6 +288,9 @@ class Resource:
     props: Mapping[str, Any]
     provider: Mapping[str, Any] = field(default_factory=dict)
     provider_type: str = ""
+    # The engine's propertyDependencies: property name -> URNs of the stack's resources whose
+    # outputs the value was computed from (AnalyzeStack only; what resolves an unknown link).
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def tags(self) -> Mapping[str, Any]:
@@ -299,6 +310,7 @@ class Resource:
         props: Any,
         provider: Any = None,
         provider_type: str = "",
+        dependencies: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Resource:
         props = props if isinstance(props, Mapping) else {}
         return cls(
@@ -308,6 +320,7 @@ class Resource:
             props=props,
             provider=provider if isinstance(provider, Mapping) else {},
             provider_type=provider_type if isinstance(provider_type, str) else "",
+            dependencies=dependencies or {},
         )
 
     @classmethod
@@ -315,30 +328,27 @@ class Resource:
         """From what the SDK hands a resource policy (args) or a stack policy (a resource).
 
         When the SDK hands the policies of one request the same decoded properties (see
-        ``shared_decoding``), they share one Resource too, so its tags are read once; the last
-        one built on this thread is reused only for the very same property objects.
+        ``sdk_compat``), they share one Resource too, so its tags are read once.
         """
         provider = r.provider
         props = r.props
         provider_props = provider.props if provider is not None else None
         provider_type = provider.resource_type if provider is not None else ""
         names = (r.resource_type, r.name, r.urn, provider_type)
-        last = _last_resource.entry
-        if last is not None and last[0] is props and last[1] is provider_props and last[2] == names:
-            return last[3]
-        resource = cls.of(r.resource_type, r.name, r.urn, props, provider_props, provider_type)
-        _last_resource.entry = (props, provider_props, names, resource)
-        return resource
-
-
-class _LastResource(threading.local):
-    """The last Resource built on this thread, with the property objects it was built from
-    (kept alive, so an identity match cannot be a recycled id)."""
-
-    entry: tuple[Any, Any, tuple[str, ...], Resource] | None = None
-
-
-_last_resource = _LastResource()
+        deps = getattr(r, "property_dependencies", None)
+        dependencies = (
+            {k: tuple(d.urn for d in v) for k, v in deps.items() if v}
+            if isinstance(deps, Mapping) and deps
+            else None
+        )
+        return sdk_compat.reuse(
+            props,
+            provider_props,
+            names,
+            lambda: cls.of(
+                r.resource_type, r.name, r.urn, props, provider_props, provider_type, dependencies
+            ),
+        )
 
 
 ResourceCheck = Callable[[Resource, Config], Iterable[Finding]]
@@ -404,16 +414,14 @@ class Family:
         return violations, notices
 
     def _safe_check(self, subject: Any, config: Config) -> list[Finding]:
+        """The check's findings; if it raises, what it found so far and a violation at the
+        policy's level: a rule that could not check a resource fails closed."""
+        findings: list[Finding] = []
         try:
-            return list(self.check(subject, config))
+            findings.extend(self.check(subject, config))
         except Exception as exc:  # noqa: BLE001 - a rule bug must be visible, never a crash
-            return [
-                Finding(
-                    f"internal error in {self.name} ({type(exc).__name__}); the rule could not "
-                    "check this resource - please report it to the platform team",
-                    "unchecked",
-                )
-            ]
+            findings.append(could_not_check(exc, self.name))
+        return findings
 
     @staticmethod
     def _split(
@@ -437,20 +445,27 @@ class Family:
 
     # The pure ``validate(args, report_violation)`` of the issue, per family.
     def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if self.applies_to is not None and not self.applies_to(args.resource_type):
+        _last_config[self.name] = args.get_config()
+        if not self.applies(args.resource_type):
             return
         resource = Resource.from_sdk(args)
         violations, notices = self.evaluate(resource, self.config(args.get_config()))
         for message in violations:
             report_violation(message, None)
-        hand_over(resource.urn, self.name, notices)
+        if sdk_compat.installed():
+            sdk_compat.hand_over(resource.urn, self.name, notices)
 
     def validate_stack(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        _last_config[self.name] = args.get_config()
         resources = [Resource.from_sdk(r) for r in args.resources]
         violations, notices = self.evaluate_stack(resources, self.config(args.get_config()))
         for urn, message in violations:
             report_violation(message, urn or None)
-        hand_over(STACK_SUBJECT, self.name, notices)
+        if sdk_compat.installed():
+            sdk_compat.hand_over(STACK_SUBJECT, self.name, notices)
+
+    def applies(self, resource_type: str) -> bool:
+        return self.applies_to is None or self.applies_to(resource_type)
 
     def schema(self) -> PolicyConfigSchema:
         return PolicyConfigSchema({key: s.schema for key, s in self.all_settings.items()})
@@ -469,11 +484,43 @@ class Family:
         return ResourceValidationPolicy(validate=self.validate, **common)
 
 
-def notices_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    """The advisory policies that report what the others handed over; they run last."""
+def resource_notices(
+    families: Iterable[Family], args: ResourceValidationArgs
+) -> list[tuple[str, str]]:
+    """(policy, notice) of every enabled resource family for one resource: handed over by the
+    families themselves, or, when the hand-over is off, worked out again here."""
+    if sdk_compat.installed():
+        return sdk_compat.take_notices(args.urn)
+    resource = Resource.from_sdk(args)
+    return [
+        (f.name, notice)
+        for f in families
+        if not f.stack and f.name in _last_config and f.applies(resource.type)
+        for notice in f.evaluate(resource, f.config(_last_config[f.name]))[1]
+    ]
 
-    def report(subject: str, report_violation: ReportViolation) -> None:
-        for policy, message in take_notices(subject):
+
+def stack_notices(families: Iterable[Family], args: StackValidationArgs) -> list[tuple[str, str]]:
+    """The same for the stack families."""
+    if sdk_compat.installed():
+        return sdk_compat.take_notices(STACK_SUBJECT)
+    resources = [Resource.from_sdk(r) for r in args.resources]
+    return [
+        (f.name, notice)
+        for f in families
+        if f.stack and f.name in _last_config
+        for notice in f.evaluate_stack(resources, f.config(_last_config[f.name]))[1]
+    ]
+
+
+def notices_policies(
+    families: Iterable[Family],
+) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """The advisory policies that report the other policies' notices; they run last."""
+    families = tuple(families)
+
+    def report(notices: list[tuple[str, str]], report_violation: ReportViolation) -> None:
+        for policy, message in notices:
             report_violation(f"[{policy}] {message}", None)
 
     common: dict[str, Any] = {
@@ -491,13 +538,13 @@ def notices_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]
                 "What the va-guard policies could not check, the exemptions they applied and "
                 "their early warnings, reported so that nothing is hidden."
             ),
-            validate=lambda args, rv: report(args.urn, rv),
+            validate=lambda args, rv: report(resource_notices(families, args), rv),
             **common,
         ),
         StackValidationPolicy(
             name="va-stack-notices",
             description="The same notices for the stack-wide rules.",
-            validate=lambda args, rv: report(STACK_SUBJECT, rv),
+            validate=lambda args, rv: report(stack_notices(families, args), rv),
             **common,
         ),
     ]

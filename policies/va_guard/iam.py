@@ -143,7 +143,7 @@ FAMILY = Family(
         "'*' resources only where AWS supports nothing narrower, no admin-like managed policies."
     ),
     remediation=(
-        "List the exact actions and resource ARNs (VaLambda builds such a policy). Use "
+        "List the exact actions and resource ARNs (VA standard: least privilege). Use "
         "Resource '*' only for actions that AWS's Service Authorization Reference lists with "
         "no resource types."
     ),
@@ -151,4 +151,3 @@ FAMILY = Family(
     settings=SETTINGS,
     applies_to=frozenset([*DOCUMENT_PROPERTIES, *ATTACHMENT_PROPERTIES, ROLE_TYPE]).__contains__,
 )
-validate = FAMILY.validate

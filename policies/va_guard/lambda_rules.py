@@ -25,15 +25,16 @@ from .framework import (
     warning,
 )
 from .props import UNKNOWN, items_of, number, shown, string_map
+from .tables import FUNCTION_TYPE, LOG_GROUP_TYPE
 
-FUNCTION_TYPE = "aws:lambda/function:Function"
+RUNTIME_WARNING_WINDOW_DAYS = 180  # AWS starts its deprecation notices 180 days ahead
 SETTINGS = {
     "allowedRuntimes": string_list(
         standard.RUNTIME_DEPRECATION,
         "Runtimes a zip function may use (deprecated ones still fail).",
     ),
     "warningWindowDays": integer(
-        standard.RUNTIME_WARNING_WINDOW_DAYS,
+        RUNTIME_WARNING_WINDOW_DAYS,
         "Days before a runtime's deprecation date from which an advisory warning is reported.",
     ),
     "memoryMinMb": integer(standard.MEMORY_MB_RANGE[0], "Smallest allowed memorySize (MB).", 128),
@@ -63,21 +64,25 @@ def _check_runtime(r: Resource, config: Config) -> Iterator[Finding]:
         yield unchecked("the runtime (runtime)")
         return
     allowed = config["allowedRuntimes"]
+    now = today()
+    # Advice names only what is allowed and still patched today.
+    advice = (
+        ", ".join(x for x in allowed if not standard.runtime_is_deprecated(x, now))
+        or "a runtime AWS still supports"
+    )
     if not isinstance(runtime, str) or not runtime:
-        yield violation(f"no runtime is set for a zip function; use one of {', '.join(allowed)}")
+        yield violation(f"no runtime is set for a zip function; use one of {advice}")
         return
     if runtime not in allowed:
-        yield violation(f"runtime {runtime!r} is not allowed; use one of {', '.join(allowed)}")
+        yield violation(f"runtime {runtime!r} is not allowed; use one of {advice}")
         return
     deprecated_on = standard.RUNTIME_DEPRECATION.get(runtime)
     if deprecated_on is None:
         return
-    now = today()
     if now >= deprecated_on:
-        supported = [x for x in allowed if not standard.runtime_is_deprecated(x, now)]
         yield violation(
             f"runtime {runtime!r} was deprecated on {deprecated_on.isoformat()}: AWS no longer "
-            f"patches it; move to {', '.join(supported) or 'a supported runtime'}"
+            f"patches it; move to {advice}"
         )
     elif now >= deprecated_on - timedelta(days=config["warningWindowDays"]):
         yield warning(
@@ -169,7 +174,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield from _check_limits(r, config)
         yield from _check_vpc(r)
         yield from _check_environment(r)
-    elif r.type == standard.LOG_GROUP_TYPE:
+    elif r.type == LOG_GROUP_TYPE:
         yield from _check_log_group(r)
     elif r.type in triggers.TYPES:
         yield from triggers.check(r)
@@ -184,11 +189,11 @@ FAMILY = Family(
         "sits on an alias."
     ),
     remediation=(
-        "Use VaLambda, or set runtime (python3.11+), memorySize, timeout, vpcConfig and "
-        "environment variables holding secret ARNs/names only; set retentionInDays."
+        "VA Lambda standard: set a supported runtime, memorySize, timeout (<= 300 s), "
+        "vpcConfig (private subnets, the Lambda security group) and environment variables "
+        "holding secret ARNs/names only; set retentionInDays on log groups."
     ),
     check=check,
     settings=SETTINGS,
-    applies_to=frozenset([FUNCTION_TYPE, standard.LOG_GROUP_TYPE, *triggers.TYPES]).__contains__,
+    applies_to=frozenset([FUNCTION_TYPE, LOG_GROUP_TYPE, *triggers.TYPES]).__contains__,
 )
-validate = FAMILY.validate

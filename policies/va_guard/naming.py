@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from . import standard
 from .framework import Config, Family, Finding, Resource, pattern, string_list, unchecked, violation
 from .props import UNKNOWN
+from .tables import LOG_GROUP_TYPE
 
 SETTINGS = {
     "environments": string_list(standard.ENVIRONMENTS, "Environments a name may carry."),
@@ -20,6 +21,27 @@ SETTINGS = {
     ),
 }
 EXAMPLE = "va-prod-example-lambda"
+# The resource property that holds a resource's own physical name, and the last token the
+# ``<type>`` part of its name must end with (seed examples: ``-lambda``, ``-sg``, ``-dynamodb``,
+# ``-bucket``). Resources of other types carry their name in the ``Name`` tag only.
+NAMED_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "aws:lambda/function:Function": ("name", ("lambda",)),
+    "aws:lambda/layerVersion:LayerVersion": ("layerName", ("layer",)),
+    "aws:iam/role:Role": ("name", ("role",)),
+    "aws:iam/rolePolicy:RolePolicy": ("name", ("policy",)),
+    "aws:iam/policy:Policy": ("name", ("policy",)),
+    "aws:ec2/securityGroup:SecurityGroup": ("name", ("sg",)),
+    "aws:sqs/queue:Queue": ("name", ("dlq", "queue")),
+    "aws:sns/topic:Topic": ("name", ("topic",)),
+    "aws:dynamodb/table:Table": ("name", ("dynamodb", "table")),
+    "aws:s3/bucket:Bucket": ("bucket", ("bucket",)),
+    "aws:s3/bucketV2:BucketV2": ("bucket", ("bucket",)),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", ("alarm",)),
+    "aws:ecr/repository:Repository": ("name", ("ecr", "repo")),
+    "aws:kms/alias:Alias": ("name", ("key",)),
+}
+SECRET_TYPE = "aws:secretsmanager/secret:Secret"
+KMS_ALIAS_PREFIX = "alias/"
 # Prefix properties a resource may set instead of a full name (AWS appends a unique suffix).
 PREFIX_PROPERTIES = ("namePrefix", "bucketPrefix")
 
@@ -52,15 +74,14 @@ def _check_physical(
 ) -> Iterator[Finding]:
     shown = name
     if r.type == "aws:kms/alias:Alias":
-        if not name.startswith(standard.KMS_ALIAS_PREFIX):
+        if not name.startswith(KMS_ALIAS_PREFIX):
             yield violation(f"{prop}={name!r} must start with 'alias/'")
             return
-        name = name[len(standard.KMS_ALIAS_PREFIX) :]
+        name = name[len(KMS_ALIAS_PREFIX) :]
     problem = _name_problem(name, suffixes, config)
     if problem:
         yield violation(
-            f"{prop}={shown!r} {problem}. Set {prop} to a name built by the VA conventions "
-            "(components do this for you)"
+            f"{prop}={shown!r} {problem}. Set {prop} to a name that follows the VA naming standard"
         )
         return
     m = re.match(config["namePattern"], name)
@@ -141,13 +162,13 @@ def _check_log_group(r: Resource, config: Config) -> Iterator[Finding]:
 
 
 def check(r: Resource, config: Config) -> Iterator[Finding]:
-    if r.type == standard.SECRET_TYPE:
+    if r.type == SECRET_TYPE:
         yield from _check_secret(r, config)
         return
-    if r.type == standard.LOG_GROUP_TYPE:
+    if r.type == LOG_GROUP_TYPE:
         yield from _check_log_group(r, config)
         return
-    named = standard.NAMED_TYPES.get(r.type)
+    named = NAMED_TYPES.get(r.type)
     if named is None:
         return
     prop, suffixes = named
@@ -165,13 +186,10 @@ FAMILY = Family(
     description="Physical names follow va-<env>-<purpose>-<type>; secrets va/<env>/<name>.",
     remediation=(
         "Name the resource va-<env>-<purpose>-<type> (e.g. va-prod-example-lambda, "
-        "va-prod-core-dynamodb), secrets va/<env>/<name>, log groups /aws/lambda/<function>. "
-        "VA components build these names by construction."
+        "va-prod-core-dynamodb), secrets va/<env>/<name>, log groups /aws/lambda/<function> "
+        "(VA naming standard)."
     ),
     check=check,
     settings=SETTINGS,
-    applies_to=frozenset(
-        [*standard.NAMED_TYPES, standard.SECRET_TYPE, standard.LOG_GROUP_TYPE]
-    ).__contains__,
+    applies_to=frozenset([*NAMED_TYPES, SECRET_TYPE, LOG_GROUP_TYPE]).__contains__,
 )
-validate = FAMILY.validate

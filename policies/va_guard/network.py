@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import standard
 from .framework import Config, Family, Finding, Resource, unchecked, violation
 from .props import UNKNOWN, get, items_of, number
 
@@ -25,18 +24,25 @@ VPC_INGRESS_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 VPC_EGRESS_TYPE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LAMBDA_SG_SUFFIX = "-lambda-sg"
 TCP = ("tcp", "6")
+ALL_TRAFFIC = ("-1", "all")
+OPEN_CIDRS: tuple[str, ...] = ("0.0.0.0/0", "::/0")
+LAMBDA_EGRESS_PORTS: tuple[int, ...] = (443,)
 
 
 def open_sources(rule: Any) -> list[str]:
     """The internet-wide sources of one rule (inline, ec2 rule or vpc rule shape)."""
     sources = items_of(get(rule, "cidrBlocks")) + items_of(get(rule, "ipv6CidrBlocks"))
     sources += [get(rule, "cidrIpv4"), get(rule, "cidrIpv6")]
-    return [s for s in sources if s in standard.OPEN_CIDRS]
+    return [s for s in sources if s in OPEN_CIDRS]
 
 
 def describe(rule: Any) -> str:
+    """A rule as people read it: ``all traffic (protocol -1)``, ``protocol 'tcp' port 22``."""
     proto = get(rule, "protocol") or get(rule, "ipProtocol")
+    if str(proto).lower() in ALL_TRAFFIC:
+        return f"all traffic (protocol {proto})"
     lo, hi = number(get(rule, "fromPort")), number(get(rule, "toPort"))
+    lo, hi = (lo if lo is not None else hi), (hi if hi is not None else lo)  # one given: one port
     ports = "all ports" if lo is None else f"port {lo:g}" if lo == hi else f"ports {lo:g}-{hi:g}"
     return f"protocol {proto!r} {ports}"
 
@@ -44,12 +50,7 @@ def describe(rule: Any) -> str:
 def is_tcp_443_only(rule: Any) -> bool:
     proto = get(rule, "protocol") or get(rule, "ipProtocol")
     lo, hi = number(get(rule, "fromPort")), number(get(rule, "toPort"))
-    return (
-        str(proto).lower() in TCP
-        and lo is not None
-        and lo == hi
-        and lo in standard.LAMBDA_EGRESS_PORTS
-    )
+    return str(proto).lower() in TCP and lo is not None and lo == hi and lo in LAMBDA_EGRESS_PORTS
 
 
 @dataclass(frozen=True)
@@ -135,10 +136,10 @@ FAMILY = Family(
         "has no ingress and egress TCP 443 only."
     ),
     remediation=(
-        "Remove internet-wide ingress; reference the source security group instead. Use "
-        "VaNetwork's Lambda security group (egress 443 only) for functions."
+        "Remove internet-wide ingress; reference the source security group instead. Give "
+        "functions a security group with no ingress and egress TCP 443 only (VA network "
+        "standard)."
     ),
     check=check,
     applies_to=frozenset([*SG_TYPES, EC2_RULE_TYPE, VPC_INGRESS_TYPE]).__contains__,
 )
-validate = FAMILY.validate

@@ -23,7 +23,7 @@ FAMILIES: tuple[Family, ...] = (
 
 def build_policies() -> list[Policy]:
     policies: list[Policy] = [f.policy() for f in FAMILIES]
-    return policies + list(notices_policies())
+    return policies + list(notices_policies(FAMILIES))
 
 
 def pack_arguments() -> dict[str, object]:

@@ -13,18 +13,22 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
+from pulumi_policy.proxy import UnknownValueError
+
+from .sdk_compat import proxy_types
 
 # Exact types answered without the ABC machinery (``isinstance(x, Mapping)`` on the SDK's
 # proxies is most of what reading a property costs); any other type takes the general check.
+# The SDK's proxy classes are in the tables only while the SDK is the reviewed one (sdk_compat).
 _SCALARS = (str, bytes, int, float, bool, type(None))
+_MAPPING_PROXIES, _LIST_PROXIES = proxy_types()
 _IS_LIST: Final[dict[type, bool]] = {
-    **dict.fromkeys((list, tuple, _ListProxy), True),
-    **dict.fromkeys((*_SCALARS, dict, _DictProxy), False),
+    **dict.fromkeys((list, tuple, *_LIST_PROXIES), True),
+    **dict.fromkeys((*_SCALARS, dict, *_MAPPING_PROXIES), False),
 }
 _IS_MAPPING: Final[dict[type, bool]] = {
-    **dict.fromkeys((dict, _DictProxy), True),
-    **dict.fromkeys((*_SCALARS, list, tuple, _ListProxy), False),
+    **dict.fromkeys((dict, *_MAPPING_PROXIES), True),
+    **dict.fromkeys((*_SCALARS, list, tuple, *_LIST_PROXIES), False),
 }
 
 

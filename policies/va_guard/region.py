@@ -58,4 +58,3 @@ FAMILY = Family(
     settings=SETTINGS,
     applies_to=lambda type_: type_.startswith("aws:") or type_ == AWS_PROVIDER_TYPE,
 )
-validate = FAMILY.validate

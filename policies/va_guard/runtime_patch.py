@@ -15,8 +15,8 @@ from pulumi_policy import EnforcementLevel, Severity
 from . import standard
 from .framework import Config, Family, Finding, Resource, unchecked, violation
 from .props import UNKNOWN
+from .tables import FUNCTION_TYPE
 
-FUNCTION_TYPE = "aws:lambda/function:Function"
 RUNTIME_MANAGEMENT_TYPE = "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig"
 
 MANUAL = (
@@ -71,4 +71,3 @@ FAMILY = Family(
     severity=Severity.MEDIUM,
     applies_to=frozenset([FUNCTION_TYPE, RUNTIME_MANAGEMENT_TYPE]).__contains__,
 )
-validate = FAMILY.validate

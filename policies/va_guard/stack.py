@@ -3,8 +3,13 @@
 Per Lambda function: its own role (no two functions share one), a log group with its name, a DLQ
 or an on-failure destination, alarms on Errors, Throttles and Duration, and the security groups
 attached to it egress-443-only with no ingress. Per S3 bucket: a public access block and a
-server-side encryption configuration. Resources are matched by the names and ids they carry
-(the stack's outputs); a value still unknown during preview is reported as not checked.
+server-side encryption configuration.
+
+Resources are matched by the names, ids and ARNs they carry (the stack's outputs). On a first
+preview those are unknown for every resource still to be created (``bucket = bucket.id``); then
+the engine's ``propertyDependencies`` say which resource the value came from, and the link holds
+through it. Only a link the engine gives no way to resolve is reported as not checked: never a
+violation built on a value the rule could not see.
 """
 
 from __future__ import annotations
@@ -16,7 +21,17 @@ from typing import Any
 
 from . import standard
 from .data import BUCKET_TYPES, PAB_TYPE
-from .framework import Config, Family, Finding, Resource, string_list, unchecked, violation
+from .framework import (
+    Config,
+    Family,
+    Finding,
+    Resource,
+    could_not_check,
+    string_list,
+    unchecked,
+    unknown_link,
+    violation,
+)
 from .network import (
     EC2_RULE_TYPE,
     SG_TYPES,
@@ -27,10 +42,11 @@ from .network import (
     lambda_sg_verdict,
 )
 from .props import UNKNOWN, get, items_of, plain
+from .tables import FUNCTION_TYPE, LOG_GROUP_TYPE
 
-FUNCTION_TYPE = "aws:lambda/function:Function"
 ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+ROLE_TYPE = "aws:iam/role:Role"
 SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
@@ -38,9 +54,11 @@ SSE_TYPES = (
 # A message names this many of the functions sharing a role (a stack with hundreds of them
 # would otherwise repeat hundreds of names in each of hundreds of messages).
 SHARED_ROLE_NAMES_SHOWN = 5
+# Lambda metrics every function must alarm on (seed 000 §7).
+REQUIRED_ALARM_METRICS: tuple[str, ...] = ("Errors", "Throttles", "Duration")
 SETTINGS = {
     "requiredAlarmMetrics": string_list(
-        standard.REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
+        REQUIRED_ALARM_METRICS, "AWS/Lambda metrics every function must have an alarm on."
     ),
 }
 
@@ -55,34 +73,56 @@ def _label(fn: Resource) -> str:
 
 
 def _function_keys(fn: Resource) -> set[str]:
-    """How other resources may refer to a function: name, ARN, or ARN with a qualifier."""
+    """How other resources may refer to a function: name, ARN, ARN with a qualifier, or (through
+    the engine's propertyDependencies) its URN."""
     keys = {k for k in (_str(fn.get("name")), _str(fn.get("arn"))) if k}
-    return keys | {k.rsplit(":", 1)[0] for k in keys if k.count(":") > 6}
+    return keys | {k.rsplit(":", 1)[0] for k in keys if k.count(":") > 6} | {fn.urn}
+
+
+def _group_keys(sg: Resource) -> set[str]:
+    keys = {k for k in (_str(sg.get("id")), _str(sg.get("arn"))) if k}
+    return keys | {k.rsplit("/", 1)[-1] for k in keys if k.startswith("arn:")} | {sg.urn}
+
+
+def _bucket_keys(bucket: Resource) -> set[str]:
+    return {k for k in (_str(bucket.get("bucket")), _str(bucket.get("id"))) if k} | {bucket.urn}
 
 
 class Index:
     """The stack's resources by type, and the references between them, built once per stack
-    so that checking each function does not rescan every alarm, log group and rule."""
+    so that checking each function does not rescan every alarm, log group and rule.
+
+    A reference is the value a resource carries (a name, id or ARN) or, when that value is
+    unknown, the URNs of the resources of the expected types it came from. A reference that is
+    unknown and comes from no such resource is kept in ``unresolved``, by relation."""
 
     def __init__(self, resources: list[Resource]) -> None:
         self.by_type: dict[str, list[Resource]] = defaultdict(list)
+        self.by_urn = {r.urn: r for r in resources}
         self.position = {id(r): i for i, r in enumerate(resources)}
         for r in resources:
             self.by_type[r.type].append(r)
-        self.log_groups = {_str(get(g.props, "name")) for g in self.of(standard.LOG_GROUP_TYPE)}
-        # Function names/ARNs with an on-failure destination configured.
-        self.destinations = {
-            _str(get(cfg.props, "functionName"))
-            for cfg in self.of(INVOKE_CONFIG_TYPE)
-            if get(cfg.props, "destinationConfig", "onFailure", "destination")
-        }
-        # Function name/ARN -> the AWS/Lambda metrics alarmed on.
-        self.alarmed: dict[str | None, set[str | None]] = defaultdict(set)
+        self.unresolved: dict[str, list[Resource]] = defaultdict(list)
+        self.log_groups = {_str(get(g.props, "name")) for g in self.of(LOG_GROUP_TYPE)}
+        self.unresolved["log group"] = [
+            g for g in self.of(LOG_GROUP_TYPE) if get(g.props, "name") is UNKNOWN
+        ]
+        # Keys of the functions with an on-failure destination configured.
+        self.destinations: set[str] = set()
+        for cfg in self.of(INVOKE_CONFIG_TYPE):
+            destination = get(cfg.props, "destinationConfig", "onFailure", "destination")
+            if destination is UNKNOWN or destination:  # unknown: set, to a resource to create
+                self.destinations |= self.refs(cfg, "functionName", (FUNCTION_TYPE,), "destination")
+        # Function key -> the AWS/Lambda metrics alarmed on.
+        self.alarmed: dict[str, set[str | None]] = defaultdict(set)
         for alarm in self.of(ALARM_TYPE):
             if get(alarm.props, "namespace") == "AWS/Lambda":
-                function = _str(get(alarm.props, "dimensions", "FunctionName"))
-                self.alarmed[function].add(_str(get(alarm.props, "metricName")))
-        # Security group id/ARN -> the groups, and the standalone rules naming that group.
+                metric = _str(get(alarm.props, "metricName"))
+                for key in self.refs(
+                    alarm, "dimensions", (FUNCTION_TYPE,), "alarm", "FunctionName"
+                ):
+                    self.alarmed[key].add(metric)
+        # Security group key -> the groups, and the standalone rules naming that group.
         self.groups: dict[str, list[Resource]] = defaultdict(list)
         self._group_keys: dict[int, set[str]] = {}
         for sg in self.of(*SG_TYPES):
@@ -91,15 +131,41 @@ class Index:
                 self.groups[key].append(sg)
         self.group_rules: dict[str, list[Resource]] = defaultdict(list)
         for rule in self.of(EC2_RULE_TYPE, VPC_INGRESS_TYPE, VPC_EGRESS_TYPE):
-            group = _str(get(rule.props, "securityGroupId"))
-            if group:
-                self.group_rules[group].append(rule)
+            for key in self.refs(rule, "securityGroupId", SG_TYPES, "security group rule"):
+                self.group_rules[key].append(rule)
         self._verdicts: dict[int, LambdaGroupVerdict] = {}
-        self.blocked = {_str(get(p.props, "bucket")) for p in self.of(PAB_TYPE)}
-        self.encrypted = {_str(get(s.props, "bucket")) for s in self.of(*SSE_TYPES)}
+        self.blocked: set[str] = set()
+        for pab in self.of(PAB_TYPE):
+            self.blocked |= self.refs(pab, "bucket", BUCKET_TYPES, "public access block")
+        self.encrypted: set[str] = set()
+        for sse in self.of(*SSE_TYPES):
+            self.encrypted |= self.refs(sse, "bucket", BUCKET_TYPES, "encryption configuration")
 
     def of(self, *types: str) -> list[Resource]:
         return [r for t in types for r in self.by_type.get(t, [])]
+
+    def refs(
+        self, r: Resource, prop: str, types: tuple[str, ...], relation: str, *path: str
+    ) -> set[str]:
+        """The keys ``r``'s ``prop`` (at ``path`` inside it) refers to: the value when known,
+        else the URNs of the resources of ``types`` the property came from (the engine's
+        propertyDependencies); unresolvable ones are kept under ``relation``."""
+        value = get(r.props, prop, *path)
+        if value is not UNKNOWN:
+            return {value} if _str(value) else set()
+        urns = self.came_from(r, prop, types)
+        if not urns:
+            self.unresolved[relation].append(r)
+        return urns
+
+    def came_from(self, r: Resource, prop: str, types: tuple[str, ...]) -> set[str]:
+        """The URNs of the stack's resources of ``types`` that ``r``'s ``prop`` was computed
+        from (the engine's propertyDependencies)."""
+        return {
+            u
+            for u in r.dependencies.get(prop, ())
+            if u in self.by_urn and self.by_urn[u].type in types
+        }
 
     def _unique(self, found: Iterable[Resource]) -> list[Resource]:
         """In stack order, each once (a group is found under its id and its ARN)."""
@@ -128,34 +194,64 @@ class Index:
             cached = self._verdicts[id(sg)] = lambda_sg_verdict(ingress, egress)
         return cached
 
+    def missing(self, relation: str, whether: str, message: str, urn: str) -> Finding:
+        """A companion not found: a violation, unless a companion of that relation names a
+        resource that is not known yet (it may be this one): then a notice."""
+        unresolved = self.unresolved.get(relation)
+        if unresolved:
+            until = f"the resource that {relation} {unresolved[0].name!r} names"
+            return unknown_link(whether, until, urn)
+        return violation(message, urn)
+
+
+def _role_keys(fn: Resource, ix: Index) -> set[str]:
+    """The role a function runs as: its ARN, or the role resource it came from; a role whose
+    ARN is unknown counts by its URN, so functions sharing it are still found."""
+    keys = ix.refs(fn, "role", (ROLE_TYPE,), "role")
+    return {_str(ix.by_urn[k].get("arn")) or k if k in ix.by_urn else k for k in keys}
+
 
 def _shared_roles(ix: Index) -> Iterator[Finding]:
     users: dict[str, list[Resource]] = defaultdict(list)
     for fn in ix.of(FUNCTION_TYPE):
-        role = _str(fn.get("role"))
-        if role:
-            users[role].append(fn)
+        keys = _role_keys(fn, ix)
+        if not keys and fn.get("role") is UNKNOWN:
+            yield unknown_link(
+                f"whether function {_label(fn)!r} shares its role", "its role", fn.urn
+            )
+        for key in keys:
+            users[key].append(fn)
     for role, fns in users.items():
         if len(fns) > 1:
             labels = sorted(_label(f) for f in fns)
             names = ", ".join(labels[:SHARED_ROLE_NAMES_SHOWN])
             if len(labels) > SHARED_ROLE_NAMES_SHOWN:
                 names += f" and {len(labels) - SHARED_ROLE_NAMES_SHOWN} more"
+            shown = ix.by_urn[role].name if role in ix.by_urn else role
             for fn in fns:
                 yield violation(
-                    f"function {_label(fn)!r} shares its role {role} with {names}; give each "
-                    "function its own least-privilege role (VaLambda does)",
+                    f"function {_label(fn)!r} shares its role {shown} with {names}; give each "
+                    "function its own least-privilege role (VA standard: one role per function)",
                     fn.urn,
                 )
 
 
 def _log_group(fn: Resource, name: str, ix: Index) -> Iterator[Finding]:
-    custom = _str(fn.get("loggingConfig", "logGroup"))
-    expected = custom or standard.log_group_name(name)
+    custom = fn.get("loggingConfig", "logGroup")
+    if custom is UNKNOWN:
+        if ix.refs(fn, "loggingConfig", (LOG_GROUP_TYPE,), "function log group", "logGroup"):
+            return  # the function logs to a log group of this stack
+        yield unknown_link(
+            f"whether function {name!r} has a log group", "the log group it names", fn.urn
+        )
+        return
+    expected = _str(custom) or standard.log_group_name(name)
     if expected not in ix.log_groups:
-        yield violation(
+        yield ix.missing(
+            "log group",
+            f"whether function {name!r} has its log group {expected!r}",
             f"function {name!r} has no log group {expected!r} in the stack, so Lambda creates "
-            "one itself, with no retention and outside IaC; create it (VaLambda does)",
+            "one itself, with no retention and outside IaC; create it with a retention",
             fn.urn,
         )
 
@@ -165,7 +261,9 @@ def _dlq(fn: Resource, keys: set[str], ix: Index) -> Iterator[Finding]:
         return  # known or unknown, a target is configured
     if keys & ix.destinations:
         return
-    yield violation(
+    yield ix.missing(
+        "destination",
+        f"whether function {_label(fn)!r} has an on-failure destination",
         f"function {_label(fn)!r} has neither a dead-letter queue (deadLetterConfig.targetArn) "
         "nor an on-failure destination; failed async events would be lost",
         fn.urn,
@@ -176,24 +274,37 @@ def _alarms(fn: Resource, keys: set[str], ix: Index, config: Config) -> Iterator
     covered = set().union(*(ix.alarmed.get(k, set()) for k in keys))
     missing = [m for m in config["requiredAlarmMetrics"] if m not in covered]
     if missing:
-        yield violation(
+        yield ix.missing(
+            "alarm",
+            f"whether function {_label(fn)!r} has alarms on {', '.join(missing)}",
             f"function {_label(fn)!r} has no alarm on {', '.join(missing)} (AWS/Lambda, dimension "
-            "FunctionName); add them with an SNS action (VaLambda does)",
+            "FunctionName); add them with an SNS action (VA standard: every function alarms on "
+            "the required Lambda metrics)",
             fn.urn,
         )
 
 
-def _group_keys(sg: Resource) -> set[str]:
-    keys = {k for k in (_str(sg.get("id")), _str(sg.get("arn"))) if k}
-    return keys | {k.rsplit("/", 1)[-1] for k in keys if k.startswith("arn:")}
-
-
 def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
-    ids = items_of(fn.get("vpcConfig", "securityGroupIds"))
-    if fn.get("vpcConfig", "securityGroupIds") is UNKNOWN or UNKNOWN in ids:
-        yield unchecked(f"the security groups of function {fn.name!r}", fn.urn)
-        return
-    for sg in ix.groups_of(i for i in ids if isinstance(i, str)):
+    ids = fn.get("vpcConfig", "securityGroupIds")
+    listed = items_of(ids)
+    groups = ix.groups_of(i for i in listed if isinstance(i, str))
+    if ids is UNKNOWN or UNKNOWN in listed:
+        from_deps = ix.came_from(fn, "vpcConfig", SG_TYPES)
+        if not from_deps:
+            yield unknown_link(
+                f"which security groups function {_label(fn)!r} is attached to",
+                "the groups it names",
+                fn.urn,
+            )
+        groups = ix._unique([*groups, *ix.groups_of(from_deps)])
+    for sg in groups:
+        if ix.unresolved.get("security group rule"):
+            rule = ix.unresolved["security group rule"][0]
+            yield unknown_link(
+                f"whether standalone rule {rule.name!r} applies to security group {sg.name!r}",
+                "the group it names",
+                sg.urn,
+            )
         for f in lambda_sg_problems(
             f"security group {sg.name!r}", ix.verdict_of(sg), why=f"attached to {_label(fn)!r}"
         ):
@@ -214,31 +325,55 @@ def _function_problems(fn: Resource, ix: Index, config: Config) -> Iterator[Find
 
 
 def _bucket_problems(bucket: Resource, ix: Index) -> Iterator[Finding]:
-    name = _str(bucket.get("bucket")) or _str(bucket.get("id"))
-    if name is None:
-        yield unchecked(f"the public access block and encryption of bucket {bucket.name!r}")
-        return
-    if name not in ix.blocked:
-        yield violation(
-            f"bucket {name!r} has no public access block; add one with all four flags true",
+    keys = _bucket_keys(bucket)
+    label = _str(bucket.get("bucket")) or _str(bucket.get("id"))
+    shown = repr(label) if label else repr(bucket.name)
+    if not keys & ix.blocked:
+        yield _bucket_missing(
+            ix,
+            "public access block",
+            label is None and bool(ix.blocked),
+            f"whether bucket {shown} has a public access block",
+            f"bucket {shown} has no public access block; add one with all four flags true",
             bucket.urn,
         )
     inline = bucket.get("serverSideEncryptionConfiguration")
-    if inline is None and name not in ix.encrypted:
-        yield violation(
-            f"bucket {name!r} has no server-side encryption configuration; add one "
-            "(aws:kms, as VaBucket does)",
+    if inline is None and not keys & ix.encrypted:
+        yield _bucket_missing(
+            ix,
+            "encryption configuration",
+            label is None and bool(ix.encrypted),
+            f"whether bucket {shown} has a server-side encryption configuration",
+            f"bucket {shown} has no server-side encryption configuration; add one "
+            "(VA standard: aws:kms with a customer managed key)",
             bucket.urn,
         )
+
+
+def _bucket_missing(
+    ix: Index, relation: str, name_needed: bool, whether: str, message: str, urn: str
+) -> Finding:
+    """``name_needed``: companions name buckets this one may be, but its name is not known."""
+    if name_needed:
+        return unknown_link(whether, "the bucket", urn)
+    return ix.missing(relation, whether, message, urn)
+
+
+def _guarded(subject: Resource, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """One resource's findings; a crash on it fails closed on it, the others are still checked."""
+    try:
+        yield from findings
+    except Exception as exc:  # noqa: BLE001 - a rule bug must be visible, never a crash
+        yield could_not_check(exc, FAMILY.name, subject.urn)
 
 
 def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
     ix = Index(resources)
     yield from _shared_roles(ix)
     for fn in ix.of(FUNCTION_TYPE):
-        yield from _function_problems(fn, ix, config)
+        yield from _guarded(fn, _function_problems(fn, ix, config))
     for bucket in ix.of(*BUCKET_TYPES):
-        yield from _bucket_problems(bucket, ix)
+        yield from _guarded(bucket, _bucket_problems(bucket, ix))
 
 
 FAMILY = Family(
@@ -249,11 +384,11 @@ FAMILY = Family(
         "a public access block and an encryption configuration."
     ),
     remediation=(
-        "Build functions with VaLambda and buckets with VaBucket, which create all of these; "
-        "otherwise add the missing resources named in the message."
+        "Add the missing resources named in the message: per function its own role, its log "
+        "group, a DLQ or on-failure destination, the three alarms and a 443-only security "
+        "group; per bucket a public access block and an encryption configuration."
     ),
     check=check,
     settings=SETTINGS,
     stack=True,
 )
-validate = FAMILY.validate_stack

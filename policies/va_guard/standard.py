@@ -1,9 +1,10 @@
-"""The VA naming, tagging, region and runtime conventions, defined once.
+"""The VA naming, tagging, region and runtime conventions, defined once for both sides.
 
-Both sides import this module: the component library builds names and tags with it, and the
-va-guard policy pack checks resources against it. Keeping the rules as pure functions over plain
-data (no Pulumi imports, no AWS calls) is what lets the components produce by construction what
-the pack demands, and lets the pack be published on its own.
+The component library builds names and tags with this module, and the va-guard policy pack
+checks resources against the same rules. Only what both sides use lives here: what the pack
+alone needs (resource types, exemptions, network and alarm tables) lives beside the rules that
+use it. Pure functions over plain data (no Pulumi imports, no AWS calls), so the components
+produce by construction what the pack demands, and the pack is published on its own.
 
 Sources: seed 000 (naming examples ``va-prod-example-lambda``, ``va-prod-lambda-sg``,
 ``va/prod/openai-api-key``; tags ``Name``, ``Environment``, ``Purpose``, ``Project``, ``Owner``;
@@ -55,7 +56,6 @@ NAME_MAX_LENGTH: Mapping[str, int] = {
     "ecr": 256,
 }
 DEFAULT_NAME_MAX_LENGTH = 255
-SECRET_NAME_MAX_LENGTH = 512
 
 # AWS tag values: letters, digits, spaces and + - = . _ : / @, at most 256 characters.
 TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
@@ -79,15 +79,6 @@ MEMORY_MB_RANGE = (128, 10240)
 TIMEOUT_S_RANGE = (1, 300)
 DEFAULT_MEMORY_MB = 256
 DEFAULT_TIMEOUT_S = 30
-
-
-@dataclass(frozen=True)
-class NameParts:
-    """A physical name split into the parts the convention defines."""
-
-    env: str
-    purpose: str
-    type: str
 
 
 def validate_environment(env: str) -> str:
@@ -135,14 +126,6 @@ def physical_name(env: str, purpose: str, type_: str) -> str:
     return name
 
 
-def parse_physical_name(name: str) -> NameParts | None:
-    """The parts of a convention-following name, or None when it does not follow it."""
-    m = PHYSICAL_NAME_RE.match(name) if isinstance(name, str) else None
-    if m is None or m["env"] not in ENVIRONMENTS:
-        return None
-    return NameParts(env=m["env"], purpose=m["purpose"], type=m["type"])
-
-
 def secret_name(env: str, leaf: str) -> str:
     """``va/<env>/<name>``, the Secrets Manager name of a VA secret."""
     validate_environment(env)
@@ -160,13 +143,6 @@ def validate_secret_leaf(leaf: str) -> str:
     return leaf
 
 
-def parse_secret_name(name: str) -> tuple[str, str] | None:
-    m = SECRET_NAME_RE.match(name) if isinstance(name, str) else None
-    if m is None or m["env"] not in ENVIRONMENTS:
-        return None
-    return m["env"], m["name"]
-
-
 def artifact_key(function_name: str, revision: str) -> str:
     """Seed 000: ``va-prod-contentgen-lambda-<commitid>.zip`` in the artifacts bucket."""
     return f"{function_name}-{validate_revision(revision)}.zip"
@@ -180,22 +156,6 @@ def validate_revision(revision: str) -> str:
     if not isinstance(revision, str) or not REVISION_RE.fullmatch(revision):
         raise ValueError(f"artifact revision {revision!r}: a commit id (lowercase hex and '-')")
     return revision
-
-
-ARTIFACT_TYPES = ("lambda", "layer")
-
-
-def parse_artifact_key(key: str) -> tuple[str, str] | None:
-    """(function or layer name, revision) of an artifact key, or None if it is not one."""
-    stem, dot, ext = key.rpartition(".")
-    if not dot or ext != "zip":
-        return None
-    for type_ in ARTIFACT_TYPES:
-        owner, sep, rev = stem.partition(f"-{type_}-")
-        named = sep and parse_physical_name(f"{owner}-{type_}")
-        if named and REVISION_RE.fullmatch(rev):
-            return f"{owner}-{type_}", rev
-    return None
 
 
 def log_group_name(function_name: str) -> str:
@@ -226,18 +186,6 @@ def standard_tags(env: str, purpose: str, name: str, owner: str) -> dict[str, st
     for key, value in tags.items():
         validate_tag_value(key, value)
     return tags
-
-
-def tag_problems(tags: Mapping[str, object]) -> list[str]:
-    """What is wrong with a resource's tags, as sentences; empty when they meet the standard."""
-    problems = [f"missing tag {key!r}" for key in REQUIRED_TAGS if not tags.get(key)]
-    env = tags.get("Environment")
-    if env and env not in ENVIRONMENTS:
-        problems.append(f"tag Environment={env!r} is not one of {', '.join(ENVIRONMENTS)}")
-    project = tags.get("Project")
-    if project and project != PROJECT:
-        problems.append(f"tag Project={project!r} must be {PROJECT!r}")
-    return problems
 
 
 def runtime_is_deprecated(runtime: str, today: date) -> bool:
@@ -464,51 +412,3 @@ def statement_problems(statement: object, where: str = "statement") -> list[Stat
                 )
             )
     return problems
-
-
-# --- What the va-guard pack checks beyond names and tags (seed 000 §8, the appendix SCPs) -------
-
-# The resource property that holds a resource's own physical name, and the last token the
-# ``<type>`` part of its name must end with (seed examples: ``-lambda``, ``-sg``, ``-dynamodb``,
-# ``-bucket``). Resources of other types carry their name in the ``Name`` tag only.
-NAMED_TYPES: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "aws:lambda/function:Function": ("name", ("lambda",)),
-    "aws:lambda/layerVersion:LayerVersion": ("layerName", ("layer",)),
-    "aws:iam/role:Role": ("name", ("role",)),
-    "aws:iam/rolePolicy:RolePolicy": ("name", ("policy",)),
-    "aws:iam/policy:Policy": ("name", ("policy",)),
-    "aws:ec2/securityGroup:SecurityGroup": ("name", ("sg",)),
-    "aws:sqs/queue:Queue": ("name", ("dlq", "queue")),
-    "aws:sns/topic:Topic": ("name", ("topic",)),
-    "aws:dynamodb/table:Table": ("name", ("dynamodb", "table")),
-    "aws:s3/bucket:Bucket": ("bucket", ("bucket",)),
-    "aws:s3/bucketV2:BucketV2": ("bucket", ("bucket",)),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", ("alarm",)),
-    "aws:ecr/repository:Repository": ("name", ("ecr", "repo")),
-    "aws:kms/alias:Alias": ("name", ("key",)),
-}
-SECRET_TYPE = "aws:secretsmanager/secret:Secret"
-LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
-KMS_ALIAS_PREFIX = "alias/"
-
-EXEMPT_TAG = "va:policy-exempt"
-MIN_EXEMPTION_REASON_LENGTH = 10
-
-LAMBDA_EGRESS_PORTS: tuple[int, ...] = (443,)
-OPEN_CIDRS: tuple[str, ...] = ("0.0.0.0/0", "::/0")
-# Lambda metrics every function must alarm on (seed 000 §7).
-REQUIRED_ALARM_METRICS: tuple[str, ...] = ("Errors", "Throttles", "Duration")
-RUNTIME_WARNING_WINDOW_DAYS = 180  # AWS starts its deprecation notices 180 days ahead
-
-# The va-guard policies, by name: what the exemption tag may name (a test ties it to the pack).
-VA_POLICIES: tuple[str, ...] = (
-    "va-naming",
-    "va-tagging",
-    "va-region",
-    "va-lambda",
-    "va-runtime-patch",
-    "va-network",
-    "va-iam",
-    "va-data",
-    "va-stack",
-)

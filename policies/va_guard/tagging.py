@@ -7,6 +7,8 @@ from typing import Any
 
 from . import standard
 from .framework import (
+    EXEMPT_TAG,
+    MIN_EXEMPTION_REASON_LENGTH,
     Config,
     Family,
     Finding,
@@ -20,6 +22,18 @@ from .framework import (
 from .props import UNKNOWN, get, json_document, string_map
 from .taggable import taggable_types
 
+# The va-guard policies, by name: what the exemption tag may name (a test ties it to the pack).
+VA_POLICIES: tuple[str, ...] = (
+    "va-naming",
+    "va-tagging",
+    "va-region",
+    "va-lambda",
+    "va-runtime-patch",
+    "va-network",
+    "va-iam",
+    "va-data",
+    "va-stack",
+)
 SETTINGS = {
     "requiredTags": string_list(standard.REQUIRED_TAGS, "Tags every taggable resource must carry."),
     "environments": string_list(standard.ENVIRONMENTS, "Allowed values of the Environment tag."),
@@ -44,22 +58,22 @@ def _check_exempt_tag(value: Any) -> Iterator[Finding]:
     parsed = parse_exempt_tag(value)
     if parsed is None:
         yield violation(
-            f"tag {standard.EXEMPT_TAG}={value!r} is malformed; write "
+            f"tag {EXEMPT_TAG}={value!r} is malformed; write "
             "'<policy>[,<policy>]: <reason>', "
             "e.g. 'va-naming: imported bucket, renaming would lose its data'"
         )
         return
     policies, reason = parsed
-    unknown = [p for p in policies if p not in standard.VA_POLICIES]
+    unknown = [p for p in policies if p not in VA_POLICIES]
     if unknown:
         yield violation(
-            f"tag {standard.EXEMPT_TAG} names unknown policies {', '.join(unknown)}; known: "
-            f"{', '.join(standard.VA_POLICIES)}"
+            f"tag {EXEMPT_TAG} names unknown policies {', '.join(unknown)}; known: "
+            f"{', '.join(VA_POLICIES)}"
         )
-    if len(reason) < standard.MIN_EXEMPTION_REASON_LENGTH:
+    if len(reason) < MIN_EXEMPTION_REASON_LENGTH:
         yield violation(
-            f"tag {standard.EXEMPT_TAG} gives the reason {reason!r}, shorter than "
-            f"{standard.MIN_EXEMPTION_REASON_LENGTH} characters; an exemption must say why, so it "
+            f"tag {EXEMPT_TAG} gives the reason {reason!r}, shorter than "
+            f"{MIN_EXEMPTION_REASON_LENGTH} characters; an exemption must say why, so it "
             "exempts nothing until it does"
         )
 
@@ -91,7 +105,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
     unknown_values = sorted(k for k, v in tags.items() if v is UNKNOWN)
     if unknown_values:
         yield unchecked(f"the values of tags {', '.join(unknown_values)}")
-    yield from _check_exempt_tag(tags.get(standard.EXEMPT_TAG))
+    yield from _check_exempt_tag(tags.get(EXEMPT_TAG))
 
 
 FAMILY = Family(
@@ -101,12 +115,11 @@ FAMILY = Family(
         "Environment is dev/test/prod and Project is VirtualAgentics."
     ),
     remediation=(
-        "Add the missing tags to the resource or to the provider's defaultTags.tags. VA "
-        "components set them from VaContext; fix a va:policy-exempt tag to "
+        "Add the missing tags to the resource or to the provider's defaultTags.tags (VA "
+        "tagging standard); fix a va:policy-exempt tag to "
         "'<policy>[,<policy>]: <reason of 10+ characters>'."
     ),
     check=check,
     settings=SETTINGS,
     applies_to=lambda type_: type_ in taggable_types(),
 )
-validate = FAMILY.validate

@@ -11,6 +11,7 @@ from components.lambda_function import ArtifactStore
 from policies.va_guard import standard
 from preflight.runner import Run, run_program, run_under_mocks
 from stack.build import revision
+from tests.conventions import parse_artifact_key
 from tests.support import CTX, build_lambda, one, package
 
 BUCKET = "va-dev-artifacts-bucket"
@@ -102,11 +103,11 @@ def test_stack_deploys_its_zip_functions_from_the_artifacts_bucket():
 def test_artifact_key_parses_back_to_function_and_revision():
     key = standard.artifact_key("va-dev-contentgen-lambda", "0123456789ab-dirty-abcdef")
 
-    assert standard.parse_artifact_key(key) == (
+    assert parse_artifact_key(key) == (
         "va-dev-contentgen-lambda",
         "0123456789ab-dirty-abcdef",
     )
-    assert standard.parse_artifact_key("contentgen.zip") is None
+    assert parse_artifact_key("contentgen.zip") is None
 
 
 def test_layer_is_staged_under_its_content_revision(tmp_path):
@@ -124,4 +125,4 @@ def test_layer_is_staged_under_its_content_revision(tmp_path):
 
     assert obj["key"] == f"va-dev-shared-layer-{rev}.zip"
     assert (layer["s3Bucket"], layer["s3Key"]) == (BUCKET, obj["key"])
-    assert standard.parse_artifact_key(obj["key"]) == ("va-dev-shared-layer", rev)
+    assert parse_artifact_key(obj["key"]) == ("va-dev-shared-layer", rev)

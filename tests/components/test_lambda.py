@@ -10,6 +10,7 @@ import pytest
 from components.lambda_function import IamStatement, VaLambdaArgs
 from components.lambda_function.iam import execution_policy
 from policies.va_guard import standard
+from tests.conventions import tag_violations
 from tests.support import (
     CTX,
     NETWORKING,
@@ -226,7 +227,7 @@ def test_every_taggable_child_has_the_five_tags(run):
     taggable = [r for r in run.resources if is_taggable(r.type)]
     assert len(taggable) >= 8
     for r in taggable:
-        assert not standard.tag_problems(r.inputs.get("tags") or {}), r.name
+        assert not tag_violations(r.type, r.inputs.get("tags") or {}), r.name
 
 
 def test_every_child_is_parented_to_the_component(run):

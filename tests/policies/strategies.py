@@ -1,18 +1,24 @@
 """Generated resources of any shape, where the va-guard rules look: for fuzzing and for
-comparing the pack's answers."""
+comparing the pack's answers. ``resources`` invents them; ``stack_resources`` takes the dev
+stack's and makes any part unknown or missing, as a first preview or another tool might."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
 from hypothesis import strategies as st
+from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from policies.va_guard import standard
+from policies.va_guard import naming, tables
 from preflight.analyzer import Provider, Subject
 
 TYPES = [
-    *standard.NAMED_TYPES,
-    standard.SECRET_TYPE,
-    standard.LOG_GROUP_TYPE,
+    *naming.NAMED_TYPES,
+    naming.SECRET_TYPE,
+    tables.LOG_GROUP_TYPE,
     "aws:lambda/function:Function",
     "aws:lambda/runtimeManagementConfig:RuntimeManagementConfig",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
@@ -74,10 +80,57 @@ resources = st.builds(
         name,
         f"urn:pulumi:dev::p::{t}::{name}",
         p,
-        provider=Provider("pulumi:providers:aws", "urn:p", "default", {"region": region}),
+        provider=None
+        if region == "no provider"
+        else Provider("pulumi:providers:aws", "urn:p", "default", {"region": region}),
     ),
     st.sampled_from(TYPES),
     st.text(min_size=1, max_size=20),
     props,
-    st.one_of(st.none(), st.sampled_from(["eu-central-1", "us-east-1", ENGINE_UNKNOWN])),
+    st.one_of(
+        st.none(), st.sampled_from(["eu-central-1", "us-east-1", ENGINE_UNKNOWN, "no provider"])
+    ),
 )
+
+
+@cache
+def _stack_resources() -> tuple[Subject, ...]:
+    """The dev stack's resources, as AnalyzeStack sees them after an update."""
+    from preflight.engine import subjects
+    from preflight.runner import run_program
+
+    return tuple(subjects(run_program("dev"))[1])
+
+
+def _unknowns_anywhere(value: Any, draw: st.DrawFn) -> Any:
+    """``value`` with any part of it, at any depth, unknown or missing."""
+    if draw(st.integers(0, 9)) == 0:
+        return ENGINE_UNKNOWN
+    if isinstance(value, dict) and rpc._special_sig_key in value:
+        return value  # a secret, asset or archive: the engine never sends half of one
+    if isinstance(value, dict):
+        return {k: _unknowns_anywhere(v, draw) for k, v in value.items() if draw(st.integers(0, 5))}
+    if isinstance(value, list):
+        return [_unknowns_anywhere(v, draw) for v in value]
+    return value
+
+
+@st.composite
+def stack_resources(draw: st.DrawFn) -> Subject:
+    """One of the dev stack's resources with unknowns anywhere in it and optional fields
+    missing, and propertyDependencies on other resources of the stack."""
+    universe = _stack_resources()
+    r = draw(st.sampled_from(universe))
+    props = _unknowns_anywhere(dict(r.props), draw)
+    props = props if isinstance(props, dict) else {}
+    deps = draw(
+        st.dictionaries(
+            st.sampled_from(sorted(r.props) or ["id"]),
+            st.lists(st.sampled_from([u.urn for u in universe]), max_size=3).map(tuple),
+            max_size=3,
+        )
+    )
+    return replace(r, props=props, property_dependencies=deps)
+
+
+any_resources = st.one_of(resources, stack_resources())

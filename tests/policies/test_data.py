@@ -59,7 +59,16 @@ def test_encrypted_queue_topic_table_pass(type_, props):
     assert violations(data.FAMILY, type_, props) == []
 
 
-@pytest.mark.parametrize("type_", [data.QUEUE_TYPE, data.TOPIC_TYPE, data.TABLE_TYPE])
-def test_unencrypted_queue_topic_table_are_violations(type_):
-    (message,) = violations(data.FAMILY, type_, {})
+@pytest.mark.parametrize(("type_", "props"), [
+    (data.QUEUE_TYPE, {"sqsManagedSseEnabled": False}),
+    (data.TOPIC_TYPE, {}),
+    (data.TABLE_TYPE, {}),
+], ids=["sqs-sse-off", "sns", "dynamodb"])  # fmt: skip
+def test_unencrypted_queue_topic_table_are_violations(type_, props):
+    (message,) = violations(data.FAMILY, type_, props)
     assert "encrypt" in message or "AWS-owned key" in message
+
+
+def test_queue_with_the_aws_default_sqs_managed_encryption_passes():
+    # AWS enables SQS-managed SSE on new queues unless sqsManagedSseEnabled is set to false.
+    assert violations(data.FAMILY, data.QUEUE_TYPE, {"name": "va-dev-core-queue"}) == []

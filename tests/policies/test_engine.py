@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from policies.va_guard import standard
+from policies.va_guard import standard, tagging
 from policies.va_guard.pack import FAMILIES
 from preflight.analyzer import PolicyPackProcess, Provider, Subject
+from preflight.engine import subjects
+from preflight.runner import run_program
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:pulumi:dev::p::pulumi:providers:aws::default",
                     "default", {"region": "eu-central-1"})  # fmt: skip
@@ -50,7 +54,7 @@ def test_pack_reports_every_policy_with_level_and_remediation(pack):
 
 
 def test_exemption_tag_names_exactly_the_pack_policies():
-    assert tuple(f.name for f in FAMILIES) == standard.VA_POLICIES
+    assert tuple(f.name for f in FAMILIES) == tagging.VA_POLICIES
 
 
 def test_config_schema_carries_the_va_defaults(pack):
@@ -147,3 +151,41 @@ def test_secret_values_never_appear_in_diagnostics(pack):
     assert diagnostics
     assert all(key not in d.message for d in diagnostics)
     assert key not in json.dumps([d.message for d in diagnostics])
+
+
+# What a message may not contain: the pack is applied org-wide, so it names the VA standard's
+# rule and the fix, never this repository's classes, packages or files.
+REPOSITORY_WORDS = re.compile(r"\bVa[A-Z]\w+|\bcomponents?\b|\bpolicies\.[a-z_]|\w\.py\b")
+BAD_PROGRAM = Path(__file__).parents[1] / "fixtures" / "bad_program.py"
+
+
+def test_descriptions_and_remediations_name_no_repository_code(pack):
+    texts = [
+        text for p in pack.info().policies.values() for text in (p["description"], p["remediation"])
+    ]
+    assert [t for t in texts if REPOSITORY_WORDS.search(t)] == []
+
+
+def test_violation_messages_name_no_repository_code(pack):
+    per_resource, stack_view = subjects(run_program("dev", program=BAD_PROGRAM))
+    diagnostics = [d for s in per_resource for d in pack.analyze(s)]
+    diagnostics += pack.analyze_stack(stack_view)
+    assert len(diagnostics) > 20
+    assert [d.detail for d in diagnostics if REPOSITORY_WORDS.search(d.detail)] == []
+
+
+def test_ssh_ingress_rule_without_to_port_is_a_mandatory_violation(pack):
+    props = {
+        "cidrIpv4": "0.0.0.0/0",
+        "ipProtocol": "tcp",
+        "fromPort": 22,
+        "securityGroupId": "sg-1",
+    }
+    diagnostics = pack.analyze(
+        subject("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", props)
+    )
+    network = [(d.level, d.detail) for d in diagnostics if d.policy in ("va-network", "va-notices")]
+    assert network == [
+        ("mandatory", "ingress rule protocol 'tcp' port 22 is open to 0.0.0.0/0; allow only the "
+                      "security groups or CIDRs that need it")
+    ]  # fmt: skip

@@ -8,6 +8,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.va_guard import framework, iam, lambda_rules, naming, tagging
+from policies.va_guard.pack import build_policies
 from tests.policies.support import ENV_TAGS, run
 
 FN = "aws:lambda/function:Function"
@@ -72,20 +73,21 @@ def test_unknown_env_var_does_not_hide_a_plaintext_secret_beside_it():
     props = {"runtime": "python3.13", "vpcConfig": {"subnetIds": ["s"], "securityGroupIds": ["g"]},
              "environment": {"variables": {"A": ENGINE_UNKNOWN, "B": "AKIAIOSFODNN7EXAMPLE"}}}  # fmt: skip
     reported = []
-    lambda_rules.validate(sdk_args(FN, props), lambda message, urn=None: reported.append(message))
+    lambda_rules.FAMILY.validate(
+        sdk_args(FN, props), lambda message, urn=None: reported.append(message)
+    )
     assert len(reported) == 1
     assert "environment variable B holds what looks like" in reported[0]
 
 
-def test_notices_are_handed_to_the_notices_policy_for_the_same_resource():
+def test_notices_are_reported_by_va_notices_for_the_same_resource():
+    policies = {p.name: p for p in build_policies()}
     props = {"runtime": "python3.13", "environment": {"variables": {"A": ENGINE_UNKNOWN}}}
-    lambda_rules.validate(sdk_args(FN, props), lambda message, urn=None: None)
-    taken = framework.take_notices(f"urn:pulumi:dev::p::{FN}::thing")
-    assert taken == [
-        (
-            "va-lambda",
-            "unchecked: could not check environment variables A: " + framework.UNKNOWN_HINT,
-        )
+    policies["va-lambda"].validate(sdk_args(FN, props), lambda message, urn=None: None)
+    reported = []
+    policies["va-notices"].validate(sdk_args(FN, props), lambda m, urn=None: reported.append(m))
+    assert reported == [
+        "[va-lambda] unchecked: could not check environment variables A: " + framework.UNKNOWN_HINT
     ]
 
 
@@ -99,13 +101,36 @@ def test_ill_typed_config_falls_back_to_the_default_with_a_notice():
     ]
 
 
-def test_a_crashing_rule_becomes_a_notice_not_an_exception():
+def _crashing_family():
     def boom(resource, config):
+        yield framework.violation("found before the crash")
         raise RuntimeError("bug")
 
-    family = framework.Family("va-test", "d", "r", boom)
-    _, notices = family.evaluate(framework.Resource.of("t", "n", "u", {}), family.config(None))
-    assert notices[0].startswith("unchecked: internal error in va-test (RuntimeError)")
+    return framework.Family("va-test", "d", "r", boom)
+
+
+def test_a_crashing_rule_is_a_violation_saying_it_could_not_check():
+    family = _crashing_family()
+    violations, _ = family.evaluate(framework.Resource.of("t", "n", "u", {}), family.config(None))
+    assert violations[0] == "found before the crash"
+    assert violations[1].startswith("could not be checked (RuntimeError in va-test)")
+
+
+def test_a_crashing_mandatory_rule_is_reported_at_the_policys_level_by_the_sdk():
+    policy = _crashing_family().policy()
+    reported = []
+    policy.validate(sdk_args(FN, {}), lambda message, urn=None: reported.append(message))
+    assert policy.enforcement_level.value == "mandatory"
+    assert any(m.startswith("could not be checked (RuntimeError in va-test)") for m in reported)
+
+
+def test_a_crashing_rule_can_be_exempted_like_any_violation():
+    family = _crashing_family()
+    tags = {"va:policy-exempt": "va-test: vendor resource, checked by hand each quarter"}
+    resource = framework.Resource.of("t", "n", "u", {"tags": tags})
+    violations, notices = family.evaluate(resource, family.config(None))
+    assert violations == []
+    assert any("could not be checked (RuntimeError in va-test)" in n for n in notices)
 
 
 def test_parse_exempt_tag_accepts_comma_plus_or_space_separated_policies():

@@ -127,3 +127,15 @@ def test_configured_limit_prints_as_people_write_it():
     """The engine sends config numbers as floats: 20.0 must read '1-20 s'."""
     found, _ = run(lambda_rules.FAMILY, FN, {**GOOD, "timeout": 30.0}, {"timeoutMaxSeconds": 20.0})
     assert found == ["timeout=30 is outside 1-20 s (VA standard: 5 min)"]
+
+
+@pytest.mark.parametrize(
+    "props",
+    [{**GOOD, "runtime": "nodejs20.x"}, {k: v for k, v in GOOD.items() if k != "runtime"}],
+    ids=["not-allowed", "missing"],
+)
+def test_runtime_advice_names_only_runtimes_supported_today(props):
+    (message,) = violations(lambda_rules.FAMILY, FN, props)
+    advised = message.split("use one of ")[1].split(", ")
+    assert "python3.11" in advised
+    assert not {"python3.9", "python3.10", "provided.al2"} & set(advised)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from policies.va_guard import network
-from tests.policies.support import violations
+from tests.policies.support import run, violations
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 HTTPS_OUT = {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["0.0.0.0/0"]}
@@ -46,3 +46,17 @@ def test_lambda_group_with_all_traffic_egress_is_a_violation():
     out = {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}
     (message,) = violations(network.FAMILY, SG, {"name": "va-dev-lambda-sg", "egress": [out]})
     assert "only TCP 443 is allowed out" in message
+
+
+def test_ssh_rule_without_to_port_open_to_the_world_is_a_violation():
+    props = {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 22.0}
+    found, notices = run(network.FAMILY, network.VPC_INGRESS_TYPE, props)
+    assert found == ["ingress rule protocol 'tcp' port 22 is open to 0.0.0.0/0; allow only the "
+                     "security groups or CIDRs that need it"]  # fmt: skip
+    assert notices == []
+
+
+def test_all_traffic_rule_is_described_as_all_traffic_not_port_0():
+    props = {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1", "fromPort": 0.0, "toPort": 0.0}
+    (message,) = violations(network.FAMILY, network.VPC_INGRESS_TYPE, props)
+    assert message.startswith("ingress rule all traffic (protocol -1) is open to 0.0.0.0/0")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
+
 from policies.va_guard import stack
 from tests.policies.support import resource
 
@@ -150,3 +156,141 @@ def test_group_shared_by_functions_is_judged_once(monkeypatch):
            for r in (function(n, role=f"arn:aws:iam::1:role/r{i}"), *companions(n)[:-1])]
           + one_group)  # fmt: skip
     assert len(judged) == 1
+
+
+# --- first preview: links through the engine's propertyDependencies ---------------------------
+
+BUCKET = "aws:s3/bucket:Bucket"
+SSE = stack.SSE_TYPES[0]
+
+
+def fresh(type_, props, name, deps=None):
+    """A resource to be created, as AnalyzeStack sends it on a first preview: its props behind
+    the SDK's proxy, unknowns as the engine's sentinel, its propertyDependencies."""
+    r = resource(type_, unknown_checking_proxy(deserialize_properties(props)), name=name)
+    return replace(r, dependencies=deps or {})
+
+
+def content_bucket():
+    return fresh(BUCKET, {"bucket": "va-dev-content-bucket", "id": ENGINE_UNKNOWN}, "content")
+
+
+def test_public_access_block_of_a_bucket_not_yet_created_covers_that_bucket():
+    bucket = content_bucket()
+    pab = fresh(stack.PAB_TYPE, {"bucket": ENGINE_UNKNOWN}, "pab", {"bucket": (bucket.urn,)})
+    sse = fresh(SSE, {"bucket": ENGINE_UNKNOWN}, "sse", {"bucket": (bucket.urn,)})
+    assert found([bucket, pab, sse]) == []
+
+
+def test_encryption_of_a_bucket_not_yet_created_covers_only_that_bucket():
+    bucket, other = content_bucket(), fresh(BUCKET, {"bucket": "va-dev-logs-bucket"}, "logs")
+    pab = fresh(stack.PAB_TYPE, {"bucket": "va-dev-logs-bucket"}, "pab")
+    pab2 = fresh(stack.PAB_TYPE, {"bucket": ENGINE_UNKNOWN}, "pab2", {"bucket": (bucket.urn,)})
+    sse = fresh(SSE, {"bucket": ENGINE_UNKNOWN}, "sse", {"bucket": (bucket.urn,)})
+    ((urn, message),) = found([bucket, other, pab, pab2, sse])
+    assert urn == other.urn
+    assert "bucket 'va-dev-logs-bucket' has no server-side encryption configuration" in message
+
+
+def test_unknown_bucket_reference_without_dependencies_is_a_notice_not_a_violation():
+    pab = fresh(stack.PAB_TYPE, {"bucket": ENGINE_UNKNOWN}, "pab")
+    sse = fresh(SSE, {"bucket": ENGINE_UNKNOWN}, "sse")
+    violations, notices = stack.FAMILY.evaluate_stack(
+        [content_bucket(), pab, sse], stack.FAMILY.config(None)
+    )
+    assert violations == []
+    assert any(
+        "unchecked: whether bucket 'va-dev-content-bucket' has a public access block is not "
+        "known until the resource that public access block 'pab' names exists" in n
+        for n in notices
+    )
+
+
+def test_functions_sharing_a_role_not_yet_created_are_both_reported():
+    role = fresh("aws:iam/role:Role", {"arn": ENGINE_UNKNOWN}, "shared-role")
+    other = "va-dev-other-lambda"
+    fns = [
+        replace(f, props=unknown_checking_proxy(deserialize_properties(
+            {**f.props, "role": ENGINE_UNKNOWN})), dependencies={"role": (role.urn,)})
+        for f in (function(), function(other))
+    ]  # fmt: skip
+    result = found([role, *fns, *companions(), *companions(other)[:-1]])
+    assert [m.split(" shares")[0] for _, m in result] == [
+        f"function '{NAME}'",
+        f"function '{other}'",
+    ]
+    assert all("shares its role shared-role with" in m for _, m in result)
+
+
+def test_group_of_a_function_not_yet_created_is_judged_through_its_dependencies():
+    rest = [r for r in companions() if r.name != "sg"]
+    out = {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}
+    sg = fresh("aws:ec2/securityGroup:SecurityGroup", {"id": ENGINE_UNKNOWN, "egress": [out]}, "sg")
+    fn = fresh(FN, {**function().props, "vpcConfig": {"subnetIds": [ENGINE_UNKNOWN],
+               "securityGroupIds": [ENGINE_UNKNOWN]}}, f"{NAME}-fn", {"vpcConfig": (sg.urn,)})  # fmt: skip
+    ((urn, message),) = found([fn, *rest, sg])
+    assert urn == sg.urn
+    assert "allows egress all traffic (protocol -1)" in message
+
+
+def test_standalone_rule_on_a_group_not_yet_created_applies_to_that_group():
+    rest = [r for r in companions() if r.name != "sg"]
+    https = {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["0.0.0.0/0"]}
+    sg = fresh(
+        "aws:ec2/securityGroup:SecurityGroup", {"id": ENGINE_UNKNOWN, "egress": [https]}, "sg"
+    )
+    fn = fresh(FN, {**function().props, "vpcConfig": {"subnetIds": ["s"],
+               "securityGroupIds": [ENGINE_UNKNOWN]}}, f"{NAME}-fn", {"vpcConfig": (sg.urn,)})  # fmt: skip
+    rule = fresh(stack.VPC_INGRESS_TYPE, {"securityGroupId": ENGINE_UNKNOWN, "cidrIpv4": "10.0.0.0/8",
+                 "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0}, "in",
+                 {"securityGroupId": (sg.urn,)})  # fmt: skip
+    ((_, message),) = found([fn, *rest, sg, rule])
+    assert "has no ingress rules at all" in message
+
+
+def test_alarms_and_destination_of_a_function_not_yet_created_count_for_it():
+    fn = fresh(FN, {k: v for k, v in function().props.items() if k != "deadLetterConfig"},
+               f"{NAME}-fn")  # fmt: skip
+    alarms = [
+        fresh(stack.ALARM_TYPE, {"namespace": "AWS/Lambda", "metricName": m,
+              "dimensions": {"FunctionName": ENGINE_UNKNOWN}}, m, {"dimensions": (fn.urn,)})
+        for m in ("Errors", "Throttles", "Duration")
+    ]  # fmt: skip
+    invoke = fresh(stack.INVOKE_CONFIG_TYPE, {"functionName": ENGINE_UNKNOWN, "destinationConfig":
+                   {"onFailure": {"destination": ENGINE_UNKNOWN}}}, "inv",
+                   {"functionName": (fn.urn,)})  # fmt: skip
+    rest = [r for r in companions() if r.type != stack.ALARM_TYPE]
+    assert found([fn, *alarms, invoke, *rest]) == []
+
+
+def test_log_group_named_by_an_unknown_reference_counts_when_it_came_from_a_log_group():
+    log = fresh("aws:cloudwatch/logGroup:LogGroup", {"name": "va-dev-custom-logs"}, "log")
+    fn = fresh(FN, {**function().props, "loggingConfig": {"logGroup": ENGINE_UNKNOWN}},
+               f"{NAME}-fn", {"loggingConfig": (log.urn,)})  # fmt: skip
+    rest = [r for r in companions() if r.type != "aws:cloudwatch/logGroup:LogGroup"]
+    assert found([fn, log, *rest]) == []
+
+
+def test_a_crash_on_one_function_fails_closed_on_it_and_the_others_are_still_checked(monkeypatch):
+    def log_group(fn, name, ix):
+        if name == NAME:
+            raise KeyError("boom")
+        return original(fn, name, ix)
+
+    original = stack._log_group
+    monkeypatch.setattr(stack, "_log_group", log_group)
+    other = "va-dev-other-lambda"
+    rest = [r for r in companions(other) if r.type != "aws:cloudwatch/logGroup:LogGroup"]
+    fns = [function(), function(other, role="arn:aws:iam::1:role/r2")]
+    result = found([*fns, *companions(), *rest[:-1]])
+    (first_urn, first), (second_urn, second) = result
+    assert first_urn == fns[0].urn
+    assert first.startswith("could not be checked (KeyError in va-stack)")
+    assert second_urn == fns[1].urn
+    assert f"has no log group '/aws/lambda/{other}'" in second
+
+
+def test_log_group_name_of_another_shape_is_no_log_group():
+    odd = resource("aws:cloudwatch/logGroup:LogGroup", {"name": {"not": "a name"}}, name="odd")
+    ((_, message),) = found([function(), odd, *companions()[:3], companions()[-1]])
+    assert "has no log group '/aws/lambda/va-dev-example-lambda'" in message

@@ -16,9 +16,6 @@ from preflight.runner import run_program, run_under_mocks
 
 BAD_PROGRAM = Path(__file__).parents[1] / "fixtures" / "bad_program.py"
 MODES = ["preview", "update"]
-PACK_RESOLVES_REFERENCES = pytest.mark.xfail(
-    strict=True, reason="pack resolves unknown references through propertyDependencies: branch pack"
-)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +72,6 @@ def test_update_mode_our_stacks_have_no_mandatory_violation(our_reports, stack):
     assert [d.detail for d in report.mandatory] == []
 
 
-@PACK_RESOLVES_REFERENCES
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_preview_mode_our_stacks_have_no_mandatory_violation(our_reports, stack):
     report = our_reports(stack, "preview")

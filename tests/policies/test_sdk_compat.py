@@ -1,6 +1,7 @@
-"""Decoding shared across a request's policies: same answers, one decoding, only on the
-reviewed SDK. In process on the SDK's own servicer, then over gRPC against the pack as the
-engine starts it, with sharing on and off."""
+"""The workarounds that rely on pulumi-policy's internals: only on the reviewed SDK, one
+decoding per request, and the same answers when the guard refuses (the fallback). In process on
+the SDK's own servicer, then over gRPC against the pack as the engine starts it, guard on and
+refusing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pulumi_policy.policy as sdk
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import (
     EnforcementLevel,
     ResourceValidationArgs,
@@ -19,8 +21,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.va_guard import shared_decoding
+from policies.va_guard import sdk_compat
 from policies.va_guard.framework import Resource
+from policies.va_guard.pack import build_policies
 from preflight.analyzer import (
     PolicyPackProcess,
     Provider,
@@ -33,7 +36,7 @@ from preflight.runner import run_program
 from tests.policies.strategies import resources as generated_resources
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:p", "default", {"region": "eu-central-1"})
-OFF = {shared_decoding.SWITCH: "0"}
+OFF = {sdk_compat.SWITCH: "0"}
 
 
 def queue(name: str, **props: Any) -> Subject:
@@ -49,14 +52,14 @@ def queue(name: str, **props: Any) -> Subject:
 @pytest.fixture
 def sdk_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever a test installs into the SDK is put back afterwards."""
-    for owner, name in shared_decoding.PATCH_POINTS:
+    for owner, name in sdk_compat.PATCH_POINTS:
         monkeypatch.setattr(owner, name, getattr(owner, name))
-    monkeypatch.delenv(shared_decoding.SWITCH, raising=False)
+    monkeypatch.delenv(sdk_compat.SWITCH, raising=False)
 
 
 @pytest.fixture
 def sharing(sdk_restored: None) -> None:
-    assert shared_decoding.install() is None
+    assert sdk_compat.install() is None
 
 
 class Recorder:
@@ -100,9 +103,9 @@ class Recorder:
 
 
 def test_installed_sdk_is_the_reviewed_one() -> None:
-    # Fails when pulumi-policy is bumped: re-read the SDK code listed in shared_decoding,
+    # Fails when pulumi-policy is bumped: re-read the SDK code listed in sdk_compat,
     # then update REVIEWED_VERSION and REVIEWED_DIGEST.
-    assert shared_decoding.refusal() is None
+    assert sdk_compat.refusal() is None
 
 
 @pytest.mark.usefixtures("sharing")
@@ -150,32 +153,34 @@ def test_nothing_is_shared_outside_a_request() -> None:
 
 
 @pytest.mark.usefixtures("sdk_restored")
-def test_switch_turns_sharing_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(shared_decoding.SWITCH, "0")
-    assert shared_decoding.install() == f"{shared_decoding.SWITCH}=0"
-    assert not shared_decoding.installed()
+def test_switch_turns_the_workarounds_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sdk_compat.SWITCH, "0")
+    assert sdk_compat.install() == f"{sdk_compat.SWITCH}=0"
+    assert not sdk_compat.installed()
+    assert sdk_compat.proxy_types() == ((), ())
 
 
 @pytest.mark.usefixtures("sdk_restored")
 def test_another_sdk_version_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shared_decoding, "VERSION", "1.22.0")
-    reason = shared_decoding.install()
+    monkeypatch.setattr(sdk_compat, "VERSION", "1.22.0")
+    reason = sdk_compat.install()
     assert "pulumi-policy 1.22.0 is installed" in (reason or "")
-    assert not shared_decoding.installed()
+    assert not sdk_compat.installed()
 
 
 @pytest.mark.usefixtures("sdk_restored")
 def test_changed_sdk_source_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shared_decoding, "REVIEWED_DIGEST", "0" * 64)
-    reason = shared_decoding.install()
+    monkeypatch.setattr(sdk_compat, "REVIEWED_DIGEST", "0" * 64)
+    reason = sdk_compat.install()
     assert "digest mismatch" in (reason or "")
-    assert not shared_decoding.installed()
+    assert not sdk_compat.installed()
 
 
 def _args(props: Any, urn: str = "urn:q") -> ResourceValidationArgs:
     return ResourceValidationArgs("aws:sqs/queue:Queue", props, urn, "q", None, None)
 
 
+@pytest.mark.usefixtures("sharing")
 def test_families_given_the_same_properties_share_one_resource() -> None:
     props = {"name": "va-dev-core-queue"}
     assert Resource.from_sdk(_args(props)) is Resource.from_sdk(_args(props))
@@ -193,7 +198,40 @@ def test_same_properties_of_another_resource_get_their_own_resource() -> None:
     assert Resource.from_sdk(_args(props, urn="urn:b")).urn == "urn:b" != first.urn
 
 
-# --- over gRPC: the pack with sharing on and off answers the same ----------------------------
+# --- the fallback: the notices reach va-notices without the hand-over -----------------------
+
+FN = "aws:lambda/function:Function"
+
+
+def _sdk_args(type_: str, props: dict[str, Any]) -> ResourceValidationArgs:
+    """Arguments as the SDK builds them: decoded properties behind the unknown proxy."""
+    proxied = sdk.unknown_checking_proxy(sdk.deserialize_properties(props))
+    return ResourceValidationArgs(
+        type_, proxied, f"urn:pulumi:dev::p::{type_}::fn", "fn", None, None
+    )
+
+
+@pytest.mark.usefixtures("sdk_restored")
+def test_notices_reach_va_notices_without_the_hand_over_even_from_another_thread() -> None:
+    """With the guard refusing, nothing may rely on the SDK running a request's policies on
+    one thread: a family run on another thread still has its notices reported."""
+    import threading
+
+    policies = {p.name: p for p in build_policies()}
+    args = _sdk_args(FN, {"runtime": "python3.13", "environment": {"variables": {"A": UNKNOWN}}})
+    family = threading.Thread(target=policies["va-lambda"].validate, args=(args, _ignore))
+    family.start()
+    family.join()
+    reported: list[str] = []
+    policies["va-notices"].validate(args, lambda message, urn=None: reported.append(message))
+    assert [m for m in reported if "could not check environment variables A" in m] != []
+
+
+def _ignore(message: str, urn: str | None = None) -> None:
+    pass
+
+
+# --- over gRPC: the pack with the guard on and refusing answers the same ---------------------
 
 
 @pytest.fixture(scope="module")
@@ -202,17 +240,17 @@ def packs() -> Iterator[tuple[PolicyPackProcess, PolicyPackProcess]]:
         yield on, off
 
 
-def test_pack_says_when_it_does_not_share(
+def test_pack_says_when_the_guard_refuses(
     packs: tuple[PolicyPackProcess, PolicyPackProcess],
 ) -> None:
     on, off = packs
     on.info(), off.info()  # both started and answer
-    assert "decoding not shared" not in on.stderr()
-    assert f"decoding not shared across policies: {shared_decoding.SWITCH}=0" in off.stderr()
+    assert "workarounds off" not in on.stderr()
+    assert f"va-guard: SDK workarounds off ({sdk_compat.SWITCH}=0)" in off.stderr()
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_sharing_changes_no_diagnostic_of_the_stacks(
+def test_guard_refusing_changes_no_diagnostic_of_the_stacks(
     packs: tuple[PolicyPackProcess, PolicyPackProcess], stack: str
 ) -> None:
     per_resource, stack_view = subjects(run_program(stack))
@@ -222,7 +260,7 @@ def test_sharing_changes_no_diagnostic_of_the_stacks(
     assert answers[0] == answers[1]
 
 
-def test_sharing_changes_no_diagnostic_of_generated_resources(
+def test_guard_refusing_changes_no_diagnostic_of_generated_resources(
     packs: tuple[PolicyPackProcess, PolicyPackProcess],
 ) -> None:
     on, off = packs

@@ -1,0 +1,260 @@
+"""Everything va-guard relies on inside pulumi-policy, in one place, behind one guard.
+
+The SDK's public contract is small: a policy gets ``args`` (read-only property proxies) and a
+``report_violation`` that reports at the policy's one enforcement level. Three things the pack
+does for speed or for its advisory notices go beyond that contract; they live here, and only
+here (see ``docs/adr/0001-sdk-compat.md``):
+
+1. **Shared decoding.** The SDK's ``Analyze`` runs ``unknown_checking_proxy(
+   deserialize_properties(MessageToDict(...)))`` on a resource's and its provider's properties
+   for *every* policy object, and ``AnalyzeStack`` does it for every resource once per stack
+   policy: with va-guard's 11 policies that decoding, not the rules, was most of the pack's time.
+   ``install()`` makes those calls (and the servicer's ``_get_provider_resource`` and
+   ``_get_resource_options``) return, within one request on one thread, the value already
+   computed for the *same object*. The memo holds its arguments (an identity it matches cannot
+   be a recycled id) and is dropped when the request ends. The policies of a request then share
+   one read-only mapping; the rules never write to their inputs.
+2. **One Resource per request.** With decoding shared, the families of one request get the very
+   same property objects, so they share one ``framework.Resource`` (its tags read once):
+   ``reuse()``.
+3. **The notice hand-over.** A family reports violations at its own level; what it could not
+   check, its warnings and the exemptions it used must still be visible, as advisories. The
+   SDK's ``Analyze`` runs one request's policies in list order on the serving thread, so a
+   family leaves its notices on a thread-local board (``hand_over``) and ``va-notices``, the
+   pack's last policy, takes them (``take_notices``).
+
+Plus a fast path in ``props``: the SDK's own proxy classes (``_DictProxy``/``_ListProxy``) are
+answered from a type table instead of the ``collections.abc`` machinery (``proxy_types()``).
+
+**The guard.** All of this applies only on the SDK version it was written against, and only
+while the source of the SDK code it relies on is byte-for-byte the reviewed one (digest below);
+``VA_GUARD_SDK_COMPAT=0`` in the pack's environment turns it off. ``refusal()`` says why not.
+
+**The fallback** when the guard refuses keeps the pack's answers identical, at the SDK's own
+speed: the SDK decodes per policy; props uses the abstract ``Mapping``/``Sequence`` checks;
+every family builds its own Resource; and instead of a hand-over, ``va-notices`` works the
+notices out itself, running every family that has run in this process again on the resource,
+with the config that family last received (``framework.notices_policies``). That relies only
+on what any SDK version does: calling enabled policies with their own config, never disabled
+ones. ``tests/policies/test_sdk_compat.py`` compares the pack's diagnostics with the guard on
+and refusing, over gRPC.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pulumi_policy.policy as sdk
+import pulumi_policy.proxy as sdk_proxy
+from google.protobuf import json_format
+from pulumi_policy.version import VERSION
+
+REVIEWED_VERSION = "1.21.0"
+# sha256 over the source of the SDK code listed in _RELIED_ON, as reviewed.
+REVIEWED_DIGEST = "9b6dadd4b1fca8ef150f24dc86f20081584f2df5d37194affba4dac8f8ee7f47"
+SWITCH = "VA_GUARD_SDK_COMPAT"
+
+_SERVICER = sdk._PolicyAnalyzerServicer
+# The SDK code whose behaviour the three workarounds and the props fast path rely on.
+_RELIED_ON: tuple[Any, ...] = (
+    _SERVICER.Analyze,  # policies in list order, on the serving thread; decoding per policy
+    _SERVICER.AnalyzeStack,
+    _SERVICER._get_provider_resource,
+    _SERVICER._get_resource_options,
+    sdk_proxy._DictProxy,  # a Mapping, never a list; raises UnknownValueError on unknowns
+    sdk_proxy._ListProxy,  # a Sequence, never a mapping
+)
+REQUESTS = ("Analyze", "AnalyzeStack")
+# Servicer methods of (self, message) and pulumi_policy.policy functions of (value): their
+# result is shared within a request.
+SHARED_METHODS = ("_get_provider_resource", "_get_resource_options")
+SHARED_FUNCTIONS = ("deserialize_properties", "unknown_checking_proxy")
+# Everything install() replaces, as (owner, attribute): for the tests to put back.
+PATCH_POINTS: tuple[tuple[Any, str], ...] = (
+    *((_SERVICER, name) for name in (*REQUESTS, *SHARED_METHODS)),
+    *((sdk, name) for name in (*SHARED_FUNCTIONS, "json_format")),
+)
+
+T = TypeVar("T")
+
+
+# --- the guard -----------------------------------------------------------------------------
+
+
+def sdk_digest() -> str:
+    """The digest of the SDK code this module relies on, as installed."""
+    sha = hashlib.sha256()
+    for code in _RELIED_ON:
+        sha.update(inspect.getsource(code).encode())
+    return sha.hexdigest()
+
+
+def refusal() -> str | None:
+    """Why the workarounds must not be used here, or None when they may."""
+    if os.environ.get(SWITCH, "1") == "0":
+        return f"{SWITCH}=0"
+    if VERSION != REVIEWED_VERSION:
+        return f"pulumi-policy {VERSION} is installed; reviewed for {REVIEWED_VERSION}"
+    try:
+        digest = sdk_digest()
+    except (OSError, TypeError):
+        return "the pulumi-policy source cannot be read to check it is the reviewed one"
+    if digest != REVIEWED_DIGEST:
+        return "the pulumi-policy source differs from the reviewed one (digest mismatch)"
+    return None
+
+
+def installed() -> bool:
+    """Whether ``install()`` took effect in this process (the pack's ``__main__`` calls it)."""
+    return getattr(_SERVICER.Analyze, "_va_shared", False)
+
+
+def install() -> str | None:
+    """Turn the workarounds on; returns why it did not, or None when they are on.
+
+    Call before ``PolicyPack(...)``: the server binds the servicer's methods when it starts.
+    """
+    if installed():
+        return None
+    reason = refusal()
+    if reason is not None:
+        return reason
+    for name in REQUESTS:
+        setattr(_SERVICER, name, _one_request(getattr(_SERVICER, name)))
+    for name in SHARED_METHODS:
+        setattr(_SERVICER, name, _shared(name, getattr(_SERVICER, name), arity=2))
+    for name in SHARED_FUNCTIONS:
+        setattr(sdk, name, _shared(name, getattr(sdk, name), arity=1))
+    sdk.json_format = _JsonFormat()
+    return None
+
+
+# --- props: the SDK's proxy types ------------------------------------------------------------
+
+
+def proxy_types() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(mapping proxies, list proxies) that ``props`` may answer from its type table; none
+    when the guard refuses (then the abstract ``Mapping``/``Sequence`` checks answer)."""
+    if refusal() is not None:
+        return (), ()
+    return (sdk_proxy._DictProxy,), (sdk_proxy._ListProxy,)
+
+
+# --- 1. shared decoding ----------------------------------------------------------------------
+
+
+class _Request(threading.local):
+    """The memo of the request the current thread is serving (None outside a request)."""
+
+    memo: dict[tuple[str, int], tuple[Any, Any]] | None = None
+
+
+_request = _Request()
+
+
+def _one_request(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def serve(self: Any, request: Any, context: Any) -> Any:
+        if _request.memo is not None:  # not re-entered by the SDK; kept correct if it ever is
+            return method(self, request, context)
+        _request.memo = {}
+        try:
+            return method(self, request, context)
+        finally:
+            _request.memo = None
+
+    serve._va_shared = True  # type: ignore[attr-defined]
+    return serve
+
+
+def _shared(name: str, fn: Callable[..., Any], arity: int) -> Callable[..., Any]:
+    """``fn`` with its result shared within a request, keyed on its last argument's identity;
+    calls of another shape, or outside a request, go straight through."""
+
+    @functools.wraps(fn)
+    def shared(*args: Any, **kwargs: Any) -> Any:
+        memo = _request.memo
+        if memo is None or len(args) != arity or kwargs:
+            return fn(*args, **kwargs)
+        subject = args[-1]
+        key = (name, id(subject))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is subject:
+            return hit[1]
+        value = fn(*args)
+        memo[key] = (subject, value)
+        return value
+
+    return shared
+
+
+class _JsonFormat:
+    """``google.protobuf.json_format`` as ``pulumi_policy.policy`` sees it: ``MessageToDict``
+    shared within a request, everything else the module itself."""
+
+    def __init__(self) -> None:
+        self._module = json_format
+        self.MessageToDict = _shared("MessageToDict", json_format.MessageToDict, arity=1)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+# --- 2. one Resource per request -------------------------------------------------------------
+
+
+class _LastBuilt(threading.local):
+    """The last value built on this thread, with the objects it was built from (kept alive, so
+    an identity match cannot be a recycled id)."""
+
+    entry: tuple[Any, Any, tuple[str, ...], Any] | None = None
+
+
+_last_built = _LastBuilt()
+
+
+def reuse(props: Any, provider_props: Any, names: tuple[str, ...], build: Callable[[], T]) -> T:
+    """``build()``, or what it returned last on this thread for the very same property objects
+    and names; always ``build()`` when the workarounds are off (no object is shared then)."""
+    if not installed():
+        return build()
+    last = _last_built.entry
+    if last is not None and last[0] is props and last[1] is provider_props and last[2] == names:
+        return last[3]
+    value = build()
+    _last_built.entry = (props, provider_props, names, value)
+    return value
+
+
+# --- 3. the notice hand-over -----------------------------------------------------------------
+
+
+class _Notices(threading.local):
+    def __init__(self) -> None:
+        self.subject = ""
+        self.by_policy: dict[str, list[str]] = {}
+
+
+_notices = _Notices()
+
+
+def hand_over(subject: str, policy: str, notices: list[str]) -> None:
+    """Leave a policy's notices for the notices policy that runs after it in the same request."""
+    if _notices.subject != subject:
+        _notices.subject, _notices.by_policy = subject, {}
+    _notices.by_policy[policy] = notices  # a policy's own entry is replaced, never piles up
+
+
+def take_notices(subject: str) -> list[tuple[str, str]]:
+    """(policy, notice) handed over for ``subject`` in this request, in policy order."""
+    if _notices.subject != subject:
+        return []
+    taken = [(p, msg) for p, msgs in _notices.by_policy.items() for msg in msgs]
+    _notices.subject, _notices.by_policy = "", {}
+    return taken

@@ -1,0 +1,46 @@
+"""The pack on a fresh stack's first preview, as the engine sends it: computed outputs and what
+is derived from them unknown, links between resources given by ``propertyDependencies``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from preflight.analyzer import PolicyPackProcess, Subject
+from preflight.engine import subjects
+from preflight.runner import run_program
+
+
+def first_preview(stack: str) -> tuple[list[Subject], list[Subject]]:
+    """What the engine sends on a fresh stack's first preview (the preflight's preview mode)."""
+    run = run_program(stack, mode="preview")
+    assert run.error is None, run.error
+    return subjects(run)
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess() as process:
+        yield process
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_first_preview_of_our_stacks_has_no_mandatory_violation(pack, stack):
+    per_resource, stack_view = first_preview(stack)
+    diagnostics = [d for s in per_resource for d in pack.analyze(s)]
+    diagnostics += pack.analyze_stack(stack_view)
+    assert [d.detail for d in diagnostics if d.level == "mandatory"] == []
+
+
+def test_first_preview_without_property_dependencies_reports_the_buckets_as_unchecked(pack):
+    _, stack_view = first_preview("dev")
+    blind = [replace(s, property_dependencies={}) for s in stack_view]
+    diagnostics = pack.analyze_stack(blind)
+    assert [d.detail for d in diagnostics if d.level == "mandatory"] == []
+    assert any(
+        "unchecked: whether bucket 'va-dev-content-bucket' has a public access block is not "
+        "known until the resource that public access block" in d.detail
+        for d in diagnostics
+    )
