@@ -435,7 +435,7 @@ class Family:
                 violations.append(f"{f.message}; {ex.refusal()}")
         return violations, notices
 
-    # The pure ``validate(args, report_violation)`` of the issue, per family.
+    # The SDK's ``validate(args, report_violation)`` entry point, per family.
     def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if self.applies_to is not None and not self.applies_to(args.resource_type):
             return

@@ -5,10 +5,11 @@ va-guard policy pack checks resources against it. Keeping the rules as pure func
 data (no Pulumi imports, no AWS calls) is what lets the components produce by construction what
 the pack demands, and lets the pack be published on its own.
 
-Sources: seed 000 (naming examples ``va-prod-example-lambda``, ``va-prod-lambda-sg``,
-``va/prod/openai-api-key``; tags ``Name``, ``Environment``, ``Purpose``, ``Project``, ``Owner``;
-the Control Tower SCP restricting resources to eu-central-1) and AWS's Lambda runtime deprecation
-calendar.
+Sources: the VA Lambda runtime and configuration standard (names ``va-<env>-<purpose>-<type>``,
+e.g. ``va-prod-example-lambda``, ``va-prod-lambda-sg``; secrets ``va/<env>/<name>``, e.g.
+``va/prod/openai-api-key``; five tags ``Name``, ``Environment``, ``Purpose``, ``Project``,
+``Owner`` on every taggable resource; the Control Tower SCP restricting resources to
+eu-central-1) and AWS's Lambda runtime deprecation calendar.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def parse_secret_name(name: str) -> tuple[str, str] | None:
 
 
 def artifact_key(function_name: str, revision: str) -> str:
-    """Seed 000: ``va-prod-contentgen-lambda-<commitid>.zip`` in the artifacts bucket."""
+    """The VA standard's key, e.g. ``va-prod-contentgen-lambda-<commitid>.zip``."""
     return f"{function_name}-{validate_revision(revision)}.zip"
 
 
@@ -213,7 +214,7 @@ def validate_tag_value(key: str, value: str) -> str:
 
 
 def standard_tags(env: str, purpose: str, name: str, owner: str) -> dict[str, str]:
-    """The five tags every taggable VA resource carries (seed 000 §8)."""
+    """The five tags every taggable VA resource carries (the VA tagging rule)."""
     validate_environment(env)
     validate_purpose(purpose)
     tags = {
@@ -466,11 +467,11 @@ def statement_problems(statement: object, where: str = "statement") -> list[Stat
     return problems
 
 
-# --- What the va-guard pack checks beyond names and tags (seed 000 §8, the appendix SCPs) -------
+# --- What the va-guard pack checks beyond names and tags (VA standard, Control Tower SCPs) -------
 
 # The resource property that holds a resource's own physical name, and the last token the
-# ``<type>`` part of its name must end with (seed examples: ``-lambda``, ``-sg``, ``-dynamodb``,
-# ``-bucket``). Resources of other types carry their name in the ``Name`` tag only.
+# ``<type>`` part of its name must end with (the standard's examples: ``-lambda``, ``-sg``,
+# ``-dynamodb``, ``-bucket``). Resources of other types carry their name in the ``Name`` tag only.
 NAMED_TYPES: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "aws:lambda/function:Function": ("name", ("lambda",)),
     "aws:lambda/layerVersion:LayerVersion": ("layerName", ("layer",)),
@@ -496,7 +497,7 @@ MIN_EXEMPTION_REASON_LENGTH = 10
 
 LAMBDA_EGRESS_PORTS: tuple[int, ...] = (443,)
 OPEN_CIDRS: tuple[str, ...] = ("0.0.0.0/0", "::/0")
-# Lambda metrics every function must alarm on (seed 000 §7).
+# Lambda metrics every function must alarm on (the VA monitoring rule).
 REQUIRED_ALARM_METRICS: tuple[str, ...] = ("Errors", "Throttles", "Duration")
 RUNTIME_WARNING_WINDOW_DAYS = 180  # AWS starts its deprecation notices 180 days ahead
 
