@@ -146,7 +146,7 @@ BUILD_INPUTS = ("stack/build.py",)
 def _artifact_store(
     bucket: VaBucket, fn: FunctionSpec, package: ZipArtifact | None
 ) -> ArtifactStore | None:
-    """Named after the last commit that changed the function's code or the builder (seed 000)."""
+    """Named after the last commit that changed the function's code or the builder."""
     if package is None or not isinstance(fn.code, ZipCode):
         return None
     commit, dirty = last_change(PROJECT_ROOT, (f"{fn.code.path}/**", *BUILD_INPUTS))
@@ -196,7 +196,7 @@ def main() -> None:
             )
     table = VaTable("core-table", VaTableArgs(context=ctx, purpose="core"))
     bucket = VaBucket("content-bucket", VaBucketArgs(context=ctx, purpose="content"))
-    # Seed 000: packages go through an S3 staging bucket, named after the commit they come from.
+    # The VA standard: packages go through an S3 staging bucket, named after a commit.
     artifacts = VaBucket(
         "artifacts-bucket", VaBucketArgs(context=ctx, purpose="artifacts", expiry=Expiry())
     )

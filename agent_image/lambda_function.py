@@ -1,6 +1,6 @@
 """FAALF handler: a JSON task in, Claude Code in an ephemeral workspace, the results out.
 
-The contract (seed 002, kept for existing clients): request ``task``, ``execute``, ``model``,
+The contract (field names kept for existing clients): request ``task``, ``execute``, ``model``,
 ``max_turns``, ``max_budget_usd``, ``depth``; response ``{"statusCode", "body": {...}}``.
 A bad request is a 400 that names the field and starts no process; anything unexpected is a
 500 with a plain message (details only in the logs, never a secret).
@@ -144,7 +144,7 @@ CONTAINER = Container()
 
 
 def respond(event: object, status: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Direct invocations get the seed's ``body`` object; HTTP events a JSON string body."""
+    """Direct invocations get a ``body`` object; HTTP events a JSON string body."""
     if request.is_http_event(event):
         return {
             "statusCode": status,

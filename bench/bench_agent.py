@@ -5,7 +5,7 @@ Claude Code CLI, moto's Secrets Manager and the stand-in Messages API. Overhead 
 handler adds around the CLI: total invocation time minus the CLI process's own wall time. Its
 floor, measured in the same run, is starting and reaping a trivial process the same way.
 
-Targets (issue 4): warm overhead <= 30 ms median over 20 invocations (``execute: false``; running
+Targets: warm overhead <= 30 ms median over 20 invocations (``execute: false``; running
 the agent's scripts is work the request asked for, reported on its own line); cold import of
 ``lambda_function`` <= 300 ms; exactly 1 Secrets Manager fetch for the 20 invocations.
 
@@ -13,7 +13,7 @@ The handler runs here as root, where it never sweeps processes by user (that wou
 machine); in Lambda it scans ``/proc`` four times per invocation (once at the start, three
 clean scans after the run). That cost is measured on its own line: four ``strangers()`` scans of
 this machine's ``/proc`` (Lambda's sandbox has a handful of processes, this machine hundreds).
-The proxy meters every response (issue 14); the overhead includes it.
+The proxy meters every response; the overhead includes it.
 
 Run: ``make bench-agent`` (or ``python bench/bench_agent.py``).
 """

@@ -3,7 +3,7 @@
 Runs under the offline mocks, in one process, for N = 10, 100, 500 functions in one stack:
   * components: N x VaLambda (spec validation, names, tags, policy document, alarms);
   * floor: the same 13 resources per function declared directly with pulumi_aws, same inputs.
-Prints ms per function and the ratio, best of REPEAT alternated runs each. Targets (issue 2):
+Prints ms per function and the ratio, best of REPEAT alternated runs each. Targets:
 ratio <= 1.3, t(500)/t(100) <= 5.5, 500 functions < 30 s on 2 cores.
 """
 
@@ -42,7 +42,7 @@ from preflight.runner import PROJECT_ROOT, run_under_mocks
 from stack.build import build_zip
 
 SIZES = (10, 100, 500)
-# VaLambda with a schedule, a queue and the live alias (issue 16) against the same written out.
+# VaLambda with a schedule, a queue and the live alias against the same written out.
 TRIGGERS_N = 100
 # Same policy at every size keeps t(500)/t(100) unbiased; small runs (<1 s) get more tries.
 REPEAT = {10: 10, 100: 5, 500: 5}

@@ -8,7 +8,7 @@ no-op pack with as many policies as va-guard (the SDK decodes every resource onc
 and va-guard with its SDK workarounds off (sdk_compat's fallback). Each pack's figure is its
 best of ROUNDS interleaved rounds.
 
-Targets (issue 3): every rule on <= 2.5x the floor; 5,000 resources in < 10 s in total.
+Targets: every rule on <= 2.5x the floor; 5,000 resources in < 10 s in total.
 Beside them, va-guard on the same 5,000 resources as a fresh stack's first preview sends them
 (ids, ARNs and everything built from them unknown: ``preflight --mode preview``), where rules
 take their "unchecked" paths.

@@ -1,4 +1,5 @@
-"""Seed 000's S3 staging of zip packages: one place that uploads a package and says where it is.
+"""The VA standard's S3 staging of zip packages: one place that uploads a package and says
+where it is (an artifacts bucket, objects named after a commit).
 
 VaLambda and VaLayer both deploy from the uploaded object; the key is
 ``standard.artifact_key(<physical name>, <revision>)``.
@@ -38,7 +39,7 @@ def zip_names(path: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class ArtifactStore:
-    """Where zip packages are uploaded (seed 000: the S3 staging bucket), and which revision."""
+    """Where zip packages are uploaded (the VA standard's S3 staging bucket), and which revision."""
 
     bucket: pulumi.Input[str]
     revision: str

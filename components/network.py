@@ -1,4 +1,4 @@
-"""VaNetwork: the VPC a VA Lambda runs in (seed 000 section 4).
+"""VaNetwork: the VPC a VA Lambda runs in (the VA standard: private subnets, no inbound).
 
 Private subnets in two or more AZs; optionally one NAT gateway in a public subnet for calls to
 the internet (OpenAI, Anthropic), and interface endpoints for Secrets Manager and CloudWatch Logs

@@ -1,4 +1,4 @@
-"""VaSecret: a Secrets Manager secret named ``va/<env>/<name>`` (seed 000 section 3).
+"""VaSecret: a Secrets Manager secret named ``va/<env>/<name>`` (the VA standard's secret naming).
 
 The value comes from ``pulumi config set --secret <name>`` and reaches AWS as a Pulumi secret, so
 it is encrypted in the state and never printed. Without a value the secret is still created and

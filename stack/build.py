@@ -145,7 +145,7 @@ def build_zip(
     )
 
 
-# --- Revisions: which commit a build comes from (seed 000 names artifacts and tags after it) ---
+# --- Revisions: which commit a build comes from (artifacts and image tags are named after it) ---
 
 
 def last_change(root: Path, paths: Sequence[str]) -> tuple[str | None, bool]:

@@ -1,4 +1,4 @@
-"""The request contract (the seed's field names) and the rule for unwrapping HTTP events.
+"""The request contract (field names kept for existing clients) and how HTTP events unwrap.
 
 The rule: an event that has a ``body`` and no ``task`` is an API Gateway / Function URL event; its
 ``body`` (base64 when ``isBase64Encoded``) must be the request as a JSON object. Anything else is

@@ -1,4 +1,4 @@
-"""The function's configuration, read from its environment (VaAgentLambda sets these names).
+"""The function's configuration, read from its environment (an agent profile's VaLambda sets them).
 
 Read once per invocation: it is a handful of ``os.environ`` lookups, and reading it fresh means a
 misconfiguration is reported on the request that hits it, with the variable's name, rather than

@@ -1,6 +1,6 @@
 """An agent profile: one purpose, one function, one role with only that purpose's permissions.
 
-Seed 002's future work, as stack config: model allow-list with a cheap default, a cost ceiling
+FAALF's guardrails, as stack config: model allow-list with a cheap default, a cost ceiling
 per request and an alarm on spend, a recursion limit, and the auth mode (an Anthropic API key
 through the handler's proxy, or Amazon Bedrock through the function's own role, with no secret).
 A profile turns into a plain ``FunctionSpec`` plus IAM statements and alarms, so the agent is a

@@ -1,4 +1,4 @@
-"""The alarms every VA Lambda gets (seed 000 section 7): errors, throttles, duration, DLQ depth."""
+"""The alarms every VA Lambda gets (VA monitoring rule): errors, throttles, duration, DLQ depth."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Log group (created first, so Lambda never creates an unmanaged one), dead-letter queue with async
 retry settings, an execution role of its own scoped to exact ARNs, VPC placement, X-Ray tracing,
-recursive-loop termination, runtime management (seed 001) and the four alarms.
+recursive-loop termination, runtime management (who patches the runtime) and the four alarms.
 """
 
 from __future__ import annotations

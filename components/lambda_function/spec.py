@@ -46,7 +46,7 @@ LogRetentionDays = Annotated[
     AfterValidator(OneOf(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period (days)")),
 ]
 
-# What a function may do on the stack's core table and content bucket (seed 000 appendix).
+# What a function may do on the stack's core table and content bucket (exact actions, no wildcards).
 # Object-level S3 actions apply to ``<bucket>/*``; the program scopes each to the exact ARN.
 TABLE_ACTIONS = frozenset(
     {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -127,7 +127,7 @@ class SecretRef(VaModel):
 
 
 class RuntimeManagement(VaModel):
-    """Seed 001: who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
+    """Who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
 
     mode: Literal["Auto", "FunctionUpdate", "Manual"] = Field(
         default="Auto",

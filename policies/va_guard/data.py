@@ -1,4 +1,4 @@
-"""va-data: the Control Tower SCPs on data (seed 000 appendix): nothing public, all encrypted.
+"""va-data: the Control Tower SCPs on data: nothing public, all encrypted.
 
 Per resource: S3 public access blocks set all four flags; no public canned ACL or grant to
 AllUsers/AuthenticatedUsers; no resource policy (S3, SQS, SNS, KMS, Secrets Manager, ECR) or

@@ -443,7 +443,7 @@ class Family:
                 violations.append(f"{f.message}; {ex.refusal()}")
         return violations, notices
 
-    # The pure ``validate(args, report_violation)`` of the issue, per family.
+    # The SDK's ``validate(args, report_violation)`` entry point, per family.
     def validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         _last_config[self.name] = args.get_config()
         if not self.applies(args.resource_type):

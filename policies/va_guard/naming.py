@@ -1,4 +1,4 @@
-"""va-naming: physical names follow ``va-<env>-<purpose>-<type>`` (seed 000 §8)."""
+"""va-naming: physical names follow ``va-<env>-<purpose>-<type>`` (the VA naming rule)."""
 
 from __future__ import annotations
 

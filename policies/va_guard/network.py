@@ -64,7 +64,7 @@ class LambdaGroupVerdict:
 
 
 def lambda_sg_verdict(ingress: Iterable[Any], egress: Iterable[Any]) -> LambdaGroupVerdict:
-    """The Lambda security group: nothing in, TCP 443 out (seed 000: ``va-<env>-lambda-sg``)."""
+    """The Lambda security group: nothing in, TCP 443 out (``va-<env>-lambda-sg``)."""
     ingress, egress = list(ingress), list(egress)
     if any(r is UNKNOWN for r in ingress + egress):
         return LambdaGroupVerdict(unknown=True)

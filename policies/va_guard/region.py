@@ -1,4 +1,4 @@
-"""va-region: everything in eu-central-1 (the Control Tower SCP, seed 000 appendix).
+"""va-region: everything in eu-central-1 (the Control Tower SCP on regions).
 
 pulumi-aws v7 providers are multi-region: a resource's own ``region`` overrides its provider's.
 Both must be allowed. A provider without a region takes it from whoever runs ``pulumi up``

@@ -1,9 +1,9 @@
 """va-runtime-patch (advisory): who patches what, when AWS does not patch the runtime for you.
 
-Seed 001: with the runtime update mode Manual, a container image or a ``provided.*`` custom
-runtime, AWS stops (or never starts) patching the language runtime; "anything that the customer
-provides is their responsibility to patch". Nothing is wrong with these choices, but each needs an
-owner and a rebuild cadence, so each is reported every time.
+AWS's shared-responsibility model for Lambda: with the runtime update mode Manual, a container
+image or a ``provided.*`` custom runtime, AWS stops (or never starts) patching the language
+runtime; "anything that the customer provides is their responsibility to patch". Nothing is wrong
+with these choices, but each needs an owner and a rebuild cadence, so each is reported every time.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ alone needs (resource types, exemptions, network and alarm tables) lives beside 
 use it. Pure functions over plain data (no Pulumi imports, no AWS calls), so the components
 produce by construction what the pack demands, and the pack is published on its own.
 
-Sources: seed 000 (naming examples ``va-prod-example-lambda``, ``va-prod-lambda-sg``,
-``va/prod/openai-api-key``; tags ``Name``, ``Environment``, ``Purpose``, ``Project``, ``Owner``;
-the Control Tower SCP restricting resources to eu-central-1) and AWS's Lambda runtime deprecation
-calendar.
+Sources: the VA Lambda runtime and configuration standard (names ``va-<env>-<purpose>-<type>``,
+e.g. ``va-prod-example-lambda``, ``va-prod-lambda-sg``; secrets ``va/<env>/<name>``, e.g.
+``va/prod/openai-api-key``; five tags ``Name``, ``Environment``, ``Purpose``, ``Project``,
+``Owner`` on every taggable resource; the Control Tower SCP restricting resources to
+eu-central-1) and AWS's Lambda runtime deprecation calendar.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def validate_secret_leaf(leaf: str) -> str:
 
 
 def artifact_key(function_name: str, revision: str) -> str:
-    """Seed 000: ``va-prod-contentgen-lambda-<commitid>.zip`` in the artifacts bucket."""
+    """The VA standard's key, e.g. ``va-prod-contentgen-lambda-<commitid>.zip``."""
     return f"{function_name}-{validate_revision(revision)}.zip"
 
 
@@ -173,7 +174,7 @@ def validate_tag_value(key: str, value: str) -> str:
 
 
 def standard_tags(env: str, purpose: str, name: str, owner: str) -> dict[str, str]:
-    """The five tags every taggable VA resource carries (seed 000 §8)."""
+    """The five tags every taggable VA resource carries (the VA tagging rule)."""
     validate_environment(env)
     validate_purpose(purpose)
     tags = {

@@ -83,7 +83,7 @@ def work_root(tmp_path: Path) -> Path:
 def faalf_env(
     monkeypatch: pytest.MonkeyPatch, moto: Moto, claude_bin: Path, work_root: Path
 ) -> pytest.MonkeyPatch:
-    """The environment VaAgentLambda gives the function, pointed at the local servers."""
+    """The environment an agent profile's VaLambda gives the function, pointed at the local servers."""
     for name, value in {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto.url,
         "AWS_ACCESS_KEY_ID": "testing",

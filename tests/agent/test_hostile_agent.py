@@ -1,4 +1,4 @@
-"""The agent as an attacker (issue 14): each test is one attack, tried as a prompt-injected agent
+"""The agent as an attacker (FAALF's threat model, agent_image/README.md): each test is one attack, tried as a prompt-injected agent
 would, and the guardrail that stops it.
 
 The real CLI runs the tool calls the stand-in API returns (the attacker's ``Bash`` steps), inside

@@ -1,4 +1,4 @@
-"""Seed 000's artifact flow: zips staged in va-<env>-artifacts-bucket under the commit's name."""
+"""The artifact flow: zips staged in va-<env>-artifacts-bucket as va-<env>-<purpose>-lambda-<commit>.zip."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def staged(tmp_path_factory) -> Run:
     return build_lambda(artifact, artifacts=ArtifactStore(bucket=BUCKET, revision="0123456789ab"))
 
 
-def test_zip_is_uploaded_under_the_seed_artifact_name(staged):
+def test_zip_is_uploaded_under_the_standard_artifact_name(staged):
     obj = one(staged, "aws:s3/bucketObjectv2:BucketObjectv2")
 
     assert obj["bucket"] == BUCKET
@@ -55,7 +55,7 @@ def test_artifact_revision_must_be_a_commit_id():
         ArtifactStore(bucket=BUCKET, revision="../../etc")
 
 
-def test_artifact_key_follows_the_seed_example():
+def test_artifact_key_follows_the_standard_example():
     key = standard.artifact_key("va-prod-contentgen-lambda", "3f9a1c2")
     assert key == "va-prod-contentgen-lambda-3f9a1c2.zip"
 

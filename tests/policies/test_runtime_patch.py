@@ -1,4 +1,4 @@
-"""va-runtime-patch (advisory): each message says who patches what (seed 001)."""
+"""va-runtime-patch (advisory): each message says who patches what."""
 
 from __future__ import annotations
 
