@@ -3,7 +3,8 @@
 Per Lambda function: its own role (no two functions share one), a log group with its name, a DLQ
 or an on-failure destination, alarms on Errors, Throttles and Duration, and the security groups
 attached to it egress-443-only with no ingress. Per S3 bucket: a public access block and a
-server-side encryption configuration.
+server-side encryption configuration. Per SQS event source mapping: the queue it reads has a
+redrive policy (a dead-letter queue).
 
 Resources are matched by the names, ids and ARNs they carry (the stack's outputs). On a first
 preview those are unknown for every resource still to be created (``bucket = bucket.id``); then
@@ -31,6 +32,7 @@ from .framework import (
     unchecked,
     unknown_link,
     violation,
+    warning,
 )
 from .network import (
     EC2_RULE_TYPE,
@@ -47,6 +49,9 @@ from .tables import FUNCTION_TYPE, LOG_GROUP_TYPE
 ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 ROLE_TYPE = "aws:iam/role:Role"
+ESM_TYPE = "aws:lambda/eventSourceMapping:EventSourceMapping"
+QUEUE_TYPE = "aws:sqs/queue:Queue"
+REDRIVE_TYPE = "aws:sqs/redrivePolicy:RedrivePolicy"
 SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
@@ -367,6 +372,47 @@ def _guarded(subject: Resource, findings: Iterable[Finding]) -> Iterator[Finding
         yield could_not_check(exc, FAMILY.name, subject.urn)
 
 
+def _queue_keys(queue: Resource) -> set[str]:
+    return {k for k in (_str(queue.get(p)) for p in ("arn", "url", "id", "name")) if k}
+
+
+def _queue_trigger_problems(esm: Resource, ix: Index) -> Iterator[Finding]:
+    """An SQS event source must end in a DLQ: Lambda retries a failing message until it
+    expires, and then it is gone. The queue is found by its ARN, or on a first preview through
+    the mapping's propertyDependencies; a queue of another stack is named as not checked."""
+    source = esm.get("eventSourceArn")
+    if source is not UNKNOWN and not (_str(source) or "").startswith("arn:aws:sqs:"):
+        return  # a stream or another source: its own retry settings apply
+    keys = ix.refs(esm, "eventSourceArn", (QUEUE_TYPE,), "event source")
+    queues = ix._unique(q for q in ix.of(QUEUE_TYPE) if _queue_keys(q) & keys or q.urn in keys)
+    if not queues:
+        if source is UNKNOWN:
+            yield unchecked("the queue the event source mapping reads (eventSourceArn)", esm.urn)
+        else:
+            yield warning(
+                f"queue {source} is not in this stack, so whether it has a redrive policy is "
+                "not checked; make sure it redrives to a dead-letter queue",
+                esm.urn,
+            )
+        return
+    redriven = {
+        key
+        for rp in ix.of(REDRIVE_TYPE)
+        for key in ix.refs(rp, "queueUrl", (QUEUE_TYPE,), "redrive policy")
+    }
+    for q in queues:
+        policy = q.get("redrivePolicy")
+        if policy is UNKNOWN or policy or (_queue_keys(q) | {q.urn}) & redriven:
+            continue  # unknown counts: a redrive policy to a queue still to be created
+        name = _str(q.get("name")) or q.name
+        yield violation(
+            f"the event source mapping reads queue {name!r}, which has no redrive policy: a "
+            "message that keeps failing is retried until it expires, and lost; give the queue "
+            "a redrivePolicy to a dead-letter queue",
+            esm.urn,
+        )
+
+
 def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
     ix = Index(resources)
     yield from _shared_roles(ix)
@@ -374,6 +420,8 @@ def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
         yield from _guarded(fn, _function_problems(fn, ix, config))
     for bucket in ix.of(*BUCKET_TYPES):
         yield from _guarded(bucket, _bucket_problems(bucket, ix))
+    for esm in ix.of(ESM_TYPE):
+        yield from _guarded(esm, _queue_trigger_problems(esm, ix))
 
 
 FAMILY = Family(
@@ -381,12 +429,14 @@ FAMILY = Family(
     description=(
         "Each Lambda has its own role, a log group, a DLQ or on-failure destination, alarms on "
         "Errors/Throttles/Duration and an egress-443-only security group; each S3 bucket has "
-        "a public access block and an encryption configuration."
+        "a public access block and an encryption configuration; each queue a function reads "
+        "has a redrive policy."
     ),
     remediation=(
         "Add the missing resources named in the message: per function its own role, its log "
         "group, a DLQ or on-failure destination, the three alarms and a 443-only security "
-        "group; per bucket a public access block and an encryption configuration."
+        "group; per bucket a public access block and an encryption configuration; per queue "
+        "a function reads a redrivePolicy to a dead-letter queue."
     ),
     check=check,
     settings=SETTINGS,

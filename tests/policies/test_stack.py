@@ -294,3 +294,60 @@ def test_log_group_name_of_another_shape_is_no_log_group():
     odd = resource("aws:cloudwatch/logGroup:LogGroup", {"name": {"not": "a name"}}, name="odd")
     ((_, message),) = found([function(), odd, *companions()[:3], companions()[-1]])
     assert "has no log group '/aws/lambda/va-dev-example-lambda'" in message
+
+
+# --- queue triggers: a message that keeps failing must end in a DLQ ------------------------------
+
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_ARN = "arn:aws:sqs:eu-central-1:1:va-dev-work-queue"
+
+
+def mapping(source=QUEUE_ARN, deps=None):
+    props = {"eventSourceArn": source, "functionName": NAME}
+    return fresh(stack.ESM_TYPE, props, "mapping", deps)
+
+
+def queue(**extra):
+    return fresh(QUEUE, {"name": "va-dev-work-queue", "arn": QUEUE_ARN, **extra}, "queue")
+
+
+def test_queue_trigger_on_a_queue_without_redrive_is_a_violation():
+    assert found([function(), *companions(), queue(), mapping()]) == [
+        (mapping().urn, "the event source mapping reads queue 'va-dev-work-queue', which has no "
+         "redrive policy: a message that keeps failing is retried until it expires, and lost; "
+         "give the queue a redrivePolicy to a dead-letter queue")
+    ]  # fmt: skip
+
+
+def test_queue_trigger_on_a_redriven_queue_passes():
+    redriven = queue(redrivePolicy='{"deadLetterTargetArn": "arn:aws:sqs:eu-central-1:1:d"}')
+    assert found([function(), *companions(), redriven, mapping()]) == []
+
+
+def test_queue_trigger_on_a_queue_not_yet_created_is_judged_through_its_dependencies():
+    fresh_queue = fresh(QUEUE, {"name": "va-dev-work-queue", "arn": ENGINE_UNKNOWN}, "queue")
+    esm = mapping(ENGINE_UNKNOWN, {"eventSourceArn": (fresh_queue.urn,)})
+    assert [v for _, v in found([function(), *companions(), fresh_queue, esm])] == [
+        "the event source mapping reads queue 'va-dev-work-queue', which has no redrive policy: "
+        "a message that keeps failing is retried until it expires, and lost; give the queue a "
+        "redrivePolicy to a dead-letter queue"
+    ]
+
+
+def test_queue_trigger_on_a_queue_of_another_stack_is_not_a_violation():
+    other = "arn:aws:sqs:eu-central-1:1:orders"
+    violations, notices = stack.FAMILY.evaluate_stack(
+        [function(), *companions(), mapping(other)], stack.FAMILY.config(None)
+    )
+    assert violations == []
+    assert any("queue arn:aws:sqs:eu-central-1:1:orders is not in this stack" in n for n in notices)
+
+
+def test_queue_trigger_on_a_queue_whose_redrive_names_a_dlq_not_yet_created_passes():
+    """Our own work queue on a first preview: its redrivePolicy is built from the DLQ's ARN."""
+    fresh_queue = fresh(
+        QUEUE, {"name": "va-dev-work-queue", "arn": ENGINE_UNKNOWN, "redrivePolicy": ENGINE_UNKNOWN},
+        "queue",
+    )  # fmt: skip
+    esm = mapping(ENGINE_UNKNOWN, {"eventSourceArn": (fresh_queue.urn,)})
+    assert found([function(), *companions(), fresh_queue, esm]) == []
