@@ -125,6 +125,7 @@ SECTION_TITLES = {
     "LayerSpec": "layers[]",
     "AgentProfile": "agents[]",
     "ProfileStatement": "agents[].statements[]",
+    "StatementSpec": "functions[].statements[]",
     "AgentImageSettings": "agentImage",
 }
 

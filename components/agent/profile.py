@@ -10,12 +10,18 @@ VaLambda like any other and passes the same policies.
 from __future__ import annotations
 
 import fnmatch
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.lambda_function.alarms import AlarmDef
-from components.lambda_function.spec import FunctionSpec, ImageCode, SecretRef, VaModel
+from components.lambda_function.spec import (
+    FunctionSpec,
+    ImageCode,
+    SecretRef,
+    StatementSpec,
+    VaModel,
+)
 from policies.va_guard import standard
 
 ANTHROPIC_KEY_SECRET = "anthropic-api-key"
@@ -36,33 +42,19 @@ HANDLER_ONLY_ACTIONS = (
 )
 
 
-class ProfileStatement(VaModel):
-    """One extra Allow statement of a profile (exact actions; ``*`` only where AWS needs it)."""
+class ProfileStatement(StatementSpec):
+    """One Allow statement for what the agent itself may do; never what only the handler may."""
 
-    sid: str = Field(pattern=r"^[A-Za-z0-9]+$", description="Statement id: letters and digits.")
-    actions: tuple[str, ...] = Field(
-        min_length=1, description="Exact actions (no '*' or 'service:*')."
-    )
-    resources: tuple[str, ...] = Field(
-        min_length=1,
-        description="Exact ARNs; '*' only for actions AWS offers no resource-level permission for.",
-    )
+    WHERE: ClassVar[str] = "agent profile"
 
-    @model_validator(mode="after")
-    def _least_privilege(self) -> ProfileStatement:
-        statement = {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
-                     "Resource": list(self.resources)}  # fmt: skip
-        problems = [p.message for p in standard.statement_problems(statement, "agent profile")]
-        problems += [
+    def extra_problems(self) -> list[str]:
+        return [
             f"statement {self.sid}: the agent itself may not {action} ({why}); the handler "
             "does that with the function role, where the agent cannot reach it"
             for action in self.actions
             for pattern, why in HANDLER_ONLY_ACTIONS
             if fnmatch.fnmatchcase(action.lower(), pattern)
         ]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
 
 
 class AgentProfile(VaModel):

@@ -251,6 +251,7 @@ class VaLambda(VaComponent):
             )
             if arn
         ]
+        delivery += [IamStatement(st.sid, st.actions, list(st.resources)) for st in spec.statements]
         if spec.kms_key_arn:
             delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), [spec.kms_key_arn]))
         extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements, *delivery]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -159,6 +159,37 @@ class RuntimeManagement(VaModel):
         return self
 
 
+class StatementSpec(VaModel):
+    """One extra Allow statement (exact actions; ``*`` only where AWS lists no resource type),
+    checked against AWS's action catalogue before any resource exists."""
+
+    sid: str = Field(pattern=r"^[A-Za-z0-9]+$", description="Statement id: letters and digits.")
+    actions: tuple[str, ...] = Field(
+        min_length=1, description="Exact actions (no '*' or 'service:*')."
+    )
+    resources: tuple[str, ...] = Field(
+        min_length=1,
+        description="Exact ARNs; '*' only for actions AWS offers no resource-level permission for.",
+    )
+
+    @model_validator(mode="after")
+    def _least_privilege(self) -> StatementSpec:
+        problems = [p.message for p in standard.statement_problems(self.document(), self.WHERE)]
+        problems += self.extra_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    WHERE: ClassVar[str] = "function statements"
+
+    def document(self) -> dict[str, object]:
+        return {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
+                "Resource": list(self.resources)}  # fmt: skip
+
+    def extra_problems(self) -> list[str]:
+        return []
+
+
 DESTINATION_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:(sqs|sns|events|lambda):[a-z0-9-]+:\d{12}:(event-bus/|function:)?"
     r"[A-Za-z0-9._-]+$"
@@ -170,6 +201,14 @@ DESTINATION_ACTIONS = {
     "events": "events:PutEvents",
     "lambda": "lambda:InvokeFunction",
 }
+# The Sids of the statements every function's role gets (iam.execution_policy) and of the
+# statements its triggers and settings add.
+RESERVED_SIDS = frozenset(
+    {"WriteOwnLogs", "SendToOwnDlq", "CreateEniInOwnSubnets", "ManageOwnEnis",
+     "DescribeEnisNoResourceLevelPermissions", "XRayNoResourceLevelPermissions",
+     "ReadOwnSecrets", "ReadTriggerQueues", "DeliverOnSuccess", "DeliverOnFailure",
+     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects"}
+)  # fmt: skip
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
 KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
@@ -296,6 +335,11 @@ class FunctionSpec(VaModel):
         "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: "
         "AWS-managed keys.",
     )
+    statements: tuple[StatementSpec, ...] = Field(
+        default=(),
+        description="Extra Allow statements for the function's role (e.g. reading one queue of "
+        "another stack); checked against AWS's action catalogue.",
+    )
     publish: bool = Field(
         default=False,
         description="Publish a version on each code or configuration change and point the "
@@ -378,6 +422,13 @@ class FunctionSpec(VaModel):
                 "(e.g. handler.handler)"
             )
         check_triggers(self.triggers)
+        sids = [st.sid for st in self.statements]
+        taken = sorted({sid for sid in sids if sids.count(sid) > 1} | set(sids) & RESERVED_SIDS)
+        if taken:
+            raise ValueError(
+                f"statements: sid {', '.join(taken)} is used twice or by the standard policy "
+                f"({', '.join(sorted(RESERVED_SIDS))}); pick another"
+            )
         bad_layers = [a for a in self.layer_arns if not LAYER_ARN_RE.match(a)]
         if bad_layers:
             raise ValueError(

@@ -324,3 +324,35 @@ def test_powertools_service_name_is_the_purpose_unless_set(artifact):
 def test_bad_settings_are_refused(fields, message):
     with pytest.raises(ValidationError, match=message):
         spec(**fields)
+
+
+# --- extra statements -------------------------------------------------------------------------
+
+ORDERS = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
+
+
+def test_extra_statement_is_added_to_the_functions_role(artifact):
+    st = {"sid": "ReadOrders", "actions": ["sqs:ReceiveMessage"], "resources": [ORDERS]}
+    run = run_with(artifact, statements=[st])
+
+    added = role_statements(run, "fn-role-policy")["ReadOrders"]
+    assert (added["Action"], added["Resource"]) == (["sqs:ReceiveMessage"], ORDERS)
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        pytest.param({"sid": "All", "actions": ["sqs:*"], "resources": [ORDERS]}, "sqs:\\*",
+                     id="service-wildcard"),
+        pytest.param({"sid": "Typo", "actions": ["sqs:RecieveMessage"], "resources": [ORDERS]},
+                     "unknown in AWS's Service Authorization Reference", id="unknown-action"),
+        pytest.param({"sid": "Star", "actions": ["sqs:ReceiveMessage"], "resources": ["*"]},
+                     "Resource '\\*'", id="star-for-a-scoped-action"),
+        pytest.param({"sid": "WriteOwnLogs", "actions": ["sqs:ReceiveMessage"],
+                      "resources": [ORDERS]}, "used twice or by the standard policy",
+                     id="reserved-sid"),
+    ],
+)  # fmt: skip
+def test_extra_statement_that_breaks_least_privilege_is_refused(statement, message):
+    with pytest.raises(ValidationError, match=message):
+        spec(statements=[statement])
