@@ -249,7 +249,7 @@ def run_under_mocks(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _sync_await(run_in_stack(lambda: _call(build)))
+        _sync_await(run_in_stack(lambda: build() and None))
     except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
         error = exc
     finally:
@@ -267,10 +267,6 @@ def run_under_mocks(
         mode=mode,
         project=project,
     )
-
-
-def _call(build: Callable[[], object]) -> None:
-    build()
 
 
 class _LogCollector(logging.Handler):

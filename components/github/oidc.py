@@ -18,9 +18,9 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
-from components.github import deploy_policy as dp
+from components.github import deploy_policy
 
-REPOSITORY_RE = re.compile(dp.REPOSITORY_PATTERN)
+REPOSITORY_RE = re.compile(deploy_policy.REPOSITORY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class VaGithubOidcRole(VaComponent):
             provider_name = ctx.name("github", "oidc")
             self.provider: aws.iam.OpenIdConnectProvider | None = aws.iam.OpenIdConnectProvider(
                 f"{name}-provider",
-                url=f"https://{dp.OIDC_HOST}",
+                url=f"https://{deploy_policy.OIDC_HOST}",
                 client_id_lists=["sts.amazonaws.com"],
                 tags=ctx.tags("github", provider_name),
                 opts=self.child_opts(),
@@ -65,7 +65,7 @@ class VaGithubOidcRole(VaComponent):
 
         def trust(subjects: list[str]) -> pulumi.Output[str]:
             return pulumi.Output.from_input(provider_arn).apply(
-                lambda arn: json.dumps(dp.trust_policy(arn, subjects))
+                lambda arn: json.dumps(deploy_policy.trust_policy(arn, subjects))
             )
 
         preview_name = ctx.name("ghpreview", "role")
@@ -73,7 +73,7 @@ class VaGithubOidcRole(VaComponent):
             f"{name}-preview-role",
             name=preview_name,
             description=f"GitHub pull requests of {args.repository}: pulumi preview ({env})",
-            assume_role_policy=trust(dp.preview_subjects(args.repository)),
+            assume_role_policy=trust(deploy_policy.preview_subjects(args.repository)),
             max_session_duration=3600,
             tags=ctx.tags("ghpreview", preview_name),
             opts=self.child_opts(),
@@ -81,14 +81,14 @@ class VaGithubOidcRole(VaComponent):
         aws.iam.RolePolicyAttachment(
             f"{name}-preview-read-only",
             role=self.preview_role.name,
-            policy_arn=dp.READ_ONLY_POLICY_ARN,
+            policy_arn=deploy_policy.READ_ONLY_POLICY_ARN,
             opts=self.child_opts(),
         )
         aws.iam.RolePolicy(
             f"{name}-preview-deny",
             name=ctx.name("ghpreview", "policy"),
             role=self.preview_role.id,
-            policy=json.dumps(dp.preview_deny_policy()),
+            policy=json.dumps(deploy_policy.preview_deny_policy()),
             opts=self.child_opts(),
         )
         deploy_name = ctx.name("ghdeploy", "role")
@@ -96,7 +96,7 @@ class VaGithubOidcRole(VaComponent):
             f"{name}-deploy-role",
             name=deploy_name,
             description=f"GitHub deployments of {args.repository}: pulumi up ({env})",
-            assume_role_policy=trust(dp.deploy_subjects(args.repository, env)),
+            assume_role_policy=trust(deploy_policy.deploy_subjects(args.repository, env)),
             max_session_duration=3600,
             tags=ctx.tags("ghdeploy", deploy_name),
             opts=self.child_opts(),
@@ -106,7 +106,7 @@ class VaGithubOidcRole(VaComponent):
             name=ctx.name("ghdeploy", "policy"),
             role=self.deploy_role.id,
             policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(dp.deploy_policy(env, args.region, account))
+                lambda account: json.dumps(deploy_policy.deploy_policy(env, args.region, account))
             ),
             opts=self.child_opts(),
         )

@@ -29,7 +29,3 @@ def test_custom_runtime_says_you_patch_the_runtime_you_ship():
     assert (
         "AWS patches the Amazon Linux 2023 execution environment; you patch the runtime" in message
     )
-
-
-def test_the_family_is_advisory():
-    assert runtime_patch.FAMILY.level.value == "advisory"
