@@ -249,7 +249,7 @@ def run_under_mocks(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _sync_await(run_in_stack(lambda: build() and None))
+        _sync_await(run_in_stack(lambda: _call(build)))
     except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
         error = exc
     finally:
@@ -281,3 +281,9 @@ class _LogCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _call(build: Callable[[], object]) -> None:
+    """``build`` returns whatever the program's last expression is; the SDK's stack runner
+    takes a function returning None (or an awaitable), so the value is dropped here."""
+    build()
