@@ -4,7 +4,6 @@ between a git ref and the working tree, and CI output that is never hard-wrapped
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +13,7 @@ import pytest
 from preflight import cli
 from preflight.review import change_text, diff, settings
 from preflight.runner import PROJECT_ROOT, run_program
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-    "PATH": "/usr/bin:/bin", "HOME": "/tmp",
-}  # fmt: skip
+from tests.gitrepo import project_copy
 
 
 @pytest.fixture(scope="module")
@@ -80,20 +74,7 @@ def test_diff_reports_added_removed_and_changed_inputs():
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    """This project's tracked files, committed in a fresh repository."""
-    root = tmp_path_factory.mktemp("project")
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for rel in filter(None, tracked):
-        source = PROJECT_ROOT / rel
-        if source.is_file() and not rel.startswith(("tests/", "bench/", ".github/", "docs/")):
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / rel)
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
-        subprocess.run(["git", *args], cwd=root, env=GIT_ENV, check=True, capture_output=True)
-    return root
+    return project_copy(tmp_path_factory.mktemp("project"))
 
 
 def plan_diff(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:

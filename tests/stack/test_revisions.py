@@ -7,8 +7,6 @@ change, runs it again and compares every resource's inputs.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,45 +14,13 @@ import pulumi
 import pytest
 from pulumi.output import Unknown
 
-from preflight.runner import PROJECT_ROOT, run_program, stack_config
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "PATH": "/usr/bin:/bin",
-    "HOME": "/tmp",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
+from preflight.runner import run_program, stack_config
+from tests.gitrepo import commit, project_copy
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    """The tracked files of this project, committed once in a fresh repository."""
-    root = tmp_path_factory.mktemp("project")
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for rel in filter(None, tracked):
-        source = PROJECT_ROOT / rel
-        if source.is_file() and not rel.startswith(("tests/", "bench/", ".github/")):
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / rel)
-    git(root, "init", "-q")
-    commit(root, "initial")
-    return root
+    return project_copy(tmp_path_factory.mktemp("project"))
 
 
 def comparable(value: Any) -> Any:
