@@ -26,9 +26,16 @@ def document(*statements: dict) -> str:
 
 
 def queue_policy_for_anyone(condition: dict) -> tuple[list[str], list[str]]:
-    statement = {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
-                 "Resource": "*", "Condition": condition}  # fmt: skip
-    return run(data.FAMILY, QUEUE_POLICY, engine_props({**ENCRYPTED, "policy": document(statement)}))
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "sqs:SendMessage",
+        "Resource": "*",
+        "Condition": condition,
+    }
+    return run(
+        data.FAMILY, QUEUE_POLICY, engine_props({**ENCRYPTED, "policy": document(statement)})
+    )
 
 
 def role_policy(statement: dict) -> tuple[list[str], list[str]]:
@@ -59,8 +66,11 @@ def test_question_mark_wildcard_covering_a_whole_service_is_judged_like_service_
 )
 def test_s3_arn_wildcarding_every_bucket_is_judged_like_star():
     found, _ = role_policy(
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"],
-         "Resource": "arn:aws:s3:::*"}  # fmt: skip
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:DeleteObject"],
+            "Resource": "arn:aws:s3:::*",
+        }
     )
     assert found, "s3:GetObject/DeleteObject on arn:aws:s3:::* passed"
 
@@ -74,8 +84,12 @@ def test_s3_arn_wildcarding_every_bucket_is_judged_like_star():
 )
 def test_trust_policy_for_star_narrowed_to_the_organization_is_not_called_open_to_anyone():
     trust = document(
-        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
-         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}  # fmt: skip
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        }
     )
     found, _ = run(iam.FAMILY, ROLE, engine_props({"assumeRolePolicy": trust}))
     assert not any("any AWS principal" in m for m in found), found
@@ -89,12 +103,17 @@ def test_trust_policy_for_star_narrowed_to_the_organization_is_not_called_open_t
 )
 def test_github_oidc_trust_without_a_subject_condition_is_a_violation():
     trust = document(
-        {"Effect": "Allow",
-         "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/"
-                                    "token.actions.githubusercontent.com"},
-         "Action": "sts:AssumeRoleWithWebIdentity",
-         "Condition": {"StringEquals": {
-             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}  # fmt: skip
+        {
+            "Effect": "Allow",
+            "Principal": {
+                "Federated": "arn:aws:iam::123456789012:oidc-provider/"
+                "token.actions.githubusercontent.com"
+            },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
+            },
+        }
     )
     found, _ = run(iam.FAMILY, ROLE, engine_props({"assumeRolePolicy": trust}))
     assert found, "a trust policy any GitHub repository can use passed"
@@ -157,10 +176,18 @@ def test_question_mark_wildcard_account_condition_does_not_narrow_anyone():
     "counts as a source (permission_problems), wildcards included",
 )
 def test_lambda_permission_for_a_service_with_a_wildcard_source_arn_is_a_violation():
-    found, _ = run(data.FAMILY, PERMISSION, engine_props(
-        {"function": FUNCTION_ARN, "action": "lambda:InvokeFunction",
-         "principal": "s3.amazonaws.com", "sourceArn": "arn:aws:s3:::*"}  # fmt: skip
-    ))
+    found, _ = run(
+        data.FAMILY,
+        PERMISSION,
+        engine_props(
+            {
+                "function": FUNCTION_ARN,
+                "action": "lambda:InvokeFunction",
+                "principal": "s3.amazonaws.com",
+                "sourceArn": "arn:aws:s3:::*",
+            }
+        ),
+    )
     assert found
 
 
@@ -172,10 +199,19 @@ def test_lambda_permission_for_a_service_with_a_wildcard_source_arn_is_a_violati
 def test_layer_shared_with_every_account_is_a_violation():
     type_ = "aws:lambda/layerVersionPermission:LayerVersionPermission"
     assert data.FAMILY.applies(type_)
-    found, _ = run(data.FAMILY, type_, engine_props(
-        {"action": "lambda:GetLayerVersion", "layerName": "arn:aws:lambda:eu-central-1:1:layer:l",
-         "principal": "*", "statementId": "public", "versionNumber": 1}  # fmt: skip
-    ))
+    found, _ = run(
+        data.FAMILY,
+        type_,
+        engine_props(
+            {
+                "action": "lambda:GetLayerVersion",
+                "layerName": "arn:aws:lambda:eu-central-1:1:layer:l",
+                "principal": "*",
+                "statementId": "public",
+                "versionNumber": 1,
+            }
+        ),
+    )
     assert found
 
 
@@ -188,9 +224,11 @@ def test_layer_shared_with_every_account_is_a_violation():
     "it) passes, because open_sources compares the two literal strings 0.0.0.0/0 and ::/0",
 )
 def test_ingress_from_half_the_internet_is_a_violation():
-    found, _ = run(network.FAMILY, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-                   engine_props({"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/1",
-                                 "ipProtocol": "-1"}))  # fmt: skip
+    found, _ = run(
+        network.FAMILY,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        engine_props({"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/1", "ipProtocol": "-1"}),
+    )
     assert found
 
 
