@@ -91,6 +91,22 @@ class PackInfo:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def expand_config(config: Mapping[str, Any], policies: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """A ``--config`` file as the engine reads it: ``"advisory"`` is short for
+    ``{"enforcementLevel": "advisory"}``, and ``all`` applies to every policy of the pack, each
+    policy's own entry taking precedence."""
+
+    def entry(value: Any) -> dict[str, Any]:
+        return {"enforcementLevel": value} if isinstance(value, str) else dict(value)
+
+    everyone = entry(config["all"]) if "all" in config else None
+    expanded = {name: dict(everyone) for name in policies} if everyone else {}
+    for policy, values in config.items():
+        if policy != "all":
+            expanded[policy] = {**expanded.get(policy, {}), **entry(values)}
+    return expanded
+
+
 def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
     json_format.ParseDict(dict(value), s)
@@ -197,7 +213,7 @@ class PolicyPackProcess:
     def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
         """``{policy: {"enforcementLevel": "advisory", <key>: <value>}}``, as ``--config`` files."""
         request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for policy, values in config.items():
+        for policy, values in expand_config(config, self.info().policies).items():
             values = dict(values)
             level = LEVEL_VALUES[values.pop("enforcementLevel", "mandatory")]
             request.policyConfig[policy].CopyFrom(

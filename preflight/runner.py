@@ -152,13 +152,22 @@ class Program:
 
 @contextmanager
 def _on_sys_path(directory: Path) -> Iterator[None]:
+    """``directory`` first on sys.path for one run, and the modules imported from it forgotten
+    afterwards: a module that declares resources when imported must declare them again in the
+    next run (the other mode), as each ``pulumi preview``/``up`` is a fresh interpreter."""
     entry = str(directory)
+    before = set(sys.modules)
     sys.path.insert(0, entry)
     try:
         yield
     finally:
         if entry in sys.path:
             sys.path.remove(entry)
+        root = directory.resolve()
+        for name in set(sys.modules) - before:
+            origin = Path(getattr(sys.modules.get(name), "__file__", None) or "/").resolve()
+            if origin.is_relative_to(root) and "site-packages" not in origin.parts:
+                del sys.modules[name]
 
 
 def flatten_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
@@ -250,6 +259,11 @@ def run_under_mocks(
     gc.disable()
     try:
         _sync_await(run_in_stack(lambda: _call(build)))
+    except SystemExit as exc:
+        # sys.exit(0) ends a program normally: what it registered is still the plan. Any other
+        # code is the program failing.
+        if exc.code not in (0, None):
+            error = RuntimeError(f"the program called sys.exit({exc.code!r})")
     except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
         error = exc
     finally:

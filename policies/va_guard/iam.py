@@ -48,6 +48,7 @@ DOCUMENT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "aws:iam/userPolicy:UserPolicy": ("policy",),
     "aws:iam/groupPolicy:GroupPolicy": ("policy",),
     "aws:iam/policy:Policy": ("policy",),
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": ("inlinePolicy",),
 }
 # Resource type -> properties holding managed policy ARNs.
 ATTACHMENT_PROPERTIES: dict[str, tuple[str, ...]] = {

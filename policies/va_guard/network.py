@@ -8,6 +8,7 @@ applies the same to every group actually attached to a function.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,15 +26,29 @@ VPC_EGRESS_TYPE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LAMBDA_SG_SUFFIX = "-lambda-sg"
 TCP = ("tcp", "6")
 ALL_TRAFFIC = ("-1", "all")
-OPEN_CIDRS: tuple[str, ...] = ("0.0.0.0/0", "::/0")
 LAMBDA_EGRESS_PORTS: tuple[int, ...] = (443,)
+
+
+# A source this wide is the internet, whether written as 0.0.0.0/0 or split into halves
+# (0.0.0.0/1 + 128.0.0.0/1): /0-/7 for IPv4 (2^25 addresses and more), /0-/15 for IPv6.
+WIDEST_PREFIX = {4: 7, 6: 15}
+
+
+def is_open(cidr: Any) -> bool:
+    if not isinstance(cidr, str):
+        return False
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen <= WIDEST_PREFIX[network.version]
 
 
 def open_sources(rule: Any) -> list[str]:
     """The internet-wide sources of one rule (inline, ec2 rule or vpc rule shape)."""
     sources = items_of(get(rule, "cidrBlocks")) + items_of(get(rule, "ipv6CidrBlocks"))
     sources += [get(rule, "cidrIpv4"), get(rule, "cidrIpv6")]
-    return [s for s in sources if s in OPEN_CIDRS]
+    return [s for s in sources if is_open(s)]
 
 
 def describe(rule: Any) -> str:

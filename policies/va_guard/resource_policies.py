@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from . import standard
 from .framework import Finding, Resource, unchecked, violation
 from .props import UNKNOWN, contains_unknown, get, is_mapping, items_of, json_document
 
@@ -60,15 +61,30 @@ def _narrows(operator: Any, block: Any) -> bool:
     if not isinstance(operator, str) or not is_mapping(block):
         return False
     op = operator.lower()
-    if "not" in op or op.endswith("ifexists") or op == "null":
+    # ForAllValues is true when the key is absent (an anonymous caller has no org id).
+    if "not" in op or op.endswith("ifexists") or op == "null" or op.startswith("forallvalues:"):
         return False
+    like = "like" in op
     return any(
         isinstance(key, str)
         and key.lower() in NARROWING_KEYS
         and items_of(value)
-        and all(isinstance(v, str) and v.strip("*") for v in items_of(value))
+        and all(isinstance(v, str) and _specific(v, like) for v in items_of(value))
         for key, value in block.items()
     )
+
+
+# What a value must keep once its wildcards are taken out to name someone: an org id
+# (o-xxxxxxxxxx), an account (12 digits), an ARN with a resource. ``o-*``, ``?*`` or
+# ``arn:aws:*`` under a *Like operator match everyone.
+_SPECIFIC_MIN_CHARS = 6
+
+
+def _specific(value: str, like: bool) -> bool:
+    if not like:
+        return bool(value.strip("*"))
+    fixed = value.replace("*", "").replace("?", "")
+    return len(fixed) >= _SPECIFIC_MIN_CHARS and not fixed.endswith(("o-", "arn:aws:"))
 
 
 def open_statements(document: Any) -> Iterator[Finding]:
@@ -107,7 +123,12 @@ def permission_problems(r: Resource) -> Iterator[Finding]:
         return
     if not isinstance(principal, str):
         return
-    sourced = _present(r, "sourceArn") or _present(r, "sourceAccount")
+    source_arn = r.get("sourceArn")
+    # A source ARN that names every bucket (arn:aws:s3:::*) names no one.
+    any_source = isinstance(source_arn, str) and (
+        source_arn == "*" or standard.wildcards_location(source_arn)
+    )
+    sourced = (_present(r, "sourceArn") and not any_source) or _present(r, "sourceAccount")
     if principal == "*" and not (sourced or _present(r, "principalOrgId")):
         yield violation(
             "the permission lets anyone ('*') invoke the function; name the account or service "

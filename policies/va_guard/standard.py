@@ -290,7 +290,11 @@ def wildcards_location(resource: str) -> bool:
     if fields is None:
         return False
     wild = [any(c in f for c in "*?") for f in fields]
-    return (wild[3] or wild[4]) and wild[5]
+    # S3 (and IAM's global) ARNs leave region and account empty: ``arn:aws:s3:::*`` is every
+    # bucket of every account, as broad as '*' when the resource part is nothing but wildcards.
+    every_resource = not fields[5].replace("*", "").replace("?", "").replace("/", "")
+    global_name = not fields[3] and not fields[4]
+    return (wild[3] or wild[4] or (global_name and every_resource)) and wild[5]
 
 
 def _described(name: str, granted: tuple[catalogue.Action, ...]) -> str:

@@ -59,12 +59,6 @@ def test_question_mark_wildcard_covering_a_whole_service_is_judged_like_service_
     assert any("iam:?*" in m for m in found), found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: 'arn:aws:s3:::*' is every bucket and object of every account (S3 ARNs "
-    "have no region or account to wildcard), as broad as '*', but wildcards_location only "
-    "looks at the region and account fields",
-)
 def test_s3_arn_wildcarding_every_bucket_is_judged_like_star():
     found, _ = role_policy(
         {
@@ -120,12 +114,6 @@ def test_github_oidc_trust_without_a_subject_condition_is_a_violation():
     assert found, "a trust policy any GitHub repository can use passed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: IAM Identity Center inline policies (aws:ssoadmin/"
-    "permissionSetInlinePolicy, property inlinePolicy) are not in DOCUMENT_PROPERTIES, so "
-    "Action '*' on '*' for every person of the permission set passes",
-)
 def test_identity_center_inline_policy_with_admin_statement_is_a_violation():
     type_ = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
     admin = document({"Effect": "Allow", "Action": "*", "Resource": "*"})
@@ -137,12 +125,6 @@ def test_identity_center_inline_policy_with_admin_statement_is_a_violation():
 # --- va-data: resource policies and permissions ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: 'ForAllValues:' is true when the request has no value for the key "
-    "(an anonymous caller has no aws:PrincipalOrgID), so it narrows nothing; _narrows "
-    "counts it as narrowing",
-)
 def test_for_all_values_condition_on_a_single_valued_key_does_not_narrow_anyone():
     found, _ = queue_policy_for_anyone(
         {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}
@@ -150,32 +132,16 @@ def test_for_all_values_condition_on_a_single_valued_key_does_not_narrow_anyone(
     assert found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: StringLike aws:PrincipalOrgID 'o-*' matches every organization of "
-    "AWS; only a value that is all '*' counts as matching everything in _narrows",
-)
 def test_wildcard_organization_condition_does_not_narrow_anyone():
     found, _ = queue_policy_for_anyone({"StringLike": {"aws:PrincipalOrgID": "o-*"}})
     assert found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: StringLike aws:SourceAccount '?*' matches every account; '?' is a "
-    "wildcard too, but only '*' is stripped in _narrows",
-)
 def test_question_mark_wildcard_account_condition_does_not_narrow_anyone():
     found, _ = queue_policy_for_anyone({"StringLike": {"aws:SourceAccount": "?*"}})
     assert found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open (confused deputy): a permission for s3.amazonaws.com with sourceArn "
-    "'arn:aws:s3:::*' lets any bucket of any account invoke the function; any sourceArn "
-    "counts as a source (permission_problems), wildcards included",
-)
 def test_lambda_permission_for_a_service_with_a_wildcard_source_arn_is_a_violation():
     found, _ = run(
         data.FAMILY,
@@ -219,11 +185,6 @@ def test_layer_shared_with_every_account_is_a_violation():
 # --- va-network ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: ingress from 0.0.0.0/1 (half the internet; with 128.0.0.0/1 all of "
-    "it) passes, because open_sources compares the two literal strings 0.0.0.0/0 and ::/0",
-)
 def test_ingress_from_half_the_internet_is_a_violation():
     found, _ = run(
         network.FAMILY,

@@ -1,6 +1,6 @@
 """Attacks on "a green `make plan` means a green real preview and update" (issue 13): what the
 preflight CLI does with programs and configs users really have. One behaviour per test,
-xfail(strict) until fixed; the reason says what is wrong."""
+Each was an xfail(strict) attack until its fix landed."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from preflight.runner import PROJECT_ROOT
 
@@ -23,12 +21,6 @@ def preflight(*args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: both modes run in one interpreter, so a module the program imports "
-    "(network.py declaring resources on import, as users split programs) is cached after "
-    "the first mode; the update mode sees 0 resources and says nothing about them",
-)
 def test_update_mode_sees_the_resources_an_imported_module_declares():
     result = preflight("--json", "--program", str(FIXTURES / "split_program"))
     modes = json.loads(result.stdout)["modes"]
@@ -36,12 +28,6 @@ def test_update_mode_sees_the_resources_an_imported_module_declares():
     assert update == preview, f"preview checked {preview} resources, update {update}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crash: a policy config in Pulumi's shorthand ({'<policy>': 'advisory'}) passes "
-    "pack_config_problems, then PolicyPackProcess.configure calls dict('advisory') and the "
-    "CLI dies with a ValueError traceback",
-)
 def test_policy_config_shorthand_level_is_not_a_traceback(tmp_path):
     config = tmp_path / "cfg.json"
     config.write_text(json.dumps({"va-iam": "advisory"}))
@@ -50,12 +36,6 @@ def test_policy_config_shorthand_level_is_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr, result.stderr[-400:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="false-block (fidelity): the engine applies the config key 'all' to every policy of "
-    "the pack; the preflight sends 'all' to Configure as if it were a policy, so "
-    "{'all': {'enforcementLevel': 'advisory'}} still reports mandatory violations",
-)
 def test_policy_config_all_sets_every_policy_level(tmp_path):
     config = tmp_path / "all-advisory.json"
     config.write_text(json.dumps({"all": {"enforcementLevel": "advisory"}}))
@@ -65,12 +45,6 @@ def test_policy_config_all_sets_every_policy_level(tmp_path):
     assert report["mandatory"] == 0, report["mandatory"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: a program that ends with sys.exit(0) after declaring an open security "
-    "group makes `python -m preflight` exit 0 with no output (SystemExit is not an "
-    "Exception, so run_under_mocks lets it through and the pack never runs)",
-)
 def test_program_that_exits_zero_is_not_a_green_plan(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text("name: exits\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n")
