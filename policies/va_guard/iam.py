@@ -17,7 +17,7 @@ import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
-from . import standard
+from . import resource_policies, standard
 from .framework import (
     Config,
     Family,
@@ -95,13 +95,40 @@ def _trust_problems(r: Resource) -> Iterator[Finding]:
         yield unchecked("the trust policy (assumeRolePolicy)")
         return
     for st in statements(json_document(trust)):
-        if isinstance(st, dict) and st.get("Effect") == "Allow":
-            principal = st.get("Principal")
-            if principal == "*" or "*" in items_of(get(principal, "AWS")):
-                yield violation(
-                    "the trust policy lets any AWS principal ('*') assume this role; name the "
-                    "service or account that may"
-                )
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        condition = st.get("Condition")
+        blocks = condition.items() if isinstance(condition, dict) else ()
+        narrowed = any(resource_policies.narrows(op, block) for op, block in blocks)
+        if (principal == "*" or "*" in items_of(get(principal, "AWS"))) and not narrowed:
+            yield violation(
+                "the trust policy lets any AWS principal ('*') assume this role; name the "
+                "service or account that may, or narrow it with aws:PrincipalOrgID"
+            )
+        federated = [f for f in items_of(get(principal, "Federated")) if isinstance(f, str)]
+        if any(f.endswith(GITHUB_OIDC) for f in federated) and not _names_subjects(blocks):
+            yield violation(
+                "the trust policy lets any GitHub repository's workflows assume this role (no "
+                f"condition on {GITHUB_OIDC}:sub); add StringEquals/StringLike on it naming "
+                "repo:<owner>/<repo>:…"
+            )
+
+
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+
+
+def _names_subjects(blocks: Any) -> bool:
+    """A positive condition on the GitHub token's ``sub`` naming a repository, not '*'."""
+    for op, block in blocks:
+        if not isinstance(op, str) or "not" in op.lower() or not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            if isinstance(key, str) and key.lower() == f"{GITHUB_OIDC}:sub":
+                values = [v for v in items_of(value) if isinstance(v, str)]
+                if values and all(v.startswith("repo:") and "/" in v for v in values):
+                    return True
+    return False
 
 
 def _attachment_problems(r: Resource, config: Config) -> Iterator[Finding]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .framework import Config, Family, Finding, Resource, unchecked, violation
-from .props import UNKNOWN, get, items_of, number
+from .props import UNKNOWN, contains_unknown, get, items_of, number
 
 SG_TYPES = (
     "aws:ec2/securityGroup:SecurityGroup",
@@ -44,11 +44,25 @@ def is_open(cidr: Any) -> bool:
     return network.prefixlen <= WIDEST_PREFIX[network.version]
 
 
+CIDR_PROPERTIES = ("cidrBlocks", "ipv6CidrBlocks", "cidrIpv4", "cidrIpv6")
+
+
+def _sources(rule: Any) -> list[Any]:
+    found: list[Any] = []
+    for prop in CIDR_PROPERTIES:
+        value = get(rule, prop)
+        found += [UNKNOWN] if value is UNKNOWN else items_of(value) or [value]
+    return found
+
+
 def open_sources(rule: Any) -> list[str]:
     """The internet-wide sources of one rule (inline, ec2 rule or vpc rule shape)."""
-    sources = items_of(get(rule, "cidrBlocks")) + items_of(get(rule, "ipv6CidrBlocks"))
-    sources += [get(rule, "cidrIpv4"), get(rule, "cidrIpv6")]
-    return [s for s in sources if is_open(s)]
+    return [s for s in _sources(rule) if is_open(s)]
+
+
+def unknown_sources(rule: Any) -> bool:
+    """Whether a source CIDR is not known yet (a first preview: ``[vpc.cidr_block]``)."""
+    return any(s is UNKNOWN or contains_unknown(s) for s in _sources(rule))
 
 
 def describe(rule: Any) -> str:
@@ -112,6 +126,8 @@ def _check_group(r: Resource) -> Iterator[Finding]:
         ingress = None
     for rule in items_of(ingress):
         sources = open_sources(rule)
+        if unknown_sources(rule):
+            yield unchecked(f"the sources of ingress {describe(rule)} (cidrBlocks)")
         if sources:
             yield violation(
                 f"ingress {describe(rule)} is open to {', '.join(sources)}; allow "
@@ -135,7 +151,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
     if r.type not in (EC2_RULE_TYPE, VPC_INGRESS_TYPE):
         return
     sources = open_sources(r.props)
-    if any(r.get(k) is UNKNOWN for k in ("cidrBlocks", "ipv6CidrBlocks", "cidrIpv4", "cidrIpv6")):
+    if unknown_sources(r.props):
         yield unchecked("the rule's source CIDRs")
     if sources:
         yield violation(

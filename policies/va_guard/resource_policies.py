@@ -33,7 +33,8 @@ POLICY_PROPERTY: dict[str, str] = {
     "aws:ecr/repositoryPolicy:RepositoryPolicy": "policy",
 }
 PERMISSION_TYPE = "aws:lambda/permission:Permission"
-TYPES = frozenset([*POLICY_PROPERTY, PERMISSION_TYPE])
+LAYER_PERMISSION_TYPE = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+TYPES = frozenset([*POLICY_PROPERTY, PERMISSION_TYPE, LAYER_PERMISSION_TYPE])
 
 # Global condition keys that tie a request to our organization, an account, a source resource or
 # a network path (lowercase; IAM condition keys are case-insensitive).
@@ -55,7 +56,7 @@ def _anyone(principal: Any) -> bool:
     return principal == "*" or "*" in items_of(get(principal, "AWS"))
 
 
-def _narrows(operator: Any, block: Any) -> bool:
+def narrows(operator: Any, block: Any) -> bool:
     """A positive match (StringEquals, ArnLike, ForAnyValue:…) of a narrowing key on something
     other than '*'. Negated operators, …IfExists (true when the key is absent) and Null don't."""
     if not isinstance(operator, str) or not is_mapping(block):
@@ -101,7 +102,7 @@ def open_statements(document: Any) -> Iterator[Finding]:
             continue
         condition = st.get("Condition")
         blocks = condition.items() if isinstance(condition, dict) else ()
-        narrowed = any(_narrows(op, block) for op, block in blocks)
+        narrowed = any(narrows(op, block) for op, block in blocks)
         if _anyone(st.get("Principal")) and not narrowed:
             sid = st.get("Sid")
             which = f"statement {sid!r}" if isinstance(sid, str) else f"statement {i}"
@@ -147,9 +148,25 @@ def permission_problems(r: Resource) -> Iterator[Finding]:
         )
 
 
+def layer_permission_problems(r: Resource) -> Iterator[Finding]:
+    """A layer shared with '*' is published to every AWS account, unless an organization id
+    narrows it."""
+    principal = r.get("principal")
+    if principal is UNKNOWN:
+        yield unchecked("who may use the layer (principal)")
+    elif principal == "*" and not _present(r, "organizationId"):
+        yield violation(
+            "the layer permission shares the layer with every AWS account ('*'); name the "
+            "account, or set organizationId (VA standard: nothing public)"
+        )
+
+
 def check(r: Resource) -> Iterator[Finding]:
     if r.type == PERMISSION_TYPE:
         yield from permission_problems(r)
+        return
+    if r.type == LAYER_PERMISSION_TYPE:
+        yield from layer_permission_problems(r)
         return
     prop = POLICY_PROPERTY.get(r.type)
     if prop is not None:

@@ -1,7 +1,7 @@
 """Attacks on the pack's org-wide claim (issue 13): shapes a user writes with raw pulumi_aws that
 break the standard and pass, or that the pack blocks with an untrue message.
 
-Each test is one behaviour, xfail(strict) until the pack is fixed; the reason says what is wrong.
+Each test is one behaviour; the ones still xfail(strict) say in their reason what is wrong.
 """
 
 from __future__ import annotations
@@ -70,13 +70,6 @@ def test_s3_arn_wildcarding_every_bucket_is_judged_like_star():
     assert found, "s3:GetObject/DeleteObject on arn:aws:s3:::* passed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="false-block/message: a trust policy for {'AWS': '*'} narrowed by "
-    "aws:PrincipalOrgID is refused with 'lets any AWS principal assume this role', which is "
-    "untrue; the resource-policy rule accepts the same narrowing (_trust_problems ignores "
-    "Condition)",
-)
 def test_trust_policy_for_star_narrowed_to_the_organization_is_not_called_open_to_anyone():
     trust = document(
         {
@@ -90,12 +83,6 @@ def test_trust_policy_for_star_narrowed_to_the_organization_is_not_called_open_t
     assert not any("any AWS principal" in m for m in found), found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: a GitHub OIDC trust policy with no condition on "
-    "token.actions.githubusercontent.com:sub lets any repository on GitHub assume the role "
-    "(anyone, in effect); only Principal '*' is judged",
-)
 def test_github_oidc_trust_without_a_subject_condition_is_a_violation():
     trust = document(
         {
@@ -158,11 +145,6 @@ def test_lambda_permission_for_a_service_with_a_wildcard_source_arn_is_a_violati
     assert found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: aws:lambda/layerVersionPermission with principal '*' publishes the "
-    "layer to every AWS account; not among the resource policies va-data judges",
-)
 def test_layer_shared_with_every_account_is_a_violation():
     type_ = "aws:lambda/layerVersionPermission:LayerVersionPermission"
     assert data.FAMILY.applies(type_)
@@ -210,13 +192,6 @@ def test_aws_native_provider_outside_the_allowed_region_is_a_violation():
     assert found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="message (silent unknown): an ingress rule whose source CIDRs are not known on a "
-    "first preview (cidr_blocks=[vpc.cidr_block], an EIP's /32) draws neither a violation nor "
-    "an 'unchecked' notice: open_sources drops unknowns, and the standalone rule only reports "
-    "a property unknown as a whole",
-)
 @pytest.mark.parametrize(
     ("type_", "props"),
     [
