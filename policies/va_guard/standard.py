@@ -282,6 +282,12 @@ def _strings(value: object) -> list[str]:
     return []
 
 
+def is_service_wildcard(action: str) -> bool:
+    """``*``, ``iam:*`` and their spellings (``iam:?*``, ``s3:*?``): every action of a service."""
+    service, colon, name = action.partition(":")
+    return action.strip("*?") == "" or bool(service and colon and not name.strip("*?"))
+
+
 def wildcards_location(resource: str) -> bool:
     """An ARN whose region or account is a wildcard and whose resource part is one too
     (``arn:aws:logs:*:*:*``): as broad as ``*``. ``arn:aws:bedrock:*::foundation-model/m``
@@ -358,7 +364,7 @@ def statement_problems(statement: object, where: str = "statement") -> list[Stat
         if negated in statement
     ]
     actions = _strings(statement.get("Action"))
-    wide = [a for a in actions if a == "*" or a.endswith(":*")]
+    wide = [a for a in actions if is_service_wildcard(a)]
     if wide:
         problems.append(
             StatementProblem(

@@ -46,12 +46,6 @@ def role_policy(statement: dict) -> tuple[list[str], list[str]]:
 # --- va-iam ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: 'iam:?*' covers every IAM action, exactly as 'iam:*' does, but only "
-    "'*' and names ending ':*' are judged as service wildcards; on a scoped ARN a wildcard "
-    "action is not judged at all (standard.statement_problems)",
-)
 def test_question_mark_wildcard_covering_a_whole_service_is_judged_like_service_star():
     found, _ = role_policy(
         {"Effect": "Allow", "Action": "iam:?*", "Resource": "arn:aws:iam::123456789012:*"}
