@@ -232,7 +232,8 @@ print("scripts made")
     strict=True,
     reason="finding D: every .py file the agent leaves gets an execution_results entry (skipped "
     "ones too) whose 'file' name is never cut, and each cut field adds its name to "
-    "truncated_fields: 9,000 files with long non-ASCII names make a response over 6 MB",
+    "truncated_fields: 9,000 files with long non-ASCII names make a response over 6 MB "
+    "(before the fit fix, the handler spun forever instead)",
 )
 def test_thousands_of_script_files_still_get_a_response_within_lambdas_6_mb(lam, api):
     api.play([bash(MANY_SCRIPTS), say("done")])
@@ -258,12 +259,8 @@ print("returned", response.size(out))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding D: response.fit never ends when what it cannot cut is over the limit: an "
-    "emptied field still costs 2 (its quotes), so 'nothing left to cut' is never true; the "
-    "handler spins until the function times out, with no response and no AgentCostUSD",
-)
+# Finding D, fixed: an emptied field still cost its quotes, so "nothing left to cut" was never
+# true and the handler spun until the function's timeout (no response, no AgentCostUSD).
 def test_response_fit_returns_when_nothing_is_left_to_cut():
     try:
         done = subprocess.run(
