@@ -270,3 +270,59 @@ def test_response_fit_returns_when_nothing_is_left_to_cut():
     except subprocess.TimeoutExpired:
         pytest.fail("response.fit was still cutting after 20 s")
     assert "returned" in done.stdout, done.stderr[-500:]
+
+
+# --- E. A System V shared-memory segment outlives its invocation --------------------------------
+
+SHM_KEY = 0x7A7A0E14  # the agents' rendezvous: any key works, each of them knows it
+SHM_C = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+"""
+STASH = py(
+    SHM_C
+    + f"""
+shmid = libc.shmget({SHM_KEY}, 4096, 0o1000 | 0o600)  # IPC_CREAT
+address = libc.shmat(shmid, None, 0)
+ctypes.memmove(address, ("PWNED" + "-SHM-7").encode() + bytes(1), 12)
+print("stashed in segment", shmid)
+"""
+)
+FETCH = py(
+    SHM_C
+    + f"""
+shmid = libc.shmget({SHM_KEY}, 0, 0)
+if shmid < 0:
+    print("no segment")
+else:
+    print("found:", ctypes.string_at(libc.shmat(shmid, None, 0o10000)).decode())  # SHM_RDONLY
+"""
+)
+
+
+def remove_segment() -> None:
+    subprocess.run(["ipcrm", "-M", str(SHM_KEY)], check=False, capture_output=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding E: System V IPC objects (shmget, msgget, semget) belong to the user, not to "
+    "a process or a file: the sweep and the work-root check miss them, so data (or memory "
+    "held hostage) outlives the invocation and the next agent reads it",
+)
+def test_shared_memory_left_by_an_agent_never_reaches_the_next_agent(lam, api):
+    remove_segment()
+    try:
+        api.play([bash(STASH), say("done")])
+        lam.invoke({"task": "stash something"})
+        assert any("stashed in segment" in r for r in api.tool_results())
+        api.play([bash(FETCH), say("done")])
+        lam.invoke({"task": "look for it"})
+        results = "\n".join(api.tool_results())
+    finally:
+        remove_segment()
+
+    assert "no segment" in results or "found:" in results  # the fetch ran
+    assert "PWNED-SHM-7" not in results
