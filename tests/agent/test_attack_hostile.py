@@ -8,11 +8,13 @@ then, so the xfail is removed with the fix).
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -34,12 +36,14 @@ class HoldingStandIn(StandIn):
     is fixed by the test, not by timing."""
 
     def __init__(self, turns: list[Turn]) -> None:
+        self.raw_bodies: list[bytes] = []  # before super().__init__, which builds the handler
         super().__init__(turns)
         self.arrived = threading.Event()
         self.release = threading.Event()
         self.holding = False
 
     def play(self, turns: list[Turn], *, holding: bool = False) -> StandIn:
+        self.raw_bodies = []
         self.arrived.clear()
         self.release.clear()
         self.holding = holding
@@ -60,6 +64,25 @@ class HoldingStandIn(StandIn):
     def __exit__(self, *exc: object) -> None:
         self.release.set()
         super().__exit__(*exc)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        """The stand-in's handler, also keeping each request body as the bytes it came in."""
+        base = super()._handler()
+        standin = self
+
+        class RawRecording(base):  # type: ignore[misc, valid-type]
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+                standin.raw_bodies.append(raw)
+                stream, self.rfile = self.rfile, io.BufferedReader(io.BytesIO(raw))
+                try:
+                    super().do_POST()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the proxy cut a stream of an ended invocation
+                finally:
+                    self.rfile = stream
+
+        return RawRecording
 
 
 @pytest.fixture(scope="module")
@@ -326,3 +349,46 @@ def test_shared_memory_left_by_an_agent_never_reaches_the_next_agent(lam, api):
 
     assert "no segment" in results or "found:" in results  # the fetch ran
     assert "PWNED-SHM-7" not in results
+
+
+# --- F. Duplicate keys: the proxy checks one value, the upstream may read the other ------------
+
+DUPLICATE_KEYS = py("""
+import os, urllib.error, urllib.request
+body = ('{"model": "claude-opus-4-1", "model": "claude-haiku-4-5", "max_tokens": 64000, '
+        '"max_tokens": 10, "stream": true, "messages": [{"role": "user", "content": "dup"}]}')
+request = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+    data=body.encode(), headers={"x-api-key": os.environ["ANTHROPIC_API_KEY"],
+    "content-type": "application/json", "anthropic-version": "2023-06-01"})
+try:
+    print("duplicate keys status", urllib.request.urlopen(request).status)
+except urllib.error.HTTPError as exc:
+    print("duplicate keys status", exc.code)
+""")
+
+
+def duplicated_keys(raw: bytes) -> list[str]:
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        names = [name for name, _ in items]
+        found.extend(sorted({name for name in names if names.count(name) > 1}))
+        return dict(items)
+
+    json.loads(raw, object_pairs_hook=pairs)
+    return found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding F: the proxy checks model and max_tokens as Python's json reads them (the "
+    "last duplicate wins) but forwards the agent's bytes unchanged unless it capped "
+    "max_tokens: an upstream parser that keeps the first duplicate would serve "
+    "claude-opus-4-1 with 64000 tokens on a Haiku, 10-token reservation",
+)
+def test_upstream_gets_only_the_model_and_max_tokens_the_proxy_checked(lam, api):
+    api.play([bash(DUPLICATE_KEYS), say("done")])
+    lam.invoke({"task": "smuggle a model"})
+
+    assert any("duplicate keys status" in r for r in api.tool_results())
+    assert [duplicated_keys(raw) for raw in api.raw_bodies if b'"dup"' in raw] in ([], [[]])
