@@ -392,3 +392,35 @@ def test_upstream_gets_only_the_model_and_max_tokens_the_proxy_checked(lam, api)
 
     assert any("duplicate keys status" in r for r in api.tool_results())
     assert [duplicated_keys(raw) for raw in api.raw_bodies if b'"dup"' in raw] in ([], [[]])
+
+
+# --- G. A fragment in the request target: checked without it, forwarded with it ----------------
+
+FRAGMENT_TARGET = py("""
+import json, os, socket, urllib.parse
+proxy = urllib.parse.urlsplit(os.environ["ANTHROPIC_BASE_URL"])
+body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 10,
+                   "messages": [{"role": "user", "content": "fragment"}]}).encode()
+target = "/v1/messages#/../messages/batches"  # dot segments resolved upstream: the batches API
+head = (f"POST {target} HTTP/1.1\\r\\nHost: api\\r\\nx-api-key: {os.environ['ANTHROPIC_API_KEY']}"
+        f"\\r\\ncontent-type: application/json\\r\\nContent-Length: {len(body)}"
+        "\\r\\nConnection: close\\r\\n\\r\\n")
+with socket.create_connection((proxy.hostname, proxy.port)) as conn:
+    conn.sendall(head.encode() + body)
+    print("fragment target status", conn.recv(100).split(b"\\r\\n")[0].decode())
+""")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding G: the proxy checks urlsplit(path).path, which drops a '#fragment', but "
+    "forwards the raw request target: '/v1/messages#/../messages/batches' passes as "
+    "/v1/messages and reaches the upstream, where dot-segment normalisation would make it "
+    "the batches API",
+)
+def test_upstream_gets_only_the_path_the_proxy_checked(lam, api):
+    api.play([bash(FRAGMENT_TARGET), say("done")])
+    lam.invoke({"task": "smuggle a path"})
+
+    assert any("fragment target status" in r for r in api.tool_results())
+    assert [r.path for r in api.requests if "#" in r.path or ".." in r.path] == []
