@@ -411,13 +411,9 @@ with socket.create_connection((proxy.hostname, proxy.port)) as conn:
 """)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding G: the proxy checks urlsplit(path).path, which drops a '#fragment', but "
-    "forwards the raw request target: '/v1/messages#/../messages/batches' passes as "
-    "/v1/messages and reaches the upstream, where dot-segment normalisation would make it "
-    "the batches API",
-)
+# Finding G, fixed: the proxy checked urlsplit(path).path, which drops a '#fragment', but
+# forwarded the raw target: '/v1/messages#/../messages/batches' passed as /v1/messages and
+# reached the upstream, where dot-segment normalisation would make it the batches API.
 def test_upstream_gets_only_the_path_the_proxy_checked(lam, api):
     api.play([bash(FRAGMENT_TARGET), say("done")])
     lam.invoke({"task": "smuggle a path"})
