@@ -374,7 +374,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
     def _check(self, session: Session, body: bytes) -> tuple[bytes, Price, int, float]:
         """The body to forward, the model's price, its ``max_tokens`` and the reservation."""
-        path = urllib.parse.urlsplit(self.path).path
+        target = urllib.parse.urlsplit(self.path)
+        path = target.path
+        # Forward what was checked: no fragment (or anything else urlsplit set aside) rides on.
+        self.path = path + (f"?{target.query}" if target.query else "")
         bedrock_route = bedrock.route(path) if self.proxy.signer is not None else None
         allowed = bedrock_route is not None or (self.proxy.signer is None and path in ALLOWED_PATHS)
         if self.command != "POST" or not allowed:

@@ -33,11 +33,14 @@ def fit(body: dict[str, Any], shape: Shape, limit: int, http: bool) -> dict[str,
         encoded = json.dumps(text)
         return len(json.dumps(encoded).encode()) if http else len(encoded.encode())
 
+    empty = cost("")
     cut: list[str] = body.setdefault("truncated_fields", [])
     while total > limit - MARGIN:
         fields = [(cost(text), name, holder, key) for name, (holder, key), text in _texts(body)]
-        if not any(c for c, *_ in fields):
-            break  # nothing left to cut (cannot happen with the fields the handler returns)
+        if not any(c > empty for c, *_ in fields):
+            # Nothing left to cut (an emptied field still costs its quotes): what is too big
+            # is elsewhere (names of files, say); return rather than spin until the timeout.
+            break
         # Water-filling: the longest fields are cut to one level, so that all of them keep
         # as much as fits, rather than the first emptied and the others whole.
         level = _level([c for c, *_ in fields], total - (limit - MARGIN))
