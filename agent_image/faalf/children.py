@@ -51,13 +51,21 @@ def lambda_invoker() -> Invoker:
     return invoke
 
 
-def cost_of(response: dict[str, Any]) -> float:
-    """The child's reported spend (its own metric records it; here it only counts against ours)."""
+def cost_of(response: dict[str, Any], granted: float) -> float:
+    """What a child counts against our budget: its reported spend, clamped to what it was
+    granted; a child that failed or reports no number is charged all it was granted (it may
+    have spent it before failing, and a forged answer must not hand budget back)."""
     body = response.get("body")
     if isinstance(body, str):
         try:
             body = json.loads(body)
         except ValueError:
-            return 0.0
+            return granted
     cost = body.get("cost_usd") if isinstance(body, dict) else None
-    return float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else 0.0
+    if (
+        response.get("statusCode") != 200
+        or not isinstance(cost, int | float)
+        or isinstance(cost, bool)
+    ):
+        return granted
+    return min(max(float(cost), 0.0), granted)

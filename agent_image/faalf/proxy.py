@@ -56,6 +56,19 @@ MAX_BODY = 32 * 1024 * 1024
 MAX_JSON_RESPONSE = 16 * 1024 * 1024
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names a key twice (parsers disagree on which value wins)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKeyError(f"the body names {key!r} twice")
+        found[key] = value
+    return found
+
+
 class RefusedError(Exception):
     """A request the proxy does not forward: an HTTP status and an Anthropic-style error."""
 
@@ -357,11 +370,12 @@ class ProxyHandler(BaseHTTPRequestHandler):
         try:
             event = children.child_request(asked, session.depth, budget)
             response = self.proxy.invoke_child(session.function, event)
-            cost = children.cost_of(response)
+            cost = children.cost_of(response, budget)
         except ValueError as exc:
             self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
             return
         except Exception as exc:  # noqa: BLE001 - botocore's errors, reported to the agent
+            cost = budget  # it may have run (and spent) before the error reached us
             response = {"statusCode": 502, "body": {"error": f"child invoke failed: {exc}"}}
         finally:
             session.settle_child(budget, cost)
@@ -383,7 +397,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if self.command != "POST" or not allowed:
             raise RefusedError(404, "not_found_error", f"{self.command} {path} is not allowed here")
         try:
-            request = json.loads(body)
+            request = json.loads(body, object_pairs_hook=_unique_keys)
+        except DuplicateKeyError as exc:
+            # The upstream may read the first value where we read the last: refuse, never guess.
+            raise RefusedError(400, "invalid_request_error", str(exc)) from None
         except ValueError:
             raise RefusedError(400, "invalid_request_error", "the body is not JSON") from None
         if not isinstance(request, dict):

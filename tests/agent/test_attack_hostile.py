@@ -181,12 +181,6 @@ CHILD_DIED = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding B: a child whose invocation fails (its agent kills its handler after "
-    "spending, or it times out) reports no cost_usd, so the parent settles it at 0 and hands "
-    "the same remaining budget to the next child: children spend the parent's budget N times",
-)
 def test_children_never_get_more_than_the_parents_budget_in_total(lam, api):
     three = "; ".join(["faalf-invoke 'spend all you get, then kill -9 your handler'"] * 3)
     api.play([bash(three), say("done")])
@@ -379,13 +373,6 @@ def duplicated_keys(raw: bytes) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding F: the proxy checks model and max_tokens as Python's json reads them (the "
-    "last duplicate wins) but forwards the agent's bytes unchanged unless it capped "
-    "max_tokens: an upstream parser that keeps the first duplicate would serve "
-    "claude-opus-4-1 with 64000 tokens on a Haiku, 10-token reservation",
-)
 def test_upstream_gets_only_the_model_and_max_tokens_the_proxy_checked(lam, api):
     api.play([bash(DUPLICATE_KEYS), say("done")])
     lam.invoke({"task": "smuggle a model"})
