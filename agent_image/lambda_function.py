@@ -221,7 +221,7 @@ def run(
             cli = agent.run_claude(ws, req, settings, env, deadline)
         # What the proxy metered, whatever the CLI reports or whether it finished at all; emitted
         # before anything else can fail, so the cost alarm sees every spend.
-        cost = round(session.spent_usd, 6)
+        cost = round(session.charged_usd, 6)
         metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
         results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
     finally:

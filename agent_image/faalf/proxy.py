@@ -126,6 +126,14 @@ class Session:
     def left_usd(self) -> float:
         return self.budget_usd - self.spent_usd - self.reserved_usd - self.children_usd
 
+    @property
+    def charged_usd(self) -> float:
+        """What this invocation's own requests cost: metered spend, plus the reservation of
+        each request still in flight (one the agent left running when the CLI ended may
+        complete upstream after the session closed: counted at its worst case, never at 0)."""
+        with self._lock:
+            return self.spent_usd + self.reserved_usd
+
     def admit_child(self) -> float:
         """The budget a child gets: all that is left, reserved until the child answers."""
         with self._lock:
