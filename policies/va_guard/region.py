@@ -17,6 +17,9 @@ SETTINGS = {
     "allowedRegions": string_list(standard.ALLOWED_REGIONS, "AWS regions resources may live in."),
 }
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
+# AWS through the Cloud Control provider: the same SCP applies to what it creates.
+PROVIDER_TYPES = (AWS_PROVIDER_TYPE, "pulumi:providers:aws-native")
+RESOURCE_PREFIXES = ("aws:", "aws-native:")
 
 
 def _region_problem(where: str, region: object, config: Config) -> Iterator[Finding]:
@@ -35,15 +38,15 @@ def _region_problem(where: str, region: object, config: Config) -> Iterator[Find
 
 
 def check(r: Resource, config: Config) -> Iterator[Finding]:
-    if r.type == AWS_PROVIDER_TYPE:
+    if r.type in PROVIDER_TYPES:
         yield from _region_problem("the provider's region", r.get("region"), config)
         return
-    if not r.type.startswith("aws:"):
+    if not r.type.startswith(RESOURCE_PREFIXES):
         return
     own = r.get("region")
     if own is not None:
         yield from _region_problem("the resource's region", own, config)
-    if r.provider_type == AWS_PROVIDER_TYPE:
+    if r.provider_type in PROVIDER_TYPES:
         yield from _region_problem("the region of its provider", get(r.provider, "region"), config)
 
 
@@ -56,5 +59,5 @@ FAMILY = Family(
     ),
     check=check,
     settings=SETTINGS,
-    applies_to=lambda type_: type_.startswith("aws:") or type_ == AWS_PROVIDER_TYPE,
+    applies_to=lambda type_: type_.startswith(RESOURCE_PREFIXES) or type_ in PROVIDER_TYPES,
 )

@@ -173,12 +173,6 @@ def test_ingress_from_half_the_internet_is_a_violation():
 # --- va-region -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fail-open: AWS resources deployed through the aws-native provider (type "
-    "'aws-native:…', provider 'pulumi:providers:aws-native') are never region-checked; "
-    "va-region applies to 'aws:' types and the 'aws' provider only",
-)
 def test_aws_native_provider_outside_the_allowed_region_is_a_violation():
     type_ = "pulumi:providers:aws-native"
     assert region.FAMILY.applies(type_)
