@@ -80,6 +80,8 @@ class Container:
         if not self.prepared:
             if not process.sweep():
                 end_runtime("processes of the agent's user could not all be killed")
+            if os.getuid() != 0 and process.remove_ipc_objects():
+                end_runtime("System V IPC objects of the agent's user could not be removed")
             left = process.clear(work_root)
             if left:
                 end_runtime(f"the work root could not be emptied: {left[:5]}")
@@ -88,6 +90,9 @@ class Container:
         others = process.strangers() if os.getuid() != 0 else []
         if others:
             end_runtime(f"{len(others)} process(es) of the agent's user are running: {others[:5]}")
+        ipc = process.ipc_objects() if os.getuid() != 0 else []
+        if ipc:
+            end_runtime(f"System V IPC objects of the agent's user outlived a cleanup: {ipc[:5]}")
         try:
             found = sorted(os.listdir(work_root))
         except OSError as exc:
@@ -100,6 +105,8 @@ class Container:
         """After the run: no process of the agent's user, no file of it; else end the runtime."""
         if not process.sweep():
             end_runtime("processes of the agent's user survived repeated kills")
+        if os.getuid() != 0 and process.remove_ipc_objects():
+            end_runtime("System V IPC objects of the agent's user could not be removed")
         left = process.clear(work_root)
         if left:
             end_runtime(f"the work root could not be emptied: {left[:5]}")

@@ -347,3 +347,44 @@ def _remove_small(root: Path, budget: int = SMALL_TREE_ENTRIES) -> bool:
     except OSError:
         return False
     return True
+
+
+# System V IPC objects belong to a user, not to a process or a file: a segment, queue or
+# semaphore set the agent creates outlives every process the sweep kills and every file the
+# work root loses, so a later invocation's agent could read what this one left (or find the
+# memory it holds hostage). The id column of each /proc/sysvipc table, and IPC_RMID.
+_IPC_TABLES = {"shm": "shmid", "msg": "msqid", "sem": "semid"}
+_IPC_RMID = 0
+
+
+def ipc_objects(uid: int | None = None) -> list[tuple[str, int]]:
+    """(kind, id) of every System V IPC object owned by ``uid`` (default: our user)."""
+    owner = str(os.getuid() if uid is None else uid)
+    found = []
+    for kind, id_column in _IPC_TABLES.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as table:
+                header, *rows = table.read().splitlines()
+        except OSError:
+            continue  # no System V IPC in this kernel: nothing can be left there
+        names = header.split()
+        for row in rows:
+            cells = dict(zip(names, row.split(), strict=False))
+            if cells.get("uid") == owner and cells.get(id_column, "").isdigit():
+                found.append((kind, int(cells[id_column])))
+    return found
+
+
+def remove_ipc_objects() -> list[tuple[str, int]]:
+    """Remove our user's System V IPC objects; returns those still there."""
+    import ctypes  # only here: most invocations have nothing to remove
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, ident in ipc_objects():
+        if kind == "shm":
+            libc.shmctl(ident, _IPC_RMID, None)
+        elif kind == "msg":
+            libc.msgctl(ident, _IPC_RMID, None)
+        else:
+            libc.semctl(ident, 0, _IPC_RMID)
+    return ipc_objects()

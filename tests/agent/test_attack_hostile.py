@@ -317,12 +317,6 @@ def remove_segment() -> None:
     subprocess.run(["ipcrm", "-M", str(SHM_KEY)], check=False, capture_output=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding E: System V IPC objects (shmget, msgget, semget) belong to the user, not to "
-    "a process or a file: the sweep and the work-root check miss them, so data (or memory "
-    "held hostage) outlives the invocation and the next agent reads it",
-)
 def test_shared_memory_left_by_an_agent_never_reaches_the_next_agent(lam, api):
     remove_segment()
     try:
