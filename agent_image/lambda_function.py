@@ -61,6 +61,18 @@ def end_runtime(why: str) -> None:
     os._exit(70)
 
 
+def _sweep_or_end(work_root: Path) -> None:
+    """Kill every process of the agent's user, remove its System V IPC objects and empty the
+    work root; whatever cannot be done ends the runtime, so no invocation runs in its leftovers."""
+    if not process.sweep():
+        end_runtime("processes of the agent's user survived repeated kills")
+    if os.getuid() != 0 and process.remove_ipc_objects():
+        end_runtime("System V IPC objects of the agent's user could not be removed")
+    left = process.clear(work_root)
+    if left:
+        end_runtime(f"the work root could not be emptied: {left[:5]}")
+
+
 class Container:
     """What outlives one invocation: the key (fetched once, cached), the proxy, and whether this
     runtime has cleaned its container yet."""
@@ -78,13 +90,7 @@ class Container:
         anything else was made after that cleanup, by something that survived it.
         """
         if not self.prepared:
-            if not process.sweep():
-                end_runtime("processes of the agent's user could not all be killed")
-            if os.getuid() != 0 and process.remove_ipc_objects():
-                end_runtime("System V IPC objects of the agent's user could not be removed")
-            left = process.clear(work_root)
-            if left:
-                end_runtime(f"the work root could not be emptied: {left[:5]}")
+            _sweep_or_end(work_root)
             self.prepared = True
             return
         others = process.strangers() if os.getuid() != 0 else []
@@ -103,13 +109,7 @@ class Container:
 
     def clean_up(self, work_root: Path) -> None:
         """After the run: no process of the agent's user, no file of it; else end the runtime."""
-        if not process.sweep():
-            end_runtime("processes of the agent's user survived repeated kills")
-        if os.getuid() != 0 and process.remove_ipc_objects():
-            end_runtime("System V IPC objects of the agent's user could not be removed")
-        left = process.clear(work_root)
-        if left:
-            end_runtime(f"the work root could not be emptied: {left[:5]}")
+        _sweep_or_end(work_root)
 
     def api_key(self, settings: Settings) -> str:
         process.make_undumpable()  # done at import already; kept next to the key it protects

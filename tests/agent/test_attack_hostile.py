@@ -98,29 +98,7 @@ def lam(
     """The function of ``test_hostile_agent`` (same environment), warm across this module."""
     from tests.agent import test_hostile_agent as hostile
 
-    env = {
-        "PATH": f"{hostile.AGENT_VENV}/bin:{ROOT / 'agent_image' / 'bin'}:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PYTHONPATH": str(ROOT / "agent_image"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "AWS_ACCESS_KEY_ID": hostile.FUNCTION_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": "function-role-secret",
-        "AWS_SESSION_TOKEN": "function-role-session",
-        "AWS_REGION": "eu-central-1",
-        "AWS_DEFAULT_REGION": "eu-central-1",
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto.url,
-        "AWS_ENDPOINT_URL_STS": moto.url,
-        "AWS_LAMBDA_FUNCTION_NAME": "va-dev-agent-lambda",
-        "FAALF_TEST_FUNCTION_ARN": hostile.FUNCTION_ARN,
-        "FAALF_API_KEY_SECRET": hostile.SECRET_NAME,
-        "FAALF_CLAUDE_BIN": str(claude_bin),
-        "FAALF_ALLOWED_MODELS": "claude-haiku-4-5",
-        "FAALF_MAX_TURNS": "10",
-        "FAALF_MAX_BUDGET_USD": "1",
-        "FAALF_MAX_DEPTH": "1",
-        "FAALF_SAFETY_MARGIN_S": "2",
-        "ANTHROPIC_BASE_URL": api.url,
-    }
+    env = hostile.function_env(moto, claude_bin, api)
     with lambda_environment(env, tmp_path_factory.mktemp("runtime-logs")) as service:
         yield service
 

@@ -80,12 +80,9 @@ def agent_role_arn(moto: Moto) -> str:
         ]["Arn"]
 
 
-@pytest.fixture(scope="module")
-def lam(
-    moto: Moto, claude_bin: Path, api: StandIn, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LambdaEnvironment]:
-    """One function, warm across this module's invocations, as Lambda would keep it."""
-    env = {
+def function_env(moto: Moto, claude_bin: Path, api: StandIn) -> dict[str, str]:
+    """The function's environment as Lambda sets it (the attack modules run the same one)."""
+    return {
         "PATH": f"{AGENT_VENV}/bin:{ROOT / 'agent_image' / 'bin'}:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(ROOT / "agent_image"),
@@ -108,6 +105,14 @@ def lam(
         "FAALF_SAFETY_MARGIN_S": "2",
         "ANTHROPIC_BASE_URL": api.url,
     }
+
+
+@pytest.fixture(scope="module")
+def lam(
+    moto: Moto, claude_bin: Path, api: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LambdaEnvironment]:
+    """One function, warm across this module's invocations, as Lambda would keep it."""
+    env = function_env(moto, claude_bin, api)
     with lambda_environment(env, tmp_path_factory.mktemp("runtime-logs")) as service:
         yield service
 
