@@ -1,4 +1,5 @@
-"""Attacks on FAALF's claims that still get through (each an xfail naming the finding).
+"""Attacks on FAALF's claims from the attack review: the ones fixed are plain tests, the ones
+that still get through are strict xfails naming the finding.
 
 Same harness as ``test_hostile_agent.py``: the real handler, warm in a runtime process of its own
 as a non-root uid, the real Claude Code CLI, and a stand-in Messages API playing the attacker's

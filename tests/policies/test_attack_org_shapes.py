@@ -1,7 +1,7 @@
 """Attacks on the pack's org-wide claim (issue 13): shapes a user writes with raw pulumi_aws that
 break the standard and pass, or that the pack blocks with an untrue message.
 
-Each test is one behaviour; the ones still xfail(strict) say in their reason what is wrong.
+Each test is one behaviour; each was a strict xfail naming its finding until the fix landed.
 """
 
 from __future__ import annotations
