@@ -235,13 +235,14 @@ class VaLambda(VaComponent):
         )
         net = args.networking
         secret_arns = [args.secret_arns[s.name] for s in spec.secrets]
+        queues = self._queue_arns()
         queue_statements = [
             IamStatement(
                 "ReadTriggerQueues",
                 ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
-                self._queue_arns(),
+                queues,
             )
-        ] if self._queue_arns() else []  # fmt: skip
+        ] if queues else []  # fmt: skip
         destinations = spec.destinations
         delivery = [
             IamStatement(sid, (destination_action(arn),), [arn])
