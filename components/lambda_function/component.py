@@ -66,6 +66,8 @@ class VaLambdaArgs:
     log_retention_days: int = 30
     image_uri: pulumi.Input[str] | None = None
     artifacts: ArtifactStore | None = None
+    # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
+    kms_key_arn: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -153,6 +155,11 @@ class VaLambda(VaComponent):
             }
         )
 
+    @property
+    def _kms_key_arn(self) -> pulumi.Input[str] | None:
+        """The function's own key (config), else the stack's, else None (AWS-managed keys)."""
+        return self._args.spec.kms_key_arn or self._args.kms_key_arn
+
     def _tags(self, physical: str) -> dict[str, str]:
         return self._args.context.tags(self._args.spec.purpose, physical)
 
@@ -166,7 +173,7 @@ class VaLambda(VaComponent):
             f"{self._name}-logs",
             name=log_group_name,
             retention_in_days=self._args.spec.log_retention_days or self._args.log_retention_days,
-            kms_key_id=self._args.spec.kms_key_arn,
+            kms_key_id=self._kms_key_arn,
             tags=self._tags(log_group_name),
             opts=self.child_opts(),
         )
@@ -253,8 +260,11 @@ class VaLambda(VaComponent):
             if arn
         ]
         delivery += [IamStatement(st.sid, st.actions, list(st.resources)) for st in spec.statements]
-        if spec.kms_key_arn:
-            delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), [spec.kms_key_arn]))
+        keys = [self._kms_key_arn] if self._kms_key_arn is not None else []
+        if spec.secrets and spec.kms_key_arn and args.kms_key_arn is not None:
+            keys.append(args.kms_key_arn)  # the stack's secrets are encrypted with the stack key
+        if keys:
+            delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
         extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements, *delivery]]
         policy = pulumi.Output.all(
             self.log_group.arn,
@@ -339,7 +349,7 @@ class VaLambda(VaComponent):
                 "security_group_ids": list(net.security_group_ids),
             },
             tracing_config={"mode": spec.tracing},
-            kms_key_arn=spec.kms_key_arn,
+            kms_key_arn=self._kms_key_arn,
             dead_letter_config={"target_arn": self.dlq.arn},
             logging_config={
                 "log_format": "JSON",

@@ -332,8 +332,8 @@ class FunctionSpec(VaModel):
     kms_key_arn: str | None = Field(
         default=None,
         description="Customer-managed KMS key for the env vars and the log group (its key "
-        "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: "
-        "AWS-managed keys.",
+        "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: the "
+        "stack's key (encryptionKey), or AWS-managed keys when that is off.",
     )
     statements: tuple[StatementSpec, ...] = Field(
         default=(),
