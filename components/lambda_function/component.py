@@ -47,6 +47,8 @@ class LambdaNetworking:
     subnet_arns: Sequence[pulumi.Input[str]]
     security_group_ids: Sequence[pulumi.Input[str]]
     security_group_arns: Sequence[pulumi.Input[str]]
+    # The VPC of the subnets: where a function with ``egress`` gets its own security group.
+    vpc_id: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,11 @@ class VaLambdaArgs:
                 )
         if not self.networking.subnet_ids or not self.networking.security_group_ids:
             raise ValueError(f"{spec.purpose}: VA functions run in a VPC; give subnets and SGs")
+        if spec.egress and self.networking.vpc_id is None:
+            raise ValueError(
+                f"{spec.purpose}: egress needs the VPC for the function's own security group; "
+                "give LambdaNetworking.vpc_id (VaNetwork.lambda_networking() does)"
+            )
 
 
 def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
@@ -130,6 +137,7 @@ class VaLambda(VaComponent):
         self.log_group = self._log_group()
         self.dlq = self._dlq()
         self.work_queue, self.work_queue_dlq = self._work_queue()
+        self.security_group = self._egress_group()
         self.role, self.role_policy = self._role()
         self.artifact: aws.s3.BucketObjectv2 | None = None
         self.function = self._function(self._code_args())
@@ -152,6 +160,8 @@ class VaLambda(VaComponent):
                 "roleArn": self.role_arn,
                 "logGroupName": self.log_group.name,
                 "dlqArn": self.dlq.arn,
+                # What a target's owner admits (ingress from it), when it has ``egress``.
+                **({"securityGroupId": self.security_group.id} if self.security_group else {}),
             }
         )
 
@@ -221,6 +231,44 @@ class VaLambda(VaComponent):
         )
         return queue, dlq
 
+    def _egress_group(self) -> aws.ec2.SecurityGroup | None:
+        """The function's own way out besides HTTPS (``egress``): no ingress, and egress only
+        to the security groups and prefix lists it names, on their ports. Attached beside the
+        stack's Lambda group; the target admitting it (ingress from this group) is its owner's."""
+        rules, net = self._args.spec.egress, self._args.networking
+        if not rules:
+            return None
+        sg_name = self._physical("lambda-sg")
+        return aws.ec2.SecurityGroup(
+            f"{self._name}-sg",
+            name=sg_name,
+            description=f"{self.function_name}: no inbound, outbound to named targets only",
+            vpc_id=net.vpc_id,
+            ingress=[],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description=rule.description,
+                    protocol="tcp",
+                    from_port=rule.port,
+                    to_port=rule.port,
+                    security_groups=[rule.security_group_id] if rule.security_group_id else None,
+                    prefix_list_ids=[rule.prefix_list_id] if rule.prefix_list_id else None,
+                )
+                for rule in rules
+            ],
+            tags=self._tags(sg_name),
+            opts=self.child_opts(),
+        )
+
+    def _security_groups(self) -> tuple[list[pulumi.Input[str]], list[pulumi.Input[str]]]:
+        """(ids, ARNs) of the groups the function is attached to: the stack's, and its own."""
+        net, own = self._args.networking, self.security_group
+        extra = [own] if own else []
+        return (
+            [*net.security_group_ids, *[g.id for g in extra]],
+            [*net.security_group_arns, *[g.arn for g in extra]],
+        )
+
     def _queue_arns(self) -> list[pulumi.Input[str]]:
         arns: list[pulumi.Input[str]] = []
         for trigger in self._args.spec.triggers:
@@ -271,7 +319,7 @@ class VaLambda(VaComponent):
             self.dlq.arn,
             pulumi.Output.all(*secret_arns),
             pulumi.Output.all(*net.subnet_arns),
-            pulumi.Output.all(*net.security_group_arns),
+            pulumi.Output.all(*self._security_groups()[1]),
             pulumi.Output.all(*extra),
         ).apply(
             lambda v: json.dumps(
@@ -346,7 +394,7 @@ class VaLambda(VaComponent):
             environment={"variables": env_vars},
             vpc_config={
                 "subnet_ids": list(net.subnet_ids),
-                "security_group_ids": list(net.security_group_ids),
+                "security_group_ids": self._security_groups()[0],
             },
             tracing_config={"mode": spec.tracing},
             kms_key_arn=self._kms_key_arn,
