@@ -99,8 +99,9 @@ class StackConfig(VaModel):
     encryption_key: bool = Field(
         default=True,
         description="A customer-managed KMS key of the stack's own (alias/va-<env>-lambda-key, "
-        "rotated yearly) encrypts every function's env vars and log group; a function's "
-        "kmsKeyArn overrides it. false: AWS-managed keys.",
+        "rotated yearly) encrypts every function's env vars and log group and the stack's "
+        "secrets; a function's kmsKeyArn overrides it for its env vars and logs. false: "
+        "AWS-managed keys.",
     )
     secrets: tuple[str, ...] = Field(
         default=(),
