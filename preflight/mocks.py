@@ -91,6 +91,7 @@ _ARNS: dict[str, tuple[str | None, str]] = {
     "aws:cloudwatch/eventRule:EventRule": (None, "arn:aws:events:{r}:{a}:rule/{n}"),
     "aws:scheduler/schedule:Schedule": (None, "arn:aws:scheduler:{r}:{a}:schedule/default/{n}"),
     "aws:iam/role:Role": (None, "arn:aws:iam::{a}:role/{n}"),
+    "aws:iam/policy:Policy": (None, "arn:aws:iam::{a}:policy/{n}"),
     "aws:lambda/function:Function": (None, "arn:aws:lambda:{r}:{a}:function:{n}"),
     "aws:lambda/layerVersion:LayerVersion": (None, "arn:aws:lambda:{r}:{a}:layer:{n}:1"),
     "aws:secretsmanager/secret:Secret": (None, "arn:aws:secretsmanager:{r}:{a}:secret:{n}-AbCdEf"),

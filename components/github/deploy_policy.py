@@ -6,8 +6,11 @@ source mappings), to this account and region; ``*`` only for the actions AWS's S
 Authorization Reference lists no resource types for (va-iam and
 tests/components/test_iam_catalogue.py check it against that catalogue). No ``service:*``.
 Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
-to EventBridge Scheduler. tests/components/test_deploy_role.py checks that this allows creating,
-refreshing, updating and deleting every resource the program declares.
+to EventBridge Scheduler. The statements are grouped by service into customer-managed policies
+(IAM's inline quota, 10,240 characters per role, was too small); the role may manage exactly
+those (``policy/va-<env>-*``). tests/components/test_deploy_role.py checks that together they
+allow creating, refreshing, updating and deleting every resource the program declares, and that
+each fits IAM's size quota.
 """
 
 from __future__ import annotations
@@ -153,11 +156,21 @@ ECR = (
     "ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy",
 )  # fmt: skip
 # AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
-# AWS denies them.
-UNSCOPABLE = (
-    *EC2_DESCRIBE, "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups",
-    "ecr:GetAuthorizationToken", "lambda:ListLayerVersions", "sns:GetSubscriptionAttributes",
-    "sns:SetSubscriptionAttributes", "sns:Unsubscribe", "lambda:ListEventSourceMappings",
+# AWS denies them. Each group's policy holds its own services' ones.
+UNSCOPABLE_NETWORK = EC2_DESCRIBE
+UNSCOPABLE_COMPUTE = (
+    "ecr:GetAuthorizationToken", "lambda:ListLayerVersions", "lambda:ListEventSourceMappings",
+)  # fmt: skip
+UNSCOPABLE_DATA = (
+    "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups", "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
+)  # fmt: skip
+# The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): `pulumi up` creates
+# them, and updates them when this module changes.
+MANAGED_POLICIES = (
+    "iam:CreatePolicy", "iam:GetPolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion",
+    "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicyVersion",
+    "iam:TagPolicy", "iam:UntagPolicy", "iam:ListPolicyTags",
 )  # fmt: skip
 READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 # The preview role reads configuration, never data or secret values.
@@ -169,97 +182,121 @@ PREVIEW_DENIED = (
 )  # fmt: skip
 
 
-def deploy_policy(env: str, region: str, account: str) -> dict[str, Any]:
-    """The deploy role's policy for the stack of ``env`` in ``account``/``region``."""
+# IAM: a customer-managed policy holds at most 6,144 characters (white space not counted), and a
+# role takes at most 10 of them (the default quota). The deploy policy outgrew the 10,240
+# characters a role's inline policies may hold together, so it is split by service group.
+MANAGED_POLICY_MAX_CHARS = 6_144
+MAX_ATTACHED_POLICIES = 10
+DEPLOY_GROUPS = ("iam", "network", "compute", "data")
+
+
+def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, Any]]:
+    """The deploy role's policies for the stack of ``env`` in ``account``/``region``, by group
+    (``iam``, ``network``, ``compute``, ``data``): together, what `pulumi up` of that stack
+    needs; each one a customer-managed policy ``va-<env>-ghdeploy-<group>-policy``."""
     standard.validate_environment(env)
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
-    statements = [
-        allow(
-            "Ec2InThisAccountAndRegion",
-            (*EC2_MUTATIONS, *EC2_SCOPED_READS),
-            [f"arn:aws:ec2:{arn}:*"],
-        ),
-        allow("IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]),
-        allow(
-            "PassExecutionRolesToLambda",
-            ("iam:PassRole",),
-            [f"arn:aws:iam::{account}:role/{prefix}*-lambda-role"],
-            {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
-        ),
-        allow(
-            "PassScheduleRolesToScheduler",
-            ("iam:PassRole",),
-            [f"arn:aws:iam::{account}:role/{prefix}*-schedule-role"],
-            {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
-        ),
-        allow(
-            "GithubOidcProvider", IAM_OIDC, [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"]
-        ),
-        allow(
-            "LambdaOfThisEnvironment",
-            LAMBDA,
-            [
-                f"arn:aws:lambda:{arn}:function:{prefix}*",
-                f"arn:aws:lambda:{arn}:layer:{prefix}*",
-            ],
-        ),
-        allow(
-            "CreateEventSourceMappingsForThisEnvironment",
-            ("lambda:CreateEventSourceMapping",),
-            ["*"],
-            {"ArnLike": {"lambda:FunctionArn": f"arn:aws:lambda:{arn}:function:{prefix}*"}},
-        ),
-        allow(
-            "EventSourceMappingsInThisAccountAndRegion",
-            EVENT_SOURCE_MAPPINGS,
-            [f"arn:aws:lambda:{arn}:event-source-mapping:*"],
-        ),
-        allow(
-            "SchedulesOfThisEnvironment",
-            SCHEDULES,
-            [f"arn:aws:scheduler:{arn}:schedule/default/{prefix}*"],
-        ),
-        allow(
-            "EventRulesOfThisEnvironment",
-            EVENT_RULES,
-            [
-                f"arn:aws:events:{arn}:rule/{prefix}*",
-                f"arn:aws:events:{arn}:rule/*/{prefix}*",
-            ],
-        ),
-        allow(
-            "LogGroupsOfThisEnvironment",
-            LOGS,
-            [
-                f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*",
-            ],
-        ),
-        allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
-        allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
-        allow(
-            "KmsKeysAndAliasesInThisAccountAndRegion",
-            KMS_KEYS,
-            [
-                f"arn:aws:kms:{arn}:key/*",
-                f"arn:aws:kms:{arn}:alias/{prefix}*",
-            ],
-        ),
-        allow(
-            "SecretsOfThisEnvironment",
-            SECRETS,
-            [
-                f"arn:aws:secretsmanager:{arn}:secret:{standard.NAME_PREFIX}/{env}/*",
-            ],
-        ),
-        allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
-        allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
-        allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
-        allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
-        allow("RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]),
-        allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),
-    ]
-    return {"Version": "2012-10-17", "Statement": statements}
+    groups: dict[str, list[dict[str, Any]]] = {
+        "iam": [
+            allow(
+                "IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]
+            ),
+            allow(
+                "PassExecutionRolesToLambda",
+                ("iam:PassRole",),
+                [f"arn:aws:iam::{account}:role/{prefix}*-lambda-role"],
+                {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+            ),
+            allow(
+                "PassScheduleRolesToScheduler",
+                ("iam:PassRole",),
+                [f"arn:aws:iam::{account}:role/{prefix}*-schedule-role"],
+                {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            ),
+            allow(
+                "GithubOidcProvider",
+                IAM_OIDC,
+                [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"],
+            ),
+            allow(
+                "ManagedPoliciesOfThisEnvironment",
+                MANAGED_POLICIES,
+                [f"arn:aws:iam::{account}:policy/{prefix}*"],
+            ),
+        ],
+        "network": [
+            allow(
+                "Ec2InThisAccountAndRegion",
+                (*EC2_MUTATIONS, *EC2_SCOPED_READS),
+                [f"arn:aws:ec2:{arn}:*"],
+            ),
+            allow("NoResourceLevelPermissions", UNSCOPABLE_NETWORK, ["*"]),
+        ],
+        "compute": [
+            allow(
+                "LambdaOfThisEnvironment",
+                LAMBDA,
+                [
+                    f"arn:aws:lambda:{arn}:function:{prefix}*",
+                    f"arn:aws:lambda:{arn}:layer:{prefix}*",
+                ],
+            ),
+            allow(
+                "CreateEventSourceMappingsForThisEnvironment",
+                ("lambda:CreateEventSourceMapping",),
+                ["*"],
+                {"ArnLike": {"lambda:FunctionArn": f"arn:aws:lambda:{arn}:function:{prefix}*"}},
+            ),
+            allow(
+                "EventSourceMappingsInThisAccountAndRegion",
+                EVENT_SOURCE_MAPPINGS,
+                [f"arn:aws:lambda:{arn}:event-source-mapping:*"],
+            ),
+            allow(
+                "SchedulesOfThisEnvironment",
+                SCHEDULES,
+                [f"arn:aws:scheduler:{arn}:schedule/default/{prefix}*"],
+            ),
+            allow(
+                "EventRulesOfThisEnvironment",
+                EVENT_RULES,
+                [
+                    f"arn:aws:events:{arn}:rule/{prefix}*",
+                    f"arn:aws:events:{arn}:rule/*/{prefix}*",
+                ],
+            ),
+            allow(
+                "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
+            ),
+            allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
+        ],
+        "data": [
+            allow(
+                "LogGroupsOfThisEnvironment",
+                LOGS,
+                [f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*"],
+            ),
+            allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
+            allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
+            allow(
+                "KmsKeysAndAliasesInThisAccountAndRegion",
+                KMS_KEYS,
+                [f"arn:aws:kms:{arn}:key/*", f"arn:aws:kms:{arn}:alias/{prefix}*"],
+            ),
+            allow(
+                "SecretsOfThisEnvironment",
+                SECRETS,
+                [f"arn:aws:secretsmanager:{arn}:secret:{standard.NAME_PREFIX}/{env}/*"],
+            ),
+            allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
+            allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
+            allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
+            allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
+            allow("NoResourceLevelPermissions", UNSCOPABLE_DATA, ["*"]),
+        ],
+    }
+    return {group: {"Version": "2012-10-17", "Statement": groups[group]} for group in DEPLOY_GROUPS}
 
 
 def preview_deny_policy() -> dict[str, Any]:

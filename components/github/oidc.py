@@ -4,7 +4,8 @@ The OIDC provider for ``token.actions.githubusercontent.com`` (one per account) 
 both assumable only by ``sts:AssumeRoleWithWebIdentity`` with audience ``sts.amazonaws.com`` and
 an exact subject: the preview role (``repo:<org>/<repo>:pull_request``, read-only, no data or
 secret reads) and the deploy role (``refs/heads/main``, or the ``prod`` GitHub environment with
-its reviewers for prod), whose policy is deploy_policy.deploy_policy: this stack's names only.
+its reviewers for prod), whose policies are deploy_policy.deploy_policies: this stack's names
+only, one customer-managed policy per service group.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -101,17 +103,36 @@ class VaGithubOidcRole(VaComponent):
             tags=ctx.tags("ghdeploy", deploy_name),
             opts=self.child_opts(),
         )
-        aws.iam.RolePolicy(
-            f"{name}-deploy-policy",
-            name=ctx.name("ghdeploy", "policy"),
-            role=self.deploy_role.id,
-            policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(deploy_policy.deploy_policy(env, args.region, account))
-            ),
-            opts=self.child_opts(),
+        documents = pulumi.Output.from_input(args.account_id).apply(
+            lambda account: deploy_policy.deploy_policies(env, args.region, account)
         )
+        self.deploy_policies: dict[str, aws.iam.Policy] = {}
+        for group in deploy_policy.DEPLOY_GROUPS:
+            self.deploy_policies[group] = self._deploy_policy(name, group, documents)
         self.preview_role_arn: pulumi.Output[str] = self.preview_role.arn
         self.deploy_role_arn: pulumi.Output[str] = self.deploy_role.arn
         self.register_outputs(
             {"previewRoleArn": self.preview_role_arn, "deployRoleArn": self.deploy_role_arn}
         )
+
+    def _deploy_policy(
+        self, name: str, group: str, documents: pulumi.Output[dict[str, dict[str, Any]]]
+    ) -> aws.iam.Policy:
+        """One service group's customer-managed policy, attached to the deploy role."""
+        ctx = self.context
+        policy_name = ctx.name("ghdeploy", f"{group}-policy")
+        policy = aws.iam.Policy(
+            f"{name}-deploy-{group}-policy",
+            name=policy_name,
+            description=f"GitHub deployments ({ctx.environment}): {group} resources of the stack",
+            policy=documents.apply(lambda d: json.dumps(d[group])),
+            tags=ctx.tags("ghdeploy", policy_name),
+            opts=self.child_opts(),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-deploy-{group}",
+            role=self.deploy_role.name,
+            policy_arn=policy.arn,
+            opts=self.child_opts(),
+        )
+        return policy

@@ -3,9 +3,9 @@
 `pulumi up` in CI runs as the deploy role (components/github/deploy_policy.py). A resource type
 the program declares but the role may not create is denied half-way through the first update,
 leaving a half-created stack. So: run the real program (dev, prod, and a stack with every trigger
-kind) in update mode, and for every custom resource it registers, evaluate the deploy policy *of
-that stack* (the ``github-deploy-policy`` document as registered) against the requests Pulumi's
-provider makes for that resource type, on that resource's ARN.
+kind) in update mode, and for every custom resource it registers, evaluate the deploy policies *of
+that stack* (the customer-managed policies attached to ``va-<env>-ghdeploy-role``, as registered)
+against the requests Pulumi's provider makes for that resource type, on that resource's ARN.
 
 ``DEPLOY_ACTIONS`` says, per type token, which actions create the resource (``create``), which
 Pulumi needs afterwards to refresh, update, replace and delete it (``manage``), and how to get the
@@ -321,6 +321,13 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:iam/rolePolicy:RolePolicy": Actions(
         ("iam:PutRolePolicy",), role_of("role"), ("iam:GetRolePolicy", "iam:DeleteRolePolicy"),
     ),
+    "aws:iam/policy:Policy": Actions(
+        ("iam:CreatePolicy",), own_arn,
+        ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:CreatePolicyVersion",
+         "iam:ListPolicyVersions", "iam:DeletePolicyVersion", "iam:UntagPolicy",
+         "iam:DeletePolicy"),
+        tag="iam:TagPolicy",
+    ),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": Actions(
         ("iam:AttachRolePolicy",), role_of("role"),
         ("iam:ListAttachedRolePolicies", "iam:DetachRolePolicy"),
@@ -565,8 +572,34 @@ def stack_run(name: str) -> Run:
     return run
 
 
+def deploy_role(run: Run) -> str:
+    return str(run.named("github-deploy-role").inputs["name"])
+
+
+def attachments(run: Run) -> list[Recorded]:
+    role = deploy_role(run)
+    found = run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    return [a for a in found if a.inputs["role"] == role]
+
+
+def attached_policies(run: Run) -> list[Recorded]:
+    """The customer-managed policies attached to the deploy role, as registered."""
+    by_arn = {own_arn(p): p for p in run.of_type("aws:iam/policy:Policy")}
+    return [
+        by_arn[a.inputs["policyArn"]] for a in attachments(run) if a.inputs["policyArn"] in by_arn
+    ]
+
+
 def deploy_policy_of(run: Run) -> dict[str, Any]:
-    return json.loads(run.named("github-deploy-policy").inputs["policy"])
+    """What the deploy role may do: the statements of its attached and inline policies, as one
+    document (IAM grants their union)."""
+    documents = [json.loads(p.inputs["policy"]) for p in attached_policies(run)]
+    documents += [
+        json.loads(p.inputs["policy"])
+        for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == deploy_role(run)
+    ]
+    return {"Version": "2012-10-17", "Statement": [s for d in documents for s in d["Statement"]]}
 
 
 def custom_resources(run: Run) -> list[Recorded]:
@@ -661,14 +694,42 @@ def test_the_deploy_role_may_refresh_update_and_delete_every_resource(run):
     assert denied(run, "manage") == []
 
 
-# IAM: a role's inline policies together may hold 10,240 characters, white space not counted.
-ROLE_INLINE_POLICY_QUOTA = 10_240
+def test_the_deploy_role_has_its_policies_attached_and_no_inline_one(run):
+    """Guards the quota tests against passing on nothing."""
+    env = deploy_role(run).split("-")[1]
+    names = sorted(p.inputs["name"] for p in attached_policies(run))
+    assert names == [f"va-{env}-ghdeploy-{g}-policy" for g in ("compute", "data", "iam", "network")]
+    inline = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert [p for p in inline if p.inputs["role"] == deploy_role(run)] == []
 
 
-def test_the_deploy_policy_fits_iams_inline_policy_quota(run):
-    """Past the quota, `pulumi up` fails on the deploy role's own PutRolePolicy."""
-    size = len(json.dumps(deploy_policy_of(run), separators=(",", ":")))
-    assert size <= ROLE_INLINE_POLICY_QUOTA
+# IAM: a customer-managed policy may hold 6,144 characters, white space not counted; a role may
+# have 10 managed policies attached (the default quota).
+MANAGED_POLICY_QUOTA = 6_144
+ATTACHED_POLICIES_QUOTA = 10
+
+
+def test_each_deploy_policy_fits_iams_managed_policy_quota(run):
+    """Past the quota, `pulumi up` fails on the deploy role's own CreatePolicyVersion."""
+    sizes = {
+        p.inputs["name"]: len(json.dumps(json.loads(p.inputs["policy"]), separators=(",", ":")))
+        for p in attached_policies(run)
+    }
+    assert {name: size for name, size in sizes.items() if size > MANAGED_POLICY_QUOTA} == {}
+
+
+def test_the_deploy_role_stays_within_iams_attached_policies_quota(run):
+    assert len(attachments(run)) <= ATTACHED_POLICIES_QUOTA
+
+
+def test_the_deploy_role_may_manage_its_own_policies_only():
+    run = stack_run("dev")
+    policy = deploy_policy_of(run)
+    own = f"arn:aws:iam::{A}:policy/va-dev-ghdeploy-iam-policy"
+    other = f"arn:aws:iam::{A}:policy/va-prod-ghdeploy-iam-policy"
+    assert allows(policy, Request("iam:CreatePolicyVersion", own))
+    assert not allows(policy, Request("iam:CreatePolicyVersion", other))
+    assert not allows(policy, Request("iam:CreatePolicyVersion", "arn:aws:iam::aws:policy/x"))
 
 
 def test_the_deploy_role_passes_only_schedule_roles_to_the_scheduler():

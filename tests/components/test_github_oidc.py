@@ -8,7 +8,7 @@ import pytest
 
 from components.context import VaContext
 from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
-from components.github.deploy_policy import deploy_policy
+from components.github.deploy_policy import deploy_policies
 from preflight.runner import Run, run_under_mocks
 from tests.support import CTX
 
@@ -89,13 +89,18 @@ def test_roles_follow_the_naming_convention(dev):
     assert names == {"va-dev-ghpreview-role", "va-dev-ghdeploy-role"}
 
 
+def deploy_statements(env: str = "dev") -> list[dict]:
+    documents = deploy_policies(env, "eu-central-1", ACCOUNT).values()
+    return [st for doc in documents for st in doc["Statement"]]
+
+
 def test_deploy_policy_has_no_wildcard_action():
-    for st in deploy_policy("dev", "eu-central-1", ACCOUNT)["Statement"]:
+    for st in deploy_statements():
         assert all(a != "*" and not a.endswith(":*") for a in st["Action"]), st["Sid"]
 
 
 def test_deploy_policy_reaches_no_other_environment():
-    for st in deploy_policy("dev", "eu-central-1", ACCOUNT)["Statement"]:
+    for st in deploy_statements():
         resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
         for resource in resources:
             named = any(m in resource for m in ("va-dev-", "va/dev/"))
@@ -106,6 +111,23 @@ def test_deploy_policy_reaches_no_other_environment():
                 resource.endswith("oidc-provider/token.actions.githubusercontent.com"))  # fmt: skip
             assert named or by_id, resource
             assert "va-prod-" not in resource
+
+
+def test_deploy_role_gets_one_managed_policy_per_service_group(dev):
+    attached = {
+        a.inputs["policyArn"]
+        for a in dev.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == "va-dev-ghdeploy-role"
+    }
+    names = {p.inputs["name"] for p in dev.of_type("aws:iam/policy:Policy")}
+    assert attached == {f"arn:aws:iam::{ACCOUNT}:policy/{n}" for n in names}
+    assert names == {f"va-dev-ghdeploy-{g}-policy" for g in ("iam", "network", "compute", "data")}
+
+
+def test_deploy_policies_are_tagged_by_construction(dev):
+    for p in dev.of_type("aws:iam/policy:Policy"):
+        assert p.inputs["tags"]["Name"] == p.inputs["name"]
+        assert p.inputs["tags"]["Purpose"] == "ghdeploy"
 
 
 def test_repository_must_be_owner_slash_repo():

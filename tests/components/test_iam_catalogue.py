@@ -77,7 +77,8 @@ def actions_of(statement: dict[str, Any]) -> list[str]:
 def test_the_program_makes_the_documents_this_test_reads(documents):
     """Guards the test against passing on nothing: the roles, the deploy role, the key."""
     names = {d.where for d in documents}
-    assert {"github-deploy-policy.policy", "github-preview-deny.policy"} <= names
+    assert {"github-deploy-iam-policy.policy", "github-preview-deny.policy"} <= names
+    assert {"github-deploy-data-policy.policy", "github-deploy-compute-policy.policy"} <= names
     assert {"alarms-key.policy", "github-deploy-role.assumeRolePolicy"} <= names
     assert sum(d.identity for d in documents) >= 5
 
