@@ -191,7 +191,6 @@ def handler(event: object, context: Any) -> dict[str, Any]:
         extra={k: body[k] for k in ("return_code", "cost_usd", "num_turns", "model", "duration_ms")}
         | {"claude_ms": body["claude_duration_ms"], "scripts": len(body["execution_results"])},
     )
-    body["truncated_fields"] = []
     return response.fit(
         body,
         lambda b: respond(event, 200, b),
@@ -227,21 +226,29 @@ def run(
         # What the proxy metered (and wrote as the metric), whatever the CLI reports or whether
         # it finished at all.
         cost = round(session.spent_usd, 6)
-        results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
+        runs = (
+            agent.run_scripts(ws, req, settings, deadline, creds)
+            if req.execute
+            else agent.ScriptRuns([])
+        )
     finally:
         CONTAINER.clean_up(settings.work_root)
+    if runs.not_listed:
+        logger.info("scripts not listed in the response", extra={"not_listed": runs.not_listed})
     return {
         "claude_output": cli.output,
         "claude_error": cli.error,
         "return_code": cli.finished.return_code,
-        "execution_results": results,
+        "execution_results": runs.results,
         "cost_usd": cost,
-        "num_turns": cli.report.get("num_turns"),
+        "num_turns": cli.num_turns,
         "model": req.model,
-        "session_id": cli.report.get("session_id"),
+        "session_id": cli.session_id,
         "duration_ms": 0,
         "claude_duration_ms": cli.wall_ms,
         "timed_out": cli.finished.timed_out,
         "truncated": cli.finished.stdout.truncated or cli.finished.stderr.truncated,
         "depth": req.depth,
+        # Named here: fields cut to fit the response (``response.fit``) are added to it.
+        "truncated_fields": ["execution_results"] if runs.not_listed else [],
     }

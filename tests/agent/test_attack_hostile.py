@@ -263,13 +263,9 @@ print("scripts made")
 """)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding D: every .py file the agent leaves gets an execution_results entry (skipped "
-    "ones too) whose 'file' name is never cut, and each cut field adds its name to "
-    "truncated_fields: 9,000 files with long non-ASCII names make a response over 6 MB "
-    "(before the fit fix, the handler spun forever instead)",
-)
+# Finding D, fixed: every .py file the agent left got an execution_results entry (skipped ones
+# too) whose 'file' name was never cut: 9,000 files with long non-ASCII names made a response
+# over 6 MB. Scripts not run are now listed up to a cap, and names are cut like any text.
 def test_thousands_of_script_files_still_get_a_response_within_lambdas_6_mb(lam, api):
     api.play([bash(MANY_SCRIPTS), say("done")])
     try:
@@ -281,6 +277,55 @@ def test_thousands_of_script_files_still_get_a_response_within_lambdas_6_mb(lam,
     assert any("scripts made" in r for r in api.tool_results())
     assert outcome is not None, "no answer: the handler never returned"
     assert outcome.kind == "response", str(outcome.payload)[:300]
+
+
+LONG_NAME = "\U0001f600" * 63  # 252 bytes of UTF-8 (a name is at most 255), 756 JSON-escaped
+NASTY_WORKSPACE = py(f"""
+import os
+name = {LONG_NAME!r}
+huge = ("import sys\\nsys.stdout.write('\\\\0' * 2_000_000)\\n"
+        "sys.stderr.write('\\\\U0001F600' * 600_000)\\n")
+deep = "!" + name[:-1]  # '!' sorts first: the deep and huge ones are among those run
+path = deep
+while len(os.path.abspath(os.path.join(path, deep)).encode()) < 4096 - 300:
+    path = os.path.join(path, deep)  # as deep as a path can be opened
+os.makedirs(path)
+with open(os.path.join(path, name[:-1] + ".py"), "w") as script:
+    script.write(huge)
+for i in range(3):  # a few huge outputs: NULs (6 bytes of JSON each), emoji (12 bytes each)
+    with open(f"!{{i}}{{name[:-1]}}.py", "w") as script:
+        script.write(huge)
+for i in range(9000):  # many small files with long names
+    open(f"{{i:05d}}{{name[:-2]}}.py", "w").close()
+print("nasty workspace made")
+""")
+
+
+@pytest.fixture(params=[None, "65536"], ids=["6MiB", "64KiB"])
+def response_limit(lam: LambdaEnvironment, request: pytest.FixtureRequest) -> Iterator[int]:
+    """Each stream of a script kept up to its ceiling, 2 MiB (the most a function may set), and
+    the response at Lambda's limit or at the smallest a function may set."""
+    lam.reconfigure(
+        FAALF_OUTPUT_CAP_BYTES=str(2 * 1024 * 1024), FAALF_MAX_RESPONSE_BYTES=request.param
+    )
+    yield int(request.param or 6 * 1024 * 1024)
+    lam.reconfigure(FAALF_OUTPUT_CAP_BYTES=None, FAALF_MAX_RESPONSE_BYTES=None)
+
+
+@pytest.mark.parametrize("http", [False, True], ids=["direct", "http"])
+def test_nastiest_workspace_still_gets_a_json_response_within_the_limit(
+    lam, api, response_limit, http
+):
+    api.play([bash(NASTY_WORKSPACE), say("done")])
+    request = {"task": "flood the response in every way", "execute": True}
+    event = {"body": json.dumps(request)} if http else request
+    outcome = lam.invoke(event, timeout_s=80)
+
+    assert any("nasty workspace made" in r for r in api.tool_results())
+    assert outcome.kind == "response", str(outcome.payload)[:300]
+    assert len(json.dumps(outcome.payload).encode()) <= response_limit
+    if http:
+        assert isinstance(json.loads(outcome.payload["body"]), dict)
 
 
 FIT_UNCUTTABLE = """
