@@ -39,6 +39,10 @@ HANDLER_ONLY_ACTIONS = (
     ("iam:*", "changing or passing roles"),
     ("ec2:*networkinterface*", "managing network interfaces"),
     ("bedrock:invoke*", "calling models around the proxy's allow-list and budget"),
+    # The cost alarm sums AgentCostUSD; a negative value, sent as a metric or as an embedded-
+    # metric line in any log group, would hide what the agent spent.
+    ("cloudwatch:putmetricdata", "writing metrics, which could lower the cost alarm's sum"),
+    ("logs:putlogevents", "writing log lines, whose embedded metrics could lower the cost alarm"),
 )
 
 
@@ -134,7 +138,6 @@ class AgentProfile(VaModel):
             "FAALF_MAX_TURNS": str(self.max_turns),
             "FAALF_MAX_BUDGET_USD": f"{self.max_budget_usd:g}",
             "FAALF_MAX_DEPTH": str(self.max_depth),
-            "POWERTOOLS_METRICS_NAMESPACE": AGENT_METRICS_NAMESPACE,
         }
         return env
 

@@ -98,7 +98,6 @@ def function_env(moto: Moto, claude_bin: Path, api: StandIn) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
         # What VaLambda and the agent profile set: the service is the purpose, not the name.
         "POWERTOOLS_SERVICE_NAME": "agent",
-        "POWERTOOLS_METRICS_NAMESPACE": "VA/FAALF",
         "FAALF_TEST_FUNCTION_ARN": FUNCTION_ARN,
         "FAALF_API_KEY_SECRET": SECRET_NAME,
         "FAALF_CLAUDE_BIN": str(claude_bin),

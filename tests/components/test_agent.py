@@ -318,11 +318,14 @@ def test_image_variant_names_what_differs_from_the_default_build(settings, varia
 @pytest.mark.parametrize(
     "action",
     ["secretsmanager:GetSecretValue", "lambda:InvokeFunction", "sts:AssumeRole",
-     "iam:PassRole", "ec2:CreateNetworkInterface", "bedrock:InvokeModel"],
+     "iam:PassRole", "ec2:CreateNetworkInterface", "bedrock:InvokeModel",
+     "cloudwatch:PutMetricData", "logs:PutLogEvents"],
 )  # fmt: skip
 def test_profile_cannot_give_the_agent_what_the_handler_alone_may_do(action):
     """The agent role is the attacker's: no secrets, no invoking (the depth limit), no roles,
-    no network interfaces, no model calls around the proxy's budget."""
+    no network interfaces, no model calls around the proxy's budget, and no metric or log
+    writes (a negative AgentCostUSD, as a metric or an embedded-metric log line, would hide
+    spend from the cost alarm)."""
     statement = {"sid": "Sneaky", "actions": [action], "resources": ["arn:aws:x:eu-central-1:1:y"]}
     with pytest.raises(ValidationError, match="the agent itself may not"):
         AgentProfile(purpose="agent", statements=[statement])
