@@ -215,10 +215,12 @@ def _check_group(r: Resource) -> Iterator[Finding]:
                 "only the security groups or CIDRs that need it"
             )
     name = r.get("name")
-    if isinstance(name, str) and name.endswith(LAMBDA_SG_SUFFIX) and egress is not UNKNOWN:
+    if isinstance(name, str) and name.endswith(LAMBDA_SG_SUFFIX):
+        # Egress not known yet (a first preview) is one unknown rule: unchecked, not passed.
+        egress_rules = [UNKNOWN] if egress is UNKNOWN else items_of(egress)
         yield from lambda_sg_problems(
             f"security group {name!r}",
-            lambda_sg_verdict(items_of(ingress), items_of(egress)),
+            lambda_sg_verdict(items_of(ingress), egress_rules),
             why="named as the Lambda group",
         )
 

@@ -186,20 +186,32 @@ class Index:
         many functions it is attached to."""
         cached = self._verdicts.get(id(sg))
         if cached is None:
-            ingress, egress = items_of(sg.get("ingress")), items_of(sg.get("egress"))
-            for rule in self._unique(
-                r for k in self._group_keys[id(sg)] for r in self.group_rules.get(k, [])
-            ):
-                kind = (
-                    get(rule.props, "type")
-                    if rule.type == EC2_RULE_TYPE
-                    else "ingress"
-                    if rule.type == VPC_INGRESS_TYPE
-                    else "egress"
-                )
-                (ingress if kind == "ingress" else egress).append(plain(rule.props))
-            cached = self._verdicts[id(sg)] = lambda_sg_verdict(ingress, egress)
+            ingress, egress = _rule_list(sg.get("ingress")), _rule_list(sg.get("egress"))
+            cached = self._verdicts[id(sg)] = self._with_standalone(
+                self._group_keys[id(sg)], ingress, egress
+            )
         return cached
+
+    def _with_standalone(
+        self, keys: Iterable[str], ingress: list[Any], egress: list[Any]
+    ) -> LambdaGroupVerdict:
+        """The verdict on ``ingress``/``egress`` plus the standalone rules naming ``keys``."""
+        for rule in self._unique(r for k in keys for r in self.group_rules.get(k, [])):
+            kind = (
+                get(rule.props, "type")
+                if rule.type == EC2_RULE_TYPE
+                else "ingress"
+                if rule.type == VPC_INGRESS_TYPE
+                else "egress"
+            )
+            (ingress if kind == "ingress" else egress).append(plain(rule.props))
+        return lambda_sg_verdict(ingress, egress)
+
+    def standalone_verdict(self, group_id: str) -> LambdaGroupVerdict | None:
+        """For a group not declared in the stack: the stack's own rules on it (None: none)."""
+        if not self.group_rules.get(group_id):
+            return None
+        return self._with_standalone([group_id], [], [])
 
     def missing(self, relation: str, whether: str, message: str, urn: str) -> Finding:
         """A companion not found: a violation, unless a companion of that relation names a
@@ -291,10 +303,39 @@ def _alarms(fn: Resource, keys: set[str], ix: Index, config: Config) -> Iterator
         )
 
 
+def _rule_list(value: Any) -> list[Any]:
+    """A group's inline rules; a list not known yet is one unknown rule (so: unchecked)."""
+    return [UNKNOWN] if value is UNKNOWN else items_of(value)
+
+
+def _groups_declared_elsewhere(fn: Resource, ids: list[str], ix: Index) -> Iterator[Finding]:
+    """Groups attached by an id no group of this stack has: their own rules cannot be seen, but
+    this stack's standalone rules on them are judged like any Lambda group's."""
+    for group_id in ids:
+        if ix.groups.get(group_id):
+            continue
+        yield Finding(
+            f"could not check the rules of security group {group_id!r} attached to "
+            f"{_label(fn)!r}: it is not declared in this stack; check it where it is declared "
+            "(a Lambda group: no ingress, egress TCP 443 or a port of a named target)",
+            "unchecked",
+            fn.urn,
+        )
+        verdict = ix.standalone_verdict(group_id)
+        if verdict is not None:
+            yield from (
+                replace(f, urn=fn.urn)
+                for f in lambda_sg_problems(
+                    f"security group {group_id!r}", verdict, why=f"attached to {_label(fn)!r}"
+                )
+            )
+
+
 def _security_groups(fn: Resource, ix: Index) -> Iterator[Finding]:
     ids = fn.get("vpcConfig", "securityGroupIds")
     listed = items_of(ids)
     groups = ix.groups_of(i for i in listed if isinstance(i, str))
+    yield from _groups_declared_elsewhere(fn, [i for i in listed if isinstance(i, str)], ix)
     if ids is UNKNOWN or UNKNOWN in listed:
         from_deps = ix.came_from(fn, "vpcConfig", SG_TYPES)
         if not from_deps:

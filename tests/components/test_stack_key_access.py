@@ -1,0 +1,143 @@
+"""Who may still use what the stack key (VaKey, ``encryptionKey``) now encrypts.
+
+The key policy delegates to IAM (the account root statement), so every principal but CloudWatch
+Logs needs an IAM grant on the key: the functions that read the secrets, and the GitHub deploy
+role that configures the key on functions, log groups and secrets. AWS's requirements:
+
+- Lambda (configuration-envvars-encryption, "Managing permissions to your server-side encryption
+  KMS key"): ``kms:CreateGrant`` and ``kms:Encrypt`` to configure a customer managed key on a
+  function, ``kms:Decrypt`` to view and manage its environment variables.
+- Secrets Manager (security-encryption, "Permissions for the KMS key"): it acts on behalf of the
+  caller who creates or changes a secret value, who needs ``kms:GenerateDataKey`` and
+  ``kms:Decrypt``; reading a value (GetSecretValue) needs ``kms:Decrypt``.
+- CloudWatch Logs: the provider associates a key with an existing log group by
+  ``AssociateKmsKey`` (and ``DisassociateKmsKey`` when it is removed); the stacks already
+  deployed have their log groups, so turning the key on is that call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+
+import pytest
+
+from preflight.runner import Run, run_program
+from tests.components.test_deploy_role import Request, allows, deploy_policy_of, stack_run
+
+SECRET_VALUES = {
+    "va-platform:openai-api-key": "sk-value-0123456789",
+    "va-platform:anthropic-api-key": "sk-ant-value-0123456789",
+}
+DEPLOY_ROLE_LACKS_KEY_USE = pytest.mark.xfail(
+    strict=True,
+    reason="components/github/deploy_policy.py grants no use of the stack key (KMS_KEYS manages "
+    "keys only) and no logs:AssociateKmsKey: `pulumi up` is denied (see the module docstring)",
+)
+
+
+@cache
+def with_secret_values(stack: str) -> Run:
+    """The stack with values for its secrets in the config (SecretVersion resources)."""
+    run = run_program(stack, secrets=SECRET_VALUES)
+    assert run.error is None, run.error
+    return run
+
+
+def of_type(run: Run, type_: str) -> list:
+    return [r for r in run.resources if r.type == type_]
+
+
+def denied(run: Run, requests: list[Request]) -> list[str]:
+    policy = deploy_policy_of(run)
+    return sorted({str(r) for r in requests if not allows(policy, r)})
+
+
+# --- what the functions themselves need -------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_function_reading_a_secret_may_decrypt_it_with_its_key(stack):
+    """Agents (FAALF_API_KEY_SECRET) and VA functions read secrets with their own role."""
+    run = with_secret_values(stack)
+    key_of = {s.outputs["arn"]: s.inputs.get("kmsKeyId") for s in
+              of_type(run, "aws:secretsmanager/secret:Secret")}  # fmt: skip
+    policies = {p.inputs["role"]: json.loads(p.inputs["policy"]) for p in
+                of_type(run, "aws:iam/rolePolicy:RolePolicy")}  # fmt: skip
+    missing, readers = [], 0
+    for fn in of_type(run, "aws:lambda/function:Function"):
+        role = fn.inputs["role"].rsplit("/", 1)[-1]
+        for value in fn.inputs["environment"]["variables"].values():
+            key = key_of.get(value)
+            if value not in key_of:
+                continue
+            readers += 1
+            if key and not allows(policies[role], Request("kms:Decrypt", key)):
+                missing.append(f"{fn.inputs['name']}: kms:Decrypt on {key}")
+    assert (readers > 0, missing) == (True, [])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_key_policy_admits_cloudwatch_logs_for_every_log_group_it_encrypts(stack):
+    run = stack_run(stack)
+    for key in of_type(run, "aws:kms/key:Key"):
+        statements = json.loads(key.inputs["policy"])["Statement"]
+        logs = [s for s in statements if "logs." in json.dumps(s.get("Principal", {}))]
+        groups = [g for g in of_type(run, "aws:cloudwatch/logGroup:LogGroup")
+                  if g.inputs.get("kmsKeyId") == key.outputs["arn"]]  # fmt: skip
+        for group in groups:
+            arn = group.outputs["arn"].removesuffix(":*")
+            assert any(
+                re.fullmatch(
+                    s["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"].replace(
+                        "*", ".*"
+                    ),
+                    arn,
+                )
+                for s in logs
+            ), f"{arn} is encrypted with {key.name} but its key policy does not admit it"
+
+
+# --- what the GitHub deploy role needs (components/github/deploy_policy.py) -------------------
+
+
+@DEPLOY_ROLE_LACKS_KEY_USE
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_role_may_set_the_stack_key_on_functions(stack):
+    run = stack_run(stack)
+    requests = [
+        Request(action, fn.inputs["kmsKeyArn"])
+        for fn in of_type(run, "aws:lambda/function:Function")
+        if fn.inputs.get("kmsKeyArn")
+        for action in ("kms:CreateGrant", "kms:Encrypt", "kms:Decrypt")
+    ]
+    assert (bool(requests), denied(run, requests)) == (True, [])
+
+
+@DEPLOY_ROLE_LACKS_KEY_USE
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_role_may_associate_the_stack_key_with_existing_log_groups(stack):
+    run = stack_run(stack)
+    requests = [
+        Request(action, group.outputs["arn"])
+        for group in of_type(run, "aws:cloudwatch/logGroup:LogGroup")
+        if group.inputs.get("kmsKeyId")
+        for action in ("logs:AssociateKmsKey", "logs:DisassociateKmsKey")
+    ]
+    assert (bool(requests), denied(run, requests)) == (True, [])
+
+
+@DEPLOY_ROLE_LACKS_KEY_USE
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_role_may_put_and_read_secret_values_under_the_stack_key(stack):
+    run = with_secret_values(stack)
+    secrets = {s.outputs["id"]: s for s in of_type(run, "aws:secretsmanager/secret:Secret")}
+    secrets |= {s.outputs["arn"]: s for s in secrets.values()}
+    requests = [
+        Request(action, secrets[version.inputs["secretId"]].inputs["kmsKeyId"])
+        for version in of_type(run, "aws:secretsmanager/secretVersion:SecretVersion")
+        if secrets[version.inputs["secretId"]].inputs.get("kmsKeyId")
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ]
+    assert (bool(requests), denied(run, requests)) == (True, [])
