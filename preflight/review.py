@@ -97,6 +97,13 @@ def _function(i: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _bucket_notification(c: Mapping[str, Any]) -> str:
+    """``<events> of <prefix>*<suffix> -> <function>``, one line per function notified."""
+    keys = f"{c.get('filterPrefix') or ''}*{c.get('filterSuffix') or ''}"
+    events = ", ".join(c.get("events") or [])
+    return f"{events} of {keys} -> {comparable(c.get('lambdaFunctionArn'))}"
+
+
 SETTINGS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:lambda/function:Function": _function,
     "aws:iam/rolePolicy:RolePolicy": lambda i: {"statements": statements(i.get("policy"))},
@@ -121,6 +128,9 @@ SETTINGS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:lambda/permission:Permission": lambda i: {
         "principal": i.get("principal"),
         "source": comparable(i.get("sourceArn")),
+    },
+    "aws:s3/bucketNotification:BucketNotification": lambda i: {
+        "sends": [_bucket_notification(c) for c in i.get("lambdaFunctions") or []],
     },
     "aws:sqs/queue:Queue": lambda i: {
         "retention s": i.get("messageRetentionSeconds"),

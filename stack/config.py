@@ -27,6 +27,7 @@ from components.lambda_function.spec import (
     LogRetentionDays,
     VaModel,
 )
+from components.lambda_function.triggers import BucketTrigger, overlapping_bucket_triggers
 from components.layer import LayerSpec
 from policies.va_guard import standard
 
@@ -34,6 +35,12 @@ PROJECT_NAMESPACE = "va-platform"
 # Keys whose stack-file value is a list or object (the CLI hands them over as JSON text).
 STRUCTURED_KEYS = ("availabilityZones", "secrets", "layers", "functions", "agents", "agentImage")
 VPC_PREFIX_RANGE = (16, 24)
+# The stack's buckets (__main__.py) a `bucket` trigger may watch, and why the others may not.
+TRIGGER_BUCKETS = ("content",)
+REFUSED_TRIGGER_BUCKETS = {
+    "artifacts": "it holds the stack's own code packages: a function started by them would "
+    "run on every deploy, and its code could be fed by whoever writes there",
+}
 
 
 class ConfigError(ValueError):
@@ -151,6 +158,7 @@ class StackConfig(VaModel):
                         f"functions[{fn.purpose}].layers: {layer!r} is not declared in 'layers' "
                         f"(declared: {', '.join(sorted(layer_names)) or 'none'})"
                     )
+        _check_bucket_triggers(self.functions)
         for fn in self.functions:
             if isinstance(fn.code, ImageCode) and fn.code.image_uri is None:
                 raise ValueError(f"functions[{fn.purpose}].code: an image function needs imageUri")
@@ -171,6 +179,32 @@ class StackConfig(VaModel):
     @property
     def nat_enabled(self) -> bool:
         return self.nat_gateway if self.nat_gateway is not None else self.environment == "prod"
+
+
+def _check_bucket_triggers(functions: tuple[FunctionSpec, ...]) -> None:
+    """Each bucket trigger watches a bucket of the stack that may start functions, and no two
+    functions' filters on one bucket match the same objects (S3 refuses that at deploy time,
+    after the functions exist)."""
+    owned = []
+    for fn in functions:
+        for i, trigger in enumerate(fn.triggers):
+            if not isinstance(trigger, BucketTrigger):
+                continue
+            key = f"functions[{fn.purpose}].triggers[{i}].bucket = {trigger.bucket!r}"
+            if trigger.bucket in REFUSED_TRIGGER_BUCKETS:
+                raise ValueError(
+                    f"{key}: not a trigger source, {REFUSED_TRIGGER_BUCKETS[trigger.bucket]}; "
+                    f"allowed: {', '.join(TRIGGER_BUCKETS)}"
+                )
+            if trigger.bucket not in TRIGGER_BUCKETS:
+                raise ValueError(
+                    f"{key}: not a bucket of the stack; allowed: {', '.join(TRIGGER_BUCKETS)}"
+                )
+            owned.append((fn.purpose, trigger))
+    # One function's own overlaps were refused with its spec: these are across functions.
+    problems = overlapping_bucket_triggers(owned)
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def _unique(what: str, names: list[str]) -> None:

@@ -13,7 +13,7 @@ from components.artifacts import ZipArtifact
 from components.context import VaContext
 from components.lambda_function import FunctionSpec, LambdaNetworking, VaLambda, VaLambdaArgs
 from preflight.mocks import ACCOUNT, REGION
-from preflight.runner import PROJECT_ROOT, Run, run_under_mocks
+from preflight.runner import PROJECT_ROOT, Run, run_under_mocks, stack_config
 from stack.build import build_zip
 
 CTX = VaContext(environment="dev", owner="platform-team")
@@ -78,3 +78,17 @@ def is_taggable(type_token: str) -> bool:
     module = "lambda_" if module == "lambda" else module
     cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), cls_name)
     return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+def with_bucket_triggers() -> dict[str, Any]:
+    """dev, with a second function; both started by objects of the content bucket."""
+    config = stack_config("dev")
+    functions = config["va-platform:functions"]
+    base = {k: v for k, v in functions[0].items() if k not in ("publish", "triggers")}
+    functions[0] = {**functions[0], "triggers": [
+        *functions[0].get("triggers", []), {"kind": "bucket", "prefix": "drafts/"},
+    ]}  # fmt: skip
+    functions.append({**base, "purpose": "reports", "triggers": [
+        {"kind": "bucket", "prefix": "reports/", "suffix": ".csv"},
+    ]})  # fmt: skip
+    return config

@@ -29,6 +29,7 @@ from components.lambda_function.iam import (
 )
 from components.lambda_function.spec import FunctionSpec, ImageCode, destination_action
 from components.lambda_function.triggers import (
+    BucketTrigger,
     EventsTrigger,
     HttpTrigger,
     QueueTrigger,
@@ -66,6 +67,8 @@ class VaLambdaArgs:
     log_retention_days: int = 30
     image_uri: pulumi.Input[str] | None = None
     artifacts: ArtifactStore | None = None
+    # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
+    bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -98,6 +101,15 @@ class VaLambdaArgs:
                     f"{spec.purpose}: runtime {spec.runtime} needs an executable 'bootstrap' in "
                     "the code directory or a layer that provides it"
                 )
+        unknown = sorted(
+            {t.bucket for t in spec.triggers if isinstance(t, BucketTrigger)}
+            - set(self.bucket_arns)
+        )
+        if unknown:
+            raise ValueError(
+                f"{spec.purpose}: bucket triggers name {', '.join(unknown)}; give the ARN of each "
+                f"in bucket_arns (given: {', '.join(sorted(self.bucket_arns)) or 'none'})"
+            )
         if not self.networking.subnet_ids or not self.networking.security_group_ids:
             raise ValueError(f"{spec.purpose}: VA functions run in a VPC; give subnets and SGs")
 
@@ -136,6 +148,7 @@ class VaLambda(VaComponent):
         self.schedule_role, self.schedules = self._schedules()
         self.queue_mappings = self._queue_mappings()
         self.event_rules = self._event_rules()
+        self.bucket_permissions = self._bucket_permissions()
         self.function_url = self._function_url()
         self.provisioned_concurrency = self._provisioned_concurrency()
         self.alarms = self._alarms()
@@ -503,6 +516,28 @@ class VaLambda(VaComponent):
                 opts=self.child_opts(),
             )
         return rules
+
+    def _bucket_permissions(self) -> dict[str, aws.lambda_.Permission]:
+        """S3 may invoke the function (its alias) for each bucket its bucket triggers name, and
+        for this account's bucket only (sourceArn and sourceAccount). The notification is the
+        bucket's (VaBucketNotifications): S3 keeps one per bucket for every function."""
+        buckets = sorted(
+            {t.bucket for t in self._args.spec.triggers if isinstance(t, BucketTrigger)}
+        )
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        return {
+            bucket: aws.lambda_.Permission(
+                f"{self._name}-{bucket}-bucket-permission",
+                function=self.function.name,
+                qualifier=self.alias.name if self.alias else None,
+                action="lambda:InvokeFunction",
+                principal="s3.amazonaws.com",
+                source_arn=self._args.bucket_arns[bucket],
+                source_account=account,
+                opts=self.child_opts(),
+            )
+            for bucket in buckets
+        }
 
     def _function_url(self) -> aws.lambda_.FunctionUrl | None:
         """Signed (AWS_IAM) calls only: a caller needs lambda:InvokeFunctionUrl on it."""

@@ -1,5 +1,5 @@
 """What can start a VA Lambda besides a direct invoke (``triggers:``): a schedule, a queue, an
-EventBridge rule, or an HTTPS function URL.
+EventBridge rule, objects created in a bucket of the stack, or an HTTPS function URL.
 
 Each trigger is data first (validated with the function's spec, before any resource exists) and
 then a few resources the VaLambda creates beside the function, each with exactly the permission
@@ -7,18 +7,23 @@ it needs: a schedule gets its own role that may invoke only this function (its `
 when published) and send failed deliveries to the function's DLQ; a queue trigger reads one queue
 (the function's own work queue, encrypted and redriven to a DLQ of its own, or an existing
 queue's ARN) and the function's role gets exactly the receive/delete actions on it; an events
-rule may invoke it through a ``lambda.Permission`` naming that rule's ARN and the account; a
-function URL takes only SigV4-signed calls (``AWS_IAM``), never anonymous ones.
+rule may invoke it through a ``lambda.Permission`` naming that rule's ARN and the account; so may
+S3 for the one bucket a bucket trigger names (the notification itself is the bucket's: S3 keeps
+one per bucket, so the stack gathers every function's into it, and refuses filters S3 would find
+ambiguous); a function URL takes only SigV4-signed calls (``AWS_IAM``), never anonymous ones.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from components.model import InRange, VaModel
+from policies.va_guard import standard
 
 # EventBridge Scheduler's expression forms (rate(5 minutes), cron(0 8 * * ? *), at(...)).
 RATE_RE = re.compile(r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")
@@ -28,6 +33,16 @@ ORIGIN_RE = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?$")
 QUEUE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 # AWS: a standard queue's batch size above 10 needs a batching window of at least 1 s.
 MAX_BATCH_WITHOUT_WINDOW = 10
+# S3's object-created event types; the wildcard covers the others.
+OBJECT_CREATED: Final = "s3:ObjectCreated:*"
+ObjectCreatedEvent = Literal[
+    "s3:ObjectCreated:*",
+    "s3:ObjectCreated:Put",
+    "s3:ObjectCreated:Post",
+    "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload",
+]
+KEY_FILTER_MAX_CHARS = 1024  # S3: an object key is at most 1,024 bytes
 
 
 class ScheduleTrigger(VaModel):
@@ -142,14 +157,90 @@ class HttpTrigger(VaModel):
         return self
 
 
-Trigger = Annotated[
-    ScheduleTrigger | QueueTrigger | EventsTrigger | HttpTrigger, Field(discriminator="kind")
-]
+class BucketTrigger(VaModel):
+    """Runs the function for each object created in a bucket of the stack (an S3 notification)."""
+
+    kind: Literal["bucket"] = Field(description="`bucket`.")
+    bucket: Annotated[str, AfterValidator(standard.validate_purpose)] = Field(
+        default="content",
+        description="The stack's bucket, by purpose: `content` (va-<env>-content-bucket). The "
+        "artifacts bucket holds the stack's own code and is refused.",
+    )
+    prefix: str = Field(
+        default="",
+        max_length=KEY_FILTER_MAX_CHARS,
+        description="Only keys that start with this (e.g. `uploads/`); empty: every key.",
+    )
+    suffix: str = Field(
+        default="",
+        max_length=KEY_FILTER_MAX_CHARS,
+        description="Only keys that end with this (e.g. `.json`); empty: every key.",
+    )
+    events: tuple[ObjectCreatedEvent, ...] = Field(
+        default=(OBJECT_CREATED,),
+        min_length=1,
+        description="Object-created event types: `s3:ObjectCreated:*` (every way), or some of "
+        "`:Put`, `:Post`, `:Copy`, `:CompleteMultipartUpload`.",
+    )
+
+    @model_validator(mode="after")
+    def _filters(self) -> BucketTrigger:
+        for key, value in (("prefix", self.prefix), ("suffix", self.suffix)):
+            if "*" in value or "?" in value:
+                raise ValueError(
+                    f"{key} {value!r}: S3 key filters are literal text, not wildcards (a "
+                    f"{key} of '*.json' matches no key); write e.g. "
+                    f"{'uploads/' if key == 'prefix' else '.json'!r}"
+                )
+        if len(set(self.events)) != len(self.events):
+            raise ValueError(f"events {', '.join(self.events)}: each event type may appear once")
+        if OBJECT_CREATED in self.events and len(self.events) > 1:
+            raise ValueError(
+                f"events: {OBJECT_CREATED} already covers {', '.join(self.events[1:])}; "
+                "list either the wildcard or the types you want"
+            )
+        return self
+
+    def overlaps(self, other: BucketTrigger) -> bool:
+        """Whether S3 would find the two ambiguous on one bucket ("Configuration is ambiguously
+        defined"): a common event type, and one object key that both filters match (one prefix
+        starts the other and one suffix ends the other)."""
+        return (
+            self.bucket == other.bucket
+            and (self.prefix.startswith(other.prefix) or other.prefix.startswith(self.prefix))
+            and (self.suffix.endswith(other.suffix) or other.suffix.endswith(self.suffix))
+            and any(_events_overlap(a, b) for a in self.events for b in other.events)
+        )
+
+    def described(self) -> str:
+        keys = " ".join(
+            f"{k} {v!r}" for k, v in (("prefix", self.prefix), ("suffix", self.suffix)) if v
+        )
+        return f"{', '.join(self.events)} of {keys or 'every key'}"
 
 
-def check_triggers(
-    triggers: tuple[ScheduleTrigger | QueueTrigger | EventsTrigger | HttpTrigger, ...],
-) -> None:
+def _events_overlap(a: str, b: str) -> bool:
+    return a == b or OBJECT_CREATED in (a, b)
+
+
+def overlapping_bucket_triggers(owned: Sequence[tuple[str, BucketTrigger]]) -> list[str]:
+    """One message per pair of ``(function, trigger)`` that S3 would refuse together on one
+    bucket, naming both functions; empty when every key and event goes to one function."""
+    return [
+        f"bucket {a.bucket}: {first}'s trigger ({a.described()}) and {second}'s "
+        f"({b.described()}) match the same objects; S3 refuses overlapping filters on one bucket "
+        "('Configuration is ambiguously defined'): give them prefixes or suffixes no key "
+        "matches both of, or different event types"
+        for (first, a), (second, b) in combinations(owned, 2)
+        if a.overlaps(b)
+    ]
+
+
+AnyTrigger = ScheduleTrigger | QueueTrigger | EventsTrigger | BucketTrigger | HttpTrigger
+Trigger = Annotated[AnyTrigger, Field(discriminator="kind")]
+
+
+def check_triggers(triggers: tuple[AnyTrigger, ...], owner: str = "this function") -> None:
     """Refuse combinations that cannot work, before any resource is registered."""
     if sum(isinstance(t, HttpTrigger) for t in triggers) > 1:
         raise ValueError("triggers: a function has one function URL; list one http trigger")
@@ -161,3 +252,7 @@ def check_triggers(
     repeated = sorted({a for a in arns if arns.count(a) > 1})
     if repeated:
         raise ValueError(f"triggers: queue {', '.join(repeated)} is listed more than once")
+    buckets = [(owner, t) for t in triggers if isinstance(t, BucketTrigger)]
+    overlapping = overlapping_bucket_triggers(buckets)
+    if overlapping:
+        raise ValueError("triggers: " + "; ".join(overlapping))

@@ -193,6 +193,78 @@ def test_dlq_admits_eventbridge_for_its_rules_only(artifact):
     ]
 
 
+# --- bucket -----------------------------------------------------------------------------------
+
+CONTENT_ARN = "arn:aws:s3:::va-dev-content-bucket"
+UPLOADS = {"kind": "bucket", "prefix": "uploads/", "suffix": ".json"}
+
+
+def test_bucket_permission_names_the_bucket_and_the_account_and_targets_the_alias(artifact):
+    run = run_with_buckets(artifact, triggers=[UPLOADS], publish=True)
+
+    permission = one(run, "aws:lambda/permission:Permission")
+    assert permission["principal"] == "s3.amazonaws.com"
+    assert permission["sourceArn"] == CONTENT_ARN
+    assert permission["sourceAccount"] == ACCOUNT
+    assert permission["qualifier"] == "live"
+
+
+def test_two_bucket_triggers_on_one_bucket_need_one_permission(artifact):
+    images = {"kind": "bucket", "prefix": "images/"}
+    run = run_with_buckets(artifact, triggers=[UPLOADS, images])
+
+    assert len(run.of_type("aws:lambda/permission:Permission")) == 1
+
+
+def test_bucket_trigger_on_a_bucket_without_its_arn_is_refused(artifact):
+    run = build_lambda(artifact, spec=spec(triggers=[UPLOADS]))
+
+    assert isinstance(run.error, ValueError)
+    assert "bucket triggers name content; give the ARN" in str(run.error)
+
+
+def run_with_buckets(artifact, **fields):
+    run = build_lambda(artifact, spec=spec(**fields), bucket_arns={"content": CONTENT_ARN})
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.mark.parametrize(
+    ("triggers", "message"),
+    [
+        pytest.param([{"kind": "bucket", "suffix": "*.json"}], "literal text, not wildcards",
+                     id="wildcard-suffix"),
+        pytest.param([{"kind": "bucket", "events": ["s3:ObjectRemoved:*"]}], "events",
+                     id="not-object-created"),
+        pytest.param([{"kind": "bucket", "events": ["s3:ObjectCreated:*", "s3:ObjectCreated:Put"]}],
+                     "already covers", id="wildcard-and-type"),
+        pytest.param([UPLOADS, {"kind": "bucket", "prefix": "uploads/"}],
+                     "contentgen's trigger .* and contentgen's .* match the same objects",
+                     id="overlap-in-one-function"),
+        pytest.param([{"kind": "bucket", "bucket": "Content"}], "bucket", id="bucket-name"),
+    ],
+)  # fmt: skip
+def test_bucket_trigger_that_s3_would_refuse_is_refused(triggers, message):
+    with pytest.raises(ValidationError, match=message):
+        spec(triggers=triggers)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param({"kind": "bucket", "prefix": "uploads/", "suffix": ".csv"}, id="suffix"),
+        pytest.param({"kind": "bucket", "prefix": "images/"}, id="prefix"),
+        pytest.param(
+            {"kind": "bucket", "prefix": "uploads/", "events": ["s3:ObjectCreated:Copy"]},
+            id="events",
+        ),
+    ],
+)
+def test_bucket_triggers_that_match_different_objects_are_accepted(other):
+    put = {**UPLOADS, "events": ["s3:ObjectCreated:Put"]}
+    assert len(spec(triggers=[put, other]).triggers) == 2
+
+
 # --- http -------------------------------------------------------------------------------------
 
 
