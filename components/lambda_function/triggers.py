@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -135,26 +135,179 @@ class EventsTrigger(VaModel):
         return self
 
 
+# An HTTP API route key: "<METHOD> <path>", the path's segments literal, {param} or a last
+# greedy {param+}.
+ROUTE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
+LITERAL_SEGMENT_RE = re.compile(r"^[A-Za-z0-9._~-]+$")
+PARAM_SEGMENT_RE = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\}$")
+GREEDY_SEGMENT_RE = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\+\}$")
+DEFAULT_ROUTE = "$default"
+ISSUER_RE = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
+# AWS's ceilings for an HTTP API stage's route throttling; API Gateway stops waiting for an
+# integration after 30 s.
+MAX_THROTTLE_BURST = 5000
+MAX_THROTTLE_RATE = 10000
+API_TIMEOUT_MAX_S = 30
+
+
+def parse_route(key: str) -> tuple[str, str]:
+    """``"POST /drafts/{id}"`` -> ``("POST", "/drafts/{id}")``, or ValueError saying what is
+    wrong with the key."""
+    method, _, path = key.partition(" ")
+    if key == DEFAULT_ROUTE:
+        raise ValueError(
+            f"route {key!r}: the catch-all route sends every unmatched request to the function; "
+            "set defaultRoute: true to ask for it"
+        )
+    if method not in ROUTE_METHODS or not path.startswith("/"):
+        raise ValueError(
+            f"route {key!r} is not '<METHOD> /<path>' with METHOD one of "
+            f"{', '.join(ROUTE_METHODS)} (e.g. 'POST /drafts')"
+        )
+    if path == "/":
+        return method, path
+    segments = path[1:].split("/")
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if GREEDY_SEGMENT_RE.match(segment) and not last:
+            raise ValueError(f"route {key!r}: a greedy {segment} must be the last segment")
+        if not (
+            LITERAL_SEGMENT_RE.match(segment)
+            or PARAM_SEGMENT_RE.match(segment)
+            or GREEDY_SEGMENT_RE.match(segment)
+        ):
+            raise ValueError(
+                f"route {key!r}: segment {segment!r} is not literal text (letters, digits, "
+                "._~-), a {param} or a last {param+}; no empty segments or trailing '/'"
+            )
+    return method, path
+
+
+def _route_shape(key: str) -> tuple[str, str]:
+    """What API Gateway tells routes apart by: method and path, parameter names aside."""
+    method, path = parse_route(key)
+    return method, re.sub(r"\{[^}]*?(\+?)\}", r"{\1}", path)
+
+
+class JwtAuthorizer(VaModel):
+    """Callers present a JWT from this issuer, for one of these audiences (API Gateway checks the
+    signature against the issuer's published keys)."""
+
+    issuer: str = Field(
+        description="The token issuer, an https URL (e.g. https://cognito-idp.<region>."
+        "amazonaws.com/<pool id>)."
+    )
+    audiences: tuple[str, ...] = Field(
+        min_length=1, description="Accepted `aud` (or client id) values; at least one."
+    )
+    scopes: tuple[str, ...] = Field(
+        default=(), description="Scopes a token must carry on every route; none: any scope."
+    )
+
+    @model_validator(mode="after")
+    def _issuer(self) -> JwtAuthorizer:
+        if not ISSUER_RE.match(self.issuer):
+            raise ValueError(f"jwt.issuer {self.issuer!r}: an issuer is an https:// URL")
+        if any(not a.strip() for a in self.audiences):
+            raise ValueError("jwt.audiences: an audience may not be empty")
+        return self
+
+
 class HttpTrigger(VaModel):
-    """An HTTPS endpoint of its own (a function URL), signed requests only (AWS_IAM)."""
+    """An HTTPS endpoint: the function's own URL (`via: url`), or routes of an API Gateway HTTP
+    API of its own (`via: api`). Signed requests only (AWS_IAM), or a JWT on API routes."""
 
     kind: Literal["http"] = Field(description="`http`.")
+    via: Literal["url", "api"] = Field(
+        default="url",
+        description="`url`: a Lambda function URL. `api`: an HTTP API va-<env>-<purpose>-api "
+        "with the listed routes, access logs and throttling.",
+    )
+    routes: tuple[str, ...] = Field(
+        default=(),
+        description="With via: api, the route keys, `<METHOD> /<path>` (GET, POST, PUT, PATCH, "
+        "DELETE, ANY; segments literal, `{param}`, or a last `{param+}`).",
+    )
+    default_route: bool = Field(
+        default=False,
+        description="With via: api, also the catch-all `$default` route (every request no "
+        "route matches).",
+    )
+    jwt: JwtAuthorizer | None = Field(
+        default=None,
+        description="With via: api, a JWT authorizer on every route instead of AWS_IAM.",
+    )
+    throttle_burst: Annotated[int, AfterValidator(InRange(0, MAX_THROTTLE_BURST, "requests"))] = (
+        Field(default=100, description="With via: api, requests a route may take at once.")
+    )
+    throttle_rate: Annotated[
+        int, AfterValidator(InRange(1, MAX_THROTTLE_RATE, "requests per second"))
+    ] = Field(default=50, description="With via: api, steady requests per second per route.")
     allow_origins: tuple[str, ...] = Field(
         default=(), description="CORS origins allowed to call it from a browser; none: no CORS."
     )
     allow_methods: tuple[Literal["GET", "POST", "PUT", "PATCH", "DELETE", "*"], ...] = Field(
         default=("POST",), description="CORS methods."
     )
+    allow_headers: tuple[str, ...] = Field(
+        default=(), description="CORS request headers a browser may send (e.g. authorization)."
+    )
+    allow_credentials: bool = Field(
+        default=False, description="CORS: let browsers send cookies and authorization headers."
+    )
     max_age_s: Annotated[int, AfterValidator(InRange(0, 86400, "seconds"))] = Field(
         default=0, description="How long browsers may cache a CORS preflight answer."
     )
+
+    API_ONLY: ClassVar[tuple[str, ...]] = (
+        "routes", "default_route", "jwt", "throttle_burst", "throttle_rate",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _origins(self) -> HttpTrigger:
         bad = [o for o in self.allow_origins if o != "*" and not ORIGIN_RE.match(o)]
         if bad:
             raise ValueError(f"allowOrigins {', '.join(bad)}: origins are https://<host>[:port]")
+        if "*" in self.allow_origins and len(self.allow_origins) > 1:
+            raise ValueError("allowOrigins: '*' already allows every origin; list it alone")
+        if self.allow_credentials and not self.allow_origins:
+            raise ValueError("allowCredentials is a CORS setting: list allowOrigins too")
+        if self.allow_credentials and "*" in self.allow_origins + self.allow_headers:
+            raise ValueError(
+                "allowCredentials with '*' in allowOrigins or allowHeaders: browsers refuse "
+                "credentials on a wildcard answer (and it would let any site call with the "
+                "user's cookies); name the origins and headers"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _via(self) -> HttpTrigger:
+        if self.via == "url":
+            # Field names, as the stack file spells them.
+            given = [
+                HttpTrigger.model_fields[f].alias or f
+                for f in self.API_ONLY
+                if f in self.model_fields_set
+            ]
+            if given:
+                raise ValueError(f"{', '.join(given)} apply to via: api only (this is via: url)")
+            return self
+        if not self.routes and not self.default_route:
+            raise ValueError("via: api needs routes (e.g. ['POST /drafts']) or defaultRoute: true")
+        shapes = [_route_shape(key) for key in self.routes]
+        repeated = sorted(
+            {key for key, shape in zip(self.routes, shapes, strict=True) if shapes.count(shape) > 1}
+        )
+        if repeated:
+            raise ValueError(
+                f"routes {', '.join(repeated)}: the same method and path more than once "
+                "(parameter names do not tell routes apart)"
+            )
+        return self
+
+    @property
+    def authorization(self) -> str:
+        return "JWT" if self.jwt is not None else "AWS_IAM"
 
 
 class BucketTrigger(VaModel):
@@ -242,8 +395,11 @@ Trigger = Annotated[AnyTrigger, Field(discriminator="kind")]
 
 def check_triggers(triggers: tuple[AnyTrigger, ...], owner: str = "this function") -> None:
     """Refuse combinations that cannot work, before any resource is registered."""
-    if sum(isinstance(t, HttpTrigger) for t in triggers) > 1:
-        raise ValueError("triggers: a function has one function URL; list one http trigger")
+    for via, what in (("url", "one function URL"), ("api", "one HTTP API")):
+        if sum(isinstance(t, HttpTrigger) and t.via == via for t in triggers) > 1:
+            raise ValueError(
+                f"triggers: a function has {what}; list one http trigger with via: {via}"
+            )
     own = [t for t in triggers if isinstance(t, QueueTrigger) and t.owns_queue]
     if len(own) > 1:
         raise ValueError("triggers: a function has one work queue; list one queue trigger "
