@@ -279,13 +279,14 @@ def _key(key: str) -> str:
 
 
 def _describe(err: Mapping[str, Any]) -> str:
-    loc = tuple(err["loc"])
-    # A failed union member adds its tag ('zip', 'image') to the location; it is not a key.
-    loc = tuple(p for p in loc if p not in ("zip", "image"))
+    tagged = tuple(err["loc"])
+    # A failed union member adds its tag ('zip', 'image', a trigger's kind) to the location; it
+    # is not a key (but it tells which model's keys are allowed).
+    loc = tuple(p for i, p in enumerate(tagged) if not _is_union_tag(tagged, i))
     path = _path(loc)
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(tagged[:-1])
         msg = "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
     elif err["type"] == "missing":
         msg = "required but not set"
@@ -311,11 +312,23 @@ def _path(loc: tuple[Any, ...]) -> str:
     return text
 
 
+def _is_union_tag(loc: tuple[Any, ...], i: int) -> bool:
+    """``code``'s 'zip'/'image', or the kind after ``triggers[<n>]``."""
+    if loc[i] in ("zip", "image"):
+        return True
+    return i >= 2 and loc[i - 2] == "triggers" and isinstance(loc[i - 1], int)
+
+
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    """The keys the model at ``loc`` accepts, for an 'unknown key' message."""
+    """The keys the model at ``loc`` (union tags included) accepts, for an 'unknown key'
+    message."""
     models: list[type[BaseModel]] = [StackConfig]
     for part in loc:
         if isinstance(part, int):
+            continue
+        tagged = [m for m in models if part in _kinds(m)]
+        if tagged:
+            models = tagged
             continue
         nxt: list[type[BaseModel]] = []
         for model in models:
@@ -327,6 +340,12 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     for model in models:
         keys.extend(f.alias or n for n, f in model.model_fields.items() if f.alias or n)
     return sorted(set(keys) - {"kind"}) if len(models) > 1 else keys
+
+
+def _kinds(model: type[BaseModel]) -> tuple[Any, ...]:
+    """The values of a union member's ``kind`` tag (``Literal["bucket"]`` -> ``("bucket",)``)."""
+    field = model.model_fields.get("kind")
+    return typing.get_args(field.annotation) if field is not None else ()
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

@@ -32,8 +32,8 @@ def convention_problem(type_: str, name: str) -> str | None:
         return None if parse_secret_name(name) else "secret off va/<env>/<name>"
     if type_ == "aws:cloudwatch/logGroup:LogGroup":
         fn = name.removeprefix(standard.LOG_GROUP_PREFIX)
-        ok = name.startswith(standard.LOG_GROUP_PREFIX) and parse_physical_name(fn)
-        return None if ok else "log group off /aws/lambda/<function>"
+        ok = parse_physical_name(fn)  # a function's, or its own (an HTTP API's access logs)
+        return None if ok else "log group off /aws/lambda/<function> or va-<env>-<purpose>-<type>"
     if type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
         ok = parse_artifact_key(name)
         return None if ok else "artifact off va-<env>-<purpose>-lambda-<commit>.zip"

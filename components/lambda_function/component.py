@@ -564,6 +564,8 @@ class VaLambda(VaComponent):
         buckets = sorted(
             {t.bucket for t in self._args.spec.triggers if isinstance(t, BucketTrigger)}
         )
+        if not buckets:
+            return {}
         account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
         return {
             bucket: aws.lambda_.Permission(

@@ -331,9 +331,8 @@ class BucketTrigger(VaModel):
     )
     events: tuple[ObjectCreatedEvent, ...] = Field(
         default=(OBJECT_CREATED,),
-        min_length=1,
         description="Object-created event types: `s3:ObjectCreated:*` (every way), or some of "
-        "`:Put`, `:Post`, `:Copy`, `:CompleteMultipartUpload`.",
+        "`:Put`, `:Post`, `:Copy`, `:CompleteMultipartUpload` (at least one).",
     )
 
     @model_validator(mode="after")
@@ -345,6 +344,8 @@ class BucketTrigger(VaModel):
                     f"{key} of '*.json' matches no key); write e.g. "
                     f"{'uploads/' if key == 'prefix' else '.json'!r}"
                 )
+        if not self.events:
+            raise ValueError(f"events: list at least one, e.g. {OBJECT_CREATED}")
         if len(set(self.events)) != len(self.events):
             raise ValueError(f"events {', '.join(self.events)}: each event type may appear once")
         if OBJECT_CREATED in self.events and len(self.events) > 1:

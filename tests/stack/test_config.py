@@ -200,6 +200,15 @@ def test_bucket_triggers_of_two_functions_on_different_prefixes_are_accepted():
     assert len(load(raw).functions) == 2
 
 
+def test_misspelt_trigger_key_is_reported_with_that_kinds_keys():
+    message = problems(with_fn(triggers=[{"kind": "bucket", "prefx": "in/"}]))
+
+    assert (
+        "functions[0].triggers[0].prefx = 'in/': unknown key; allowed: kind, bucket, prefix, "
+        "suffix, events"
+    ) in message
+
+
 def test_pulumi_yaml_declares_every_key_the_program_reads():
     """The CLI checks types of declared keys only; an undeclared key would reach us unchecked."""
     import yaml
