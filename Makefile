@@ -3,9 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 
-.PHONY: venv plan test lint typecheck format docs bench bench-policies bench-agent clean
+.PHONY: venv plan test lint typecheck format docs checkov bench bench-policies bench-agent clean
 
 # Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
 # so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
@@ -19,7 +20,13 @@ $(VENV)/.installed: $(VENV)/.installed-run requirements-dev.txt agent_image/requ
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# Checkov in a virtualenv of its own: its pins conflict with the agent image's.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 ## make plan [STACK=dev|prod]: the resource tree `pulumi up` would create and the va-guard
 ## preflight over it, offline, as the engine sends it in a fresh stack's first preview and in an
@@ -49,6 +56,14 @@ typecheck: venv
 docs: $(VENV)/.installed-run
 	$(PY) -m stack.reference > docs/configuration.md
 
+## make checkov [STACK=dev|prod]: Checkov over the stack as a Terraform plan (every check, minus
+## the accepted findings in .checkov.yaml, each explained in docs/compliance.md); exit 1 on any
+## other finding.
+checkov: $(VENV)/.installed-run $(CHECKOV_VENV)/.installed
+	mkdir -p .va-build
+	$(PY) -m preflight.terraform_plan --stack $(STACK) > .va-build/$(STACK).tfplan.json
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .va-build/$(STACK).tfplan.json
+
 format: venv
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
@@ -65,4 +80,4 @@ bench-agent: venv
 	$(PY) bench/bench_agent.py
 
 clean:
-	rm -rf $(VENV) .va-build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .va-build .pytest_cache .ruff_cache

@@ -37,6 +37,7 @@ from components.bucket import (
 )
 from components.context import VaContext
 from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
+from components.key import VaKey, VaKeyArgs
 from components.lambda_function import ArtifactStore, IamStatement, VaLambda, VaLambdaArgs
 from components.lambda_function.spec import FunctionSpec, ZipCode
 from components.lambda_function.triggers import BucketTrigger
@@ -215,10 +216,20 @@ def main() -> None:
         ),
     )
     alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email))
+    key = (
+        VaKey("lambda-key", VaKeyArgs(context=ctx, region=config.region, account_id=account))
+        if config.encryption_key
+        else None
+    )
     secrets = {
         leaf: VaSecret(
             f"secret-{leaf}",
-            VaSecretArgs(context=ctx, leaf=leaf, value=app_config.get_secret(leaf)),
+            VaSecretArgs(
+                context=ctx,
+                leaf=leaf,
+                value=app_config.get_secret(leaf),
+                kms_key_id=key.arn if key else None,
+            ),
         )
         for leaf in config.secrets
     }
@@ -254,7 +265,8 @@ def main() -> None:
     networking = network.lambda_networking()
 
     def lambda_args(spec: FunctionSpec, **specific: Any) -> VaLambdaArgs:
-        """What every function of the stack shares: network, alarm topic, its secrets, logs."""
+        """What every function of the stack shares: network, alarm topic, its secrets, logs
+        and the stack's key."""
         return VaLambdaArgs(
             context=ctx,
             spec=spec,
@@ -262,6 +274,7 @@ def main() -> None:
             alarm_topic_arn=alarms.arn,
             secret_arns={ref.name: secrets[ref.name].arn for ref in spec.secrets},
             log_retention_days=config.log_retention_days,
+            kms_key_arn=key.arn if key else None,
             **specific,
         )
 

@@ -8,25 +8,24 @@ A bad request is a 400 that names the field and starts no process; anything unex
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
-from faalf import agent, bedrock, identity, process, request, response
+from faalf import agent, bedrock, emf, identity, process, request, response
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
 
 def service_name() -> str:
-    """The function's own name: the cost alarm selects AgentCostUSD by ``service`` = it."""
+    """The logs' service: the purpose, as the stack sets it (the cost metric names the function
+    instead, see ``emf``)."""
     return os.environ.get("POWERTOOLS_SERVICE_NAME") or os.environ.get(
         "AWS_LAMBDA_FUNCTION_NAME", "faalf"
     )
@@ -34,13 +33,11 @@ def service_name() -> str:
 
 # First of all: the agent runs as this process's user, and this process's /proc/<pid>/environ
 # holds the function role's credentials (and, later, its memory the API key). Non-dumpable, its
-# /proc files are root's and ptrace is refused, in both auth modes.
+# /proc files are root's and ptrace is refused, in both auth modes; nor can the agent reopen
+# its stdout, the log stream that carries the cost metric.
 process.make_undumpable()
 logger = Logger(service=service_name())
-metrics = Metrics(namespace="VA/FAALF", service=service_name())
 MIN_RUN_S = 1.0
-# A refused request publishes no metric; that is expected, not worth a warning per request.
-warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 
 class SecretUnavailableError(Exception):
@@ -50,12 +47,10 @@ class SecretUnavailableError(Exception):
 def end_runtime(why: str) -> None:
     """Never serve a request in a dirty container: exit, and Lambda starts a fresh one.
 
-    The invocation in hand fails (Runtime.ExitError); its cost metric is flushed first, so the
-    cost alarm still sees what was spent.
+    The invocation in hand fails (Runtime.ExitError); its cost metric is already written (the
+    proxy writes each cost as it meters it), so the cost alarm still sees what was spent.
     """
     logger.error("container not clean; ending the runtime", extra={"why": why})
-    with contextlib.suppress(Exception):
-        metrics.flush_metrics()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(70)
@@ -161,7 +156,6 @@ def respond(event: object, status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "body": body}
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: object, context: Any) -> dict[str, Any]:
     started = time.monotonic()
@@ -197,7 +191,6 @@ def handler(event: object, context: Any) -> dict[str, Any]:
         extra={k: body[k] for k in ("return_code", "cost_usd", "num_turns", "model", "duration_ms")}
         | {"claude_ms": body["claude_duration_ms"], "scripts": len(body["execution_results"])},
     )
-    body["truncated_fields"] = []
     return response.fit(
         body,
         lambda b: respond(event, 200, b),
@@ -220,31 +213,42 @@ def run(
             settings.allowed_models,
             req.max_budget_usd,
             settings.max_output_tokens,
+            # The cost metric, written by the proxy as it meters: one source, never the CLI's.
+            on_spend=functools.partial(
+                emf.emit_cost, context.function_name, context.aws_request_id
+            ),
             depth=req.depth,
             max_depth=settings.max_depth,
             function=context.invoked_function_arn,  # children run in this very function
         ) as session:
             env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
-        # What the proxy metered, whatever the CLI reports or whether it finished at all; emitted
-        # before anything else can fail, so the cost alarm sees every spend.
-        cost = round(session.charged_usd, 6)
-        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost)
-        results = agent.run_scripts(ws, req, settings, deadline, creds) if req.execute else []
+        # What the proxy metered (and wrote as the metric), whatever the CLI reports or whether
+        # it finished at all.
+        cost = round(session.spent_usd, 6)
+        runs = (
+            agent.run_scripts(ws, req, settings, deadline, creds)
+            if req.execute
+            else agent.ScriptRuns([])
+        )
     finally:
         CONTAINER.clean_up(settings.work_root)
+    if runs.not_listed:
+        logger.info("scripts not listed in the response", extra={"not_listed": runs.not_listed})
     return {
         "claude_output": cli.output,
         "claude_error": cli.error,
         "return_code": cli.finished.return_code,
-        "execution_results": results,
+        "execution_results": runs.results,
         "cost_usd": cost,
-        "num_turns": cli.report.get("num_turns"),
+        "num_turns": cli.num_turns,
         "model": req.model,
-        "session_id": cli.report.get("session_id"),
+        "session_id": cli.session_id,
         "duration_ms": 0,
         "claude_duration_ms": cli.wall_ms,
         "timed_out": cli.finished.timed_out,
         "truncated": cli.finished.stdout.truncated or cli.finished.stderr.truncated,
         "depth": req.depth,
+        # Named here: fields cut to fit the response (``response.fit``) are added to it.
+        "truncated_fields": ["execution_results"] if runs.not_listed else [],
     }

@@ -35,6 +35,13 @@ class VaBucketArgs:
     purpose: str
     versioning: bool = True
     expiry: Expiry | None = None
+    # A versioned bucket without ``expiry`` keeps its current objects; replaced and deleted
+    # versions go after this many days, so versioning protects without growing forever.
+    noncurrent_days: int = 90
+
+    def __post_init__(self) -> None:
+        if self.noncurrent_days < 1:
+            raise ValueError("noncurrent_days must be at least 1 day")
 
 
 class VaBucket(VaComponent):
@@ -85,6 +92,21 @@ class VaBucket(VaComponent):
                 f"{name}-versioning",
                 bucket=self.bucket.id,
                 versioning_configuration={"status": "Enabled"},
+                opts=self.child_opts(),
+            )
+        if args.expiry is None and args.versioning:
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=self.bucket.id,
+                rules=[
+                    {
+                        "id": "expire-old-versions",
+                        "status": "Enabled",
+                        "filter": {},
+                        "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_days},
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                    }
+                ],
                 opts=self.child_opts(),
             )
         if args.expiry is not None:

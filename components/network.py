@@ -161,6 +161,7 @@ class VaNetwork(VaComponent):
             subnet_arns=[s.arn for s in self.private_subnets],
             security_group_ids=[self.lambda_security_group.id],
             security_group_arns=[self.lambda_security_group.arn],
+            vpc_id=self.vpc.id,
         )
 
     def _nat(self, name: str, args: VaNetworkArgs, cidr: str, tags: Tags) -> aws.ec2.NatGateway:

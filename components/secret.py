@@ -25,6 +25,9 @@ class VaSecretArgs:
     purpose: str = "core"
     value: pulumi.Output[str] | None = None
     recovery_window_days: int = 30
+    # The stack's key (VaKey); None: the account's aws/secretsmanager key. Readers need
+    # kms:Decrypt on it (VaLambda grants it to the functions that read secrets).
+    kms_key_id: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         self.context.secret_name(self.leaf)
@@ -50,7 +53,7 @@ class VaSecret(VaComponent):
             name=self.secret_name,
             description=f"VA {args.context.environment} secret {args.leaf}",
             recovery_window_in_days=args.recovery_window_days,
-            # Encrypted with the account's aws/secretsmanager key unless a CMK is set here.
+            kms_key_id=args.kms_key_id,
             tags=args.context.tags(args.purpose, self.secret_name),
             opts=self.child_opts(),
         )

@@ -103,6 +103,13 @@ class StackConfig(VaModel):
     log_retention_days: LogRetentionDays = Field(
         default=30, description="Days CloudWatch keeps every function's logs."
     )
+    encryption_key: bool = Field(
+        default=True,
+        description="A customer-managed KMS key of the stack's own (alias/va-<env>-lambda-key, "
+        "rotated yearly) encrypts every function's env vars and log group and the stack's "
+        "secrets; a function's kmsKeyArn overrides it for its env vars and logs. false: "
+        "AWS-managed keys.",
+    )
     secrets: tuple[str, ...] = Field(
         default=(),
         description="Secret names (va/<env>/<name>); each value is set with "

@@ -39,6 +39,10 @@ MODEL_ALIASES = (
 )  # fmt: skip
 SKIP_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 MAX_WALK_ENTRIES = 200_000
+# Scripts found but not run (past the limit or the deadline) that the response lists; the rest
+# are only counted. Each listed one costs its name, and an agent can leave 100,000 of them.
+MAX_LISTED_NOT_RUN = 100
+MAX_SESSION_ID = 128  # the CLI's session id is a UUID; what its report says is not trusted
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,18 @@ class CliOutcome:
         result = self.report.get("result")
         return result if isinstance(result, str) else self.finished.stdout.text
 
+    # The report is the CLI's stdout, which the agent can write too (its parent's descriptor,
+    # through /proc, before killing it): only fields of the expected type and size are used.
+    @property
+    def num_turns(self) -> int | None:
+        turns = self.report.get("num_turns")
+        return turns if isinstance(turns, int) and not isinstance(turns, bool) else None
+
+    @property
+    def session_id(self) -> str | None:
+        session = self.report.get("session_id")
+        return session if isinstance(session, str) and len(session) <= MAX_SESSION_ID else None
+
     @property
     def error(self) -> str | None:
         if self.finished.timed_out:
@@ -225,7 +241,7 @@ def _report(stdout: str) -> dict[str, Any]:
     """The CLI's JSON result; anything else (a crash, a cut-off run) gives an empty report."""
     try:
         report = json.loads(stdout)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
         return {}
     return report if isinstance(report, dict) else {}
 
@@ -257,21 +273,32 @@ def scripts(work: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(work).as_posix())
 
 
+@dataclass(frozen=True)
+class ScriptRuns:
+    """One entry per script run, then per script not run up to ``MAX_LISTED_NOT_RUN``."""
+
+    results: list[dict[str, Any]]
+    not_listed: int = 0  # scripts found, neither run nor listed
+
+
 def run_scripts(
     ws: Workspace,
     request: AgentRequest,
     settings: Settings,
     deadline: float,
     credentials: Mapping[str, str],
-) -> list[dict[str, Any]]:
+) -> ScriptRuns:
     env = script_env(ws, request, settings, credentials)
     results: list[dict[str, Any]] = []
+    not_run = 0
     for index, path in enumerate(scripts(ws.work)):
         name = path.relative_to(ws.work).as_posix()
         left = deadline - time.monotonic()
         if index >= settings.max_scripts or left <= 0:
-            why = "the per-request script limit" if left > 0 else "the function's deadline"
-            results.append(_skipped(name, f"not run: {why} was reached"))
+            not_run += 1
+            if not_run <= MAX_LISTED_NOT_RUN:
+                why = "the per-request script limit" if left > 0 else "the function's deadline"
+                results.append(_skipped(name, f"not run: {why} was reached"))
             continue
         done = process.run(
             [sys.executable, str(path)],
@@ -294,7 +321,7 @@ def run_scripts(
                 "truncated": done.stdout.truncated or done.stderr.truncated,
             }
         )
-    return results
+    return ScriptRuns(results, max(0, not_run - MAX_LISTED_NOT_RUN))
 
 
 def _skipped(name: str, why: str) -> dict[str, Any]:

@@ -15,6 +15,10 @@ streamed ``message_start`` and ``message_delta`` events) at the model's price. O
 invocation's budget is spent, requests are refused. The token dies with its invocation, and a
 stream still running then is cut.
 
+Every cost is handed to the session's ``on_spend`` (the handler writes it as the cost metric)
+as soon as the proxy learns it, before the bytes that told it go on to the agent: what the
+agent has seen of a response is already recorded, even if it kills the handler next.
+
 Responses are streamed through chunk by chunk: Claude Code reads server-sent events. Each
 connection from the CLI keeps one upstream connection alive, so a session pays the TLS handshake
 to the API once, not once per request.
@@ -82,9 +86,28 @@ class RefusedError(Exception):
         return json.dumps({"type": "error", "error": error}).encode()
 
 
+def _no_metric(usd: float) -> None:
+    """A session nobody reports the spend of (the default of a bare ``Session``)."""
+
+
+@dataclass(eq=False)
+class Charge:
+    """One metered request: the worst-case output held against the budget until it settles,
+    and the cost recorded for it so far (spent, and handed to ``on_spend``)."""
+
+    reservation: float
+    recorded: float = 0.0
+    settled: bool = False
+
+
 @dataclass
 class Session:
-    """One invocation's door: its token, its allow-list, its budget and what it has spent."""
+    """One invocation's door: its token, its allow-list, its budget and what it has spent.
+
+    ``spent_usd`` is the sum of what was handed to ``on_spend``: the cost metric and the
+    reported cost are one count. A request still in flight when the session closes is charged
+    its reservation then (it may complete upstream later: counted at its worst case, not at 0).
+    """
 
     token: str
     models: frozenset[str]
@@ -93,6 +116,7 @@ class Session:
     depth: int = 0
     max_depth: int = 0
     function: str = ""
+    on_spend: Callable[[float], None] = field(default=_no_metric, repr=False)
     spent_usd: float = 0.0
     reserved_usd: float = 0.0
     children_usd: float = 0.0
@@ -100,39 +124,82 @@ class Session:
     refused: int = 0
     open: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _in_flight: set[Charge] = field(default_factory=set, repr=False)
 
-    def admit(self, model: str, max_tokens: int, price: Price) -> tuple[int, float]:
-        """``max_tokens`` as capped, and the output cost reserved for it until it is metered.
+    def admit(self, model: str, max_tokens: int, price: Price) -> tuple[int, Charge]:
+        """``max_tokens`` as capped, and its charge: the output cost reserved for it until it
+        is metered.
 
         Reserving the worst-case output of requests in flight keeps parallel requests from
         each spending the same remaining budget.
         """
         with self._lock:
-            left = self.left_usd()
-            if left <= 0:
+            if not self.open:  # its token was found just before the invocation ended
+                raise RefusedError(401, "authentication_error", "this invocation has ended")
+            # Spent when not even one output token is left to pay for (the spend is summed
+            # in small increments: a float residue of the budget is no budget).
+            affordable = math.floor(self.left_usd() / (price.output / 1e6))
+            if affordable < 1:
                 self.refused += 1
                 raise RefusedError(
                     403,
                     "permission_error",
                     f"this invocation's budget of ${self.budget_usd:g} is spent",
                 )
-            affordable = math.floor(left / (price.output / 1e6))
-            capped = max(1, min(max_tokens, self.max_output_tokens, affordable))
-            reservation = capped * price.output / 1e6
-            self.reserved_usd += reservation
+            capped = min(max_tokens, self.max_output_tokens, affordable)
+            charge = Charge(capped * price.output / 1e6)
+            self.reserved_usd += charge.reservation
+            self._in_flight.add(charge)
             self.requests += 1
-            return capped, reservation
+            return capped, charge
 
     def left_usd(self) -> float:
         return self.budget_usd - self.spent_usd - self.reserved_usd - self.children_usd
 
-    @property
-    def charged_usd(self) -> float:
-        """What this invocation's own requests cost: metered spend, plus the reservation of
-        each request still in flight (one the agent left running when the CLI ended may
-        complete upstream after the session closed: counted at its worst case, never at 0)."""
+    def record(self, charge: Charge, cost: float) -> None:
+        """What ``charge`` is known to cost so far: any increase is spent and reported now.
+
+        Its reservation is held until it settles, so for that moment the budget may count
+        output tokens twice: a request may be refused a moment early, never late.
+        """
         with self._lock:
-            return self.spent_usd + self.reserved_usd
+            increase = self._raise(charge, cost)
+        self._report(increase)
+
+    def settle(self, charge: Charge, cost: float) -> None:
+        """The request ended, costing ``cost``: its reservation is released."""
+        with self._lock:
+            increase = self._raise(charge, cost)
+            self._release(charge)
+        self._report(increase)
+
+    def close(self) -> None:
+        """The invocation ended: each request still in flight is charged its reservation."""
+        with self._lock:
+            self.open = False
+            increase = 0.0
+            for charge in list(self._in_flight):
+                increase += self._raise(charge, charge.recorded + charge.reservation)
+                self._release(charge)
+        self._report(increase)
+
+    def _report(self, increase: float) -> None:
+        """Outside the lock: writing the metric may wait on the log pipe."""
+        if increase > 0:
+            self.on_spend(increase)
+
+    def _raise(self, charge: Charge, cost: float) -> float:
+        """Never lower: what was reported stays reported (a cost can only be added to)."""
+        increase = max(0.0, cost - charge.recorded)
+        charge.recorded += increase
+        self.spent_usd += increase
+        return increase
+
+    def _release(self, charge: Charge) -> None:
+        if not charge.settled:
+            charge.settled = True
+            self.reserved_usd = max(0.0, self.reserved_usd - charge.reservation)
+            self._in_flight.discard(charge)
 
     def admit_child(self) -> float:
         """The budget a child gets: all that is left, reserved until the child answers."""
@@ -154,11 +221,6 @@ class Session:
         with self._lock:
             self.reserved_usd = max(0.0, self.reserved_usd - reservation)
             self.children_usd += cost
-
-    def settle(self, reservation: float, cost: float) -> None:
-        with self._lock:
-            self.reserved_usd = max(0.0, self.reserved_usd - reservation)
-            self.spent_usd += cost
 
     def refuse(self, refusal: RefusedError) -> RefusedError:
         with self._lock:
@@ -229,12 +291,55 @@ class UsageMeter:
             self.usage = body["usage"]
             self.complete = True
 
+    def known_cost(self, price: Price) -> float:
+        """What the usage seen so far costs (a stream's input, from ``message_start``, say)."""
+        return price.cost(self.usage or {})
+
     def cost(self, price: Price, max_tokens: int) -> float:
         """The metered cost; a response cut before its end is charged its full ``max_tokens``."""
         usage = dict(self.usage or {})
         if not self.complete:
             usage["output_tokens"] = max(max_tokens, usage.get("output_tokens") or 0)
         return price.cost(usage)
+
+
+class Meter:
+    """One forwarded request's metering: its usage read as it passes, recorded to its session.
+
+    Only a metered request (a charge) answered 200 is billed; errors and ``count_tokens`` are
+    free, and a request that never reached the upstream costs nothing.
+    """
+
+    def __init__(
+        self, session: Session, charge: Charge | None, price: Price, max_tokens: int
+    ) -> None:
+        self.session = session
+        self.charge = charge
+        self.price = price
+        self.max_tokens = max_tokens
+        self.usage = UsageMeter("")
+        self.billed = False
+
+    def start(self, status: int, content_type: str) -> None:
+        self.usage = UsageMeter(content_type)
+        self.billed = self.charge is not None and status == 200
+
+    def feed(self, chunk: bytes) -> None:
+        self.usage.feed(chunk)
+        if self.billed and self.charge is not None:
+            self.session.record(self.charge, self.usage.known_cost(self.price))
+
+    def finish(self) -> None:
+        self.usage.finish()
+
+    def settle(self) -> None:
+        if self.charge is not None:
+            cost = self.usage.cost(self.price, self.max_tokens) if self.billed else 0.0
+            self.session.settle(self.charge, cost)
+
+    def settle_unsent(self) -> None:
+        if self.charge is not None:
+            self.session.settle(self.charge, 0.0)
 
 
 class KeyProxy:
@@ -271,22 +376,25 @@ class KeyProxy:
         budget_usd: float,
         max_output_tokens: int,
         *,
+        on_spend: Callable[[float], None],
         depth: int = 0,
         max_depth: int = 0,
         function: str = "",
     ) -> Iterator[Session]:
+        """A door for one invocation; each cost it meters is handed to ``on_spend`` at once."""
         token = "faalf-session-" + secrets.token_urlsafe(24)
         session = Session(
-            token, frozenset(models), budget_usd, max_output_tokens, depth, max_depth, function
-        )
+            token, frozenset(models), budget_usd, max_output_tokens, depth, max_depth, function,
+            on_spend,
+        )  # fmt: skip
         with self._lock:
             self._sessions[token] = session
         try:
             yield session
         finally:
-            session.open = False
             with self._lock:
                 self._sessions.pop(token, None)
+            session.close()
 
     def close(self) -> None:
         self._http.close()
@@ -357,11 +465,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self._child(session, body)
             return
         try:
-            body, price, max_tokens, reservation = self._check(session, body)
+            body, price, max_tokens, charge = self._check(session, body)
         except RefusedError as refusal:
             self._reply(refusal.status, session.refuse(refusal))
             return
-        self._forward(session, body, price, max_tokens, reservation)
+        self._forward(session, body, Meter(session, charge, price, max_tokens))
 
     def _child(self, session: Session, body: bytes) -> None:
         """A child agent for ``faalf-invoke``: the answer is the child's Lambda response."""
@@ -394,8 +502,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _check(self, session: Session, body: bytes) -> tuple[bytes, Price, int, float]:
-        """The body to forward, the model's price, its ``max_tokens`` and the reservation."""
+    def _check(self, session: Session, body: bytes) -> tuple[bytes, Price, int, Charge | None]:
+        """The body to forward, the model's price, its ``max_tokens`` and its charge (none for
+        an unmetered request)."""
         target = urllib.parse.urlsplit(self.path)
         path = target.path
         # Forward what was checked: no fragment (or anything else urlsplit set aside) rides on.
@@ -426,15 +535,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
         else:
             metered = path in METERED_PATHS
         if not metered:
-            return body, price, 0, 0.0
+            return body, price, 0, None
         asked = request.get("max_tokens")
         if isinstance(asked, bool) or not isinstance(asked, int) or asked < 1:
             raise RefusedError(400, "invalid_request_error", "max_tokens: a positive integer")
-        capped, reservation = session.admit(model, asked, price)
+        capped, charge = session.admit(model, asked, price)
         if capped != asked:
             request["max_tokens"] = capped
             body = json.dumps(request).encode()
-        return body, price, capped, reservation
+        return body, price, capped, charge
 
     def _body(self) -> bytes | None:
         if "chunked" not in self.headers.get("transfer-encoding", "").lower():
@@ -455,9 +564,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             pass  # trailers
         return b"".join(parts)
 
-    def _forward(
-        self, session: Session, body: bytes, price: Price, max_tokens: int, reservation: float
-    ) -> None:
+    def _forward(self, session: Session, body: bytes, meter: Meter) -> None:
         """Forward, relay and meter. The cost is settled before the response's last byte goes
         out, so once the CLI has a whole response, the session's spend includes it."""
         path = self.proxy.upstream.path.rstrip("/") + self.path
@@ -479,24 +586,23 @@ class ProxyHandler(BaseHTTPRequestHandler):
         try:
             upstream = self._send_upstream(path, body, headers)
         except (OSError, http.client.HTTPException):
-            session.settle(reservation, 0.0)
+            meter.settle_unsent()
             self._reply(502, RefusedError(502, "api_error", "could not reach the upstream API"))
             return
-        meter = UsageMeter(upstream.getheader("content-type") or "")
-        billed = upstream.status == 200 and max_tokens > 0  # errors and count_tokens are free
+        meter.start(upstream.status, upstream.getheader("content-type") or "")
         try:
             self._relay(upstream, meter, session)
         except (OSError, http.client.HTTPException):
             # Headers are out: all that is left is to end the connection, so the CLI sees a cut
             # stream (and retries) rather than a spliced one.
-            session.settle(reservation, meter.cost(price, max_tokens) if billed else 0.0)
+            meter.settle()
             self.close_connection = True
             if self.upstream_conn is not None:
                 self.upstream_conn.close()
                 self.upstream_conn = None
             return
         meter.finish()
-        session.settle(reservation, meter.cost(price, max_tokens) if billed else 0.0)
+        meter.settle()
         if upstream.will_close and self.upstream_conn is not None:
             self.upstream_conn.close()
             self.upstream_conn = None
@@ -529,9 +635,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.upstream_conn = None
             raise
 
-    def _relay(
-        self, upstream: http.client.HTTPResponse, meter: UsageMeter, session: Session
-    ) -> None:
+    def _relay(self, upstream: http.client.HTTPResponse, meter: Meter, session: Session) -> None:
         self.send_response(upstream.status, upstream.reason)
         for key, value in upstream.getheaders():
             if key.lower() not in HOP_HEADERS:
@@ -539,7 +643,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         while chunk := upstream.read1(CHUNK):
-            meter.feed(chunk)
+            meter.feed(chunk)  # records what the chunk tells, before the agent gets it
             if not session.open:
                 raise ConnectionAbortedError("the invocation ended: its stream is cut")
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))

@@ -87,6 +87,8 @@ class LambdaNetworking:
     subnet_arns: Sequence[pulumi.Input[str]]
     security_group_ids: Sequence[pulumi.Input[str]]
     security_group_arns: Sequence[pulumi.Input[str]]
+    # The VPC of the subnets: where a function with ``egress`` gets its own security group.
+    vpc_id: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class VaLambdaArgs:
     log_retention_days: int = 30
     image_uri: pulumi.Input[str] | None = None
     artifacts: ArtifactStore | None = None
+    # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
+    kms_key_arn: pulumi.Input[str] | None = None
     # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
     bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
@@ -151,6 +155,11 @@ class VaLambdaArgs:
             )
         if not self.networking.subnet_ids or not self.networking.security_group_ids:
             raise ValueError(f"{spec.purpose}: VA functions run in a VPC; give subnets and SGs")
+        if spec.egress and self.networking.vpc_id is None:
+            raise ValueError(
+                f"{spec.purpose}: egress needs the VPC for the function's own security group; "
+                "give LambdaNetworking.vpc_id (VaNetwork.lambda_networking() does)"
+            )
 
 
 def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
@@ -179,6 +188,7 @@ class VaLambda(VaComponent):
         self.log_group = self._log_group()
         self.dlq = self._dlq()
         self.work_queue, self.work_queue_dlq = self._work_queue()
+        self.security_group = self._egress_group()
         self.role, self.role_policy = self._role()
         self.artifact: aws.s3.BucketObjectv2 | None = None
         self.function = self._function(self._code_args())
@@ -203,8 +213,15 @@ class VaLambda(VaComponent):
                 "roleArn": self.role_arn,
                 "logGroupName": self.log_group.name,
                 "dlqArn": self.dlq.arn,
+                # What a target's owner admits (ingress from it), when it has ``egress``.
+                **({"securityGroupId": self.security_group.id} if self.security_group else {}),
             }
         )
+
+    @property
+    def _kms_key_arn(self) -> pulumi.Input[str] | None:
+        """The function's own key (config), else the stack's, else None (AWS-managed keys)."""
+        return self._args.spec.kms_key_arn or self._args.kms_key_arn
 
     def _tags(self, physical: str) -> dict[str, str]:
         return self._args.context.tags(self._args.spec.purpose, physical)
@@ -219,7 +236,7 @@ class VaLambda(VaComponent):
             f"{self._name}-logs",
             name=log_group_name,
             retention_in_days=self._args.spec.log_retention_days or self._args.log_retention_days,
-            kms_key_id=self._args.spec.kms_key_arn,
+            kms_key_id=self._kms_key_arn,
             tags=self._tags(log_group_name),
             opts=self.child_opts(),
         )
@@ -267,6 +284,44 @@ class VaLambda(VaComponent):
         )
         return queue, dlq
 
+    def _egress_group(self) -> aws.ec2.SecurityGroup | None:
+        """The function's own way out besides HTTPS (``egress``): no ingress, and egress only
+        to the security groups and prefix lists it names, on their ports. Attached beside the
+        stack's Lambda group; the target admitting it (ingress from this group) is its owner's."""
+        rules, net = self._args.spec.egress, self._args.networking
+        if not rules:
+            return None
+        sg_name = self._physical("lambda-sg")
+        return aws.ec2.SecurityGroup(
+            f"{self._name}-sg",
+            name=sg_name,
+            description=f"{self.function_name}: no inbound, outbound to named targets only",
+            vpc_id=net.vpc_id,
+            ingress=[],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description=rule.description,
+                    protocol="tcp",
+                    from_port=rule.port,
+                    to_port=rule.port,
+                    security_groups=[rule.security_group_id] if rule.security_group_id else None,
+                    prefix_list_ids=[rule.prefix_list_id] if rule.prefix_list_id else None,
+                )
+                for rule in rules
+            ],
+            tags=self._tags(sg_name),
+            opts=self.child_opts(),
+        )
+
+    def _security_groups(self) -> tuple[list[pulumi.Input[str]], list[pulumi.Input[str]]]:
+        """(ids, ARNs) of the groups the function is attached to: the stack's, and its own."""
+        net, own = self._args.networking, self.security_group
+        extra = [own] if own else []
+        return (
+            [*net.security_group_ids, *[g.id for g in extra]],
+            [*net.security_group_arns, *[g.arn for g in extra]],
+        )
+
     def _queue_arns(self) -> list[pulumi.Input[str]]:
         arns: list[pulumi.Input[str]] = []
         for trigger in self._args.spec.triggers:
@@ -306,15 +361,18 @@ class VaLambda(VaComponent):
             if arn
         ]
         delivery += [IamStatement(st.sid, st.actions, list(st.resources)) for st in spec.statements]
-        if spec.kms_key_arn:
-            delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), [spec.kms_key_arn]))
+        keys = [self._kms_key_arn] if self._kms_key_arn is not None else []
+        if spec.secrets and spec.kms_key_arn and args.kms_key_arn is not None:
+            keys.append(args.kms_key_arn)  # the stack's secrets are encrypted with the stack key
+        if keys:
+            delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
         extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements, *delivery]]
         policy = pulumi.Output.all(
             self.log_group.arn,
             self.dlq.arn,
             pulumi.Output.all(*secret_arns),
             pulumi.Output.all(*net.subnet_arns),
-            pulumi.Output.all(*net.security_group_arns),
+            pulumi.Output.all(*self._security_groups()[1]),
             pulumi.Output.all(*extra),
         ).apply(
             lambda v: json.dumps(
@@ -389,10 +447,10 @@ class VaLambda(VaComponent):
             environment={"variables": env_vars},
             vpc_config={
                 "subnet_ids": list(net.subnet_ids),
-                "security_group_ids": list(net.security_group_ids),
+                "security_group_ids": self._security_groups()[0],
             },
             tracing_config={"mode": spec.tracing},
-            kms_key_arn=spec.kms_key_arn,
+            kms_key_arn=self._kms_key_arn,
             dead_letter_config={"target_arn": self.dlq.arn},
             logging_config={
                 "log_format": "JSON",
@@ -696,7 +754,7 @@ class VaLambda(VaComponent):
             f"{self._name}-api-logs",
             name=log_name,
             retention_in_days=spec.log_retention_days or self._args.log_retention_days,
-            kms_key_id=spec.kms_key_arn,
+            kms_key_id=self._kms_key_arn,
             tags=self._tags(log_name),
             opts=self.child_opts(),
         )

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from components.lambda_function.egress import MAX_EGRESS_RULES, Egress
 from components.lambda_function.triggers import Trigger, check_triggers
 from components.model import InRange, OneOf, VaModel
 from policies.va_guard import standard
@@ -332,8 +333,8 @@ class FunctionSpec(VaModel):
     kms_key_arn: str | None = Field(
         default=None,
         description="Customer-managed KMS key for the env vars and the log group (its key "
-        "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: "
-        "AWS-managed keys.",
+        "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: the "
+        "stack's key (encryptionKey), or AWS-managed keys when that is off.",
     )
     statements: tuple[StatementSpec, ...] = Field(
         default=(),
@@ -363,6 +364,14 @@ class FunctionSpec(VaModel):
     snap_start: bool = Field(
         default=False,
         description="Lambda SnapStart on published versions (python3.12 and later, publish: true).",
+    )
+    egress: Egress = Field(
+        default=(),
+        max_length=MAX_EGRESS_RULES,
+        description="Ways out besides HTTPS: one TCP port each on a named security group or "
+        "prefix list (never a CIDR), through a security group of the function's own, "
+        "va-<env>-<purpose>-lambda-sg; at most 60 (EC2's rules per group). The target's owner "
+        "admits that group (ingress from it).",
     )
 
     @field_validator("code", mode="before")

@@ -1,9 +1,14 @@
-"""va-network: no security group open to the internet; the Lambda security group is egress-443.
+"""va-network: no security group open to the internet; a Lambda group lets out HTTPS, and
+other ports only to named targets.
 
 Per resource: no ingress from 0.0.0.0/0 or ::/0 in any security group, inline or as a standalone
-rule resource (ec2 SecurityGroupRule, vpc SecurityGroupIngressRule). A group named like the
-Lambda group (``va-<env>-lambda-sg``) must have no ingress and egress TCP 443 only; va-stack
-applies the same to every group actually attached to a function.
+rule resource (ec2 SecurityGroupRule, vpc SecurityGroupIngressRule). A group named like a Lambda
+group (``va-<env>-lambda-sg``, a function's own ``va-<env>-<purpose>-lambda-sg``) has no ingress,
+and each egress rule is TCP 443, or TCP on one port or a short range to named targets only: a
+security group, a prefix list, the group itself; never a CIDR on a port other than 443, since
+"anything on 5432" is not "the database". va-stack applies the same to every group actually
+attached to a function, with its standalone rules (ec2 SecurityGroupRule, vpc
+SecurityGroupEgressRule).
 """
 
 from __future__ import annotations
@@ -27,6 +32,18 @@ LAMBDA_SG_SUFFIX = "-lambda-sg"
 TCP = ("tcp", "6")
 ALL_TRAFFIC = ("-1", "all")
 LAMBDA_EGRESS_PORTS: tuple[int, ...] = (443,)
+# Where a rule sends traffic when it names its target, in each shape the engine sends: inline
+# (securityGroups, prefixListIds, self), ec2 SecurityGroupRule (sourceSecurityGroupId,
+# prefixListIds, self), vpc SecurityGroupEgressRule (referencedSecurityGroupId, prefixListId).
+# (``securityGroupId`` of a standalone rule is the group the rule belongs to, not a target.)
+TARGET_PROPERTIES = (
+    "securityGroups", "sourceSecurityGroupId", "referencedSecurityGroupId", "prefixListIds",
+    "prefixListId",
+)  # fmt: skip
+# A named target's rule spans a few ports at most (Kafka on MSK: 9092-9098); a wider range is
+# most of the ports of the target, which is what naming a port is meant to rule out.
+NAMED_TARGET_MAX_PORTS = 16
+TCP_PORTS = (1, 65535)
 
 
 # A source this wide is the internet, whether written as 0.0.0.0/0 or split into halves
@@ -82,6 +99,62 @@ def is_tcp_443_only(rule: Any) -> bool:
     return str(proto).lower() in TCP and lo is not None and lo == hi and lo in LAMBDA_EGRESS_PORTS
 
 
+def _targets(rule: Any) -> list[Any]:
+    """The named targets of a rule (UNKNOWN for one not created yet: still a named target, as
+    the property it sits in says what it is)."""
+    found: list[Any] = ["itself"] if get(rule, "self") is True else []
+    for prop in TARGET_PROPERTIES:
+        value = get(rule, prop)
+        named = [v for v in items_of(value) if v is UNKNOWN or v]
+        found += [UNKNOWN] if value is UNKNOWN else named
+    return found
+
+
+def _cidrs(rule: Any) -> list[Any]:
+    return [s for s in _sources(rule) if s is UNKNOWN or contains_unknown(s) or s]
+
+
+def describe_egress(rule: Any) -> str:
+    """An egress rule with where it goes: ``protocol 'tcp' port 5432 to sg-0123...``."""
+    where = [
+        "a target not known yet" if t is UNKNOWN or contains_unknown(t) else str(t)
+        for t in [*_cidrs(rule), *_targets(rule)]
+    ]
+    return f"{describe(rule)} to {', '.join(where) or 'no named target'}"
+
+
+def _bounded_tcp(rule: Any) -> bool | None:
+    """TCP on one port or a short range (None: protocol or ports not known yet)."""
+    proto = get(rule, "protocol")
+    proto = get(rule, "ipProtocol") if proto is None else proto
+    raw = (proto, get(rule, "fromPort"), get(rule, "toPort"))
+    if any(v is UNKNOWN for v in raw):
+        return None
+    lo, hi = number(raw[1]), number(raw[2])
+    lo, hi = (lo if lo is not None else hi), (hi if hi is not None else lo)  # as describe reads
+    return (
+        str(proto).lower() in TCP
+        and lo is not None
+        and hi is not None
+        and TCP_PORTS[0] <= lo <= hi <= TCP_PORTS[1]
+        and hi - lo < NAMED_TARGET_MAX_PORTS
+    )
+
+
+def egress_allowed(rule: Any) -> bool | None:
+    """Whether a Lambda group may have this egress rule: TCP 443 anywhere, or TCP on one port
+    (or a short range) to named targets and no CIDR at all. None: not known yet."""
+    if is_tcp_443_only(rule):
+        return True
+    bounded = _bounded_tcp(rule)
+    if bounded is not True:
+        return bounded  # None: it may still be TCP 443
+    cidrs = _cidrs(rule)
+    if any(c is not UNKNOWN and not contains_unknown(c) for c in cidrs):
+        return False
+    return None if cidrs else bool(_targets(rule))
+
+
 @dataclass(frozen=True)
 class LambdaGroupVerdict:
     """What is wrong with a group's rules for Lambda, worked out once per group however many
@@ -89,17 +162,20 @@ class LambdaGroupVerdict:
 
     unknown: bool = False
     ingress: str = ""  # the ingress rules, described; "" when there are none
-    wide_egress: str = ""  # the egress rules that are not TCP 443 only, described
+    wide_egress: str = ""  # the egress rules neither TCP 443 nor to named targets, described
+    unknown_egress: str = ""  # the egress rules that cannot be judged yet, described
 
 
 def lambda_sg_verdict(ingress: Iterable[Any], egress: Iterable[Any]) -> LambdaGroupVerdict:
-    """The Lambda security group: nothing in, TCP 443 out (``va-<env>-lambda-sg``)."""
+    """A Lambda security group: nothing in; out TCP 443, or a port of a named target."""
     ingress, egress = list(ingress), list(egress)
     if any(r is UNKNOWN for r in ingress + egress):
         return LambdaGroupVerdict(unknown=True)
+    allowed = [(r, egress_allowed(r)) for r in egress]
     return LambdaGroupVerdict(
         ingress=", ".join(describe(r) for r in ingress),
-        wide_egress=", ".join(describe(r) for r in egress if not is_tcp_443_only(r)),
+        wide_egress=", ".join(describe_egress(r) for r, ok in allowed if ok is False),
+        unknown_egress=", ".join(describe_egress(r) for r, ok in allowed if ok is None),
     )
 
 
@@ -114,9 +190,14 @@ def lambda_sg_problems(group: str, verdict: LambdaGroupVerdict, *, why: str) -> 
         )
     if verdict.wide_egress:
         yield violation(
-            f"{group} ({why}) allows egress {verdict.wide_egress}; only TCP 443 is allowed out - "
-            "narrow it to protocol tcp, ports 443-443"
+            f"{group} ({why}) allows egress {verdict.wide_egress}; a Lambda group lets out TCP "
+            "443, and other ports to named targets only - narrow it to protocol tcp, ports "
+            f"443-443, or to one TCP port (a range of at most {NAMED_TARGET_MAX_PORTS}) and "
+            "name the target's security group or prefix list instead of a CIDR (a VA "
+            "function: `egress` entries with securityGroupId or prefixListId, and port)"
         )
+    if verdict.unknown_egress:
+        yield unchecked(f"where egress {verdict.unknown_egress} of {group} goes")
 
 
 def _check_group(r: Resource) -> Iterator[Finding]:
@@ -163,13 +244,15 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
 FAMILY = Family(
     name="va-network",
     description=(
-        "No security group allows ingress from 0.0.0.0/0 or ::/0; the Lambda security group "
-        "has no ingress and egress TCP 443 only."
+        "No security group allows ingress from 0.0.0.0/0 or ::/0; a Lambda security group "
+        "has no ingress, and egress TCP 443, or one TCP port (or a short range) to a named "
+        "security group or prefix list - never a CIDR on another port."
     ),
     remediation=(
         "Remove internet-wide ingress; reference the source security group instead. Give "
-        "functions a security group with no ingress and egress TCP 443 only (VA network "
-        "standard)."
+        "functions security groups with no ingress and egress TCP 443 only, plus, for a "
+        "database or cache, its port to that target's security group or prefix list (VA "
+        "network standard)."
     ),
     check=check,
     applies_to=frozenset([*SG_TYPES, EC2_RULE_TYPE, VPC_INGRESS_TYPE]).__contains__,

@@ -2,7 +2,9 @@
 
 Per Lambda function: its own role (no two functions share one), a log group with its name, a DLQ
 or an on-failure destination, alarms on Errors, Throttles and Duration, and the security groups
-attached to it egress-443-only with no ingress. Per S3 bucket: a public access block and a
+attached to it with no ingress and egress TCP 443, or a port of a named security group or prefix
+list (a database on 5432 through the function's own group), never a CIDR on another port; inline
+and standalone rules alike. Per S3 bucket: a public access block and a
 server-side encryption configuration. Per SQS event source mapping: the queue it reads has a
 redrive policy (a dead-letter queue).
 
@@ -428,15 +430,17 @@ FAMILY = Family(
     name="va-stack",
     description=(
         "Each Lambda has its own role, a log group, a DLQ or on-failure destination, alarms on "
-        "Errors/Throttles/Duration and an egress-443-only security group; each S3 bucket has "
+        "Errors/Throttles/Duration, and security groups with no ingress that let out TCP 443 "
+        "and other ports to named security groups or prefix lists only; each S3 bucket has "
         "a public access block and an encryption configuration; each queue a function reads "
         "has a redrive policy."
     ),
     remediation=(
         "Add the missing resources named in the message: per function its own role, its log "
-        "group, a DLQ or on-failure destination, the three alarms and a 443-only security "
-        "group; per bucket a public access block and an encryption configuration; per queue "
-        "a function reads a redrivePolicy to a dead-letter queue."
+        "group, a DLQ or on-failure destination, the three alarms, and security groups that let "
+        "out TCP 443 and, for a database or cache, its port to that target's security group or "
+        "prefix list, never a CIDR; per bucket a public access block and an encryption "
+        "configuration; per queue a function reads a redrivePolicy to a dead-letter queue."
     ),
     check=check,
     settings=SETTINGS,

@@ -18,6 +18,7 @@ import os
 import queue
 import random
 import re
+import select
 import shutil
 import subprocess
 import tempfile
@@ -112,6 +113,55 @@ def has_live_thread(pid: int) -> bool:
     return any(stat.rsplit(")", 1)[1].split()[0] != "Z" for stat in stats)
 
 
+class RuntimeLog:
+    """A runtime's stdout and stderr, as Lambda takes them: one pipe, copied to ``path``.
+
+    The pipe is owned by the agent's user: the worst case for the log stream (whether Lambda's
+    is, is not known here), so that only the handler's own defences keep the agent from
+    writing to it. Everything is read under a lock, so ``text()`` holds all that was written
+    to the pipe before it was called.
+    """
+
+    def __init__(self, path: Path, uid: int) -> None:
+        self.path = path
+        self._read_end, self.write_end = os.pipe()
+        os.fchown(self.write_end, uid, uid)
+        os.set_blocking(self._read_end, False)
+        self._lock = threading.Lock()
+        self._eof = False
+        self._copy = path.open("wb")
+
+    def started(self) -> None:
+        """The runtime holds the write end now: ours is closed, so its exit ends the stream."""
+        os.close(self.write_end)
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def text(self) -> str:
+        with self._lock:
+            self._drain()
+        return self.path.read_text(errors="replace")
+
+    def _follow(self) -> None:
+        while not self._eof:
+            select.select([self._read_end], [], [])
+            with self._lock:
+                self._drain()
+        os.close(self._read_end)
+
+    def _drain(self) -> None:
+        while not self._eof:
+            try:
+                data = os.read(self._read_end, 1 << 16)
+            except BlockingIOError:
+                return
+            if not data:
+                self._eof = True
+                self._copy.close()
+                return
+            self._copy.write(data)
+            self._copy.flush()
+
+
 @dataclass
 class Invocation:
     request_id: str
@@ -127,6 +177,7 @@ class Outcome:
     kind: str
     payload: Any
     runtime_pid: int
+    request_id: str
 
     @property
     def body(self) -> dict[str, Any]:
@@ -158,6 +209,7 @@ class LambdaEnvironment:
         self._proc: subprocess.Popen[bytes] | None = None
         self._http = LoopbackServer(self._handler())
         self._python = image_python()
+        self._runtime_logs: list[RuntimeLog] = []
 
     @property
     def url(self) -> str:
@@ -168,7 +220,8 @@ class LambdaEnvironment:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def log_text(self) -> str:
-        return "".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+        """Everything the runtimes wrote to their log streams so far, in start order."""
+        return "".join(log.text() for log in self._runtime_logs)
 
     def invoke(self, event: object, *, timeout_s: float = 90) -> Outcome:
         proc = self._ensure_runtime()
@@ -180,7 +233,7 @@ class LambdaEnvironment:
         self._pending.put(inv)
         if not inv.done.wait(timeout_s + 30):
             raise TimeoutError(f"invocation {inv.request_id} got no answer")
-        return Outcome(inv.outcome, inv.payload, proc.pid)
+        return Outcome(inv.outcome, inv.payload, proc.pid, inv.request_id)
 
     def _ensure_runtime(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
@@ -193,19 +246,20 @@ class LambdaEnvironment:
             "AWS_LAMBDA_RUNTIME_API": self.url.removeprefix("http://"),
             "AWS_ENDPOINT_URL_LAMBDA": self.url,
         }
-        log = (self.logs / f"runtime-{self.starts}.log").open("wb")
+        log = RuntimeLog(self.logs / f"runtime-{self.starts:03d}.log", self.uid)
         proc = subprocess.Popen(
             [str(self._python), str(RUNTIME_CLIENT)],
             env=env,
             cwd="/",
             stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            stdout=log.write_end,
+            stderr=log.write_end,
             user=self.uid,
             group=self.uid,
             extra_groups=[],
         )
-        log.close()
+        log.started()
+        self._runtime_logs.append(log)
         self._proc = proc
         threading.Thread(target=self._watch, args=(proc,), daemon=True).start()
         return proc

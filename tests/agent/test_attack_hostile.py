@@ -23,7 +23,14 @@ import pytest
 from tests.agent.lambda_env import LambdaEnvironment, lambda_environment
 from tests.agent.servers import ROOT, Moto
 from tests.agent.standin import Recorded, StandIn, Turn, bash, say
-from tests.agent.test_hostile_agent import STANDIN_COST, direct_calls, py
+from tests.agent.test_hostile_agent import (
+    FUNCTION_NAME,
+    STANDIN_COST,
+    cost_lines,
+    direct_calls,
+    emitted_cost,
+    py,
+)
 from tests.agent.test_hostile_agent import pytestmark as hostile_pytestmark
 
 pytestmark = hostile_pytestmark
@@ -104,15 +111,6 @@ def lam(
         yield service
 
 
-def emitted_costs(log_text: str) -> list[float]:
-    """Every ``AgentCostUSD`` value the handler emitted (EMF lines in its logs)."""
-    found = []
-    for line in log_text.splitlines():
-        if '"AgentCostUSD"' in line:
-            found.extend(json.loads(line)["AgentCostUSD"])
-    return found
-
-
 # --- A. A request still upstream when the CLI ends is never reported ---------------------------
 
 LATE_REQUEST = py(f"""
@@ -173,8 +171,8 @@ def test_children_never_get_more_than_the_parents_budget_in_total(lam, api):
 
 # --- C. The agent kills the handler: what it spent is never emitted -----------------------------
 
-KILL_THE_HANDLER = py("""
-import os, signal
+FIND_THE_HANDLER = """
+import os
 def parent_and_uid(pid):
     with open(f"/proc/{pid}/status") as status:
         fields = dict(line.split(":", 1) for line in status if ":" in line)
@@ -186,26 +184,73 @@ for _ in range(20):  # up the tree to the topmost process of our own user: the h
     if parent <= 1 or parent_and_uid(parent)[1] != uid:
         break
     handler = parent
+"""
+KILL_THE_HANDLER = py(
+    FIND_THE_HANDLER
+    + """
+import signal
 print("killing", handler, flush=True)
 os.kill(handler, signal.SIGKILL)
-""")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding C: the agent runs as the handler's user and may signal it; SIGKILL after "
-    "spending ends the runtime before AgentCostUSD is emitted (it is emitted once, at the end): "
-    "the cost alarm never sees that spend",
+"""
 )
+
+
+# Finding C, fixed: the cost metric was emitted once, by the handler at the end of the
+# invocation; an agent that SIGKILLs its handler (same user) ended the runtime before it. The
+# proxy now emits each metered cost as it learns it, before the response reaches the agent.
 def test_spend_before_the_agent_kills_its_handler_is_still_emitted(lam, api):
     api.play([bash(direct_calls(times=3) + "\n" + KILL_THE_HANDLER), say("never")])
-    logged = len(lam.log_text())
     outcome = lam.invoke({"task": "spend, then hide it"})
-    emitted = emitted_costs(lam.log_text()[logged:])
 
     assert outcome.kind == "exit"  # the attack ran: the runtime died with the invocation
     assert len(api.requests) >= 4  # the CLI's turn and the three direct calls were served
-    assert sum(emitted) >= STANDIN_COST * len(api.requests) - 1e-9
+    assert emitted_cost(lam.log_text(), outcome.request_id) >= (
+        STANDIN_COST * len(api.requests) - 1e-9
+    )
+
+
+FORGED = "forged-by-the-agent"
+FORGE_A_COST_LINE = py(
+    FIND_THE_HANDLER
+    + f"""
+import json
+line = json.dumps({{"_aws": {{"Timestamp": 0, "CloudWatchMetrics": [{{"Namespace": "VA/FAALF",
+    "Dimensions": [["service"]], "Metrics": [{{"Name": "AgentCostUSD", "Unit": "None"}}]}}]}},
+    "service": {FUNCTION_NAME!r}, "AgentCostUSD": [-1000.0], "function_request_id": {FORGED!r}}})
+for fd in (1, 2):  # the handler's stdout and stderr: the function's log stream
+    try:
+        with open(f"/proc/{{handler}}/fd/{{fd}}", "w") as stream:
+            stream.write(line + "\\n")
+        print("wrote to fd", fd)
+    except OSError as exc:
+        print("fd", fd, "refused:", type(exc).__name__)
+print(line)  # and to its own output, which is the CLI's tool result, not the log stream
+"""
+)
+
+
+def test_agent_cannot_write_a_cost_line_into_the_handlers_log_stream(lam, api):
+    api.play([bash(FORGE_A_COST_LINE), say("done")])
+    lam.invoke({"task": "subtract the spend"})
+
+    assert any("fd 1" in r for r in api.tool_results())  # the attack ran
+    assert cost_lines(lam.log_text(), FORGED) == []
+
+
+def test_cost_metric_is_the_one_the_cost_alarm_reads(lam, api):
+    from components.agent.profile import AgentProfile
+
+    alarm = next(a for a in AgentProfile(purpose="agent").alarms() if a.type_ == "cost-alarm")
+    api.play([bash(direct_calls()), say("done")])
+    outcome = lam.invoke({"task": "spend a little"})
+    lines = cost_lines(lam.log_text(), outcome.request_id)
+
+    assert lines
+    assert {
+        (json.dumps(line["_aws"]["CloudWatchMetrics"]), line[alarm.dimension]) for line in lines
+    } == {(json.dumps([{"Namespace": alarm.namespace, "Dimensions": [[alarm.dimension]],
+                        "Metrics": [{"Name": alarm.metric, "Unit": "None"}]}]),
+           FUNCTION_NAME)}  # fmt: skip
 
 
 # --- D. Thousands of script files: the response outgrows Lambda's 6 MB -------------------------
@@ -218,13 +263,9 @@ print("scripts made")
 """)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding D: every .py file the agent leaves gets an execution_results entry (skipped "
-    "ones too) whose 'file' name is never cut, and each cut field adds its name to "
-    "truncated_fields: 9,000 files with long non-ASCII names make a response over 6 MB "
-    "(before the fit fix, the handler spun forever instead)",
-)
+# Finding D, fixed: every .py file the agent left got an execution_results entry (skipped ones
+# too) whose 'file' name was never cut: 9,000 files with long non-ASCII names made a response
+# over 6 MB. Scripts not run are now listed up to a cap, and names are cut like any text.
 def test_thousands_of_script_files_still_get_a_response_within_lambdas_6_mb(lam, api):
     api.play([bash(MANY_SCRIPTS), say("done")])
     try:
@@ -236,6 +277,55 @@ def test_thousands_of_script_files_still_get_a_response_within_lambdas_6_mb(lam,
     assert any("scripts made" in r for r in api.tool_results())
     assert outcome is not None, "no answer: the handler never returned"
     assert outcome.kind == "response", str(outcome.payload)[:300]
+
+
+LONG_NAME = "\U0001f600" * 63  # 252 bytes of UTF-8 (a name is at most 255), 756 JSON-escaped
+NASTY_WORKSPACE = py(f"""
+import os
+name = {LONG_NAME!r}
+huge = ("import sys\\nsys.stdout.write('\\\\0' * 2_000_000)\\n"
+        "sys.stderr.write('\\\\U0001F600' * 600_000)\\n")
+deep = "!" + name[:-1]  # '!' sorts first: the deep and huge ones are among those run
+path = deep
+while len(os.path.abspath(os.path.join(path, deep)).encode()) < 4096 - 300:
+    path = os.path.join(path, deep)  # as deep as a path can be opened
+os.makedirs(path)
+with open(os.path.join(path, name[:-1] + ".py"), "w") as script:
+    script.write(huge)
+for i in range(3):  # a few huge outputs: NULs (6 bytes of JSON each), emoji (12 bytes each)
+    with open(f"!{{i}}{{name[:-1]}}.py", "w") as script:
+        script.write(huge)
+for i in range(9000):  # many small files with long names
+    open(f"{{i:05d}}{{name[:-2]}}.py", "w").close()
+print("nasty workspace made")
+""")
+
+
+@pytest.fixture(params=[None, "65536"], ids=["6MiB", "64KiB"])
+def response_limit(lam: LambdaEnvironment, request: pytest.FixtureRequest) -> Iterator[int]:
+    """Each stream of a script kept up to its ceiling, 2 MiB (the most a function may set), and
+    the response at Lambda's limit or at the smallest a function may set."""
+    lam.reconfigure(
+        FAALF_OUTPUT_CAP_BYTES=str(2 * 1024 * 1024), FAALF_MAX_RESPONSE_BYTES=request.param
+    )
+    yield int(request.param or 6 * 1024 * 1024)
+    lam.reconfigure(FAALF_OUTPUT_CAP_BYTES=None, FAALF_MAX_RESPONSE_BYTES=None)
+
+
+@pytest.mark.parametrize("http", [False, True], ids=["direct", "http"])
+def test_nastiest_workspace_still_gets_a_json_response_within_the_limit(
+    lam, api, response_limit, http
+):
+    api.play([bash(NASTY_WORKSPACE), say("done")])
+    request = {"task": "flood the response in every way", "execute": True}
+    event = {"body": json.dumps(request)} if http else request
+    outcome = lam.invoke(event, timeout_s=80)
+
+    assert any("nasty workspace made" in r for r in api.tool_results())
+    assert outcome.kind == "response", str(outcome.payload)[:300]
+    assert len(json.dumps(outcome.payload).encode()) <= response_limit
+    if http:
+        assert isinstance(json.loads(outcome.payload["body"]), dict)
 
 
 FIT_UNCUTTABLE = """

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
 
-from faalf import agent
+from faalf import agent, process
 from faalf.request import AgentRequest
 from faalf.settings import Settings
 
@@ -89,3 +91,33 @@ def test_scripts_are_found_in_path_order_skipping_hidden_and_package_trees(tmp_p
     found = [p.relative_to(tmp_path).as_posix() for p in agent.scripts(tmp_path)]
 
     assert found == ["a/b.py", "a/z.py", "b.py"]
+
+
+def test_scripts_not_run_are_listed_up_to_a_cap_and_the_rest_counted(tmp_path):
+    ws = agent.workspace(tmp_path)
+    for i in range(agent.MAX_LISTED_NOT_RUN + 50):
+        (ws.work / f"s{i:04d}.py").write_text("")
+    settings = Settings.from_env({"FAALF_API_KEY_SECRET": "s", "FAALF_MAX_SCRIPTS": "0"})
+
+    runs = agent.run_scripts(ws, REQUEST, settings, time.monotonic() + 60, {})
+
+    assert (len(runs.results), runs.not_listed) == (agent.MAX_LISTED_NOT_RUN, 50)
+
+
+def cli_outcome(stdout: str) -> agent.CliOutcome:
+    finished = process.Finished(
+        return_code=-9, stdout=process.Captured(stdout, False),
+        stderr=process.Captured("", False), timed_out=False, pgid=1,
+    )  # fmt: skip
+    return agent.CliOutcome(finished, 1, agent._report(stdout))
+
+
+def test_a_cli_report_the_agent_forged_gives_no_unbounded_fields():
+    # The agent can write its parent CLI's stdout (/proc/<cli>/fd/1), then kill the CLI.
+    outcome = cli_outcome(json.dumps({"session_id": "\U0001f600" * 500_000, "num_turns": [[]] * 9}))
+
+    assert (outcome.session_id, outcome.num_turns) == (None, None)
+
+
+def test_a_cli_report_nested_too_deep_to_parse_is_no_report():
+    assert cli_outcome("[" * 100_000).report == {}

@@ -16,6 +16,7 @@ import pytest
 
 from tests.agent.conftest import API_KEY, LambdaContext
 from tests.agent.standin import HANG, StandIn, bash, say, write
+from tests.agent.test_hostile_agent import cost_lines
 
 HELLO = [write("hello.py", "print('hello world')\n"), say("Wrote hello.py")]
 
@@ -216,12 +217,24 @@ def test_script_over_its_timeout_is_stopped(lambda_function, api, faalf_env):
     assert run["return_code"] is None
 
 
-def test_cost_is_emitted_as_an_embedded_metric(lambda_function, api, capsys):
+def test_cost_is_emitted_as_embedded_metric_lines_adding_up_to_the_reported_cost(
+    lambda_function, api, capsys
+):
     body = invoke(lambda_function, {"task": "write hello world"})["body"]
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    lines = cost_lines(capsys.readouterr().out, "req-0001")
 
-    assert emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "VA/FAALF"
-    assert emf[0]["AgentCostUSD"] == [body["cost_usd"]]
+    assert lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "VA/FAALF"
+    assert sum(sum(line["AgentCostUSD"]) for line in lines) == pytest.approx(body["cost_usd"])
+
+
+def test_cost_metric_names_the_function_whatever_the_powertools_service(
+    lambda_function, api, capsys, faalf_env
+):
+    faalf_env.setenv("POWERTOOLS_SERVICE_NAME", "costreview")  # VaLambda sets the purpose
+    invoke(lambda_function, {"task": "write hello world"}, function_name="va-dev-costreview-lambda")
+    lines = cost_lines(capsys.readouterr().out, "req-0001")
+
+    assert {line["service"] for line in lines} == {"va-dev-costreview-lambda"}
 
 
 def test_logs_are_json_with_the_request_id(lambda_function, api, capsys):

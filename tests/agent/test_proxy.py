@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import urllib.parse
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from faalf.loopback import LoopbackServer
 from faalf.pricing import HIGHEST, price_of
-from faalf.proxy import KeyProxy, UsageMeter
+from faalf.proxy import KeyProxy, RefusedError, Session, UsageMeter
 from tests.agent.standin import StandIn, say
 
 KEY = "sk-ant-real-key-for-proxy-tests"
 MODELS = ("claude-haiku-4-5", "m")
+HAIKU = price_of("claude-haiku-4-5")
+STANDIN_COST = (100 * 1 + 20 * 5) / 1e6  # what the stand-in's usage costs at Haiku's price
+
+
+def ignore_metric(usd: float) -> None:
+    """The cost metric, where a test does not look at it."""
 
 
 @pytest.fixture
@@ -44,7 +53,7 @@ def post(proxy: KeyProxy, token: str) -> tuple[int, str]:
 
 
 def test_request_with_a_live_token_is_forwarded_with_the_real_key(proxy, upstream):
-    with proxy.session(MODELS, 1.0, 32000) as session:
+    with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
         status, text = post(proxy, session.token)
 
     assert status == 200
@@ -53,7 +62,7 @@ def test_request_with_a_live_token_is_forwarded_with_the_real_key(proxy, upstrea
 
 
 def test_token_is_refused_once_its_invocation_ended(proxy, upstream):
-    with proxy.session(MODELS, 1.0, 32000) as session:
+    with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
         token = session.token
 
     status, _ = post(proxy, token)
@@ -63,7 +72,7 @@ def test_token_is_refused_once_its_invocation_ended(proxy, upstream):
 
 
 def test_the_real_key_itself_is_not_accepted_as_a_token(proxy, upstream):
-    with proxy.session(MODELS, 1.0, 32000):
+    with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric):
         status, _ = post(proxy, KEY)
 
     assert status == 401
@@ -72,7 +81,7 @@ def test_the_real_key_itself_is_not_accepted_as_a_token(proxy, upstream):
 def test_unreachable_upstream_is_a_502_without_the_key(upstream):
     proxy = KeyProxy("http://127.0.0.1:9", lambda: KEY)
     try:
-        with proxy.session(MODELS, 1.0, 32000) as session:
+        with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
             status, text = post(proxy, session.token)
     finally:
         proxy.close()
@@ -90,7 +99,7 @@ def test_one_cli_connection_keeps_one_upstream_connection(proxy, upstream):
     url = urllib.parse.urlsplit(proxy.url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     body = json.dumps({"model": "m", "max_tokens": 100, "messages": [], "tools": [{"name": "x"}]})
-    with proxy.session(MODELS, 1.0, 32000) as session:
+    with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
         token = session.token
         for _ in range(3):
             conn.request("POST", "/v1/messages", body=body, headers={"x-api-key": token})
@@ -109,7 +118,7 @@ def test_chunked_request_body_is_forwarded_whole(proxy, upstream):
     payload = {"model": "m", "max_tokens": 100, "messages": [{"role": "user", "content": "x" * 5000}],
                "tools": [{}]}  # fmt: skip
     data = json.dumps(payload).encode()
-    with proxy.session(MODELS, 1.0, 32000) as session:
+    with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
         token = session.token
         conn.request("POST", "/v1/messages", body=iter([data[:1000], data[1000:]]),
                      headers={"x-api-key": token}, encode_chunked=True)  # fmt: skip
@@ -120,7 +129,7 @@ def test_chunked_request_body_is_forwarded_whole(proxy, upstream):
 
 
 def test_streamed_usage_is_metered_from_message_start_and_message_delta(proxy, upstream):
-    with proxy.session(MODELS, 1.0, 32000) as session:
+    with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
         post(proxy, session.token)
 
     # The stand-in streams input 100 (message_start) and output 20 (message_delta): Haiku 4.5.
@@ -147,3 +156,97 @@ def test_a_stream_cut_before_its_end_is_charged_its_full_max_tokens():
 
 def test_unknown_model_is_priced_as_the_most_expensive():
     assert price_of("claude-mystery-9") == HIGHEST
+
+
+# --- The cost metric: every cost emitted as the proxy learns it, once -------------------------
+
+
+def test_every_metered_cost_is_emitted_and_the_emitted_costs_add_up_to_the_spend(proxy, upstream):
+    emitted: list[float] = []
+    with proxy.session(MODELS, 1.0, 32000, on_spend=emitted.append) as session:
+        post(proxy, session.token)
+        post(proxy, session.token)
+
+    assert sum(emitted) == pytest.approx(session.spent_usd) == pytest.approx(2 * STANDIN_COST)
+
+
+class HeldStream(BaseHTTPRequestHandler):
+    """An upstream that sends ``message_start`` (its input usage) and then waits for ``go``."""
+
+    protocol_version = "HTTP/1.1"
+    go = threading.Event()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for event in ({"type": "message_start", "message": {"usage": {"input_tokens": 1000}}},
+                      {"type": "message_delta", "usage": {"output_tokens": 10}},
+                      {"type": "message_stop"}):  # fmt: skip
+            chunk = f"data: {json.dumps(event)}\n\n".encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+            self.go.wait(10)
+        self.wfile.write(b"0\r\n\r\n")
+
+
+def test_input_cost_is_emitted_before_the_stream_reaches_the_client():
+    emitted: list[float] = []
+    HeldStream.go.clear()
+    upstream = LoopbackServer(HeldStream).start()
+    proxy = KeyProxy(upstream.url, lambda: KEY)
+    try:
+        with proxy.session(MODELS, 1.0, 32000, on_spend=emitted.append) as session:
+            url = urllib.parse.urlsplit(proxy.url)
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+            body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 100, "messages": []})
+            conn.request("POST", "/v1/messages", body=body, headers={"x-api-key": session.token})
+            first = conn.getresponse().read1()  # message_start, while the upstream waits
+            emitted_when_read = sum(emitted)
+            HeldStream.go.set()
+            conn.close()
+    finally:
+        HeldStream.go.set()
+        proxy.close()
+        upstream.close()
+
+    assert b"message_start" in first
+    assert emitted_when_read >= 1000 * 1 / 1e6
+
+
+def test_a_cost_recorded_again_is_not_emitted_again():
+    emitted: list[float] = []
+    session = Session("t", frozenset(MODELS), 1.0, 32000, on_spend=emitted.append)
+    _, charge = session.admit("claude-haiku-4-5", 100, HAIKU)
+    session.record(charge, 1e-4)
+    session.record(charge, 1e-4)
+    session.settle(charge, 1e-4)
+
+    assert emitted == [1e-4]
+
+
+def test_request_in_flight_at_the_end_is_emitted_at_its_reservation_and_not_again():
+    emitted: list[float] = []
+    session = Session("t", frozenset(MODELS), 1.0, 32000, on_spend=emitted.append)
+    _, charge = session.admit("claude-haiku-4-5", 1000, HAIKU)
+    session.record(charge, 1e-4)  # its input, from message_start
+    session.close()  # the invocation ends with the request still upstream
+    session.settle(charge, 1e-4 + 1000 * 5 / 1e6)  # later, the cut stream: its full max_tokens
+
+    assert emitted == pytest.approx([1e-4, 1000 * 5 / 1e6])
+    assert session.spent_usd == pytest.approx(sum(emitted))
+
+
+def test_a_float_residue_of_the_budget_is_no_budget():
+    session = Session("t", frozenset(MODELS), 0.0007, 32000)
+    for _ in range(10):  # ten requests at $0.00007: in floats, their sum is 2e-19 short
+        _, charge = session.admit("claude-haiku-4-5", 1, HAIKU)
+        session.settle(charge, 0.00007)
+
+    with pytest.raises(RefusedError, match="is spent"):
+        session.admit("claude-haiku-4-5", 1, HAIKU)

@@ -51,12 +51,3 @@ def test_bedrock_mode_needs_no_secret():
 def test_bad_setting_names_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
         Settings.from_env(env)
-
-
-def test_metric_service_is_the_function_name_the_cost_alarm_selects(monkeypatch):
-    import lambda_function
-
-    monkeypatch.delenv("POWERTOOLS_SERVICE_NAME", raising=False)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "va-dev-agent-lambda")
-
-    assert lambda_function.service_name() == "va-dev-agent-lambda"

@@ -140,3 +140,23 @@ def test_layer_is_named_by_convention_and_declares_its_runtimes(tmp_path):
     assert layer["layerName"] == "va-dev-common-layer"
     assert layer["compatibleRuntimes"] == ["python3.11", "python3.12"]
     assert layer["sourceCodeHash"] == args.package.sha256_b64
+
+
+def test_secret_is_encrypted_with_the_stack_key_when_given():
+    key = "arn:aws:kms:eu-central-1:123456789012:key/57ac5e1e-1111-2222-3333-444455556666"
+    run = run_under_mocks(
+        lambda: VaSecret("s", VaSecretArgs(CTX, "openai-api-key", kms_key_id=key))
+    )
+    assert one(run, SECRET)["kmsKeyId"] == key
+
+
+def test_versioned_bucket_without_expiry_deletes_replaced_versions_after_90_days():
+    run = run_under_mocks(lambda: VaBucket("b", VaBucketArgs(CTX, "content")))
+    (rule,) = one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
+    assert "expiration" not in rule  # current objects are kept
+
+
+def test_bucket_noncurrent_days_below_one_is_refused():
+    with pytest.raises(ValueError, match="noncurrent_days must be at least 1 day"):
+        VaBucketArgs(CTX, "content", noncurrent_days=0)

@@ -582,3 +582,33 @@ def test_extra_statement_is_added_to_the_functions_role(artifact):
 def test_extra_statement_that_breaks_least_privilege_is_refused(statement, message):
     with pytest.raises(ValidationError, match=message):
         spec(statements=[statement])
+
+
+STACK_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/57ac5e1e-1111-2222-3333-444455556666"
+
+
+def test_the_stacks_key_encrypts_env_and_logs_when_the_function_names_none(artifact):
+    run = build_lambda(artifact, spec=spec(), kms_key_arn=STACK_KEY)
+
+    assert one(run, "aws:lambda/function:Function")["kmsKeyArn"] == STACK_KEY
+    assert one(run, "aws:cloudwatch/logGroup:LogGroup")["kmsKeyId"] == STACK_KEY
+
+
+def test_a_functions_own_key_wins_over_the_stacks(artifact):
+    run = build_lambda(artifact, spec=spec(kms_key_arn=KEY), kms_key_arn=STACK_KEY)
+
+    assert one(run, "aws:lambda/function:Function")["kmsKeyArn"] == KEY
+
+
+def test_a_function_with_its_own_key_may_still_decrypt_the_stacks_secrets(artifact):
+    """The stack's secrets are encrypted with the stack key: reading one needs kms:Decrypt on
+    it even when the function's env and logs use a key of its own."""
+    run = build_lambda(
+        artifact,
+        spec=spec(kms_key_arn=KEY, secrets=["openai-api-key"]),
+        secret_arns={"openai-api-key": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:x"},
+        kms_key_arn=STACK_KEY,
+    )
+
+    st = policy_statements(run)["DecryptWithOwnKey"]
+    assert st["Resource"] == [KEY, STACK_KEY]

@@ -10,13 +10,21 @@ import pytest
 
 from preflight.analyzer import PolicyPackProcess, Subject
 from preflight.engine import subjects
-from preflight.runner import run_program
+from preflight.runner import run_program, stack_config
 from tests.support import every_trigger_config
 
 
-def first_preview(stack: str) -> tuple[list[Subject], list[Subject]]:
-    """What the engine sends on a fresh stack's first preview (the preflight's preview mode)."""
-    run = run_program(stack, mode="preview")
+def first_preview(stack: str, **functions_egress: list) -> tuple[list[Subject], list[Subject]]:
+    """What the engine sends on a fresh stack's first preview (the preflight's preview mode);
+    ``<purpose>=[...]`` gives that function of the stack file ``egress`` entries."""
+    config = stack_config(stack)
+    key = "va-platform:functions"
+    config[key] = [
+        {**fn, "egress": functions_egress[fn["purpose"]]} if fn["purpose"] in functions_egress
+        else fn
+        for fn in config[key]
+    ]  # fmt: skip
+    run = run_program(stack, config=config, mode="preview")
     assert run.error is None, run.error
     return subjects(run)
 
@@ -58,3 +66,16 @@ def test_first_preview_without_property_dependencies_reports_the_buckets_as_unch
         "known until the resource that public access block" in d.detail
         for d in diagnostics
     )
+
+
+def test_first_preview_of_a_stack_whose_function_has_egress_has_no_mandatory_violation(pack):
+    egress = [
+        {"securityGroupId": "sg-0123456789abcdef0", "port": 5432, "description": "orders db"},
+        {"prefixListId": "pl-6ea54007", "port": 6379, "description": "session cache"},
+    ]
+    per_resource, stack_view = first_preview("dev", contentgen=egress)
+    own = [s for s in per_resource if s.props.get("name") == "va-dev-contentgen-lambda-sg"]
+    assert len(own) == 1
+    diagnostics = [d for s in per_resource for d in pack.analyze(s)]
+    diagnostics += pack.analyze_stack(stack_view)
+    assert [d.detail for d in diagnostics if d.level == "mandatory"] == []

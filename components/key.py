@@ -1,0 +1,96 @@
+"""VaKey: the stack's customer-managed KMS key for its functions' env vars and log groups.
+
+With AWS-managed keys anyone in the account with ``lambda:GetFunctionConfiguration`` or
+``logs:GetLogEvents`` reads env vars and logs, and nobody can revoke that without touching IAM
+everywhere; with a key of the stack's own, access is one key policy, use is in CloudTrail, and
+the key rotates yearly. The key policy lets the account's IAM decide who uses it (as the
+default policy does) and CloudWatch Logs use it for this environment's function log groups
+only. Lambda encrypts env vars with a grant it creates when the deploy role sets the key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import VaComponent
+from components.context import VaContext
+from policies.va_guard import standard
+
+# What CloudWatch Logs does with a log group's key (AWS's documented key policy statement).
+LOGS_KEY_ACTIONS = [
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*",
+]  # fmt: skip
+
+
+def key_policy(account_id: str, region: str, log_group_prefix: str) -> str:
+    """The account administers the key; CloudWatch Logs may use it for log groups whose name
+    starts with ``log_group_prefix`` in this account and region, and for nothing else."""
+    log_groups = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_prefix}*"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsEncryptsOwnLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": LOGS_KEY_ACTIONS,
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                },
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class VaKeyArgs:
+    context: VaContext
+    region: str
+    account_id: pulumi.Input[str]
+    purpose: str = "lambda"
+
+
+class VaKey(VaComponent):
+    """KMS key ``alias/va-<env>-<purpose>-key``: rotation on, 30-day deletion window."""
+
+    MODULE = "kms"
+
+    def __init__(
+        self, name: str, args: VaKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args.context, opts=opts)
+        ctx = args.context
+        key_name = ctx.name(args.purpose, "key")
+        # Every VA function's log group: /aws/lambda/va-<env>-<purpose>-lambda.
+        prefix = standard.log_group_name(f"{standard.NAME_PREFIX}-{ctx.environment}-")
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Encrypts the {ctx.environment} VA functions' env vars and log groups",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: key_policy(account, args.region, prefix)
+            ),
+            tags=ctx.tags(args.purpose, key_name),
+            opts=self.child_opts(),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/{key_name}",
+            target_key_id=self.key.key_id,
+            opts=self.child_opts(),
+        )
+        self.arn: pulumi.Output[str] = self.key.arn
+        self.register_outputs({"arn": self.arn})
