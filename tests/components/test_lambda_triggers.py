@@ -374,6 +374,13 @@ def test_access_logs_keep_the_functions_retention_and_key(artifact):
     )  # fmt: skip
 
 
+def test_access_logs_take_the_stacks_key_when_the_function_has_none(artifact):
+    run = build_lambda(artifact, spec=spec(triggers=[API]), kms_key_arn=KEY)
+    assert run.error is None, run.error
+
+    assert run.named("fn-api-logs").inputs["kmsKeyId"] == KEY
+
+
 def test_api_integration_waits_at_most_the_function_timeout(artifact):
     run = run_with(artifact, triggers=[API], timeout=10)
 
