@@ -27,12 +27,20 @@ from components.agent.profile import bedrock_model_arns, lambda_function_arn
 from components.agent.role import agent_role_arn, agent_role_name
 from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
 from components.artifacts import ZipArtifact
-from components.bucket import Expiry, VaBucket, VaBucketArgs
+from components.bucket import (
+    BucketTarget,
+    Expiry,
+    VaBucket,
+    VaBucketArgs,
+    VaBucketNotifications,
+    VaBucketNotificationsArgs,
+)
 from components.context import VaContext
 from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
 from components.key import VaKey, VaKeyArgs
 from components.lambda_function import ArtifactStore, IamStatement, VaLambda, VaLambdaArgs
 from components.lambda_function.spec import FunctionSpec, ZipCode
+from components.lambda_function.triggers import BucketTrigger
 from components.layer import VaLayer, VaLayerArgs
 from components.network import VaNetwork, VaNetworkArgs
 from components.secret import VaSecret, VaSecretArgs
@@ -156,6 +164,33 @@ def _artifact_store(
     )
 
 
+def bucket_notifications(
+    ctx: VaContext,
+    buckets: dict[str, VaBucket],
+    specs: tuple[FunctionSpec, ...],
+    functions: dict[str, VaLambda],
+) -> None:
+    """One notification per bucket (S3 keeps one), gathering every function's bucket triggers on
+    it; created after the functions and the permissions that let S3 invoke them."""
+    for purpose, bucket in buckets.items():
+        targets = [
+            BucketTarget(
+                function=fn.purpose,
+                function_arn=functions[fn.purpose].invoke_arn,
+                trigger=trigger,
+                permission=functions[fn.purpose].bucket_permissions[purpose],
+            )
+            for fn in specs
+            for trigger in fn.triggers
+            if isinstance(trigger, BucketTrigger) and trigger.bucket == purpose
+        ]
+        if targets:
+            VaBucketNotifications(
+                f"{purpose}-bucket-notifications",
+                VaBucketNotificationsArgs(context=ctx, bucket=bucket, targets=targets),
+            )
+
+
 def agent_image_tag(settings: AgentImageSettings) -> str:
     """The last commit that changed what the Dockerfile copies, plus the build variant."""
     commit, dirty = last_change(PROJECT_ROOT, [f"agent_image/{p}" for p in IMAGE_FILES])
@@ -263,8 +298,10 @@ def main() -> None:
                 artifacts=_artifact_store(artifacts, fn, package),
                 layer_arns=[layers[name].arn for name in fn.layers],
                 extra_statements=data_statements(fn, table, bucket),
+                bucket_arns={bucket.purpose: bucket.arn},
             ),
         )
+    bucket_notifications(ctx, {bucket.purpose: bucket}, config.functions, functions)
 
     agents: dict[str, VaLambda] = {}
     if config.agents:

@@ -1,7 +1,10 @@
-"""VaBucket: an S3 bucket as the Control Tower SCPs demand - encrypted, never public."""
+"""VaBucket: an S3 bucket as the Control Tower SCPs demand - encrypted, never public; and
+VaBucketNotifications: the functions its new objects start (S3 keeps one notification
+configuration per bucket, so every function's ``bucket`` triggers on it go into one)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -9,6 +12,7 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
+from components.lambda_function.triggers import BucketTrigger, overlapping_bucket_triggers
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class VaBucket(VaComponent):
         self, name: str, args: VaBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
+        self.purpose = args.purpose
         self.bucket_name = args.context.name(args.purpose, "bucket")
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -125,3 +130,67 @@ class VaBucket(VaComponent):
             )
         self.arn: pulumi.Output[str] = self.bucket.arn
         self.register_outputs({"arn": self.arn, "name": self.bucket_name})
+
+
+@dataclass(frozen=True)
+class BucketTarget:
+    """One function's ``bucket`` trigger: where S3 sends the event (the function, or its ``live``
+    alias) and the permission that must exist first (S3 checks it when the configuration is put)."""
+
+    function: str  # the function's purpose, for messages and the configuration's id
+    function_arn: pulumi.Input[str]
+    trigger: BucketTrigger
+    permission: pulumi.Resource
+
+
+@dataclass(frozen=True)
+class VaBucketNotificationsArgs:
+    context: VaContext
+    bucket: VaBucket
+    targets: Sequence[BucketTarget]
+
+    def __post_init__(self) -> None:
+        if not self.targets:
+            raise ValueError(f"{self.bucket.bucket_name}: a notification needs a bucket trigger")
+        other = sorted({t.trigger.bucket for t in self.targets} - {self.bucket.purpose})
+        if other:
+            raise ValueError(
+                f"{self.bucket.bucket_name}: triggers for bucket {', '.join(other)} belong to "
+                "that bucket's notification"
+            )
+        overlapping = overlapping_bucket_triggers([(t.function, t.trigger) for t in self.targets])
+        if overlapping:
+            raise ValueError("; ".join(overlapping))
+
+
+class VaBucketNotifications(VaComponent):
+    """The bucket's one S3 notification: each function's object-created events and key
+    filters, sent once the functions' permissions exist."""
+
+    MODULE = "data"
+
+    def __init__(
+        self, name: str, args: VaBucketNotificationsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args.context, opts=opts)
+        seen: dict[str, int] = {}
+        configurations = []
+        for target in args.targets:
+            seen[target.function] = seen.get(target.function, 0) + 1
+            trigger = target.trigger
+            configurations.append(
+                aws.s3.BucketNotificationLambdaFunctionArgs(
+                    id=f"{target.function}-{seen[target.function]}",
+                    lambda_function_arn=target.function_arn,
+                    events=list(trigger.events),
+                    filter_prefix=trigger.prefix or None,
+                    filter_suffix=trigger.suffix or None,
+                )
+            )
+        self.notification = aws.s3.BucketNotification(
+            f"{name}-notification",
+            bucket=args.bucket.bucket.id,
+            lambda_functions=configurations,
+            opts=self.child_opts(depends_on=[t.permission for t in args.targets]),
+        )
+        self.register_outputs({"bucket": args.bucket.bucket_name})

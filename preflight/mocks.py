@@ -254,6 +254,16 @@ class VaMocks(Mocks):
         if args.typ == "aws:ecr/repository:Repository":
             state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
             state["registryId"] = ACCOUNT
+        if args.typ == "aws:apigatewayv2/api:Api":
+            # API Gateway names an API by a 10-character id; its ARNs and URL are built on it.
+            rid = _short(args.name, 10)
+            state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{rid}"
+            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{rid}"
+            state["apiEndpoint"] = f"https://{rid}.execute-api.{REGION}.amazonaws.com"
+        if args.typ == "aws:apigatewayv2/stage:Stage":
+            api, stage = inputs.get("apiId", ""), inputs.get("name", "")
+            state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{api}/stages/{stage}"
+            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/{stage}"
         if args.typ == "docker:index/image:Image":
             # What a push returns: the repository by digest (the tag is dropped).
             image = str(args.inputs.get("imageName", ""))

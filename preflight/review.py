@@ -97,6 +97,24 @@ def _function(i: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _throttle(settings: Mapping[str, Any]) -> str | None:
+    burst, rate = settings.get("throttlingBurstLimit"), settings.get("throttlingRateLimit")
+    if burst is None and rate is None:
+        return None
+
+    def shown(n: Any) -> Any:
+        return f"{n:g}" if isinstance(n, int | float) else comparable(n)
+
+    return f"burst {shown(burst)}, {shown(rate)}/s"
+
+
+def _bucket_notification(c: Mapping[str, Any]) -> str:
+    """``<events> of <prefix>*<suffix> -> <function>``, one line per function notified."""
+    keys = f"{c.get('filterPrefix') or ''}*{c.get('filterSuffix') or ''}"
+    events = ", ".join(c.get("events") or [])
+    return f"{events} of {keys} -> {comparable(c.get('lambdaFunctionArn'))}"
+
+
 SETTINGS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:lambda/function:Function": _function,
     "aws:iam/rolePolicy:RolePolicy": lambda i: {"statements": statements(i.get("policy"))},
@@ -121,6 +139,25 @@ SETTINGS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:lambda/permission:Permission": lambda i: {
         "principal": i.get("principal"),
         "source": comparable(i.get("sourceArn")),
+    },
+    "aws:apigatewayv2/api:Api": lambda i: {
+        "protocol": i.get("protocolType"),
+        "cors origins": (i.get("corsConfiguration") or {}).get("allowOrigins"),
+    },
+    "aws:apigatewayv2/route:Route": lambda i: {
+        "route": i.get("routeKey"),
+        "auth": i.get("authorizationType"),
+    },
+    "aws:apigatewayv2/authorizer:Authorizer": lambda i: {
+        "type": i.get("authorizerType"),
+        "issuer": (i.get("jwtConfiguration") or {}).get("issuer"),
+    },
+    "aws:apigatewayv2/stage:Stage": lambda i: {
+        "throttle": _throttle(i.get("defaultRouteSettings") or {}),
+        "access logs": comparable((i.get("accessLogSettings") or {}).get("destinationArn")),
+    },
+    "aws:s3/bucketNotification:BucketNotification": lambda i: {
+        "sends": [_bucket_notification(c) for c in i.get("lambdaFunctions") or []],
     },
     "aws:sqs/queue:Queue": lambda i: {
         "retention s": i.get("messageRetentionSeconds"),

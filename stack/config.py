@@ -27,6 +27,7 @@ from components.lambda_function.spec import (
     LogRetentionDays,
     VaModel,
 )
+from components.lambda_function.triggers import BucketTrigger, overlapping_bucket_triggers
 from components.layer import LayerSpec
 from policies.va_guard import standard
 
@@ -34,6 +35,12 @@ PROJECT_NAMESPACE = "va-platform"
 # Keys whose stack-file value is a list or object (the CLI hands them over as JSON text).
 STRUCTURED_KEYS = ("availabilityZones", "secrets", "layers", "functions", "agents", "agentImage")
 VPC_PREFIX_RANGE = (16, 24)
+# The stack's buckets (__main__.py) a `bucket` trigger may watch, and why the others may not.
+TRIGGER_BUCKETS = ("content",)
+REFUSED_TRIGGER_BUCKETS = {
+    "artifacts": "it holds the stack's own code packages: a function started by them would "
+    "run on every deploy, and its code could be fed by whoever writes there",
+}
 
 
 class ConfigError(ValueError):
@@ -158,6 +165,7 @@ class StackConfig(VaModel):
                         f"functions[{fn.purpose}].layers: {layer!r} is not declared in 'layers' "
                         f"(declared: {', '.join(sorted(layer_names)) or 'none'})"
                     )
+        _check_bucket_triggers(self.functions)
         for fn in self.functions:
             if isinstance(fn.code, ImageCode) and fn.code.image_uri is None:
                 raise ValueError(f"functions[{fn.purpose}].code: an image function needs imageUri")
@@ -178,6 +186,32 @@ class StackConfig(VaModel):
     @property
     def nat_enabled(self) -> bool:
         return self.nat_gateway if self.nat_gateway is not None else self.environment == "prod"
+
+
+def _check_bucket_triggers(functions: tuple[FunctionSpec, ...]) -> None:
+    """Each bucket trigger watches a bucket of the stack that may start functions, and no two
+    functions' filters on one bucket match the same objects (S3 refuses that at deploy time,
+    after the functions exist)."""
+    owned = []
+    for fn in functions:
+        for i, trigger in enumerate(fn.triggers):
+            if not isinstance(trigger, BucketTrigger):
+                continue
+            key = f"functions[{fn.purpose}].triggers[{i}].bucket = {trigger.bucket!r}"
+            if trigger.bucket in REFUSED_TRIGGER_BUCKETS:
+                raise ValueError(
+                    f"{key}: not a trigger source, {REFUSED_TRIGGER_BUCKETS[trigger.bucket]}; "
+                    f"allowed: {', '.join(TRIGGER_BUCKETS)}"
+                )
+            if trigger.bucket not in TRIGGER_BUCKETS:
+                raise ValueError(
+                    f"{key}: not a bucket of the stack; allowed: {', '.join(TRIGGER_BUCKETS)}"
+                )
+            owned.append((fn.purpose, trigger))
+    # One function's own overlaps were refused with its spec: these are across functions.
+    problems = overlapping_bucket_triggers(owned)
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def _unique(what: str, names: list[str]) -> None:
@@ -252,13 +286,14 @@ def _key(key: str) -> str:
 
 
 def _describe(err: Mapping[str, Any]) -> str:
-    loc = tuple(err["loc"])
-    # A failed union member adds its tag ('zip', 'image') to the location; it is not a key.
-    loc = tuple(p for p in loc if p not in ("zip", "image"))
+    tagged = tuple(err["loc"])
+    # A failed union member adds its tag ('zip', 'image', a trigger's kind) to the location; it
+    # is not a key (but it tells which model's keys are allowed).
+    loc = tuple(p for i, p in enumerate(tagged) if not _is_union_tag(tagged, i))
     path = _path(loc)
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(tagged[:-1])
         msg = "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
     elif err["type"] == "missing":
         msg = "required but not set"
@@ -284,11 +319,23 @@ def _path(loc: tuple[Any, ...]) -> str:
     return text
 
 
+def _is_union_tag(loc: tuple[Any, ...], i: int) -> bool:
+    """``code``'s 'zip'/'image', or the kind after ``triggers[<n>]``."""
+    if loc[i] in ("zip", "image"):
+        return True
+    return i >= 2 and loc[i - 2] == "triggers" and isinstance(loc[i - 1], int)
+
+
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    """The keys the model at ``loc`` accepts, for an 'unknown key' message."""
+    """The keys the model at ``loc`` (union tags included) accepts, for an 'unknown key'
+    message."""
     models: list[type[BaseModel]] = [StackConfig]
     for part in loc:
         if isinstance(part, int):
+            continue
+        tagged = [m for m in models if part in _kinds(m)]
+        if tagged:
+            models = tagged
             continue
         nxt: list[type[BaseModel]] = []
         for model in models:
@@ -300,6 +347,12 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     for model in models:
         keys.extend(f.alias or n for n, f in model.model_fields.items() if f.alias or n)
     return sorted(set(keys) - {"kind"}) if len(models) > 1 else keys
+
+
+def _kinds(model: type[BaseModel]) -> tuple[Any, ...]:
+    """The values of a union member's ``kind`` tag (``Literal["bucket"]`` -> ``("bucket",)``)."""
+    field = model.model_fields.get("kind")
+    return typing.get_args(field.annotation) if field is not None else ()
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

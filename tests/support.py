@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import json
@@ -13,7 +14,7 @@ from components.artifacts import ZipArtifact
 from components.context import VaContext
 from components.lambda_function import FunctionSpec, LambdaNetworking, VaLambda, VaLambdaArgs
 from preflight.mocks import ACCOUNT, REGION
-from preflight.runner import PROJECT_ROOT, Run, run_under_mocks
+from preflight.runner import PROJECT_ROOT, Run, run_under_mocks, stack_config
 from stack.build import build_zip
 
 CTX = VaContext(environment="dev", owner="platform-team")
@@ -78,3 +79,65 @@ def is_taggable(type_token: str) -> bool:
     module = "lambda_" if module == "lambda" else module
     cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), cls_name)
     return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+def with_bucket_triggers() -> dict[str, Any]:
+    """dev, with a second function; both started by objects of the content bucket."""
+    config = stack_config("dev")
+    functions = config["va-platform:functions"]
+    base = {k: v for k, v in functions[0].items() if k not in ("publish", "triggers")}
+    functions[0] = {**functions[0], "triggers": [
+        *functions[0].get("triggers", []), {"kind": "bucket", "prefix": "drafts/"},
+    ]}  # fmt: skip
+    functions.append({**base, "purpose": "reports", "triggers": [
+        {"kind": "bucket", "prefix": "reports/", "suffix": ".csv"},
+    ]})  # fmt: skip
+    return config
+
+
+EXISTING_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
+
+
+def every_trigger_config() -> dict[str, Any]:
+    """dev, with a published function that has every trigger kind (its own queue and an
+    existing one, rules on the default and a custom bus, a schedule, a function URL, objects of
+    the content bucket, an HTTP API with a JWT authorizer), provisioned concurrency and a
+    layer, and an unpublished one with events, http (a URL and an API), schedule, bucket."""
+    config = copy.deepcopy(stack_config("dev"))
+    functions = config["va-platform:functions"]
+    base = {k: v for k, v in functions[0].items() if k not in ("publish", "triggers")}
+    functions[0].update(
+        publish=True,
+        provisionedConcurrency=1,
+        layers=["deps"],
+        triggers=[
+            {"kind": "schedule", "expression": "rate(1 hour)"},
+            {"kind": "queue", "batchSize": 5},
+            {"kind": "queue", "queueArn": EXISTING_QUEUE},
+            {"kind": "events", "pattern": {"source": ["aws.s3"]}},
+            {"kind": "events", "pattern": {"source": ["va.orders"]}, "bus": "orders"},
+            {"kind": "http", "allowOrigins": ["https://va.example"]},
+            {"kind": "bucket", "prefix": "drafts/"},
+            {
+                "kind": "http",
+                "via": "api",
+                "routes": ["POST /drafts", "GET /drafts/{id}"],
+                "jwt": {"issuer": "https://idp.va.example", "audiences": ["drafts"]},
+            },
+        ],
+    )
+    functions.append(
+        {
+            **base,
+            "purpose": "webhook",
+            "triggers": [
+                {"kind": "events", "pattern": {"source": ["aws.s3"]}},
+                {"kind": "http"},
+                {"kind": "schedule", "expression": "rate(1 day)"},
+                {"kind": "bucket", "prefix": "hooks/", "suffix": ".json"},
+                {"kind": "http", "via": "api", "routes": ["ANY /hooks/{proxy+}"]},
+            ],
+        }
+    )
+    config["va-platform:layers"] = [{"purpose": "deps", "path": "functions/contentgen"}]
+    return config

@@ -15,7 +15,7 @@ from tests.conventions import (
     parse_secret_name,
 )
 from tests.policies.support import resource
-from tests.support import is_taggable
+from tests.support import is_taggable, with_bucket_triggers
 
 SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"
 
@@ -32,8 +32,8 @@ def convention_problem(type_: str, name: str) -> str | None:
         return None if parse_secret_name(name) else "secret off va/<env>/<name>"
     if type_ == "aws:cloudwatch/logGroup:LogGroup":
         fn = name.removeprefix(standard.LOG_GROUP_PREFIX)
-        ok = name.startswith(standard.LOG_GROUP_PREFIX) and parse_physical_name(fn)
-        return None if ok else "log group off /aws/lambda/<function>"
+        ok = parse_physical_name(fn)  # a function's, or its own (an HTTP API's access logs)
+        return None if ok else "log group off /aws/lambda/<function> or va-<env>-<purpose>-<type>"
     if type_ == "aws:s3/bucketObjectv2:BucketObjectv2":
         ok = parse_artifact_key(name)
         return None if ok else "artifact off va-<env>-<purpose>-lambda-<commit>.zip"
@@ -173,3 +173,17 @@ def test_stack_reserved_concurrency_applies_to_functions_without_their_own():
     run = run_program("dev", config=config)
     assert run.error is None, run.error
     assert run.named("fn-contentgen-function").inputs["reservedConcurrentExecutions"] == 7
+
+
+def test_bucket_triggers_of_every_function_share_the_content_buckets_one_notification():
+    run = run_program("dev", config=with_bucket_triggers())
+    assert run.error is None, run.error
+
+    (notification,) = run.of_type("aws:s3/bucketNotification:BucketNotification")
+    assert notification.inputs["bucket"] == "va-dev-content-bucket"
+    targets = sorted(c["lambdaFunctionArn"] for c in notification.inputs["lambdaFunctions"])
+    assert [t.split(":", 6)[-1] for t in targets] == [
+        "va-dev-contentgen-lambda:live",
+        "va-dev-reports-lambda",
+    ]
+    assert notification.parent_type == "va:data:VaBucketNotifications"

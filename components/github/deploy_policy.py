@@ -2,7 +2,7 @@
 
 Every mutating action is scoped to this environment's names (``va-<env>-*``, ``va/<env>/*``,
 ``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys, event
-source mappings), to this account and region; ``*`` only for the actions AWS's Service
+source mappings, HTTP APIs), to this account and region; ``*`` only for the actions AWS's Service
 Authorization Reference lists no resource types for (va-iam and
 tests/components/test_iam_catalogue.py check it against that catalogue). No ``service:*``.
 Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
@@ -135,6 +135,8 @@ S3_BUCKETS = (
     "s3:GetBucketLogging", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
     "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
     "s3:GetBucketObjectLockConfiguration", "s3:GetReplicationConfiguration",
+    # Bucket triggers: the bucket's one notification configuration.
+    "s3:PutBucketNotification", "s3:GetBucketNotification",
 )  # fmt: skip
 S3_OBJECTS = (
     "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion",
@@ -155,6 +157,11 @@ ECR = (
     # with the caller's permissions.
     "ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy",
 )  # fmt: skip
+# HTTP APIs (http triggers via: api). API Gateway authorizes by HTTP verb on paths of ids
+# (arn:aws:apigateway:<region>::/apis/<id>/...), with no account in the ARN (it is the caller's):
+# scoped to this region's HTTP APIs, their routes, integrations, authorizers and stages, and
+# their tags (/tags/<the tagged resource's ARN>).
+API_GATEWAY = ("apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:DELETE")
 # AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
 # AWS denies them. Each group's policy holds its own services' ones.
 UNSCOPABLE_NETWORK = EC2_DESCRIBE
@@ -164,6 +171,10 @@ UNSCOPABLE_COMPUTE = (
 UNSCOPABLE_DATA = (
     "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups", "sns:GetSubscriptionAttributes",
     "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
+    # An HTTP API stage's access logs: API Gateway sets up the delivery as the caller.
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
 )  # fmt: skip
 # The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): `pulumi up` creates
 # them, and updates them when this module changes.
@@ -269,13 +280,25 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow(
                 "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
             ),
+            allow(
+                "HttpApisInThisAccountAndRegion",
+                API_GATEWAY,
+                [
+                    f"arn:aws:apigateway:{region}::/apis",
+                    f"arn:aws:apigateway:{region}::/apis/*",
+                    f"arn:aws:apigateway:{region}::/tags/*",
+                ],
+            ),
             allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
         ],
         "data": [
             allow(
                 "LogGroupsOfThisEnvironment",
                 LOGS,
-                [f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*"],
+                [
+                    f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*",
+                    f"arn:aws:logs:{arn}:log-group:{prefix}*",  # HTTP APIs' access logs
+                ],
             ),
             allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
             allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),

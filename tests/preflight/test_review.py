@@ -12,8 +12,9 @@ import pytest
 
 from preflight import cli
 from preflight.review import change_text, diff, settings
-from preflight.runner import PROJECT_ROOT, run_program
+from preflight.runner import PROJECT_ROOT, run_program, stack_config
 from tests.gitrepo import project_copy
+from tests.support import with_bucket_triggers
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,31 @@ def test_alarm_settings_show_metric_and_threshold(dev):
 
     assert alarm["metric"] == "AWS/Lambda/Errors Sum"
     assert alarm["threshold"] == 1.0
+
+
+def test_bucket_notification_settings_show_events_keys_and_function():
+    run = run_program("dev", config=with_bucket_triggers())
+    (notification,) = run.of_type("aws:s3/bucketNotification:BucketNotification")
+
+    assert settings(notification)["sends"] == [
+        "s3:ObjectCreated:* of drafts/* -> "
+        "arn:aws:lambda:eu-central-1:123456789012:function:va-dev-contentgen-lambda:live",
+        "s3:ObjectCreated:* of reports/*.csv -> "
+        "arn:aws:lambda:eu-central-1:123456789012:function:va-dev-reports-lambda",
+    ]
+
+
+def test_http_api_settings_show_routes_auth_and_throttling():
+    config = stack_config("dev")
+    fn = config["va-platform:functions"][0]
+    fn["triggers"] = [{"kind": "http", "via": "api", "routes": ["POST /drafts"]}]
+    run = run_program("dev", config=config)
+
+    (route,) = run.of_type("aws:apigatewayv2/route:Route")
+    (stage,) = run.of_type("aws:apigatewayv2/stage:Stage")
+    assert settings(route) == {"route": "POST /drafts", "auth": "AWS_IAM"}
+    assert settings(stage)["throttle"] == "burst 100, 50/s"
+    assert settings(stage)["access logs"].endswith(":log-group:va-dev-contentgen-api-logs")
 
 
 def test_json_plan_names_each_resources_parent_by_urn(capsys):

@@ -165,6 +165,50 @@ def test_bad_agent_field_is_named_with_its_path():
     assert "va-platform:agents[0].memory = 512" in problems(raw)
 
 
+def two_functions(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    return {**BASE, "functions": [
+        {"purpose": "drafts", "code": {"path": "src"}, "triggers": [first]},
+        {"purpose": "reports", "code": {"path": "src"}, "triggers": [second]},
+    ]}  # fmt: skip
+
+
+def test_bucket_trigger_on_the_artifacts_bucket_is_refused():
+    message = problems(with_fn(triggers=[{"kind": "bucket", "bucket": "artifacts"}]))
+
+    assert "functions[contentgen].triggers[0].bucket = 'artifacts': not a trigger source" in message
+    assert "allowed: content" in message
+
+
+def test_bucket_trigger_on_a_bucket_the_stack_does_not_have_is_refused():
+    message = problems(with_fn(triggers=[{"kind": "bucket", "bucket": "media"}]))
+
+    assert "bucket = 'media': not a bucket of the stack; allowed: content" in message
+
+
+def test_overlapping_bucket_triggers_of_two_functions_are_refused_naming_both():
+    raw = two_functions({"kind": "bucket", "prefix": "in/"}, {"kind": "bucket", "suffix": ".csv"})
+
+    message = problems(raw)
+    assert "drafts's trigger (s3:ObjectCreated:* of prefix 'in/')" in message
+    assert "reports's (s3:ObjectCreated:* of suffix '.csv')" in message
+    assert "Configuration is ambiguously defined" in message
+
+
+def test_bucket_triggers_of_two_functions_on_different_prefixes_are_accepted():
+    raw = two_functions({"kind": "bucket", "prefix": "in/"}, {"kind": "bucket", "prefix": "out/"})
+
+    assert len(load(raw).functions) == 2
+
+
+def test_misspelt_trigger_key_is_reported_with_that_kinds_keys():
+    message = problems(with_fn(triggers=[{"kind": "bucket", "prefx": "in/"}]))
+
+    assert (
+        "functions[0].triggers[0].prefx = 'in/': unknown key; allowed: kind, bucket, prefix, "
+        "suffix, events"
+    ) in message
+
+
 def test_pulumi_yaml_declares_every_key_the_program_reads():
     """The CLI checks types of declared keys only; an undeclared key would reach us unchecked."""
     import yaml

@@ -27,7 +27,7 @@ def functions_of(block: str) -> list[dict]:
 
 
 def test_the_section_has_its_examples() -> None:
-    assert len(examples()) == 3
+    assert len(examples()) == 5
 
 
 @pytest.mark.parametrize("block", examples(), ids=lambda b: functions_of(b)[0]["purpose"])
