@@ -5,7 +5,8 @@ With AWS-managed keys anyone in the account with ``lambda:GetFunctionConfigurati
 everywhere; with a key of the stack's own, access is one key policy, use is in CloudTrail, and
 the key rotates yearly. The key policy lets the account's IAM decide who uses it (as the
 default policy does) and CloudWatch Logs use it for this environment's function log groups
-only. Lambda encrypts env vars with a grant it creates when the deploy role sets the key.
+and the stack's other log groups (``va-<env>-*``) only. Lambda encrypts env vars with a grant
+it creates when the deploy role sets the key.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ LOGS_KEY_ACTIONS = [
 ]  # fmt: skip
 
 
-def key_policy(account_id: str, region: str, log_group_prefix: str) -> str:
+def key_policy(account_id: str, region: str, log_group_prefixes: list[str]) -> str:
     """The account administers the key; CloudWatch Logs may use it for log groups whose name
-    starts with ``log_group_prefix`` in this account and region, and for nothing else."""
-    log_groups = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_prefix}*"
+    starts with one of ``log_group_prefixes`` in this account and region, and nothing else."""
+    log_groups = [
+        f"arn:aws:logs:{region}:{account_id}:log-group:{prefix}*" for prefix in log_group_prefixes
+    ]
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -73,15 +76,17 @@ class VaKey(VaComponent):
         super().__init__(name, args.context, opts=opts)
         ctx = args.context
         key_name = ctx.name(args.purpose, "key")
-        # Every VA function's log group: /aws/lambda/va-<env>-<purpose>-lambda.
-        prefix = standard.log_group_name(f"{standard.NAME_PREFIX}-{ctx.environment}-")
+        # Every VA function's log group (/aws/lambda/va-<env>-<purpose>-lambda) and the stack's
+        # other log groups, named va-<env>-<purpose>-<type> (an HTTP API's access logs).
+        names = f"{standard.NAME_PREFIX}-{ctx.environment}-"
+        prefixes = [standard.log_group_name(names), names]
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"Encrypts the {ctx.environment} VA functions' env vars and log groups",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: key_policy(account, args.region, prefix)
+                lambda account: key_policy(account, args.region, prefixes)
             ),
             tags=ctx.tags(args.purpose, key_name),
             opts=self.child_opts(),

@@ -97,6 +97,8 @@ LOGS = (
     "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
     "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource",
     "logs:ListTagsForResource",
+    # The stack key on a log group that exists (the provider associates it, not recreates it).
+    "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
 )  # fmt: skip
 SQS = (
     "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
@@ -106,6 +108,11 @@ SNS = (
     "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
     "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource", "sns:Subscribe",
 )  # fmt: skip
+# Using the stack key (VaKey) as the deployer: Lambda creates a grant and encrypts the env vars
+# with the caller's rights and decrypts them when the provider reads the function back; Secrets
+# Manager encrypts and decrypts secret values as the caller (AWS: Lambda "Securing environment
+# variables", Secrets Manager "Secret encryption and decryption").
+KMS_USE = ("kms:CreateGrant", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
 KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
     "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
@@ -307,6 +314,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 KMS_KEYS,
                 [f"arn:aws:kms:{arn}:key/*", f"arn:aws:kms:{arn}:alias/{prefix}*"],
             ),
+            allow("UseKeysInThisAccountAndRegion", KMS_USE, [f"arn:aws:kms:{arn}:key/*"]),
             allow(
                 "SecretsOfThisEnvironment",
                 SECRETS,

@@ -30,15 +30,17 @@ def test_key_rotates_and_is_aliased_after_the_stack():
     assert one(run, "aws:kms/alias:Alias")["name"] == "alias/va-dev-lambda-key"
 
 
-def test_cloudwatch_logs_may_use_the_key_for_this_environments_function_log_groups_only():
+def test_cloudwatch_logs_may_use_the_key_for_this_environments_log_groups_only():
     st = statements()["CloudWatchLogsEncryptsOwnLogGroups"]
     assert st["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     assert st["Condition"] == {
         "ArnLike": {
-            "kms:EncryptionContext:aws:logs:arn":
-                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/va-dev-*"
+            "kms:EncryptionContext:aws:logs:arn": [
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/va-dev-*",
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:va-dev-*",
+            ]
         }
-    }  # fmt: skip
+    }
 
 
 def test_no_other_service_is_named_in_the_key_policy():
