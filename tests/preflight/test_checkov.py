@@ -2,7 +2,7 @@
 findings of .checkov.yaml, whose reasons docs/compliance.md gives one by one.
 
 Checkov runs from its own virtualenv (``make venv`` builds .venv-checkov; CHECKOV overrides
-the path). Both stacks are scanned in one Checkov run.
+the path). Both stacks, and dev with every trigger kind, are scanned in one Checkov run.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import yaml
 
 from preflight import terraform_plan as tf
 from preflight.runner import PROJECT_ROOT, run_program
+from tests.support import every_trigger_config
 
 CHECKOV = Path(os.environ.get("CHECKOV", PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"))
 CONFIG = PROJECT_ROOT / ".checkov.yaml"
@@ -49,9 +50,11 @@ def checkov(plans: dict[str, dict], tmp: Path, *extra: str) -> dict[str, list[di
 
 @pytest.fixture(scope="module")
 def our_plans() -> dict[str, dict]:
+    """dev, prod, and dev with every trigger kind (bucket, HTTP API, ...) on its functions."""
     plans = {}
-    for stack in ("dev", "prod"):
-        run = run_program(stack)
+    for stack in ("dev", "prod", "every-trigger"):
+        config = every_trigger_config() if stack == "every-trigger" else None
+        run = run_program("dev" if config else stack, config=config)
         assert run.error is None
         plans[stack] = tf.plan(run)
     return plans
@@ -94,10 +97,15 @@ def test_every_accepted_finding_still_occurs(our_results) -> None:
         "CKV_AWS_173",  # env vars encrypted with a customer-managed key
     ],
 )
-def test_every_function_passes_the_lambda_check(our_results, check: str) -> None:
+def test_every_function_passes_the_lambda_check(our_plans, our_results, check: str) -> None:
+    functions = sum(
+        r["type"] == "aws_lambda_function"
+        for plan in our_plans.values()
+        for r in plan["planned_values"]["root_module"]["resources"]
+    )
     passed = {where(c) for c in our_results["passed"] if c["check_id"] == check}
     failed = {where(c) for c in our_results["failed"] if c["check_id"] == check}
-    assert (len(passed), failed) == (6, set())  # dev and prod, 3 functions each
+    assert (len(passed), failed) == (functions, set())
 
 
 def test_every_function_has_a_concurrency_limit(our_plans) -> None:
