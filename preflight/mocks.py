@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import json
 import keyword
 import threading
 from dataclasses import dataclass, field
@@ -177,6 +178,31 @@ def computed_strings(type_: str) -> tuple[str, ...]:
     )
 
 
+@cache
+def string_outputs(type_: str) -> frozenset[str]:
+    """Engine names of every ``Output[str]`` property of a type, inputs included: where the
+    provider hands back a string, even when the program gave an object (a policy given as a
+    PolicyDocument dict comes back as its JSON)."""
+    cls = _sdk_class(type_)
+    if cls is None:
+        return frozenset()
+    return frozenset(
+        pulumi_name
+        for _, pulumi_name, prop in _py_properties(cls)
+        if getattr(prop.fget, "__annotations__", {}).get("return") == pulumi.Output[str]
+    )
+
+
+def as_provider_returns(type_: str, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with each object given for a string property as the JSON the provider sends."""
+    objects = {
+        key: json.dumps(value)
+        for key, value in state.items()
+        if isinstance(value, dict) and key in string_outputs(type_)
+    }
+    return {**state, **objects} if objects else state
+
+
 def computed_value(type_: str, prop: str, name: str) -> str:
     """A well-formed stand-in for a computed string output of resource ``name``."""
     service = type_.split(":")[1].split("/")[0]
@@ -228,7 +254,7 @@ class VaMocks(Mocks):
             # add is unknown until the resource exists.
             computed = {key: UNKNOWN for key in state if key not in inputs}
             self._local.state = {**inputs, **computed, "id": UNKNOWN}
-            return None, dict(inputs)
+            return None, as_provider_returns(args.typ, dict(inputs))
         self._local.state = {**state, "id": rid}
         return rid, state
 
@@ -271,7 +297,7 @@ class VaMocks(Mocks):
             state["repoDigest"] = f"{image.rsplit(':', 1)[0]}@sha256:{digest}"
         for prop in computed_strings(args.typ):
             state.setdefault(prop, computed_value(args.typ, prop, name))
-        return rid, state
+        return rid, as_provider_returns(args.typ, state)
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         # The SDK accepts a plain dict too (pulumi.runtime.mocks.MockMonitor.Invoke).

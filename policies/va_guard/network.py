@@ -14,7 +14,7 @@ SecurityGroupEgressRule).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,9 +141,12 @@ def _bounded_tcp(rule: Any) -> bool | None:
     )
 
 
-def egress_allowed(rule: Any) -> bool | None:
+def egress_allowed(rule: Any, open_prefix_lists: Container[str] = frozenset()) -> bool | None:
     """Whether a Lambda group may have this egress rule: TCP 443 anywhere, or TCP on one port
-    (or a short range) to named targets and no CIDR at all. None: not known yet."""
+    (or a short range) to named targets and no CIDR at all. None: not known yet.
+
+    ``open_prefix_lists``: ids of prefix lists known to hold the internet (0.0.0.0/0 and the
+    like); naming one is a CIDR in disguise, not a named target."""
     if is_tcp_443_only(rule):
         return True
     bounded = _bounded_tcp(rule)
@@ -152,7 +155,10 @@ def egress_allowed(rule: Any) -> bool | None:
     cidrs = _cidrs(rule)
     if any(c is not UNKNOWN and not contains_unknown(c) for c in cidrs):
         return False
-    return None if cidrs else bool(_targets(rule))
+    targets = _targets(rule)
+    if any(isinstance(t, str) and t in open_prefix_lists for t in targets):
+        return False
+    return None if cidrs else bool(targets)
 
 
 @dataclass(frozen=True)
@@ -166,12 +172,14 @@ class LambdaGroupVerdict:
     unknown_egress: str = ""  # the egress rules that cannot be judged yet, described
 
 
-def lambda_sg_verdict(ingress: Iterable[Any], egress: Iterable[Any]) -> LambdaGroupVerdict:
+def lambda_sg_verdict(
+    ingress: Iterable[Any], egress: Iterable[Any], open_prefix_lists: Container[str] = frozenset()
+) -> LambdaGroupVerdict:
     """A Lambda security group: nothing in; out TCP 443, or a port of a named target."""
     ingress, egress = list(ingress), list(egress)
     if any(r is UNKNOWN for r in ingress + egress):
         return LambdaGroupVerdict(unknown=True)
-    allowed = [(r, egress_allowed(r)) for r in egress]
+    allowed = [(r, egress_allowed(r, open_prefix_lists)) for r in egress]
     return LambdaGroupVerdict(
         ingress=", ".join(describe(r) for r in ingress),
         wide_egress=", ".join(describe_egress(r) for r, ok in allowed if ok is False),

@@ -42,6 +42,7 @@ from .network import (
     VPC_EGRESS_TYPE,
     VPC_INGRESS_TYPE,
     LambdaGroupVerdict,
+    is_open,
     lambda_sg_problems,
     lambda_sg_verdict,
 )
@@ -54,6 +55,8 @@ ROLE_TYPE = "aws:iam/role:Role"
 ESM_TYPE = "aws:lambda/eventSourceMapping:EventSourceMapping"
 QUEUE_TYPE = "aws:sqs/queue:Queue"
 REDRIVE_TYPE = "aws:sqs/redrivePolicy:RedrivePolicy"
+PREFIX_LIST_TYPE = "aws:ec2/managedPrefixList:ManagedPrefixList"
+PREFIX_LIST_ENTRY_TYPE = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
@@ -140,6 +143,16 @@ class Index:
         for rule in self.of(EC2_RULE_TYPE, VPC_INGRESS_TYPE, VPC_EGRESS_TYPE):
             for key in self.refs(rule, "securityGroupId", SG_TYPES, "security group rule"):
                 self.group_rules[key].append(rule)
+        # Ids (and ARNs) of the stack's prefix lists that hold the internet: egress "to a prefix
+        # list" naming one of these is egress to 0.0.0.0/0.
+        self.open_prefix_lists: set[str] = set()
+        for pl in self.of(PREFIX_LIST_TYPE):
+            if any(is_open(get(e, "cidr")) for e in items_of(get(pl.props, "entries"))):
+                self.open_prefix_lists |= {k for k in (pl.get("id"), pl.get("arn")) if _str(k)}
+        for entry in self.of(PREFIX_LIST_ENTRY_TYPE):
+            if is_open(get(entry.props, "cidr")):
+                listed = get(entry.props, "prefixListId")
+                self.open_prefix_lists |= {listed} if _str(listed) else set()
         self._verdicts: dict[int, LambdaGroupVerdict] = {}
         self.blocked: set[str] = set()
         for pab in self.of(PAB_TYPE):
@@ -205,7 +218,7 @@ class Index:
                 else "egress"
             )
             (ingress if kind == "ingress" else egress).append(plain(rule.props))
-        return lambda_sg_verdict(ingress, egress)
+        return lambda_sg_verdict(ingress, egress, self.open_prefix_lists)
 
     def standalone_verdict(self, group_id: str) -> LambdaGroupVerdict | None:
         """For a group not declared in the stack: the stack's own rules on it (None: none)."""

@@ -94,15 +94,16 @@ def own_group_to_the_prefix_list(port: int):
     return group("own-sg", "va-dev-orders-lambda-sg", OWN_SG, [rule])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="egress_allowed (policies/va_guard/network.py) takes any prefix list as a named "
-    "target; a prefix list declared in the stack with 0.0.0.0/0 gets SSH (any TCP port) to the "
-    "internet past both rules. va-stack would need the stack's prefix lists (entries and "
-    "ec2 ManagedPrefixListEntry resources) in its Index",
-)
 def test_egress_on_22_to_a_prefix_list_of_the_whole_internet_fails(pack):
     resources = [*stack_with(own_group_to_the_prefix_list(22)), open_prefix_list("0.0.0.0/0")]
+    assert {p for p, _ in mandatory(pack, resources)} == {"va-stack"}
+
+
+def test_egress_to_a_prefix_list_opened_by_a_separate_entry_fails(pack):
+    """The same list, its 0.0.0.0/0 added by an ec2 ManagedPrefixListEntry resource."""
+    entry = subject("aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+                    {"prefixListId": OPEN_PREFIX_LIST, "cidr": "0.0.0.0/0"}, "pl-entry")  # fmt: skip
+    resources = [*stack_with(own_group_to_the_prefix_list(22)), entry]
     assert {p for p, _ in mandatory(pack, resources)} == {"va-stack"}
 
 
