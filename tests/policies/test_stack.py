@@ -144,9 +144,9 @@ def test_shared_role_message_names_at_most_five_functions():
 def test_group_shared_by_functions_is_judged_once(monkeypatch):
     judged = []
 
-    def counting(ingress, egress):
+    def counting(*args):
         judged.append(1)
-        return verdict(ingress, egress)
+        return verdict(*args)
 
     verdict = stack.lambda_sg_verdict
     monkeypatch.setattr(stack, "lambda_sg_verdict", counting)
