@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from urllib.parse import quote_plus
 from itertools import combinations
 from typing import Annotated, Any, ClassVar, Final, Literal
 
@@ -43,6 +44,9 @@ ObjectCreatedEvent = Literal[
     "s3:ObjectCreated:CompleteMultipartUpload",
 ]
 KEY_FILTER_MAX_CHARS = 1024  # S3: an object key is at most 1,024 bytes
+# S3 matches key filters against the URL-encoded key: its safe characters as they are (letters,
+# digits, !-_.'() and /; '*' is refused as a wildcard), a space as '+', others as %XX.
+KEY_FILTER_RE = re.compile(r"^(?:[A-Za-z0-9!_.'()/+-]|%[0-9A-Fa-f]{2})*$")
 
 
 class ScheduleTrigger(VaModel):
@@ -322,12 +326,14 @@ class BucketTrigger(VaModel):
     prefix: str = Field(
         default="",
         max_length=KEY_FILTER_MAX_CHARS,
-        description="Only keys that start with this (e.g. `uploads/`); empty: every key.",
+        description="Only keys that start with this (e.g. `uploads/`), URL-encoded as S3 "
+        "compares it (`year%3D2024/` for `year=2024/`, a space as `+`); empty: every key.",
     )
     suffix: str = Field(
         default="",
         max_length=KEY_FILTER_MAX_CHARS,
-        description="Only keys that end with this (e.g. `.json`); empty: every key.",
+        description="Only keys that end with this (e.g. `.json`), URL-encoded as the prefix; "
+        "empty: every key.",
     )
     events: tuple[ObjectCreatedEvent, ...] = Field(
         default=(OBJECT_CREATED,),
@@ -343,6 +349,13 @@ class BucketTrigger(VaModel):
                     f"{key} {value!r}: S3 key filters are literal text, not wildcards (a "
                     f"{key} of '*.json' matches no key); write e.g. "
                     f"{'uploads/' if key == 'prefix' else '.json'!r}"
+                )
+            if not KEY_FILTER_RE.match(value):
+                encoded = quote_plus(value, safe="/!'()").replace("~", "%7E")
+                raise ValueError(
+                    f"{key} {value!r}: S3 compares key filters with the URL-encoded key, so this "
+                    f"one never matches; write it URL-encoded, {encoded!r} (a space as '+', "
+                    "characters other than letters, digits, !-_.'() and / as %XX)"
                 )
         if not self.events:
             raise ValueError(f"events: list at least one, e.g. {OBJECT_CREATED}")
