@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import quote_plus
 from itertools import combinations
 from typing import Annotated, Any, ClassVar, Final, Literal
+from urllib.parse import quote_plus
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -403,6 +403,24 @@ def overlapping_bucket_triggers(owned: Sequence[tuple[str, BucketTrigger]]) -> l
     ]
 
 
+# Lambda keeps a function's resource policy under 20 KB; each permission (an HTTP API route, an
+# events rule, a bucket) is a statement of about 420 characters: some 45 fit, 40 leave room for
+# long paths and names.
+MAX_INVOKE_PERMISSIONS = 40
+
+
+def _invoke_permissions(triggers: Sequence[AnyTrigger]) -> int:
+    """Statements the function's resource policy gets: one per route, rule and bucket."""
+    routes = sum(
+        len(t.routes) + t.default_route
+        for t in triggers
+        if isinstance(t, HttpTrigger) and t.via == "api"
+    )
+    rules = sum(isinstance(t, EventsTrigger) for t in triggers)
+    buckets = len({t.bucket for t in triggers if isinstance(t, BucketTrigger)})
+    return routes + rules + buckets
+
+
 AnyTrigger = ScheduleTrigger | QueueTrigger | EventsTrigger | BucketTrigger | HttpTrigger
 Trigger = Annotated[AnyTrigger, Field(discriminator="kind")]
 
@@ -422,6 +440,14 @@ def check_triggers(triggers: tuple[AnyTrigger, ...], owner: str = "this function
     repeated = sorted({a for a in arns if arns.count(a) > 1})
     if repeated:
         raise ValueError(f"triggers: queue {', '.join(repeated)} is listed more than once")
+    permissions = _invoke_permissions(triggers)
+    if permissions > MAX_INVOKE_PERMISSIONS:
+        raise ValueError(
+            f"triggers: {permissions} HTTP API routes, events rules and buckets, each a statement "
+            "of the function's resource policy, which Lambda keeps under 20 KB (at most "
+            f"{MAX_INVOKE_PERMISSIONS} here); serve paths with a greedy route (e.g. "
+            "'ANY /items/{proxy+}') or split the function"
+        )
     buckets = [(owner, t) for t in triggers if isinstance(t, BucketTrigger)]
     overlapping = overlapping_bucket_triggers(buckets)
     if overlapping:

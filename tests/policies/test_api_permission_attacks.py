@@ -27,7 +27,9 @@ def permission(source_arn: str) -> dict:
 @pytest.mark.parametrize(
     "source_arn",
     [
-        pytest.param(f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:*", id="every-api-of-the-account"),
+        pytest.param(
+            f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:*", id="every-api-of-the-account"
+        ),
         pytest.param("arn:aws:execute-api:*:*:*", id="every-api-anywhere"),
         pytest.param(
             f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:*/*/POST/drafts",
