@@ -21,6 +21,7 @@ from components.lambda_function.triggers import (
     HttpTrigger,
     check_triggers,
 )
+from tests.support import build_lambda, one, package, spec
 
 
 @pytest.mark.parametrize(
@@ -82,3 +83,36 @@ def test_thirty_routes_and_a_bucket_fit_the_policy():
         {"kind": "http", "via": "api", "routes": [f"GET /items{i}" for i in range(30)]}
     )
     check_triggers((api, BucketTrigger.model_validate({"kind": "bucket"})))
+
+
+# --- releases: what the triggers invoke -------------------------------------------------------
+# Lambda keeps asynchronous invocation settings (retries, event age, destinations) per function,
+# version or alias: a published function's triggers invoke its `live` alias, so settings put on
+# the unqualified function never apply to what S3, EventBridge and the scheduler deliver; its
+# onFailure destination stays silent.
+
+FAILURE = "arn:aws:sns:eu-central-1:123456789012:va-dev-failures-topic"
+RULE = {"kind": "events", "pattern": {"source": ["va.orders"]}}
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    return package(tmp_path_factory.mktemp("pkg"))
+
+
+def async_config(artifact, **fields) -> dict:
+    run = build_lambda(artifact, spec=spec(**fields))
+    assert run.error is None, run.error
+    return one(run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+
+
+def test_published_functions_async_settings_are_on_the_alias_its_triggers_invoke(artifact):
+    config = async_config(
+        artifact, publish=True, triggers=[RULE], destinations={"onFailure": FAILURE}
+    )
+    assert config.get("qualifier") == "live"
+
+
+def test_unpublished_functions_async_settings_are_on_the_function(artifact):
+    config = async_config(artifact, triggers=[RULE], destinations={"onFailure": FAILURE})
+    assert config.get("qualifier") is None
