@@ -8,9 +8,10 @@ tests/components/test_iam_catalogue.py check it against that catalogue). No ``se
 Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
 to EventBridge Scheduler. The statements are grouped by service into customer-managed policies
 (IAM's inline quota, 10,240 characters per role, was too small); the role may manage exactly
-those (``policy/va-<env>-*``). tests/components/test_deploy_role.py checks that together they
-allow creating, refreshing, updating and deleting every resource the program declares, and that
-each fits IAM's size quota.
+those (``policy/va-<env>-ghdeploy-*-policy``) and attach only them and ``ReadOnlyAccess`` (what
+the program attaches). tests/components/test_deploy_role.py checks that together they allow
+creating, refreshing, updating and deleting every resource the program declares, and that each
+fits IAM's size quota.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ IAM_ROLES = (
     "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole",
     "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
     "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
-    "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
+    "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
     "iam:ListInstanceProfilesForRole",
 )  # fmt: skip
 IAM_OIDC = (
@@ -184,7 +185,7 @@ UNSCOPABLE_DATA = (
     "logs:DescribeResourcePolicies",
 )  # fmt: skip
 # The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): `pulumi up` creates
-# them, and updates them when this module changes.
+# them, and updates them when this module changes; no other managed policy of the environment.
 MANAGED_POLICIES = (
     "iam:CreatePolicy", "iam:GetPolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion",
     "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicyVersion",
@@ -238,9 +239,24 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"],
             ),
             allow(
-                "ManagedPoliciesOfThisEnvironment",
+                "OwnManagedPolicies",
                 MANAGED_POLICIES,
-                [f"arn:aws:iam::{account}:policy/{prefix}*"],
+                [f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy"],
+            ),
+            # Only what the program attaches: attaching any other managed policy to a role of
+            # the environment (AdministratorAccess, to itself) would make the session an admin.
+            allow(
+                "AttachWhatTheStackAttaches",
+                ("iam:AttachRolePolicy",),
+                [f"arn:aws:iam::{account}:role/{prefix}*"],
+                {
+                    "ArnLike": {
+                        "iam:PolicyARN": [
+                            READ_ONLY_POLICY_ARN,
+                            f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy",
+                        ]
+                    }
+                },
             ),
         ],
         "network": [

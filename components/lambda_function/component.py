@@ -804,11 +804,14 @@ class VaLambda(VaComponent):
         aws.lambda_.FunctionRecursionConfig,
         aws.lambda_.RuntimeManagementConfig | None,
     ]:
-        """Async retries and event age, recursive-loop termination, runtime pinning (zip only)."""
+        """Async retries and event age, recursive-loop termination, runtime pinning (zip only).
+        Lambda keeps the async settings per qualifier: on the ``live`` alias when published,
+        as that is what the triggers invoke."""
         spec = self._args.spec
         async_config = aws.lambda_.FunctionEventInvokeConfig(
             f"{self._name}-async",
             function_name=self.function.name,
+            qualifier=self.alias.name if self.alias else None,
             maximum_retry_attempts=spec.max_retries,
             maximum_event_age_in_seconds=spec.max_event_age,
             destination_config=self._destination_config(),

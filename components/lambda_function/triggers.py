@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from itertools import combinations
 from typing import Annotated, Any, ClassVar, Final, Literal
+from urllib.parse import quote_plus
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -43,6 +44,9 @@ ObjectCreatedEvent = Literal[
     "s3:ObjectCreated:CompleteMultipartUpload",
 ]
 KEY_FILTER_MAX_CHARS = 1024  # S3: an object key is at most 1,024 bytes
+# S3 matches key filters against the URL-encoded key: its safe characters as they are (letters,
+# digits, !-_.'() and /; '*' is refused as a wildcard), a space as '+', others as %XX.
+KEY_FILTER_RE = re.compile(r"^(?:[A-Za-z0-9!_.'()/+-]|%[0-9A-Fa-f]{2})*$")
 
 
 class ScheduleTrigger(VaModel):
@@ -322,12 +326,14 @@ class BucketTrigger(VaModel):
     prefix: str = Field(
         default="",
         max_length=KEY_FILTER_MAX_CHARS,
-        description="Only keys that start with this (e.g. `uploads/`); empty: every key.",
+        description="Only keys that start with this (e.g. `uploads/`), URL-encoded as S3 "
+        "compares it (`year%3D2024/` for `year=2024/`, a space as `+`); empty: every key.",
     )
     suffix: str = Field(
         default="",
         max_length=KEY_FILTER_MAX_CHARS,
-        description="Only keys that end with this (e.g. `.json`); empty: every key.",
+        description="Only keys that end with this (e.g. `.json`), URL-encoded as the prefix; "
+        "empty: every key.",
     )
     events: tuple[ObjectCreatedEvent, ...] = Field(
         default=(OBJECT_CREATED,),
@@ -343,6 +349,13 @@ class BucketTrigger(VaModel):
                     f"{key} {value!r}: S3 key filters are literal text, not wildcards (a "
                     f"{key} of '*.json' matches no key); write e.g. "
                     f"{'uploads/' if key == 'prefix' else '.json'!r}"
+                )
+            if not KEY_FILTER_RE.match(value):
+                encoded = quote_plus(value, safe="/!'()").replace("~", "%7E")
+                raise ValueError(
+                    f"{key} {value!r}: S3 compares key filters with the URL-encoded key, so this "
+                    f"one never matches; write it URL-encoded, {encoded!r} (a space as '+', "
+                    "characters other than letters, digits, !-_.'() and / as %XX)"
                 )
         if not self.events:
             raise ValueError(f"events: list at least one, e.g. {OBJECT_CREATED}")
@@ -390,6 +403,24 @@ def overlapping_bucket_triggers(owned: Sequence[tuple[str, BucketTrigger]]) -> l
     ]
 
 
+# Lambda keeps a function's resource policy under 20 KB; each permission (an HTTP API route, an
+# events rule, a bucket) is a statement of about 420 characters: some 45 fit, 40 leave room for
+# long paths and names.
+MAX_INVOKE_PERMISSIONS = 40
+
+
+def _invoke_permissions(triggers: Sequence[AnyTrigger]) -> int:
+    """Statements the function's resource policy gets: one per route, rule and bucket."""
+    routes = sum(
+        len(t.routes) + t.default_route
+        for t in triggers
+        if isinstance(t, HttpTrigger) and t.via == "api"
+    )
+    rules = sum(isinstance(t, EventsTrigger) for t in triggers)
+    buckets = len({t.bucket for t in triggers if isinstance(t, BucketTrigger)})
+    return routes + rules + buckets
+
+
 AnyTrigger = ScheduleTrigger | QueueTrigger | EventsTrigger | BucketTrigger | HttpTrigger
 Trigger = Annotated[AnyTrigger, Field(discriminator="kind")]
 
@@ -409,6 +440,14 @@ def check_triggers(triggers: tuple[AnyTrigger, ...], owner: str = "this function
     repeated = sorted({a for a in arns if arns.count(a) > 1})
     if repeated:
         raise ValueError(f"triggers: queue {', '.join(repeated)} is listed more than once")
+    permissions = _invoke_permissions(triggers)
+    if permissions > MAX_INVOKE_PERMISSIONS:
+        raise ValueError(
+            f"triggers: {permissions} HTTP API routes, events rules and buckets, each a statement "
+            "of the function's resource policy, which Lambda keeps under 20 KB (at most "
+            f"{MAX_INVOKE_PERMISSIONS} here); serve paths with a greedy route (e.g. "
+            "'ANY /items/{proxy+}') or split the function"
+        )
     buckets = [(owner, t) for t in triggers if isinstance(t, BucketTrigger)]
     overlapping = overlapping_bucket_triggers(buckets)
     if overlapping:

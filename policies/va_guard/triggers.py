@@ -7,7 +7,8 @@
   release (the new version runs cold) and keeps billing for the old one.
 - An HTTP API route without an authorizer is reachable by anyone who knows the URL; some routes
   are public by design, so this one is an advisory.
-- A permission for API Gateway without ``sourceArn`` lets every API in the account (with
+- A permission for API Gateway without ``sourceArn``, or with one whose account or API id is a
+  wildcard (``arn:aws:execute-api:*:*:*``), lets every API in the account (with
   ``sourceAccount``) invoke the function, whatever its routes' authorization: API Gateway always
   names the calling API, so the permission can always name it (``<api>/<stage>/<method>/<path>``).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from . import catalogue
 from .framework import Finding, Resource, unchecked, violation, warning
 from .props import UNKNOWN, get, shown
 
@@ -28,6 +30,10 @@ PERMISSION_TYPE = "aws:lambda/permission:Permission"
 API_GATEWAY = "apigateway.amazonaws.com"
 TYPES = frozenset([FUNCTION_URL_TYPE, SCHEDULE_TYPE, PROVISIONED_TYPE, ROUTE_TYPE, PERMISSION_TYPE])
 VERSION_RE = re.compile(r"^(\d+|\$LATEST)$")
+# What an execute-api ARN must name to name one API: the account, and the API's id (the first
+# segment of the resource part) without wildcards.
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+API_ID_RE = re.compile(r"^[A-Za-z0-9]+$")
 
 
 def _function_url(r: Resource) -> Iterator[Finding]:
@@ -81,12 +87,21 @@ def _api_permission(r: Resource) -> Iterator[Finding]:
     source = r.get("sourceArn")
     if source is UNKNOWN:
         return  # an API still to be created is named all the same
-    if not isinstance(source, str) or not source.startswith("arn:"):
+    if not _names_one_api(source):
         yield violation(
             f"the permission lets API Gateway invoke the function for sourceArn={shown(source)}: "
             "every API of the account could call it, whatever its routes' authorization; set "
             "sourceArn to <api execution ARN>/<stage>/<method>/<path> of the routes that may"
         )
+
+
+def _names_one_api(source: object) -> bool:
+    """An execute-api ARN of one account and one API id: ``arn:aws:execute-api:*:*:*`` or
+    ``<account>:*/*/POST/x`` is an ARN too, and lets every API of the account in."""
+    fields = catalogue.arn_fields(source) if isinstance(source, str) else None
+    if fields is None or fields[2] != "execute-api":
+        return False
+    return bool(ACCOUNT_RE.match(fields[4]) and API_ID_RE.match(fields[5].split("/")[0]))
 
 
 CHECKS = {

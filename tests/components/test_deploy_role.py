@@ -373,6 +373,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": Actions(
         ("iam:AttachRolePolicy",), role_of("role"),
         ("iam:ListAttachedRolePolicies", "iam:DetachRolePolicy"),
+        context=lambda r: (("iam:PolicyARN", str(r.inputs["policyArn"])),),
     ),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": Actions(
         ("iam:CreateOpenIDConnectProvider",), own_arn,
