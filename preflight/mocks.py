@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any, Literal
 
 import pulumi
+from google.protobuf import json_format
 from pulumi._types import _py_properties
 from pulumi.output import Unknown
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
@@ -345,7 +346,7 @@ class RecordingMonitor(MockMonitor):
             self.stack_urn = response.urn
         else:
             # Already deserialized once for the mocks; doing it again doubles the cost.
-            inputs = self.va_mocks.last_inputs
+            inputs = _leaf_secrets(self.va_mocks.last_inputs, request.object)
             outputs = self.va_mocks.last_state if request.custom else {}
             if self.va_mocks.mode == "preview":
                 inputs, outputs = engine_unknowns(inputs), engine_unknowns(outputs)
@@ -377,6 +378,24 @@ class RecordingMonitor(MockMonitor):
         if request.urn == self.stack_urn:
             self.stack_outputs = outputs
         return super().RegisterResourceOutputs(request)
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _leaf_secrets(inputs: dict[str, Any], sent: Any) -> dict[str, Any]:
+    """``inputs`` with secrets where the program put them. The SDK sends a secret nested in an
+    argument (one env var) marked at its leaf, and the engine hands it on so; deserializing
+    lifts the mark to the whole argument, which would hide its plain values from the pack.
+    Those arguments are read again from what was sent, marks in place."""
+    lifted = [
+        key for key, value in inputs.items()
+        if _is_secret(value) and isinstance(value.get("value"), dict | list) and key in sent.fields
+    ]  # fmt: skip
+    if not lifted:
+        return inputs
+    return {**inputs, **{key: json_format.MessageToDict(sent.fields[key]) for key in lifted}}
 
 
 def _options(request: Any) -> dict[str, Any]:

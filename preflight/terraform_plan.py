@@ -198,7 +198,8 @@ def _values(value: Any, cls: type | None, module: str, renames: dict[str, str]) 
         if _secret(item):
             out[name] = SECRET  # before the map case: a map holding a secret is wrapped whole
         elif py_name in maps and isinstance(item, dict):
-            out[name] = item  # a map argument: its keys are data
+            # A map argument: its keys are data; a secret value in it is masked.
+            out[name] = {k: SECRET if _secret(v) else v for k, v in item.items()}
         elif py_name in documents and isinstance(item, dict | list):
             out[name] = json.dumps(item)  # a policy document, as the bridge sends it
         else:

@@ -199,13 +199,6 @@ def test_a_program_passing_a_policy_document_runs_under_the_mocks():
 
 
 # --- secrets: the mocks lift a secret to the whole argument holding it ---
-@pytest.mark.xfail(
-    strict=True,
-    reason="pulumi's mock monitor (rpc.deserialize_property) lifts a secret leaf to the whole "
-    "top-level argument, so `environment` becomes '[secret]' and Checkov (CKV_AWS_45) no longer "
-    "sees the plain variables beside it; needs the runner to record inputs before "
-    "deserialization (preflight/mocks.py), not a change here",
-)
 def test_a_plain_env_var_beside_a_secret_one_stays_visible():
     def build() -> None:
         aws.lambda_.Function(
