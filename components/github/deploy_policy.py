@@ -192,6 +192,17 @@ MANAGED_POLICIES = (
     "iam:TagPolicy", "iam:UntagPolicy", "iam:ListPolicyTags",
 )  # fmt: skip
 READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+# What would change the deploy role's own rights; denied to it (an administrator applies them).
+OWN_ROLE_CHANGES = (
+    "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+    "iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary", "iam:DeleteRole", "iam:UpdateRole",
+    "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole",
+)  # fmt: skip
+OWN_POLICY_CHANGES = (
+    "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
+    "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy",
+)  # fmt: skip
 # The preview role reads configuration, never data or secret values.
 PREVIEW_DENIED = (
     "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters",
@@ -207,6 +218,10 @@ PREVIEW_DENIED = (
 MANAGED_POLICY_MAX_CHARS = 6_144
 MAX_ATTACHED_POLICIES = 10
 DEPLOY_GROUPS = ("iam", "network", "compute", "data")
+
+
+def deny(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str, Any]:
+    return {**allow(sid, actions, resources), "Effect": "Deny"}
 
 
 def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, Any]]:
@@ -257,6 +272,20 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                         ]
                     }
                 },
+            ),
+            # A deploy session never rewrites its own rights: not its role's policies, trust
+            # or boundary, not a version of its own managed policies. The Allows above would
+            # let it (the role is a resource of the stack it deploys); an explicit Deny wins.
+            # So a change to this module is applied by an administrator (docs/operations.md).
+            deny(
+                "NeverItsOwnRole",
+                OWN_ROLE_CHANGES,
+                [f"arn:aws:iam::{account}:role/{prefix}ghdeploy-role"],
+            ),
+            deny(
+                "NeverItsOwnPolicies",
+                OWN_POLICY_CHANGES,
+                [f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy"],
             ),
         ],
         "network": [

@@ -97,18 +97,18 @@ def _conditions_hold(condition: Mapping[str, Any], context: Mapping[str, str]) -
 
 
 def allows(policy: Mapping[str, Any], request: Request) -> bool:
+    """As IAM decides within one account: an explicit Deny that matches wins, else an Allow."""
     context = dict(request.context)
     statements = policy["Statement"]
-    for st in [statements] if isinstance(statements, dict) else statements:
-        if st.get("Effect") != "Allow":
-            continue
-        if not any(fnmatchcase(request.action.lower(), a.lower()) for a in _listed(st["Action"])):
-            continue
-        if not any(_glob(p, request.resource) for p in _listed(st.get("Resource"))):
-            continue
-        if _conditions_hold(st.get("Condition", {}), context):
-            return True
-    return False
+    matching = [
+        st
+        for st in ([statements] if isinstance(statements, dict) else statements)
+        if any(fnmatchcase(request.action.lower(), a.lower()) for a in _listed(st["Action"]))
+        and any(_glob(p, request.resource) for p in _listed(st.get("Resource")))
+        and _conditions_hold(st.get("Condition", {}), context)
+    ]
+    effects = {st.get("Effect") for st in matching}
+    return "Allow" in effects and "Deny" not in effects
 
 
 # --- how AWS names what the program creates --------------------------------------------------
@@ -653,13 +653,25 @@ def requests_of(r: Recorded, which: str) -> list[Request]:
     return [Request(a, arn, context) for a in actions] + entry.extras(r)
 
 
+def administered(r: Recorded) -> bool:
+    """The deploy role's own rights: its role, its managed policies and their attachments. An
+    administrator creates and changes them; the role itself may not (deploy_policy.py)."""
+    if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+        return str(r.inputs.get("role", "")).endswith("-ghdeploy-role")
+    name = str(r.inputs.get("name", ""))
+    return name.endswith("-ghdeploy-role") or (
+        r.type == "aws:iam/policy:Policy" and "-ghdeploy-" in name
+    )
+
+
 def denied(run: Run, which: str) -> list[str]:
+    """What the deploy role may not do of what `pulumi up` does (its own rights aside)."""
     policy = deploy_policy_of(run)
     return sorted(
         {
             f"{r.type} ({r.name}): {request}"
             for r in custom_resources(run)
-            if r.type in DEPLOY_ACTIONS
+            if r.type in DEPLOY_ACTIONS and not administered(r)
             for request in requests_of(r, which)
             if not allows(policy, request)
         }
@@ -767,14 +779,30 @@ def test_the_deploy_role_stays_within_iams_attached_policies_quota(run):
     assert len(attachments(run)) <= ATTACHED_POLICIES_QUOTA
 
 
-def test_the_deploy_role_may_manage_its_own_policies_only():
+def test_the_deploy_role_may_change_none_of_its_own_rights(run):
+    """Its role, policies and attachments: every change `pulumi up` would make to them is
+    denied to it (an administrator applies those), and they are what is left out above."""
+    policy = deploy_policy_of(run)
+    own = [r for r in custom_resources(run) if administered(r)]
+    requests = [
+        request
+        for r in own
+        for request in requests_of(r, "manage")
+        if request.action.startswith("iam:")
+        and not request.action.startswith(("iam:Get", "iam:List"))
+    ]
+    assert (len(own), bool(requests)) == (9, True)  # the role, 4 policies, 4 attachments
+    assert [str(q) for q in requests if allows(policy, q)] == []
+
+
+def test_the_deploy_role_may_read_its_own_policies_but_not_others():
     run = stack_run("dev")
     policy = deploy_policy_of(run)
     own = f"arn:aws:iam::{A}:policy/va-dev-ghdeploy-iam-policy"
     other = f"arn:aws:iam::{A}:policy/va-prod-ghdeploy-iam-policy"
-    assert allows(policy, Request("iam:CreatePolicyVersion", own))
-    assert not allows(policy, Request("iam:CreatePolicyVersion", other))
-    assert not allows(policy, Request("iam:CreatePolicyVersion", "arn:aws:iam::aws:policy/x"))
+    assert allows(policy, Request("iam:GetPolicyVersion", own))
+    assert not allows(policy, Request("iam:GetPolicyVersion", other))
+    assert not allows(policy, Request("iam:CreatePolicyVersion", own))
 
 
 def test_the_deploy_role_passes_only_schedule_roles_to_the_scheduler():
