@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.base import VaComponent
 from components.context import VaContext
+from components.key import account_administers_key
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -25,14 +26,7 @@ def topic_key_policy(account_id: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    # The default key policy: the account's IAM decides who administers the key.
-                    "Sid": "AccountAdministersKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                account_administers_key(account_id),
                 {
                     "Sid": "CloudWatchPublishesAlarms",
                     "Effect": "Allow",

@@ -27,6 +27,18 @@ LOGS_KEY_ACTIONS = [
 ]  # fmt: skip
 
 
+def account_administers_key(account_id: str) -> dict[str, object]:
+    """The default key policy statement: the account's IAM decides who uses and administers
+    the key (without it, nobody could change the key policy again)."""
+    return {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def key_policy(account_id: str, region: str, log_group_prefixes: list[str]) -> str:
     """The account administers the key; CloudWatch Logs may use it for log groups whose name
     starts with one of ``log_group_prefixes`` in this account and region, and nothing else."""
@@ -37,13 +49,7 @@ def key_policy(account_id: str, region: str, log_group_prefixes: list[str]) -> s
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministersKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                account_administers_key(account_id),
                 {
                     "Sid": "CloudWatchLogsEncryptsOwnLogGroups",
                     "Effect": "Allow",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -160,6 +161,19 @@ class VaLambdaArgs:
                 f"{spec.purpose}: egress needs the VPC for the function's own security group; "
                 "give LambdaNetworking.vpc_id (VaNetwork.lambda_networking() does)"
             )
+
+
+def _cors(http: HttpTrigger) -> dict[str, Any] | None:
+    """A function URL's and an HTTP API's CORS settings (the same fields); None: no CORS."""
+    if not http.allow_origins:
+        return None
+    return {
+        "allow_origins": list(http.allow_origins),
+        "allow_methods": list(http.allow_methods),
+        "allow_headers": list(http.allow_headers) or None,
+        "allow_credentials": http.allow_credentials or None,
+        "max_age": http.max_age_s or None,
+    }
 
 
 def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
@@ -646,24 +660,13 @@ class VaLambda(VaComponent):
         ]
         if not triggers:
             return None
-        http = triggers[0]
-        cors = (
-            aws.lambda_.FunctionUrlCorsArgs(
-                allow_origins=list(http.allow_origins),
-                allow_methods=list(http.allow_methods),
-                allow_headers=list(http.allow_headers) or None,
-                allow_credentials=http.allow_credentials or None,
-                max_age=http.max_age_s or None,
-            )
-            if http.allow_origins
-            else None
-        )
+        cors = _cors(triggers[0])
         return aws.lambda_.FunctionUrl(
             f"{self._name}-url",
             function_name=self.function.name,
             qualifier=self.alias.name if self.alias else None,
             authorization_type="AWS_IAM",
-            cors=cors,
+            cors=aws.lambda_.FunctionUrlCorsArgs(**cors) if cors else None,
             opts=self.child_opts(),
         )
 
@@ -686,15 +689,7 @@ class VaLambda(VaComponent):
             protocol_type="HTTP",
             description=f"HTTP routes of {self.function_name}",
             cors_configuration=(
-                aws.apigatewayv2.ApiCorsConfigurationArgs(
-                    allow_origins=list(http.allow_origins),
-                    allow_methods=list(http.allow_methods),
-                    allow_headers=list(http.allow_headers) or None,
-                    allow_credentials=http.allow_credentials or None,
-                    max_age=http.max_age_s or None,
-                )
-                if http.allow_origins
-                else None
+                aws.apigatewayv2.ApiCorsConfigurationArgs(**cors) if (cors := _cors(http)) else None
             ),
             tags=self._tags(api_name),
             opts=self.child_opts(),
