@@ -241,8 +241,12 @@ class HttpTrigger(VaModel):
         default=None,
         description="With via: api, a JWT authorizer on every route instead of AWS_IAM.",
     )
-    throttle_burst: Annotated[int, AfterValidator(InRange(0, MAX_THROTTLE_BURST, "requests"))] = (
-        Field(default=100, description="With via: api, requests a route may take at once.")
+    throttle_burst: Annotated[int, AfterValidator(InRange(1, MAX_THROTTLE_BURST, "requests"))] = (
+        Field(
+            default=100,
+            description="With via: api, requests a route may take at once (0 "
+            "would refuse every request).",
+        )
     )
     throttle_rate: Annotated[
         int, AfterValidator(InRange(1, MAX_THROTTLE_RATE, "requests per second"))
@@ -298,6 +302,16 @@ class HttpTrigger(VaModel):
             return self
         if not self.routes and not self.default_route:
             raise ValueError("via: api needs routes (e.g. ['POST /drafts']) or defaultRoute: true")
+        if (
+            self.jwt is not None
+            and self.allow_origins
+            and "*" not in self.allow_headers
+            and "authorization" not in {h.lower() for h in self.allow_headers}
+        ):
+            raise ValueError(
+                "a JWT API with CORS: allowHeaders needs authorization (browsers send the token "
+                "in that header, and the CORS preflight refuses a header it does not list)"
+            )
         shapes = [_route_shape(key) for key in self.routes]
         repeated = sorted(
             {key for key, shape in zip(self.routes, shapes, strict=True) if shapes.count(shape) > 1}

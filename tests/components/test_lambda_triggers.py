@@ -424,11 +424,21 @@ def test_a_function_may_have_both_a_url_and_an_api(artifact):
                      id="credentials-without-cors"),
         pytest.param({**API, "allowOrigins": ["*", "https://a.example"]}, "list it alone",
                      id="star-and-origin"),
+        pytest.param({**API, "throttleBurst": 0}, r"throttleBurst\s+Value error, must be within 1-5000", id="zero-burst"),
+        pytest.param({**API, "jwt": {"issuer": ISSUER, "audiences": ["a"]},
+                      "allowOrigins": ["https://a.example"]},
+                     "allowHeaders needs authorization", id="jwt-cors-without-authorization"),
     ],
 )  # fmt: skip
 def test_http_api_config_that_cannot_work_is_refused(trigger, message):
     with pytest.raises(ValidationError, match=message):
         spec(triggers=[trigger])
+
+
+def test_jwt_api_called_from_a_browser_with_the_authorization_header_is_accepted():
+    trigger = {**API, "jwt": {"issuer": ISSUER, "audiences": ["a"]},
+               "allowOrigins": ["https://a.example"], "allowHeaders": ["Authorization"]}  # fmt: skip
+    assert spec(triggers=[trigger]).triggers[0].allow_headers == ("Authorization",)
 
 
 def test_two_apis_for_one_function_are_refused():
