@@ -7,11 +7,12 @@ Authorization Reference lists no resource types for (va-iam and
 tests/components/test_iam_catalogue.py check it against that catalogue). No ``service:*``.
 Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
 to EventBridge Scheduler. The statements are grouped by service into customer-managed policies
-(IAM's inline quota, 10,240 characters per role, was too small); the role may manage exactly
-those (``policy/va-<env>-ghdeploy-*-policy``) and attach only them and ``ReadOnlyAccess`` (what
-the program attaches). tests/components/test_deploy_role.py checks that together they allow
-creating, refreshing, updating and deleting every resource the program declares, and that each
-fits IAM's size quota.
+(IAM's inline quota, 10,240 characters per role, was too small). The role never changes its own
+rights: it may only read those policies (``policy/va-<env>-ghdeploy-*-policy``), attach only
+``ReadOnlyAccess`` (to the preview role), and an explicit Deny covers its own role and policies;
+an administrator applies changes to them. tests/components/test_deploy_role.py checks that
+together they allow creating, refreshing, updating and deleting every other resource the program
+declares, and that each fits IAM's size quota.
 """
 
 from __future__ import annotations
@@ -184,12 +185,10 @@ UNSCOPABLE_DATA = (
     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
 )  # fmt: skip
-# The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): `pulumi up` creates
-# them, and updates them when this module changes; no other managed policy of the environment.
+# The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): an administrator
+# creates and changes them; `pulumi up` as the deploy role only reads them (refresh, diff).
 MANAGED_POLICIES = (
-    "iam:CreatePolicy", "iam:GetPolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion",
-    "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicyVersion",
-    "iam:TagPolicy", "iam:UntagPolicy", "iam:ListPolicyTags",
+    "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListPolicyTags",
 )  # fmt: skip
 READ_ONLY_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 # What would change the deploy role's own rights; denied to it (an administrator applies them).
@@ -258,20 +257,14 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 MANAGED_POLICIES,
                 [f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy"],
             ),
-            # Only what the program attaches: attaching any other managed policy to a role of
-            # the environment (AdministratorAccess, to itself) would make the session an admin.
+            # Only what the program attaches as the deploy role (ReadOnlyAccess, to the preview
+            # role): any other managed policy on a role of the environment (AdministratorAccess,
+            # to itself) would make the session an admin.
             allow(
                 "AttachWhatTheStackAttaches",
                 ("iam:AttachRolePolicy",),
                 [f"arn:aws:iam::{account}:role/{prefix}*"],
-                {
-                    "ArnLike": {
-                        "iam:PolicyARN": [
-                            READ_ONLY_POLICY_ARN,
-                            f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy",
-                        ]
-                    }
-                },
+                {"ArnLike": {"iam:PolicyARN": READ_ONLY_POLICY_ARN}},
             ),
             # A deploy session never rewrites its own rights: not its role's policies, trust
             # or boundary, not a version of its own managed policies. The Allows above would

@@ -77,3 +77,18 @@ def test_a_deploy_session_cannot_write_a_role_policy_without_the_boundary():
     """A PutRolePolicy on an execution role that carries no permissions boundary is refused."""
     role = f"arn:aws:iam::{A}:role/va-dev-contentgen-lambda-role"
     assert not allows(deploy_policy_of(stack_run("dev")), Request("iam:PutRolePolicy", role))
+
+
+def test_a_deploy_session_cannot_attach_a_policy_named_like_its_own_to_another_role():
+    """Its own policies are an administrator's (it may neither create nor attach them): a
+    session may not make a ``va-<env>-ghdeploy-x-policy`` and attach it to an execution role."""
+    policy = deploy_policy_of(stack_run("dev"))
+    made = f"arn:aws:iam::{A}:policy/va-dev-ghdeploy-x-policy"
+    role = f"arn:aws:iam::{A}:role/va-dev-contentgen-lambda-role"
+    assert (
+        allows(policy, Request("iam:CreatePolicy", made)),
+        allows(policy, attach(role, made)),
+    ) == (
+        False,
+        False,
+    )
