@@ -44,6 +44,32 @@ class VaBucketArgs:
             raise ValueError("noncurrent_days must be at least 1 day")
 
 
+def _lifecycle_rule(args: VaBucketArgs) -> aws.s3.BucketLifecycleConfigurationRuleArgsDict | None:
+    """Rebuildable objects (``expiry``) expire; a versioned bucket's replaced versions go after
+    ``noncurrent_days``, its current objects stay; an unversioned one keeps everything."""
+    if args.expiry is not None:
+        days = args.expiry
+        return {
+            "id": "expire-rebuildable-objects",
+            "status": "Enabled",
+            "filter": {},
+            "expiration": {"days": days.current_days},
+            "noncurrent_version_expiration": {"noncurrent_days": days.noncurrent_days},
+            "abort_incomplete_multipart_upload": {
+                "days_after_initiation": days.incomplete_upload_days
+            },
+        }
+    if args.versioning:
+        return {
+            "id": "expire-old-versions",
+            "status": "Enabled",
+            "filter": {},
+            "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_days},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+    return None
+
+
 class VaBucket(VaComponent):
     """Bucket ``va-<env>-<purpose>-bucket`` with SSE, all public access blocked, ACLs disabled."""
 
@@ -94,38 +120,12 @@ class VaBucket(VaComponent):
                 versioning_configuration={"status": "Enabled"},
                 opts=self.child_opts(),
             )
-        if args.expiry is None and args.versioning:
+        rule = _lifecycle_rule(args)
+        if rule is not None:
             aws.s3.BucketLifecycleConfiguration(
                 f"{name}-lifecycle",
                 bucket=self.bucket.id,
-                rules=[
-                    {
-                        "id": "expire-old-versions",
-                        "status": "Enabled",
-                        "filter": {},
-                        "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_days},
-                        "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                    }
-                ],
-                opts=self.child_opts(),
-            )
-        if args.expiry is not None:
-            days = args.expiry
-            aws.s3.BucketLifecycleConfiguration(
-                f"{name}-lifecycle",
-                bucket=self.bucket.id,
-                rules=[
-                    {
-                        "id": "expire-rebuildable-objects",
-                        "status": "Enabled",
-                        "filter": {},
-                        "expiration": {"days": days.current_days},
-                        "noncurrent_version_expiration": {"noncurrent_days": days.noncurrent_days},
-                        "abort_incomplete_multipart_upload": {
-                            "days_after_initiation": days.incomplete_upload_days
-                        },
-                    }
-                ],
+                rules=[rule],
                 opts=self.child_opts(),
             )
         self.arn: pulumi.Output[str] = self.bucket.arn

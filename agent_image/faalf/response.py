@@ -90,14 +90,8 @@ def _drop_entries(
             cut.append(RESULTS)
         return shape(body)
 
-    lo, hi = 0, len(results) - 1  # the most entries that fit (all of them do not)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if size(keep(mid)) <= target:
-            lo = mid
-        else:
-            hi = mid - 1
-    return keep(lo)
+    # The most entries that fit (all of them do not).
+    return keep(_largest(len(results) - 1, lambda count: size(keep(count)) <= target))
 
 
 def _entry(name: str) -> int:
@@ -137,11 +131,17 @@ def _within(text: str, target: int, cost: Cost, keep_end: bool) -> str:
     def part(length: int) -> str:
         return text[len(text) - length :] if keep_end else text[:length]
 
-    lo, hi = 0, len(text)
+    return part(_largest(len(text), lambda length: cost(part(length)) <= target))
+
+
+def _largest(hi: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in 0..hi with ``fits(n)``, for a ``fits`` true up to some n and false after
+    (bisection; 0 when none fits)."""
+    lo = 0
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if cost(part(mid)) <= target:
+        if fits(mid):
             lo = mid
         else:
             hi = mid - 1
-    return part(lo)
+    return lo

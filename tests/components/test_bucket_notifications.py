@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi_aws as aws
-import pytest
 
 from components.bucket import (
     BucketTarget,
@@ -18,16 +17,11 @@ from components.bucket import (
 from components.lambda_function import VaLambda, VaLambdaArgs
 from components.lambda_function.triggers import BucketTrigger
 from preflight.runner import Run, run_under_mocks
-from tests.support import CTX, NETWORKING, TOPIC_ARN, one, package, spec
+from tests.support import CTX, NETWORKING, TOPIC_ARN, one, spec
 
 NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 UPLOADS = {"kind": "bucket", "prefix": "uploads/"}
 REPORTS = {"kind": "bucket", "prefix": "reports/", "suffix": ".csv"}
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    return package(tmp_path_factory.mktemp("pkg"))
 
 
 def build(artifact, triggers: dict[str, list[dict[str, Any]]], publish: bool = False) -> Run:

@@ -21,7 +21,6 @@ from tests.support import (
     build_lambda,
     is_taggable,
     one,
-    package,
     policy_statements,
     spec,
 )
@@ -32,11 +31,6 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_ARN = "arn:aws:logs:eu-central-1:123456789012:log-group:/aws/lambda/va-dev-contentgen-lambda"
 DLQ_ARN = "arn:aws:sqs:eu-central-1:123456789012:va-dev-contentgen-dlq"
 ENI_ARN = "arn:aws:ec2:eu-central-1:123456789012:network-interface/*"
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    return package(tmp_path_factory.mktemp("pkg"))
 
 
 @pytest.fixture(scope="module")

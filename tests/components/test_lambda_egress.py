@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from components.lambda_function import FunctionSpec, LambdaNetworking
 from preflight.runner import PROJECT_ROOT
 from stack.config import ConfigError, load_stack_config
-from tests.support import NETWORKING, build_lambda, one, package, policy_statements, spec
+from tests.support import NETWORKING, build_lambda, one, policy_statements, spec
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 FN = "aws:lambda/function:Function"
@@ -115,11 +115,6 @@ def test_a_group_a_prefix_list_and_https_to_a_prefix_list_are_accepted():
 
 
 # --- the component: a group of the function's own, attached beside the stack's ---
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    return package(tmp_path_factory.mktemp("pkg"))
 
 
 @pytest.fixture(scope="module")

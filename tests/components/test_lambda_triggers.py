@@ -9,16 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from preflight.mocks import ACCOUNT, REGION
-from tests.support import build_lambda, one, package, policy_statements, spec
+from tests.support import build_lambda, one, policy_statements, spec
 
 SCHEDULE = {"kind": "schedule", "expression": "rate(1 hour)"}
 OWN_QUEUE = {"kind": "queue", "batchSize": 5}
 EXISTING = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    return package(tmp_path_factory.mktemp("pkg"))
 
 
 def run_with(artifact, **fields):

@@ -21,7 +21,7 @@ from components.lambda_function.triggers import (
     HttpTrigger,
     check_triggers,
 )
-from tests.support import build_lambda, one, package, spec
+from tests.support import build_lambda, one, spec
 
 
 @pytest.mark.parametrize(
@@ -93,11 +93,6 @@ def test_thirty_routes_and_a_bucket_fit_the_policy():
 
 FAILURE = "arn:aws:sns:eu-central-1:123456789012:va-dev-failures-topic"
 RULE = {"kind": "events", "pattern": {"source": ["va.orders"]}}
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    return package(tmp_path_factory.mktemp("pkg"))
 
 
 def async_config(artifact, **fields) -> dict:

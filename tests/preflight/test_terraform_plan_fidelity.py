@@ -82,25 +82,28 @@ def test_pulumi_types_get_the_terraform_type_checkov_checks(pulumi_type, terrafo
 
 
 # --- argument names: list blocks pulumi-aws pluralises, read by Checkov checks ---
-def test_cloudfront_cache_behaviors_get_their_terraform_name():
-    def build() -> None:
-        aws.cloudfront.Distribution(
-            "cdn", enabled=True,
-            origins=[{"domain_name": "o.example", "origin_id": "o"}],
-            default_cache_behavior={
-                "target_origin_id": "o", "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
-            },
-            ordered_cache_behaviors=[{
-                "path_pattern": "/api/*", "target_origin_id": "o",
-                "viewer_protocol_policy": "allow-all",
-                "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
-            }],
-            restrictions={"geo_restriction": {"restriction_type": "none"}},
-            viewer_certificate={"cloudfront_default_certificate": True},
-        )  # fmt: skip
+def cdn_with_an_http_behavior() -> None:
+    """A distribution whose ordered cache behavior (Pulumi: ``orderedCacheBehaviors``) allows
+    plain HTTP."""
+    aws.cloudfront.Distribution(
+        "cdn", enabled=True,
+        origins=[{"domain_name": "o.example", "origin_id": "o"}],
+        default_cache_behavior={
+            "target_origin_id": "o", "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
+        },
+        ordered_cache_behaviors=[{
+            "path_pattern": "/api/*", "target_origin_id": "o",
+            "viewer_protocol_policy": "allow-all",
+            "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
+        }],
+        restrictions={"geo_restriction": {"restriction_type": "none"}},
+        viewer_certificate={"cloudfront_default_certificate": True},
+    )  # fmt: skip
 
-    values = values_of(plan_of(build), "aws_cloudfront_distribution")
+
+def test_cloudfront_cache_behaviors_get_their_terraform_name():
+    values = values_of(plan_of(cdn_with_an_http_behavior), "aws_cloudfront_distribution")
     assert {"ordered_cache_behavior", "origin"} <= set(values)
 
 
@@ -138,24 +141,8 @@ def test_renamed_arguments_get_their_terraform_names(build, tf_type, argument):
 def test_checkov_reports_an_ordered_cache_behavior_that_allows_http(tmp_path: Path):
     """CKV_AWS_34 reads ``ordered_cache_behavior``; under Pulumi's name it passed."""
 
-    def build() -> None:
-        aws.cloudfront.Distribution(
-            "cdn", enabled=True,
-            origins=[{"domain_name": "o.example", "origin_id": "o"}],
-            default_cache_behavior={
-                "target_origin_id": "o", "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
-            },
-            ordered_cache_behaviors=[{
-                "path_pattern": "/api/*", "target_origin_id": "o",
-                "viewer_protocol_policy": "allow-all",
-                "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
-            }],
-            restrictions={"geo_restriction": {"restriction_type": "none"}},
-            viewer_certificate={"cloudfront_default_certificate": True},
-        )  # fmt: skip
-
-    failed = {c["check_id"] for c in checkov({"cdn": plan_of(build)}, tmp_path)["failed"]}
+    plans = {"cdn": plan_of(cdn_with_an_http_behavior)}
+    failed = {c["check_id"] for c in checkov(plans, tmp_path)["failed"]}
     assert "CKV_AWS_34" in failed
 
 
