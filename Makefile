@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 
-.PHONY: venv plan test lint typecheck format docs checkov bench bench-policies bench-agent clean
+.PHONY: venv plan test lint typecheck format docs checkov bench bench-policies bench-agent clean vendor-standard
 
 # Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
 # so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
@@ -34,7 +34,7 @@ venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 ## make plan DIFF=<git ref>: the plan of <ref> against the working tree (added, removed, changed
 ## inputs old -> new, secrets masked); exit 0 with a one-line summary first.
 plan: $(VENV)/.installed-run
-	$(PY) -m preflight --stack $(STACK) $(if $(DIFF),--diff $(DIFF),--mode both)
+	$(PY) -m va_platform.preflight --policy-pack policies --stack $(STACK) $(if $(DIFF),--diff $(DIFF),--mode both)
 
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
 ## (fails under 90 %, see pyproject.toml).
@@ -61,7 +61,7 @@ docs: $(VENV)/.installed-run
 ## other finding.
 checkov: $(VENV)/.installed-run $(CHECKOV_VENV)/.installed
 	mkdir -p .va-build
-	$(PY) -m preflight.terraform_plan --stack $(STACK) > .va-build/$(STACK).tfplan.json
+	$(PY) -m va_platform.preflight.terraform_plan --stack $(STACK) > .va-build/$(STACK).tfplan.json
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .va-build/$(STACK).tfplan.json
 
 format: venv
@@ -81,3 +81,9 @@ bench-agent: venv
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .va-build .pytest_cache .ruff_cache
+
+## make vendor-standard: copy the shared standard (src/va_platform/{standard,catalogue}.py and the
+## IAM catalogue) into the pack, which is published on its own (a test fails while they differ).
+VENDORED := standard.py catalogue.py iam_catalogue.json
+vendor-standard:
+	for f in $(VENDORED); do cp src/va_platform/$$f policies/va_guard/$$f; done

@@ -14,39 +14,58 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.agent import (
+from stack.config import ConfigError, StackConfig, load_stack_config
+from va_platform.components import (
+    IMAGE_FILES,
     AgentImageSettings,
     AgentProfile,
+    ArtifactStore,
+    BucketTarget,
+    BucketTrigger,
+    Expiry,
+    FunctionSpec,
+    IamStatement,
     VaAgentImage,
     VaAgentImageArgs,
     VaAgentRole,
     VaAgentRoleArgs,
-)
-from components.agent.image import IMAGE_FILES, context_hash
-from components.agent.profile import bedrock_model_arns, lambda_function_arn
-from components.agent.role import agent_role_arn, agent_role_name
-from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
-from components.artifacts import ZipArtifact
-from components.bucket import (
-    BucketTarget,
-    Expiry,
+    VaAlarmTopic,
+    VaAlarmTopicArgs,
     VaBucket,
     VaBucketArgs,
     VaBucketNotifications,
     VaBucketNotificationsArgs,
+    VaContext,
+    VaGithubOidcRole,
+    VaGithubOidcRoleArgs,
+    VaKey,
+    VaKeyArgs,
+    VaLambda,
+    VaLambdaArgs,
+    VaLayer,
+    VaLayerArgs,
+    VaNetwork,
+    VaNetworkArgs,
+    VaSecret,
+    VaSecretArgs,
+    VaTable,
+    VaTableArgs,
+    ZipArtifact,
+    ZipCode,
+    agent_role_arn,
+    agent_role_name,
+    bedrock_model_arns,
+    context_hash,
+    lambda_function_arn,
 )
-from components.context import VaContext
-from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
-from components.key import VaKey, VaKeyArgs
-from components.lambda_function import ArtifactStore, IamStatement, VaLambda, VaLambdaArgs
-from components.lambda_function.spec import FunctionSpec, ZipCode
-from components.lambda_function.triggers import BucketTrigger
-from components.layer import VaLayer, VaLayerArgs
-from components.network import VaNetwork, VaNetworkArgs
-from components.secret import VaSecret, VaSecretArgs
-from components.table import VaTable, VaTableArgs
-from stack.build import PackagingError, build_zip, content_revision, last_change, revision
-from stack.config import ConfigError, StackConfig, load_stack_config
+from va_platform.packaging import (
+    PackagingError,
+    build_zip,
+    code_revision,
+    content_revision,
+    last_change,
+    revision,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 AGENT_IMAGE_DIR = PROJECT_ROOT / "agent_image"
@@ -148,19 +167,15 @@ def agent_statements(
     return statements
 
 
-# What decides a zip's bytes besides its code directory: the builder itself.
-BUILD_INPUTS = ("stack/build.py",)
-
-
 def _artifact_store(
     bucket: VaBucket, fn: FunctionSpec, package: ZipArtifact | None
 ) -> ArtifactStore | None:
-    """Named after the last commit that changed the function's code or the builder."""
+    """Named after the last commit that changed the function's code (and the builder's version)."""
     if package is None or not isinstance(fn.code, ZipCode):
         return None
-    commit, dirty = last_change(PROJECT_ROOT, (f"{fn.code.path}/**", *BUILD_INPUTS))
     return ArtifactStore(
-        bucket=bucket.bucket.id, revision=revision(commit, dirty, package.sha256_hex)
+        bucket=bucket.bucket.id,
+        revision=code_revision(source_dir(fn.code.path, "code.path"), package),
     )
 
 

@@ -23,23 +23,23 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from components.artifacts import ZipArtifact
-from components.context import VaContext
-from components.lambda_function import (
+from va_platform.components.artifacts import ZipArtifact
+from va_platform.components.context import VaContext
+from va_platform.components.lambda_function import (
     FunctionSpec,
     LambdaNetworking,
     VaLambda,
     VaLambdaArgs,
 )
-from components.lambda_function.alarms import function_alarms
-from components.lambda_function.iam import (
+from va_platform.components.lambda_function.alarms import function_alarms
+from va_platform.components.lambda_function.iam import (
     ASSUME_ROLE_POLICY,
     execution_policy,
     schedule_policy,
     schedule_trust_policy,
 )
-from preflight.runner import PROJECT_ROOT, run_under_mocks
-from stack.build import build_zip
+from va_platform.packaging import build_zip
+from va_platform.preflight.runner import PROJECT_ROOT, run_under_mocks
 
 SIZES = (10, 100, 500)
 # VaLambda with a schedule, a queue and the live alias against the same written out.

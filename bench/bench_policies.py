@@ -47,16 +47,16 @@ from rich.table import Table
 
 from policies.va_guard import sdk_compat
 from policies.va_guard.pack import FAMILIES, build_policies
-from preflight.analyzer import (
+from va_platform.preflight.analyzer import (
     PolicyPackProcess,
     Subject,
     analyze_request,
     analyze_stack_request,
     to_struct,
 )
-from preflight.engine import count_unknowns, subjects
-from preflight.mocks import Mode
-from preflight.runner import run_program
+from va_platform.preflight.engine import count_unknowns, subjects
+from va_platform.preflight.mocks import Mode
+from va_platform.preflight.runner import run_program
 
 N = 5000
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)

@@ -18,18 +18,21 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
-from components.agent.profile import ANTHROPIC_KEY_SECRET, AgentImageSettings, AgentProfile
-from components.alarm_topic import EMAIL_RE
-from components.github.deploy_policy import REPOSITORY_PATTERN
-from components.lambda_function.spec import (
+from va_platform import standard
+from va_platform.components import (
+    ANTHROPIC_KEY_SECRET,
+    EMAIL_RE,
+    REPOSITORY_PATTERN,
+    AgentImageSettings,
+    AgentProfile,
+    BucketTrigger,
     FunctionSpec,
     ImageCode,
+    LayerSpec,
     LogRetentionDays,
     VaModel,
+    overlapping_bucket_triggers,
 )
-from components.lambda_function.triggers import BucketTrigger, overlapping_bucket_triggers
-from components.layer import LayerSpec
-from policies.va_guard import standard
 
 PROJECT_NAMESPACE = "va-platform"
 # Keys whose stack-file value is a list or object (the CLI hands them over as JSON text).

@@ -20,8 +20,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from components.model import InRange, OneOf
 from stack.config import PROJECT_NAMESPACE, StackConfig
+from va_platform.components import (
+    InRange,
+    OneOf,
+)
 
 HEADER = f"""# Stack configuration reference
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from preflight.runner import PROJECT_ROOT
+from tests.paths import PROJECT_ROOT
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",

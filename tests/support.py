@@ -10,12 +10,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from components.artifacts import ZipArtifact
-from components.context import VaContext
-from components.lambda_function import FunctionSpec, LambdaNetworking, VaLambda, VaLambdaArgs
-from preflight.mocks import ACCOUNT, REGION
-from preflight.runner import PROJECT_ROOT, Run, run_under_mocks, stack_config
-from stack.build import build_zip
+from tests.paths import PROJECT_ROOT
+from va_platform.components.artifacts import ZipArtifact
+from va_platform.components.context import VaContext
+from va_platform.components.lambda_function import (
+    FunctionSpec,
+    LambdaNetworking,
+    VaLambda,
+    VaLambdaArgs,
+)
+from va_platform.packaging import build_zip
+from va_platform.preflight.mocks import ACCOUNT, REGION
+from va_platform.preflight.runner import Run, run_under_mocks, stack_config
 
 CTX = VaContext(environment="dev", owner="platform-team")
 SUBNETS = ["subnet-0a", "subnet-0b"]

@@ -1,9 +1,10 @@
 """The folders show the architecture: each one imports only what its role allows.
 
-Imports point one way - ``__main__`` -> ``stack`` -> ``components`` -> the shared standard
-(``policies/va_guard/standard.py``). Nothing imports ``stack`` or the program back, the pack
-depends on nothing of the program (it is published and applied org-wide on its own), the
-preflight runs the program by path, org/ (the Pulumi Cloud side) is a program of its own, and
+Imports point one way - ``__main__`` -> ``stack`` -> the installed library ``va_platform`` ->
+its shared standard (``va_platform.standard``). The library imports nothing of this repository
+(other teams install it); the program uses it through its public API only, as they do; the pack
+depends on nothing of the program or the library (it is published and applied org-wide on its
+own, with a verbatim copy of the standard); org/ (the Pulumi Cloud side) is a program of its own;
 the agent image and the deployable functions are self-contained (they are what ships into Lambda).
 """
 
@@ -14,36 +15,50 @@ from pathlib import Path
 
 import pytest
 
+import va_platform.components
+import va_platform.packaging
+
 ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = ROOT / "src" / "va_platform"
 FIRST_PARTY = (
     "__main__",
     "stack",
+    "va_platform",
     "components",
     "functions",
     "policies",
     "preflight",
     "org",
     "tests",
+    "examples",
 )
 
 # folder -> the first-party modules (prefixes) it may import
 ALLOWED: dict[str, tuple[str, ...]] = {
-    "stack": ("stack", "components", "policies.va_guard.standard"),
-    "components": ("components", "policies.va_guard.standard"),
+    "stack": ("stack", "va_platform"),
+    "src/va_platform": ("va_platform",),
     "functions": (),
     "policies": ("policies", "va_guard"),
-    "preflight": ("preflight",),
     "agent_image": (),
-    "bench": ("components", "stack", "preflight", "policies", "tests"),
-    # The Pulumi Cloud side: its own program; of the main one, at most the shared standard.
-    "org": ("org", "policies.va_guard.standard"),
+    "examples": ("va_platform",),
+    "bench": ("va_platform", "stack", "policies", "tests"),
+    # The Pulumi Cloud side: its own program; of the library, at most the shared standard.
+    "org": ("org", "va_platform.standard"),
+}
+
+# What a program may import from the library: the names each public module exports.
+PUBLIC = {
+    "va_platform.components": set(va_platform.components.__all__),
+    "va_platform.packaging": set(va_platform.packaging.__all__),
+    "va_platform": {"standard", "__version__"},
 }
 
 
 def first_party_imports(path: Path) -> list[str]:
     """Dotted names of the first-party modules a file imports (relative ones resolved)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = path.relative_to(ROOT).parent.parts
+    relative = path.relative_to(LIBRARY.parent if path.is_relative_to(LIBRARY) else ROOT)
+    package = relative.parent.parts
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -66,7 +81,16 @@ def allowed(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def folder_files(folder: str) -> list[Path]:
-    return sorted(p for p in (ROOT / folder).rglob("*.py") if "venv" not in p.parts)
+    return sorted(p for p in (ROOT / folder).rglob("*.py") if "venv" not in str(p))
+
+
+def public(name: str) -> bool:
+    module, _, attribute = name.rpartition(".")
+    return attribute in PUBLIC.get(module, set())
+
+
+def program_files() -> list[Path]:
+    return [ROOT / "__main__.py", *folder_files("stack"), *folder_files("examples")]
 
 
 @pytest.mark.parametrize("folder", sorted(ALLOWED))
@@ -80,14 +104,39 @@ def test_folder_imports_only_what_its_role_allows(folder: str) -> None:
     assert wrong == []
 
 
-def test_first_party_imports_sees_a_forbidden_import(tmp_path: Path) -> None:
+def test_programs_use_only_the_public_api_of_the_library() -> None:
+    """This repository's program and the examples import the library as a team would."""
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in program_files()
+        for name in first_party_imports(path)
+        if name.startswith("va_platform") and not public(name)
+    ]
+    assert wrong == []
+
+
+def test_public_api_check_sees_an_internal_import() -> None:
+    """The checker itself: a submodule's name is not public, the package's export is."""
+    assert not public("va_platform.components.lambda_function.spec.FunctionSpec")
+    assert public("va_platform.components.FunctionSpec")
+
+
+def test_first_party_imports_sees_a_forbidden_import() -> None:
     """The checker itself: a component importing the stack config is caught."""
-    probe = ROOT / "components" / "_layout_probe.py"
+    probe = LIBRARY / "components" / "_layout_probe.py"
     probe.write_text("from stack.config import StackConfig\nfrom . import base\n")
     try:
         names = first_party_imports(probe)
     finally:
         probe.unlink()
-    assert [n for n in names if not allowed(n, ALLOWED["components"])] == [
+    assert [n for n in names if not allowed(n, ALLOWED["src/va_platform"])] == [
         "stack.config.StackConfig"
     ]
+
+
+def test_no_generic_top_level_package_is_installed() -> None:
+    """The distribution installs ``va_platform`` only: a team's own ``policies/`` or
+    ``components/`` never collides with ours."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'where = ["src"]' in text
+    assert sorted(p.name for p in (ROOT / "src").iterdir() if p.is_dir()) == ["va_platform"]

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from policies.va_guard import naming, standard, tagging
-from preflight.runner import Run, run_program, stack_config
 from tests.conventions import (
     parse_artifact_key,
     parse_physical_name,
@@ -16,6 +15,7 @@ from tests.conventions import (
 )
 from tests.policies.support import resource
 from tests.support import is_taggable, with_bucket_triggers
+from va_platform.preflight.runner import Run, run_program, stack_config
 
 SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"
 

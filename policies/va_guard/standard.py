@@ -6,6 +6,10 @@ alone needs (resource types, exemptions, network and alarm tables) lives beside 
 use it. Pure functions over plain data (no Pulumi imports, no AWS calls), so the components
 produce by construction what the pack demands, and the pack is published on its own.
 
+Defined once, in the component library (``src/va_platform/standard.py``); the va-guard pack ships
+a verbatim copy (``policies/va_guard/standard.py``, written by ``make vendor-standard``), so it
+installs and runs without the library. A test fails while the two differ.
+
 Sources: the VA Lambda runtime and configuration standard (names ``va-<env>-<purpose>-<type>``,
 e.g. ``va-prod-example-lambda``, ``va-prod-lambda-sg``; secrets ``va/<env>/<name>``, e.g.
 ``va/prod/openai-api-key``; five tags ``Name``, ``Environment``, ``Purpose``, ``Project``,

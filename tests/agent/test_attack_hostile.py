@@ -238,7 +238,7 @@ def test_agent_cannot_write_a_cost_line_into_the_handlers_log_stream(lam, api):
 
 
 def test_cost_metric_is_the_one_the_cost_alarm_reads(lam, api):
-    from components.agent.profile import AgentProfile
+    from va_platform.components.agent.profile import AgentProfile
 
     alarm = next(a for a in AgentProfile(purpose="agent").alarms() if a.type_ == "cost-alarm")
     api.play([bash(direct_calls()), say("done")])

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.agent.profile import AgentProfile
 from faalf import emf
+from va_platform.components.agent.profile import AgentProfile
 
 
 def test_cost_line_is_the_metric_the_cost_alarm_reads():

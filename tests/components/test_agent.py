@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
-from components.agent.image import context_hash
-from components.agent.profile import AgentImageSettings, bedrock_model_arns
 from faalf.settings import Settings
-from preflight.runner import Run, run_program, run_under_mocks
-from stack.build import revision
 from tests.support import CTX, one
+from va_platform.components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
+from va_platform.components.agent.image import context_hash
+from va_platform.components.agent.profile import AgentImageSettings, bedrock_model_arns
+from va_platform.packaging import revision
+from va_platform.preflight.runner import Run, run_program, run_under_mocks
 
 AGENT_IMAGE = Path(__file__).resolve().parents[2] / "agent_image"
 

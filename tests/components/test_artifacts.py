@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from components.bucket import Expiry, VaBucket, VaBucketArgs
-from components.lambda_function import ArtifactStore
-from policies.va_guard import standard
-from preflight.runner import Run, run_program, run_under_mocks
-from stack.build import revision
 from tests.conventions import parse_artifact_key
 from tests.support import CTX, build_lambda, one, package
+from va_platform import standard
+from va_platform.components.bucket import Expiry, VaBucket, VaBucketArgs
+from va_platform.components.lambda_function import ArtifactStore
+from va_platform.packaging import revision
+from va_platform.preflight.runner import Run, run_program, run_under_mocks
 
 BUCKET = "va-dev-artifacts-bucket"
 DIGEST = bytes(range(32)).hex()
@@ -111,9 +111,9 @@ def test_artifact_key_parses_back_to_function_and_revision():
 
 
 def test_layer_is_staged_under_its_content_revision(tmp_path):
-    from components.layer import VaLayer, VaLayerArgs
-    from stack.build import content_revision
     from stack.config import LayerSpec
+    from va_platform.components.layer import VaLayer, VaLayerArgs
+    from va_platform.packaging import content_revision
 
     artifact = package(tmp_path)
     rev = content_revision(artifact.sha256_hex)

@@ -7,17 +7,17 @@ from typing import Any
 
 import pulumi_aws as aws
 
-from components.bucket import (
+from tests.support import CTX, NETWORKING, TOPIC_ARN, one, spec
+from va_platform.components.bucket import (
     BucketTarget,
     VaBucket,
     VaBucketArgs,
     VaBucketNotifications,
     VaBucketNotificationsArgs,
 )
-from components.lambda_function import VaLambda, VaLambdaArgs
-from components.lambda_function.triggers import BucketTrigger
-from preflight.runner import Run, run_under_mocks
-from tests.support import CTX, NETWORKING, TOPIC_ARN, one, spec
+from va_platform.components.lambda_function import VaLambda, VaLambdaArgs
+from va_platform.components.lambda_function.triggers import BucketTrigger
+from va_platform.preflight.runner import Run, run_under_mocks
 
 NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 UPLOADS = {"kind": "bucket", "prefix": "uploads/"}

@@ -7,14 +7,14 @@ import json
 import pulumi
 import pytest
 
-from components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
-from components.bucket import VaBucket, VaBucketArgs
-from components.context import VaContext
-from components.layer import VaLayer, VaLayerArgs
-from components.secret import VaSecret, VaSecretArgs
-from preflight.runner import run_under_mocks
 from stack.config import LayerSpec
 from tests.support import CTX, one, package
+from va_platform.components.alarm_topic import VaAlarmTopic, VaAlarmTopicArgs
+from va_platform.components.bucket import VaBucket, VaBucketArgs
+from va_platform.components.context import VaContext
+from va_platform.components.layer import VaLayer, VaLayerArgs
+from va_platform.components.secret import VaSecret, VaSecretArgs
+from va_platform.preflight.runner import run_under_mocks
 
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -88,7 +88,7 @@ def test_bucket_disables_acls(bucket_run):
 
 @pytest.mark.parametrize(("env", "protected"), [("dev", False), ("prod", True)])
 def test_table_is_encrypted_with_pitr_and_protected_in_prod(env, protected):
-    from components.table import VaTable, VaTableArgs
+    from va_platform.components.table import VaTable, VaTableArgs
 
     ctx = VaContext(env, "platform-team")
     table = one(run_under_mocks(lambda: VaTable("t", VaTableArgs(ctx, "core"))),

@@ -30,10 +30,10 @@ from urllib.parse import quote
 
 import pytest
 
-from policies.va_guard import catalogue
-from preflight.mocks import ACCOUNT, PROVIDER_TYPE_PREFIX, REGION, Recorded
-from preflight.runner import Run, run_program
 from tests.support import every_trigger_config
+from va_platform import catalogue
+from va_platform.preflight.mocks import ACCOUNT, PROVIDER_TYPE_PREFIX, REGION, Recorded
+from va_platform.preflight.runner import Run, run_program
 
 A, R = ACCOUNT, REGION
 LAMBDA_SERVICE = "lambda.amazonaws.com"

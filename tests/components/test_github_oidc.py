@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from components.context import VaContext
-from components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
-from components.github.deploy_policy import deploy_policies
-from preflight.runner import Run, run_under_mocks
 from tests.support import CTX
+from va_platform.components.context import VaContext
+from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
+from va_platform.components.github.deploy_policy import deploy_policies
+from va_platform.preflight.runner import Run, run_under_mocks
 
 REPO = "virtualagentics/va-platform"
 ACCOUNT = "123456789012"

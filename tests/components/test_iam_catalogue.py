@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from policies.va_guard import catalogue, standard
-from preflight.runner import run_program
+from va_platform.preflight.runner import run_program
 
 # Resource type -> properties holding a policy document, and whether it is an identity policy
 # (a resource policy's or trust policy's Resource is the resource itself, '*' in a key policy).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from components.key import VaKey, VaKeyArgs
-from preflight.mocks import ACCOUNT, REGION
-from preflight.runner import run_under_mocks
 from tests.support import CTX, one
+from va_platform.components.key import VaKey, VaKeyArgs
+from va_platform.preflight.mocks import ACCOUNT, REGION
+from va_platform.preflight.runner import run_under_mocks
 
 KEY = "aws:kms/key:Key"
 

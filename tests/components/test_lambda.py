@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from components.lambda_function import IamStatement, VaLambdaArgs
-from components.lambda_function.iam import execution_policy
-from policies.va_guard import standard
 from tests.conventions import tag_violations
 from tests.support import (
     CTX,
@@ -24,6 +21,9 @@ from tests.support import (
     policy_statements,
     spec,
 )
+from va_platform import standard
+from va_platform.components.lambda_function import IamStatement, VaLambdaArgs
+from va_platform.components.lambda_function.iam import execution_policy
 
 FN = "aws:lambda/function:Function"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from components.lambda_function import FunctionSpec, LambdaNetworking
-from preflight.runner import PROJECT_ROOT
 from stack.config import ConfigError, load_stack_config
+from tests.paths import PROJECT_ROOT
 from tests.support import NETWORKING, build_lambda, one, policy_statements, spec
+from va_platform.components.lambda_function import FunctionSpec, LambdaNetworking
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 FN = "aws:lambda/function:Function"

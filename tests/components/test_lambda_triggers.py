@@ -8,8 +8,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from preflight.mocks import ACCOUNT, REGION
 from tests.support import build_lambda, one, policy_statements, spec
+from va_platform.preflight.mocks import ACCOUNT, REGION
 
 SCHEDULE = {"kind": "schedule", "expression": "rate(1 hour)"}
 OWN_QUEUE = {"kind": "queue", "batchSize": 5}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.network import VaNetwork, VaNetworkArgs, subnet_plan
-from preflight.runner import run_under_mocks
 from tests.support import CTX, one
+from va_platform.components.network import VaNetwork, VaNetworkArgs, subnet_plan
+from va_platform.preflight.runner import run_under_mocks
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -23,8 +23,8 @@ from functools import cache
 
 import pytest
 
-from preflight.runner import Run, run_program
 from tests.components.test_deploy_role import Request, allows, deploy_policy_of, stack_run
+from va_platform.preflight.runner import Run, run_program
 
 SECRET_VALUES = {
     "va-platform:openai-api-key": "sk-value-0123456789",

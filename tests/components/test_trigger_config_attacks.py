@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import pytest
 
-from components.lambda_function.triggers import (
+from tests.support import build_lambda, one, spec
+from va_platform.components.lambda_function.triggers import (
     BucketTrigger,
     EventsTrigger,
     HttpTrigger,
     check_triggers,
 )
-from tests.support import build_lambda, one, spec
 
 
 @pytest.mark.parametrize(

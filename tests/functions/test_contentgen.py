@@ -13,7 +13,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
-from preflight.runner import PROJECT_ROOT
+from tests.paths import PROJECT_ROOT
 
 TABLE, BUCKET, SECRET = "va-dev-core-dynamodb", "va-dev-content-bucket", "va/dev/openai-api-key"
 KEY = "sk-proj-test-key-0123456789abcdef"

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from policies.va_guard.pack import PACK_NAME
-from preflight import runner
-from preflight.runner import PROJECT_ROOT, Run
+from tests.paths import PROJECT_ROOT
+from va_platform.preflight import runner
+from va_platform.preflight.runner import Run
 
 ORG_DIR = PROJECT_ROOT / "org"
 ORGANIZATION = "virtualagentics"

@@ -13,7 +13,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
 from policies.va_guard import naming, tables
-from preflight.analyzer import Provider, Subject
+from va_platform.preflight.analyzer import Provider, Subject
 
 TYPES = [
     *naming.NAMED_TYPES,
@@ -96,8 +96,8 @@ resources = st.builds(
 @cache
 def _stack_resources() -> tuple[Subject, ...]:
     """The dev stack's resources, as AnalyzeStack sees them after an update."""
-    from preflight.engine import subjects
-    from preflight.runner import run_program
+    from va_platform.preflight.engine import subjects
+    from va_platform.preflight.runner import run_program
 
     return tuple(subjects(run_program("dev"))[1])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.va_guard import standard
 from policies.va_guard.framework import Family, Resource
+from va_platform import standard
 
 ENV_TAGS = standard.standard_tags("dev", "core", "va-dev-core-thing", "platform-team")
 PROVIDER = {"region": "eu-central-1"}

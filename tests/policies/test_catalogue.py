@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.va_guard import catalogue
+from va_platform import catalogue
 
 LOG_STREAM = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}"
 BUCKET = "arn:${Partition}:s3:::${BucketName}"
@@ -13,7 +13,7 @@ TOPIC = "arn:${Partition}:sns:${Region}:${Account}:${TopicName}"
 
 
 def test_catalogue_file_matches_the_installed_policy_sentry():
-    """Fails after a policy-sentry upgrade until ``python -m policies.va_guard.catalogue --write``."""
+    """Fails after a policy-sentry upgrade until ``python -m va_platform.catalogue --write``."""
     assert catalogue.DATA_FILE.read_text(encoding="utf-8") == catalogue.generated_text()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from preflight.analyzer import PolicyPackProcess
 from tests.policies.test_egress_shapes import (
     EC2_RULE,
     OWN_SG,
@@ -22,6 +21,7 @@ from tests.policies.test_egress_shapes import (
     stack_with,
     subject,
 )
+from va_platform.preflight.analyzer import PolicyPackProcess
 
 # A group of another stack (the database team's, say), attached to the function by its id.
 OTHER_STACKS_SG = "sg-0ccccccccccccccc3"

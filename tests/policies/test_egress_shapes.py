@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from policies.va_guard import standard
-from preflight.analyzer import PolicyPackProcess, Provider, Subject
+from va_platform import standard
+from va_platform.preflight.analyzer import PolicyPackProcess, Provider, Subject
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:pulumi:dev::p::pulumi:providers:aws::default",
                     "default", {"region": "eu-central-1"})  # fmt: skip

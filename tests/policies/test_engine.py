@@ -11,9 +11,9 @@ from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
 from policies.va_guard import standard, tagging
 from policies.va_guard.pack import FAMILIES
-from preflight.analyzer import PolicyPackProcess, Provider, Subject
-from preflight.engine import subjects
-from preflight.runner import run_program
+from va_platform.preflight.analyzer import PolicyPackProcess, Provider, Subject
+from va_platform.preflight.engine import subjects
+from va_platform.preflight.runner import run_program
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:pulumi:dev::p::pulumi:providers:aws::default",
                     "default", {"region": "eu-central-1"})  # fmt: skip

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from preflight.analyzer import PolicyPackProcess, Subject
-from preflight.engine import subjects
-from preflight.runner import run_program, stack_config
 from tests.support import every_trigger_config
+from va_platform.preflight.analyzer import PolicyPackProcess, Subject
+from va_platform.preflight.engine import subjects
+from va_platform.preflight.runner import run_program, stack_config
 
 
 def first_preview(stack: str, **functions_egress: list) -> tuple[list[Subject], list[Subject]]:

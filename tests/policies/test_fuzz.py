@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from preflight.analyzer import PolicyPackProcess
 from tests.policies.strategies import any_resources
+from va_platform.preflight.analyzer import PolicyPackProcess
 
 BATCH = 20
 EXAMPLES = 110  # x BATCH = 2,200 resources

@@ -24,16 +24,16 @@ from pulumi_policy import (
 from policies.va_guard import sdk_compat
 from policies.va_guard.framework import Resource
 from policies.va_guard.pack import build_policies
-from preflight.analyzer import (
+from tests.policies.strategies import resources as generated_resources
+from va_platform.preflight.analyzer import (
     PolicyPackProcess,
     Provider,
     Subject,
     analyze_request,
     analyze_stack_request,
 )
-from preflight.engine import subjects
-from preflight.runner import run_program
-from tests.policies.strategies import resources as generated_resources
+from va_platform.preflight.engine import subjects
+from va_platform.preflight.runner import run_program
 
 PROVIDER = Provider("pulumi:providers:aws", "urn:p", "default", {"region": "eu-central-1"})
 OFF = {sdk_compat.SWITCH: "0"}

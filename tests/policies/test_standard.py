@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from policies.va_guard import standard
 from tests.conventions import parse_physical_name, parse_secret_name, tag_violations
+from va_platform import standard
 
 
 def test_physical_name_follows_va_env_purpose_type():

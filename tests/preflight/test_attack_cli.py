@@ -9,14 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from preflight.runner import PROJECT_ROOT
+from tests.paths import PROJECT_ROOT
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def preflight(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "preflight", *args],
+        [sys.executable, "-m", "va_platform.preflight", *args],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

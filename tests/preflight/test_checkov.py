@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflight import terraform_plan as tf
-from preflight.runner import PROJECT_ROOT, run_program
+from tests.paths import PROJECT_ROOT
 from tests.support import every_trigger_config
+from va_platform.preflight import terraform_plan as tf
+from va_platform.preflight.runner import run_program
 
 CHECKOV = Path(os.environ.get("CHECKOV", PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"))
 CONFIG = PROJECT_ROOT / ".checkov.yaml"

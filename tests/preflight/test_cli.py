@@ -1,4 +1,4 @@
-"""``python -m preflight``: any Pulumi Python program, both modes reported, mistakes in one line."""
+"""``python -m va_platform.preflight``: any Pulumi Python program, both modes reported, mistakes in one line."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight import cli as plan
-from preflight.runner import PROJECT_ROOT
+from tests.paths import PROJECT_ROOT
+from va_platform.preflight import cli as plan
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 QUEUE_PROGRAM = """
@@ -50,7 +50,7 @@ def tiny(tmp_path_factory) -> dict:
         stack_yaml="config:\n  aws:region: us-west-2\n  greeting: hello\n",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "preflight", "--program", str(root), "--json"],
+        [sys.executable, "-m", "va_platform.preflight", "--program", str(root), "--json"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert "Traceback" not in result.stderr, result.stderr
@@ -147,7 +147,7 @@ def test_malformed_policy_config_is_one_line(tmp_path, capsys):
 
 def test_program_error_in_text_mode_prints_no_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "preflight", "--program", _raises(tmp_path)],
+        [sys.executable, "-m", "va_platform.preflight", "--program", _raises(tmp_path)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 1

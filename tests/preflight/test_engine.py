@@ -11,9 +11,9 @@ import pulumi_aws as aws
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from preflight.analyzer import Subject, analyze_request, analyze_stack_request
-from preflight.engine import subjects
-from preflight.runner import Run, run_under_mocks
+from va_platform.preflight.analyzer import Subject, analyze_request, analyze_stack_request
+from va_platform.preflight.engine import subjects
+from va_platform.preflight.runner import Run, run_under_mocks
 
 CONFIG = {"aws:region": "eu-central-1"}
 

@@ -9,10 +9,10 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from policies.va_guard import standard
-from preflight import cli as plan
-from preflight.engine import Report, preflight
-from preflight.runner import run_program, run_under_mocks
+from va_platform import standard
+from va_platform.preflight import cli as plan
+from va_platform.preflight.engine import Report, preflight
+from va_platform.preflight.runner import run_program, run_under_mocks
 
 BAD_PROGRAM = Path(__file__).parents[1] / "fixtures" / "bad_program.py"
 MODES = ["preview", "update"]

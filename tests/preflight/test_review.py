@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from preflight import cli
-from preflight.review import change_text, diff, settings
-from preflight.runner import PROJECT_ROOT, run_program, stack_config
 from tests.gitrepo import project_copy
+from tests.paths import PROJECT_ROOT
 from tests.support import with_bucket_triggers
+from va_platform.preflight import cli
+from va_platform.preflight.review import change_text, diff, settings
+from va_platform.preflight.runner import run_program, stack_config
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def repo(tmp_path_factory) -> Path:
 
 def plan_diff(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "preflight", "--stack", "dev", *args],
+        [sys.executable, "-m", "va_platform.preflight", "--stack", "dev", *args],
         cwd=repo, capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -143,7 +144,7 @@ def test_diff_against_a_ref_that_does_not_exist_is_one_line(repo):
 
 def test_ci_log_lines_are_never_hard_wrapped():
     proc = subprocess.run(
-        [sys.executable, "-m", "preflight", "--stack", "dev", "--mode", "update"],
+        [sys.executable, "-m", "va_platform.preflight", "--stack", "dev", "--mode", "update"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
 

@@ -8,8 +8,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from preflight import terraform_plan as tf
-from preflight.runner import run_program, run_under_mocks
+from va_platform.preflight import terraform_plan as tf
+from va_platform.preflight.runner import run_program, run_under_mocks
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,11 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from preflight import terraform_plan as tf
-from preflight.mocks import Recorded
-from preflight.runner import PROJECT_ROOT, Run, run_under_mocks
+from tests.paths import PROJECT_ROOT
 from tests.preflight.test_checkov import checkov
+from va_platform.preflight import terraform_plan as tf
+from va_platform.preflight.mocks import Recorded
+from va_platform.preflight.runner import Run, run_under_mocks
 
 ADMIN = {
     "Version": "2012-10-17",

@@ -1,5 +1,5 @@
 """Programs written the way users write them, without our components (raw pulumi_aws, in
-tests/fixtures/<name>/), each through ``python -m preflight --program`` in both modes: no crash,
+tests/fixtures/<name>/), each through ``python -m va_platform.preflight --program`` in both modes: no crash,
 no traceback, and the findings a reviewer expects."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.runner import PROJECT_ROOT
+from tests.paths import PROJECT_ROOT
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 PROGRAMS = ["static_site", "api", "container_service", "public_bucket", "open_security_group"]
@@ -23,7 +23,7 @@ def planned() -> dict[str, tuple[subprocess.CompletedProcess, dict]]:
     """Every program planned once, concurrently (each is a process of its own, as a user runs it)."""
     started = {
         name: subprocess.Popen(
-            [sys.executable, "-m", "preflight", "--json", "--program", f"tests/fixtures/{name}"],
+            [sys.executable, "-m", "va_platform.preflight", "--json", "--program", f"tests/fixtures/{name}"],
             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for name in PROGRAMS

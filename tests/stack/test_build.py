@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.artifacts import zip_names
-from stack.build import PackagingError, build_zip
+from va_platform.components.artifacts import zip_names
+from va_platform.packaging import PackagingError, build_zip
 
 
 def write_source(root: Path, body: str = "def handler(e, c):\n    return 1\n") -> Path:

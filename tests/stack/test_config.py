@@ -213,8 +213,8 @@ def test_pulumi_yaml_declares_every_key_the_program_reads():
     """The CLI checks types of declared keys only; an undeclared key would reach us unchecked."""
     import yaml
 
-    from preflight.runner import PROJECT_ROOT
     from stack.config import CONFIG_KEYS
+    from tests.paths import PROJECT_ROOT
 
     declared = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"]
     assert sorted(set(CONFIG_KEYS) - set(declared)) == []

@@ -9,8 +9,8 @@ import textwrap
 import pytest
 import yaml
 
-from components.lambda_function.spec import FunctionSpec
-from preflight.runner import PROJECT_ROOT
+from tests.paths import PROJECT_ROOT
+from va_platform.components.lambda_function.spec import FunctionSpec
 
 GUIDE = PROJECT_ROOT / "docs" / "configuration-guide.md"
 SECTION = "## Triggers, releases and the settings teams reach for first"

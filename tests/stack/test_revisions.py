@@ -14,8 +14,8 @@ import pulumi
 import pytest
 from pulumi.output import Unknown
 
-from preflight.runner import run_program, stack_config
 from tests.gitrepo import commit, project_copy
+from va_platform.preflight.runner import run_program, stack_config
 
 
 @pytest.fixture(scope="module")
