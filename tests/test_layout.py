@@ -132,11 +132,3 @@ def test_first_party_imports_sees_a_forbidden_import() -> None:
     assert [n for n in names if not allowed(n, ALLOWED["src/va_platform"])] == [
         "stack.config.StackConfig"
     ]
-
-
-def test_no_generic_top_level_package_is_installed() -> None:
-    """The distribution installs ``va_platform`` only: a team's own ``policies/`` or
-    ``components/`` never collides with ours."""
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'where = ["src"]' in text
-    assert sorted(p.name for p in (ROOT / "src").iterdir() if p.is_dir()) == ["va_platform"]

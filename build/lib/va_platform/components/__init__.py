@@ -1,0 +1,119 @@
+"""The VA components and their typed arguments: the library's public API.
+
+Import from here (``from va_platform.components import VaLambda, VaLambdaArgs``); the modules
+below are the implementation and may move. Every name a program needs is in ``__all__``, and
+``docs/library.md`` (generated from this list) describes each one.
+"""
+
+from va_platform.components.agent import (
+    ANTHROPIC_KEY_SECRET,
+    AgentImageSettings,
+    AgentProfile,
+    VaAgentImage,
+    VaAgentImageArgs,
+    VaAgentRole,
+    VaAgentRoleArgs,
+)
+from va_platform.components.agent.image import IMAGE_FILES, context_hash
+from va_platform.components.agent.profile import bedrock_model_arns, lambda_function_arn
+from va_platform.components.agent.role import agent_role_arn, agent_role_name
+from va_platform.components.alarm_topic import EMAIL_RE, VaAlarmTopic, VaAlarmTopicArgs
+from va_platform.components.artifacts import ArtifactStore, ZipArtifact
+from va_platform.components.bucket import (
+    BucketTarget,
+    Expiry,
+    VaBucket,
+    VaBucketArgs,
+    VaBucketNotifications,
+    VaBucketNotificationsArgs,
+)
+from va_platform.components.context import VaContext
+from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
+from va_platform.components.github.deploy_policy import REPOSITORY_PATTERN
+from va_platform.components.key import VaKey, VaKeyArgs
+from va_platform.components.lambda_function import (
+    FunctionSpec,
+    IamStatement,
+    ImageCode,
+    LambdaNetworking,
+    SecretRef,
+    VaLambda,
+    VaLambdaArgs,
+    ZipCode,
+)
+from va_platform.components.lambda_function.spec import LogRetentionDays
+from va_platform.components.lambda_function.triggers import (
+    BucketTrigger,
+    EventsTrigger,
+    HttpTrigger,
+    JwtAuthorizer,
+    QueueTrigger,
+    ScheduleTrigger,
+    overlapping_bucket_triggers,
+)
+from va_platform.components.layer import LayerSpec, VaLayer, VaLayerArgs
+from va_platform.components.model import InRange, OneOf, VaModel
+from va_platform.components.network import VaNetwork, VaNetworkArgs
+from va_platform.components.secret import VaSecret, VaSecretArgs
+from va_platform.components.table import VaTable, VaTableArgs
+
+__all__ = [
+    "ANTHROPIC_KEY_SECRET",
+    "EMAIL_RE",
+    "IMAGE_FILES",
+    "REPOSITORY_PATTERN",
+    "AgentImageSettings",
+    "AgentProfile",
+    "ArtifactStore",
+    "BucketTarget",
+    "BucketTrigger",
+    "EventsTrigger",
+    "Expiry",
+    "FunctionSpec",
+    "HttpTrigger",
+    "IamStatement",
+    "ImageCode",
+    "InRange",
+    "JwtAuthorizer",
+    "LambdaNetworking",
+    "LayerSpec",
+    "LogRetentionDays",
+    "OneOf",
+    "QueueTrigger",
+    "ScheduleTrigger",
+    "SecretRef",
+    "VaAgentImage",
+    "VaAgentImageArgs",
+    "VaAgentRole",
+    "VaAgentRoleArgs",
+    "VaAlarmTopic",
+    "VaAlarmTopicArgs",
+    "VaBucket",
+    "VaBucketArgs",
+    "VaBucketNotifications",
+    "VaBucketNotificationsArgs",
+    "VaContext",
+    "VaGithubOidcRole",
+    "VaGithubOidcRoleArgs",
+    "VaKey",
+    "VaKeyArgs",
+    "VaLambda",
+    "VaLambdaArgs",
+    "VaLayer",
+    "VaLayerArgs",
+    "VaModel",
+    "VaNetwork",
+    "VaNetworkArgs",
+    "VaSecret",
+    "VaSecretArgs",
+    "VaTable",
+    "VaTableArgs",
+    "ZipArtifact",
+    "ZipCode",
+    "agent_role_arn",
+    "agent_role_name",
+    "bedrock_model_arns",
+    "context_hash",
+    "lambda_function_arn",
+    "overlapping_bucket_triggers",
+]

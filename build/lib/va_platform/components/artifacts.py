@@ -1,0 +1,69 @@
+"""The VA standard's S3 staging of zip packages: one place that uploads a package and says
+where it is (an artifacts bucket, objects named after a commit).
+
+VaLambda and VaLayer both deploy from the uploaded object; the key is
+``standard.artifact_key(<physical name>, <revision>)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from va_platform import standard
+
+
+@dataclass(frozen=True)
+class ZipArtifact:
+    """A built zip: where it is and the base64 SHA-256 Lambda compares to decide on an update."""
+
+    path: Path
+    sha256_b64: str
+    size: int
+
+    @property
+    def sha256_hex(self) -> str:
+        return base64.b64decode(self.sha256_b64).hex()
+
+
+def zip_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist()
+
+
+@dataclass(frozen=True)
+class ArtifactStore:
+    """Where zip packages are uploaded (the VA standard's S3 staging bucket), and which revision."""
+
+    bucket: pulumi.Input[str]
+    revision: str
+
+    def __post_init__(self) -> None:
+        standard.validate_revision(self.revision)
+
+
+def stage(
+    resource_name: str,
+    physical_name: str,
+    package: ZipArtifact,
+    store: ArtifactStore,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.s3.BucketObjectv2, dict[str, Any]]:
+    """Upload ``package``; returns the object and the ``s3_*`` code arguments pointing at it."""
+    obj = aws.s3.BucketObjectv2(
+        resource_name,
+        bucket=store.bucket,
+        key=standard.artifact_key(physical_name, store.revision),
+        source=pulumi.FileAsset(str(package.path)),
+        content_type="application/zip",
+        tags=tags,
+        opts=opts,
+    )
+    return obj, {"s3_bucket": obj.bucket, "s3_key": obj.key, "s3_object_version": obj.version_id}

@@ -1,0 +1,32 @@
+"""Who and where a stack is: the two values every VA name and tag is made from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from va_platform import standard
+
+
+@dataclass(frozen=True)
+class VaContext:
+    """Environment and owner of a stack; every component takes one so names and tags agree.
+
+    Validated on construction, so a component can never be built for ``staging`` or with an
+    owner AWS would reject as a tag value.
+    """
+
+    environment: str
+    owner: str
+
+    def __post_init__(self) -> None:
+        standard.validate_environment(self.environment)
+        standard.validate_tag_value("Owner", self.owner)
+
+    def name(self, purpose: str, type_: str) -> str:
+        return standard.physical_name(self.environment, purpose, type_)
+
+    def tags(self, purpose: str, name: str) -> dict[str, str]:
+        return standard.standard_tags(self.environment, purpose, name, self.owner)
+
+    def secret_name(self, leaf: str) -> str:
+        return standard.secret_name(self.environment, leaf)

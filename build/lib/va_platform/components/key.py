@@ -1,0 +1,107 @@
+"""VaKey: the stack's customer-managed KMS key for its functions' env vars and log groups.
+
+With AWS-managed keys anyone in the account with ``lambda:GetFunctionConfiguration`` or
+``logs:GetLogEvents`` reads env vars and logs, and nobody can revoke that without touching IAM
+everywhere; with a key of the stack's own, access is one key policy, use is in CloudTrail, and
+the key rotates yearly. The key policy lets the account's IAM decide who uses it (as the
+default policy does) and CloudWatch Logs use it for this environment's function log groups
+and the stack's other log groups (``va-<env>-*``) only. Lambda encrypts env vars with a grant
+it creates when the deploy role sets the key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from va_platform import standard
+from va_platform.components.base import VaComponent
+from va_platform.components.context import VaContext
+
+# What CloudWatch Logs does with a log group's key (AWS's documented key policy statement).
+LOGS_KEY_ACTIONS = [
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*",
+]  # fmt: skip
+
+
+def account_administers_key(account_id: str) -> dict[str, object]:
+    """The default key policy statement: the account's IAM decides who uses and administers
+    the key (without it, nobody could change the key policy again)."""
+    return {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def key_policy(account_id: str, region: str, log_group_prefixes: list[str]) -> str:
+    """The account administers the key; CloudWatch Logs may use it for log groups whose name
+    starts with one of ``log_group_prefixes`` in this account and region, and nothing else."""
+    log_groups = [
+        f"arn:aws:logs:{region}:{account_id}:log-group:{prefix}*" for prefix in log_group_prefixes
+    ]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                account_administers_key(account_id),
+                {
+                    "Sid": "CloudWatchLogsEncryptsOwnLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": LOGS_KEY_ACTIONS,
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                },
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class VaKeyArgs:
+    context: VaContext
+    region: str
+    account_id: pulumi.Input[str]
+    purpose: str = "lambda"
+
+
+class VaKey(VaComponent):
+    """KMS key ``alias/va-<env>-<purpose>-key``: rotation on, 30-day deletion window."""
+
+    MODULE = "kms"
+
+    def __init__(
+        self, name: str, args: VaKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args.context, opts=opts)
+        ctx = args.context
+        key_name = ctx.name(args.purpose, "key")
+        # Every VA function's log group (/aws/lambda/va-<env>-<purpose>-lambda) and the stack's
+        # other log groups, named va-<env>-<purpose>-<type> (an HTTP API's access logs).
+        names = f"{standard.NAME_PREFIX}-{ctx.environment}-"
+        prefixes = [standard.log_group_name(names), names]
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Encrypts the {ctx.environment} VA functions' env vars and log groups",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: key_policy(account, args.region, prefixes)
+            ),
+            tags=ctx.tags(args.purpose, key_name),
+            opts=self.child_opts(),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/{key_name}",
+            target_key_id=self.key.key_id,
+            opts=self.child_opts(),
+        )
+        self.arn: pulumi.Output[str] = self.key.arn
+        self.register_outputs({"arn": self.arn})

@@ -1,0 +1,861 @@
+"""VaLambda: one function as the VA standard defines it, with everything it needs around it.
+
+Log group (created first, so Lambda never creates an unmanaged one), dead-letter queue with async
+retry settings, an execution role of its own scoped to exact ARNs, VPC placement, X-Ray tracing,
+recursive-loop termination, runtime management (who patches the runtime) and the four alarms.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import lambda_
+
+from va_platform import standard
+from va_platform.components.artifacts import ArtifactStore, ZipArtifact, stage, zip_names
+from va_platform.components.base import VaComponent
+from va_platform.components.context import VaContext
+from va_platform.components.lambda_function.alarms import AlarmDef, function_alarms
+from va_platform.components.lambda_function.iam import (
+    ASSUME_ROLE_POLICY,
+    IamStatement,
+    dlq_events_policy,
+    execution_policy,
+    schedule_policy,
+    schedule_trust_policy,
+)
+from va_platform.components.lambda_function.spec import FunctionSpec, ImageCode, destination_action
+from va_platform.components.lambda_function.triggers import (
+    API_TIMEOUT_MAX_S,
+    DEFAULT_ROUTE,
+    BucketTrigger,
+    EventsTrigger,
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    parse_route,
+)
+
+DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
+# An HTTP API's access log line: who called which route, how it ended, and why it failed.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "sourceIp": "$context.identity.sourceIp",
+        "caller": "$context.identity.userArn",
+        "userAgent": "$context.identity.userAgent",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+    }
+)
+
+
+def route_source(route_key: str) -> str:
+    """What follows an HTTP API's execution ARN in the source ARN API Gateway invokes a route's
+    integration with: ``/<stage>/<method>/<path>``, any stage, ANY as ``*``."""
+    if route_key == DEFAULT_ROUTE:
+        return f"/*/{DEFAULT_ROUTE}"
+    method, path = parse_route(route_key)
+    return f"/*/{'*' if method == 'ANY' else method}{path}"
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    """What a ``via: api`` trigger made."""
+
+    api: aws.apigatewayv2.Api
+    routes: list[aws.apigatewayv2.Route]
+    stage: aws.apigatewayv2.Stage
+    log_group: aws.cloudwatch.LogGroup
+
+
+@dataclass(frozen=True)
+class LambdaNetworking:
+    """Where the function's ENIs go; VaNetwork.lambda_networking() provides it."""
+
+    subnet_ids: Sequence[pulumi.Input[str]]
+    subnet_arns: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
+    security_group_arns: Sequence[pulumi.Input[str]]
+    # The VPC of the subnets: where a function with ``egress`` gets its own security group.
+    vpc_id: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class VaLambdaArgs:
+    context: VaContext
+    spec: FunctionSpec
+    networking: LambdaNetworking
+    alarm_topic_arn: pulumi.Input[str]
+    package: ZipArtifact | None = None
+    secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    layer_arns: Sequence[pulumi.Input[str]] = ()
+    extra_statements: Sequence[IamStatement] = ()
+    extra_alarms: Sequence[AlarmDef] = ()
+    # Env vars known only as outputs (ARNs of other resources); never secrets, which go through
+    # ``secret_arns`` as ARNs the function reads at run time.
+    extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    log_retention_days: int = 30
+    image_uri: pulumi.Input[str] | None = None
+    artifacts: ArtifactStore | None = None
+    # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
+    kms_key_arn: pulumi.Input[str] | None = None
+    # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
+    bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        if spec.is_image and self.package is not None:
+            raise ValueError(f"{spec.purpose}: an image function takes no zip package")
+        if isinstance(spec.code, ImageCode) and (spec.code.image_uri is None) == (
+            self.image_uri is None
+        ):
+            raise ValueError(
+                f"{spec.purpose}: give the image URI once: in code.imageUri or as image_uri "
+                "(e.g. VaAgentImage.image_uri)"
+            )
+        if not spec.is_image and self.image_uri is not None:
+            raise ValueError(f"{spec.purpose}: image_uri is for image functions only")
+        if not spec.is_image and self.package is None:
+            raise ValueError(
+                f"{spec.purpose}: a zip function needs its package; build it with "
+                "va_platform.packaging.build_zip(spec.code.path, runtime=spec.runtime)"
+            )
+        clash = sorted(set(self.extra_env) & set(spec.env))
+        if clash:
+            raise ValueError(f"{spec.purpose}: env {', '.join(clash)} given twice")
+        missing = [s.name for s in spec.secrets if s.name not in self.secret_arns]
+        if missing:
+            raise ValueError(f"{spec.purpose}: no ARN given for secrets {', '.join(missing)}")
+        if spec.is_custom_runtime and not self.layer_arns:
+            assert self.package is not None
+            if "bootstrap" not in zip_names(self.package.path):
+                raise ValueError(
+                    f"{spec.purpose}: runtime {spec.runtime} needs an executable 'bootstrap' in "
+                    "the code directory or a layer that provides it"
+                )
+        unknown = sorted(
+            {t.bucket for t in spec.triggers if isinstance(t, BucketTrigger)}
+            - set(self.bucket_arns)
+        )
+        if unknown:
+            raise ValueError(
+                f"{spec.purpose}: bucket triggers name {', '.join(unknown)}; give the ARN of each "
+                f"in bucket_arns (given: {', '.join(sorted(self.bucket_arns)) or 'none'})"
+            )
+        if not self.networking.subnet_ids or not self.networking.security_group_ids:
+            raise ValueError(f"{spec.purpose}: VA functions run in a VPC; give subnets and SGs")
+        if spec.egress and self.networking.vpc_id is None:
+            raise ValueError(
+                f"{spec.purpose}: egress needs the VPC for the function's own security group; "
+                "give LambdaNetworking.vpc_id (VaNetwork.lambda_networking() does)"
+            )
+
+
+def _cors(http: HttpTrigger) -> dict[str, Any] | None:
+    """A function URL's and an HTTP API's CORS settings (the same fields); None: no CORS."""
+    if not http.allow_origins:
+        return None
+    return {
+        "allow_origins": list(http.allow_origins),
+        "allow_methods": list(http.allow_methods),
+        "allow_headers": list(http.allow_headers) or None,
+        "allow_credentials": http.allow_credentials or None,
+        "max_age": http.max_age_s or None,
+    }
+
+
+def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
+    def with_resources(resources: list[str]) -> tuple[str, tuple[str, ...], list[str]]:
+        return st.sid, st.actions, list(resources)
+
+    return pulumi.Output.all(*st.resources).apply(with_resources)
+
+
+class VaLambda(VaComponent):
+    """The function and its log group, DLQ, role, async config, recursion guard and alarms.
+
+    Built in named steps, in dependency order: the log group and DLQ first (the role's policy
+    names their ARNs), then the role, the function, its invocation settings and its alarms.
+    Every child is kept as an attribute.
+    """
+
+    MODULE = "lambda"
+
+    def __init__(
+        self, name: str, args: VaLambdaArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args.context, opts=opts)
+        self._name, self._args = name, args
+        self.function_name = args.context.name(args.spec.purpose, "lambda")
+        self.log_group = self._log_group()
+        self.dlq = self._dlq()
+        self.work_queue, self.work_queue_dlq = self._work_queue()
+        self.security_group = self._egress_group()
+        self.role, self.role_policy = self._role()
+        self.artifact: aws.s3.BucketObjectv2 | None = None
+        self.function = self._function(self._code_args())
+        self.alias = self._alias()
+        self.async_config, self.recursion_config, self.runtime_management = self._invocation()
+        self.schedule_role, self.schedules = self._schedules()
+        self.queue_mappings = self._queue_mappings()
+        self.event_rules = self._event_rules()
+        self.bucket_permissions = self._bucket_permissions()
+        self.function_url = self._function_url()
+        self.http_api = self._http_api()
+        self.provisioned_concurrency = self._provisioned_concurrency()
+        self.alarms = self._alarms()
+        self.arn: pulumi.Output[str] = self.function.arn
+        # What triggers and callers invoke: the ``live`` alias when published, else the function.
+        self.invoke_arn: pulumi.Output[str] = self._target
+        self.role_arn: pulumi.Output[str] = self.role.arn
+        self.register_outputs(
+            {
+                "functionName": self.function.name,
+                "functionArn": self.arn,
+                "roleArn": self.role_arn,
+                "logGroupName": self.log_group.name,
+                "dlqArn": self.dlq.arn,
+                # What a target's owner admits (ingress from it), when it has ``egress``.
+                **({"securityGroupId": self.security_group.id} if self.security_group else {}),
+            }
+        )
+
+    @property
+    def _kms_key_arn(self) -> pulumi.Input[str] | None:
+        """The function's own key (config), else the stack's, else None (AWS-managed keys)."""
+        return self._args.spec.kms_key_arn or self._args.kms_key_arn
+
+    def _tags(self, physical: str) -> dict[str, str]:
+        return self._args.context.tags(self._args.spec.purpose, physical)
+
+    def _physical(self, type_: str) -> str:
+        return self._args.context.name(self._args.spec.purpose, type_)
+
+    def _log_group(self) -> aws.cloudwatch.LogGroup:
+        """Created before the function, so Lambda never creates an unmanaged one."""
+        log_group_name = standard.log_group_name(self.function_name)
+        return aws.cloudwatch.LogGroup(
+            f"{self._name}-logs",
+            name=log_group_name,
+            retention_in_days=self._args.spec.log_retention_days or self._args.log_retention_days,
+            kms_key_id=self._kms_key_arn,
+            tags=self._tags(log_group_name),
+            opts=self.child_opts(),
+        )
+
+    def _dlq(self) -> aws.sqs.Queue:
+        dlq_name = self._physical("dlq")
+        return aws.sqs.Queue(
+            f"{self._name}-dlq",
+            name=dlq_name,
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=DLQ_RETENTION_S,
+            tags=self._tags(dlq_name),
+            opts=self.child_opts(),
+        )
+
+    def _work_queue(self) -> tuple[aws.sqs.Queue | None, aws.sqs.Queue | None]:
+        """The function's own queue when a queue trigger names none: encrypted, and redriven
+        to a DLQ of its own after ``maxReceives`` receives."""
+        own = [t for t in self._args.spec.triggers if isinstance(t, QueueTrigger) and t.owns_queue]
+        if not own:
+            return None, None
+        dlq_name = self._physical("queue-dlq")
+        dlq = aws.sqs.Queue(
+            f"{self._name}-queue-dlq",
+            name=dlq_name,
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=DLQ_RETENTION_S,
+            tags=self._tags(dlq_name),
+            opts=self.child_opts(),
+        )
+        queue_name = self._physical("queue")
+        queue = aws.sqs.Queue(
+            f"{self._name}-queue",
+            name=queue_name,
+            sqs_managed_sse_enabled=True,
+            # AWS's advice for Lambda consumers: six times the function's timeout.
+            visibility_timeout_seconds=max(30, 6 * self._args.spec.timeout),
+            redrive_policy=dlq.arn.apply(
+                lambda arn: json.dumps(
+                    {"deadLetterTargetArn": arn, "maxReceiveCount": own[0].max_receives}
+                )
+            ),
+            tags=self._tags(queue_name),
+            opts=self.child_opts(),
+        )
+        return queue, dlq
+
+    def _egress_group(self) -> aws.ec2.SecurityGroup | None:
+        """The function's own way out besides HTTPS (``egress``): no ingress, and egress only
+        to the security groups and prefix lists it names, on their ports. Attached beside the
+        stack's Lambda group; the target admitting it (ingress from this group) is its owner's."""
+        rules, net = self._args.spec.egress, self._args.networking
+        if not rules:
+            return None
+        sg_name = self._physical("lambda-sg")
+        return aws.ec2.SecurityGroup(
+            f"{self._name}-sg",
+            name=sg_name,
+            description=f"{self.function_name}: no inbound, outbound to named targets only",
+            vpc_id=net.vpc_id,
+            ingress=[],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description=rule.description,
+                    protocol="tcp",
+                    from_port=rule.port,
+                    to_port=rule.port,
+                    security_groups=[rule.security_group_id] if rule.security_group_id else None,
+                    prefix_list_ids=[rule.prefix_list_id] if rule.prefix_list_id else None,
+                )
+                for rule in rules
+            ],
+            tags=self._tags(sg_name),
+            opts=self.child_opts(),
+        )
+
+    def _security_groups(self) -> tuple[list[pulumi.Input[str]], list[pulumi.Input[str]]]:
+        """(ids, ARNs) of the groups the function is attached to: the stack's, and its own."""
+        net, own = self._args.networking, self.security_group
+        extra = [own] if own else []
+        return (
+            [*net.security_group_ids, *[g.id for g in extra]],
+            [*net.security_group_arns, *[g.arn for g in extra]],
+        )
+
+    def _queue_arns(self) -> list[pulumi.Input[str]]:
+        arns: list[pulumi.Input[str]] = []
+        for trigger in self._args.spec.triggers:
+            if isinstance(trigger, QueueTrigger):
+                arns.append(trigger.queue_arn or self.work_queue.arn)  # type: ignore[union-attr]
+        return arns
+
+    def _role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A role of this function's own, its policy scoped to the exact ARNs it uses."""
+        args, spec = self._args, self._args.spec
+        role_name = self._physical("lambda-role")
+        role = aws.iam.Role(
+            f"{self._name}-role",
+            name=role_name,
+            description=f"Execution role of {self.function_name} only",
+            assume_role_policy=ASSUME_ROLE_POLICY,
+            tags=self._tags(role_name),
+            opts=self.child_opts(),
+        )
+        net = args.networking
+        secret_arns = [args.secret_arns[s.name] for s in spec.secrets]
+        queues = self._queue_arns()
+        queue_statements = [
+            IamStatement(
+                "ReadTriggerQueues",
+                ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+                queues,
+            )
+        ] if queues else []  # fmt: skip
+        destinations = spec.destinations
+        delivery = [
+            IamStatement(sid, (destination_action(arn),), [arn])
+            for sid, arn in (
+                ("DeliverOnSuccess", destinations.on_success),
+                ("DeliverOnFailure", destinations.on_failure),
+            )
+            if arn
+        ]
+        delivery += [IamStatement(st.sid, st.actions, list(st.resources)) for st in spec.statements]
+        keys = [self._kms_key_arn] if self._kms_key_arn is not None else []
+        if spec.secrets and spec.kms_key_arn and args.kms_key_arn is not None:
+            keys.append(args.kms_key_arn)  # the stack's secrets are encrypted with the stack key
+        if keys:
+            delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
+        extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements, *delivery]]
+        policy = pulumi.Output.all(
+            self.log_group.arn,
+            self.dlq.arn,
+            pulumi.Output.all(*secret_arns),
+            pulumi.Output.all(*net.subnet_arns),
+            pulumi.Output.all(*self._security_groups()[1]),
+            pulumi.Output.all(*extra),
+        ).apply(
+            lambda v: json.dumps(
+                execution_policy(
+                    log_group_arn=v[0],
+                    dlq_arn=v[1],
+                    secret_arns=v[2],
+                    subnet_arns=v[3],
+                    security_group_arns=v[4],
+                    extra=v[5],
+                )
+            )
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{self._name}-role-policy",
+            name=self._physical("lambda-policy"),
+            role=role.id,
+            policy=policy,
+            opts=self.child_opts(),
+        )
+        return role, role_policy
+
+    def _code_args(self) -> dict[str, object]:
+        """The image, or the zip (uploaded to the artifacts bucket when there is one)."""
+        args, spec = self._args, self._args.spec
+        if isinstance(spec.code, ImageCode):
+            code_args: dict[str, object] = {
+                "package_type": "Image",
+                "image_uri": spec.code.image_uri or args.image_uri,
+            }
+            if spec.code.command:
+                code_args["image_config"] = {"commands": list(spec.code.command)}
+            return code_args
+        assert args.package is not None
+        code_args = {
+            "package_type": "Zip",
+            "runtime": spec.runtime,
+            "handler": spec.handler,
+            "source_code_hash": args.package.sha256_b64,
+            "layers": [*args.layer_arns, *spec.layer_arns] or None,
+        }
+        if args.artifacts is None:
+            code_args["code"] = pulumi.FileArchive(str(args.package.path))
+            return code_args
+        key = standard.artifact_key(self.function_name, args.artifacts.revision)
+        self.artifact, s3_code = stage(
+            f"{self._name}-artifact", self.function_name, args.package, args.artifacts,
+            self._tags(key), self.child_opts(),
+        )  # fmt: skip
+        return code_args | s3_code
+
+    def _function(self, code_args: dict[str, object]) -> aws.lambda_.Function:
+        args, spec = self._args, self._args.spec
+        # Powertools (and our log lines) name the service after the purpose unless told otherwise.
+        env_vars: dict[str, pulumi.Input[str]] = {
+            "POWERTOOLS_SERVICE_NAME": spec.purpose,
+            **spec.env,
+            **args.extra_env,
+        }
+        for ref in spec.secrets:
+            env_vars[ref.env_var] = args.secret_arns[ref.name]
+        net = args.networking
+        # code_args differ by package type (built above); the overloads cannot see that.
+        return aws.lambda_.Function(  # type: ignore[call-overload]
+            f"{self._name}-function",
+            name=self.function_name,
+            role=self.role.arn,
+            architectures=[spec.architecture],
+            memory_size=spec.memory,
+            timeout=spec.timeout,
+            ephemeral_storage={"size": spec.ephemeral_storage},
+            environment={"variables": env_vars},
+            vpc_config={
+                "subnet_ids": list(net.subnet_ids),
+                "security_group_ids": self._security_groups()[0],
+            },
+            tracing_config={"mode": spec.tracing},
+            kms_key_arn=self._kms_key_arn,
+            dead_letter_config={"target_arn": self.dlq.arn},
+            logging_config={
+                "log_format": "JSON",
+                "log_group": self.log_group.name,
+                "application_log_level": spec.log_level,
+                "system_log_level": spec.system_log_level,
+            },
+            reserved_concurrent_executions=(
+                spec.reserved_concurrency if spec.reserved_concurrency is not None else -1
+            ),
+            publish=spec.publish or None,
+            snap_start={"apply_on": "PublishedVersions"} if spec.snap_start else None,
+            tags=self._tags(self.function_name),
+            # The policy must exist before creation: Lambda checks the ENI permissions then.
+            opts=self.child_opts(depends_on=[self.log_group, self.role_policy]),
+            **code_args,
+        )
+
+    def _alias(self) -> aws.lambda_.Alias | None:
+        """``live``, at the version published by the last change (``publish: true`` only)."""
+        if not self._args.spec.publish:
+            return None
+        return aws.lambda_.Alias(
+            f"{self._name}-live",
+            name="live",
+            function_name=self.function.name,
+            function_version=self.function.version,
+            opts=self.child_opts(),
+        )
+
+    def _schedules(self) -> tuple[aws.iam.Role | None, list[aws.scheduler.Schedule]]:
+        """EventBridge schedules, with a role that may invoke only this function (its alias)
+        and send undeliverable events to the function's DLQ."""
+        triggers = [t for t in self._args.spec.triggers if isinstance(t, ScheduleTrigger)]
+        if not triggers:
+            return None, []
+        role_name = self._physical("schedule-role")
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        role = aws.iam.Role(
+            f"{self._name}-schedule-role",
+            name=role_name,
+            description=f"EventBridge Scheduler invoking {self.function_name} only",
+            assume_role_policy=account.apply(schedule_trust_policy),
+            tags=self._tags(role_name),
+            opts=self.child_opts(),
+        )
+        target = self._target
+        policy = aws.iam.RolePolicy(
+            f"{self._name}-schedule-policy",
+            name=self._physical("schedule-policy"),
+            role=role.id,
+            policy=pulumi.Output.all(target, self.dlq.arn).apply(
+                lambda v: json.dumps(schedule_policy(v[0], v[1]))
+            ),
+            opts=self.child_opts(),
+        )
+        schedules = []
+        for i, trigger in enumerate(triggers):
+            suffix = "schedule" if len(triggers) == 1 else f"schedule-{i + 1}"
+            window = trigger.flexible_window_minutes
+            schedules.append(
+                aws.scheduler.Schedule(
+                    f"{self._name}-{suffix}",
+                    name=self._physical(suffix),
+                    schedule_expression=trigger.expression,
+                    schedule_expression_timezone=trigger.timezone,
+                    flexible_time_window=(
+                        {"mode": "FLEXIBLE", "maximum_window_in_minutes": window}
+                        if window
+                        else {"mode": "OFF"}
+                    ),
+                    target={
+                        "arn": target,
+                        "role_arn": role.arn,
+                        "dead_letter_config": {"arn": self.dlq.arn},
+                        "retry_policy": {"maximum_retry_attempts": trigger.retries},
+                    },
+                    opts=self.child_opts(depends_on=[policy]),
+                )
+            )
+        return role, schedules
+
+    def _queue_mappings(self) -> list[aws.lambda_.EventSourceMapping]:
+        """Batches from each trigger queue; failed items are reported one by one, so a batch
+        is not retried whole for one bad message."""
+        triggers = [t for t in self._args.spec.triggers if isinstance(t, QueueTrigger)]
+        target = self._target
+        mappings = []
+        for i, (trigger, arn) in enumerate(zip(triggers, self._queue_arns(), strict=True)):
+            mappings.append(
+                aws.lambda_.EventSourceMapping(
+                    f"{self._name}-queue-mapping" + (f"-{i + 1}" if i else ""),
+                    event_source_arn=arn,
+                    function_name=target,
+                    batch_size=trigger.batch_size,
+                    maximum_batching_window_in_seconds=trigger.batching_window_s or None,
+                    scaling_config=(
+                        {"maximum_concurrency": trigger.max_concurrency}
+                        if trigger.max_concurrency
+                        else None
+                    ),
+                    function_response_types=["ReportBatchItemFailures"],
+                    tags=self._tags(self.function_name),
+                    # Lambda checks the role's queue permissions when the mapping is created.
+                    opts=self.child_opts(depends_on=[self.role_policy]),
+                )
+            )
+        return mappings
+
+    @property
+    def _target(self) -> pulumi.Output[str]:
+        return self.alias.arn if self.alias else self.function.arn
+
+    def _event_rules(self) -> list[aws.cloudwatch.EventRule]:
+        """One rule per events trigger; the function admits exactly those rules (sourceArn and
+        sourceAccount), and the DLQ admits EventBridge only for them."""
+        triggers = [t for t in self._args.spec.triggers if isinstance(t, EventsTrigger)]
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        rules = []
+        for i, trigger in enumerate(triggers):
+            suffix = "rule" if len(triggers) == 1 else f"rule-{i + 1}"
+            rule_name = self._physical(suffix)
+            rule = aws.cloudwatch.EventRule(
+                f"{self._name}-{suffix}",
+                name=rule_name,
+                event_bus_name=trigger.bus,
+                event_pattern=json.dumps(trigger.pattern, sort_keys=True),
+                tags=self._tags(rule_name),
+                opts=self.child_opts(),
+            )
+            aws.cloudwatch.EventTarget(
+                f"{self._name}-{suffix}-target",
+                rule=rule.name,
+                event_bus_name=trigger.bus,
+                arn=self._target,
+                dead_letter_config={"arn": self.dlq.arn},
+                retry_policy={
+                    "maximum_retry_attempts": trigger.retries,
+                    "maximum_event_age_in_seconds": self._args.spec.max_event_age,
+                },
+                opts=self.child_opts(),
+            )
+            aws.lambda_.Permission(
+                f"{self._name}-{suffix}-permission",
+                function=self.function.name,
+                qualifier=self.alias.name if self.alias else None,
+                action="lambda:InvokeFunction",
+                principal="events.amazonaws.com",
+                source_arn=rule.arn,
+                source_account=account,
+                opts=self.child_opts(),
+            )
+            rules.append(rule)
+        if rules:
+            aws.sqs.QueuePolicy(
+                f"{self._name}-dlq-policy",
+                queue_url=self.dlq.url,
+                policy=pulumi.Output.all(self.dlq.arn, *[r.arn for r in rules]).apply(
+                    lambda v: json.dumps(dlq_events_policy(v[0], v[1:]))
+                ),
+                opts=self.child_opts(),
+            )
+        return rules
+
+    def _bucket_permissions(self) -> dict[str, aws.lambda_.Permission]:
+        """S3 may invoke the function (its alias) for each bucket its bucket triggers name, and
+        for this account's bucket only (sourceArn and sourceAccount). The notification is the
+        bucket's (VaBucketNotifications): S3 keeps one per bucket for every function."""
+        buckets = sorted(
+            {t.bucket for t in self._args.spec.triggers if isinstance(t, BucketTrigger)}
+        )
+        if not buckets:
+            return {}
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        return {
+            bucket: aws.lambda_.Permission(
+                f"{self._name}-{bucket}-bucket-permission",
+                function=self.function.name,
+                qualifier=self.alias.name if self.alias else None,
+                action="lambda:InvokeFunction",
+                principal="s3.amazonaws.com",
+                source_arn=self._args.bucket_arns[bucket],
+                source_account=account,
+                opts=self.child_opts(),
+            )
+            for bucket in buckets
+        }
+
+    def _function_url(self) -> aws.lambda_.FunctionUrl | None:
+        """Signed (AWS_IAM) calls only: a caller needs lambda:InvokeFunctionUrl on it."""
+        triggers = [
+            t for t in self._args.spec.triggers if isinstance(t, HttpTrigger) and t.via == "url"
+        ]
+        if not triggers:
+            return None
+        cors = _cors(triggers[0])
+        return aws.lambda_.FunctionUrl(
+            f"{self._name}-url",
+            function_name=self.function.name,
+            qualifier=self.alias.name if self.alias else None,
+            authorization_type="AWS_IAM",
+            cors=aws.lambda_.FunctionUrlCorsArgs(**cors) if cors else None,
+            opts=self.child_opts(),
+        )
+
+    def _http_api(self) -> HttpApi | None:
+        """An HTTP API of the function's own (``via: api``): each route signed (AWS_IAM) or
+        JWT-authorized, proxied to the function (its alias) with payload 2.0; the function admits
+        exactly those routes (one permission per route: sourceArn ``<api>/*/<method>/<path>``);
+        the $default stage deploys itself, logs each request as JSON to its own log group and
+        throttles every route."""
+        found = [
+            t for t in self._args.spec.triggers if isinstance(t, HttpTrigger) and t.via == "api"
+        ]
+        if not found:
+            return None
+        http, spec = found[0], self._args.spec
+        api_name = self._physical("api")
+        api = aws.apigatewayv2.Api(
+            f"{self._name}-api",
+            name=api_name,
+            protocol_type="HTTP",
+            description=f"HTTP routes of {self.function_name}",
+            cors_configuration=(
+                aws.apigatewayv2.ApiCorsConfigurationArgs(**cors) if (cors := _cors(http)) else None
+            ),
+            tags=self._tags(api_name),
+            opts=self.child_opts(),
+        )
+        authorizer = None
+        if http.jwt is not None:
+            authorizer = aws.apigatewayv2.Authorizer(
+                f"{self._name}-api-authorizer",
+                api_id=api.id,
+                name=self._physical("api-authorizer"),
+                authorizer_type="JWT",
+                identity_sources=["$request.header.Authorization"],
+                jwt_configuration={
+                    "issuer": http.jwt.issuer,
+                    "audiences": list(http.jwt.audiences),
+                },
+                opts=self.child_opts(),
+            )
+        integration = aws.apigatewayv2.Integration(
+            f"{self._name}-api-integration",
+            api_id=api.id,
+            integration_type="AWS_PROXY",
+            integration_method="POST",
+            integration_uri=self._target,
+            payload_format_version="2.0",
+            timeout_milliseconds=min(spec.timeout, API_TIMEOUT_MAX_S) * 1000,
+            opts=self.child_opts(),
+        )
+        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
+        keys = [*http.routes, *([DEFAULT_ROUTE] if http.default_route else [])]
+        routes = []
+        for i, key in enumerate(keys):
+            routes.append(
+                aws.apigatewayv2.Route(
+                    f"{self._name}-api-route-{i + 1}",
+                    api_id=api.id,
+                    route_key=key,
+                    target=pulumi.Output.concat("integrations/", integration.id),
+                    authorization_type=http.authorization,
+                    authorizer_id=authorizer.id if authorizer else None,
+                    authorization_scopes=list(http.jwt.scopes) if http.jwt else None,
+                    opts=self.child_opts(),
+                )
+            )
+            aws.lambda_.Permission(
+                f"{self._name}-api-route-{i + 1}-permission",
+                function=self.function.name,
+                qualifier=self.alias.name if self.alias else None,
+                action="lambda:InvokeFunction",
+                principal="apigateway.amazonaws.com",
+                source_arn=pulumi.Output.concat(api.execution_arn, route_source(key)),
+                source_account=account,
+                opts=self.child_opts(),
+            )
+        log_name = self._physical("api-logs")
+        logs = aws.cloudwatch.LogGroup(
+            f"{self._name}-api-logs",
+            name=log_name,
+            retention_in_days=spec.log_retention_days or self._args.log_retention_days,
+            kms_key_id=self._kms_key_arn,
+            tags=self._tags(log_name),
+            opts=self.child_opts(),
+        )
+        stage = aws.apigatewayv2.Stage(
+            f"{self._name}-api-stage",
+            api_id=api.id,
+            name="$default",
+            auto_deploy=True,
+            access_log_settings={"destination_arn": logs.arn, "format": ACCESS_LOG_FORMAT},
+            default_route_settings={
+                "throttling_burst_limit": http.throttle_burst,
+                "throttling_rate_limit": http.throttle_rate,
+            },
+            tags=self._tags(self._physical("api-stage")),
+            opts=self.child_opts(),
+        )
+        return HttpApi(api=api, routes=routes, stage=stage, log_group=logs)
+
+    def _provisioned_concurrency(self) -> aws.lambda_.ProvisionedConcurrencyConfig | None:
+        count = self._args.spec.provisioned_concurrency
+        if not count or self.alias is None:
+            return None
+        return aws.lambda_.ProvisionedConcurrencyConfig(
+            f"{self._name}-provisioned",
+            function_name=self.function.name,
+            qualifier=self.alias.name,
+            provisioned_concurrent_executions=count,
+            opts=self.child_opts(),
+        )
+
+    def _destination_config(self) -> lambda_.FunctionEventInvokeConfigDestinationConfigArgs | None:
+        """Asynchronous results on success and failure (the role may send to exactly these)."""
+        dest = self._args.spec.destinations
+        if not dest.arns:
+            return None
+        success = lambda_.FunctionEventInvokeConfigDestinationConfigOnSuccessArgs
+        failure = lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs
+        return lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+            on_success=success(destination=dest.on_success) if dest.on_success else None,
+            on_failure=failure(destination=dest.on_failure) if dest.on_failure else None,
+        )
+
+    def _invocation(
+        self,
+    ) -> tuple[
+        aws.lambda_.FunctionEventInvokeConfig,
+        aws.lambda_.FunctionRecursionConfig,
+        aws.lambda_.RuntimeManagementConfig | None,
+    ]:
+        """Async retries and event age, recursive-loop termination, runtime pinning (zip only).
+        Lambda keeps the async settings per qualifier: on the ``live`` alias when published,
+        as that is what the triggers invoke."""
+        spec = self._args.spec
+        async_config = aws.lambda_.FunctionEventInvokeConfig(
+            f"{self._name}-async",
+            function_name=self.function.name,
+            qualifier=self.alias.name if self.alias else None,
+            maximum_retry_attempts=spec.max_retries,
+            maximum_event_age_in_seconds=spec.max_event_age,
+            destination_config=self._destination_config(),
+            opts=self.child_opts(),
+        )
+        recursion = aws.lambda_.FunctionRecursionConfig(
+            f"{self._name}-recursion",
+            function_name=self.function.name,
+            recursive_loop="Terminate",
+            opts=self.child_opts(),
+        )
+        if spec.is_image:
+            return async_config, recursion, None
+        rm = spec.runtime_management
+        runtime_management = aws.lambda_.RuntimeManagementConfig(
+            f"{self._name}-runtime-management",
+            function_name=self.function.name,
+            update_runtime_on=rm.mode,
+            runtime_version_arn=rm.runtime_version_arn,
+            opts=self.child_opts(),
+        )
+        return async_config, recursion, runtime_management
+
+    def _alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        """The standard's function alarms plus the caller's (e.g. an agent's cost alarm)."""
+        args, spec = self._args, self._args.spec
+        alarms = []
+        standard_alarms = function_alarms(spec.timeout, spec.duration_alarm_fraction)
+        for alarm in [*standard_alarms, *args.extra_alarms]:
+            alarm_name = self._physical(alarm.type_)
+            dimension = self.dlq.name if alarm.dimension == "QueueName" else self.function.name
+            alarms.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{self._name}-{alarm.type_}",
+                    name=alarm_name,
+                    alarm_description=alarm.description,
+                    namespace=alarm.namespace,
+                    metric_name=alarm.metric,
+                    statistic=alarm.statistic,
+                    dimensions={alarm.dimension: dimension},
+                    period=alarm.period,
+                    evaluation_periods=1,
+                    threshold=alarm.threshold,
+                    comparison_operator="GreaterThanOrEqualToThreshold",
+                    treat_missing_data="notBreaching",
+                    alarm_actions=[args.alarm_topic_arn],
+                    ok_actions=[args.alarm_topic_arn],
+                    tags=self._tags(alarm_name),
+                    opts=self.child_opts(),
+                )
+            )
+        return alarms

@@ -1,0 +1,486 @@
+"""What one VA Lambda is, as data: the typed spec the stack config and Python callers both use.
+
+The spec validates itself on construction, so a bad memory size or a secret pasted into an env var
+is refused before any resource exists - whether it came from ``Pulumi.<stack>.yaml`` or from code.
+Field aliases are the camelCase keys of the stack config.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from va_platform import standard
+from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
+from va_platform.components.lambda_function.triggers import Trigger, check_triggers
+from va_platform.components.model import InRange, OneOf, VaModel
+
+# Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
+RESERVED_ENV_KEYS = frozenset(
+    {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
+)
+ENV_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+ENV_TOTAL_MAX_BYTES = 4096
+RUNTIME_VERSION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+::runtime:[0-9a-f]{64}$")
+HANDLER_RE = re.compile(r"^[A-Za-z0-9_./-]+\.[A-Za-z_][A-Za-z0-9_]*$")
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+
+
+def _in_range(lo: float, hi: float, what: str) -> AfterValidator:
+    return AfterValidator(InRange(lo, hi, what))
+
+
+LogRetentionDays = Annotated[
+    int,
+    AfterValidator(OneOf(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period (days)")),
+]
+
+# What a function may do on the stack's core table and content bucket (exact actions, no wildcards).
+# Object-level S3 actions apply to ``<bucket>/*``; the program scopes each to the exact ARN.
+TABLE_ACTIONS = frozenset(
+    {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+     "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+)  # fmt: skip
+BUCKET_OBJECT_ACTIONS = frozenset({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"})
+
+
+def _actions_in(allowed: frozenset[str]) -> AfterValidator:
+    def check(actions: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in actions if a not in allowed]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} not allowed; allowed: {', '.join(sorted(allowed))}")
+        return tuple(sorted(set(actions)))
+
+    return AfterValidator(check)
+
+
+def secret_env_var(leaf: str) -> str:
+    """The env var carrying a secret's ARN: ``openai-api-key`` -> OPENAI_API_KEY_SECRET_ARN."""
+    return leaf.upper().replace("-", "_") + "_SECRET_ARN"
+
+
+class ZipCode(VaModel):
+    """A directory zipped reproducibly, with its ``requirements.txt`` installed beside the code."""
+
+    kind: Literal["zip"] = Field(default="zip", description="May be left out (no imageUri).")
+    path: str = Field(description="Source directory, relative to the project root.")
+
+
+class ImageCode(VaModel):
+    """A container image in ECR: a URI from config, or (left out) one VaLambdaArgs.image_uri
+    gives, such as the digest VaAgentImage pushed."""
+
+    kind: Literal["image"] = Field(
+        default="image", description="May be left out when imageUri is given."
+    )
+    image_uri: str | None = Field(default=None, description="ECR image URI, by digest or tag.")
+    command: tuple[str, ...] | None = Field(
+        default=None, description="Overrides the image's CMD (e.g. another handler)."
+    )
+
+    @field_validator("image_uri")
+    @classmethod
+    def _ecr_uri(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(
+            r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[^\s:@]+[:@]\S+$", value
+        ):
+            raise ValueError(
+                f"{value!r} is not an ECR image URI "
+                "(<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or @sha256:<digest>)"
+            )
+        return value
+
+
+class SecretRef(VaModel):
+    """A VA secret the function may read; the function gets its ARN, never its value."""
+
+    name: str = Field(description="A declared secret: the <name> of va/<env>/<name>.")
+    env: str | None = Field(
+        default=None, description="Env var carrying the ARN; default <NAME>_SECRET_ARN."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
+
+    @field_validator("name")
+    @classmethod
+    def _convention(cls, value: str) -> str:
+        standard.validate_secret_leaf(value)
+        return value
+
+    @property
+    def env_var(self) -> str:
+        return self.env or secret_env_var(self.name)
+
+
+class RuntimeManagement(VaModel):
+    """Who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
+
+    mode: Literal["Auto", "FunctionUpdate", "Manual"] = Field(
+        default="Auto",
+        description="Auto: AWS patches the runtime. FunctionUpdate: on each deploy. Manual: "
+        "pinned to runtimeVersionArn, unpatched (a va-runtime-patch advisory says so).",
+    )
+    runtime_version_arn: str | None = Field(
+        default=None,
+        description="With mode Manual only: arn:aws:lambda:<region>::runtime:<sha256>.",
+    )
+
+    @model_validator(mode="after")
+    def _arn_only_with_manual(self) -> RuntimeManagement:
+        if self.mode == "Manual":
+            if not self.runtime_version_arn:
+                raise ValueError(
+                    "mode Manual needs runtimeVersionArn (the version to pin, "
+                    "arn:aws:lambda:<region>::runtime:<sha256>); or use Auto / FunctionUpdate"
+                )
+            if not RUNTIME_VERSION_ARN_RE.match(self.runtime_version_arn):
+                raise ValueError(
+                    f"runtimeVersionArn {self.runtime_version_arn!r} is not a Lambda runtime "
+                    "version ARN (arn:aws:lambda:<region>::runtime:<sha256>)"
+                )
+        elif self.runtime_version_arn:
+            raise ValueError(
+                f"runtimeVersionArn is only used with mode Manual, not {self.mode}; remove it"
+            )
+        return self
+
+
+class StatementSpec(VaModel):
+    """One extra Allow statement (exact actions; ``*`` only where AWS lists no resource type),
+    checked against AWS's action catalogue before any resource exists."""
+
+    sid: str = Field(pattern=r"^[A-Za-z0-9]+$", description="Statement id: letters and digits.")
+    actions: tuple[str, ...] = Field(
+        min_length=1, description="Exact actions (no '*' or 'service:*')."
+    )
+    resources: tuple[str, ...] = Field(
+        min_length=1,
+        description="Exact ARNs; '*' only for actions AWS offers no resource-level permission for.",
+    )
+
+    @model_validator(mode="after")
+    def _least_privilege(self) -> StatementSpec:
+        problems = [p.message for p in standard.statement_problems(self.document(), self.WHERE)]
+        problems += self.extra_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    WHERE: ClassVar[str] = "function statements"
+
+    def document(self) -> dict[str, object]:
+        return {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
+                "Resource": list(self.resources)}  # fmt: skip
+
+    def extra_problems(self) -> list[str]:
+        return []
+
+
+DESTINATION_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:(sqs|sns|events|lambda):[a-z0-9-]+:\d{12}:(event-bus/|function:)?"
+    r"[A-Za-z0-9._-]+$"
+)
+# What a role needs to deliver to a destination, by the service in its ARN.
+DESTINATION_ACTIONS = {
+    "sqs": "sqs:SendMessage",
+    "sns": "sns:Publish",
+    "events": "events:PutEvents",
+    "lambda": "lambda:InvokeFunction",
+}
+# The Sids of the statements every function's role gets (iam.execution_policy) and of the
+# statements its triggers and settings add.
+RESERVED_SIDS = frozenset(
+    {"WriteOwnLogs", "SendToOwnDlq", "CreateEniInOwnSubnets", "ManageOwnEnis",
+     "DescribeEnisNoResourceLevelPermissions", "XRayNoResourceLevelPermissions",
+     "ReadOwnSecrets", "ReadTriggerQueues", "DeliverOnSuccess", "DeliverOnFailure",
+     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects"}
+)  # fmt: skip
+SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
+KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+
+
+def _destination(value: str | None) -> str | None:
+    if value is not None and not DESTINATION_ARN_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not an SQS queue, SNS topic, EventBridge bus or Lambda function ARN"
+        )
+    return value
+
+
+class Destinations(VaModel):
+    """Asynchronous invocation results, on success and on failure (besides the DLQ)."""
+
+    on_success: Annotated[str | None, AfterValidator(_destination)] = Field(
+        default=None, description="ARN that receives each successful asynchronous result."
+    )
+    on_failure: Annotated[str | None, AfterValidator(_destination)] = Field(
+        default=None, description="ARN that receives each failed asynchronous event."
+    )
+
+    @property
+    def arns(self) -> tuple[str, ...]:
+        return tuple(a for a in (self.on_success, self.on_failure) if a)
+
+
+def destination_action(arn: str) -> str:
+    return DESTINATION_ACTIONS[arn.split(":")[2]]
+
+
+class FunctionSpec(VaModel):
+    """One VA Lambda: defaults are the VA standard (python3.11, 256 MB, 30 s)."""
+
+    purpose: Annotated[str, AfterValidator(standard.validate_purpose)] = Field(
+        description="One lowercase token; names everything: va-<env>-<purpose>-lambda, ..."
+    )
+    code: ZipCode | ImageCode = Field(
+        discriminator="kind", description="A source directory (zip) or a container image."
+    )
+    handler: str = Field(
+        default="handler.handler", description="<module>.<function> (zip functions only)."
+    )
+    runtime: str = Field(
+        default=standard.DEFAULT_RUNTIME,
+        description="A runtime AWS has not deprecated on the day (zip functions only); "
+        "deprecation dates: "
+        + ", ".join(f"{r} {d.isoformat()}" for r, d in standard.RUNTIME_DEPRECATION.items())
+        + ".",
+    )
+    architecture: Literal["x86_64", "arm64"] = Field(
+        default="x86_64", description="Instruction set; wheels are installed for it."
+    )
+    memory: Annotated[int, _in_range(*standard.MEMORY_MB_RANGE, "MB (Lambda memory)")] = Field(
+        default=standard.DEFAULT_MEMORY_MB, description="Memory (and so CPU) of the function."
+    )
+    timeout: Annotated[
+        int, _in_range(*standard.TIMEOUT_S_RANGE, "seconds (VA standard: at most 5 min)")
+    ] = Field(default=standard.DEFAULT_TIMEOUT_S, description="Seconds before Lambda stops it.")
+    ephemeral_storage: Annotated[int, _in_range(512, 10240, "MB of /tmp")] = Field(
+        default=512, description="Size of /tmp."
+    )
+    secrets: tuple[SecretRef, ...] = Field(
+        default=(),
+        description="Declared secrets it may read; it gets each one's ARN in an env var, "
+        "never the value.",
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Plain env vars; a value that looks like a credential is refused.",
+    )
+    layers: tuple[str, ...] = Field(default=(), description="Purposes of VaLayers in this stack.")
+    reserved_concurrency: Annotated[int, _in_range(0, 1000, "reserved executions")] | None = Field(
+        default=None, description="Reserved executions; unset means the account's pool."
+    )
+    runtime_management: RuntimeManagement = Field(
+        default=RuntimeManagement(), description="Who patches the runtime (zip functions only)."
+    )
+    max_retries: Annotated[int, _in_range(0, 2, "async retries")] = Field(
+        default=2, description="Retries of a failed asynchronous event before the DLQ."
+    )
+    max_event_age: Annotated[int, _in_range(60, 21600, "seconds of async event age")] = Field(
+        default=3600, description="Seconds an asynchronous event may wait before the DLQ."
+    )
+    duration_alarm_fraction: Annotated[float, _in_range(0.1, 1.0, "of the timeout")] = Field(
+        default=0.8, description="The duration alarm fires at this fraction of the timeout."
+    )
+    log_retention_days: LogRetentionDays | None = Field(
+        default=None, description="Overrides the stack's logRetentionDays for this function."
+    )
+    table_actions: Annotated[tuple[str, ...], _actions_in(TABLE_ACTIONS)] = Field(
+        default=(),
+        description="What it may do on the core table: "
+        + ", ".join(sorted(TABLE_ACTIONS))
+        + " (scoped to the table's ARN).",
+    )
+    bucket_actions: Annotated[tuple[str, ...], _actions_in(BUCKET_OBJECT_ACTIONS)] = Field(
+        default=(),
+        description="What it may do on the content bucket's objects: "
+        + ", ".join(sorted(BUCKET_OBJECT_ACTIONS))
+        + ".",
+    )
+
+    layer_arns: tuple[str, ...] = Field(
+        default=(),
+        description="Published layers by ARN (e.g. AWS's Powertools layer), after the stack's "
+        "own `layers`.",
+    )
+    log_level: Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] | None = Field(
+        default=None, description="Application log level Lambda filters at; unset: INFO."
+    )
+    system_log_level: Literal["DEBUG", "INFO", "WARN"] | None = Field(
+        default=None, description="Lambda platform log level; unset: INFO."
+    )
+    tracing: Literal["Active", "PassThrough"] = Field(
+        default="Active",
+        description="X-Ray: Active samples and traces; PassThrough only "
+        "forwards an upstream trace header.",
+    )
+    kms_key_arn: str | None = Field(
+        default=None,
+        description="Customer-managed KMS key for the env vars and the log group (its key "
+        "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: the "
+        "stack's key (encryptionKey), or AWS-managed keys when that is off.",
+    )
+    statements: tuple[StatementSpec, ...] = Field(
+        default=(),
+        description="Extra Allow statements for the function's role (e.g. reading one queue of "
+        "another stack); checked against AWS's action catalogue.",
+    )
+    publish: bool = Field(
+        default=False,
+        description="Publish a version on each code or configuration change and point the "
+        "alias `live` at it; triggers then target the alias.",
+    )
+    triggers: tuple[Trigger, ...] = Field(
+        default=(),
+        description="What starts the function besides a direct invoke: `schedule`, `queue`, "
+        "`events`, `bucket` or `http`.",
+    )
+    destinations: Destinations = Field(
+        default=Destinations(),
+        description="Where asynchronous results go, besides the DLQ (SQS, SNS, EventBridge "
+        "bus or Lambda ARNs); the role may send to exactly those.",
+    )
+    provisioned_concurrency: Annotated[int, _in_range(0, 1000, "environments")] = Field(
+        default=0,
+        description="Pre-initialised environments on the `live` alias (needs publish: true); "
+        "0: none. Usually set per stack (prod).",
+    )
+    snap_start: bool = Field(
+        default=False,
+        description="Lambda SnapStart on published versions (python3.12 and later, publish: true).",
+    )
+    egress: Egress = Field(
+        default=(),
+        max_length=MAX_EGRESS_RULES,
+        description="Ways out besides HTTPS: one TCP port each on a named security group or "
+        "prefix list (never a CIDR), through a security group of the function's own, "
+        "va-<env>-<purpose>-lambda-sg; at most 60 (EC2's rules per group). The target's owner "
+        "admits that group (ingress from it).",
+    )
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_kind(cls, code: object) -> object:
+        """``kind`` may be left out: ``imageUri`` means an image, anything else a zip."""
+        if isinstance(code, dict) and "kind" not in code:
+            return {**code, "kind": "image" if "imageUri" in code else "zip"}
+        return code
+
+    @field_validator("runtime")
+    @classmethod
+    def _runtime(cls, value: str) -> str:
+        allowed = standard.supported_runtimes(date.today())
+        if value not in allowed:
+            why = "deprecated by AWS" if value in standard.RUNTIME_DEPRECATION else "unknown"
+            raise ValueError(f"runtime {value!r} is {why}; allowed: {', '.join(allowed)}")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, env: dict[str, str]) -> dict[str, str]:
+        for key, value in env.items():
+            if not ENV_KEY_RE.match(key) or key in RESERVED_ENV_KEYS or key.startswith("AWS_"):
+                raise ValueError(
+                    f"env key {key!r} is not allowed: letters, digits and '_', starting with a "
+                    "letter, and not reserved by Lambda (AWS_*, _HANDLER, LAMBDA_TASK_ROOT, ...)"
+                )
+            kind = standard.secret_value_kind(value)
+            if kind:
+                raise ValueError(
+                    f"env {key} looks like {kind}; never put secrets in env vars: declare it in "
+                    "'secrets' (va/<env>/<name>, value set with `pulumi config set --secret`) and "
+                    "let the function read it at runtime"
+                )
+        return env
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FunctionSpec:
+        is_image = isinstance(self.code, ImageCode)
+        if is_image:
+            set_fields = self.model_fields_set
+            for field in ("handler", "runtime", "layers"):
+                if field in set_fields:
+                    raise ValueError(
+                        f"'{field}' does not apply to a container image (code.kind image); "
+                        "the image's CMD and base decide it"
+                    )
+            if self.runtime_management.mode != "Auto":
+                raise ValueError(
+                    "runtimeManagement applies to managed runtimes only; a container image is "
+                    "patched by rebuilding it"
+                )
+        elif self.runtime.startswith("python") and not HANDLER_RE.match(self.handler):
+            raise ValueError(
+                f"handler {self.handler!r} is not of the form <module>.<function> "
+                "(e.g. handler.handler)"
+            )
+        check_triggers(self.triggers, self.purpose)
+        sids = [st.sid for st in self.statements]
+        taken = sorted({sid for sid in sids if sids.count(sid) > 1} | set(sids) & RESERVED_SIDS)
+        if taken:
+            raise ValueError(
+                f"statements: sid {', '.join(taken)} is used twice or by the standard policy "
+                f"({', '.join(sorted(RESERVED_SIDS))}); pick another"
+            )
+        bad_layers = [a for a in self.layer_arns if not LAYER_ARN_RE.match(a)]
+        if bad_layers:
+            raise ValueError(
+                f"layerArns {', '.join(bad_layers)}: a layer version ARN is "
+                "arn:aws:lambda:<region>:<account>:layer:<name>:<version>"
+            )
+        if is_image and self.layer_arns:
+            raise ValueError("layerArns do not apply to a container image")
+        if self.kms_key_arn is not None and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+            raise ValueError(
+                f"kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>)"
+            )
+        for setting, on in (
+            ("provisionedConcurrency", self.provisioned_concurrency > 0),
+            ("snapStart", self.snap_start),
+        ):
+            if on and not self.publish:
+                raise ValueError(f"{setting} applies to published versions: set publish: true")
+        if self.snap_start and (is_image or self.runtime not in SNAPSTART_RUNTIMES):
+            raise ValueError(
+                f"snapStart needs a managed runtime of {', '.join(SNAPSTART_RUNTIMES)}; "
+                f"this function runs {'a container image' if is_image else self.runtime}"
+            )
+        env_vars = [s.env_var for s in self.secrets]
+        for var in env_vars:
+            if var in self.env:
+                raise ValueError(f"env {var} is set both as a plain value and for a secret ARN")
+        if len(set(env_vars)) != len(env_vars) or len({s.name for s in self.secrets}) != len(
+            self.secrets
+        ):
+            raise ValueError("each secret (and its env var) may be listed once")
+        size = sum(len(k) + len(v) for k, v in self.env.items()) + sum(
+            len(v) + 100 for v in env_vars
+        )
+        if size > ENV_TOTAL_MAX_BYTES:
+            raise ValueError(f"env vars take ~{size} bytes; Lambda allows 4 KB in total")
+        return self
+
+    @property
+    def is_image(self) -> bool:
+        return isinstance(self.code, ImageCode)
+
+    @property
+    def is_custom_runtime(self) -> bool:
+        return not self.is_image and self.runtime.startswith(standard.CUSTOM_RUNTIME_PREFIX)

@@ -1,0 +1,70 @@
+"""VaSecret: a Secrets Manager secret named ``va/<env>/<name>`` (the VA standard's secret naming).
+
+The value comes from ``pulumi config set --secret <name>`` and reaches AWS as a Pulumi secret, so
+it is encrypted in the state and never printed. Without a value the secret is still created and
+its value is put out of band (``aws secretsmanager put-secret-value``): rotation by another tool
+then never fights Pulumi. Functions receive the ARN only and read the value at runtime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from va_platform import standard
+from va_platform.components.base import VaComponent
+from va_platform.components.context import VaContext
+
+
+@dataclass(frozen=True)
+class VaSecretArgs:
+    context: VaContext
+    leaf: str
+    purpose: str = "core"
+    value: pulumi.Output[str] | None = None
+    recovery_window_days: int = 30
+    # The stack's key (VaKey); None: the account's aws/secretsmanager key. Readers need
+    # kms:Decrypt on it (VaLambda grants it to the functions that read secrets).
+    kms_key_id: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.context.secret_name(self.leaf)
+        standard.validate_purpose(self.purpose)
+        if not (self.recovery_window_days == 0 or 7 <= self.recovery_window_days <= 30):
+            raise ValueError(
+                f"recovery_window_days {self.recovery_window_days}: 0 (no recovery) or 7-30"
+            )
+
+
+class VaSecret(VaComponent):
+    """The secret, and its current version when the stack config holds a value."""
+
+    MODULE = "secret"
+
+    def __init__(
+        self, name: str, args: VaSecretArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args.context, opts=opts)
+        self.secret_name = args.context.secret_name(args.leaf)
+        self.secret = aws.secretsmanager.Secret(
+            f"{name}-secret",
+            name=self.secret_name,
+            description=f"VA {args.context.environment} secret {args.leaf}",
+            recovery_window_in_days=args.recovery_window_days,
+            kms_key_id=args.kms_key_id,
+            tags=args.context.tags(args.purpose, self.secret_name),
+            opts=self.child_opts(),
+        )
+        self.version: aws.secretsmanager.SecretVersion | None = None
+        if args.value is not None:
+            self.version = aws.secretsmanager.SecretVersion(
+                f"{name}-version",
+                secret_id=self.secret.id,
+                secret_string=pulumi.Output.secret(args.value),  # type: ignore[arg-type]
+                opts=self.child_opts(),
+            )
+        self.arn: pulumi.Output[str] = self.secret.arn
+        self.leaf = args.leaf
+        self.register_outputs({"arn": self.arn, "name": self.secret_name})

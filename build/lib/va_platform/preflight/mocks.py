@@ -1,0 +1,433 @@
+"""Pulumi mocks that record every registered resource and answer as the engine would.
+
+Two modes, as the engine has them for a policy pack:
+
+- ``update``: the resources exist. Every output is known and realistic (ids, ARNs, URLs): the
+  execution policy is built from them, and a test comparing policy statements is only
+  meaningful if ``log_group.arn`` looks like what AWS returns.
+- ``preview``: the first preview of a fresh stack. A resource to be created answers with its
+  inputs (plus the provider's autoname) and nothing else, so the SDK itself makes every computed
+  output (``id``, ``arn``, ...) unknown, and every input built from one (``apply``,
+  ``Output.concat``, ``Output.json_dumps``) unknown as a whole. The monitor records unknowns as
+  the engine sends them: the sentinel string ``pulumi.runtime.rpc.UNKNOWN``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import keyword
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+import pulumi
+from google.protobuf import json_format
+from pulumi._types import _py_properties
+from pulumi.output import Unknown
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
+
+ACCOUNT = "123456789012"
+REGION = "eu-central-1"
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+UNKNOWN = rpc.UNKNOWN
+Mode = Literal["preview", "update"]
+MODES: tuple[Mode, ...] = ("preview", "update")
+
+
+@dataclass
+class Recorded:
+    """One registered resource as the engine would see it (inputs in camelCase)."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    # ``<provider urn>::<provider id>`` for an explicit provider, "" for the default one.
+    provider: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    # Input property -> the URNs of the resources its value came from (empty lists left out).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    id: str = ""
+    # The options the engine passes on to a pack (AnalyzerResourceOptions' field names).
+    options: dict[str, Any] = field(default_factory=dict)
+    # A stack's view of the resource: inputs plus the id/ARN fields AWS adds (in preview mode,
+    # those computed fields are UNKNOWN).
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parent_type(self) -> str:
+        return self.parent.split("::")[2].split("$")[-1] if self.parent else ""
+
+
+def _short(name: str, n: int = 17) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:n]
+
+
+# Per type: (id prefix, or None when the id is not a prefixed hash, ARN template). ``{n}`` is
+# the physical name, ``{i}`` the id, ``{a}``/``{r}`` account and region.
+_ARNS: dict[str, tuple[str | None, str]] = {
+    "aws:ec2/vpc:Vpc": ("vpc-", "arn:aws:ec2:{r}:{a}:vpc/{i}"),
+    "aws:ec2/subnet:Subnet": ("subnet-", "arn:aws:ec2:{r}:{a}:subnet/{i}"),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg-", "arn:aws:ec2:{r}:{a}:security-group/{i}"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (
+        "sg-",
+        "arn:aws:ec2:{r}:{a}:security-group/{i}",
+    ),
+    "aws:ec2/routeTable:RouteTable": ("rtb-", "arn:aws:ec2:{r}:{a}:route-table/{i}"),
+    "aws:ec2/internetGateway:InternetGateway": ("igw-", "arn:aws:ec2:{r}:{a}:internet-gateway/{i}"),
+    "aws:ec2/natGateway:NatGateway": ("nat-", ""),
+    "aws:ec2/eip:Eip": ("eipalloc-", ""),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce-", "arn:aws:ec2:{r}:{a}:vpc-endpoint/{i}"),
+    "aws:cloudwatch/logGroup:LogGroup": (None, "arn:aws:logs:{r}:{a}:log-group:{n}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (None, "arn:aws:cloudwatch:{r}:{a}:alarm:{n}"),
+    "aws:sqs/queue:Queue": (None, "arn:aws:sqs:{r}:{a}:{n}"),
+    "aws:sns/topic:Topic": (None, "arn:aws:sns:{r}:{a}:{n}"),
+    "aws:cloudwatch/eventRule:EventRule": (None, "arn:aws:events:{r}:{a}:rule/{n}"),
+    "aws:scheduler/schedule:Schedule": (None, "arn:aws:scheduler:{r}:{a}:schedule/default/{n}"),
+    "aws:iam/role:Role": (None, "arn:aws:iam::{a}:role/{n}"),
+    "aws:iam/policy:Policy": (None, "arn:aws:iam::{a}:policy/{n}"),
+    "aws:lambda/function:Function": (None, "arn:aws:lambda:{r}:{a}:function:{n}"),
+    "aws:lambda/layerVersion:LayerVersion": (None, "arn:aws:lambda:{r}:{a}:layer:{n}:1"),
+    "aws:secretsmanager/secret:Secret": (None, "arn:aws:secretsmanager:{r}:{a}:secret:{n}-AbCdEf"),
+    "aws:kms/key:Key": (None, "arn:aws:kms:{r}:{a}:key/{i}"),  # id: see _resource_id
+    "aws:dynamodb/table:Table": (None, "arn:aws:dynamodb:{r}:{a}:table/{n}"),
+    "aws:s3/bucket:Bucket": (None, "arn:aws:s3:::{n}"),
+    "aws:ecr/repository:Repository": (None, "arn:aws:ecr:{r}:{a}:repository/{n}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+        "oidc-",
+        "arn:aws:iam::{a}:oidc-provider/token.actions.githubusercontent.com",
+    ),
+}
+# The input holding a resource's own physical name, where it is not ``name``. Other resources
+# with a ``bucket`` or ``functionName`` input merely point at another resource.
+NAME_PROPERTY = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:lambda/layerVersion:LayerVersion": "layerName",
+}
+
+
+def physical_name_of(type_: str, inputs: dict[str, Any]) -> str | None:
+    value = inputs.get(NAME_PROPERTY.get(type_, "name"))
+    return value if isinstance(value, str) and value and value != UNKNOWN else None
+
+
+def autoname(logical: str) -> str:
+    """``<logical>-<7 hex>``, as pulumi-aws names a resource the program does not name (the
+    provider's suffix is random; here it is derived from the name, so runs compare)."""
+    return f"{logical}-{_short(logical, 7)}"
+
+
+@cache
+def _sdk_class(type_: str) -> type | None:
+    """The pulumi_aws class of a type token (``aws:lambda/function:Function`` ->
+    ``pulumi_aws.lambda_.Function``), or None for other packages and unknown types."""
+    package, module_path, name = [*type_.split(":"), "", ""][:3]
+    if package != "aws" or not name:
+        return None
+    module = module_path.split("/")[0]
+    module = f"{module}_" if keyword.iskeyword(module) else module
+    try:
+        cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+    return cls if isinstance(cls, type) else None
+
+
+@cache
+def _input_names(type_: str) -> frozenset[str]:
+    init = getattr(_sdk_class(type_), "_internal_init", None)
+    try:
+        return frozenset(inspect.signature(init).parameters) if init else frozenset()
+    except (TypeError, ValueError):
+        return frozenset()
+
+
+@cache
+def autonamed_property(type_: str) -> str | None:
+    """The input pulumi-aws fills with an autoname when the program leaves it out, or None.
+
+    pulumi-aws autonames every resource whose schema has a settable ``name`` (and S3 buckets'
+    ``bucket``); read from the SDK's own signature of the resource, so any aws type is covered.
+    """
+    if type_ in NAME_PROPERTY:
+        return NAME_PROPERTY[type_] if type_ == "aws:s3/bucket:Bucket" else None
+    return "name" if "name" in _input_names(type_) else None
+
+
+@cache
+def computed_strings(type_: str) -> tuple[str, ...]:
+    """Engine names of the outputs a type computes and always has, as strings (``invokeArn``,
+    ``apiEndpoint``, ``domainName``, ...): its SDK class's ``Output[str]`` properties that are
+    not inputs. Known after an update, unknown in a first preview."""
+    cls = _sdk_class(type_)
+    if cls is None:
+        return ()
+    inputs = _input_names(type_)
+    return tuple(
+        pulumi_name
+        for python_name, pulumi_name, prop in _py_properties(cls)
+        if python_name not in inputs
+        and getattr(prop.fget, "__annotations__", {}).get("return") == pulumi.Output[str]
+    )
+
+
+@cache
+def string_outputs(type_: str) -> frozenset[str]:
+    """Engine names of every ``Output[str]`` property of a type, inputs included: where the
+    provider hands back a string, even when the program gave an object (a policy given as a
+    PolicyDocument dict comes back as its JSON)."""
+    cls = _sdk_class(type_)
+    if cls is None:
+        return frozenset()
+    return frozenset(
+        pulumi_name
+        for _, pulumi_name, prop in _py_properties(cls)
+        if getattr(prop.fget, "__annotations__", {}).get("return") == pulumi.Output[str]
+    )
+
+
+def as_provider_returns(type_: str, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with each object given for a string property as the JSON the provider sends."""
+    objects = {
+        key: json.dumps(value)
+        for key, value in state.items()
+        if isinstance(value, dict) and key in string_outputs(type_)
+    }
+    return {**state, **objects} if objects else state
+
+
+def computed_value(type_: str, prop: str, name: str) -> str:
+    """A well-formed stand-in for a computed string output of resource ``name``."""
+    service = type_.split(":")[1].split("/")[0]
+    lower = prop.lower()
+    if lower.endswith("arn"):
+        kind = type_.rsplit(":", 1)[-1].lower() if prop == "arn" else prop
+        return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}/{name}"
+    if lower.endswith(("url", "endpoint")):
+        return f"https://{name}.{service}.{REGION}.amazonaws.com"
+    if lower.endswith("domainname"):
+        return f"{name}.{service}.{REGION}.amazonaws.com"
+    return f"{name}-{prop}"
+
+
+def _resource_id(type_: str, logical: str, physical: str, prefix: str | None) -> str:
+    """KMS keys get a UUID, named resources their name, the rest ``<prefix><hash>``."""
+    if type_ == "aws:kms/key:Key":
+        h = _short(logical, 32)
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+    return physical if prefix is None else f"{prefix}{_short(logical)}"
+
+
+class VaMocks(Mocks):
+    """Update: outputs = inputs plus the id/ARN/name fields AWS would add. Preview: inputs."""
+
+    def __init__(self, mode: Mode = "update") -> None:
+        self.mode = mode
+        # The SDK calls the monitor from executor threads; each RegisterResource reads back the
+        # inputs its own new_resource call saw.
+        self._local = threading.local()
+
+    @property
+    def last_inputs(self) -> dict[str, Any]:
+        return self._local.inputs
+
+    @property
+    def last_state(self) -> dict[str, Any]:
+        return self._local.state
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = args.inputs
+        named = autonamed_property(args.typ)
+        if named and named not in inputs:
+            inputs = {**inputs, named: autoname(args.name)}
+        self._local.inputs = inputs
+        rid, state = self._created(args, inputs)
+        if self.mode == "preview" and not args.typ.startswith(PROVIDER_TYPE_PREFIX):
+            # Created in the preview: the provider knows the inputs only; everything it would
+            # add is unknown until the resource exists.
+            computed = {key: UNKNOWN for key in state if key not in inputs}
+            self._local.state = {**inputs, **computed, "id": UNKNOWN}
+            return None, as_provider_returns(args.typ, dict(inputs))
+        self._local.state = {**state, "id": rid}
+        return rid, state
+
+    def _created(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict]:
+        """The id and outputs of the resource once it exists."""
+        state = dict(inputs)
+        name = physical_name_of(args.typ, inputs) or autoname(args.name)
+        prefix, arn = _ARNS.get(args.typ, ("", ""))
+        rid = _resource_id(args.typ, args.name, name, prefix)
+        if args.typ == "aws:kms/key:Key":
+            state["keyId"] = rid
+        if arn:
+            state["arn"] = arn.format(r=REGION, a=ACCOUNT, n=name, i=rid)
+        if args.typ == "aws:sqs/queue:Queue":
+            state["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        if args.typ == "aws:lambda/layerVersion:LayerVersion":
+            state["layerArn"] = state["arn"].rsplit(":", 1)[0]
+        if args.typ == "aws:lambda/function:Function":
+            state["version"] = "1" if args.inputs.get("publish") else "$LATEST"
+        if args.typ == "aws:lambda/alias:Alias":
+            function = args.inputs.get("functionName", "")
+            state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:{name}"
+        if args.typ == "aws:ecr/repository:Repository":
+            state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
+            state["registryId"] = ACCOUNT
+        if args.typ == "aws:apigatewayv2/api:Api":
+            # API Gateway names an API by a 10-character id; its ARNs and URL are built on it.
+            rid = _short(args.name, 10)
+            state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{rid}"
+            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{rid}"
+            state["apiEndpoint"] = f"https://{rid}.execute-api.{REGION}.amazonaws.com"
+        if args.typ == "aws:apigatewayv2/stage:Stage":
+            api, stage = inputs.get("apiId", ""), inputs.get("name", "")
+            state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{api}/stages/{stage}"
+            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/{stage}"
+        if args.typ == "docker:index/image:Image":
+            # What a push returns: the repository by digest (the tag is dropped).
+            image = str(args.inputs.get("imageName", ""))
+            digest = hashlib.sha256(image.encode()).hexdigest()
+            state["repoDigest"] = f"{image.rsplit(':', 1)[0]}@sha256:{digest}"
+        for prop in computed_strings(args.typ):
+            state.setdefault(prop, computed_value(args.typ, prop, name))
+        return rid, as_provider_returns(args.typ, state)
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        # The SDK accepts a plain dict too (pulumi.runtime.mocks.MockMonitor.Invoke).
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/plan",
+                "userId": "AIDAPLAN",
+                "id": ACCOUNT,
+            }
+        if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {
+                "authorizationToken": "QVdTOm1vY2s=",
+                "userName": "AWS",
+                "password": "mock-ecr-password",
+                "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+                "expiresAt": "2026-11-23T00:00:00Z",
+                "id": REGION,
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": REGION, "region": REGION, "id": REGION}
+        return {}
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, plus the parent, provider and dependencies it otherwise drops."""
+
+    def __init__(self, mocks: VaMocks) -> None:
+        super().__init__(mocks)
+        self.va_mocks = mocks
+        self.recorded: list[Recorded] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.outputs_by_urn: dict[str, dict[str, Any]] = {}
+        self.stack_urn = ""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """As the engine makes URNs: the root stack's type is not part of its children's."""
+        if parent and parent.split("::")[2] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            self.stack_urn = response.urn
+        else:
+            # Already deserialized once for the mocks; doing it again doubles the cost.
+            inputs = _leaf_secrets(self.va_mocks.last_inputs, request.object)
+            outputs = self.va_mocks.last_state if request.custom else {}
+            if self.va_mocks.mode == "preview":
+                inputs, outputs = engine_unknowns(inputs), engine_unknowns(outputs)
+            self.recorded.append(
+                Recorded(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=request.custom,
+                    inputs=inputs,
+                    provider=request.provider,
+                    dependencies=list(request.dependencies),
+                    property_dependencies={
+                        key: list(deps.urns)
+                        for key, deps in request.propertyDependencies.items()
+                        if deps.urns
+                    },
+                    id=response.id,
+                    options=_options(request),
+                    outputs=outputs,
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        outputs = _plain(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+        self.outputs_by_urn[request.urn] = outputs
+        if request.urn == self.stack_urn:
+            self.stack_outputs = outputs
+        return super().RegisterResourceOutputs(request)
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _leaf_secrets(inputs: dict[str, Any], sent: Any) -> dict[str, Any]:
+    """``inputs`` with secrets where the program put them. The SDK sends a secret nested in an
+    argument (one env var) marked at its leaf, and the engine hands it on so; deserializing
+    lifts the mark to the whole argument, which would hide its plain values from the pack.
+    Those arguments are read again from what was sent, marks in place."""
+    lifted = [
+        key for key, value in inputs.items()
+        if _is_secret(value) and isinstance(value.get("value"), dict | list) and key in sent.fields
+    ]  # fmt: skip
+    if not lifted:
+        return inputs
+    return {**inputs, **{key: json_format.MessageToDict(sent.fields[key]) for key in lifted}}
+
+
+def _options(request: Any) -> dict[str, Any]:
+    """What of a registration's options the engine hands a policy pack, where it is set."""
+    options = {
+        "protect": request.protect,
+        "ignoreChanges": list(request.ignoreChanges),
+        "deleteBeforeReplace": request.deleteBeforeReplace,
+        "deleteBeforeReplaceDefined": request.deleteBeforeReplaceDefined,
+        "additionalSecretOutputs": list(request.additionalSecretOutputs),
+        "aliases": list(request.aliasURNs),
+    }
+    return {key: value for key, value in options.items() if value}
+
+
+def engine_unknowns(value: Any) -> Any:
+    """The SDK's ``Unknown`` placeholders (anywhere in a value) as the engine's sentinel."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: engine_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [engine_unknowns(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Secrets stay marked: a plan must show that a value is secret, never the value."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return "[secret]"
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return engine_unknowns(value)
