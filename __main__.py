@@ -18,13 +18,11 @@ from stack.config import ConfigError, StackConfig, load_stack_config
 from va_platform.components import (
     IMAGE_FILES,
     AgentImageSettings,
-    AgentProfile,
     ArtifactStore,
     BucketTarget,
     BucketTrigger,
     Expiry,
     FunctionSpec,
-    IamStatement,
     VaAgentImage,
     VaAgentImageArgs,
     VaAgentRole,
@@ -52,11 +50,10 @@ from va_platform.components import (
     VaTableArgs,
     ZipArtifact,
     ZipCode,
+    agent_handler_statements,
     agent_role_arn,
     agent_role_name,
-    bedrock_model_arns,
     context_hash,
-    lambda_function_arn,
 )
 from va_platform.packaging import (
     PackagingError,
@@ -116,55 +113,6 @@ def build_packages(config: StackConfig) -> tuple[dict[str, ZipArtifact], dict[st
     except PackagingError as exc:
         raise pulumi.RunError(f"packaging failed: {exc}") from None
     return functions, layers
-
-
-def data_statements(fn: FunctionSpec, table: VaTable, bucket: VaBucket) -> list[IamStatement]:
-    statements = []
-    if fn.table_actions:
-        statements.append(IamStatement("CoreTableAccess", fn.table_actions, [table.arn]))
-    if fn.bucket_actions:
-        objects = pulumi.Output.concat(bucket.arn, "/*")
-        statements.append(IamStatement("ContentBucketObjects", fn.bucket_actions, [objects]))
-    return statements
-
-
-def data_env(fn: FunctionSpec, table: VaTable, bucket: VaBucket) -> dict[str, str]:
-    env = {}
-    if fn.table_actions:
-        env["DYNAMODB_TABLE"] = table.table_name
-    if fn.bucket_actions:
-        env["S3_BUCKET"] = bucket.bucket_name
-    return env
-
-
-def agent_statements(
-    profile: AgentProfile,
-    function_name: str,
-    region: str,
-    account: pulumi.Output[str],
-    agent_role_arn: pulumi.Output[str] | None,
-) -> list[IamStatement]:
-    """The handler's own needs: Bedrock on its models only, invoking itself (children, through
-    the handler), and assuming the agent role. The profile's statements are the agent role's."""
-    statements = []
-    if agent_role_arn is not None:
-        statements.append(IamStatement("AssumeAgentRole", ("sts:AssumeRole",), [agent_role_arn]))
-    if profile.auth_mode == "bedrock":
-        count = sum(len(bedrock_model_arns(region, "0", m)) for m in profile.models)
-        arns = account.apply(
-            lambda a: [arn for m in profile.models for arn in bedrock_model_arns(region, a, m)]
-        )
-        statements.append(
-            IamStatement(
-                "InvokeAllowedModels",
-                ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
-                [arns.apply(lambda v, i=i: v[i]) for i in range(count)],
-            )
-        )
-    if profile.max_depth > 0:
-        own_arn = account.apply(lambda a: lambda_function_arn(region, a, function_name))
-        statements.append(IamStatement("InvokeChildAgents", ("lambda:InvokeFunction",), [own_arn]))
-    return statements
 
 
 def _artifact_store(
@@ -298,7 +246,6 @@ def main() -> None:
         reserved = fn.reserved_concurrency
         spec = fn.model_copy(
             update={
-                "env": {**fn.env, **data_env(fn, table, bucket)},
                 "reserved_concurrency": config.reserved_concurrency
                 if reserved is None
                 else reserved,
@@ -312,7 +259,8 @@ def main() -> None:
                 package=package,
                 artifacts=_artifact_store(artifacts, fn, package),
                 layer_arns=[layers[name].arn for name in fn.layers],
-                extra_statements=data_statements(fn, table, bucket),
+                table=table.ref(),
+                bucket=bucket.ref(),
                 bucket_arns={bucket.purpose: bucket.arn},
             ),
         )
@@ -342,7 +290,7 @@ def main() -> None:
                 lambda_args(
                     spec,
                     image_uri=image.image_uri,
-                    extra_statements=agent_statements(
+                    extra_statements=agent_handler_statements(
                         profile,
                         ctx.name(profile.purpose, "lambda"),
                         config.region,

@@ -15,7 +15,11 @@ from va_platform.components.agent import (
     VaAgentRoleArgs,
 )
 from va_platform.components.agent.image import IMAGE_FILES, context_hash
-from va_platform.components.agent.profile import bedrock_model_arns, lambda_function_arn
+from va_platform.components.agent.profile import (
+    agent_handler_statements,
+    bedrock_model_arns,
+    lambda_function_arn,
+)
 from va_platform.components.agent.role import agent_role_arn, agent_role_name
 from va_platform.components.alarm_topic import EMAIL_RE, VaAlarmTopic, VaAlarmTopicArgs
 from va_platform.components.artifacts import ArtifactStore, ZipArtifact
@@ -54,6 +58,7 @@ from va_platform.components.lambda_function.triggers import (
 from va_platform.components.layer import LayerSpec, VaLayer, VaLayerArgs
 from va_platform.components.model import InRange, OneOf, VaModel
 from va_platform.components.network import VaNetwork, VaNetworkArgs
+from va_platform.components.refs import BucketRef, TableRef
 from va_platform.components.secret import VaSecret, VaSecretArgs
 from va_platform.components.table import VaTable, VaTableArgs
 
@@ -65,6 +70,7 @@ __all__ = [
     "AgentImageSettings",
     "AgentProfile",
     "ArtifactStore",
+    "BucketRef",
     "BucketTarget",
     "BucketTrigger",
     "EventsTrigger",
@@ -82,6 +88,7 @@ __all__ = [
     "QueueTrigger",
     "ScheduleTrigger",
     "SecretRef",
+    "TableRef",
     "VaAgentImage",
     "VaAgentImageArgs",
     "VaAgentRole",
@@ -110,6 +117,7 @@ __all__ = [
     "VaTableArgs",
     "ZipArtifact",
     "ZipCode",
+    "agent_handler_statements",
     "agent_role_arn",
     "agent_role_name",
     "bedrock_model_arns",

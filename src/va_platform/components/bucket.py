@@ -16,6 +16,7 @@ from va_platform.components.lambda_function.triggers import (
     BucketTrigger,
     overlapping_bucket_triggers,
 )
+from va_platform.components.refs import BucketRef
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,10 @@ class VaBucket(VaComponent):
             )
         self.arn: pulumi.Output[str] = self.bucket.arn
         self.register_outputs({"arn": self.arn, "name": self.bucket_name})
+
+    def ref(self) -> BucketRef:
+        """This bucket as a function's data (``VaLambdaArgs.bucket``)."""
+        return BucketRef(arn=self.arn, name=self.bucket_name)
 
 
 @dataclass(frozen=True)

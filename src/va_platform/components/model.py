@@ -7,8 +7,10 @@ Field aliases are the camelCase keys of the stack config.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Any, TypeGuard
 
-from pydantic import BaseModel, ConfigDict
+import pulumi
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 
@@ -55,3 +57,22 @@ class OneOf:
 
     def __str__(self) -> str:
         return ", ".join(map(str, self.allowed))
+
+
+def _str_or_output(value: object) -> object:
+    if isinstance(value, str | pulumi.Output):
+        return value
+    raise ValueError(
+        f"expected a string or a pulumi Output of one, got {type(value).__name__} ({value!r})"
+    )
+
+
+# An ARN (or name) another resource has: a literal from the stack config, or, in a program, the
+# Output of a resource created beside it or of a StackReference. A literal is checked for its
+# format on construction; an Output is checked by va-guard once it is known (preview or update).
+ArnInput = Annotated[Any, PlainValidator(_str_or_output), WithJsonSchema({"type": "string"})]
+
+
+def is_known(value: object) -> TypeGuard[str]:
+    """A literal (checkable now), not an Output (known only to the engine)."""
+    return isinstance(value, str)

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from va_platform.components.base import VaComponent
 from va_platform.components.context import VaContext
+from va_platform.components.refs import TableRef
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,7 @@ class VaTable(VaComponent):
         )
         self.arn: pulumi.Output[str] = self.table.arn
         self.register_outputs({"arn": self.arn, "name": self.table_name})
+
+    def ref(self) -> TableRef:
+        """This table as a function's data (``VaLambdaArgs.table``)."""
+        return TableRef(arn=self.arn, name=self.table_name)

@@ -164,6 +164,24 @@ def _git_root(directory: Path) -> Path:
     return Path(proc.stdout.strip())
 
 
+def load_stack_references(path: str | None) -> dict[str, dict[str, Any]]:
+    """``--stack-references``: other stacks' outputs by ``org/project/stack``."""
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProgramError(f"--stack-references {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        where = f"{path}:{exc.lineno}"
+        raise ProgramError(f"--stack-references {where}: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ProgramError(
+            f'--stack-references {path}: expected {{"org/project/stack": {{output: value}}}}'
+        )
+    return data
+
+
 def _fail(console: Console, as_json: bool, message: str) -> int:
     """Each problem on one line of its own, never a traceback; as JSON with ``--json``."""
     if as_json:
@@ -195,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         "(default: the working directory)",
     )
     parser.add_argument(
+        "--stack-references",
+        metavar="FILE",
+        help='JSON {"org/project/stack": {output: value}} for the program\'s StackReferences '
+        "(unknown in the first preview when not given; the update needs them)",
+    )
+    parser.add_argument(
         "--policy-pack",
         metavar="DIR",
         help="the va-guard pack's directory (default: $VA_GUARD_PACK, else ./policies)",
@@ -215,12 +239,15 @@ def main(argv: list[str] | None = None) -> int:
         program = Program.locate(Path(args.program))
         config = program.config(args.stack)
         pack_config = load_pack_config(args.policy_config)
+        references = load_stack_references(args.stack_references)
     except (ProgramError, PackConfigError) as exc:
         return _fail(console, args.json, str(exc))
     runs: dict[Mode, Run] = {}
     logged: set[str] = set()
     for mode in modes:
-        run = run_program(args.stack, program=program, config=config, mode=mode)
+        run = run_program(
+            args.stack, program=program, config=config, mode=mode, stack_references=references
+        )
         for line in run.logs:  # the program says the same in both modes: once is enough
             if line not in logged:
                 print(line, file=sys.stderr)

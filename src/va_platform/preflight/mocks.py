@@ -20,6 +20,7 @@ import inspect
 import json
 import keyword
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
 
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 ACCOUNT = "123456789012"
 REGION = "eu-central-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -229,8 +231,16 @@ def _resource_id(type_: str, logical: str, physical: str, prefix: str | None) ->
 class VaMocks(Mocks):
     """Update: outputs = inputs plus the id/ARN/name fields AWS would add. Preview: inputs."""
 
-    def __init__(self, mode: Mode = "update") -> None:
+    def __init__(
+        self,
+        mode: Mode = "update",
+        stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.mode = mode
+        # ``org/project/stack`` -> that stack's outputs, as ``--stack-references`` supplies them.
+        self.stack_references = dict(stack_references or {})
+        # What the run cannot emulate faithfully: each one line, the run's error afterwards.
+        self.problems: list[str] = []
         # The SDK calls the monitor from executor threads; each RegisterResource reads back the
         # inputs its own new_resource call saw.
         self._local = threading.local()
@@ -244,6 +254,8 @@ class VaMocks(Mocks):
         return self._local.state
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(args)
         inputs = args.inputs
         named = autonamed_property(args.typ)
         if named and named not in inputs:
@@ -258,6 +270,25 @@ class VaMocks(Mocks):
             return None, as_provider_returns(args.typ, dict(inputs))
         self._local.state = {**state, "id": rid}
         return rid, state
+
+    def _stack_reference(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Another stack's outputs: supplied, or unknown in a first preview (the engine would
+        read them; offline they are known only if given). An update needs them."""
+        name = str(args.inputs.get("name") or args.name)
+        self._local.inputs = dict(args.inputs)
+        outputs = self.stack_references.get(name)
+        if outputs is None and self.mode == "update":
+            # Reported after the run (raising here would leave the SDK's tasks to asyncio's
+            # "exception never retrieved" noise); the run goes on with the outputs unknown.
+            self.problems.append(
+                f"StackReference {name!r}: its outputs are not supplied; pass --stack-references "
+                f'FILE with {{"{name}": {{"<output>": <value>, ...}}}}'
+            )
+        missing = UNKNOWN if self.mode == "preview" else {}
+        state = {"name": name, "outputs": missing if outputs is None else dict(outputs),
+                 "secretOutputNames": []}  # fmt: skip
+        self._local.state = {**state, "id": name}
+        return name, state
 
     def _created(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict]:
         """The id and outputs of the resource once it exists."""

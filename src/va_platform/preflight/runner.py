@@ -193,6 +193,7 @@ def run_program(
     secrets: Mapping[str, str] | None = None,
     program: Path | Program | None = None,
     mode: Mode = "update",
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Run:
     """Run ``program`` (a path, see ``Program.locate``; by default the working directory's)
     under mocks; ``config`` replaces the stack file's config when given.
@@ -210,6 +211,7 @@ def run_program(
             secrets=secrets,
             mode=mode,
             project=located.project,
+            stack_references=stack_references,
         )
 
 
@@ -221,12 +223,14 @@ def run_under_mocks(
     secrets: Mapping[str, str] | None = None,
     mode: Mode = "update",
     project: str | None = None,
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Run:
     """Call ``build`` (which declares resources) under recording mocks and wait for every RPC,
     so the recorded inputs are fully resolved when this returns.
 
     ``mode``: "update" (every output known, as after ``pulumi up``) or "preview" (the first
     preview of a fresh stack: computed outputs unknown; see ``preflight.mocks``).
+    ``stack_references``: ``org/project/stack`` -> outputs, for the program's StackReferences.
     """
     project = project or project_name()
     flat, secret_keys = flatten_config(config or {})
@@ -234,7 +238,7 @@ def run_under_mocks(
         flat[key] = value
         secret_keys.append(key)
     pulumi.runtime.set_all_config(flat, secret_keys)
-    mocks = VaMocks(mode)
+    mocks = VaMocks(mode, stack_references)
     monitor = RecordingMonitor(mocks)
     logs = _LogCollector()
     pulumi.runtime.set_mocks(
@@ -270,6 +274,8 @@ def run_under_mocks(
         pulumi_resource._get_stack_trace = saved
         if gc_was_enabled:
             gc.enable()
+    if mocks.problems:  # the cause of whatever else went wrong
+        error = ProgramError("; ".join(dict.fromkeys(mocks.problems)))
     return Run(
         stack=stack,
         resources=list(monitor.recorded),

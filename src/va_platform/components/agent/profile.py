@@ -12,10 +12,12 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, ClassVar, Literal
 
+import pulumi
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from va_platform import standard
 from va_platform.components.lambda_function.alarms import AlarmDef
+from va_platform.components.lambda_function.iam import IamStatement
 from va_platform.components.lambda_function.spec import (
     FunctionSpec,
     ImageCode,
@@ -224,3 +226,33 @@ class AgentImageSettings(VaModel):
         if self.extra_requirements:
             parts.append(self.extra_requirements.removeprefix("requirements-").removesuffix(".txt"))
         return tuple(parts)
+
+
+def agent_handler_statements(
+    profile: AgentProfile,
+    function_name: str,
+    region: str,
+    account: pulumi.Output[str],
+    agent_role_arn: pulumi.Output[str] | None,
+) -> list[IamStatement]:
+    """The handler's own needs: Bedrock on its models only, invoking itself (children, through
+    the handler), and assuming the agent role. The profile's statements are the agent role's."""
+    statements = []
+    if agent_role_arn is not None:
+        statements.append(IamStatement("AssumeAgentRole", ("sts:AssumeRole",), [agent_role_arn]))
+    if profile.auth_mode == "bedrock":
+        count = sum(len(bedrock_model_arns(region, "0", m)) for m in profile.models)
+        arns = account.apply(
+            lambda a: [arn for m in profile.models for arn in bedrock_model_arns(region, a, m)]
+        )
+        statements.append(
+            IamStatement(
+                "InvokeAllowedModels",
+                ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
+                [arns.apply(lambda v, i=i: v[i]) for i in range(count)],
+            )
+        )
+    if profile.max_depth > 0:
+        own_arn = account.apply(lambda a: lambda_function_arn(region, a, function_name))
+        statements.append(IamStatement("InvokeChildAgents", ("lambda:InvokeFunction",), [own_arn]))
+    return statements

@@ -29,7 +29,11 @@ from va_platform.components.lambda_function.iam import (
     schedule_policy,
     schedule_trust_policy,
 )
-from va_platform.components.lambda_function.spec import FunctionSpec, ImageCode, destination_action
+from va_platform.components.lambda_function.spec import (
+    FunctionSpec,
+    ImageCode,
+    destination_action_of,
+)
 from va_platform.components.lambda_function.triggers import (
     API_TIMEOUT_MAX_S,
     DEFAULT_ROUTE,
@@ -40,6 +44,7 @@ from va_platform.components.lambda_function.triggers import (
     ScheduleTrigger,
     parse_route,
 )
+from va_platform.components.refs import BucketRef, TableRef
 
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
 # An HTTP API's access log line: who called which route, how it ended, and why it failed.
@@ -82,7 +87,8 @@ class HttpApi:
 
 @dataclass(frozen=True)
 class LambdaNetworking:
-    """Where the function's ENIs go; VaNetwork.lambda_networking() provides it."""
+    """Where the function's ENIs go; VaNetwork.lambda_networking() provides it, and
+    ``from_ids`` builds it for a network of another stack or team."""
 
     subnet_ids: Sequence[pulumi.Input[str]]
     subnet_arns: Sequence[pulumi.Input[str]]
@@ -90,6 +96,34 @@ class LambdaNetworking:
     security_group_arns: Sequence[pulumi.Input[str]]
     # The VPC of the subnets: where a function with ``egress`` gets its own security group.
     vpc_id: pulumi.Input[str] | None = None
+
+    @classmethod
+    def from_ids(
+        cls,
+        *,
+        vpc_id: pulumi.Input[str],
+        subnet_ids: Sequence[pulumi.Input[str]],
+        security_group_ids: Sequence[pulumi.Input[str]],
+        region: pulumi.Input[str],
+        account_id: pulumi.Input[str],
+    ) -> LambdaNetworking:
+        """A network someone else made, by ids (literals, Outputs, StackReference outputs); the
+        ARNs the role's ENI statement is scoped to are built from them. A list exported by
+        another stack is indexed: ``subnets = ref.get_output("privateSubnetIds")``, then
+        ``subnet_ids=[subnets[0], subnets[1]]``."""
+
+        def arn(kind: str, resource_id: pulumi.Input[str]) -> pulumi.Output[str]:
+            return pulumi.Output.concat(
+                "arn:aws:ec2:", region, ":", account_id, f":{kind}/", resource_id
+            )
+
+        return cls(
+            subnet_ids=list(subnet_ids),
+            subnet_arns=[arn("subnet", i) for i in subnet_ids],
+            security_group_ids=list(security_group_ids),
+            security_group_arns=[arn("security-group", i) for i in security_group_ids],
+            vpc_id=vpc_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -113,6 +147,10 @@ class VaLambdaArgs:
     kms_key_arn: pulumi.Input[str] | None = None
     # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
     bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The table ``spec.table_actions`` act on (-> DYNAMODB_TABLE), the bucket whose objects
+    # ``spec.bucket_actions`` act on (-> S3_BUCKET): VaTable.ref(), or TableRef(arn, name).
+    table: TableRef | None = None
+    bucket: BucketRef | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -132,7 +170,17 @@ class VaLambdaArgs:
                 f"{spec.purpose}: a zip function needs its package; build it with "
                 "va_platform.packaging.build_zip(spec.code.path, runtime=spec.runtime)"
             )
-        clash = sorted(set(self.extra_env) & set(spec.env))
+        if spec.table_actions and self.table is None:
+            raise ValueError(
+                f"{spec.purpose}: tableActions ({', '.join(spec.table_actions)}) need the table: "
+                "give VaLambdaArgs.table (VaTable.ref(), or TableRef(arn=..., name=...))"
+            )
+        if spec.bucket_actions and self.bucket is None:
+            raise ValueError(
+                f"{spec.purpose}: bucketActions ({', '.join(spec.bucket_actions)}) need the "
+                "bucket: give VaLambdaArgs.bucket (VaBucket.ref(), or BucketRef(arn=..., name=...))"
+            )
+        clash = sorted((set(self.extra_env) | set(_data_access(self)[0])) & set(spec.env))
         if clash:
             raise ValueError(f"{spec.purpose}: env {', '.join(clash)} given twice")
         missing = [s.name for s in spec.secrets if s.name not in self.secret_arns]
@@ -163,6 +211,20 @@ class VaLambdaArgs:
             )
 
 
+def _data_access(args: VaLambdaArgs) -> tuple[dict[str, pulumi.Input[str]], list[IamStatement]]:
+    """What ``table_actions`` and ``bucket_actions`` give the function: the resource's name in
+    its environment, and the actions on exactly that table, or that bucket's objects."""
+    spec, env, statements = args.spec, {}, []
+    if spec.table_actions and args.table is not None:
+        env["DYNAMODB_TABLE"] = args.table.name
+        statements.append(IamStatement("CoreTableAccess", spec.table_actions, [args.table.arn]))
+    if spec.bucket_actions and args.bucket is not None:
+        env["S3_BUCKET"] = args.bucket.name
+        objects = pulumi.Output.concat(args.bucket.arn, "/*")
+        statements.append(IamStatement("ContentBucketObjects", spec.bucket_actions, [objects]))
+    return env, statements
+
+
 def _cors(http: HttpTrigger) -> dict[str, Any] | None:
     """A function URL's and an HTTP API's CORS settings (the same fields); None: no CORS."""
     if not http.allow_origins:
@@ -177,10 +239,13 @@ def _cors(http: HttpTrigger) -> dict[str, Any] | None:
 
 
 def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
-    def with_resources(resources: list[str]) -> tuple[str, tuple[str, ...], list[str]]:
-        return st.sid, st.actions, list(resources)
+    """The statement with its actions and resources known (either may come from an Output: a
+    destination's action depends on the service in its ARN)."""
 
-    return pulumi.Output.all(*st.resources).apply(with_resources)
+    def known(values: list[str]) -> tuple[str, tuple[str, ...], list[str]]:
+        return st.sid, tuple(values[: len(st.actions)]), list(values[len(st.actions) :])
+
+    return pulumi.Output.all(*st.actions, *st.resources).apply(known)
 
 
 class VaLambda(VaComponent):
@@ -367,7 +432,7 @@ class VaLambda(VaComponent):
         ] if queues else []  # fmt: skip
         destinations = spec.destinations
         delivery = [
-            IamStatement(sid, (destination_action(arn),), [arn])
+            IamStatement(sid, (destination_action_of(arn),), [arn])
             for sid, arn in (
                 ("DeliverOnSuccess", destinations.on_success),
                 ("DeliverOnFailure", destinations.on_failure),
@@ -380,7 +445,10 @@ class VaLambda(VaComponent):
             keys.append(args.kms_key_arn)  # the stack's secrets are encrypted with the stack key
         if keys:
             delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
-        extra = [_resolved(st) for st in [*args.extra_statements, *queue_statements, *delivery]]
+        data = _data_access(args)[1]
+        extra = [
+            _resolved(st) for st in [*data, *args.extra_statements, *queue_statements, *delivery]
+        ]
         policy = pulumi.Output.all(
             self.log_group.arn,
             self.dlq.arn,
@@ -444,6 +512,7 @@ class VaLambda(VaComponent):
         env_vars: dict[str, pulumi.Input[str]] = {
             "POWERTOOLS_SERVICE_NAME": spec.purpose,
             **spec.env,
+            **_data_access(args)[0],
             **args.extra_env,
         }
         for ref in spec.secrets:

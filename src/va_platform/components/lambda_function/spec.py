@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
+import pulumi
 from pydantic import (
     AfterValidator,
     Field,
@@ -21,7 +22,7 @@ from pydantic import (
 from va_platform import standard
 from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
 from va_platform.components.lambda_function.triggers import Trigger, check_triggers
-from va_platform.components.model import InRange, OneOf, VaModel
+from va_platform.components.model import ArnInput, InRange, OneOf, VaModel, is_known
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
 RESERVED_ENV_KEYS = frozenset(
@@ -168,7 +169,7 @@ class StatementSpec(VaModel):
     actions: tuple[str, ...] = Field(
         min_length=1, description="Exact actions (no '*' or 'service:*')."
     )
-    resources: tuple[str, ...] = Field(
+    resources: tuple[ArnInput, ...] = Field(
         min_length=1,
         description="Exact ARNs; '*' only for actions AWS offers no resource-level permission for.",
     )
@@ -184,6 +185,8 @@ class StatementSpec(VaModel):
     WHERE: ClassVar[str] = "function statements"
 
     def document(self) -> dict[str, object]:
+        """The statement as checked now: a resource given as an Output is not known yet, so
+        ``statement_problems`` judges its actions only; va-guard checks it once known."""
         return {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
                 "Resource": list(self.resources)}  # fmt: skip
 
@@ -215,8 +218,8 @@ LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za
 KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
 
-def _destination(value: str | None) -> str | None:
-    if value is not None and not DESTINATION_ARN_RE.match(value):
+def _destination(value: object) -> object:
+    if is_known(value) and not DESTINATION_ARN_RE.match(value):
         raise ValueError(
             f"{value!r} is not an SQS queue, SNS topic, EventBridge bus or Lambda function ARN"
         )
@@ -226,20 +229,27 @@ def _destination(value: str | None) -> str | None:
 class Destinations(VaModel):
     """Asynchronous invocation results, on success and on failure (besides the DLQ)."""
 
-    on_success: Annotated[str | None, AfterValidator(_destination)] = Field(
+    on_success: Annotated[ArnInput | None, AfterValidator(_destination)] = Field(
         default=None, description="ARN that receives each successful asynchronous result."
     )
-    on_failure: Annotated[str | None, AfterValidator(_destination)] = Field(
+    on_failure: Annotated[ArnInput | None, AfterValidator(_destination)] = Field(
         default=None, description="ARN that receives each failed asynchronous event."
     )
 
     @property
-    def arns(self) -> tuple[str, ...]:
-        return tuple(a for a in (self.on_success, self.on_failure) if a)
+    def arns(self) -> tuple[pulumi.Input[str], ...]:
+        return tuple(a for a in (self.on_success, self.on_failure) if a is not None)
 
 
 def destination_action(arn: str) -> str:
     return DESTINATION_ACTIONS[arn.split(":")[2]]
+
+
+def destination_action_of(arn: pulumi.Input[str]) -> pulumi.Input[str]:
+    """The action for a destination given as a literal or an Output (known once it resolves)."""
+    if is_known(arn):
+        return destination_action(arn)
+    return pulumi.Output.from_input(arn).apply(destination_action)
 
 
 class FunctionSpec(VaModel):
@@ -330,7 +340,7 @@ class FunctionSpec(VaModel):
         description="X-Ray: Active samples and traces; PassThrough only "
         "forwards an upstream trace header.",
     )
-    kms_key_arn: str | None = Field(
+    kms_key_arn: ArnInput | None = Field(
         default=None,
         description="Customer-managed KMS key for the env vars and the log group (its key "
         "policy must admit CloudWatch Logs); the role may kms:Decrypt with it. Unset: the "
@@ -446,7 +456,7 @@ class FunctionSpec(VaModel):
             )
         if is_image and self.layer_arns:
             raise ValueError("layerArns do not apply to a container image")
-        if self.kms_key_arn is not None and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+        if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
             raise ValueError(
                 f"kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
                 "(arn:aws:kms:<region>:<account>:key/<id>)"

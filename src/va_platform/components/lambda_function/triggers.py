@@ -24,7 +24,7 @@ from urllib.parse import quote_plus
 from pydantic import AfterValidator, Field, model_validator
 
 from va_platform import standard
-from va_platform.components.model import InRange, VaModel
+from va_platform.components.model import ArnInput, InRange, VaModel, is_known
 
 # EventBridge Scheduler's expression forms (rate(5 minutes), cron(0 8 * * ? *), at(...)).
 RATE_RE = re.compile(r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")
@@ -81,10 +81,10 @@ class QueueTrigger(VaModel):
     """Feeds the function batches from an SQS queue (an event source mapping)."""
 
     kind: Literal["queue"] = Field(description="`queue`.")
-    queue_arn: str | None = Field(
+    queue_arn: ArnInput | None = Field(
         default=None,
-        description="An existing queue; unset: the function gets its own encrypted work queue "
-        "va-<env>-<purpose>-queue, redriven to va-<env>-<purpose>-queue-dlq.",
+        description="An existing queue's ARN; unset: the function gets its own encrypted work "
+        "queue va-<env>-<purpose>-queue, redriven to va-<env>-<purpose>-queue-dlq.",
     )
     batch_size: Annotated[int, AfterValidator(InRange(1, 10000, "messages"))] = Field(
         default=10, description="Messages per invocation at most."
@@ -106,7 +106,7 @@ class QueueTrigger(VaModel):
                 f"batchSize {self.batch_size} needs batchingWindowS of at least 1 (AWS allows "
                 f"more than {MAX_BATCH_WITHOUT_WINDOW} messages only with a batching window)"
             )
-        if self.queue_arn is not None and not QUEUE_ARN_RE.match(self.queue_arn):
+        if is_known(self.queue_arn) and not QUEUE_ARN_RE.match(self.queue_arn):
             raise ValueError(
                 f"queueArn {self.queue_arn!r} is not an SQS queue ARN "
                 "(arn:aws:sqs:<region>:<account>:<name>)"
@@ -450,7 +450,7 @@ def check_triggers(triggers: tuple[AnyTrigger, ...], owner: str = "this function
     if len(own) > 1:
         raise ValueError("triggers: a function has one work queue; list one queue trigger "
                          "without queueArn")  # fmt: skip
-    arns = [t.queue_arn for t in triggers if isinstance(t, QueueTrigger) and t.queue_arn]
+    arns = [t.queue_arn for t in triggers if isinstance(t, QueueTrigger) and is_known(t.queue_arn)]
     repeated = sorted({a for a in arns if arns.count(a) > 1})
     if repeated:
         raise ValueError(f"triggers: queue {', '.join(repeated)} is listed more than once")

@@ -1,0 +1,40 @@
+"""Another team's function in the platform's network: VPC, subnets, security group and alarm
+topic are read from the platform stack (a StackReference), never copied as literals."""
+
+import pulumi
+import pulumi_aws as aws
+
+from va_platform.components import (
+    FunctionSpec,
+    LambdaNetworking,
+    VaContext,
+    VaLambda,
+    VaLambdaArgs,
+    ZipCode,
+)
+from va_platform.packaging import build_zip
+
+config = pulumi.Config()
+ctx = VaContext(environment=pulumi.get_stack(), owner=config.require("owner"))
+platform = pulumi.StackReference(config.require("networkStack"))
+subnets = platform.get_output("privateSubnetIds")
+
+networking = LambdaNetworking.from_ids(
+    vpc_id=platform.get_output("vpcId"),
+    subnet_ids=[subnets[0], subnets[1]],
+    security_group_ids=[platform.get_output("lambdaSecurityGroupId")],
+    region=aws.get_region_output().region,
+    account_id=aws.get_caller_identity_output().account_id,
+)
+spec = FunctionSpec(purpose="billing", code=ZipCode(path="handler"), memory=512)
+function = VaLambda(
+    "billing",
+    VaLambdaArgs(
+        context=ctx,
+        spec=spec,
+        networking=networking,
+        alarm_topic_arn=platform.get_output("alarmTopicArn"),
+        package=build_zip("handler", runtime=spec.runtime),
+    ),
+)
+pulumi.export("functionName", function.function.name)
