@@ -21,10 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from stack.config import PROJECT_NAMESPACE, StackConfig
-from va_platform.components import (
-    InRange,
-    OneOf,
-)
+from va_platform.components import ArnInput, InRange, OneOf
 
 HEADER = f"""# Stack configuration reference
 
@@ -50,6 +47,8 @@ def models_in(annotation: Any) -> Iterator[type[BaseModel]]:
 def type_text(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if annotation == ArnInput:  # a literal in the stack config; an Output in a program
+        return "string (ARN)"
     if origin is typing.Annotated:
         return type_text(args[0])
     if origin is Literal:

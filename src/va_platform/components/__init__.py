@@ -56,7 +56,7 @@ from va_platform.components.lambda_function.triggers import (
     overlapping_bucket_triggers,
 )
 from va_platform.components.layer import LayerSpec, VaLayer, VaLayerArgs
-from va_platform.components.model import InRange, OneOf, VaModel
+from va_platform.components.model import ArnInput, InRange, OneOf, VaModel
 from va_platform.components.network import VaNetwork, VaNetworkArgs
 from va_platform.components.refs import BucketRef, TableRef
 from va_platform.components.secret import VaSecret, VaSecretArgs
@@ -69,6 +69,7 @@ __all__ = [
     "REPOSITORY_PATTERN",
     "AgentImageSettings",
     "AgentProfile",
+    "ArnInput",
     "ArtifactStore",
     "BucketRef",
     "BucketTarget",

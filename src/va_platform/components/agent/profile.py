@@ -249,7 +249,7 @@ def agent_handler_statements(
             IamStatement(
                 "InvokeAllowedModels",
                 ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
-                [arns.apply(lambda v, i=i: v[i]) for i in range(count)],
+                [arns[i] for i in range(count)],
             )
         )
     if profile.max_depth > 0:

@@ -39,7 +39,8 @@ class IamStatement:
     """An extra Allow statement for a function, e.g. ``dynamodb:PutItem`` on one table."""
 
     sid: str
-    actions: tuple[str, ...]
+    # Literal actions, or an Output (a destination's action depends on the service in its ARN).
+    actions: tuple[pulumi.Input[str], ...]
     resources: Sequence[pulumi.Input[str]]
 
     def __post_init__(self) -> None:
