@@ -13,6 +13,9 @@ own user's processes and files, loopback, and nothing of the test process (root)
 
 from __future__ import annotations
 
+import atexit
+import functools
+import hashlib
 import json
 import os
 import queue
@@ -33,35 +36,70 @@ from pathlib import Path
 from typing import Any
 
 from faalf.loopback import LoopbackServer
-from tests.agent.servers import ROOT
+from tests.agent.servers import ROOT, build_dir, build_lock, readable_by_all
 
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
-AGENT_VENV = ROOT / ".va-build" / "agent-venv"
 REQUIREMENTS = ROOT / "agent_image" / "requirements.txt"
-RUNTIME_CLIENT = Path(__file__).with_name("runtime_client.py")
 LAMBDA_MAX_RESPONSE = 6 * 1024 * 1024  # a synchronous invocation's response, as Lambda counts it
 CHILD_RESPONSE = {"statusCode": 200, "body": {"claude_output": "child done", "cost_usd": 0.05}}
 
 
-def image_python() -> Path:
-    """The handler's interpreter with the image's requirements, usable by a non-root user.
+@dataclass(frozen=True)
+class SandboxBuild:
+    """What the function's uid executes, where it can reach it (see ``servers.build_dir``).
 
-    The test interpreter lives under /root, which other users cannot read; Debian's python3.11
-    can be run by anyone, so the image's requirements are installed into a venv made from it.
+    ``python``: the handler's interpreter with the image's requirements (the test interpreter
+    lives under /root, which other users cannot read; Debian's python3.11 can be run by
+    anyone, so the requirements go into a venv made from it). ``source``: this session's copy of
+    ``agent_image`` and of the runtime loop, since the clone itself may be private.
     """
-    stamp = AGENT_VENV / "requirements.txt"
-    python = AGENT_VENV / "bin" / "python"
-    if stamp.exists() and stamp.read_text() == REQUIREMENTS.read_text():
-        return python
-    shutil.rmtree(AGENT_VENV, ignore_errors=True)
-    subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(AGENT_VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(REQUIREMENTS)],
-        check=True,
-    )  # fmt: skip
-    shutil.copyfile(REQUIREMENTS, stamp)
+
+    python: Path
+    source: Path
+
+    @property
+    def runtime_client(self) -> Path:
+        return self.source / "runtime_client.py"
+
+
+@functools.cache
+def sandbox_build() -> SandboxBuild:
+    """Built once per session; the source copy is removed when the session ends."""
+    return SandboxBuild(image_python(), _source_copy())
+
+
+def image_python() -> Path:
+    """The venv, rebuilt when ``agent_image/requirements.txt`` changes (keyed by its hash)."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    venv = build_dir() / f"agent-venv-{digest}"
+    python = venv / "bin" / "python"
+    with build_lock("agent-venv"):
+        if (venv / ".installed").exists():
+            return python
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-r", str(REQUIREMENTS)],
+            check=True,
+        )  # fmt: skip
+        readable_by_all(venv)
+        (venv / ".installed").touch()
     return python
+
+
+def _source_copy() -> Path:
+    sources = build_dir() / "sources"
+    sources.mkdir(mode=0o755, exist_ok=True)
+    copy = Path(tempfile.mkdtemp(prefix="session-", dir=sources))
+    shutil.copytree(
+        ROOT / "agent_image", copy, dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )  # fmt: skip
+    shutil.copyfile(Path(__file__).with_name("runtime_client.py"), copy / "runtime_client.py")
+    readable_by_all(copy)
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    return copy
 
 
 def free_uid() -> int:
@@ -208,7 +246,7 @@ class LambdaEnvironment:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._http = LoopbackServer(self._handler())
-        self._python = image_python()
+        self.build = sandbox_build()
         self._runtime_logs: list[RuntimeLog] = []
 
     @property
@@ -248,7 +286,7 @@ class LambdaEnvironment:
         }
         log = RuntimeLog(self.logs / f"runtime-{self.starts:03d}.log", self.uid)
         proc = subprocess.Popen(
-            [str(self._python), str(RUNTIME_CLIENT)],
+            [str(self.build.python), str(self.build.runtime_client)],
             env=env,
             cwd="/",
             stdin=subprocess.DEVNULL,

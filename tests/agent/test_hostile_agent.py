@@ -19,12 +19,12 @@ import pytest
 
 from tests.agent.conftest import API_KEY, SECRET_NAME
 from tests.agent.lambda_env import (
-    AGENT_VENV,
     SYSTEM_PYTHON,
     LambdaEnvironment,
     lambda_environment,
+    sandbox_build,
 )
-from tests.agent.servers import ROOT, Moto
+from tests.agent.servers import Moto
 from tests.agent.standin import StandIn, bash, say, write
 
 # The handler runs as a uid of its own, which takes root to set up (as the CI machines run).
@@ -82,11 +82,13 @@ def agent_role_arn(moto: Moto) -> str:
 
 
 def function_env(moto: Moto, claude_bin: Path, api: StandIn) -> dict[str, str]:
-    """The function's environment as Lambda sets it (the attack modules run the same one)."""
+    """The function's environment as Lambda sets it (the attack modules run the same one), with
+    everything the function's uid executes where it can reach it (``lambda_env.sandbox_build``)."""
+    build = sandbox_build()
     return {
-        "PATH": f"{AGENT_VENV}/bin:{ROOT / 'agent_image' / 'bin'}:/usr/bin:/bin",
+        "PATH": f"{build.python.parent}:{build.source / 'bin'}:/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(ROOT / "agent_image"),
+        "PYTHONPATH": str(build.source),
         "PYTHONDONTWRITEBYTECODE": "1",
         "AWS_ACCESS_KEY_ID": FUNCTION_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": "function-role-secret",
