@@ -19,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from faalf import agent, bedrock, emf, identity, process, request, response
+from faalf.fence import fence
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -86,6 +87,7 @@ class Container:
         """
         if not self.prepared:
             _sweep_or_end(work_root)
+            self._build_fence()
             self.prepared = True
             return
         others = process.strangers() if os.getuid() != 0 else []
@@ -101,6 +103,17 @@ class Container:
             return
         if found:
             end_runtime(f"the work root holds what the handler did not make: {found[:5]}")
+
+    @staticmethod
+    def _build_fence() -> None:
+        """Once per runtime, before the first agent process: what the kernel will refuse the
+        agent (``fence.py``). A part the platform refuses is logged as a warning; the handler's
+        other defences (the sweeps, the checks of its own limits) hold regardless."""
+        status = fence().status()
+        if status.runtime_api_closed:
+            logger.info("agent fence built", extra=status.as_log())
+        else:
+            logger.warning("agent fence incomplete", extra=status.as_log())
 
     def clean_up(self, work_root: Path) -> None:
         """After the run: no process of the agent's user, no file of it; else end the runtime."""
@@ -206,7 +219,12 @@ def run(
         CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
     proxy = CONTAINER.proxy_for(settings)  # the only door to the model, in both modes
     # The agent's identity: the agent role's for this request, or none; never the function's.
-    creds = identity.agent_credentials(settings.agent_role_arn, context.aws_request_id)
+    # Its session name is random (the agent reads it; a request id answers an invocation):
+    # logged here, with the request id, for CloudTrail.
+    session_name = identity.session_name()
+    if settings.agent_role_arn is not None:
+        logger.info("agent role session", extra={"agent_session": session_name})
+    creds = identity.agent_credentials(settings.agent_role_arn, session_name)
     try:
         ws = agent.workspace(settings.work_root)
         with proxy.session(

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from faalf.fence import fence
+
 PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
@@ -72,7 +74,9 @@ def run(
     scratch: Path,
     stdin: str | None = None,
 ) -> Finished:
-    """Start ``argv`` as a session leader; afterwards nothing it started is left running."""
+    """Start ``argv`` as a session leader, inside the fence (``fence.py``: started from the
+    launcher thread, it inherits that thread's seccomp filter and Landlock domain); afterwards
+    nothing it started is left running."""
     become_subreaper()
     before = descendants(os.getpid())
     with (
@@ -82,14 +86,16 @@ def run(
     ):
         inp.write((stdin or "").encode("utf-8"))
         inp.seek(0)
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=inp,
-            stdout=out,
-            stderr=err,
-            cwd=cwd,
-            env=dict(env),
-            start_new_session=True,
+        proc = fence().spawn(
+            lambda: subprocess.Popen(
+                list(argv),
+                stdin=inp,
+                stdout=out,
+                stderr=err,
+                cwd=cwd,
+                env=dict(env),
+                start_new_session=True,
+            )
         )
         timed_out = not wait(proc, max(timeout_s, 0.0))
         # Whatever the outcome, nothing the child started may outlive the invocation.

@@ -243,6 +243,9 @@ class LambdaEnvironment:
         self.child_response: dict[str, Any] = dict(CHILD_RESPONSE)
         self._pending: queue.Queue[Invocation] = queue.Queue()
         self._inflight: dict[str, Invocation] = {}
+        # What the Runtime API handed out last, and whether it was answered (see ``_handler``).
+        self._current: Invocation | None = None
+        self._answered = True
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._http = LoopbackServer(self._handler())
@@ -280,6 +283,7 @@ class LambdaEnvironment:
         self.starts += 1
         # A fresh queue: a dead runtime's pending "next" request must not take the next event.
         self._pending = queue.Queue()
+        self._current, self._answered = None, True
         env = self.env | {
             "AWS_LAMBDA_RUNTIME_API": self.url.removeprefix("http://"),
             "AWS_ENDPOINT_URL_LAMBDA": self.url,
@@ -390,20 +394,45 @@ class LambdaEnvironment:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
+                """As Lambda's Runtime API (rapid, which the runtime interface emulator is built
+                from) serves it: while an invocation is unanswered, ``next`` hands out its event
+                again, to whoever asks; once answered, it waits for the next one."""
                 if self.path != "/2018-06-01/runtime/invocation/next":
                     self._send(404, {}, {})
                     return
-                inv = service._pending.get()  # the queue of the runtime that asked
+                with service._lock:
+                    inv = None if service._answered else service._current
+                if inv is None:
+                    inv = service._pending.get()  # the queue of the runtime that asked
+                    with service._lock:
+                        service._current, service._answered = inv, False
                 self._send(200, inv.event, {
                     "Lambda-Runtime-Aws-Request-Id": inv.request_id,
                     "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
                 })  # fmt: skip
+
+            def _accept(self, request_id: str) -> bool:
+                """As rapid: a result for another id is a 400, a second result a 403."""
+                with service._lock:
+                    current, answered = service._current, service._answered
+                    if current is not None and current.request_id == request_id and not answered:
+                        service._answered = True
+                        return True
+                if current is None or current.request_id != request_id:
+                    self._send(400, {"errorType": "InvalidRequestID",
+                                     "errorMessage": "Invalid request ID"}, {})  # fmt: skip
+                else:
+                    self._send(403, {"errorType": "InvalidStateTransition",
+                                     "errorMessage": "the invocation was answered already"}, {})  # fmt: skip
+                return False
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 result = re.fullmatch(r"/2018-06-01/runtime/invocation/([^/]+)/(response|error)",
                                       self.path)  # fmt: skip
                 invoke = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", self.path)
+                if result and not self._accept(result[1]):
+                    return
                 if result and len(body) > LAMBDA_MAX_RESPONSE:
                     # What Lambda does with it: the caller gets an error, not the response.
                     service._finish(result[1], "error", {"errorType": "ResponseSizeTooLarge",

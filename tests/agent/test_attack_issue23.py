@@ -9,15 +9,25 @@ tool calls. Each test was seen failing against the code before its fix.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.agent.lambda_env import LambdaEnvironment, lambda_environment
+from tests.agent.lambda_env import LambdaEnvironment, Outcome, lambda_environment
 from tests.agent.servers import Moto
-from tests.agent.standin import StandIn
+from tests.agent.standin import StandIn, bash, say
+from tests.agent.test_hostile_agent import (  # noqa: F401 - fixtures, used by name
+    AGENT_ROLE,
+    HELLO,
+    WHO_AM_I,
+    agent_role_arn,
+    py,
+    with_agent_role,
+)
 from tests.agent.test_hostile_agent import pytestmark as hostile_pytestmark
 
 pytestmark = hostile_pytestmark
@@ -69,3 +79,85 @@ def test_sandbox_uid_reaches_the_interpreter_handler_and_cli_the_tests_built(lam
         pytest.fail(f"the function's uid cannot execute {exc.filename}")
 
     assert done.stdout.strip() == "reached", done.stderr[-500:]
+
+
+# --- 1. The agent answers, and takes, invocations through the Lambda Runtime API ---------------
+
+SECRET_HEADER = "Bearer next-callers-token-0F1E"
+FORGED_ANSWER = {"statusCode": 200, "body": {"claude_output": "forged by the agent"}}
+
+
+def http_event(task: str) -> dict[str, object]:
+    """A Function URL event: the caller's bearer token rides in its headers."""
+    return {"body": json.dumps({"task": task}), "headers": {"authorization": SECRET_HEADER}}
+
+
+def http_output(outcome: Outcome) -> object:
+    assert outcome.kind == "response", outcome.payload
+    body = outcome.payload["body"]  # a JSON string from the handler; whatever a forger sent
+    return (json.loads(body) if isinstance(body, str) else body).get("claude_output")
+
+
+def runtime_api_attack(lam: LambdaEnvironment, *, answer_own: bool, take_next: bool) -> str:
+    """The agent's script: the Runtime API is at a well-known address (127.0.0.1:9001 in
+    Lambda; the harness's here). ``next`` during its own invocation hands it its own event and
+    request id, as Lambda's Runtime API and its emulator do."""
+    return py(f"""
+import json, urllib.request
+api = {lam.url + "/2018-06-01/runtime"!r}
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    with urllib.request.urlopen(urllib.request.Request(api + path, data=data, method=method),
+                                timeout=120) as response:
+        return response.headers.get("Lambda-Runtime-Aws-Request-Id"), response.read().decode()
+try:
+    mine, event = call("GET", "/invocation/next")
+    print("fetched", mine, event, flush=True)
+    if {answer_own!r}:
+        call("POST", f"/invocation/{{mine}}/response", {FORGED_ANSWER!r})
+        print("answered my own invocation", flush=True)
+    if {take_next!r}:
+        theirs, event = call("GET", "/invocation/next")  # the next caller's event
+        call("POST", f"/invocation/{{theirs}}/response", {FORGED_ANSWER!r})
+        print("took", theirs, event, flush=True)
+except Exception as exc:
+    print("runtime api refused:", type(exc).__name__, exc)
+""")
+
+
+def test_agent_cannot_fetch_its_own_invocations_event(lam, api):
+    api.play([bash(runtime_api_attack(lam, answer_own=False, take_next=False)), say("done")])
+    lam.invoke(http_event("read my own event"))
+    results = "\n".join(api.tool_results())
+
+    assert "fetched" in results or "runtime api refused" in results  # the attack ran
+    assert SECRET_HEADER not in results
+
+
+def test_agent_cannot_answer_its_own_invocation(lam, api):
+    api.play([bash(runtime_api_attack(lam, answer_own=True, take_next=False)), say("done")])
+    outcome = lam.invoke({"task": "answer for the handler"})
+
+    assert outcome.kind == "response", outcome.payload
+    assert outcome.body.get("claude_output") == "done"
+
+
+def test_agent_cannot_take_the_next_callers_invocation(lam, api):
+    attack = runtime_api_attack(lam, answer_own=True, take_next=True)
+    api.play([bash(attack), say("done"), *HELLO])  # the next caller's run plays HELLO
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(lam.invoke, {"task": "take the next caller's request"})
+        first.result()  # answered: by the handler, or early by the agent
+        following = lam.invoke(http_event("write hello world"))
+
+    assert http_output(following) == "Wrote hello.py"
+
+
+@pytest.mark.usefixtures("with_agent_role")
+def test_agent_role_session_name_names_no_invocation(lam, api):
+    api.play([bash(WHO_AM_I), say("done")])
+    outcome = lam.invoke({"task": "who am i"})
+    results = "\n".join(api.tool_results())
+
+    assert f"assumed-role/{AGENT_ROLE}/faalf-" in results  # the attack ran, as the agent role
+    assert outcome.request_id not in results
