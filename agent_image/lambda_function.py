@@ -37,6 +37,12 @@ def service_name() -> str:
 # /proc files are root's and ptrace is refused, in both auth modes; nor can the agent reopen
 # its stdout, the log stream that carries the cost metric.
 process.make_undumpable()
+if os.getuid() != 0:  # as root (local runs, the tests' in-process handler) it would not hold
+    process.no_message_queues()
+# What the handler's own limits and scheduling are: an agent of the same uid may change them
+# (prlimit, setpriority, sched_setaffinity); they are put back, or the runtime ends, after
+# every run.
+LIMITS = process.own_limits()
 logger = Logger(service=service_name())
 MIN_RUN_S = 1.0
 
@@ -58,12 +64,16 @@ def end_runtime(why: str) -> None:
 
 
 def _sweep_or_end(work_root: Path) -> None:
-    """Kill every process of the agent's user, remove its System V IPC objects and empty the
+    """Kill every process of the agent's user, put the handler's own limits back, remove the
+    user's kernel objects (System V IPC, message queues, keys, /dev/shm files) and empty the
     work root; whatever cannot be done ends the runtime, so no invocation runs in its leftovers."""
     if not process.sweep():
         end_runtime("processes of the agent's user survived repeated kills")
-    if os.getuid() != 0 and process.remove_ipc_objects():
-        end_runtime("System V IPC objects of the agent's user could not be removed")
+    changed = process.restore_limits(LIMITS)
+    if changed:
+        end_runtime(f"the handler's own limits were changed and cannot be put back: {changed}")
+    if os.getuid() != 0 and (left_objects := process.remove_user_objects()):
+        end_runtime(f"kernel objects of the agent's user could not be removed: {left_objects}")
     left = process.clear(work_root)
     if left:
         end_runtime(f"the work root could not be emptied: {left[:5]}")
@@ -93,9 +103,9 @@ class Container:
         others = process.strangers() if os.getuid() != 0 else []
         if others:
             end_runtime(f"{len(others)} process(es) of the agent's user are running: {others[:5]}")
-        ipc = process.ipc_objects() if os.getuid() != 0 else []
-        if ipc:
-            end_runtime(f"System V IPC objects of the agent's user outlived a cleanup: {ipc[:5]}")
+        objects = process.user_objects() if os.getuid() != 0 else []
+        if objects:
+            end_runtime(f"kernel objects of the agent's user outlived a cleanup: {objects[:5]}")
         try:
             found = sorted(os.listdir(work_root))
         except OSError as exc:

@@ -20,6 +20,7 @@ import pytest
 from tests.agent.lambda_env import LambdaEnvironment, Outcome, lambda_environment
 from tests.agent.servers import Moto
 from tests.agent.standin import StandIn, bash, say
+from tests.agent.test_attack_hostile import FIND_THE_HANDLER
 from tests.agent.test_hostile_agent import (  # noqa: F401 - fixtures, used by name
     AGENT_ROLE,
     HELLO,
@@ -161,3 +162,108 @@ def test_agent_role_session_name_names_no_invocation(lam, api):
 
     assert f"assumed-role/{AGENT_ROLE}/faalf-" in results  # the attack ran, as the agent role
     assert outcome.request_id not in results
+
+
+# --- 3. prlimit on the warm handler breaks every later invocation ------------------------------
+
+LIMIT_THE_HANDLER = py(
+    FIND_THE_HANDLER
+    + """
+import resource
+try:  # allowed for the same uid, non-dumpable or not: no process can fork in it any more
+    resource.prlimit(handler, resource.RLIMIT_NPROC, (1, 1))
+    print("limited the handler", handler)
+except OSError as exc:
+    print("prlimit refused:", exc)
+"""
+)
+
+
+def test_limits_the_agent_sets_on_its_handler_leave_the_next_invocation_healthy(lam, api):
+    api.play([bash(LIMIT_THE_HANDLER), say("done")])
+    lam.invoke({"task": "break the runtime for the next caller"})
+    attack = "\n".join(api.tool_results())
+    api.play(HELLO)
+    following = lam.invoke({"task": "write hello world"})
+
+    assert "limited the handler" in attack or "prlimit refused" in attack  # the attack ran
+    assert following.payload["statusCode"] == 200, following.payload
+
+
+# --- 4. Per-user kernel objects: a POSIX message queue and the user keyring ----------------------
+
+LIBC = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+"""
+MQ_STASH = py(
+    LIBC
+    + """
+class Attr(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long),
+                ("msgsize", ctypes.c_long), ("curmsgs", ctypes.c_long)]
+queue = libc.mq_open(b"/faalf-stash", os.O_CREAT | os.O_WRONLY, 0o600,
+                     ctypes.byref(Attr(0, 4, 64, 0)))
+if queue < 0:
+    print("mq_open refused", os.strerror(ctypes.get_errno()))
+else:
+    print("queued", libc.mq_send(queue, b"PWNED-MQ-4", 10, 0))
+"""
+)
+MQ_FETCH = py(
+    LIBC
+    + """
+queue = libc.mq_open(b"/faalf-stash", os.O_RDONLY | os.O_NONBLOCK)
+if queue < 0:
+    print("no queue")
+else:
+    buffer = ctypes.create_string_buffer(64)
+    size = libc.mq_receive(queue, buffer, 64, None)
+    print("found:", buffer.raw[: max(size, 0)].decode())
+"""
+)
+# x86_64 numbers: add_key 248, request_key 249, keyctl 250 (KEYCTL_READ 11); @u is -4.
+KEY_STASH = py(
+    LIBC
+    + """
+key = libc.syscall(248, b"user", b"faalf-stash", b"PWNED-KEY-4", 11, -4)
+print("key added" if key >= 0 else f"add_key refused {os.strerror(ctypes.get_errno())}")
+"""
+)
+KEY_FETCH = py(
+    LIBC
+    + """
+key = libc.syscall(249, b"user", b"faalf-stash", None, 0)
+if key < 0:
+    print("no key")
+else:
+    buffer = ctypes.create_string_buffer(64)
+    size = libc.syscall(250, 11, key, buffer, 64)
+    print("found:", buffer.raw[: max(size, 0)].decode())
+"""
+)
+
+
+def stash_then_fetch(lam: LambdaEnvironment, api: StandIn, stash: str, fetch: str) -> str:
+    """One invocation leaves something; the next one, warm in the same runtime, looks for it."""
+    api.play([bash(stash), say("done")])
+    lam.invoke({"task": "leave something for the next caller"})
+    stashed = "\n".join(api.tool_results())
+    api.play([bash(fetch), say("done")])
+    lam.invoke({"task": "look for it"})
+    return stashed + "\n" + "\n".join(api.tool_results())
+
+
+def test_message_queue_left_by_an_agent_never_reaches_the_next_agent(lam, api):
+    results = stash_then_fetch(lam, api, MQ_STASH, MQ_FETCH)
+
+    assert "no queue" in results or "found:" in results  # the fetch ran
+    assert "found: PWNED-MQ-4" not in results
+
+
+def test_keyring_key_left_by_an_agent_never_reaches_the_next_agent(lam, api):
+    results = stash_then_fetch(lam, api, KEY_STASH, KEY_FETCH)
+
+    assert "no key" in results or "found:" in results  # the fetch ran
+    assert "found: PWNED-KEY-4" not in results
