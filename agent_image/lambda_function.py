@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from faalf import agent, bedrock, emf, identity, process, request, response
+from faalf import agent, bedrock, children, emf, identity, process, request, response
 from faalf.fence import fence
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
@@ -254,6 +254,14 @@ def run(
         # What the proxy metered (and wrote as the metric), whatever the CLI reports or whether
         # it finished at all.
         cost = round(session.spent_usd, 6)
+        # For a parent's handler: all this invocation cost it, its own children included,
+        # signed with the key the parent sent; only if the agent could not have read that key
+        # (or answered for us) through the Runtime API. Without it the parent charges the grant.
+        proof = (
+            children.cost_proof(req.cost_key, session.spent_usd + session.children_usd)
+            if req.cost_key is not None and fence().status().runtime_api_closed
+            else None
+        )
         runs = (
             agent.run_scripts(ws, req, settings, deadline, creds)
             if req.execute
@@ -279,4 +287,4 @@ def run(
         "depth": req.depth,
         # Named here: fields cut to fit the response (``response.fit``) are added to it.
         "truncated_fields": ["execution_results"] if runs.not_listed else [],
-    }
+    } | ({children.COST_PROOF: proof} if proof is not None else {})

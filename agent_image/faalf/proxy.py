@@ -125,6 +125,7 @@ class Session:
     open: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _in_flight: set[Charge] = field(default_factory=set, repr=False)
+    _children: set[Charge] = field(default_factory=set, repr=False)
 
     def admit(self, model: str, max_tokens: int, price: Price) -> tuple[int, Charge]:
         """``max_tokens`` as capped, and its charge: the output cost reserved for it until it
@@ -181,6 +182,12 @@ class Session:
             for charge in list(self._in_flight):
                 increase += self._raise(charge, charge.recorded + charge.reservation)
                 self._release(charge)
+            # A child still running may spend all it was granted: a parent's proof counts it so.
+            for child in list(self._children):
+                child.settled = True
+                self.reserved_usd = max(0.0, self.reserved_usd - child.reservation)
+                self.children_usd += child.reservation
+            self._children.clear()
         self._report(increase)
 
     def _report(self, increase: float) -> None:
@@ -201,8 +208,9 @@ class Session:
             self.reserved_usd = max(0.0, self.reserved_usd - charge.reservation)
             self._in_flight.discard(charge)
 
-    def admit_child(self) -> float:
-        """The budget a child gets: all that is left, reserved until the child answers."""
+    def admit_child(self) -> Charge:
+        """The budget a child gets: all that is left, reserved until the child answers (or,
+        if it has not when the invocation ends, charged in full)."""
         with self._lock:
             if self.depth + 1 > self.max_depth:
                 raise RefusedError(
@@ -214,12 +222,19 @@ class Session:
             left = self.left_usd()
             if left < 0.01:
                 raise RefusedError(403, "permission_error", "no budget left for a child agent")
+            charge = Charge(left)
             self.reserved_usd += left
-            return left
+            self._children.add(charge)
+            return charge
 
-    def settle_child(self, reservation: float, cost: float) -> None:
+    def settle_child(self, charge: Charge, cost: float) -> None:
+        """The child answered, costing ``cost`` (its proven cost, or its whole grant)."""
         with self._lock:
-            self.reserved_usd = max(0.0, self.reserved_usd - reservation)
+            if charge.settled:
+                return  # charged in full when the invocation ended
+            charge.settled = True
+            self._children.discard(charge)
+            self.reserved_usd = max(0.0, self.reserved_usd - charge.reservation)
             self.children_usd += cost
 
     def refuse(self, refusal: RefusedError) -> RefusedError:
@@ -475,18 +490,18 @@ class ProxyHandler(BaseHTTPRequestHandler):
         """A child agent for ``faalf-invoke``: the answer is the child's Lambda response."""
         try:
             asked = json.loads(body)
-            budget = session.admit_child()
+            grant = session.admit_child()
         except ValueError:
             self._reply(400, RefusedError(400, "invalid_request_error", "the body is not JSON"))
             return
         except RefusedError as refusal:
             self._reply(refusal.status, session.refuse(refusal))
             return
-        cost = 0.0
+        cost, budget, key = 0.0, grant.reservation, children.new_cost_key()
         try:
-            event = children.child_request(asked, session.depth, budget)
+            event = children.child_request(asked, session.depth, budget, key)
             response = self.proxy.invoke_child(session.function, event)
-            cost = children.cost_of(response, budget)
+            cost = children.cost_of(response, budget, key)
         except ValueError as exc:
             self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
             return
@@ -494,7 +509,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             cost = budget  # it may have run (and spent) before the error reached us
             response = {"statusCode": 502, "body": {"error": f"child invoke failed: {exc}"}}
         finally:
-            session.settle_child(budget, cost)
+            session.settle_child(grant, cost)
         payload = json.dumps(response).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")

@@ -241,6 +241,9 @@ class LambdaEnvironment:
         self.starts = 0
         self.child_calls: list[ChildCall] = []
         self.child_response: dict[str, Any] = dict(CHILD_RESPONSE)
+        # Set: children answer as an honest child handler does, proving this cost with the key
+        # their event carries (``children.cost_proof``).
+        self.child_proven_cost: float | None = None
         self._pending: queue.Queue[Invocation] = queue.Queue()
         self._inflight: dict[str, Invocation] = {}
         # What the Runtime API handed out last, and whether it was answered (see ``_handler``).
@@ -322,6 +325,17 @@ class LambdaEnvironment:
         if inv is not None:
             inv.outcome, inv.payload = outcome, payload
             inv.done.set()
+
+    def child_answer(self, event: dict[str, Any]) -> dict[str, Any]:
+        """What the child function answers its parent's handler."""
+        if self.child_proven_cost is None:
+            return self.child_response
+        from faalf import children
+
+        proof = children.cost_proof(bytes.fromhex(event["cost_key"]), self.child_proven_cost)
+        return {"statusCode": 200, "body": {"claude_output": "child done",
+                                            "cost_usd": self.child_proven_cost,
+                                            "cost_proof": proof}}  # fmt: skip
 
     def strangers(self) -> set[int]:
         """The agent user's live processes other than the runtime itself, including those /proc
@@ -442,9 +456,10 @@ class LambdaEnvironment:
                     service._finish(result[1], result[2], json.loads(body))
                     self._send(202, {}, {})
                 elif invoke:
+                    event = json.loads(body)
                     service.child_calls.append(ChildCall(
-                        invoke[1], json.loads(body), self.headers.get("authorization", "")))  # fmt: skip
-                    self._send(200, service.child_response, {})
+                        invoke[1], event, self.headers.get("authorization", "")))  # fmt: skip
+                    self._send(200, service.child_answer(event), {})
                 else:
                     self._send(404, {}, {})
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.lambda_env import LambdaEnvironment, Outcome, lambda_environment
+from tests.agent.lambda_env import CHILD_RESPONSE, LambdaEnvironment, Outcome, lambda_environment
 from tests.agent.servers import Moto
 from tests.agent.standin import StandIn, bash, say
 from tests.agent.test_attack_hostile import FIND_THE_HANDLER
@@ -267,3 +267,39 @@ def test_keyring_key_left_by_an_agent_never_reaches_the_next_agent(lam, api):
 
     assert "no key" in results or "found:" in results  # the fetch ran
     assert "found: PWNED-KEY-4" not in results
+
+
+# --- 2. Children that answer their parent themselves, with cost_usd 0 ---------------------------
+
+DELEGATE_THREE = "; ".join(
+    ["faalf-invoke 'spend your grant, then answer your parent yourself'"] * 3
+)
+
+
+def test_children_reporting_no_cost_never_get_more_than_the_parents_budget_in_total(lam, api):
+    api.play([bash(DELEGATE_THREE), say("done")])
+    lam.child_calls.clear()
+    # What a child's agent answers through the Runtime API after spending its grant.
+    lam.child_response = {"statusCode": 200, "body": {"claude_output": "done", "cost_usd": 0}}
+    try:
+        lam.invoke({"task": "delegate", "max_budget_usd": 0.05})
+    finally:
+        lam.child_response = dict(CHILD_RESPONSE)
+    granted = [c.event["max_budget_usd"] for c in lam.child_calls]
+
+    assert len(granted) >= 1
+    assert sum(granted) <= 0.05 + 1e-9
+
+
+def test_child_that_proves_its_cost_is_charged_that_cost(lam, api):
+    api.play([bash(DELEGATE_THREE), say("done")])
+    lam.child_calls.clear()
+    lam.child_proven_cost = 0.01  # an honest child handler, which holds the key it was sent
+    try:
+        lam.invoke({"task": "delegate", "max_budget_usd": 0.05})
+    finally:
+        lam.child_proven_cost = None
+    granted = [c.event["max_budget_usd"] for c in lam.child_calls]
+
+    assert len(granted) == 3
+    assert granted[1] == pytest.approx(granted[0] - 0.01, abs=1e-6)
