@@ -251,6 +251,11 @@ def run(
         ) as session:
             env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
+        if session.unpriced:
+            logger.error(
+                "usage the proxy could not price was charged the rest of the budget",
+                extra={"unpriced": session.unpriced[:5]},
+            )
         # What the proxy metered (and wrote as the metric), whatever the CLI reports or whether
         # it finished at all.
         cost = round(session.spent_usd, 6)

@@ -42,7 +42,7 @@ from typing import Any
 
 from faalf import bedrock, children
 from faalf.loopback import LoopbackServer
-from faalf.pricing import Price, price_of
+from faalf.pricing import Price, UnpricedError, check_request, price_of
 
 # Headers that belong to one hop, plus the credentials we replace.
 HOP_HEADERS = frozenset(
@@ -126,6 +126,7 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _in_flight: set[Charge] = field(default_factory=set, repr=False)
     _children: set[Charge] = field(default_factory=set, repr=False)
+    unpriced: list[str] = field(default_factory=list)  # why, for each response charged so
 
     def admit(self, model: str, max_tokens: int, price: Price) -> tuple[int, Charge]:
         """``max_tokens`` as capped, and its charge: the output cost reserved for it until it
@@ -237,6 +238,11 @@ class Session:
             self.reserved_usd = max(0.0, self.reserved_usd - charge.reservation)
             self.children_usd += cost
 
+    def note_unpriced(self, why: str) -> None:
+        """A response whose usage could not be priced (charged the rest of the budget)."""
+        with self._lock:
+            self.unpriced.append(why)
+
     def refuse(self, refusal: RefusedError) -> RefusedError:
         with self._lock:
             self.refused += 1
@@ -334,6 +340,7 @@ class Meter:
         self.max_tokens = max_tokens
         self.usage = UsageMeter("")
         self.billed = False
+        self.unpriced: str | None = None  # why its usage could not be priced, once it could not
 
     def start(self, status: int, content_type: str) -> None:
         self.usage = UsageMeter(content_type)
@@ -342,15 +349,33 @@ class Meter:
     def feed(self, chunk: bytes) -> None:
         self.usage.feed(chunk)
         if self.billed and self.charge is not None:
-            self.session.record(self.charge, self.usage.known_cost(self.price))
+            self.session.record(
+                self.charge, self._priced(lambda: self.usage.known_cost(self.price))
+            )
 
     def finish(self) -> None:
         self.usage.finish()
 
     def settle(self) -> None:
         if self.charge is not None:
-            cost = self.usage.cost(self.price, self.max_tokens) if self.billed else 0.0
+            cost = (
+                self._priced(lambda: self.usage.cost(self.price, self.max_tokens))
+                if self.billed
+                else 0.0
+            )
             self.session.settle(self.charge, cost)
+
+    def _priced(self, cost: Callable[[], float]) -> float:
+        """The usage's list price; usage the proxy cannot price is charged all that is left of
+        the invocation's budget (never less than list price), and the stream is then cut."""
+        assert self.charge is not None
+        if self.unpriced is None:
+            try:
+                return cost()
+            except UnpricedError as exc:
+                self.unpriced = str(exc)
+                self.session.note_unpriced(self.unpriced)
+        return self.charge.recorded + self.charge.reservation + max(self.session.left_usd(), 0.0)
 
     def settle_unsent(self) -> None:
         if self.charge is not None:
@@ -544,6 +569,20 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 403, "permission_error", f"model {model!r} is not allowed ({allowed_models})"
             )
         price = price_of(model)
+        # What the proxy could not price is refused before it costs anything: an unknown beta
+        # (a header here; in the body for Bedrock), a server tool billed outside usage, ...
+        betas = [
+            b.strip() for v in self.headers.get_all("anthropic-beta") or [] for b in v.split(",")
+        ]
+        body_betas = request.get("anthropic_beta")
+        if isinstance(body_betas, list):
+            betas += [str(b) for b in body_betas]
+        elif body_betas is not None:
+            betas.append(str(body_betas))
+        try:
+            check_request(request, betas)
+        except UnpricedError as exc:
+            raise RefusedError(400, "invalid_request_error", str(exc)) from None
         if bedrock_route:
             self.path = bedrock.upstream_path(*bedrock_route)
             metered = bedrock_route[1] in bedrock.METERED_ACTIONS
@@ -661,6 +700,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             meter.feed(chunk)  # records what the chunk tells, before the agent gets it
             if not session.open:
                 raise ConnectionAbortedError("the invocation ended: its stream is cut")
+            if meter.unpriced is not None:
+                raise ConnectionAbortedError(f"unpriced usage: {meter.unpriced}")
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
 

@@ -26,6 +26,7 @@ from tests.agent.test_hostile_agent import (  # noqa: F401 - fixtures, used by n
     HELLO,
     WHO_AM_I,
     agent_role_arn,
+    emitted_cost,
     py,
     with_agent_role,
 )
@@ -303,3 +304,85 @@ def test_child_that_proves_its_cost_is_charged_that_cost(lam, api):
 
     assert len(granted) == 3
     assert granted[1] == pytest.approx(granted[0] - 0.01, abs=1e-6)
+
+
+# --- 5. Metered below list price, at the agent's choice -----------------------------------------
+
+
+def direct_call(content: str, *, model: str = "claude-haiku-4-5", beta: str | None = None) -> str:
+    """The agent calls the proxy itself; ``content`` picks the usage the stand-in reports."""
+    beta_header = f', "anthropic-beta": {beta!r}' if beta else ""
+    return py(f"""
+import json, os, urllib.error, urllib.request
+body = {{"model": {model!r}, "max_tokens": 64, "stream": True,
+        "messages": [{{"role": "user", "content": {content!r}}}]}}
+request = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+    data=json.dumps(body).encode(), headers={{"x-api-key": os.environ["ANTHROPIC_API_KEY"],
+    "content-type": "application/json", "anthropic-version": "2023-06-01"{beta_header}}})
+try:
+    with urllib.request.urlopen(request) as response:
+        response.read()
+        print("direct call status", response.status)
+except urllib.error.HTTPError as exc:
+    print("direct call status", exc.code, exc.read()[:300])
+""")
+
+
+def reached_the_api(api: StandIn, content: str) -> bool:
+    """Whether the agent's direct call got to the stand-in (its report may not get back to the
+    "model": once the budget is spent, the CLI's next request is refused)."""
+    return any((r.body.get("messages") or [{}])[0].get("content") == content for r in api.requests)
+
+
+@pytest.fixture
+def usage(api: StandIn) -> Iterator[dict[str, dict[str, object]]]:
+    """The usage the stand-in reports, by the request's first message."""
+    yield api.usage_for
+    api.usage_for.clear()
+
+
+@pytest.fixture
+def with_sonnet(lam: LambdaEnvironment) -> Iterator[None]:
+    lam.reconfigure(FAALF_ALLOWED_MODELS="claude-haiku-4-5,claude-sonnet-4-5")
+    yield
+    lam.reconfigure(FAALF_ALLOWED_MODELS="claude-haiku-4-5")
+
+
+def test_one_hour_cache_writes_are_metered_at_twice_the_input_price(lam, api, usage):
+    usage["cache-1h"] = {"input_tokens": 10, "cache_creation_input_tokens": 100_000,
+                         "cache_creation": {"ephemeral_5m_input_tokens": 0,
+                                            "ephemeral_1h_input_tokens": 100_000}}  # fmt: skip
+    api.play([bash(direct_call("cache-1h")), say("done")])
+    outcome = lam.invoke({"task": "cache for an hour"})
+
+    assert reached_the_api(api, "cache-1h")
+    assert emitted_cost(lam.log_text(), outcome.request_id) >= 100_000 * 2 * 1 / 1e6
+
+
+@pytest.mark.usefixtures("with_sonnet")
+def test_long_context_requests_are_metered_at_the_long_context_price(lam, api, usage):
+    usage["long-context"] = {"input_tokens": 250_000, "output_tokens": 20}
+    call = direct_call("long-context", model="claude-sonnet-4-5", beta="context-1m-2025-08-07")
+    api.play([bash(call), say("done")])
+    outcome = lam.invoke({"task": "read a lot"})
+
+    assert reached_the_api(api, "long-context")
+    assert emitted_cost(lam.log_text(), outcome.request_id) >= 250_000 * 6 / 1e6 + 20 * 22.5 / 1e6
+
+
+def test_a_beta_the_proxy_cannot_price_never_reaches_the_api(lam, api):
+    api.play([bash(direct_call("new-beta", beta="priced-differently-2099-01-01")), say("done")])
+    lam.invoke({"task": "use a beta"})
+
+    assert any("direct call status" in r for r in api.tool_results())
+    betas = [v for r in api.requests for k, v in r.headers.items() if k.lower() == "anthropic-beta"]
+    assert [beta for beta in betas if "2099" in beta] == []
+
+
+def test_usage_the_proxy_cannot_price_spends_the_whole_budget(lam, api, usage):
+    usage["new-usage"] = {"input_tokens": 10, "quantum_tokens": 1_000_000}
+    api.play([bash(direct_call("new-usage")), say("done")])
+    outcome = lam.invoke({"task": "spend in a new way", "max_budget_usd": 0.5})
+
+    assert reached_the_api(api, "new-usage")
+    assert emitted_cost(lam.log_text(), outcome.request_id) >= 0.5 - 1e-9

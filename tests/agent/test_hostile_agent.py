@@ -507,4 +507,5 @@ class TestBedrockMode:
         body = lam.invoke({"task": "write hello world"}).body
 
         assert api.requests  # the CLI's requests went through the proxy to "Bedrock"
-        assert body["cost_usd"] == pytest.approx(STANDIN_COST * len(api.requests))
+        # An eu. (geographic) inference profile: list price + 10% (pricing.BEDROCK_GEO_MARKUP).
+        assert body["cost_usd"] == pytest.approx(1.1 * STANDIN_COST * len(api.requests))
