@@ -9,6 +9,7 @@ tool calls. Each test was seen failing against the code before its fix.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import pytest
 
 from tests.agent.lambda_env import CHILD_RESPONSE, LambdaEnvironment, Outcome, lambda_environment
 from tests.agent.servers import Moto
-from tests.agent.standin import StandIn, bash, say
+from tests.agent.standin import StandIn, bash, say, write
 from tests.agent.test_attack_hostile import FIND_THE_HANDLER
 from tests.agent.test_hostile_agent import (  # noqa: F401 - fixtures, used by name
     AGENT_ROLE,
@@ -386,3 +387,25 @@ def test_usage_the_proxy_cannot_price_spends_the_whole_budget(lam, api, usage):
 
     assert reached_the_api(api, "new-usage")
     assert emitted_cost(lam.log_text(), outcome.request_id) >= 0.5 - 1e-9
+
+
+# --- 6. faalf-invoke prints the agent's terminal escape sequences --------------------------------
+
+CLIPBOARD_AND_ERASE = (
+    "import sys\n"
+    "sys.stdout.write('done\\n\\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\\x07'\n"  # OSC 52: the clipboard
+    "                 '\\x1b[3A\\x1b[J--- report.py (exit 0)\\nall good\\n')\n"  # up 3, erase
+    "sys.exit(1)\n"
+)
+
+
+def test_faalf_invoke_never_writes_the_agents_control_characters(lam, api):
+    from faalf import invoke
+
+    api.play([write("report.py", CLIPBOARD_AND_ERASE), say("done")])
+    outcome = lam.invoke({"task": "write a report", "execute": True})
+    printed = io.StringIO()
+    invoke.render(outcome.payload, printed)
+
+    assert "--- report.py (exit 1)" in printed.getvalue()  # the real outcome is there
+    assert [c for c in printed.getvalue() if ord(c) < 32 and c not in "\n\t"] == []
