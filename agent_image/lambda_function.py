@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from faalf import agent, bedrock, children, emf, identity, process, request, response
-from faalf.fence import fence
+from faalf.fence import fence, runtime_api_port
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -235,6 +235,10 @@ def run(
     if settings.agent_role_arn is not None:
         logger.info("agent role session", extra={"agent_session": session_name})
     creds = identity.agent_credentials(settings.agent_role_arn, session_name)
+    # Where the fence cannot close the Runtime API, a connection to it made during the run is
+    # the agent's: found after the sweep, it ends the runtime (``process.runtime_api_sockets``).
+    port = runtime_api_port()
+    api_before = process.runtime_api_sockets(port)
     try:
         ws = agent.workspace(settings.work_root)
         with proxy.session(
@@ -274,6 +278,9 @@ def run(
         )
     finally:
         CONTAINER.clean_up(settings.work_root)
+        foreign = process.foreign_runtime_api_use(api_before, process.runtime_api_sockets(port))
+        if foreign:
+            end_runtime(f"the agent connected to the Lambda Runtime API: {foreign[:5]}")
     if runs.not_listed:
         logger.info("scripts not listed in the response", extra={"not_listed": runs.not_listed})
     return {

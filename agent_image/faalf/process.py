@@ -558,3 +558,62 @@ def remove_user_objects() -> list[str]:
     for ring in _keyrings():
         _keyctl(KEYCTL_CLEAR, ring)  # ENOSYS/EPERM where keys are not offered: nothing there
     return user_objects()
+
+
+# The Lambda Runtime API, where the fence cannot close it (no Landlock TCP rules, or no
+# seccomp): a connection to it during the run can only be the agent's (the runtime client waits
+# in the handler meanwhile, on a connection it opened before, or on none). Each TCP socket to
+# the API's port on a loopback address is listed from /proc/net/tcp{,6} before the run and after
+# the sweep; one that is new, or whose TIME_WAIT timer was reset, was made during the run. This
+# detects after the fact: the handler then ends the runtime.
+_TCP_TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
+_TIME_WAIT = "06"
+Sockets = dict[tuple[str, int], tuple[str, int, str]]
+
+
+def _loopback(address: str) -> bool:
+    """``address`` as /proc/net/tcp writes it (little-endian 32-bit words): 127/8 or ::1."""
+    if len(address) == 8:
+        return int(address, 16) & 0xFF == 0x7F
+    return address == "0" * 24 + "01000000" or (
+        address[:24] == "0000000000000000FFFF0000" and int(address[24:], 16) & 0xFF == 0x7F
+    )
+
+
+def runtime_api_sockets(port: int) -> Sockets:
+    """Both ends of every TCP connection to ``port`` on a loopback address: (which end, the
+    other end's address and port) -> (state, timer, inode). The server's end counts too: the
+    side that closes first keeps the TIME_WAIT entry, and an HTTP server often closes first."""
+    found: Sockets = {}
+    for table in _TCP_TABLES:
+        try:
+            with open(table, encoding="ascii") as rows:
+                lines = rows.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10:
+                continue
+            ends = [end.partition(":") for end in fields[1:3]]
+            (local, _, local_port), (remote, _, remote_port) = ends
+            entry = (fields[3], int(fields[5].partition(":")[2], 16), fields[9])
+            if int(remote_port, 16) == port and _loopback(remote):
+                found[(f"client {local}", int(local_port, 16))] = entry
+            elif int(local_port, 16) == port and _loopback(local) and int(remote_port, 16):
+                found[(f"server {remote}", int(remote_port, 16))] = entry
+    return found
+
+
+def foreign_runtime_api_use(before: Sockets, after: Sockets) -> list[str]:
+    """The sockets to the Runtime API made between the two listings."""
+    made = []
+    for key, (state, timer, inode) in after.items():
+        old = before.get(key)
+        if (
+            old is None
+            or (inode != "0" and inode != old[2])
+            or (state == _TIME_WAIT == old[0] and timer > old[1])
+        ):
+            made.append(f"{key[0].split()[0]} end, port {key[1]} ({state})")
+    return made

@@ -252,6 +252,9 @@ class LambdaEnvironment:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._http = LoopbackServer(self._handler())
+        # Lambda's Invoke API is not the Runtime API: another port, as in Lambda another host
+        # (the handler's own child invocations must not look like a use of the Runtime API).
+        self._invoke_http = LoopbackServer(self._handler())
         self.build = sandbox_build()
         self._runtime_logs: list[RuntimeLog] = []
 
@@ -289,7 +292,7 @@ class LambdaEnvironment:
         self._current, self._answered = None, True
         env = self.env | {
             "AWS_LAMBDA_RUNTIME_API": self.url.removeprefix("http://"),
-            "AWS_ENDPOINT_URL_LAMBDA": self.url,
+            "AWS_ENDPOINT_URL_LAMBDA": self._invoke_http.url,
         }
         log = RuntimeLog(self.logs / f"runtime-{self.starts:03d}.log", self.uid)
         proc = subprocess.Popen(
@@ -388,6 +391,7 @@ class LambdaEnvironment:
     def close(self) -> None:
         self.stop()
         self._http.close()
+        self._invoke_http.close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         service = self
@@ -467,6 +471,7 @@ class LambdaEnvironment:
 
     def __enter__(self) -> LambdaEnvironment:
         self._http.start()
+        self._invoke_http.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

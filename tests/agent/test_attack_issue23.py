@@ -409,3 +409,13 @@ def test_faalf_invoke_never_writes_the_agents_control_characters(lam, api):
 
     assert "--- report.py (exit 1)" in printed.getvalue()  # the real outcome is there
     assert [c for c in printed.getvalue() if ord(c) < 32 and c not in "\n\t"] == []
+
+
+def test_a_child_invocation_leaves_the_runtime_warm(lam, api):
+    api.play([bash("faalf-invoke 'a subtask'"), say("done")])
+    lam.invoke({"task": "delegate"})
+    runtime = lam.runtime_pid
+    api.play(HELLO)
+    lam.invoke({"task": "write hello world"})
+
+    assert (lam.child_calls != [], lam.runtime_pid) == (True, runtime)
