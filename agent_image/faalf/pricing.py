@@ -69,6 +69,7 @@ class Price:
     output: float  # USD per million output tokens
     long_context: bool = False  # has long-context rates above LONG_CONTEXT_TOKENS
     markup: float = 1.0  # e.g. a Bedrock geographic inference profile
+    cache_read: float = CACHE_READ  # x the input price (Haiku 3's list price is 0.12x)
 
     def cost(self, usage: Mapping[str, Any]) -> float:
         """The list price of ``usage``; raises ``UnpricedError`` on what it cannot price."""
@@ -90,7 +91,7 @@ class Price:
         per_out = self.output * (LONG_OUTPUT if long else 1) / 1e6
         tokens = (
             fresh * per_in
-            + read * per_in * CACHE_READ
+            + read * per_in * self.cache_read
             + sum(count * per_in * rate for count, rate in writes)
             + _tokens(usage, "output_tokens") * per_out
         )
@@ -164,7 +165,7 @@ PRICES = {
     "claude-3-7-sonnet": Price(3, 15),
     "claude-haiku-4-5": Price(1, 5),
     "claude-3-5-haiku": Price(0.8, 4),
-    "claude-3-haiku": Price(0.25, 1.25),
+    "claude-3-haiku": Price(0.25, 1.25, cache_read=0.12),  # $0.03 a million cache reads
 }
 HIGHEST = Price(15, 75, long_context=True)
 

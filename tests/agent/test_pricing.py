@@ -92,3 +92,9 @@ def test_claude_codes_own_requests_are_priced():
              "advanced-tool-use-2025-11-20"]  # fmt: skip
 
     check_request({"tools": [{"name": "Bash", "input_schema": {}}]}, betas)
+
+
+def test_haiku_3_cache_reads_are_priced_at_their_list_price():
+    assert price_of("claude-3-haiku-20240307").cost(
+        {"cache_read_input_tokens": 1_000_000}
+    ) == pytest.approx(0.03)
