@@ -237,8 +237,10 @@ def run(
     creds = identity.agent_credentials(settings.agent_role_arn, session_name)
     # Where the fence cannot close the Runtime API, a connection to it made during the run is
     # the agent's: found after the sweep, it ends the runtime (``process.runtime_api_sockets``).
-    port = runtime_api_port()
-    api_before = process.runtime_api_sockets(port)
+    # Only there: listing the sockets walks the kernel's whole TCP hash table (~3.5 ms per
+    # table on the 2-core build machine), and where the fence holds no connection can be made.
+    port = None if fence().status().runtime_api_closed else runtime_api_port()
+    api_before = process.runtime_api_sockets(port) if port is not None else {}
     try:
         ws = agent.workspace(settings.work_root)
         with proxy.session(
@@ -278,9 +280,10 @@ def run(
         )
     finally:
         CONTAINER.clean_up(settings.work_root)
-        foreign = process.foreign_runtime_api_use(api_before, process.runtime_api_sockets(port))
-        if foreign:
-            end_runtime(f"the agent connected to the Lambda Runtime API: {foreign[:5]}")
+        if port is not None:
+            after = process.runtime_api_sockets(port)
+            if foreign := process.foreign_runtime_api_use(api_before, after):
+                end_runtime(f"the agent connected to the Lambda Runtime API: {foreign[:5]}")
     if runs.not_listed:
         logger.info("scripts not listed in the response", extra={"not_listed": runs.not_listed})
     return {
