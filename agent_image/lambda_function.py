@@ -18,7 +18,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from faalf import agent, bedrock, emf, identity, process, request, response
+from faalf import agent, bedrock, children, emf, identity, process, request, response
+from faalf.fence import fence, runtime_api_port
 from faalf.proxy import KeyProxy
 from faalf.settings import ConfigError, Settings
 
@@ -36,6 +37,12 @@ def service_name() -> str:
 # /proc files are root's and ptrace is refused, in both auth modes; nor can the agent reopen
 # its stdout, the log stream that carries the cost metric.
 process.make_undumpable()
+if os.getuid() != 0:  # as root (local runs, the tests' in-process handler) it would not hold
+    process.no_message_queues()
+# What the handler's own limits and scheduling are: an agent of the same uid may change them
+# (prlimit, setpriority, sched_setaffinity); they are put back, or the runtime ends, after
+# every run.
+LIMITS = process.own_limits()
 logger = Logger(service=service_name())
 MIN_RUN_S = 1.0
 
@@ -57,12 +64,16 @@ def end_runtime(why: str) -> None:
 
 
 def _sweep_or_end(work_root: Path) -> None:
-    """Kill every process of the agent's user, remove its System V IPC objects and empty the
+    """Kill every process of the agent's user, put the handler's own limits back, remove the
+    user's kernel objects (System V IPC, message queues, keys, /dev/shm files) and empty the
     work root; whatever cannot be done ends the runtime, so no invocation runs in its leftovers."""
     if not process.sweep():
         end_runtime("processes of the agent's user survived repeated kills")
-    if os.getuid() != 0 and process.remove_ipc_objects():
-        end_runtime("System V IPC objects of the agent's user could not be removed")
+    changed = process.restore_limits(LIMITS)
+    if changed:
+        end_runtime(f"the handler's own limits were changed and cannot be put back: {changed}")
+    if os.getuid() != 0 and (left_objects := process.remove_user_objects()):
+        end_runtime(f"kernel objects of the agent's user could not be removed: {left_objects}")
     left = process.clear(work_root)
     if left:
         end_runtime(f"the work root could not be emptied: {left[:5]}")
@@ -86,14 +97,15 @@ class Container:
         """
         if not self.prepared:
             _sweep_or_end(work_root)
+            self._build_fence()
             self.prepared = True
             return
         others = process.strangers() if os.getuid() != 0 else []
         if others:
             end_runtime(f"{len(others)} process(es) of the agent's user are running: {others[:5]}")
-        ipc = process.ipc_objects() if os.getuid() != 0 else []
-        if ipc:
-            end_runtime(f"System V IPC objects of the agent's user outlived a cleanup: {ipc[:5]}")
+        objects = process.user_objects() if os.getuid() != 0 else []
+        if objects:
+            end_runtime(f"kernel objects of the agent's user outlived a cleanup: {objects[:5]}")
         try:
             found = sorted(os.listdir(work_root))
         except OSError as exc:
@@ -101,6 +113,17 @@ class Container:
             return
         if found:
             end_runtime(f"the work root holds what the handler did not make: {found[:5]}")
+
+    @staticmethod
+    def _build_fence() -> None:
+        """Once per runtime, before the first agent process: what the kernel will refuse the
+        agent (``fence.py``). A part the platform refuses is logged as a warning; the handler's
+        other defences (the sweeps, the checks of its own limits) hold regardless."""
+        status = fence().status()
+        if status.runtime_api_closed:
+            logger.info("agent fence built", extra=status.as_log())
+        else:
+            logger.warning("agent fence incomplete", extra=status.as_log())
 
     def clean_up(self, work_root: Path) -> None:
         """After the run: no process of the agent's user, no file of it; else end the runtime."""
@@ -206,7 +229,18 @@ def run(
         CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
     proxy = CONTAINER.proxy_for(settings)  # the only door to the model, in both modes
     # The agent's identity: the agent role's for this request, or none; never the function's.
-    creds = identity.agent_credentials(settings.agent_role_arn, context.aws_request_id)
+    # Its session name is random (the agent reads it; a request id answers an invocation):
+    # logged here, with the request id, for CloudTrail.
+    session_name = identity.session_name()
+    if settings.agent_role_arn is not None:
+        logger.info("agent role session", extra={"agent_session": session_name})
+    creds = identity.agent_credentials(settings.agent_role_arn, session_name)
+    # Where the fence cannot close the Runtime API, a connection to it made during the run is
+    # the agent's: found after the sweep, it ends the runtime (``process.runtime_api_sockets``).
+    # Only there: listing the sockets walks the kernel's whole TCP hash table (~3.5 ms per
+    # table on the 2-core build machine), and where the fence holds no connection can be made.
+    port = None if fence().status().runtime_api_closed else runtime_api_port()
+    api_before = process.runtime_api_sockets(port) if port is not None else {}
     try:
         ws = agent.workspace(settings.work_root)
         with proxy.session(
@@ -223,9 +257,22 @@ def run(
         ) as session:
             env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
+        if session.unpriced:
+            logger.error(
+                "usage the proxy could not price was charged the rest of the budget",
+                extra={"unpriced": session.unpriced[:5]},
+            )
         # What the proxy metered (and wrote as the metric), whatever the CLI reports or whether
         # it finished at all.
         cost = round(session.spent_usd, 6)
+        # For a parent's handler: all this invocation cost it, its own children included,
+        # signed with the key the parent sent; only if the agent could not have read that key
+        # (or answered for us) through the Runtime API. Without it the parent charges the grant.
+        proof = (
+            children.cost_proof(req.cost_key, session.spent_usd + session.children_usd)
+            if req.cost_key is not None and fence().status().runtime_api_closed
+            else None
+        )
         runs = (
             agent.run_scripts(ws, req, settings, deadline, creds)
             if req.execute
@@ -233,6 +280,10 @@ def run(
         )
     finally:
         CONTAINER.clean_up(settings.work_root)
+        if port is not None:
+            after = process.runtime_api_sockets(port)
+            if foreign := process.foreign_runtime_api_use(api_before, after):
+                end_runtime(f"the agent connected to the Lambda Runtime API: {foreign[:5]}")
     if runs.not_listed:
         logger.info("scripts not listed in the response", extra={"not_listed": runs.not_listed})
     return {
@@ -251,4 +302,4 @@ def run(
         "depth": req.depth,
         # Named here: fields cut to fit the response (``response.fit``) are added to it.
         "truncated_fields": ["execution_results"] if runs.not_listed else [],
-    }
+    } | ({children.COST_PROOF: proof} if proof is not None else {})

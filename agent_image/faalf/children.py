@@ -6,25 +6,58 @@ handler sets the child's depth to its own + 1 (whatever the agent claims), refus
 ``FAALF_MAX_DEPTH``, gives the child at most what is left of its own budget (reserved until the
 child answers, so parallel children cannot spend it twice), and invokes its own function with
 the function role's credentials.
+
+**What a child costs its parent** comes from a channel the child's agent cannot forge. The
+child's answer is the agent's to write if it reaches the Lambda Runtime API (it could answer
+``cost_usd: 0`` after spending its whole grant), so ``cost_usd`` is never believed. The parent's
+handler sends each child a fresh random key (``cost_key``, 32 bytes, in the event, which only
+the two handlers see); the child's handler answers with ``cost_proof``: its metered spend, its
+own children's charges included, and an HMAC-SHA256 of it under that key. It does so only when
+its fence closes the Runtime API to its agent (else the agent could have read the key in its
+own event). A child without a valid proof (failed, forged, or fenceless) is charged all it was
+granted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import math
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 CHILD_FIELDS = ("task", "execute", "model", "max_turns", "max_budget_usd")
+COST_KEY = "cost_key"
+COST_PROOF = "cost_proof"
 TIMEOUT_S = 900
 Invoker = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-def child_request(asked: object, depth: int, budget_usd: float) -> dict[str, Any]:
-    """The child's event: the agent's fields (the known ones only), our depth + 1, our budget."""
+def new_cost_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def _mac(key: bytes, usd: float) -> str:
+    message = f"faalf-child-cost/v1:{usd:.6f}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def cost_proof(key: bytes, usd: float) -> dict[str, Any]:
+    """The child handler's signed statement of what it cost (rounded to micro-dollars)."""
+    usd = round(usd, 6)
+    return {"usd": usd, "mac": _mac(key, usd)}
+
+
+def child_request(asked: object, depth: int, budget_usd: float, key: bytes) -> dict[str, Any]:
+    """The child's event: the agent's fields (the known ones only), our depth + 1, our budget,
+    and the key the child proves its cost with."""
     if not isinstance(asked, dict) or not isinstance(asked.get("task"), str):
         raise ValueError("the body must be a JSON object with a 'task' string")
     event = {k: asked[k] for k in CHILD_FIELDS if k in asked}
     event["depth"] = depth + 1
+    event[COST_KEY] = key.hex()
     requested = event.get("max_budget_usd")
     if isinstance(requested, int | float) and not isinstance(requested, bool) and requested > 0:
         event["max_budget_usd"] = min(float(requested), budget_usd)
@@ -51,21 +84,26 @@ def lambda_invoker() -> Invoker:
     return invoke
 
 
-def cost_of(response: dict[str, Any], granted: float) -> float:
-    """What a child counts against our budget: its reported spend, clamped to what it was
-    granted; a child that failed or reports no number is charged all it was granted (it may
-    have spent it before failing, and a forged answer must not hand budget back)."""
+def cost_of(response: dict[str, Any], granted: float, key: bytes) -> float:
+    """What a child counts against our budget: the cost its handler proved under ``key``,
+    clamped to what it was granted; anything else (a failure, a forged or missing proof, a
+    ``cost_usd`` alone) is charged all it was granted: it may have spent it all."""
     body = response.get("body")
     if isinstance(body, str):
         try:
             body = json.loads(body)
         except ValueError:
             return granted
-    cost = body.get("cost_usd") if isinstance(body, dict) else None
+    proof = body.get(COST_PROOF) if isinstance(body, dict) else None
+    if response.get("statusCode") != 200 or not isinstance(proof, dict):
+        return granted
+    usd, mac = proof.get("usd"), proof.get("mac")
     if (
-        response.get("statusCode") != 200
-        or not isinstance(cost, int | float)
-        or isinstance(cost, bool)
+        isinstance(usd, bool)
+        or not isinstance(usd, int | float)
+        or not math.isfinite(usd)
+        or not isinstance(mac, str)
+        or not hmac.compare_digest(mac, _mac(key, float(usd)))
     ):
         return granted
-    return min(max(float(cost), 0.0), granted)
+    return min(max(float(usd), 0.0), granted)

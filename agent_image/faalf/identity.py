@@ -5,18 +5,22 @@ dead-letter queue, invoking its own function). The agent runs shell commands as 
 user, so whatever credentials it is handed, a prompt injection can use. It is therefore handed
 none of the function role's: if the profile declares statements of its own, they belong to a
 separate agent role (``FAALF_AGENT_ROLE_ARN``), assumed per invocation with the shortest
-duration STS allows and a session name naming the request (so CloudTrail ties every call the
-agent makes to the request); otherwise the agent gets no AWS credentials at all.
+duration STS allows; otherwise the agent gets no AWS credentials at all.
+
+The session name is random (``faalf-<32 hex>``), never the request id: the agent reads its own
+session name (``sts get-caller-identity``), and a request id is what the Lambda Runtime API
+takes to answer an invocation. The handler logs the pair, so CloudTrail's session name still
+leads to the request.
 """
 
 from __future__ import annotations
 
-import re
+import secrets
 from typing import Any
 
 # STS's minimum; a Lambda invocation lasts at most 900 s too.
 SESSION_SECONDS = 900
-_SESSION_NAME_CHARS = re.compile(r"[^\w+=,.@-]")
+SESSION_PREFIX = "faalf-"  # the agent role's trust policy admits faalf-* session names only
 _sts: Any = None
 
 
@@ -24,12 +28,12 @@ class AgentRoleError(Exception):
     """The agent role could not be assumed (named, with the AWS error code)."""
 
 
-def session_name(request_id: str) -> str:
-    """``faalf-<request id>``, in the characters and length (2-64) STS accepts."""
-    return ("faalf-" + _SESSION_NAME_CHARS.sub("-", request_id))[:64]
+def session_name() -> str:
+    """``faalf-<32 random hex>``: 38 characters STS accepts, naming no invocation."""
+    return SESSION_PREFIX + secrets.token_hex(16)
 
 
-def agent_credentials(role_arn: str | None, request_id: str) -> dict[str, str]:
+def agent_credentials(role_arn: str | None, session: str) -> dict[str, str]:
     """The environment variables that give the agent its identity: empty without a role."""
     if role_arn is None:
         return {}
@@ -41,7 +45,7 @@ def agent_credentials(role_arn: str | None, request_id: str) -> dict[str, str]:
     try:
         creds = _sts.assume_role(
             RoleArn=role_arn,
-            RoleSessionName=session_name(request_id),
+            RoleSessionName=session,
             DurationSeconds=SESSION_SECONDS,
         )["Credentials"]
     except Exception as exc:  # noqa: BLE001 - botocore's ClientError, NoCredentialsError, ...

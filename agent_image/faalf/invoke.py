@@ -8,14 +8,24 @@ depth, checks the recursion limit and the budget, and invokes the child itself.
 
 ``--endpoint`` talks to anything serving the Lambda Invoke API path, as the runtime interface
 emulator does (``docker compose up`` serves it on http://localhost:9000).
+
+Everything in a response may be the agent's choice (its answer, its scripts' output and file
+names, an error it provoked), and a terminal obeys control sequences: an OSC 52 writes the
+user's clipboard, cursor moves and erasures rewrite what was printed above (a failed script
+shown as ``exit 0``). So every control or format character (C0 but newline and tab, DEL, C1,
+bidirectional overrides, zero-width marks) is printed escaped (``\x1b``, ``\u202e``);
+``--raw`` prints the text as it is, to a pipe or file only. ``--json`` escapes them as JSON does.
+The client writes no file at all: only stdout and stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import unicodedata
 import urllib.error
 import urllib.request
 from typing import Any, TextIO
@@ -26,6 +36,22 @@ TIMEOUT_S = 900
 
 class ClientError(Exception):
     """A usage problem, reported on stderr with exit code 2."""
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(text: object, raw: bool = False) -> str:
+    """``text`` with every control and format character escaped, unless ``raw``."""
+    text = str(text)
+    if raw:
+        return text
+    return "".join(
+        _escape(c) if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf") else c
+        for c in text
+    )
 
 
 def build_request(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
@@ -126,29 +152,32 @@ def invoke_lambda(function: str, request: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def render(response: dict[str, Any], out: TextIO) -> int:
-    """The result for a person; the exit code is 0 only if everything succeeded."""
+def render(response: dict[str, Any], out: TextIO, *, raw: bool = False) -> int:
+    """The result for a person; the exit code is 0 only if everything succeeded. Every text of
+    the response is escaped (``safe``), unless ``raw``."""
     status = response.get("statusCode")
     body = response.get("body")
     if isinstance(body, str):
-        body = json.loads(body)
+        with contextlib.suppress(ValueError):  # not JSON: shown as text, escaped
+            body = json.loads(body)
     if status != 200 or not isinstance(body, dict):
         error = body.get("error") if isinstance(body, dict) else body
-        print(f"error ({status}): {error}", file=out)
+        print(f"error ({safe(status)}): {safe(error, raw)}", file=out)
         return 1
-    print(body.get("claude_output") or "", file=out)
+    print(safe(body.get("claude_output") or "", raw), file=out)
     if body.get("claude_error"):
-        print(f"\n[claude error] {body['claude_error']}", file=out)
+        print(f"\n[claude error] {safe(body['claude_error'], raw)}", file=out)
     for run in body.get("execution_results") or []:
-        print(f"\n--- {run['file']} (exit {run['return_code']})", file=out)
-        if run.get("stdout"):
-            print(run["stdout"], end="" if run["stdout"].endswith("\n") else "\n", file=out)
+        print(f"\n--- {safe(run.get('file'), raw)} (exit {safe(run.get('return_code'))})", file=out)
+        stdout = safe(run.get("stdout") or "", raw)
+        if stdout:
+            print(stdout, end="" if stdout.endswith("\n") else "\n", file=out)
         if run.get("stderr"):
-            print(f"[stderr] {run['stderr']}", file=out)
+            print(f"[stderr] {safe(run['stderr'], raw)}", file=out)
     cost = body.get("cost_usd")
     print(
-        f"\nmodel {body.get('model')} · turns {body.get('num_turns')} · "
-        f"cost ${cost if cost is not None else '?'} · {body.get('duration_ms')} ms",
+        f"\nmodel {safe(body.get('model'))} · turns {safe(body.get('num_turns'))} · "
+        f"cost ${safe(cost) if cost is not None else '?'} · {safe(body.get('duration_ms'))} ms",
         file=out,
     )
     failed = body.get("return_code") != 0 or any(
@@ -169,12 +198,21 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--function", help="Lambda function name or ARN (boto3, your AWS config)")
     where.add_argument("--endpoint", help="base URL serving the Lambda Invoke API (the RIE)")
     p.add_argument("--json", action="store_true", help="print the raw response as JSON")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="print the agent's text unescaped, control characters included (not to a terminal)",
+    )
     return p
 
 
 def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
     args = parser().parse_args(argv)
     env = dict(os.environ) if env is None else env
+    if args.raw and sys.stdout.isatty():
+        print("faalf-invoke: --raw writes the agent's control characters as they are: only to "
+              "a pipe or a file, never to a terminal", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         request = build_request(args, env)
         if args.endpoint:
@@ -186,12 +224,12 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
         else:
             response = invoke_lambda(target_function(args, env), request)
     except ClientError as exc:
-        print(f"faalf-invoke: {exc}", file=sys.stderr)
+        print(f"faalf-invoke: {safe(exc)}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(response, indent=2))
+        print(json.dumps(response, indent=2))  # ensure_ascii: every control character escaped
         return 0 if response.get("statusCode") == 200 else 1
-    return render(response, sys.stdout)
+    return render(response, sys.stdout, raw=args.raw)
 
 
 if __name__ == "__main__":

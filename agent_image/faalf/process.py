@@ -28,6 +28,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -36,6 +37,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from faalf.fence import fence
 
 PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
@@ -72,7 +75,9 @@ def run(
     scratch: Path,
     stdin: str | None = None,
 ) -> Finished:
-    """Start ``argv`` as a session leader; afterwards nothing it started is left running."""
+    """Start ``argv`` as a session leader, inside the fence (``fence.py``: started from the
+    launcher thread, it inherits that thread's seccomp filter and Landlock domain); afterwards
+    nothing it started is left running."""
     become_subreaper()
     before = descendants(os.getpid())
     with (
@@ -82,14 +87,16 @@ def run(
     ):
         inp.write((stdin or "").encode("utf-8"))
         inp.seek(0)
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=inp,
-            stdout=out,
-            stderr=err,
-            cwd=cwd,
-            env=dict(env),
-            start_new_session=True,
+        proc = fence().spawn(
+            lambda: subprocess.Popen(
+                list(argv),
+                stdin=inp,
+                stdout=out,
+                stderr=err,
+                cwd=cwd,
+                env=dict(env),
+                start_new_session=True,
+            )
         )
         timed_out = not wait(proc, max(timeout_s, 0.0))
         # Whatever the outcome, nothing the child started may outlive the invocation.
@@ -377,8 +384,6 @@ def ipc_objects(uid: int | None = None) -> list[tuple[str, int]]:
 
 def remove_ipc_objects() -> list[tuple[str, int]]:
     """Remove our user's System V IPC objects; returns those still there."""
-    import ctypes  # only here: most invocations have nothing to remove
-
     libc = ctypes.CDLL(None, use_errno=True)
     for kind, ident in ipc_objects():
         if kind == "shm":
@@ -388,3 +393,227 @@ def remove_ipc_objects() -> list[tuple[str, int]]:
         else:
             libc.semctl(ident, 0, _IPC_RMID)
     return ipc_objects()
+
+
+# The handler's own limits and scheduling. A process of the same uid may set another's
+# resource limits (prlimit), nice value, scheduling policy and CPU affinity, non-dumpable or
+# not: an agent that sets the handler's RLIMIT_NPROC to 1 makes every later fork fail, so every
+# later invocation of the runtime a 500. The fence refuses those calls to the agent where the
+# platform allows seccomp; after every run the handler also compares its own against what they
+# were at import, restores what it can and reports the rest (the runtime then ends).
+_RLIMITS = sorted(
+    {getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_")}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The process's resource limits and one thread's scheduling, as the handler set them."""
+
+    rlimits: tuple[tuple[int, tuple[int, int]], ...]
+    nice: int
+    policy: int
+    affinity: frozenset[int]
+
+
+def own_limits(tid: int = 0) -> Limits:
+    return Limits(
+        tuple((r, resource.getrlimit(r)) for r in _RLIMITS),
+        os.getpriority(os.PRIO_PROCESS, tid),
+        os.sched_getscheduler(tid),
+        frozenset(os.sched_getaffinity(tid)),
+    )
+
+
+def restore_limits(baseline: Limits) -> list[str]:
+    """Put back the process's limits and every thread's scheduling; what could not be."""
+    failed = []
+    for which, limits in baseline.rlimits:
+        if resource.getrlimit(which) != limits:
+            try:
+                resource.setrlimit(which, limits)  # a lowered hard limit stays lowered
+            except (OSError, ValueError) as exc:
+                failed.append(f"rlimit {which} {resource.getrlimit(which)} ({exc})")
+    try:
+        threads = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for tid in threads:
+        try:
+            now = own_limits_of_thread(tid)
+        except OSError:
+            continue  # the thread ended meanwhile
+        if now != (baseline.nice, baseline.policy, baseline.affinity):
+            failed.extend(_restore_thread(tid, baseline))
+    return failed
+
+
+def own_limits_of_thread(tid: int) -> tuple[int, int, frozenset[int]]:
+    return (
+        os.getpriority(os.PRIO_PROCESS, tid),
+        os.sched_getscheduler(tid),
+        frozenset(os.sched_getaffinity(tid)),
+    )
+
+
+def _restore_thread(tid: int, baseline: Limits) -> list[str]:
+    failed = []
+    for what, undo in (
+        ("scheduling policy", lambda: os.sched_setscheduler(tid, baseline.policy,
+                                                            os.sched_param(0))),
+        ("nice value", lambda: os.setpriority(os.PRIO_PROCESS, tid, baseline.nice)),
+        ("CPU affinity", lambda: os.sched_setaffinity(tid, baseline.affinity)),
+    ):  # fmt: skip
+        try:
+            undo()
+        except OSError as exc:  # a lowered nice value needs CAP_SYS_NICE to raise again
+            failed.append(f"thread {tid} {what} ({exc.strerror})")
+    try:
+        if own_limits_of_thread(tid) != (baseline.nice, baseline.policy, baseline.affinity):
+            failed.append(f"thread {tid} scheduling still changed")
+    except OSError:
+        pass
+    return failed
+
+
+# Kernel objects of the user beyond System V IPC: POSIX message queues (/dev/mqueue, when it is
+# mounted), the user's keyrings and POSIX shared memory and semaphores (files in /dev/shm, when
+# it exists; not in Lambda). Like System V objects they belong to the uid, not to a process, so
+# they outlive the sweep. The fence refuses message queues and keyrings to the agent, and the
+# handler's RLIMIT_MSGQUEUE of 0 (inherited, and only root may raise it) makes mq_open fail
+# regardless; these sweeps are for a platform where neither holds.
+MQUEUE_DIR = Path("/dev/mqueue")
+SHM_DIR = Path("/dev/shm")
+KEYCTL_CLEAR, KEYCTL_READ, KEYCTL_GET_PERSISTENT = 7, 11, 22
+KEY_SPEC_PROCESS_KEYRING, KEY_SPEC_SESSION_KEYRING = -2, -3
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
+
+
+def no_message_queues() -> None:
+    """RLIMIT_MSGQUEUE (0, 0) for the handler and so for all it starts: mq_open then fails
+    (EMFILE) for every process of ours, and no process but root's may raise it again."""
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
+
+
+def user_files(directory: Path, uid: int | None = None) -> list[Path]:
+    """Entries of ``directory`` owned by ``uid`` (default: ours); none if it does not exist."""
+    owner = os.getuid() if uid is None else uid
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        try:
+            if entry.stat(follow_symlinks=False).st_uid == owner:
+                found.append(Path(entry.path))
+        except OSError:
+            continue
+    return found
+
+
+def _keyctl(*args: int) -> int:
+    number = SYS_KEYCTL.get(os.uname().machine)
+    if number is None:
+        return -1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return int(libc.syscall(ctypes.c_long(number), *(ctypes.c_long(a) for a in args)))
+
+
+def _keyrings() -> list[int]:
+    """The keyrings every process of the uid can reach: the user's, the user session one, our
+    session's, and the persistent one (created if need be, to be emptied)."""
+    rings = [KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING, KEY_SPEC_SESSION_KEYRING]
+    persistent = _keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_PROCESS_KEYRING)
+    return rings + ([persistent] if persistent > 0 else [])
+
+
+def keyring_contents() -> list[str]:
+    """The keyrings that hold a key (the keyring read returns 4 bytes per key id)."""
+    return [str(ring) for ring in _keyrings() if _keyctl(KEYCTL_READ, ring, 0, 0) > 0]
+
+
+def user_objects() -> list[str]:
+    """Every kernel object of our user that outlives its processes (System V IPC, message
+    queues, keys, /dev/shm files)."""
+    found = [f"{kind} {ident}" for kind, ident in ipc_objects()]
+    found += [str(path) for path in user_files(MQUEUE_DIR) + user_files(SHM_DIR)]
+    return found + [f"keyring {ring}" for ring in keyring_contents()]
+
+
+def remove_user_objects() -> list[str]:
+    """Remove them all; returns those still there."""
+    remove_ipc_objects()
+    for path in user_files(MQUEUE_DIR) + user_files(SHM_DIR):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                subprocess.run(["rm", "-rf", "--", str(path)], check=False,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+            else:
+                path.unlink()
+    for ring in _keyrings():
+        _keyctl(KEYCTL_CLEAR, ring)  # ENOSYS/EPERM where keys are not offered: nothing there
+    return user_objects()
+
+
+# The Lambda Runtime API, where the fence cannot close it (no Landlock TCP rules, or no
+# seccomp): a connection to it during the run can only be the agent's (the runtime client waits
+# in the handler meanwhile, on a connection it opened before, or on none). Each TCP socket to
+# the API's port on a loopback address is listed from /proc/net/tcp{,6} before the run and after
+# the sweep; one that is new, or whose TIME_WAIT timer was reset, was made during the run. This
+# detects after the fact: the handler then ends the runtime.
+_TCP_TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
+_TIME_WAIT = "06"
+Sockets = dict[tuple[str, int], tuple[str, int, str]]
+
+
+def _loopback(address: str) -> bool:
+    """``address`` as /proc/net/tcp writes it (little-endian 32-bit words): 127/8 or ::1."""
+    if len(address) == 8:
+        return int(address, 16) & 0xFF == 0x7F
+    return address == "0" * 24 + "01000000" or (
+        address[:24] == "0000000000000000FFFF0000" and int(address[24:], 16) & 0xFF == 0x7F
+    )
+
+
+def runtime_api_sockets(port: int) -> Sockets:
+    """Both ends of every TCP connection to ``port`` on a loopback address: (which end, the
+    other end's address and port) -> (state, timer, inode). The server's end counts too: the
+    side that closes first keeps the TIME_WAIT entry, and an HTTP server often closes first."""
+    found: Sockets = {}
+    for table in _TCP_TABLES:
+        try:
+            with open(table, encoding="ascii") as rows:
+                lines = rows.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10:
+                continue
+            ends = [end.partition(":") for end in fields[1:3]]
+            (local, _, local_port), (remote, _, remote_port) = ends
+            entry = (fields[3], int(fields[5].partition(":")[2], 16), fields[9])
+            if int(remote_port, 16) == port and _loopback(remote):
+                found[(f"client {local}", int(local_port, 16))] = entry
+            elif int(local_port, 16) == port and _loopback(local) and int(remote_port, 16):
+                found[(f"server {remote}", int(remote_port, 16))] = entry
+    return found
+
+
+def foreign_runtime_api_use(before: Sockets, after: Sockets) -> list[str]:
+    """The sockets to the Runtime API made between the two listings."""
+    made = []
+    for key, (state, timer, inode) in after.items():
+        old = before.get(key)
+        if (
+            old is None
+            or (inode != "0" and inode != old[2])
+            or (state == _TIME_WAIT == old[0] and timer > old[1])
+        ):
+            made.append(f"{key[0].split()[0]} end, port {key[1]} ({state})")
+    return made

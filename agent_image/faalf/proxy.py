@@ -42,7 +42,7 @@ from typing import Any
 
 from faalf import bedrock, children
 from faalf.loopback import LoopbackServer
-from faalf.pricing import Price, price_of
+from faalf.pricing import Price, UnpricedError, check_request, price_of
 
 # Headers that belong to one hop, plus the credentials we replace.
 HOP_HEADERS = frozenset(
@@ -125,6 +125,8 @@ class Session:
     open: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _in_flight: set[Charge] = field(default_factory=set, repr=False)
+    _children: set[Charge] = field(default_factory=set, repr=False)
+    unpriced: list[str] = field(default_factory=list)  # why, for each response charged so
 
     def admit(self, model: str, max_tokens: int, price: Price) -> tuple[int, Charge]:
         """``max_tokens`` as capped, and its charge: the output cost reserved for it until it
@@ -181,6 +183,12 @@ class Session:
             for charge in list(self._in_flight):
                 increase += self._raise(charge, charge.recorded + charge.reservation)
                 self._release(charge)
+            # A child still running may spend all it was granted: a parent's proof counts it so.
+            for child in list(self._children):
+                child.settled = True
+                self.reserved_usd = max(0.0, self.reserved_usd - child.reservation)
+                self.children_usd += child.reservation
+            self._children.clear()
         self._report(increase)
 
     def _report(self, increase: float) -> None:
@@ -201,8 +209,9 @@ class Session:
             self.reserved_usd = max(0.0, self.reserved_usd - charge.reservation)
             self._in_flight.discard(charge)
 
-    def admit_child(self) -> float:
-        """The budget a child gets: all that is left, reserved until the child answers."""
+    def admit_child(self) -> Charge:
+        """The budget a child gets: all that is left, reserved until the child answers (or,
+        if it has not when the invocation ends, charged in full)."""
         with self._lock:
             if self.depth + 1 > self.max_depth:
                 raise RefusedError(
@@ -214,13 +223,25 @@ class Session:
             left = self.left_usd()
             if left < 0.01:
                 raise RefusedError(403, "permission_error", "no budget left for a child agent")
+            charge = Charge(left)
             self.reserved_usd += left
-            return left
+            self._children.add(charge)
+            return charge
 
-    def settle_child(self, reservation: float, cost: float) -> None:
+    def settle_child(self, charge: Charge, cost: float) -> None:
+        """The child answered, costing ``cost`` (its proven cost, or its whole grant)."""
         with self._lock:
-            self.reserved_usd = max(0.0, self.reserved_usd - reservation)
+            if charge.settled:
+                return  # charged in full when the invocation ended
+            charge.settled = True
+            self._children.discard(charge)
+            self.reserved_usd = max(0.0, self.reserved_usd - charge.reservation)
             self.children_usd += cost
+
+    def note_unpriced(self, why: str) -> None:
+        """A response whose usage could not be priced (charged the rest of the budget)."""
+        with self._lock:
+            self.unpriced.append(why)
 
     def refuse(self, refusal: RefusedError) -> RefusedError:
         with self._lock:
@@ -319,6 +340,7 @@ class Meter:
         self.max_tokens = max_tokens
         self.usage = UsageMeter("")
         self.billed = False
+        self.unpriced: str | None = None  # why its usage could not be priced, once it could not
 
     def start(self, status: int, content_type: str) -> None:
         self.usage = UsageMeter(content_type)
@@ -327,15 +349,33 @@ class Meter:
     def feed(self, chunk: bytes) -> None:
         self.usage.feed(chunk)
         if self.billed and self.charge is not None:
-            self.session.record(self.charge, self.usage.known_cost(self.price))
+            self.session.record(
+                self.charge, self._priced(lambda: self.usage.known_cost(self.price))
+            )
 
     def finish(self) -> None:
         self.usage.finish()
 
     def settle(self) -> None:
         if self.charge is not None:
-            cost = self.usage.cost(self.price, self.max_tokens) if self.billed else 0.0
+            cost = (
+                self._priced(lambda: self.usage.cost(self.price, self.max_tokens))
+                if self.billed
+                else 0.0
+            )
             self.session.settle(self.charge, cost)
+
+    def _priced(self, cost: Callable[[], float]) -> float:
+        """The usage's list price; usage the proxy cannot price is charged all that is left of
+        the invocation's budget (never less than list price), and the stream is then cut."""
+        assert self.charge is not None
+        if self.unpriced is None:
+            try:
+                return cost()
+            except UnpricedError as exc:
+                self.unpriced = str(exc)
+                self.session.note_unpriced(self.unpriced)
+        return self.charge.recorded + self.charge.reservation + max(self.session.left_usd(), 0.0)
 
     def settle_unsent(self) -> None:
         if self.charge is not None:
@@ -475,18 +515,18 @@ class ProxyHandler(BaseHTTPRequestHandler):
         """A child agent for ``faalf-invoke``: the answer is the child's Lambda response."""
         try:
             asked = json.loads(body)
-            budget = session.admit_child()
+            grant = session.admit_child()
         except ValueError:
             self._reply(400, RefusedError(400, "invalid_request_error", "the body is not JSON"))
             return
         except RefusedError as refusal:
             self._reply(refusal.status, session.refuse(refusal))
             return
-        cost = 0.0
+        cost, budget, key = 0.0, grant.reservation, children.new_cost_key()
         try:
-            event = children.child_request(asked, session.depth, budget)
+            event = children.child_request(asked, session.depth, budget, key)
             response = self.proxy.invoke_child(session.function, event)
-            cost = children.cost_of(response, budget)
+            cost = children.cost_of(response, budget, key)
         except ValueError as exc:
             self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
             return
@@ -494,7 +534,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             cost = budget  # it may have run (and spent) before the error reached us
             response = {"statusCode": 502, "body": {"error": f"child invoke failed: {exc}"}}
         finally:
-            session.settle_child(budget, cost)
+            session.settle_child(grant, cost)
         payload = json.dumps(response).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")
@@ -529,6 +569,20 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 403, "permission_error", f"model {model!r} is not allowed ({allowed_models})"
             )
         price = price_of(model)
+        # What the proxy could not price is refused before it costs anything: an unknown beta
+        # (a header here; in the body for Bedrock), a server tool billed outside usage, ...
+        betas = [
+            b.strip() for v in self.headers.get_all("anthropic-beta") or [] for b in v.split(",")
+        ]
+        body_betas = request.get("anthropic_beta")
+        if isinstance(body_betas, list):
+            betas += [str(b) for b in body_betas]
+        elif body_betas is not None:
+            betas.append(str(body_betas))
+        try:
+            check_request(request, betas)
+        except UnpricedError as exc:
+            raise RefusedError(400, "invalid_request_error", str(exc)) from None
         if bedrock_route:
             self.path = bedrock.upstream_path(*bedrock_route)
             metered = bedrock_route[1] in bedrock.METERED_ACTIONS
@@ -646,6 +700,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             meter.feed(chunk)  # records what the chunk tells, before the agent gets it
             if not session.open:
                 raise ConnectionAbortedError("the invocation ended: its stream is cut")
+            if meter.unpriced is not None:
+                raise ConnectionAbortedError(f"unpriced usage: {meter.unpriced}")
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.agent.servers import Moto, install_claude_cli, moto_server
+from tests.agent.servers import BuildDirError, Moto, install_claude_cli, moto_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "agent_image"))
 
@@ -55,7 +55,12 @@ class CurrentStdout:
 
 @pytest.fixture(scope="session")
 def claude_bin() -> Path:
-    return install_claude_cli()
+    """The CLI, in the build directory the function's uid can reach; if there is none, the
+    session stops at once with the one line that says why (rather than 40 PermissionErrors)."""
+    try:
+        return install_claude_cli()
+    except BuildDirError as exc:
+        pytest.exit(f"agent tests: {exc}", returncode=3)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,9 @@ own user's processes and files, loopback, and nothing of the test process (root)
 
 from __future__ import annotations
 
+import atexit
+import functools
+import hashlib
 import json
 import os
 import queue
@@ -33,35 +36,70 @@ from pathlib import Path
 from typing import Any
 
 from faalf.loopback import LoopbackServer
-from tests.agent.servers import ROOT
+from tests.agent.servers import ROOT, build_dir, build_lock, readable_by_all
 
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
-AGENT_VENV = ROOT / ".va-build" / "agent-venv"
 REQUIREMENTS = ROOT / "agent_image" / "requirements.txt"
-RUNTIME_CLIENT = Path(__file__).with_name("runtime_client.py")
 LAMBDA_MAX_RESPONSE = 6 * 1024 * 1024  # a synchronous invocation's response, as Lambda counts it
 CHILD_RESPONSE = {"statusCode": 200, "body": {"claude_output": "child done", "cost_usd": 0.05}}
 
 
-def image_python() -> Path:
-    """The handler's interpreter with the image's requirements, usable by a non-root user.
+@dataclass(frozen=True)
+class SandboxBuild:
+    """What the function's uid executes, where it can reach it (see ``servers.build_dir``).
 
-    The test interpreter lives under /root, which other users cannot read; Debian's python3.11
-    can be run by anyone, so the image's requirements are installed into a venv made from it.
+    ``python``: the handler's interpreter with the image's requirements (the test interpreter
+    lives under /root, which other users cannot read; Debian's python3.11 can be run by
+    anyone, so the requirements go into a venv made from it). ``source``: this session's copy of
+    ``agent_image`` and of the runtime loop, since the clone itself may be private.
     """
-    stamp = AGENT_VENV / "requirements.txt"
-    python = AGENT_VENV / "bin" / "python"
-    if stamp.exists() and stamp.read_text() == REQUIREMENTS.read_text():
-        return python
-    shutil.rmtree(AGENT_VENV, ignore_errors=True)
-    subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(AGENT_VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(REQUIREMENTS)],
-        check=True,
-    )  # fmt: skip
-    shutil.copyfile(REQUIREMENTS, stamp)
+
+    python: Path
+    source: Path
+
+    @property
+    def runtime_client(self) -> Path:
+        return self.source / "runtime_client.py"
+
+
+@functools.cache
+def sandbox_build() -> SandboxBuild:
+    """Built once per session; the source copy is removed when the session ends."""
+    return SandboxBuild(image_python(), _source_copy())
+
+
+def image_python() -> Path:
+    """The venv, rebuilt when ``agent_image/requirements.txt`` changes (keyed by its hash)."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    venv = build_dir() / f"agent-venv-{digest}"
+    python = venv / "bin" / "python"
+    with build_lock("agent-venv"):
+        if (venv / ".installed").exists():
+            return python
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-r", str(REQUIREMENTS)],
+            check=True,
+        )  # fmt: skip
+        readable_by_all(venv)
+        (venv / ".installed").touch()
     return python
+
+
+def _source_copy() -> Path:
+    sources = build_dir() / "sources"
+    sources.mkdir(mode=0o755, exist_ok=True)
+    copy = Path(tempfile.mkdtemp(prefix="session-", dir=sources))
+    shutil.copytree(
+        ROOT / "agent_image", copy, dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )  # fmt: skip
+    shutil.copyfile(Path(__file__).with_name("runtime_client.py"), copy / "runtime_client.py")
+    readable_by_all(copy)
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    return copy
 
 
 def free_uid() -> int:
@@ -203,12 +241,21 @@ class LambdaEnvironment:
         self.starts = 0
         self.child_calls: list[ChildCall] = []
         self.child_response: dict[str, Any] = dict(CHILD_RESPONSE)
+        # Set: children answer as an honest child handler does, proving this cost with the key
+        # their event carries (``children.cost_proof``).
+        self.child_proven_cost: float | None = None
         self._pending: queue.Queue[Invocation] = queue.Queue()
         self._inflight: dict[str, Invocation] = {}
+        # What the Runtime API handed out last, and whether it was answered (see ``_handler``).
+        self._current: Invocation | None = None
+        self._answered = True
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._http = LoopbackServer(self._handler())
-        self._python = image_python()
+        # Lambda's Invoke API is not the Runtime API: another port, as in Lambda another host
+        # (the handler's own child invocations must not look like a use of the Runtime API).
+        self._invoke_http = LoopbackServer(self._handler())
+        self.build = sandbox_build()
         self._runtime_logs: list[RuntimeLog] = []
 
     @property
@@ -242,13 +289,14 @@ class LambdaEnvironment:
         self.starts += 1
         # A fresh queue: a dead runtime's pending "next" request must not take the next event.
         self._pending = queue.Queue()
+        self._current, self._answered = None, True
         env = self.env | {
             "AWS_LAMBDA_RUNTIME_API": self.url.removeprefix("http://"),
-            "AWS_ENDPOINT_URL_LAMBDA": self.url,
+            "AWS_ENDPOINT_URL_LAMBDA": self._invoke_http.url,
         }
         log = RuntimeLog(self.logs / f"runtime-{self.starts:03d}.log", self.uid)
         proc = subprocess.Popen(
-            [str(self._python), str(RUNTIME_CLIENT)],
+            [str(self.build.python), str(self.build.runtime_client)],
             env=env,
             cwd="/",
             stdin=subprocess.DEVNULL,
@@ -280,6 +328,17 @@ class LambdaEnvironment:
         if inv is not None:
             inv.outcome, inv.payload = outcome, payload
             inv.done.set()
+
+    def child_answer(self, event: dict[str, Any]) -> dict[str, Any]:
+        """What the child function answers its parent's handler."""
+        if self.child_proven_cost is None:
+            return self.child_response
+        from faalf import children
+
+        proof = children.cost_proof(bytes.fromhex(event["cost_key"]), self.child_proven_cost)
+        return {"statusCode": 200, "body": {"claude_output": "child done",
+                                            "cost_usd": self.child_proven_cost,
+                                            "cost_proof": proof}}  # fmt: skip
 
     def strangers(self) -> set[int]:
         """The agent user's live processes other than the runtime itself, including those /proc
@@ -332,6 +391,7 @@ class LambdaEnvironment:
     def close(self) -> None:
         self.stop()
         self._http.close()
+        self._invoke_http.close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         service = self
@@ -352,20 +412,45 @@ class LambdaEnvironment:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
+                """As Lambda's Runtime API (rapid, which the runtime interface emulator is built
+                from) serves it: while an invocation is unanswered, ``next`` hands out its event
+                again, to whoever asks; once answered, it waits for the next one."""
                 if self.path != "/2018-06-01/runtime/invocation/next":
                     self._send(404, {}, {})
                     return
-                inv = service._pending.get()  # the queue of the runtime that asked
+                with service._lock:
+                    inv = None if service._answered else service._current
+                if inv is None:
+                    inv = service._pending.get()  # the queue of the runtime that asked
+                    with service._lock:
+                        service._current, service._answered = inv, False
                 self._send(200, inv.event, {
                     "Lambda-Runtime-Aws-Request-Id": inv.request_id,
                     "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
                 })  # fmt: skip
+
+            def _accept(self, request_id: str) -> bool:
+                """As rapid: a result for another id is a 400, a second result a 403."""
+                with service._lock:
+                    current, answered = service._current, service._answered
+                    if current is not None and current.request_id == request_id and not answered:
+                        service._answered = True
+                        return True
+                if current is None or current.request_id != request_id:
+                    self._send(400, {"errorType": "InvalidRequestID",
+                                     "errorMessage": "Invalid request ID"}, {})  # fmt: skip
+                else:
+                    self._send(403, {"errorType": "InvalidStateTransition",
+                                     "errorMessage": "the invocation was answered already"}, {})  # fmt: skip
+                return False
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 result = re.fullmatch(r"/2018-06-01/runtime/invocation/([^/]+)/(response|error)",
                                       self.path)  # fmt: skip
                 invoke = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", self.path)
+                if result and not self._accept(result[1]):
+                    return
                 if result and len(body) > LAMBDA_MAX_RESPONSE:
                     # What Lambda does with it: the caller gets an error, not the response.
                     service._finish(result[1], "error", {"errorType": "ResponseSizeTooLarge",
@@ -375,9 +460,10 @@ class LambdaEnvironment:
                     service._finish(result[1], result[2], json.loads(body))
                     self._send(202, {}, {})
                 elif invoke:
+                    event = json.loads(body)
                     service.child_calls.append(ChildCall(
-                        invoke[1], json.loads(body), self.headers.get("authorization", "")))  # fmt: skip
-                    self._send(200, service.child_response, {})
+                        invoke[1], event, self.headers.get("authorization", "")))  # fmt: skip
+                    self._send(200, service.child_answer(event), {})
                 else:
                     self._send(404, {}, {})
 
@@ -385,6 +471,7 @@ class LambdaEnvironment:
 
     def __enter__(self) -> LambdaEnvironment:
         self._http.start()
+        self._invoke_http.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

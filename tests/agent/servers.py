@@ -1,27 +1,81 @@
 """The real parts the e2e tests run against: the Claude Code CLI from npm and moto's server.
 
-The CLI is installed once into ``.va-build/claude-code/<version>`` at the version the Dockerfile
-pins, so tests and image run the same binary. moto runs as its own process on 127.0.0.1 with
-request recording on, which is how the tests count Secrets Manager calls.
+The CLI is installed once into ``<build dir>/claude-code/<version>`` at the version the
+Dockerfile pins, so tests and image run the same binary. The build directory is not in the
+clone: the hostile-agent tests run the handler, and so the CLI, as a uid of its own, which
+cannot reach into a clone under a private directory (root's home, ``mktemp -d``). It is
+``/var/tmp/faalf-tests-<euid>`` (or ``FAALF_TEST_BUILD_DIR``), which every uid can traverse and
+only we can write: checked on every use, since what is built there is executed by root too.
+moto runs as its own process on 127.0.0.1 with request recording on, which is how the tests
+count Secrets Manager calls.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "agent_image" / "Dockerfile"
-CACHE = ROOT / ".va-build" / "claude-code"
+
+
+class BuildDirError(RuntimeError):
+    """The shared build directory is not one only we can write, or some uid cannot reach it."""
+
+
+def build_dir() -> Path:
+    """The directory the tests build into, which every uid can traverse and only we can write.
+
+    Created 0755 if missing; refused (one line saying why) if it is a symlink, is owned by
+    another user, is writable by others, or sits below a directory other users cannot traverse.
+    """
+    path = Path(os.environ.get("FAALF_TEST_BUILD_DIR") or f"/var/tmp/faalf-tests-{os.geteuid()}")
+    if not path.is_absolute():
+        raise BuildDirError(f"FAALF_TEST_BUILD_DIR={path}: give an absolute path")
+    for parent in reversed(path.parents):
+        if not os.stat(parent).st_mode & stat.S_IXOTH:
+            raise BuildDirError(
+                f"{parent} is not traversable by other users, so the agent's uid could not reach "
+                f"{path}: set FAALF_TEST_BUILD_DIR to a directory under a world-traversable one"
+            )
+    with suppress(FileExistsError):
+        path.mkdir(mode=0o755)
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise BuildDirError(f"{path} is not a directory (a symlink?): remove it")
+    if info.st_uid != os.geteuid():
+        raise BuildDirError(f"{path} belongs to uid {info.st_uid}, not to us: remove it")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise BuildDirError(f"{path} is writable by others: remove it")
+    os.chmod(path, 0o755)  # traversable by the agent's uid, whatever our umask made it
+    return path
+
+
+@contextmanager
+def build_lock(name: str) -> Iterator[None]:
+    """One test session at a time builds ``name`` (other clones share the build directory)."""
+    with open(build_dir() / f".{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def readable_by_all(path: Path) -> None:
+    """What the agent's uid executes must be readable (and its folders traversable) by it."""
+    subprocess.run(["chmod", "-R", "a+rX,go-w", str(path)], check=True)
 
 
 def pinned_cli_version() -> str:
@@ -34,21 +88,28 @@ def pinned_cli_version() -> str:
 def install_claude_cli(version: str | None = None) -> Path:
     """The CLI's native binary, installed from npm on first use (about 10 s, 360 MB)."""
     version = version or pinned_cli_version()
-    prefix = CACHE / version
+    prefix = build_dir() / "claude-code" / version
     binary = prefix / "node_modules" / ".bin" / "claude"
-    if binary.exists():
-        return binary
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is needed to install @anthropic-ai/claude-code for the e2e tests")
-    prefix.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error",
-         f"@anthropic-ai/claude-code@{version}"],
-        check=True,
-    )  # fmt: skip
-    if not binary.exists():
-        raise RuntimeError(f"npm installed @anthropic-ai/claude-code@{version} without {binary}")
+    done = prefix / ".installed"  # written last: a half-finished install is redone
+    with build_lock("claude-code"):
+        if done.exists():
+            return binary
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is needed to install @anthropic-ai/claude-code for the tests")
+        shutil.rmtree(prefix, ignore_errors=True)
+        prefix.mkdir(parents=True)
+        subprocess.run(
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+             "--loglevel=error", f"@anthropic-ai/claude-code@{version}"],
+            check=True,
+        )  # fmt: skip
+        if not binary.exists():
+            raise RuntimeError(
+                f"npm installed @anthropic-ai/claude-code@{version} without {binary}"
+            )
+        readable_by_all(prefix.parent)
+        done.touch()
     return binary
 
 

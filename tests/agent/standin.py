@@ -86,6 +86,9 @@ class StandIn:
     def __init__(self, turns: list[Turn]) -> None:
         self.turns = turns
         self.requests: list[Recorded] = []
+        # The usage to report for a request whose first message is this text (the default:
+        # 100 input tokens, 20 output tokens), as ``message_start`` and ``message_delta`` split it.
+        self.usage_for: dict[str, dict[str, Any]] = {}
         self.connections = 0
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -166,7 +169,11 @@ class StandIn:
                 if turn.hang:
                     standin._release.wait()
                     return
-                self._stream(turn, bedrock[1] if bedrock else body.get("model", "claude-haiku-4-5"))
+                first = (body.get("messages") or [{}])[0].get("content")
+                usage = standin.usage_for.get(first) if isinstance(first, str) else None
+                self._stream(
+                    turn, bedrock[1] if bedrock else body.get("model", "claude-haiku-4-5"), usage
+                )
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -187,7 +194,12 @@ class StandIn:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
 
-            def _stream(self, turn: Turn, model: str) -> None:
+            def _stream(self, turn: Turn, model: str, usage: dict[str, Any] | None) -> None:
+                start_usage = {"input_tokens": 100, "output_tokens": 1}
+                final_usage: dict[str, Any] = {"output_tokens": 20}
+                if usage is not None:
+                    start_usage = usage | {"output_tokens": 1}
+                    final_usage = {"output_tokens": usage.get("output_tokens", 20)}
                 self.send_response(200)
                 self.send_header("content-type", "application/vnd.amazon.eventstream"
                                  if self.bedrock else "text/event-stream")  # fmt: skip
@@ -196,7 +208,7 @@ class StandIn:
                 self._event("message_start", {"type": "message_start", "message": {
                     "id": "msg_standin", "type": "message", "role": "assistant",
                     "model": model, "content": [], "stop_reason": None, "stop_sequence": None,
-                    "usage": {"input_tokens": 100, "output_tokens": 1}}})  # fmt: skip
+                    "usage": start_usage}})  # fmt: skip
                 if turn.tool:
                     block = {"type": "tool_use", "id": f"toolu_{id(turn)}", "name": turn.tool,
                              "input": {}}  # fmt: skip
@@ -213,7 +225,7 @@ class StandIn:
                 self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
                 self._event("message_delta", {"type": "message_delta",
                             "delta": {"stop_reason": stop, "stop_sequence": None},
-                            "usage": {"output_tokens": 20}})  # fmt: skip
+                            "usage": final_usage})  # fmt: skip
                 self._event("message_stop", {"type": "message_stop"})
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()

@@ -19,12 +19,12 @@ import pytest
 
 from tests.agent.conftest import API_KEY, SECRET_NAME
 from tests.agent.lambda_env import (
-    AGENT_VENV,
     SYSTEM_PYTHON,
     LambdaEnvironment,
     lambda_environment,
+    sandbox_build,
 )
-from tests.agent.servers import ROOT, Moto
+from tests.agent.servers import Moto
 from tests.agent.standin import StandIn, bash, say, write
 
 # The handler runs as a uid of its own, which takes root to set up (as the CI machines run).
@@ -82,11 +82,13 @@ def agent_role_arn(moto: Moto) -> str:
 
 
 def function_env(moto: Moto, claude_bin: Path, api: StandIn) -> dict[str, str]:
-    """The function's environment as Lambda sets it (the attack modules run the same one)."""
+    """The function's environment as Lambda sets it (the attack modules run the same one), with
+    everything the function's uid executes where it can reach it (``lambda_env.sandbox_build``)."""
+    build = sandbox_build()
     return {
-        "PATH": f"{AGENT_VENV}/bin:{ROOT / 'agent_image' / 'bin'}:/usr/bin:/bin",
+        "PATH": f"{build.python.parent}:{build.source / 'bin'}:/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(ROOT / "agent_image"),
+        "PYTHONPATH": str(build.source),
         "PYTHONDONTWRITEBYTECODE": "1",
         "AWS_ACCESS_KEY_ID": FUNCTION_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": "function-role-secret",
@@ -154,7 +156,7 @@ def test_agent_with_an_agent_role_acts_as_that_role_not_the_functions(lam, api, 
     results = "\n".join(api.tool_results())
 
     assert FUNCTION_KEY_ID not in results
-    assert f"assumed-role/{AGENT_ROLE}/faalf-req-" in results  # session named after the request
+    assert f"assumed-role/{AGENT_ROLE}/faalf-" in results  # a session of the handler's naming
 
 
 # --- 2. The proxy is the only door --------------------------------------------------------------
@@ -505,4 +507,5 @@ class TestBedrockMode:
         body = lam.invoke({"task": "write hello world"}).body
 
         assert api.requests  # the CLI's requests went through the proxy to "Bedrock"
-        assert body["cost_usd"] == pytest.approx(STANDIN_COST * len(api.requests))
+        # An eu. (geographic) inference profile: list price + 10% (pricing.BEDROCK_GEO_MARKUP).
+        assert body["cost_usd"] == pytest.approx(1.1 * STANDIN_COST * len(api.requests))

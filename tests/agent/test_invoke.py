@@ -117,3 +117,51 @@ def test_function_without_an_aws_region_is_one_line_and_exit_2():
         "faalf-invoke: no AWS region: set AWS_REGION (e.g. AWS_REGION=eu-central-1) or a region "
         "in your AWS profile"
     ]
+
+
+HOSTILE = {"statusCode": 200, "body": {
+    "claude_output": "\x1b]52;c;ZXZpbA==\x07done\u202e", "return_code": 0,
+    "execution_results": [{"file": "../../x\x1b[2J.py", "stdout": "\x1b[3A\x1b[Jok\n",
+                           "stderr": None, "return_code": 1}]}}  # fmt: skip
+
+
+def run_client(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The client as a user runs it, against an endpoint that answers ``HOSTILE``."""
+    with InvokeEndpoint(lambda event: HOSTILE) as rie:
+        return subprocess.run(
+            [str(WRAPPER), "--endpoint", rie.url, *args, "task"], cwd=tmp_path,
+            capture_output=True, text=True, check=False,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        )  # fmt: skip
+
+
+def test_client_escapes_the_agents_control_and_format_characters(tmp_path):
+    out = run_client(tmp_path).stdout
+
+    assert "\\x1b]52;c;ZXZpbA==\\x07done\\u202e" in out
+    assert [c for c in out if ord(c) < 32 and c not in "\n\t"] == []
+
+
+def test_client_prints_the_agents_text_unescaped_to_a_pipe_with_raw(tmp_path):
+    assert "\x1b[3A\x1b[Jok\n" in run_client(tmp_path, "--raw").stdout
+
+
+def test_client_saves_no_file_whatever_the_agent_names(tmp_path):
+    run_client(tmp_path)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_client_refuses_raw_to_a_terminal(tmp_path):
+    controller, terminal = os.openpty()
+    try:
+        done = subprocess.run(
+            [str(WRAPPER), "--endpoint", "http://127.0.0.1:9", "--raw", "task"], cwd=tmp_path,
+            stdout=terminal, stderr=subprocess.PIPE, text=True, check=False,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+    assert (done.returncode, "never to a terminal" in done.stderr) == (2, True)
