@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ from pulumi_policy import (
 
 from . import sdk_compat
 from .props import UNKNOWN, get, string_map
+from .version import PACK_NAME, judged_by
 
 Kind = Literal["violation", "warning", "unchecked"]
 
@@ -53,6 +55,11 @@ UNKNOWN_HINT = (
     "it is unknown until the resources it depends on exist (preview); the rule runs on it "
     "again during `pulumi up`"
 )
+
+
+def today() -> date:
+    """Today's date (UTC or local does not matter at a day's grain); tests fix it."""
+    return date.today()
 
 
 @dataclass(frozen=True)
@@ -543,8 +550,17 @@ def notices_policies(
         ),
         StackValidationPolicy(
             name="va-stack-notices",
-            description="The same notices for the stack-wide rules.",
-            validate=lambda args, rv: report(stack_notices(families, args), rv),
+            description=(
+                "Which version of the pack judged the stack, then the same notices for the "
+                "stack-wide rules."
+            ),
+            validate=lambda args, rv: report(
+                [
+                    (PACK_NAME, judged_by(sdk_compat.stack_identity())),
+                    *stack_notices(families, args),
+                ],
+                rv,
+            ),
             **common,
         ),
     ]

@@ -6,8 +6,9 @@ from pulumi_policy import EnforcementLevel, Policy
 
 from . import data, iam, lambda_rules, naming, network, region, runtime_patch, stack, tagging
 from .framework import Family, notices_policies
+from .version import PACK_NAME
 
-PACK_NAME = "va-guard"
+__all__ = ["FAMILIES", "PACK_NAME", "build_policies", "pack_arguments"]
 FAMILIES: tuple[Family, ...] = (
     naming.FAMILY,
     tagging.FAMILY,

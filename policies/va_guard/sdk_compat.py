@@ -30,6 +30,15 @@ answered from a type table instead of the ``collections.abc`` machinery (``proxy
 while the source of the SDK code it relies on is byte-for-byte the reviewed one (digest below);
 ``VA_GUARD_SDK_COMPAT=0`` in the pack's environment turns it off. ``refusal()`` says why not.
 
+4. **What the engine says that the SDK drops.** The engine's ``ConfigureStack`` names the
+   organization, project and stack it analyses; pulumi-policy 1.21 keeps only the stack's tags.
+   The pack scopes exemptions by stack, so ``install_engine_facts()`` wraps the servicer's
+   ``ConfigureStack`` (a gRPC method of the analyzer protocol, its request a public proto
+   message) to keep them (``stack_identity()``). Unlike 1-3 this is not for speed: the pack's
+   answers depend on it, so it is installed whenever the servicer has that method, on any SDK
+   version and with ``VA_GUARD_SDK_COMPAT=0`` too; where it cannot be, the stack stays unnamed
+   and stack-scoped exemptions do not apply (fail closed), which the stack's report says.
+
 **The fallback** when the guard refuses keeps the pack's answers identical, at the SDK's own
 speed: the SDK decodes per policy; props uses the abstract ``Mapping``/``Sequence`` checks;
 every family builds its own Resource; and instead of a hand-over, ``va-notices`` works the
@@ -48,6 +57,7 @@ import inspect
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi_policy.policy as sdk
@@ -258,3 +268,64 @@ def take_notices(subject: str) -> list[tuple[str, str]]:
     taken = [(p, msg) for p, msgs in _notices.by_policy.items() for msg in msgs]
     _notices.subject, _notices.by_policy = "", {}
     return taken
+
+
+# --- 4. what the engine says that the SDK drops ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackIdentity:
+    """The stack being analysed, as the engine named it in ``ConfigureStack``."""
+
+    organization: str
+    project: str
+    stack: str
+
+    def __str__(self) -> str:
+        return f"{self.organization}/{self.project}/{self.stack}"
+
+
+_stack: StackIdentity | None = None
+
+
+def stack_identity() -> StackIdentity | None:
+    """The stack the engine said it analyses; None before ``ConfigureStack`` (or when the
+    hook could not be installed)."""
+    return _stack
+
+
+def engine_facts_refusal() -> str | None:
+    """Why the engine's stack identity cannot be kept on this SDK, or None."""
+    if not callable(getattr(_SERVICER, "ConfigureStack", None)):
+        return "the SDK's analyzer has no ConfigureStack"
+    return None
+
+
+def install_engine_facts() -> str | None:
+    """Keep what ``ConfigureStack`` says (idempotent); returns why not, or None."""
+    reason = engine_facts_refusal()
+    if reason is not None:
+        return reason
+    method = _SERVICER.ConfigureStack
+    if getattr(method, "_va_facts", False):
+        return None
+
+    @functools.wraps(method)
+    def configure_stack(self: Any, request: Any, context: Any) -> Any:
+        remember_stack(
+            getattr(request, "organization", ""),
+            getattr(request, "project", ""),
+            getattr(request, "stack", ""),
+        )
+        return method(self, request, context)
+
+    configure_stack._va_facts = True  # type: ignore[attr-defined]
+    setattr(_SERVICER, "ConfigureStack", configure_stack)  # noqa: B010 - mypy: a method
+    return None
+
+
+def remember_stack(organization: str, project: str, stack: str) -> None:
+    """Record the analysed stack; a request naming no stack leaves it unnamed."""
+    global _stack
+    names = (organization, project, stack)
+    _stack = StackIdentity(*names) if all(isinstance(n, str) and n for n in names) else None

@@ -186,7 +186,9 @@ def test_plan_policy_config_is_applied(tmp_path, capsys):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_update_mode_our_only_advisories_say_we_patch_the_agent_image(our_reports, stack):
     advisories = our_reports(stack, "update").by_policy("advisory")
+    (judged,) = advisories.pop("va-stack-notices")  # which version of the pack judged it
 
+    assert judged.detail.startswith("[va-guard] va-guard ")
     assert set(advisories) == {"va-runtime-patch"}
     assert {d.urn.rsplit("::", 1)[1] for d in advisories["va-runtime-patch"]} == {
         "agent-agent-function", "agent-costreview-function",

@@ -266,7 +266,9 @@ def plan(run: Run) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m va_platform.preflight.terraform_plan", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m va_platform.preflight.terraform_plan", description=__doc__
+    )
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--program", default=".", help="program directory (default: here)")
     args = parser.parse_args(argv)
