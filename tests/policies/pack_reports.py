@@ -55,7 +55,6 @@ REPORTS_FILE = HERE / "reports.json"
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 TODAY = date(2026, 12, 7)
 RECORD = "make pack-reports"
-ORGANIZATION = "virtualagentics"
 
 # The programs of the corpus: name -> (program path, stack).
 PROGRAMS: dict[str, tuple[Path, str]] = {
@@ -68,6 +67,12 @@ PROGRAMS: dict[str, tuple[Path, str]] = {
         if (d / "Pulumi.yaml").is_file()
     },
 }
+
+
+# The pack configuration a corpus program is judged with (as its policy group would give it).
+CONFIGS: dict[str, Path] = {"fixtures/bad_program": FIXTURES / "bad_program_policy.json"}
+# The organization every corpus stack belongs to (the preflight's default: a local backend's).
+ORGANIZATION = "organization"
 
 
 # --- the corpus: what the engine sends ----------------------------------------------------------
@@ -114,7 +119,7 @@ def record_corpus() -> dict[str, Any]:
             per_resource, stack_view = subjects(run)
             corpus[f"{name}/{mode}"] = {
                 "stack": dataclasses.asdict(stack_identity(run, ORGANIZATION)),
-                "config": {},
+                "config": json.loads(CONFIGS[name].read_text()) if name in CONFIGS else {},
                 "analyze": _by_urn(per_resource),
                 "analyzeStack": _by_urn(stack_view),
             }
