@@ -15,7 +15,8 @@ every value known), so their rules face what ``pulumi up`` would create, not a h
 Secret values are masked. Types without a Terraform twin (components, Docker images, providers)
 are left out and listed in ``va_skipped_types`` of the output.
 
-``python -m va_platform.preflight.terraform_plan --stack dev > plan.json`` (``make checkov`` runs it).
+``python -m va_platform.preflight.terraform_plan --stack dev > plan.json`` (``make checkov``
+runs it).
 """
 
 from __future__ import annotations
