@@ -34,6 +34,8 @@ PACK_POLICIES = (
     "va-network",
     "va-iam",
     "va-data",
+    "va-secrets",
+    "va-compute",
     "va-stack",
 )
 # The first va-guard version that scopes exemptions to stacks and lets them expire: an older

@@ -266,6 +266,19 @@ class Resource:
     # The engine's propertyDependencies: property name -> URNs of the stack's resources whose
     # outputs the value was computed from (AnalyzeStack only; what resolves an unknown link).
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Where the engine marked the properties secret (paths of keys and indexes); None: as the
+    # request being served says (sdk_compat), given only by tests.
+    secrets: frozenset[tuple[str | int, ...]] | None = None
+
+    @cached_property
+    def secret_paths(self) -> frozenset[tuple[str | int, ...]]:
+        """The paths of the properties the engine sent marked secret (values unwrapped in
+        ``props``): a secret config value, an ``Output.secret``, a provider's secret output."""
+        return self.secrets if self.secrets is not None else sdk_compat.secret_paths(self.urn)
+
+    def secret_at(self, *path: str | int) -> bool:
+        """Whether the value at ``path`` is secret: marked itself, or inside a marked value."""
+        return any(path[: len(p)] == p for p in self.secret_paths)
 
     @cached_property
     def tags(self) -> Mapping[str, Any]:
@@ -286,6 +299,7 @@ class Resource:
         provider: Any = None,
         provider_type: str = "",
         dependencies: Mapping[str, tuple[str, ...]] | None = None,
+        secrets: Iterable[tuple[str | int, ...]] | None = None,
     ) -> Resource:
         props = props if isinstance(props, Mapping) else {}
         return cls(
@@ -296,6 +310,7 @@ class Resource:
             provider=provider if isinstance(provider, Mapping) else {},
             provider_type=provider_type if isinstance(provider_type, str) else "",
             dependencies=dependencies or {},
+            secrets=frozenset(secrets) if secrets is not None else None,
         )
 
     @classmethod

@@ -31,6 +31,8 @@ VA_POLICIES: tuple[str, ...] = (
     "va-network",
     "va-iam",
     "va-data",
+    "va-secrets",
+    "va-compute",
     "va-stack",
 )
 SETTINGS = {

@@ -62,13 +62,16 @@ class Provider:
 @dataclass(frozen=True)
 class StackIdentity:
     """The stack the engine says it analyses (``ConfigureStack``): organization, project and
-    stack name, whether it is a preview, and the stack's tags."""
+    stack name, whether it is a preview, the stack's tags, its config and secret keys."""
 
     organization: str
     project: str
     stack: str
     dry_run: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    # The stack's config as the engine sends it (strings), and which keys are secret.
+    config: Mapping[str, str] = field(default_factory=dict, repr=False)
+    secret_keys: tuple[str, ...] = ()
 
     def message(self) -> analyzer_pb2.AnalyzerStackConfigureRequest:
         return analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -77,6 +80,8 @@ class StackIdentity:
             stack=self.stack,
             dry_run=self.dry_run,
             tags=dict(self.tags),
+            config=dict(self.config),
+            config_secret_keys=list(self.secret_keys),
         )
 
 

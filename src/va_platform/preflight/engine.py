@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from pulumi.runtime.config import is_config_secret
 
 from .analyzer import (
     LEVEL_VALUES,
@@ -181,12 +182,15 @@ DEFAULT_ORGANIZATION = "organization"
 
 
 def stack_identity(run: Run, organization: str | None = None) -> StackIdentity:
-    """What the engine tells the pack of the stack before any resource (``ConfigureStack``)."""
+    """What the engine tells the pack of the stack before any resource (``ConfigureStack``):
+    its names, and its config with the secret keys (as the run set them)."""
     return StackIdentity(
         organization=organization or DEFAULT_ORGANIZATION,
         project=run.project,
         stack=run.stack,
         dry_run=run.mode == "preview",
+        config=dict(run.config),
+        secret_keys=tuple(sorted(k for k in run.config if is_config_secret(k))),
     )
 
 
