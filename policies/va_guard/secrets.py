@@ -231,6 +231,12 @@ def _container_definitions(r: Resource) -> Iterator[Finding]:
                 )
 
 
+def _ciphertext(values: Any) -> bool:
+    """Secret config values still encrypted (``v1:...``, Pulumi's ciphertext form): they cannot
+    be compared with anything, so the rule must not decide on them."""
+    return any(isinstance(v, str) and v.startswith("v1:") for v in values)
+
+
 def secret_version_problems(r: Resource, stack: Any) -> Iterator[Finding]:
     """A secret version's value written in the program (va-stack runs this: it needs the
     stack's view). pulumi-aws marks ``secretString`` secret whatever its origin, so the mark
@@ -246,10 +252,10 @@ def secret_version_problems(r: Resource, stack: Any) -> Iterator[Finding]:
             yield unchecked(f"whether {prop} is a literal (computed, from no resource here)", r.urn)
         elif not isinstance(value, str):
             continue
-        elif stack is None or not stack.config_sent:
+        elif stack is None or not stack.config_sent or _ciphertext(stack.secret_values):
             yield Finding(
-                f"could not check whether {prop} is a literal: the engine sent no stack config "
-                "to tell a secret config value from a literal",
+                f"could not check whether {prop} is a literal: the engine sent no (decrypted) "
+                "stack config to tell a secret config value from a literal",
                 "unchecked",
                 r.urn,
             )

@@ -238,10 +238,15 @@ def test_secret_string_without_the_stacks_config_is_unchecked(monkeypatch):
     monkeypatch.setattr(sdk_compat, "_stack", sdk_compat.StackIdentity("acme", "app", "dev"))
     violations, notices = stack_findings([secret_version("hunter2")])
     assert violations == []
-    assert (
-        "could not check whether secretString is a literal: the engine sent no stack config"
-        in notices[0]
-    )
+    assert "could not check whether secretString is a literal: the engine sent no" in notices[0]
+
+
+def test_secret_string_with_the_stacks_config_still_encrypted_is_unchecked(monkeypatch):
+    identity = sdk_compat.StackIdentity("acme", "app", "dev", frozenset({"v1:AbC:dEf="}), True)
+    monkeypatch.setattr(sdk_compat, "_stack", identity)
+    violations, notices = stack_findings([secret_version("hunter2")])
+    assert violations == []
+    assert "(decrypted) stack config" in notices[0]
 
 
 # --- API Gateway: nothing anonymous in front of a function --------------------------------------
