@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 
-.PHONY: venv plan test lint typecheck format docs checkov bench bench-policies bench-agent clean vendor-standard
+.PHONY: venv plan test lint typecheck format docs checkov bench bench-policies bench-agent clean vendor-standard pack-reports
 
 # Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
 # so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
@@ -51,6 +51,12 @@ lint: venv
 ## make typecheck: mypy over components/, policies/ and agent_image/ (pyproject.toml).
 typecheck: venv
 	$(PY) -m mypy
+
+## make pack-reports: record what va-guard reports over its frozen corpus, with the version in
+## policies/PulumiPolicy.yaml (a test fails while the reports changed and the version did not).
+## ARGS=--same-version for a version never published; ARGS=--refresh-corpus after programs changed.
+pack-reports: $(VENV)/.installed
+	$(PY) -m tests.policies.pack_reports --write $(ARGS)
 
 ## make docs: regenerate docs/configuration.md from the config models (a test checks it is current).
 docs: $(VENV)/.installed-run

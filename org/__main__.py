@@ -15,34 +15,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pulumi
 
 from org.access import VaCiAccess, VaCiAccessArgs
-from org.config import OrgConfig, OrgConfigError, pack_version
+from org.config import ROLLOUT_KEY, OrgConfig, OrgConfigError, Rollout, load_exemptions
 from org.enforcement import VaGuardEnforcement, VaGuardEnforcementArgs
 from org.stacks import VaPlatformStacks, VaPlatformStacksArgs
 
 
-def read_config() -> OrgConfig:
+def read_config() -> tuple[OrgConfig, Rollout, tuple[dict, ...]]:
+    """The stack config, the va-guard rollout and the exemptions register, checked."""
+    config = pulumi.Config()
     try:
-        return OrgConfig(
-            organization=pulumi.get_organization() or "",
-            repository=pulumi.Config().get("githubRepository") or "",
-            pack_version=pack_version(),
+        rollout_value = config.get_object(ROLLOUT_KEY.split(":", 1)[1])
+        return (
+            OrgConfig(
+                organization=pulumi.get_organization() or "",
+                repository=config.get("githubRepository") or "",
+            ),
+            Rollout.of(rollout_value),
+            load_exemptions(),
         )
     except OrgConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
 
 
-config = read_config()
+config, rollout, exemptions = read_config()
 stacks = VaPlatformStacks("platform", VaPlatformStacksArgs(config.organization))
 access = VaCiAccess(
     "ci",
     VaCiAccessArgs(config.organization, config.repository, stacks.project, stacks.names),
 )
 enforcement = VaGuardEnforcement(
-    "va-guard",
-    VaGuardEnforcementArgs(config.organization, config.pack_version, stacks.project, stacks.names),
+    "va-guard", VaGuardEnforcementArgs(config.organization, rollout, exemptions)
 )
 
 pulumi.export("oidcIssuer", access.issuer.id)
 pulumi.export("ciTeams", sorted(access.teams))
-pulumi.export("policyGroup", enforcement.group.name)
-pulumi.export("vaGuardVersion", config.pack_version)
+pulumi.export("policyGroup", enforcement.preventative.name)
+pulumi.export("vaGuardVersion", rollout.preventative)
+pulumi.export("vaGuardAuditVersion", rollout.audit)

@@ -18,5 +18,8 @@ from va_guard.pack import pack_arguments
 refused = sdk_compat.install()
 if refused is not None:
     print(f"va-guard: SDK workarounds off ({refused}); same answers, slower", file=sys.stderr)
+blind = sdk_compat.install_engine_facts()
+if blind is not None:
+    print(f"va-guard: the analysed stack stays unnamed ({blind})", file=sys.stderr)
 
 PolicyPack(**pack_arguments())

@@ -3,8 +3,8 @@
 Per resource: S3 public access blocks set all four flags; no public canned ACL or grant to
 AllUsers/AuthenticatedUsers; no resource policy (S3, SQS, SNS, KMS, Secrets Manager, ECR) or
 Lambda permission open to anyone (``resource_policies``); SQS queues use SSE (SQS-managed, AWS's
-default for new queues, or KMS), SNS topics and DynamoDB tables a KMS key; RDS private and
-encrypted (``rds``). That every bucket *has* a public access block and an encryption
+default for new queues, or KMS), SNS topics, DynamoDB tables and Kinesis streams a KMS key; RDS
+private and encrypted (``rds``). That every bucket *has* a public access block and an encryption
 configuration needs the other resources: va-stack.
 
 Secrets Manager encrypts every secret with KMS (aws/secretsmanager or the secret's kmsKeyId) and
@@ -18,7 +18,7 @@ from typing import Any
 
 from . import rds, resource_policies
 from .framework import Config, Family, Finding, Resource, unchecked, violation
-from .props import UNKNOWN, get, items_of
+from .props import UNKNOWN, get, items_of, shown
 
 PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -31,6 +31,7 @@ PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
 QUEUE_TYPE = "aws:sqs/queue:Queue"
 TOPIC_TYPE = "aws:sns/topic:Topic"
 TABLE_TYPE = "aws:dynamodb/table:Table"
+STREAM_TYPE = "aws:kinesis/stream:Stream"
 
 
 def public_access_block_problems(props: Any) -> Iterator[Finding]:
@@ -74,6 +75,16 @@ def _encryption_problems(r: Resource) -> Iterator[Finding]:
                 "the topic is not encrypted (VA standard: every SNS topic uses a KMS key); set "
                 "kmsMasterKeyId to a customer managed key whose policy lets CloudWatch publish"
             )
+    elif r.type == STREAM_TYPE:
+        kind = r.get("encryptionType")
+        if kind is UNKNOWN:
+            yield unchecked("the stream's encryption (encryptionType)")
+        elif kind != "KMS":
+            yield violation(
+                f"the stream is not encrypted (encryptionType={shown(kind or 'NONE')}; Kinesis's "
+                "default is NONE): its records sit in clear on AWS's disks; set "
+                "encryptionType=KMS and kmsKeyId (alias/aws/kinesis, or a customer managed key)"
+            )
     elif r.type == TABLE_TYPE:
         enabled = r.get("serverSideEncryption", "enabled")
         if enabled is not True and enabled is not UNKNOWN:
@@ -98,8 +109,8 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
 FAMILY = Family(
     name="va-data",
     description=(
-        "No public S3 (public access blocks on, no public ACLs or policies); SQS, SNS and "
-        "DynamoDB encrypted with SSE/KMS."
+        "No public S3 (public access blocks on, no public ACLs or policies); SQS, SNS, "
+        "DynamoDB and Kinesis encrypted with SSE/KMS."
     ),
     remediation=(
         "Control Tower SCPs: no public S3, all data encrypted. Set all four public access "
@@ -116,6 +127,7 @@ FAMILY = Family(
             QUEUE_TYPE,
             TOPIC_TYPE,
             TABLE_TYPE,
+            STREAM_TYPE,
             *resource_policies.TYPES,
             *rds.TYPES,
         ]

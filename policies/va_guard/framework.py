@@ -6,9 +6,9 @@ findings. This module does the rest the same way for every family:
 - config: each family declares its settings once (JSON schema + the VA default); the schema goes
   to the engine, the defaults apply when an org enables the pack without config, and an ill-typed
   value falls back to the default with a notice instead of crashing the rule;
-- exemptions: the resource tag ``va:policy-exempt = <policy>[,<policy>]: <reason>`` or a config
-  list of ``{namePattern, reason}``; an exemption turns a violation into a notice, and one with a
-  reason shorter than 10 characters exempts nothing (the violation says why);
+- exemptions: granted in the pack's configuration only, scoped to stacks and resources, with
+  an owner and an expiry date (``exemptions``); one that applies turns a violation into a
+  notice, one that does not (out of scope, expired, malformed) leaves it and says why;
 - notices: what a policy could not check (unknown values during preview), warnings (a runtime
   nearing deprecation) and every exemption used must be visible, but only as advisories. A
   policy reports at one enforcement level, so ``va-notices``, the pack's last policy, reports
@@ -19,11 +19,11 @@ findings. This module does the rest the same way for every family:
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any, Literal
 
@@ -39,20 +39,25 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import sdk_compat
+from . import exemptions, sdk_compat
 from .props import UNKNOWN, get, string_map
+from .version import PACK_NAME, judged_by
 
 Kind = Literal["violation", "warning", "unchecked"]
 
-# The resource tag that exempts a resource from named policies, and the shortest reason it
-# may give (a reason must say why the resource may break the rule).
-EXEMPT_TAG = "va:policy-exempt"
-MIN_EXEMPTION_REASON_LENGTH = 10
+# The resource tag that may name the exemptions granted to a resource (``exemptions``).
+EXEMPT_TAG = exemptions.EXEMPT_TAG
+MIN_EXEMPTION_REASON_LENGTH = exemptions.MIN_EXEMPTION_REASON_LENGTH
 
 UNKNOWN_HINT = (
     "it is unknown until the resources it depends on exist (preview); the rule runs on it "
     "again during `pulumi up`"
 )
+
+
+def today() -> date:
+    """Today's date (UTC or local does not matter at a day's grain); tests fix it."""
+    return date.today()
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,8 @@ def could_not_check(exc: Exception, rule: str, urn: str = "") -> Finding:
     usual exemption path."""
     return violation(
         f"could not be checked ({type(exc).__name__} in {rule}): the rule failed on this "
-        "resource's properties, so it cannot vouch for them; report it to the platform team, or "
-        f"exempt the resource ({EXEMPT_TAG} = {rule}: <reason>) once someone has checked it",
+        "resource's properties, so it cannot vouch for them; report it to the platform team, "
+        f"who can grant an exemption from {rule} once someone has checked the resource",
         urn,
     )
 
@@ -148,27 +153,36 @@ def _compiles(value: Any) -> bool:
 
 
 def _valid_exemptions(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(e, dict) and isinstance(e.get("namePattern"), str) for e in value
-    )
+    """A list of objects; each entry is read on its own (``exemptions.grant_of``), so one bad
+    entry exempts nothing without dropping the others."""
+    return isinstance(value, list) and all(isinstance(e, dict) for e in value)
 
 
 EXEMPTIONS_SETTING = Setting(
     {
         "type": "array",
         "description": (
-            "Resources this policy does not apply to, each with the reason (at least "
-            f"{MIN_EXEMPTION_REASON_LENGTH} characters). namePattern is a glob on "
-            "the logical name; type, optional, a glob on the resource type."
+            "Exemptions granted by the organisation: each turns this policy's violations of "
+            "the resources it names, in the stacks it names, into advisories until it expires. "
+            "id: what reports and va:policy-exempt tags call it; stacks: "
+            "<organization>/<project>/<stack> (project or stack may be *); namePattern / type: "
+            "globs on the logical name / type; byTag: only resources whose va:policy-exempt "
+            "tag names the id; owner; reason (at least "
+            f"{MIN_EXEMPTION_REASON_LENGTH} characters); expires: the last day, YYYY-MM-DD."
         ),
         "items": {
             "type": "object",
             "properties": {
+                "id": {"type": "string", "pattern": exemptions.ID_RE.pattern},
+                "stacks": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                 "namePattern": {"type": "string"},
                 "type": {"type": "string"},
+                "byTag": {"type": "boolean"},
+                "owner": {"type": "string", "minLength": 1},
                 "reason": {"type": "string", "minLength": MIN_EXEMPTION_REASON_LENGTH},
+                "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
             },
-            "required": ["namePattern", "reason"],
+            "required": ["id", "stacks", "owner", "reason", "expires"],
         },
     },
     [],
@@ -180,6 +194,8 @@ EXEMPTIONS_SETTING = Setting(
 class Config:
     values: Mapping[str, Any]
     problems: tuple[str, ...] = ()
+    # The policy's exemptions, read once per distinct config.
+    grants: tuple[exemptions.Grant, ...] = ()
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -209,59 +225,18 @@ _CONFIG_CACHE_SIZE = 256
 
 # --- exemptions ------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Exemption:
-    policy: str
-    reason: str
-    source: str  # where it was declared, for the report
-
-    @property
-    def valid(self) -> bool:
-        return len(self.reason.strip()) >= MIN_EXEMPTION_REASON_LENGTH
-
-    def refusal(self) -> str:
-        return (
-            f"the exemption in {self.source} was not applied: its reason {self.reason.strip()!r} "
-            f"is shorter than {MIN_EXEMPTION_REASON_LENGTH} characters - say why "
-            "this resource may break the rule"
-        )
-
-
-_EXEMPT_TAG_RE = re.compile(r"^\s*(?P<policies>[\w\-]+(?:\s*[,+ ]\s*[\w\-]+)*)\s*:(?P<reason>.*)$")
-
-
-def parse_exempt_tag(value: Any) -> tuple[list[str], str] | None:
-    """``<policy>[,<policy>]: <reason>`` → (policies, reason); None when malformed.
-
-    ``+`` or a space also separate policies, for services whose tag values forbid commas.
-    """
-    if not isinstance(value, str):
-        return None
-    m = _EXEMPT_TAG_RE.match(value)
-    if m is None:
-        return None
-    return re.split(r"\s*[,+ ]\s*", m["policies"].strip()), m["reason"].strip()
+# The former tag form ``<policy>[,<policy>]: <reason>`` (va-tagging says it is obsolete).
+parse_exempt_tag = exemptions.parse_legacy_tag
 
 
 def exemption_for(
     policy: str, resource_type: str, name: str, tags: Mapping[str, Any], config: Config
-) -> Exemption | None:
-    """The exemption from ``policy`` this resource has, by tag first, then by config."""
-    parsed = parse_exempt_tag(tags.get(EXEMPT_TAG))
-    if parsed is not None and policy in parsed[0]:
-        return Exemption(policy, parsed[1], f"tag {EXEMPT_TAG}")
-    for entry in config["exemptions"]:
-        if fnmatch.fnmatchcase(name, entry["namePattern"]) and fnmatch.fnmatchcase(
-            resource_type, entry.get("type") or "*"
-        ):
-            reason = entry.get("reason")
-            return Exemption(
-                policy,
-                reason if isinstance(reason, str) else "",
-                f"config {policy}.exemptions namePattern={entry['namePattern']!r}",
-            )
-    return None
+) -> exemptions.Decision | None:
+    """What the exemptions granted in ``config`` make of a violation of this resource, in the
+    stack the engine named, today."""
+    return exemptions.decide(
+        policy, resource_type, name, tags, config.grants, sdk_compat.stack_identity(), today()
+    )
 
 
 # --- notices ---------------------------------------------------------------------------------
@@ -291,6 +266,19 @@ class Resource:
     # The engine's propertyDependencies: property name -> URNs of the stack's resources whose
     # outputs the value was computed from (AnalyzeStack only; what resolves an unknown link).
     dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Where the engine marked the properties secret (paths of keys and indexes); None: as the
+    # request being served says (sdk_compat), given only by tests.
+    secrets: frozenset[tuple[str | int, ...]] | None = None
+
+    @cached_property
+    def secret_paths(self) -> frozenset[tuple[str | int, ...]]:
+        """The paths of the properties the engine sent marked secret (values unwrapped in
+        ``props``): a secret config value, an ``Output.secret``, a provider's secret output."""
+        return self.secrets if self.secrets is not None else sdk_compat.secret_paths(self.urn)
+
+    def secret_at(self, *path: str | int) -> bool:
+        """Whether the value at ``path`` is secret: marked itself, or inside a marked value."""
+        return any(path[: len(p)] == p for p in self.secret_paths)
 
     @cached_property
     def tags(self) -> Mapping[str, Any]:
@@ -311,6 +299,7 @@ class Resource:
         provider: Any = None,
         provider_type: str = "",
         dependencies: Mapping[str, tuple[str, ...]] | None = None,
+        secrets: Iterable[tuple[str | int, ...]] | None = None,
     ) -> Resource:
         props = props if isinstance(props, Mapping) else {}
         return cls(
@@ -321,6 +310,7 @@ class Resource:
             provider=provider if isinstance(provider, Mapping) else {},
             provider_type=provider_type if isinstance(provider_type, str) else "",
             dependencies=dependencies or {},
+            secrets=frozenset(secrets) if secrets is not None else None,
         )
 
     @classmethod
@@ -382,7 +372,11 @@ class Family:
         if config is None:
             if len(_CONFIG_CACHE) > _CONFIG_CACHE_SIZE:
                 _CONFIG_CACHE.clear()
-            config = _CONFIG_CACHE[key] = resolve_config(self.all_settings, given)
+            resolved = resolve_config(self.all_settings, given)
+            grants, problems = exemptions.grants_of(self.name, resolved["exemptions"])
+            config = _CONFIG_CACHE[key] = Config(
+                resolved.values, resolved.problems + problems, grants
+            )
         return config
 
     def evaluate(self, resource: Resource, config: Config) -> tuple[list[str], list[str]]:
@@ -401,7 +395,7 @@ class Family:
         """([(urn, violation)], notices) for the whole stack; exemptions by the resource's tags."""
         by_urn = {r.urn: r for r in resources}
 
-        def exemption(urn: str) -> Exemption | None:
+        def exemption(urn: str) -> exemptions.Decision | None:
             r = by_urn.get(urn)
             return exemption_for(self.name, r.type, r.name, r.tags, config) if r else None
 
@@ -425,22 +419,22 @@ class Family:
 
     @staticmethod
     def _split(
-        findings: list[Finding], exemption: Callable[[str], Exemption | None]
+        findings: list[Finding], exemption: Callable[[str], exemptions.Decision | None]
     ) -> tuple[list[str], list[str]]:
-        """Violations stay violations unless validly exempted; the rest become notices."""
+        """Violations stay violations unless an exemption applies; the rest become notices."""
         violations: list[str] = []
         notices: list[str] = []
         for f in findings:
             if f.kind != "violation":
                 notices.append(f"{f.kind}: {f.message}")
                 continue
-            ex = exemption(f.urn)
-            if ex is None:
+            decision = exemption(f.urn)
+            if decision is None:
                 violations.append(f.message)
-            elif ex.valid:
-                notices.append(f"exemption used ({ex.source}, reason: {ex.reason}): {f.message}")
+            elif decision.applied:
+                notices.append(f"exemption used ({decision.note}): {f.message}")
             else:
-                violations.append(f"{f.message}; {ex.refusal()}")
+                violations.append(f"{f.message}; {decision.note}")
         return violations, notices
 
     # The SDK's ``validate(args, report_violation)`` entry point, per family.
@@ -543,8 +537,17 @@ def notices_policies(
         ),
         StackValidationPolicy(
             name="va-stack-notices",
-            description="The same notices for the stack-wide rules.",
-            validate=lambda args, rv: report(stack_notices(families, args), rv),
+            description=(
+                "Which version of the pack judged the stack, then the same notices for the "
+                "stack-wide rules."
+            ),
+            validate=lambda args, rv: report(
+                [
+                    (PACK_NAME, judged_by(sdk_compat.stack_identity())),
+                    *stack_notices(families, args),
+                ],
+                rv,
+            ),
             **common,
         ),
     ]

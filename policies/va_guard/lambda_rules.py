@@ -136,6 +136,8 @@ def _check_environment(r: Resource) -> Iterator[Finding]:
         if value is UNKNOWN:
             unknown.append(key)
             continue
+        if r.secret_at("environment", "variables", key):
+            continue  # a secret-marked value: va-secrets says where it belongs, once
         kind = standard.secret_value_kind(value)
         if kind is not None:
             yield violation(

@@ -1,5 +1,5 @@
 """va-network: no security group open to the internet; a Lambda group lets out HTTPS, and
-other ports only to named targets.
+other ports only to named targets; no EKS cluster API open to the internet.
 
 Per resource: no ingress from 0.0.0.0/0 or ::/0 in any security group, inline or as a standalone
 rule resource (ec2 SecurityGroupRule, vpc SecurityGroupIngressRule). A group named like a Lambda
@@ -233,7 +233,37 @@ def _check_group(r: Resource) -> Iterator[Finding]:
         )
 
 
+EKS_CLUSTER_TYPE = "aws:eks/cluster:Cluster"
+# What EKS puts in publicAccessCidrs when the program sets none.
+EKS_DEFAULT_PUBLIC_CIDRS = ("0.0.0.0/0",)
+
+
+def _eks_cluster(r: Resource) -> Iterator[Finding]:
+    """The Kubernetes API endpoint: public by default, to 0.0.0.0/0 by default."""
+    public = r.get("vpcConfig", "endpointPublicAccess")
+    cidrs = r.get("vpcConfig", "publicAccessCidrs")
+    if public is UNKNOWN or cidrs is UNKNOWN or contains_unknown(items_of(cidrs)):
+        yield unchecked("who may reach the cluster's API (vpcConfig.endpointPublicAccess, "
+                        "publicAccessCidrs)")  # fmt: skip
+        return
+    if public is False:
+        return
+    given = [c for c in items_of(cidrs) if isinstance(c, str)]
+    open_to = [c for c in given or EKS_DEFAULT_PUBLIC_CIDRS if is_open(c)]
+    if open_to:
+        why = ", ".join(open_to) + ("" if given else " (EKS's default: publicAccessCidrs unset)")
+        yield violation(
+            f"the cluster's Kubernetes API is open to {why}: anyone on the internet may try "
+            "its credentials and its CVEs; set vpcConfig.endpointPublicAccess=false with "
+            "endpointPrivateAccess=true (reach it from the VPC), or set "
+            "vpcConfig.publicAccessCidrs to the networks that need it (offices, CI runners)"
+        )
+
+
 def check(r: Resource, config: Config) -> Iterator[Finding]:
+    if r.type == EKS_CLUSTER_TYPE:
+        yield from _eks_cluster(r)
+        return
     if r.type in SG_TYPES:
         yield from _check_group(r)
         return
@@ -256,7 +286,8 @@ FAMILY = Family(
     description=(
         "No security group allows ingress from 0.0.0.0/0 or ::/0; a Lambda security group "
         "has no ingress, and egress TCP 443, or one TCP port (or a short range) to a named "
-        "security group or prefix list - never a CIDR on another port."
+        "security group or prefix list - never a CIDR on another port; no EKS cluster API "
+        "open to the internet."
     ),
     remediation=(
         "Remove internet-wide ingress; reference the source security group instead. Give "
@@ -265,5 +296,7 @@ FAMILY = Family(
         "network standard)."
     ),
     check=check,
-    applies_to=frozenset([*SG_TYPES, EC2_RULE_TYPE, VPC_INGRESS_TYPE]).__contains__,
+    applies_to=frozenset(
+        [*SG_TYPES, EC2_RULE_TYPE, VPC_INGRESS_TYPE, EKS_CLUSTER_TYPE]
+    ).__contains__,
 )

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import data, iam, lambda_rules, naming, network, region, runtime_patch, stack, tagging
+from . import (
+    compute,
+    data,
+    iam,
+    lambda_rules,
+    naming,
+    network,
+    region,
+    runtime_patch,
+    secrets,
+    stack,
+    tagging,
+)
 from .framework import Family, notices_policies
+from .version import PACK_NAME
 
-PACK_NAME = "va-guard"
+__all__ = ["FAMILIES", "PACK_NAME", "build_policies", "pack_arguments"]
 FAMILIES: tuple[Family, ...] = (
     naming.FAMILY,
     tagging.FAMILY,
@@ -17,6 +30,8 @@ FAMILIES: tuple[Family, ...] = (
     network.FAMILY,
     iam.FAMILY,
     data.FAMILY,
+    secrets.FAMILY,
+    compute.FAMILY,
     stack.FAMILY,
 )
 

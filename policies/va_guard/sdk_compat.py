@@ -30,6 +30,20 @@ answered from a type table instead of the ``collections.abc`` machinery (``proxy
 while the source of the SDK code it relies on is byte-for-byte the reviewed one (digest below);
 ``VA_GUARD_SDK_COMPAT=0`` in the pack's environment turns it off. ``refusal()`` says why not.
 
+4. **What the engine says that the SDK drops.** The engine's ``ConfigureStack`` names the
+   organization, project and stack it analyses; pulumi-policy 1.21 keeps only the stack's tags.
+   And the engine marks each secret value in a resource's properties (``{<sig>: <secret sig>,
+   "value": ...}``, where the program put it); the SDK unwraps them before a policy sees them.
+   The pack scopes exemptions by stack and refuses secrets in plain configuration, so
+   ``install_engine_facts()`` wraps the servicer's ``ConfigureStack``, ``Analyze`` and
+   ``AnalyzeStack`` (gRPC methods of the analyzer protocol, their requests public proto
+   messages) to keep the stack (``stack_identity()``) and, for the request being served, where
+   each resource's secrets are (``secret_paths()``, read from the request's own properties).
+   Unlike 1-3 this is not for speed: the pack's answers depend on it, so it is installed
+   whenever the servicer has those methods, on any SDK version and with
+   ``VA_GUARD_SDK_COMPAT=0`` too; where it cannot be, the stack stays unnamed and stack-scoped
+   exemptions do not apply (fail closed), which the stack's report says.
+
 **The fallback** when the guard refuses keeps the pack's answers identical, at the SDK's own
 speed: the SDK decodes per policy; props uses the abstract ``Mapping``/``Sequence`` checks;
 every family builds its own Resource; and instead of a hand-over, ``va-notices`` works the
@@ -47,7 +61,8 @@ import hashlib
 import inspect
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pulumi_policy.policy as sdk
@@ -258,3 +273,157 @@ def take_notices(subject: str) -> list[tuple[str, str]]:
     taken = [(p, msg) for p, msgs in _notices.by_policy.items() for msg in msgs]
     _notices.subject, _notices.by_policy = "", {}
     return taken
+
+
+# --- 4. what the engine says that the SDK drops ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackIdentity:
+    """The stack being analysed, as the engine named it in ``ConfigureStack``; with the values
+    of its secret config (to tell a secret read from config from a literal; never shown) and
+    whether the engine sent the stack's config at all."""
+
+    organization: str
+    project: str
+    stack: str
+    secret_values: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    config_sent: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.organization}/{self.project}/{self.stack}"
+
+
+_stack: StackIdentity | None = None
+
+
+def stack_identity() -> StackIdentity | None:
+    """The stack the engine said it analyses; None before ``ConfigureStack`` (or when the
+    hook could not be installed)."""
+    return _stack
+
+
+FACT_METHODS = ("ConfigureStack", "Analyze", "AnalyzeStack")
+
+
+def engine_facts_refusal() -> str | None:
+    """Why the engine's stack identity and secret marks cannot be kept on this SDK, or None."""
+    missing = [m for m in FACT_METHODS if not callable(getattr(_SERVICER, m, None))]
+    if missing:
+        return f"the SDK's analyzer has no {', '.join(missing)}"
+    return None
+
+
+def install_engine_facts() -> str | None:
+    """Keep what ``ConfigureStack`` says and where each request's secrets are (idempotent);
+    returns why not, or None."""
+    reason = engine_facts_refusal()
+    if reason is not None:
+        return reason
+    if not getattr(_SERVICER.Analyze, "_va_facts", False):
+        for name in ("Analyze", "AnalyzeStack"):
+            setattr(_SERVICER, name, _with_marks(getattr(_SERVICER, name)))
+    method = _SERVICER.ConfigureStack
+    if getattr(method, "_va_facts", False):
+        return None
+
+    @functools.wraps(method)
+    def configure_stack(self: Any, request: Any, context: Any) -> Any:
+        config = dict(getattr(request, "config", {}) or {})
+        secret_keys = set(getattr(request, "config_secret_keys", ()) or ())
+        remember_stack(
+            getattr(request, "organization", ""),
+            getattr(request, "project", ""),
+            getattr(request, "stack", ""),
+            {v for k, v in config.items() if k in secret_keys},
+            bool(config),
+        )
+        return method(self, request, context)
+
+    configure_stack._va_facts = True  # type: ignore[attr-defined]
+    setattr(_SERVICER, "ConfigureStack", configure_stack)  # noqa: B010 - mypy: a method
+    return None
+
+
+def remember_stack(
+    organization: str,
+    project: str,
+    stack: str,
+    secret_values: Iterable[str] = (),
+    config_sent: bool = False,
+) -> None:
+    """Record the analysed stack; a request naming no stack leaves it unnamed."""
+    global _stack
+    names = (organization, project, stack)
+    _stack = (
+        StackIdentity(*names, frozenset(v for v in secret_values if v), config_sent)
+        if all(isinstance(n, str) and n for n in names)
+        else None
+    )
+
+
+# Where the engine marks a value secret: ``{SIG_KEY: SECRET_SIG, "value": ...}``.
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SecretPath = tuple[str | int, ...]
+
+
+class _Marks(threading.local):
+    """The properties (proto Structs, by URN) of the request this thread is serving, and the
+    secret paths read from them so far."""
+
+    structs: dict[str, Any] | None = None
+    paths: dict[str, frozenset[SecretPath]] | None = None
+
+
+_marks = _Marks()
+
+
+def _with_marks(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def serve(self: Any, request: Any, context: Any) -> Any:
+        resources = getattr(request, "resources", None)
+        if resources is not None:  # AnalyzeStack
+            structs = {r.urn: r.properties for r in resources}
+        else:
+            structs = {request.urn: request.properties}
+        saved = _marks.structs, _marks.paths
+        _marks.structs, _marks.paths = structs, {}
+        try:
+            return method(self, request, context)
+        finally:
+            _marks.structs, _marks.paths = saved
+
+    serve._va_facts = True  # type: ignore[attr-defined]
+    return serve
+
+
+def secret_paths(urn: str) -> frozenset[SecretPath]:
+    """Where the engine marked the properties of ``urn`` secret, in the request being served:
+    paths of keys and list indexes (``("environment", "variables", "DB")``); a marked value's
+    own insides are not listed. Empty outside a request or for another resource."""
+    structs, paths = _marks.structs, _marks.paths
+    if not structs or paths is None or urn not in structs:
+        return frozenset()
+    found = paths.get(urn)
+    if found is None:
+        out: list[SecretPath] = []
+        for key, value in structs[urn].fields.items():
+            _walk(value, (key,), out)
+        found = paths[urn] = frozenset(out)
+    return found
+
+
+def _walk(value: Any, path: SecretPath, out: list[SecretPath]) -> None:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        sig = fields.get(SIG_KEY)
+        if sig is not None and sig.string_value == SECRET_SIG:
+            out.append(path)
+            return
+        for key, item in fields.items():
+            _walk(item, (*path, key), out)
+    elif kind == "list_value":
+        for i, item in enumerate(value.list_value.values):
+            _walk(item, (*path, i), out)

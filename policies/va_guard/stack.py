@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from . import standard
+from . import rest_api, sdk_compat, secrets, standard
 from .data import BUCKET_TYPES, PAB_TYPE
 from .framework import (
     Config,
@@ -478,6 +478,12 @@ def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
         yield from _guarded(bucket, _bucket_problems(bucket, ix))
     for esm in ix.of(ESM_TYPE):
         yield from _guarded(esm, _queue_trigger_problems(esm, ix))
+    identity = sdk_compat.stack_identity()
+    for version in ix.of(secrets.SECRET_VERSION_TYPE):
+        yield from _guarded(version, secrets.secret_version_problems(version, identity))
+    methods = ix.of(rest_api.METHOD_TYPE)
+    for integration in ix.of(rest_api.INTEGRATION_TYPE) if methods else ():
+        yield from _guarded(integration, rest_api.problems(integration, methods, ix.by_urn))
 
 
 FAMILY = Family(
@@ -487,14 +493,17 @@ FAMILY = Family(
         "Errors/Throttles/Duration, and security groups with no ingress that let out TCP 443 "
         "and other ports to named security groups or prefix lists only; each S3 bucket has "
         "a public access block and an encryption configuration; each queue a function reads "
-        "has a redrive policy."
+        "has a redrive policy; no REST API method without authorization invokes a function; "
+        "no secret version holds a literal."
     ),
     remediation=(
         "Add the missing resources named in the message: per function its own role, its log "
         "group, a DLQ or on-failure destination, the three alarms, and security groups that let "
         "out TCP 443 and, for a database or cache, its port to that target's security group or "
         "prefix list, never a CIDR; per bucket a public access block and an encryption "
-        "configuration; per queue a function reads a redrivePolicy to a dead-letter queue."
+        "configuration; per queue a function reads a redrivePolicy to a dead-letter queue; per "
+        "REST API method in front of a function an authorization (AWS_IAM, CUSTOM, Cognito); "
+        "per secret version a value from secret config or a generator, never a literal."
     ),
     check=check,
     settings=SETTINGS,

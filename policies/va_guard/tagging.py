@@ -5,24 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from . import standard
+from . import exemptions, standard
 from .framework import (
     EXEMPT_TAG,
-    MIN_EXEMPTION_REASON_LENGTH,
     Config,
     Family,
     Finding,
     Resource,
-    parse_exempt_tag,
     string_list,
     text,
     unchecked,
     violation,
+    warning,
 )
 from .props import UNKNOWN, get, json_document, string_map
 from .taggable import taggable_types
 
-# The va-guard policies, by name: what the exemption tag may name (a test ties it to the pack).
+# The va-guard policies, by name (a test ties the list to the pack).
 VA_POLICIES: tuple[str, ...] = (
     "va-naming",
     "va-tagging",
@@ -32,6 +31,8 @@ VA_POLICIES: tuple[str, ...] = (
     "va-network",
     "va-iam",
     "va-data",
+    "va-secrets",
+    "va-compute",
     "va-stack",
 )
 SETTINGS = {
@@ -53,29 +54,22 @@ def default_tags(provider: Mapping[str, Any]) -> dict[str, Any] | Any:
 
 
 def _check_exempt_tag(value: Any) -> Iterator[Finding]:
-    if value is None or value is UNKNOWN:
+    """The tag names the exemptions granted to the resource (``EX-12``, ``EX-12 EX-13``). Its
+    former form, ``<policy>: <reason>``, exempts nothing any more: a warning, not a violation
+    (nothing it does is harmful; the violations it used to hide are back and say why)."""
+    if value is None or value is UNKNOWN or exemptions.tag_ids(value) is not None:
         return
-    parsed = parse_exempt_tag(value)
-    if parsed is None:
-        yield violation(
-            f"tag {EXEMPT_TAG}={value!r} is malformed; write "
-            "'<policy>[,<policy>]: <reason>', "
-            "e.g. 'va-naming: imported bucket, renaming would lose its data'"
+    if exemptions.parse_legacy_tag(value) is not None:
+        yield warning(
+            f"tag {EXEMPT_TAG}={value!r} uses the old '<policy>: <reason>' form, which exempts "
+            f"nothing since va-guard {exemptions.SINCE}; ask the platform team for an "
+            "exemption and tag the resource with its id"
         )
         return
-    policies, reason = parsed
-    unknown = [p for p in policies if p not in VA_POLICIES]
-    if unknown:
-        yield violation(
-            f"tag {EXEMPT_TAG} names unknown policies {', '.join(unknown)}; known: "
-            f"{', '.join(VA_POLICIES)}"
-        )
-    if len(reason) < MIN_EXEMPTION_REASON_LENGTH:
-        yield violation(
-            f"tag {EXEMPT_TAG} gives the reason {reason!r}, shorter than "
-            f"{MIN_EXEMPTION_REASON_LENGTH} characters; an exemption must say why, so it "
-            "exempts nothing until it does"
-        )
+    yield violation(
+        f"tag {EXEMPT_TAG}={value!r} is malformed; write the ids of the exemptions granted to "
+        "the resource, e.g. 'EX-12' (several: 'EX-12 EX-13')"
+    )
 
 
 def check(r: Resource, config: Config) -> Iterator[Finding]:
@@ -116,8 +110,8 @@ FAMILY = Family(
     ),
     remediation=(
         "Add the missing tags to the resource or to the provider's defaultTags.tags (VA "
-        "tagging standard); fix a va:policy-exempt tag to "
-        "'<policy>[,<policy>]: <reason of 10+ characters>'."
+        "tagging standard); a va:policy-exempt tag names the ids of the exemptions the "
+        "organisation granted to the resource ('EX-12 EX-13')."
     ),
     check=check,
     settings=SETTINGS,

@@ -11,6 +11,9 @@
   wildcard (``arn:aws:execute-api:*:*:*``), lets every API in the account (with
   ``sourceAccount``) invoke the function, whatever its routes' authorization: API Gateway always
   names the calling API, so the permission can always name it (``<api>/<stage>/<method>/<path>``).
+  One whose ``sourceArn`` is unknown in a preview is reported "unchecked", not passed in silence.
+- A quick-create HTTP API (``target`` on the API) in front of a function: API Gateway creates
+  its route with no authorization, and none can be added to it.
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ SCHEDULE_TYPE = "aws:scheduler/schedule:Schedule"
 PROVISIONED_TYPE = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 ROUTE_TYPE = "aws:apigatewayv2/route:Route"
 PERMISSION_TYPE = "aws:lambda/permission:Permission"
+HTTP_API_TYPE = "aws:apigatewayv2/api:Api"
 API_GATEWAY = "apigateway.amazonaws.com"
-TYPES = frozenset([FUNCTION_URL_TYPE, SCHEDULE_TYPE, PROVISIONED_TYPE, ROUTE_TYPE, PERMISSION_TYPE])
+TYPES = frozenset(
+    [FUNCTION_URL_TYPE, SCHEDULE_TYPE, PROVISIONED_TYPE, ROUTE_TYPE, PERMISSION_TYPE, HTTP_API_TYPE]
+)
 VERSION_RE = re.compile(r"^(\d+|\$LATEST)$")
 # What an execute-api ARN must name to name one API: the account, and the API's id (the first
 # segment of the resource part) without wildcards.
@@ -86,7 +92,10 @@ def _api_permission(r: Resource) -> Iterator[Finding]:
         return  # unknown principals and other services: va-data's permission rule
     source = r.get("sourceArn")
     if source is UNKNOWN:
-        return  # an API still to be created is named all the same
+        # Built from an API still to be created: most often that API's execution ARN, but a
+        # wildcard account or API id would let every API in; checked again at `pulumi up`.
+        yield unchecked("which API may invoke the function (sourceArn)")
+        return
     if not _names_one_api(source):
         yield violation(
             f"the permission lets API Gateway invoke the function for sourceArn={shown(source)}: "
@@ -104,12 +113,33 @@ def _names_one_api(source: object) -> bool:
     return bool(ACCOUNT_RE.match(fields[4]) and API_ID_RE.match(fields[5].split("/")[0]))
 
 
+def _http_api(r: Resource) -> Iterator[Finding]:
+    """Quick create: ``target`` (and ``routeKey``) on the API make API Gateway create a default
+    route and integration itself, with no authorization, and none can be set on them."""
+    target = r.get("target")
+    if target is None or target == "":
+        return
+    if target is UNKNOWN:
+        yield unchecked("what the quick-create API's route calls (target)")
+        return
+    fields = catalogue.arn_fields(target) if isinstance(target, str) else None
+    if fields is not None and fields[2] == "lambda":
+        yield violation(
+            f"the API is a quick-create (target={shown(target)}): API Gateway made its route to "
+            "the function itself, with no authorization, and none can be set on it: anyone "
+            "with the URL invokes the function; drop target and declare the route "
+            "(aws.apigatewayv2.Route with authorizationType JWT, AWS_IAM or CUSTOM) and its "
+            "integration"
+        )
+
+
 CHECKS = {
     FUNCTION_URL_TYPE: _function_url,
     SCHEDULE_TYPE: _schedule,
     PROVISIONED_TYPE: _provisioned,
     ROUTE_TYPE: _route,
     PERMISSION_TYPE: _api_permission,
+    HTTP_API_TYPE: _http_api,
 }
 
 

@@ -1,8 +1,8 @@
 """org/: the Pulumi Cloud side, run under the recording mocks like the main program.
 
 What must hold: tokens go to this repository's workflows only, a pull request can never get
-a token that updates, va-guard blocks on every platform stack, and a bad repository value
-ends the run with one line and nothing declared.
+a token that updates, and a bad repository value ends the run with one line and nothing
+declared. va-guard on every stack of the organisation: test_enforcement.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pulumi
 import pytest
 import yaml
 
-from policies.va_guard.pack import PACK_NAME
 from tests.paths import PROJECT_ROOT
 from va_platform.preflight import runner
 from va_platform.preflight.runner import Run
@@ -117,34 +116,11 @@ def test_only_the_policy_publish_environment_gets_an_organization_token(org):
     assert org_wide[0]["tokenType"] == "organization"
 
 
-def test_policy_group_blocks_on_va_guard_at_the_published_version(org):
-    (group,) = org.of_type("pulumiservice:index:PolicyGroup")
-    version = yaml.safe_load((PROJECT_ROOT / "policies" / "PulumiPolicy.yaml").read_text())
-
-    assert group.inputs["mode"] == "preventative"
-    assert group.inputs["entityType"] == "stacks"
-    assert group.inputs["policyPacks"] == [
-        {"name": PACK_NAME, "versionTag": version["version"]}  # no config lowering its levels
-    ]
-
-
-def test_policy_group_covers_every_stack_of_the_platform(org):
-    (group,) = org.of_type("pulumiservice:index:PolicyGroup")
-    project = runner.project_name(PROJECT_ROOT)
-    stacks = {p.name.split(".")[1] for p in PROJECT_ROOT.glob("Pulumi.*.yaml")}
-
-    assert {(s["routingProject"], s["name"]) for s in group.inputs["stacks"]} == {
-        (project, s) for s in stacks
-    }
-
-
-def test_access_and_policy_wait_for_the_stacks_they_name(org):
+def test_access_waits_for_the_stacks_it_names(org):
     stacks = {r.inputs["stackName"]: r.urn for r in org.of_type("pulumiservice:index:Stack")}
-    (group,) = org.of_type("pulumiservice:index:PolicyGroup")
 
     for permission in org.of_type("pulumiservice:index:TeamStackPermission"):
         assert stacks[permission.inputs["stack"]] in permission.dependencies, permission.name
-    assert {stacks[s["name"]] for s in group.inputs["stacks"]} <= set(group.dependencies)
 
 
 def test_every_resource_is_a_child_of_a_va_cloud_component(org):

@@ -31,6 +31,17 @@ TYPES = [
     "pulumi:providers:aws",
     "random:index/randomId:RandomId",
     "aws:ec2/vpc:Vpc",
+    "aws:eks/cluster:Cluster",
+    "aws:kinesis/stream:Stream",
+    "aws:ecs/taskDefinition:TaskDefinition",
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:ssm/parameter:Parameter",
+    "aws:ec2/instance:Instance",
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:apigatewayv2/api:Api",
+    "aws:apigateway/method:Method",
+    "aws:apigateway/integration:Integration",
+    "aws:codebuild/project:Project",
 ]
 # The property names the rules read, so generated values land where the rules look.
 KEYS = [
@@ -42,6 +53,11 @@ KEYS = [
     "serverSideEncryption", "enabled", "retentionInDays", "updateRuntimeOn", "Statement",
     "Effect", "Action", "Resource", "Principal", "defaultTags", "va:policy-exempt",
     "namePrefix", "functionName", "dimensions", "metricName", "namespace", "role", "id",
+    "endpointPublicAccess", "publicAccessCidrs", "encryptionType", "containerDefinitions",
+    "secretString", "secretBinary", "value", "insecureValue", "rootBlockDevice",
+    "ebsBlockDevices", "encrypted", "metadataOptions", "httpTokens", "httpEndpoint",
+    "blockDeviceMappings", "ebs", "target", "authorization", "restApi", "resourceId",
+    "httpMethod", "uri", "userData", "environmentVariables", "sourceArn", "principal",
 ]  # fmt: skip
 leaves = st.one_of(
     st.none(),
@@ -61,6 +77,13 @@ leaves = st.one_of(
             "tcp",
             '{"Statement": [{"Effect": "Allow", "Action": "*"}]}',
             "va-naming: reason given here",
+            "EX-12",
+            "KMS",
+            "required",
+            "AWS_PROXY",
+            "NONE",
+            '[{"name": "w", "environment": [{"name": "DB_PASSWORD", "value": "x1y2z3"}]}]',
+            {rpc._special_sig_key: rpc._special_secret_sig, "value": "s3cr3t"},
             ENGINE_UNKNOWN,
         ]
     ),

@@ -20,6 +20,8 @@ def resource(type_: str, props: dict[str, Any], name: str = "thing", **kw: Any) 
         props,
         kw.get("provider", PROVIDER),
         kw.get("provider_type", AWS_PROVIDER),
+        kw.get("dependencies"),
+        kw.get("secrets", ()),
     )
 
 

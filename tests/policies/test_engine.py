@@ -11,7 +11,7 @@ from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
 from policies.va_guard import standard, tagging
 from policies.va_guard.pack import FAMILIES
-from va_platform.preflight.analyzer import PolicyPackProcess, Provider, Subject
+from va_platform.preflight.analyzer import PolicyPackProcess, Provider, StackIdentity, Subject
 from va_platform.preflight.engine import subjects
 from va_platform.preflight.runner import run_program
 
@@ -114,16 +114,39 @@ def test_unknown_value_does_not_stop_the_other_checks_of_the_same_policy(pack):
     )
 
 
-def test_exemption_used_is_reported_as_an_advisory(pack):
+VENDOR_GRANT = {"id": "EX-7", "stacks": ["acme/billing/prod"], "namePattern": "vendor",
+                "owner": "billing-team", "reason": "created by the vendor's CloudFormation",
+                "expires": "2999-12-31"}  # fmt: skip
+VENDOR = subject(
+    QUEUE, {"name": "vendor", "sqsManagedSseEnabled": True, "tags": TAGS}, name="vendor"
+)
+
+
+def test_exemption_used_is_reported_as_an_advisory(fresh_config):
+    fresh_config.configure_stack(StackIdentity("acme", "billing", "prod"))
+    fresh_config.configure({"va-naming": {"exemptions": [VENDOR_GRANT]}})
+    diagnostics = fresh_config.analyze(VENDOR)
+    assert [(d.policy, d.level) for d in diagnostics] == [("va-notices", "advisory")]
+    assert diagnostics[0].detail.startswith(
+        "[va-naming] exemption used (EX-7 for acme/billing/prod, owner billing-team, expires "
+        "2999-12-31; reason: created by the vendor's CloudFormation)"
+    )
+
+
+def test_exemption_of_one_stack_is_a_mandatory_violation_in_another(fresh_config):
+    fresh_config.configure_stack(StackIdentity("acme", "billing", "dev"))
+    fresh_config.configure({"va-naming": {"exemptions": [VENDOR_GRANT]}})
+    (d,) = fresh_config.analyze(VENDOR)
+    assert (d.policy, d.level) == ("va-naming", "mandatory")
+    assert "exemption EX-7 is granted for acme/billing/prod, not for this stack" in d.detail
+
+
+def test_team_tag_alone_is_a_mandatory_violation_over_grpc(pack):
     tags = {**TAGS, "va:policy-exempt": "va-naming: created by the vendor's CloudFormation"}
     diagnostics = pack.analyze(
         subject(QUEUE, {"name": "vendor", "sqsManagedSseEnabled": True, "tags": tags})
     )
-    assert [(d.policy, d.level) for d in diagnostics] == [("va-notices", "advisory")]
-    assert (
-        "[va-naming] exemption used (tag va:policy-exempt, reason: created by the vendor"
-        in diagnostics[0].detail
-    )
+    assert ("va-naming", "mandatory") in [(d.policy, d.level) for d in diagnostics]
 
 
 def test_analyze_stack_reports_against_the_offending_resource(pack):
@@ -189,3 +212,10 @@ def test_ssh_ingress_rule_without_to_port_is_a_mandatory_violation(pack):
         ("mandatory", "ingress rule protocol 'tcp' port 22 is open to 0.0.0.0/0; allow only the "
                       "security groups or CIDRs that need it")
     ]  # fmt: skip
+
+
+def test_exemption_scope_holds_with_the_sdk_workarounds_off():
+    with PolicyPackProcess(env={"VA_GUARD_SDK_COMPAT": "0"}) as off:
+        off.configure_stack(StackIdentity("acme", "billing", "prod"))
+        off.configure({"va-naming": {"exemptions": [VENDOR_GRANT]}})
+        assert [(d.policy, d.level) for d in off.analyze(VENDOR)] == [("va-notices", "advisory")]

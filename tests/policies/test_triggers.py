@@ -70,11 +70,6 @@ def test_unsafe_trigger_is_a_violation(type_, props, expected):
         ),
         pytest.param(
             PERMISSION,
-            as_engine_sends({"principal": "apigateway.amazonaws.com", "sourceArn": UNKNOWN}),
-            id="api-permission-for-an-api-to-be-created",
-        ),
-        pytest.param(
-            PERMISSION,
             {"principal": "s3.amazonaws.com", "sourceAccount": "123456789012"},
             id="other-service-left-to-va-data",
         ),

@@ -165,7 +165,7 @@ def test_program_warning_is_printed_once_for_both_modes(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        pytest.param({"va-lamda": {}}, "'va-lamda' is not a policy of the pack; it has va-data", id="policy"),
+        pytest.param({"va-lamda": {}}, "'va-lamda' is not a policy of the pack; it has va-compute, va-data", id="policy"),
         pytest.param({"va-lambda": {"enforcementLevel": "strict"}},
                      "va-lambda.enforcementLevel = 'strict': one of advisory, mandatory", id="level"),
         pytest.param({"va-lambda": {"timeoutMaxSecond": 20}},

@@ -102,11 +102,18 @@ def test_public_bucket_policy_built_from_an_unknown_arn_is_unchecked_in_the_firs
     )
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_api_permission_for_a_service_with_source_arn_draws_nothing(planned, mode):
+def test_api_permission_for_a_service_with_source_arn_draws_nothing_once_known(planned):
     _, document = planned["api"]
-    diagnostics = document["modes"][mode]["policy"]["diagnostics"]
+    diagnostics = document["modes"]["update"]["policy"]["diagnostics"]
     assert [d for d in diagnostics if d["urn"].endswith("::api-invoke")] == []
+
+
+def test_api_permission_with_source_arn_unknown_in_preview_is_unchecked_not_silent(planned):
+    _, document = planned["api"]
+    diagnostics = document["modes"]["preview"]["policy"]["diagnostics"]
+    about = [(d["level"], d["message"]) for d in diagnostics if d["urn"].endswith("::api-invoke")]
+    assert [level for level, _ in about] == ["advisory"]
+    assert "unchecked: could not check which API may invoke the function (sourceArn)" in about[0][1]
 
 
 def test_cloudfront_only_bucket_policy_is_not_a_public_policy(planned):

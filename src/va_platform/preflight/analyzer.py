@@ -60,6 +60,32 @@ class Provider:
 
 
 @dataclass(frozen=True)
+class StackIdentity:
+    """The stack the engine says it analyses (``ConfigureStack``): organization, project and
+    stack name, whether it is a preview, the stack's tags, its config and secret keys."""
+
+    organization: str
+    project: str
+    stack: str
+    dry_run: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+    # The stack's config as the engine sends it (strings), and which keys are secret.
+    config: Mapping[str, str] = field(default_factory=dict, repr=False)
+    secret_keys: tuple[str, ...] = ()
+
+    def message(self) -> analyzer_pb2.AnalyzerStackConfigureRequest:
+        return analyzer_pb2.AnalyzerStackConfigureRequest(
+            organization=self.organization,
+            project=self.project,
+            stack=self.stack,
+            dry_run=self.dry_run,
+            tags=dict(self.tags),
+            config=dict(self.config),
+            config_secret_keys=list(self.secret_keys),
+        )
+
+
+@dataclass(frozen=True)
 class Subject:
     """One resource as the engine sends it: engine (camelCase) property names.
 
@@ -145,7 +171,60 @@ def _diagnostics(response: Any) -> list[Diagnostic]:
     ]
 
 
-class PolicyPackProcess:
+class PackClient:
+    """The engine's calls to an analyzer, over ``stub``: a gRPC stub of a started pack, or
+    anything with the same methods taking one request (a servicer called in process)."""
+
+    def __init__(self, stub: Any) -> None:
+        self._stub = stub
+
+    # --- the engine's calls -------------------------------------------------------------------
+
+    def info(self) -> PackInfo:
+        reply = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
+        info = PackInfo(reply.name)
+        for p in reply.policies:
+            info.policies[p.name] = {
+                "level": LEVELS.get(p.enforcementLevel, ""),
+                "description": p.description,
+                "remediation": p.remediation_steps,
+                "severity": p.severity,
+                "configSchema": json_format.MessageToDict(p.configSchema.properties),
+                "type": p.policy_type,
+            }
+        return info
+
+    def configure_stack(self, stack: StackIdentity) -> None:
+        """Which stack is analysed, as the engine says it before any resource (ConfigureStack):
+        the pack scopes its exemptions by it."""
+        self._stub.ConfigureStack(stack.message())
+
+    def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
+        """``{policy: {"enforcementLevel": "advisory", <key>: <value>}}``, as ``--config`` files."""
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for policy, values in expand_config(config, self.info().policies).items():
+            values = dict(values)
+            level = LEVEL_VALUES[values.pop("enforcementLevel", "mandatory")]
+            request.policyConfig[policy].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=to_struct(values))
+            )
+        self._stub.Configure(request)
+
+    def analyze(self, r: Subject) -> list[Diagnostic]:
+        return self.send(analyze_request(r))
+
+    def send(self, request: analyzer_pb2.AnalyzeRequest) -> list[Diagnostic]:
+        """Analyze a request built beforehand (the benchmark times the RPC, not the encoding)."""
+        return _diagnostics(self._stub.Analyze(request))
+
+    def analyze_stack(self, resources: Iterable[Subject]) -> list[Diagnostic]:
+        return self.send_stack(analyze_stack_request(resources))
+
+    def send_stack(self, request: analyzer_pb2.AnalyzeStackRequest) -> list[Diagnostic]:
+        return _diagnostics(self._stub.AnalyzeStack(request))
+
+
+class PolicyPackProcess(PackClient):
     """A started pack. Use as a context manager; the process is always stopped."""
 
     def __init__(
@@ -168,7 +247,7 @@ class PolicyPackProcess:
             self.port = self._read_port()
             self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
             grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_S)
-            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            super().__init__(analyzer_pb2_grpc.AnalyzerStub(self._channel))
         except BaseException:
             self.close()
             raise
@@ -207,46 +286,6 @@ class PolicyPackProcess:
         if self._proc.stdout is not None:
             self._proc.stdout.close()
         self._stderr.close()
-
-    # --- the engine's calls -------------------------------------------------------------------
-
-    def info(self) -> PackInfo:
-        reply = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
-        info = PackInfo(reply.name)
-        for p in reply.policies:
-            info.policies[p.name] = {
-                "level": LEVELS.get(p.enforcementLevel, ""),
-                "description": p.description,
-                "remediation": p.remediation_steps,
-                "severity": p.severity,
-                "configSchema": json_format.MessageToDict(p.configSchema.properties),
-                "type": p.policy_type,
-            }
-        return info
-
-    def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
-        """``{policy: {"enforcementLevel": "advisory", <key>: <value>}}``, as ``--config`` files."""
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for policy, values in expand_config(config, self.info().policies).items():
-            values = dict(values)
-            level = LEVEL_VALUES[values.pop("enforcementLevel", "mandatory")]
-            request.policyConfig[policy].CopyFrom(
-                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=to_struct(values))
-            )
-        self._stub.Configure(request)
-
-    def analyze(self, r: Subject) -> list[Diagnostic]:
-        return self.send(analyze_request(r))
-
-    def send(self, request: analyzer_pb2.AnalyzeRequest) -> list[Diagnostic]:
-        """Analyze a request built beforehand (the benchmark times the RPC, not the encoding)."""
-        return _diagnostics(self._stub.Analyze(request))
-
-    def analyze_stack(self, resources: Iterable[Subject]) -> list[Diagnostic]:
-        return self.send_stack(analyze_stack_request(resources))
-
-    def send_stack(self, request: analyzer_pb2.AnalyzeStackRequest) -> list[Diagnostic]:
-        return _diagnostics(self._stub.AnalyzeStack(request))
 
 
 def analyze_request(r: Subject) -> analyzer_pb2.AnalyzeRequest:

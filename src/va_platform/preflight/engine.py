@@ -20,12 +20,15 @@ from typing import Any
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from pulumi.runtime.config import is_config_secret
 
 from .analyzer import (
     LEVEL_VALUES,
     Diagnostic,
+    PackClient,
     PolicyPackProcess,
     Provider,
+    StackIdentity,
     Subject,
 )
 from .mocks import PROVIDER_TYPE_PREFIX, UNKNOWN, Mode, Recorded
@@ -173,16 +176,37 @@ def _leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
+# The organization of a stack on a backend that has none (``pulumi login --local``): what
+# ``pulumi.get_organization()`` answers there.
+DEFAULT_ORGANIZATION = "organization"
+
+
+def stack_identity(run: Run, organization: str | None = None) -> StackIdentity:
+    """What the engine tells the pack of the stack before any resource (``ConfigureStack``):
+    its names, and its config with the secret keys (as the run set them)."""
+    return StackIdentity(
+        organization=organization or DEFAULT_ORGANIZATION,
+        project=run.project,
+        stack=run.stack,
+        dry_run=run.mode == "preview",
+        config=dict(run.config),
+        secret_keys=tuple(sorted(k for k in run.config if is_config_secret(k))),
+    )
+
+
 def preflight(
     run: Run,
     pack_config: Mapping[str, Mapping[str, Any]] | None = None,
-    pack: PolicyPackProcess | None = None,
+    pack: PackClient | None = None,
+    organization: str | None = None,
 ) -> Report:
     """The pack's report on a run, as the engine would get it in the run's mode. ``pack``: a
-    started pack to reuse (configured here); by default one is started for this call."""
+    started pack to reuse (configured here); by default one is started for this call.
+    ``organization``: the Pulumi organization the stack belongs to (the pack scopes its
+    exemptions by organization, project and stack)."""
     if pack is None:
         with PolicyPackProcess() as started:
-            return preflight(run, pack_config, started)
+            return preflight(run, pack_config, started, organization)
     per_resource, stack = subjects(run)
     report = Report(
         checked=len(per_resource),
@@ -190,6 +214,7 @@ def preflight(
         unknown_inputs=sum(count_unknowns(s.props) for s in per_resource),
         unknown_outputs=sum(count_unknowns(s.props) for s in stack),
     )
+    pack.configure_stack(stack_identity(run, organization))
     pack.configure(pack_config or {})
     for s in per_resource:
         found = pack.analyze(s)
