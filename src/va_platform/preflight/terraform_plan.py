@@ -15,7 +15,8 @@ every value known), so their rules face what ``pulumi up`` would create, not a h
 Secret values are masked. Types without a Terraform twin (components, Docker images, providers)
 are left out and listed in ``va_skipped_types`` of the output.
 
-``python -m va_platform.preflight.terraform_plan --stack dev > plan.json`` (``make checkov`` runs it).
+``python -m va_platform.preflight.terraform_plan --stack dev > plan.json`` (``make checkov``
+runs it).
 """
 
 from __future__ import annotations
@@ -266,7 +267,9 @@ def plan(run: Run) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m va_platform.preflight.terraform_plan", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m va_platform.preflight.terraform_plan", description=__doc__
+    )
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--program", default=".", help="program directory (default: here)")
     args = parser.parse_args(argv)
