@@ -139,4 +139,9 @@ def test_no_generic_top_level_package_is_installed() -> None:
     ``components/`` never collides with ours."""
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'where = ["src"]' in text
-    assert sorted(p.name for p in (ROOT / "src").iterdir() if p.is_dir()) == ["va_platform"]
+    packages = [
+        p.name
+        for p in (ROOT / "src").iterdir()
+        if p.is_dir() and not p.name.endswith(".egg-info")  # pip install -e's metadata
+    ]
+    assert sorted(packages) == ["va_platform"]
