@@ -19,6 +19,12 @@ from va_platform.components.agent.profile import bedrock_model_arns, lambda_func
 from va_platform.components.agent.role import agent_role_arn, agent_role_name
 from va_platform.components.alarm_topic import EMAIL_RE, VaAlarmTopic, VaAlarmTopicArgs
 from va_platform.components.artifacts import ArtifactStore, ZipArtifact
+from va_platform.components.boundary import (
+    VaWorkloadBoundary,
+    VaWorkloadBoundaryArgs,
+    declared_statements,
+    workload_boundary,
+)
 from va_platform.components.bucket import (
     BucketTarget,
     Expiry,
@@ -108,12 +114,16 @@ __all__ = [
     "VaSecretArgs",
     "VaTable",
     "VaTableArgs",
+    "VaWorkloadBoundary",
+    "VaWorkloadBoundaryArgs",
     "ZipArtifact",
     "ZipCode",
     "agent_role_arn",
     "agent_role_name",
     "bedrock_model_arns",
     "context_hash",
+    "declared_statements",
     "lambda_function_arn",
     "overlapping_bucket_triggers",
+    "workload_boundary",
 ]
