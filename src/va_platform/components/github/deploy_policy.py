@@ -223,12 +223,29 @@ OWN_POLICY_CHANGES = (
     "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
     "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy",
 )  # fmt: skip
-# The preview role reads configuration, never data or secret values.
+# The preview role reads configuration, never data or secret values: ReadOnlyAccess minus every
+# read that returns data of the services the stack uses (log events and queries, items and
+# stream records, objects, messages, secret values, parameters and their history, traces,
+# function and layer code, image layers, decrypted plaintext).
+# tests/components/test_preview_role.py enumerates them from AWS's catalogue.
 PREVIEW_DENIED = (
-    "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters",
-    "ssm:GetParametersByPath", "s3:GetObject", "s3:GetObjectVersion", "dynamodb:GetItem",
-    "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "sqs:ReceiveMessage",
-    "kms:Decrypt", "lambda:GetFunction",
+    "logs:GetLogEvents", "logs:FilterLogEvents", "logs:GetLogRecord",
+    "logs:StartQuery", "logs:GetQueryResults", "logs:StartLiveTail", "logs:Unmask",
+    "logs:GetScheduledQueryHistory",
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+    "dynamodb:PartiQLSelect", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+    "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTorrent", "s3:GetObjectVersionTorrent",
+    "s3:GetObjectVersionForReplication",
+    "sqs:ReceiveMessage",
+    "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
+    "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
+    "xray:BatchGetTraces", "xray:BatchGetTraceSummaryById", "xray:GetTraceSummaries",
+    "xray:GetTraceGraph", "xray:GetDistinctTraceGraphs", "xray:GetRetrievedTracesGraph",
+    "xray:ListRetrievedTraces", "xray:StartTraceRetrieval",
+    "lambda:GetFunction", "lambda:GetLayerVersion",
+    "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    "kms:Decrypt",
 )  # fmt: skip
 
 
