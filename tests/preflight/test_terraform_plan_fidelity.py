@@ -174,7 +174,7 @@ def test_a_program_passing_a_policy_document_runs_under_the_mocks():
     # interpreter of the test session (CPython 3.11 "AST constructor recursion depth mismatch").
     script = (
         "import pulumi_aws as aws\n"
-        "from preflight.runner import run_under_mocks\n"
+        "from va_platform.preflight.runner import run_under_mocks\n"
         f"doc = {ADMIN!r}\n"
         "runs = [run_under_mocks(lambda: aws.iam.RolePolicy('admin', role='r', policy=doc),\n"
         "                        config={'aws:region': 'eu-central-1'}, mode=mode)\n"
