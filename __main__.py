@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from stack.config import ConfigError, StackConfig, load_stack_config
 from va_platform.components import (
@@ -48,12 +47,15 @@ from va_platform.components import (
     VaSecretArgs,
     VaTable,
     VaTableArgs,
+    VaWorkloadBoundary,
+    VaWorkloadBoundaryArgs,
     ZipArtifact,
     ZipCode,
     agent_handler_statements,
     agent_role_arn,
     agent_role_name,
     context_hash,
+    declared_statements,
 )
 from va_platform.packaging import (
     PackagingError,
@@ -78,7 +80,14 @@ def read_config(cfg: pulumi.Config) -> StackConfig:
         k.removeprefix(prefix) for k in pulumi.runtime.config.get_config_secret_keys_env()
     )
     try:
-        return load_stack_config(cfg.get, pulumi.Config("aws").get("region"), present, secret)
+        aws_config = pulumi.Config("aws")
+        return load_stack_config(
+            cfg.get,
+            aws_config.get("region"),
+            present,
+            secret,
+            allowed_account_ids=[str(a) for a in aws_config.get_object("allowedAccountIds") or []],
+        )
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
 
@@ -164,8 +173,24 @@ def main() -> None:
     app_config = pulumi.Config()
     config = read_config(app_config)
     function_packages, layer_packages = build_packages(config)
-    ctx = VaContext(environment=config.environment, owner=config.owner)
-    account = aws.get_caller_identity_output().account_id
+    # The account the stack declares (aws:allowedAccountIds makes the provider refuse any other).
+    account = pulumi.Output.from_input(config.account_id)
+    # First, the administrator-owned ceiling of every role below (the deploy role may create a
+    # role only with it attached).
+    boundary = VaWorkloadBoundary(
+        "workload-boundary",
+        VaWorkloadBoundaryArgs(
+            context=VaContext(environment=config.environment, owner=config.owner),
+            region=config.region,
+            account_id=config.account_id,
+            declared=declared_statements(
+                config.functions, config.agents, config.region, config.account_id
+            ),
+        ),
+    )
+    ctx = VaContext(
+        environment=config.environment, owner=config.owner, permissions_boundary=boundary.arn
+    )
 
     network = VaNetwork(
         "network",

@@ -18,6 +18,7 @@ from org.access import VaCiAccess, VaCiAccessArgs
 from org.config import ROLLOUT_KEY, OrgConfig, OrgConfigError, Rollout, load_exemptions
 from org.enforcement import VaGuardEnforcement, VaGuardEnforcementArgs
 from org.stacks import VaPlatformStacks, VaPlatformStacksArgs
+from org.trust import VaTrustPerimeter, VaTrustPerimeterArgs
 
 
 def read_config() -> tuple[OrgConfig, Rollout, tuple[dict, ...]]:
@@ -46,6 +47,17 @@ access = VaCiAccess(
 enforcement = VaGuardEnforcement(
     "va-guard", VaGuardEnforcementArgs(config.organization, rollout, exemptions)
 )
+
+# The organisation-level trust perimeter (an RCP, ADR 0005): with the management account's
+# credentials, when its organisation id and targets are configured.
+organization_id = pulumi.Config().get("awsOrganizationId")
+trust_targets = pulumi.Config().get_object("awsTrustTargets") or []
+if organization_id and trust_targets:
+    trust = VaTrustPerimeter(
+        "trust-perimeter",
+        VaTrustPerimeterArgs(organization_id, config.repository, [str(t) for t in trust_targets]),
+    )
+    pulumi.export("trustPerimeterPolicy", trust.policy.id)
 
 pulumi.export("oidcIssuer", access.issuer.id)
 pulumi.export("ciTeams", sorted(access.teams))

@@ -13,7 +13,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
@@ -83,6 +83,11 @@ class StackConfig(VaModel):
         description="The AWS region; only eu-central-1 (the Control Tower SCP)."
     )
     owner: str = Field(description="Owner tag on every resource: a team or an e-mail address.")
+    account_id: str = Field(
+        pattern=r"^[0-9]{12}$",
+        description="The AWS account of this environment (one account per environment); "
+        "aws:allowedAccountIds must list exactly this one, so the AWS provider refuses any other.",
+    )
     vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)] = Field(
         description="Private (RFC 1918) IPv4 CIDR of the VPC, /16 to /24."
     )
@@ -233,12 +238,14 @@ def load_stack_config(
     region: str | None,
     present_keys: frozenset[str] = frozenset(),
     secret_keys: frozenset[str] = frozenset(),
+    allowed_account_ids: Sequence[str] | None = None,
 ) -> StackConfig:
     """Build the StackConfig from raw config strings, or raise one ConfigError listing all faults.
 
     ``get(key)`` returns the raw text of ``va-platform:<key>`` (JSON for lists and objects, as the
-    Pulumi CLI stores them). ``present_keys`` are all keys set in the stack's namespace, so a
-    misspelt key is reported rather than silently ignored; secret names are allowed as keys
+    Pulumi CLI stores them). ``allowed_account_ids`` (``aws:allowedAccountIds``), when given,
+    must be exactly ``[accountId]``. ``present_keys`` are all keys set in the stack's namespace,
+    so a misspelt key is reported rather than silently ignored; secret names are allowed as keys
     because their values live there, and ``secret_keys`` (those set with ``--secret``) tells a
     secret value committed in plaintext, which is refused.
     """
@@ -279,6 +286,14 @@ def load_stack_config(
     except ValidationError as exc:
         problems.extend(_describe(err) for err in exc.errors())
         raise ConfigError(problems) from None
+    if allowed_account_ids is not None and list(allowed_account_ids) != [config.account_id]:
+        # The provider refuses credentials of any account not listed, before it changes
+        # anything; listing none (or another) would let a deploy land in the wrong account.
+        problems.append(
+            f"aws:allowedAccountIds = {list(allowed_account_ids)!r}: must be exactly "
+            f"[{config.account_id!r}] ({_key('accountId')}), so the AWS provider refuses "
+            "credentials of any other account"
+        )
     if problems:
         raise ConfigError(problems)
     return config

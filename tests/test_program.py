@@ -187,3 +187,21 @@ def test_bucket_triggers_of_every_function_share_the_content_buckets_one_notific
         "va-dev-reports-lambda",
     ]
     assert notification.parent_type == "va:data:VaBucketNotifications"
+
+
+def test_dev_and_prod_declare_different_accounts():
+    """One account per environment (issue 22): each stack file declares its own and the
+    provider allows only it, so a test true only because dev and prod shared one fails."""
+    configs = [stack_config(stack) for stack in ("dev", "prod")]
+    assert [c["aws:allowedAccountIds"] for c in configs] == [
+        [c["va-platform:accountId"]] for c in configs
+    ]
+    assert configs[0]["va-platform:accountId"] != configs[1]["va-platform:accountId"]
+
+
+def test_each_plan_runs_in_its_stacks_account(stack_run):
+    """The preflight's mocks answer with the account the stack declares: every role ARN of a
+    plan is in that account."""
+    declared = stack_config(stack_run.stack)["va-platform:accountId"]
+    accounts = {str(r.outputs["arn"]).split(":")[4] for r in stack_run.of_type("aws:iam/role:Role")}
+    assert accounts == {declared}

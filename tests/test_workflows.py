@@ -325,6 +325,25 @@ def test_aws_credentials_come_from_oidc_role_assumption_only():
                 assert creds[0]["with"]["aws-region"] == "eu-central-1"
 
 
+def test_each_environment_is_reached_with_a_role_of_its_own():
+    """One account per environment: dev and prod are never previewed or deployed with one
+    role (issue 22); the deploy jobs name their environment's role, the preview job picks it
+    by the matrix stack."""
+    deploy = load("deploy.yml")["jobs"]
+    preview = load("pull-request.yml")["jobs"]["preview"]
+
+    def role(job: dict) -> str:
+        step = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+        return str(step["with"]["role-to-assume"])
+
+    assert role(deploy["dev"]) == "${{ vars.AWS_DEPLOY_ROLE_ARN_DEV }}"
+    assert role(deploy["prod"]) == "${{ vars.AWS_DEPLOY_ROLE_ARN_PROD }}"
+    assert role(preview) == (
+        "${{ matrix.stack == 'prod' && vars.AWS_PREVIEW_ROLE_ARN_PROD "
+        "|| vars.AWS_PREVIEW_ROLE_ARN_DEV }}"
+    )
+
+
 def test_pull_request_previews_both_stacks_with_the_pack_on_the_pr():
     job = load("pull-request.yml")["jobs"]["preview"]
     pulumi = next(s for s in job["steps"] if "pulumi/actions" in s.get("uses", ""))

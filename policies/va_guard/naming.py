@@ -29,7 +29,7 @@ NAMED_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "aws:lambda/layerVersion:LayerVersion": ("layerName", ("layer",)),
     "aws:iam/role:Role": ("name", ("role",)),
     "aws:iam/rolePolicy:RolePolicy": ("name", ("policy",)),
-    "aws:iam/policy:Policy": ("name", ("policy",)),
+    "aws:iam/policy:Policy": ("name", ("policy", "boundary")),
     "aws:ec2/securityGroup:SecurityGroup": ("name", ("sg",)),
     "aws:sqs/queue:Queue": ("name", ("dlq", "queue")),
     "aws:sns/topic:Topic": ("name", ("topic",)),

@@ -131,6 +131,34 @@ def physical_name(env: str, purpose: str, type_: str) -> str:
     return name
 
 
+# --- identities: who may change what (issue 22) ---------------------------------------------
+# Every role the stack creates for its workloads (execution, schedule and agent roles) carries
+# this administrator-owned managed policy as its permissions boundary; the deploy role may
+# create or change a role only with it attached, and never remove it.
+BOUNDARY_PURPOSE = "workload"
+BOUNDARY_TYPE = "boundary"
+# The identities CI runs as (GitHub OIDC roles): created and changed by an administrator only,
+# never by a deploy session, and they carry no workload boundary.
+IDENTITY_PURPOSES = ("ghdeploy", "ghpreview")
+
+
+def boundary_name(env: str) -> str:
+    """``va-<env>-workload-boundary``: the permissions boundary of the workload roles."""
+    return physical_name(env, BOUNDARY_PURPOSE, BOUNDARY_TYPE)
+
+
+def boundary_arn(env: str, account: str) -> str:
+    return f"arn:aws:iam::{account}:policy/{boundary_name(env)}"
+
+
+def is_identity_role(name: str) -> bool:
+    """A CI identity role (``va-<env>-ghdeploy-role``, ``va-<env>-ghpreview-role``)."""
+    match = PHYSICAL_NAME_RE.match(name)
+    if match is None:
+        return False
+    return match["purpose"] in IDENTITY_PURPOSES and match["type"] == "role"
+
+
 def secret_name(env: str, leaf: str) -> str:
     """``va/<env>/<name>``, the Secrets Manager name of a VA secret."""
     validate_environment(env)

@@ -9,11 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from faalf.settings import Settings
-from tests.support import CTX, one
+from tests.support import CTX, one, stack_config
 from va_platform.components.agent import AgentProfile, VaAgentImage, VaAgentImageArgs
 from va_platform.components.agent.image import context_hash
 from va_platform.components.agent.profile import AgentImageSettings, bedrock_model_arns
 from va_platform.packaging import revision
+from va_platform.preflight.mocks import account_of
 from va_platform.preflight.runner import Run, run_program, run_under_mocks
 
 AGENT_IMAGE = Path(__file__).resolve().parents[2] / "agent_image"
@@ -276,10 +277,11 @@ def test_profile_without_statements_has_no_agent_role(dev):
 
 def test_bedrock_agent_may_invoke_only_its_models_and_reads_no_secret(prod):
     st = statements(prod, "costreview")
+    account = account_of(stack_config("prod"))  # prod's own account, not dev's
 
     assert sorted(st["InvokeAllowedModels"]["Resource"]) == [
         "arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
-        "arn:aws:bedrock:eu-central-1:123456789012:inference-profile/"
+        f"arn:aws:bedrock:eu-central-1:{account}:inference-profile/"
         "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
     ]
     assert not any("secretsmanager:GetSecretValue" in s["Action"] for s in st.values())

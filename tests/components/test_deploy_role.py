@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.support import every_trigger_config
-from va_platform import catalogue
-from va_platform.preflight.mocks import ACCOUNT, PROVIDER_TYPE_PREFIX, REGION, Recorded
+from tests.iam_eval import Request, allows
+from tests.support import every_trigger_config, stack_config
+from va_platform import catalogue, standard
+from va_platform.preflight.mocks import ACCOUNT, PROVIDER_TYPE_PREFIX, REGION, Recorded, account_of
 from va_platform.preflight.runner import Run, run_program
 
 A, R = ACCOUNT, REGION
@@ -41,77 +41,21 @@ FUNCTION = "aws:lambda/function:Function"
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 
 
-# --- a small IAM evaluator: Allow statements, Action/Resource globs, a few condition operators --
-
-
-@dataclass(frozen=True)
-class Request:
-    """One authorization AWS makes: ``action`` on ``arn``, with request context keys."""
-
-    action: str
-    arn: str
-    context: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def resource(self) -> str:
-        """What IAM matches the policy's Resource against: ``*`` for an action AWS lists no
-        resource type for (granted on ``*`` only), else the ARN."""
-        found = catalogue.action(self.action)
-        return self.arn if found is not None and found.takes_resources else "*"
-
-    def __str__(self) -> str:
-        extra = "".join(f" [{k}={v}]" for k, v in self.context)
-        return f"{self.action} on {self.resource}{extra}"
-
-
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
-def _glob(pattern: str, value: str, *, case: bool = True) -> bool:
-    """IAM's wildcards: ``*`` any run of characters, ``?`` one; everything else literal."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, 0 if case else re.IGNORECASE) is not None
-
-
-CONDITION_OPERATORS: dict[str, Callable[[str, str], bool]] = {
-    "StringEquals": lambda pattern, value: pattern == value,
-    "StringLike": _glob,
-    "ArnEquals": lambda pattern, value: pattern == value,
-    "ArnLike": _glob,
-}
-
-
-def _conditions_hold(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool:
-    """Every operator and key must hold; a key missing from the request, or an operator this
-    evaluator does not know, does not hold (so an unknown condition never grants)."""
-    for operator, keys in condition.items():
-        test = CONDITION_OPERATORS.get(operator)
-        if test is None:
-            return False
-        for key, patterns in keys.items():
-            value = context.get(key)
-            if value is None or not any(test(p, value) for p in _listed(patterns)):
-                return False
-    return True
-
-
-def allows(policy: Mapping[str, Any], request: Request) -> bool:
-    """As IAM decides within one account: an explicit Deny that matches wins, else an Allow."""
-    context = dict(request.context)
-    statements = policy["Statement"]
-    matching = [
-        st
-        for st in ([statements] if isinstance(statements, dict) else statements)
-        if any(fnmatchcase(request.action.lower(), a.lower()) for a in _listed(st["Action"]))
-        and any(_glob(p, request.resource) for p in _listed(st.get("Resource")))
-        and _conditions_hold(st.get("Condition", {}), context)
-    ]
-    effects = {st.get("Effect") for st in matching}
-    return "Allow" in effects and "Deny" not in effects
+# --- the evaluator: tests/iam_eval.py (conditions, explicit Deny, permissions boundaries) ----
 
 
 # --- how AWS names what the program creates --------------------------------------------------
+
+
+@cache
+def stack_account(stack: str) -> str:
+    """The account a stack file declares (each environment has its own)."""
+    return account_of(stack_config(stack))
+
+
+def acct(r: Recorded) -> str:
+    """The account of the stack that registered ``r`` (``urn:pulumi:<stack>::...``)."""
+    return stack_account(r.urn.split("::")[0].rsplit(":", 1)[-1])
 
 
 def own_arn(r: Recorded) -> str:
@@ -122,26 +66,27 @@ def own_arn(r: Recorded) -> str:
 def ec2(kind: str, key: str = "id") -> Callable[[Recorded], str]:
     def arn(r: Recorded) -> str:
         value = r.outputs["id"] if key == "id" else r.inputs[key]
-        return f"arn:aws:ec2:{R}:{A}:{kind}/{value}"
+        return f"arn:aws:ec2:{R}:{acct(r)}:{kind}/{value}"
 
     return arn
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
+def function_arn(name: str, qualifier: str | None = None, account: str = A) -> str:
     if name.startswith("arn:"):
         return name
-    return f"arn:aws:lambda:{R}:{A}:function:{name}" + (f":{qualifier}" if qualifier else "")
+    return f"arn:aws:lambda:{R}:{account}:function:{name}" + (f":{qualifier}" if qualifier else "")
 
 
 def function_of(key: str, *, qualified: bool = True) -> Callable[[Recorded], str]:
     def arn(r: Recorded) -> str:
-        return function_arn(r.inputs[key], r.inputs.get("qualifier") if qualified else None)
+        qualifier = r.inputs.get("qualifier") if qualified else None
+        return function_arn(r.inputs[key], qualifier, acct(r))
 
     return arn
 
 
 def role_of(key: str) -> Callable[[Recorded], str]:
-    return lambda r: f"arn:aws:iam::{A}:role/{r.inputs[key]}"
+    return lambda r: f"arn:aws:iam::{acct(r)}:role/{r.inputs[key]}"
 
 
 def queue_of_url(r: Recorded) -> str:
@@ -149,9 +94,9 @@ def queue_of_url(r: Recorded) -> str:
     return f"arn:aws:sqs:{R}:{account}:{name}"
 
 
-def rule_arn(name: str, bus: str | None) -> str:
+def rule_arn(name: str, bus: str | None, account: str = A) -> str:
     on_bus = "" if bus in (None, "default") else f"{bus}/"
-    return f"arn:aws:events:{R}:{A}:rule/{on_bus}{name}"
+    return f"arn:aws:events:{R}:{account}:rule/{on_bus}{name}"
 
 
 def bucket_of(r: Recorded) -> str:
@@ -171,11 +116,11 @@ def repository_arn(image: str) -> str:
 
 
 def esm_arn(r: Recorded) -> str:
-    return f"arn:aws:lambda:{R}:{A}:event-source-mapping:{r.outputs['uuid']}"
+    return f"arn:aws:lambda:{R}:{acct(r)}:event-source-mapping:{r.outputs['uuid']}"
 
 
-def key_arn(key_id: str) -> str:
-    return key_id if key_id.startswith("arn:") else f"arn:aws:kms:{R}:{A}:key/{key_id}"
+def key_arn(key_id: str, account: str = A) -> str:
+    return key_id if key_id.startswith("arn:") else f"arn:aws:kms:{R}:{account}:key/{key_id}"
 
 
 # --- what each resource needs beyond its own create actions ------------------------------------
@@ -195,7 +140,7 @@ def staged_code(r: Recorded) -> list[Request]:
 
 
 def function_extras(r: Recorded) -> list[Request]:
-    own = function_arn(r.inputs["name"])
+    own = function_arn(r.inputs["name"], account=acct(r))
     needs = [passes(r.inputs["role"], LAMBDA_SERVICE), *staged_code(r)]
     if r.inputs.get("publish"):
         needs.append(Request("lambda:PublishVersion", own))
@@ -215,7 +160,7 @@ def schedule_extras(r: Recorded) -> list[Request]:
 
 
 def kms_alias_extras(r: Recorded) -> list[Request]:
-    return [Request("kms:CreateAlias", key_arn(r.inputs["targetKeyId"]))]
+    return [Request("kms:CreateAlias", key_arn(r.inputs["targetKeyId"], acct(r)))]
 
 
 def route_table_association_extras(r: Recorded) -> list[Request]:
@@ -391,7 +336,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         tag="kms:TagResource",
     ),
     "aws:kms/alias:Alias": Actions(
-        ("kms:CreateAlias",), lambda r: f"arn:aws:kms:{R}:{A}:{r.inputs['name']}",
+        ("kms:CreateAlias",), lambda r: f"arn:aws:kms:{R}:{acct(r)}:{r.inputs['name']}",
         ("kms:ListAliases", "kms:UpdateAlias", "kms:DeleteAlias"), extras=kms_alias_extras,
     ),
     "aws:secretsmanager/secret:Secret": Actions(
@@ -474,13 +419,13 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     ),
     # --- EventBridge and its scheduler ---
     "aws:cloudwatch/eventRule:EventRule": Actions(
-        ("events:PutRule",), lambda r: rule_arn(r.inputs["name"], r.inputs.get("eventBusName")),
+        ("events:PutRule",), lambda r: rule_arn(r.inputs["name"], r.inputs.get("eventBusName"), acct(r)),
         ("events:DescribeRule", "events:ListTagsForResource", "events:UntagResource",
          "events:ListTargetsByRule", "events:DeleteRule"),
         tag="events:TagResource",
     ),
     "aws:cloudwatch/eventTarget:EventTarget": Actions(
-        ("events:PutTargets",), lambda r: rule_arn(r.inputs["rule"], r.inputs.get("eventBusName")),
+        ("events:PutTargets",), lambda r: rule_arn(r.inputs["rule"], r.inputs.get("eventBusName"), acct(r)),
         ("events:ListTargetsByRule", "events:RemoveTargets"),
     ),
     "aws:scheduler/schedule:Schedule": Actions(
@@ -499,7 +444,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     ),
     "aws:lambda/layerVersion:LayerVersion": Actions(
         ("lambda:PublishLayerVersion",),
-        lambda r: f"arn:aws:lambda:{R}:{A}:layer:{r.inputs['layerName']}",
+        lambda r: f"arn:aws:lambda:{R}:{acct(r)}:layer:{r.inputs['layerName']}",
         ("lambda:GetLayerVersion", "lambda:ListLayerVersions", "lambda:DeleteLayerVersion"),
         extras=staged_code, manage_arn=own_arn,
     ),
@@ -513,16 +458,20 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
          "lambda:UpdateEventSourceMapping", "lambda:ListTags", "lambda:UntagResource",
          "lambda:DeleteEventSourceMapping"),
         tag="lambda:TagResource",
-        context=lambda r: (("lambda:FunctionArn", function_arn(r.inputs["functionName"])),),
+        context=lambda r: (
+            ("lambda:FunctionArn", function_arn(r.inputs["functionName"], account=acct(r))),
+        ),
     ),
     "aws:lambda/permission:Permission": Actions(
         ("lambda:AddPermission",), function_of("function"),
         ("lambda:GetPolicy", "lambda:RemovePermission"),
+        context=lambda r: (("lambda:Principal", str(r.inputs["principal"])),),
     ),
     "aws:lambda/functionUrl:FunctionUrl": Actions(
         ("lambda:CreateFunctionUrlConfig",), function_of("functionName"),
         ("lambda:GetFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig",
          "lambda:DeleteFunctionUrlConfig"),
+        context=lambda r: (("lambda:FunctionUrlAuthType", str(r.inputs["authorizationType"])),),
     ),
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": Actions(
         ("lambda:PutProvisionedConcurrencyConfig",), function_of("functionName"),
@@ -576,7 +525,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         tag="ecr:TagResource",
     ),
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": Actions(
-        ("ecr:PutLifecyclePolicy",), lambda r: f"arn:aws:ecr:{R}:{A}:repository/"
+        ("ecr:PutLifecyclePolicy",), lambda r: f"arn:aws:ecr:{R}:{acct(r)}:repository/"
         f"{r.inputs['repository']}",
         ("ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy"),
     ),
@@ -641,26 +590,87 @@ def custom_resources(run: Run) -> list[Recorded]:
     return [r for r in run.resources if r.custom and not r.type.startswith(PROVIDER_TYPE_PREFIX)]
 
 
-def requests_of(r: Recorded, which: str) -> list[Request]:
-    """``create``, ``manage``, or ``manage-extras`` (on ARNs the catalogue may not list)."""
+_INDEXES: dict[int, dict[str, Recorded]] = {}
+
+
+def _resource_index(run: Run) -> dict[str, Recorded]:
+    """Every resource by the ARNs the table names it by (its own, its managing ARN)."""
+    if id(run) in _INDEXES:
+        return _INDEXES[id(run)]
+    index: dict[str, Recorded] = _INDEXES.setdefault(id(run), {})
+    for r in custom_resources(run):
+        entry = DEPLOY_ACTIONS.get(r.type)
+        arns = [str(r.outputs.get("arn") or "")]
+        if entry is not None:
+            arns += [entry.arn(r), (entry.manage_arn or entry.arn)(r)]
+        for arn in arns:
+            if arn and (arn not in index or arn == r.outputs.get("arn")):
+                index[arn] = r
+    return index
+
+
+def _tags(r: Recorded | None, key: str) -> tuple[tuple[str, str], ...]:
+    tags = (r.inputs.get("tags") or {}) if r is not None else {}
+    return tuple((f"aws:{key}/{k}", str(v)) for k, v in sorted(tags.items()))
+
+
+def _boundary(r: Recorded | None) -> tuple[tuple[str, str], ...]:
+    """``iam:PermissionsBoundary``: the boundary of the role a request writes (or creates)."""
+    if r is None or r.type != "aws:iam/role:Role" or not r.inputs.get("permissionsBoundary"):
+        return ()
+    return (("iam:PermissionsBoundary", str(r.inputs["permissionsBoundary"])),)
+
+
+def in_context(run: Run, request: Request, creating: Recorded | None = None) -> Request:
+    """``request`` with what AWS puts in its context about the resource it names: that
+    resource's tags (``aws:ResourceTag/*``), the boundary of a role; and when it creates
+    ``creating``, the tags it sets (``aws:RequestTag/*``)."""
+    target = _resource_index(run).get(request.arn)
+    if (
+        target is None
+        and creating is not None
+        and request.arn == DEPLOY_ACTIONS[creating.type].arn(creating)
+    ):
+        target = creating
+    extra = _tags(target, "ResourceTag") + _boundary(target)
+    if creating is not None:
+        extra += _tags(creating, "RequestTag")
+    return request.with_context(*extra)
+
+
+def requests_of(r: Recorded, which: str, run: Run | None = None) -> list[Request]:
+    """``create``, ``manage``, or ``manage-extras`` (on ARNs the catalogue may not list), in
+    the context AWS gives them when ``run`` is given."""
     entry = DEPLOY_ACTIONS[r.type]
     arn, context = entry.arn(r), entry.context(r)
     if which == "manage":
-        return [Request(a, (entry.manage_arn or entry.arn)(r)) for a in entry.manage]
-    if which == "manage-extras":
-        return entry.manage_extras(r)
-    actions = [*entry.create, *([entry.tag] if entry.tag and r.inputs.get("tags") else [])]
-    return [Request(a, arn, context) for a in actions] + entry.extras(r)
+        found = [Request(a, (entry.manage_arn or entry.arn)(r), context) for a in entry.manage]
+    elif which == "manage-extras":
+        found = entry.manage_extras(r)
+    else:
+        actions = [*entry.create, *([entry.tag] if entry.tag and r.inputs.get("tags") else [])]
+        found = [Request(a, arn, context) for a in actions] + entry.extras(r)
+    if run is None:
+        return found
+    return [in_context(run, q, r if which == "create" else None) for q in found]
 
 
 def administered(r: Recorded) -> bool:
-    """The deploy role's own rights: its role, its managed policies and their attachments. An
-    administrator creates and changes them; the role itself may not (deploy_policy.py)."""
-    if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-        return str(r.inputs.get("role", "")).endswith("-ghdeploy-role")
+    """An administrator's (ADR 0005): the CI identities (the deploy and preview roles, their
+    policies and attachments, the OIDC provider) and the workload boundary. A deploy session
+    may read them and change none (deploy_policy.py)."""
+    if r.type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        return True
+    if r.type in (
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/rolePolicy:RolePolicy",
+    ):
+        return standard.is_identity_role(str(r.inputs.get("role", "")))
     name = str(r.inputs.get("name", ""))
-    return name.endswith("-ghdeploy-role") or (
-        r.type == "aws:iam/policy:Policy" and "-ghdeploy-" in name
+    if r.type == "aws:iam/role:Role":
+        return standard.is_identity_role(name)
+    return r.type == "aws:iam/policy:Policy" and (
+        "-ghdeploy-" in name or name.endswith("-workload-boundary")
     )
 
 
@@ -672,7 +682,7 @@ def denied(run: Run, which: str) -> list[str]:
             f"{r.type} ({r.name}): {request}"
             for r in custom_resources(run)
             if r.type in DEPLOY_ACTIONS and not administered(r)
-            for request in requests_of(r, which)
+            for request in requests_of(r, which, run)
             if not allows(policy, request)
         }
     )
@@ -779,19 +789,22 @@ def test_the_deploy_role_stays_within_iams_attached_policies_quota(run):
     assert len(attachments(run)) <= ATTACHED_POLICIES_QUOTA
 
 
-def test_the_deploy_role_may_change_none_of_its_own_rights(run):
-    """Its role, policies and attachments: every change `pulumi up` would make to them is
-    denied to it (an administrator applies those), and they are what is left out above."""
+def test_the_deploy_role_may_change_none_of_the_administrators_resources(run):
+    """The CI identities and the workload boundary: every change `pulumi up` would make to
+    them, creating them included, is denied to it (an administrator applies those), and they
+    are what is left out above."""
     policy = deploy_policy_of(run)
     own = [r for r in custom_resources(run) if administered(r)]
     requests = [
         request
         for r in own
-        for request in requests_of(r, "manage")
+        for request in requests_of(r, "create", run) + requests_of(r, "manage", run)
         if request.action.startswith("iam:")
         and not request.action.startswith(("iam:Get", "iam:List"))
     ]
-    assert (len(own), bool(requests)) == (9, True)  # the role, 4 policies, 4 attachments
+    # the deploy role, its 4 policies and 4 attachments; the preview role, its attachment and
+    # inline policy; the OIDC provider; the boundary
+    assert (len(own), bool(requests)) == (14, True)
     assert [str(q) for q in requests if allows(policy, q)] == []
 
 

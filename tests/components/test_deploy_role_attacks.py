@@ -1,17 +1,27 @@
-"""Attack review of issue 16: what a GitHub deploy session (``va-<env>-ghdeploy-role``) can make
-of the IAM rights `pulumi up` needs, beyond what the program declares.
+"""Attack review of issues 16 and 22: what a GitHub deploy session (``va-<env>-ghdeploy-role``)
+can make of the IAM rights `pulumi up` needs, beyond what the program declares.
 
-The program attaches exactly two kinds of managed policy: ``ReadOnlyAccess`` to the preview
-role and the deploy role's own ``va-<env>-ghdeploy-<group>-policy``s to the deploy role. A
-session that may attach any other (AdministratorAccess, or a policy of its own making) to a role
-of the environment, its own included, is an administrator.
+The evaluator (tests/iam_eval.py) honours conditions, explicit Deny and permissions boundaries.
+Each path of issue 22 is a test here; each failed on the code before the boundary, the
+administrator-owned identities and the condition-scoped statements (see the commit message).
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.components.test_deploy_role import A, Request, allows, deploy_policy_of, stack_run
+from tests.components.test_deploy_role import (
+    A,
+    Request,
+    allows,
+    custom_resources,
+    deploy_policy_of,
+    passes,
+    stack_run,
+)
+from va_platform.preflight.runner import Run
 
 OWN_ROLE = f"arn:aws:iam::{A}:role/va-dev-ghdeploy-role"
 OWN_POLICY = f"arn:aws:iam::{A}:policy/va-dev-ghdeploy-iam-policy"
@@ -41,14 +51,6 @@ def test_a_deploy_session_cannot_create_managed_policies_beyond_its_own():
     )
 
 
-def test_a_deploy_session_may_attach_what_the_program_attaches_to_the_preview_role():
-    """Its own policies are attached by an administrator (see below); the preview role's
-    ReadOnlyAccess by the deploy role."""
-    policy = deploy_policy_of(stack_run("dev"))
-    preview = f"arn:aws:iam::{A}:role/va-dev-ghpreview-role"
-    assert allows(policy, attach(preview, "arn:aws:iam::aws:policy/ReadOnlyAccess"))
-
-
 @pytest.mark.parametrize(
     "request_",
     [
@@ -65,14 +67,6 @@ def test_a_deploy_session_cannot_change_its_own_permissions(request_):
     assert not allows(deploy_policy_of(stack_run("dev")), request_)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the deploy role may put any inline policy on an execution role of the "
-    "environment (`pulumi up` writes each function's policy) and pass that role to Lambda. "
-    "Bounding it needs a permissions boundary the deploy role cannot edit on every role the "
-    "stack creates, required by an iam:PermissionsBoundary condition on CreateRole and "
-    "PutRolePolicy: a design step (bootstrap of the boundary by an administrator)",
-)
 def test_a_deploy_session_cannot_write_a_role_policy_without_the_boundary():
     """A PutRolePolicy on an execution role that carries no permissions boundary is refused."""
     role = f"arn:aws:iam::{A}:role/va-dev-contentgen-lambda-role"
@@ -92,3 +86,305 @@ def test_a_deploy_session_cannot_attach_a_policy_named_like_its_own_to_another_r
         False,
         False,
     )
+
+
+# --- issue 22: the permissions boundary ------------------------------------------------------
+
+BOUNDARY = f"arn:aws:iam::{A}:policy/va-dev-workload-boundary"
+OTHER_POLICY = f"arn:aws:iam::{A}:policy/va-dev-anything"
+EXECUTION_ROLE = f"arn:aws:iam::{A}:role/va-dev-contentgen-lambda-role"
+SCHEDULE_ROLE = f"arn:aws:iam::{A}:role/va-dev-contentgen-schedule-role"
+AGENT_ROLE = f"arn:aws:iam::{A}:role/va-dev-costreview-agent-role"
+PREVIEW_ROLE = f"arn:aws:iam::{A}:role/va-dev-ghpreview-role"
+NEW_ROLE = f"arn:aws:iam::{A}:role/va-dev-ops-lambda-role"
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}  # fmt: skip
+
+
+def bounded(action: str, arn: str, boundary: str = BOUNDARY) -> Request:
+    return Request(action, arn, (("iam:PermissionsBoundary", boundary),))
+
+
+def session() -> dict:
+    return deploy_policy_of(stack_run("dev"))
+
+
+def workload_boundary(run: Run) -> dict:
+    """The boundary document as registered (va-<env>-workload-boundary)."""
+    found = [
+        p
+        for p in run.of_type("aws:iam/policy:Policy")
+        if str(p.inputs["name"]).endswith("-workload-boundary")
+    ]
+    assert len(found) == 1, "the stack declares one workload boundary"
+    return json.loads(found[0].inputs["policy"])
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param(Request("iam:CreateRole", NEW_ROLE), id="create-without"),
+        pytest.param(bounded("iam:CreateRole", NEW_ROLE, OTHER_POLICY), id="create-with-another"),
+        pytest.param(Request("iam:PutRolePolicy", NEW_ROLE), id="policy-on-unbounded"),
+        pytest.param(Request("iam:UpdateAssumeRolePolicy", NEW_ROLE), id="trust-of-unbounded"),
+        pytest.param(bounded("iam:DeleteRolePermissionsBoundary", EXECUTION_ROLE), id="remove"),
+        pytest.param(
+            bounded("iam:PutRolePermissionsBoundary", EXECUTION_ROLE, OTHER_POLICY), id="replace"
+        ),
+    ],
+)
+def test_a_deploy_session_cannot_have_a_role_without_the_workload_boundary(request_):
+    """Issue 22: `iam:CreateRole va-dev-ops-lambda-role` with an outside trust, then an inline
+    `*` policy, was persistent admin in two calls."""
+    assert not allows(session(), request_)
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy"],
+)
+def test_a_deploy_session_may_write_roles_that_carry_the_boundary(action):
+    """What `pulumi up` does to the workload roles stays possible."""
+    assert allows(session(), bounded(action, EXECUTION_ROLE))
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy", "iam:TagPolicy"],
+)
+def test_a_deploy_session_cannot_change_the_boundary_itself(action):
+    assert not allows(session(), Request(action, BOUNDARY))
+
+
+def test_every_role_the_stack_creates_for_workloads_carries_the_boundary():
+    """Execution, schedule and agent roles, in every stack; only the CI identities (an
+    administrator's) carry none."""
+    missing = sorted(
+        f"{name}: {r.inputs.get('permissionsBoundary')}"
+        for stack in ("dev", "prod", "every-trigger")
+        for r in stack_run(stack).of_type("aws:iam/role:Role")
+        if not (name := str(r.inputs["name"])).endswith(("-ghdeploy-role", "-ghpreview-role"))
+        and r.inputs.get("permissionsBoundary")
+        != f"arn:aws:iam::{str(r.outputs['arn']).split(':')[4]}:policy/"
+        f"va-{name.split('-')[1]}-workload-boundary"
+    )
+    assert missing == []
+
+
+# What a role with the boundary could do with any policy a session writes on it: nothing of this.
+ESCALATIONS = [
+    Request("iam:AttachRolePolicy", f"arn:aws:iam::{A}:role/va-dev-ghdeploy-role"),
+    Request("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/va-dev-ghdeploy-role"),
+    Request("iam:CreateRole", NEW_ROLE),
+    Request("iam:UpdateAssumeRolePolicy", PREVIEW_ROLE),
+    Request("iam:CreatePolicyVersion", BOUNDARY),
+    Request("sts:AssumeRole", f"arn:aws:iam::{A}:role/va-dev-ghdeploy-role"),
+    Request("sts:AssumeRole", f"arn:aws:iam::{A}:role/va-prod-costreview-agent-role"),
+    Request("kms:PutKeyPolicy", f"arn:aws:kms:eu-central-1:{A}:key/k"),
+    Request("kms:CreateGrant", f"arn:aws:kms:eu-central-1:{A}:key/k"),
+    Request("kms:ScheduleKeyDeletion", f"arn:aws:kms:eu-central-1:{A}:key/k"),
+    Request("lambda:AddPermission", f"arn:aws:lambda:eu-central-1:{A}:function:va-dev-agent-lambda"),
+    Request("lambda:CreateFunctionUrlConfig", f"arn:aws:lambda:eu-central-1:{A}:function:va-dev-agent-lambda"),
+    Request("lambda:UpdateFunctionCode", f"arn:aws:lambda:eu-central-1:{A}:function:va-dev-agent-lambda"),
+    Request("scheduler:CreateSchedule", f"arn:aws:scheduler:eu-central-1:{A}:schedule/default/x"),
+    Request("events:PutTargets", f"arn:aws:events:eu-central-1:{A}:rule/x"),
+    Request("cloudtrail:StopLogging", f"arn:aws:cloudtrail:eu-central-1:{A}:trail/t"),
+    Request("logs:DeleteLogGroup", f"arn:aws:logs:eu-central-1:{A}:log-group:/aws/lambda/va-dev-agent-lambda"),
+    Request("dynamodb:Scan", f"arn:aws:dynamodb:eu-central-1:{A}:table/va-prod-core-dynamodb"),
+    Request("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:eu-central-1:{A}:secret:va/prod/openai-api-key-AbCdEf"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("request_", ESCALATIONS, ids=lambda q: q.action)
+@pytest.mark.parametrize("role", [EXECUTION_ROLE, SCHEDULE_ROLE, AGENT_ROLE], ids=["execution", "schedule", "agent"])  # fmt: skip
+def test_a_policy_a_session_writes_on_a_workload_role_is_capped_by_the_boundary(role, request_):
+    """The two-hop paths of issue 22: a `*` policy on an execution role passed to Lambda, or on a
+    schedule role whose universal target (`aws-sdk:iam:attachRolePolicy`) attaches
+    AdministratorAccess to the deploy role. The session may write the policy (the role carries
+    the boundary); the role can still do none of this."""
+    run = stack_run("dev")
+    assert allows(session(), bounded("iam:PutRolePolicy", role))
+    assert not allows(EVERYTHING, request_, boundary=workload_boundary(run))
+
+
+def test_the_boundary_leaves_the_workloads_what_they_use():
+    """Guards the test above against a boundary that allows nothing: every statement of every
+    workload role of the stacks is allowed by it on its own resources."""
+    refused = []
+    for stack in ("dev", "prod", "every-trigger"):
+        run = stack_run(stack)
+        boundary = workload_boundary(run)
+        roles = {
+            str(r.inputs["name"])
+            for r in run.of_type("aws:iam/role:Role")
+            if r.inputs.get("permissionsBoundary")
+        }
+        for p in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+            if p.inputs["role"] not in roles:
+                continue
+            for st in json.loads(p.inputs["policy"])["Statement"]:
+                for action in [st["Action"]] if isinstance(st["Action"], str) else st["Action"]:
+                    for arn in (
+                        [st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"]
+                    ):
+                        request = Request(
+                            action,
+                            arn.replace("*", "x"),
+                            (
+                                (
+                                    "aws:ResourceTag/Environment",
+                                    stack.replace("every-trigger", "dev"),
+                                ),
+                            ),
+                        )
+                        if not allows(EVERYTHING, request, boundary=boundary):
+                            refused.append(f"{stack} {p.inputs['role']}: {request}")
+    assert refused == []
+
+
+# --- issue 22: trust and the CI identities are an administrator's -----------------------------
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param(Request("iam:UpdateAssumeRolePolicy", PREVIEW_ROLE), id="preview-trust"),
+        pytest.param(Request("iam:DeleteRolePolicy", PREVIEW_ROLE), id="preview-deny-dropped"),
+        pytest.param(Request("iam:PutRolePolicy", PREVIEW_ROLE), id="preview-policy"),
+        pytest.param(Request("iam:UpdateRole", PREVIEW_ROLE), id="preview-session"),
+        pytest.param(
+            attach(PREVIEW_ROLE, "arn:aws:iam::aws:policy/ReadOnlyAccess"), id="preview-attach"
+        ),
+        pytest.param(
+            attach(AGENT_ROLE, "arn:aws:iam::aws:policy/ReadOnlyAccess"), id="agent-read-only"
+        ),
+        pytest.param(
+            Request(
+                "iam:AddClientIDToOpenIDConnectProvider",
+                f"arn:aws:iam::{A}:oidc-provider/token.actions.githubusercontent.com",
+            ),
+            id="oidc-audience",
+        ),
+    ],
+)
+def test_a_deploy_session_cannot_change_the_ci_identities(request_):
+    """Widening the preview role's trust to another repository, dropping its NoDataOrSecretReads
+    Deny, or giving an agent role ReadOnlyAccess: an administrator's, never CI's."""
+    assert not allows(session(), request_)
+
+
+# --- issue 22: nothing outside its environment ------------------------------------------------
+
+OWN_TAGS = (("aws:ResourceTag/Environment", "dev"), ("aws:ResourceTag/Project", "VirtualAgentics"))
+PROD_TAGS = (
+    ("aws:ResourceTag/Environment", "prod"),
+    ("aws:ResourceTag/Project", "VirtualAgentics"),
+)
+KEY = f"arn:aws:kms:eu-central-1:{A}:key/another-teams-key"
+VPC = f"arn:aws:ec2:eu-central-1:{A}:vpc/vpc-0other"
+SG = f"arn:aws:ec2:eu-central-1:{A}:security-group/sg-0other"
+RTB = f"arn:aws:ec2:eu-central-1:{A}:route-table/rtb-0other"
+FUNCTION = f"arn:aws:lambda:eu-central-1:{A}:function:va-dev-agent-lambda"
+ESM = f"arn:aws:lambda:eu-central-1:{A}:event-source-mapping:0000-other"
+
+
+@pytest.mark.parametrize("tags", [(), PROD_TAGS], ids=["untagged", "prod"])
+@pytest.mark.parametrize(
+    "action",
+    ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:Decrypt", "kms:CreateGrant",
+     "kms:TagResource"],
+)  # fmt: skip
+def test_a_deploy_session_cannot_touch_a_key_of_another_environment(action, tags):
+    grant = (("kms:GrantIsForAWSResource", "true"),)
+    assert not allows(session(), Request(action, KEY, tags + grant))
+
+
+def test_a_deploy_session_grants_on_its_key_only_to_aws_services():
+    key = f"arn:aws:kms:eu-central-1:{A}:key/own"
+    assert not allows(session(), Request("kms:CreateGrant", key, OWN_TAGS))
+    assert allows(
+        session(),
+        Request("kms:CreateGrant", key, (*OWN_TAGS, ("kms:GrantIsForAWSResource", "true"))),
+    )
+
+
+def test_a_deploy_session_cannot_bypass_the_key_policy_lockout_check():
+    key = f"arn:aws:kms:eu-central-1:{A}:key/own"
+    bypass = ("kms:BypassPolicyLockoutSafetyCheck", "true")
+    assert not allows(session(), Request("kms:PutKeyPolicy", key, (*OWN_TAGS, bypass)))
+    assert not allows(
+        session(), Request("kms:CreateKey", "*", (("aws:RequestTag/Environment", "dev"), bypass))
+    )
+
+
+@pytest.mark.parametrize("tags", [(), PROD_TAGS], ids=["untagged", "prod"])
+@pytest.mark.parametrize(
+    ("action", "arn"),
+    [("ec2:DeleteVpc", VPC), ("ec2:AuthorizeSecurityGroupIngress", SG),
+     ("ec2:RevokeSecurityGroupEgress", SG), ("ec2:CreateRoute", RTB), ("ec2:ReplaceRoute", RTB)],
+)  # fmt: skip
+def test_a_deploy_session_cannot_change_network_of_another_environment(action, arn, tags):
+    assert not allows(session(), Request(action, arn, tags))
+
+
+def test_a_deploy_session_cannot_retag_a_resource_of_another_environment():
+    """Else it could tag prod's security group `Environment=dev` and open it."""
+    retag = Request("ec2:CreateTags", SG, (*PROD_TAGS, ("aws:RequestTag/Environment", "dev")))
+    assert not allows(session(), retag)
+
+
+@pytest.mark.parametrize(
+    "action", ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"]
+)
+def test_a_deploy_session_cannot_change_a_mapping_of_another_function(action):
+    other = f"arn:aws:lambda:eu-central-1:{A}:function:billing-consumer"
+    assert not allows(session(), Request(action, ESM, (("lambda:FunctionArn", other),)))
+
+
+@pytest.mark.parametrize("principal", ["*", "123456789999", "lambda.amazonaws.com"])
+def test_a_deploy_session_cannot_let_anyone_else_invoke_a_function(principal):
+    assert not allows(
+        session(), Request("lambda:AddPermission", FUNCTION, (("lambda:Principal", principal),))
+    )
+
+
+def test_a_deploy_session_may_let_the_stacks_triggers_invoke_a_function():
+    assert allows(
+        session(),
+        Request("lambda:AddPermission", FUNCTION, (("lambda:Principal", "events.amazonaws.com"),)),
+    )
+
+
+@pytest.mark.parametrize(
+    "action", ["lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"]
+)
+def test_a_deploy_session_cannot_open_a_function_url_to_the_public(action):
+    """The FAALF agent behind a URL with AuthType NONE: anyone's prompts on our bill."""
+    assert not allows(
+        session(), Request(action, FUNCTION, (("lambda:FunctionUrlAuthType", "NONE"),))
+    )
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/va-prod-contentgen-lambda-role"),
+        Request("lambda:UpdateFunctionCode", f"arn:aws:lambda:eu-central-1:{A}:function:va-prod-agent-lambda"),
+        Request("kms:Decrypt", KEY, PROD_TAGS),
+        Request("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:eu-central-1:{A}:secret:va/prod/openai-api-key-AbCdEf"),
+    ],
+    ids=lambda q: q.action,
+)  # fmt: skip
+def test_the_dev_deploy_session_cannot_reach_prod_even_in_a_shared_account(request_):
+    """Names and tags keep dev's session off prod's resources, should both share an account."""
+    assert not allows(session(), request_)
+
+
+def test_the_attacks_above_aim_at_the_registered_roles():
+    """Guards the role ARNs above against drifting from what the program names."""
+    roles = {
+        str(r.outputs["arn"])
+        for r in custom_resources(stack_run("dev"))
+        if r.type == "aws:iam/role:Role"
+    }
+    assert {EXECUTION_ROLE, SCHEDULE_ROLE, AGENT_ROLE, PREVIEW_ROLE} <= roles
+    assert allows(session(), passes(EXECUTION_ROLE, "lambda.amazonaws.com"))

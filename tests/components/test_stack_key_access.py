@@ -23,7 +23,13 @@ from functools import cache
 
 import pytest
 
-from tests.components.test_deploy_role import Request, allows, deploy_policy_of, stack_run
+from tests.components.test_deploy_role import (
+    Request,
+    allows,
+    deploy_policy_of,
+    in_context,
+    stack_run,
+)
 from va_platform.preflight.runner import Run, run_program
 
 SECRET_VALUES = {
@@ -48,9 +54,22 @@ def of_type(run: Run, type_: str) -> list:
     return [r for r in run.resources if r.type == type_]
 
 
+# Lambda and Secrets Manager call KMS on the caller's behalf: a grant Lambda creates is for an
+# AWS resource (kms:GrantIsForAWSResource), which is the only kind the deploy role may create.
+ON_BEHALF = (("kms:GrantIsForAWSResource", "true"),)
+
+
 def denied(run: Run, requests: list[Request]) -> list[str]:
+    """What the deploy role may not do, each request in the context AWS gives it (the key's
+    tags: the deploy role may use only keys tagged for its environment)."""
     policy = deploy_policy_of(run)
-    return sorted({str(r) for r in requests if not allows(policy, r)})
+    return sorted(
+        {
+            str(r)
+            for r in requests
+            if not allows(policy, in_context(run, r.with_context(*ON_BEHALF)))
+        }
+    )
 
 
 # --- what the functions themselves need -------------------------------------------------------

@@ -12,6 +12,7 @@ from stack.config import ConfigError, StackConfig, load_stack_config
 BASE: dict[str, Any] = {
     "environment": "dev",
     "owner": "platform-team",
+    "accountId": "123456789012",
     "vpcCidr": "10.20.0.0/16",
     "secrets": ["openai-api-key"],
     "functions": [{"purpose": "contentgen", "code": {"path": "src"}}],
@@ -218,3 +219,20 @@ def test_pulumi_yaml_declares_every_key_the_program_reads():
 
     declared = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"]
     assert sorted(set(CONFIG_KEYS) - set(declared)) == []
+
+
+def test_account_id_is_required():
+    assert "va-platform:accountId: required but not set" in problems(
+        {k: v for k, v in BASE.items() if k != "accountId"}
+    )
+
+
+@pytest.mark.parametrize("allowed", [[], ["210987654321"], ["123456789012", "210987654321"]])
+def test_the_provider_must_allow_exactly_the_stacks_account(allowed):
+    """aws:allowedAccountIds is what makes the AWS provider refuse credentials of another
+    account before it changes anything; missing or wider, a deploy could land elsewhere."""
+    assert "aws:allowedAccountIds" in problems(BASE, allowed_account_ids=allowed)
+
+
+def test_the_stacks_account_as_the_only_allowed_one_is_accepted():
+    assert load(BASE, allowed_account_ids=["123456789012"]).account_id == "123456789012"

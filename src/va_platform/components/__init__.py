@@ -23,6 +23,12 @@ from va_platform.components.agent.profile import (
 from va_platform.components.agent.role import agent_role_arn, agent_role_name
 from va_platform.components.alarm_topic import EMAIL_RE, VaAlarmTopic, VaAlarmTopicArgs
 from va_platform.components.artifacts import ArtifactStore, ZipArtifact
+from va_platform.components.boundary import (
+    VaWorkloadBoundary,
+    VaWorkloadBoundaryArgs,
+    declared_statements,
+    workload_boundary,
+)
 from va_platform.components.bucket import (
     BucketTarget,
     Expiry,
@@ -116,6 +122,8 @@ __all__ = [
     "VaSecretArgs",
     "VaTable",
     "VaTableArgs",
+    "VaWorkloadBoundary",
+    "VaWorkloadBoundaryArgs",
     "ZipArtifact",
     "ZipCode",
     "agent_handler_statements",
@@ -123,6 +131,8 @@ __all__ = [
     "agent_role_name",
     "bedrock_model_arns",
     "context_hash",
+    "declared_statements",
     "lambda_function_arn",
     "overlapping_bucket_triggers",
+    "workload_boundary",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from va_platform import standard
 
@@ -17,6 +18,10 @@ class VaContext:
 
     environment: str
     owner: str
+    # The ARN (a str or an Output, so roles wait for the policy) of the administrator-owned
+    # ``va-<env>-workload-boundary`` that every workload role carries; None outside a stack
+    # that declares one (component tests). The deploy role may create roles only with it.
+    permissions_boundary: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         standard.validate_environment(self.environment)

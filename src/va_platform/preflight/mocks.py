@@ -33,7 +33,10 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+# The account a run answers with when the stack config declares none (va-platform:accountId);
+# each stack file declares its own, so dev and prod plans run in different accounts.
 ACCOUNT = "123456789012"
+ACCOUNT_KEY = "va-platform:accountId"
 REGION = "eu-central-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
@@ -206,13 +209,19 @@ def as_provider_returns(type_: str, state: dict[str, Any]) -> dict[str, Any]:
     return {**state, **objects} if objects else state
 
 
-def computed_value(type_: str, prop: str, name: str) -> str:
+def account_of(config: dict[str, Any]) -> str:
+    """The account a stack declares (``va-platform:accountId``), else ACCOUNT."""
+    value = config.get(ACCOUNT_KEY)
+    return value if isinstance(value, str) and value else ACCOUNT
+
+
+def computed_value(type_: str, prop: str, name: str, account: str = ACCOUNT) -> str:
     """A well-formed stand-in for a computed string output of resource ``name``."""
     service = type_.split(":")[1].split("/")[0]
     lower = prop.lower()
     if lower.endswith("arn"):
         kind = type_.rsplit(":", 1)[-1].lower() if prop == "arn" else prop
-        return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{kind}/{name}"
+        return f"arn:aws:{service}:{REGION}:{account}:{kind}/{name}"
     if lower.endswith(("url", "endpoint")):
         return f"https://{name}.{service}.{REGION}.amazonaws.com"
     if lower.endswith("domainname"):
@@ -235,8 +244,10 @@ class VaMocks(Mocks):
         self,
         mode: Mode = "update",
         stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+        account: str = ACCOUNT,
     ) -> None:
         self.mode = mode
+        self.account = account
         # ``org/project/stack`` -> that stack's outputs, as ``--stack-references`` supplies them.
         self.stack_references = dict(stack_references or {})
         # What the run cannot emulate faithfully: each one line, the run's error afterwards.
@@ -299,53 +310,53 @@ class VaMocks(Mocks):
         if args.typ == "aws:kms/key:Key":
             state["keyId"] = rid
         if arn:
-            state["arn"] = arn.format(r=REGION, a=ACCOUNT, n=name, i=rid)
+            state["arn"] = arn.format(r=REGION, a=self.account, n=name, i=rid)
         if args.typ == "aws:sqs/queue:Queue":
-            state["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            state["url"] = f"https://sqs.{REGION}.amazonaws.com/{self.account}/{name}"
         if args.typ == "aws:lambda/layerVersion:LayerVersion":
             state["layerArn"] = state["arn"].rsplit(":", 1)[0]
         if args.typ == "aws:lambda/function:Function":
             state["version"] = "1" if args.inputs.get("publish") else "$LATEST"
         if args.typ == "aws:lambda/alias:Alias":
             function = args.inputs.get("functionName", "")
-            state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:{name}"
+            state["arn"] = f"arn:aws:lambda:{REGION}:{self.account}:function:{function}:{name}"
         if args.typ == "aws:ecr/repository:Repository":
-            state["repositoryUrl"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}"
-            state["registryId"] = ACCOUNT
+            state["repositoryUrl"] = f"{self.account}.dkr.ecr.{REGION}.amazonaws.com/{name}"
+            state["registryId"] = self.account
         if args.typ == "aws:apigatewayv2/api:Api":
             # API Gateway names an API by a 10-character id; its ARNs and URL are built on it.
             rid = _short(args.name, 10)
             state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{rid}"
-            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{rid}"
+            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{self.account}:{rid}"
             state["apiEndpoint"] = f"https://{rid}.execute-api.{REGION}.amazonaws.com"
         if args.typ == "aws:apigatewayv2/stage:Stage":
             api, stage = inputs.get("apiId", ""), inputs.get("name", "")
             state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{api}/stages/{stage}"
-            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/{stage}"
+            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{self.account}:{api}/{stage}"
         if args.typ == "docker:index/image:Image":
             # What a push returns: the repository by digest (the tag is dropped).
             image = str(args.inputs.get("imageName", ""))
             digest = hashlib.sha256(image.encode()).hexdigest()
             state["repoDigest"] = f"{image.rsplit(':', 1)[0]}@sha256:{digest}"
         for prop in computed_strings(args.typ):
-            state.setdefault(prop, computed_value(args.typ, prop, name))
+            state.setdefault(prop, computed_value(args.typ, prop, name, self.account))
         return rid, as_provider_returns(args.typ, state)
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         # The SDK accepts a plain dict too (pulumi.runtime.mocks.MockMonitor.Invoke).
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
-                "accountId": ACCOUNT,
-                "arn": f"arn:aws:iam::{ACCOUNT}:user/plan",
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:user/plan",
                 "userId": "AIDAPLAN",
-                "id": ACCOUNT,
+                "id": self.account,
             }
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {
                 "authorizationToken": "QVdTOm1vY2s=",
                 "userName": "AWS",
                 "password": "mock-ecr-password",
-                "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+                "proxyEndpoint": f"https://{self.account}.dkr.ecr.{REGION}.amazonaws.com",
                 "expiresAt": "2026-11-23T00:00:00Z",
                 "id": REGION,
             }

@@ -27,7 +27,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from .mocks import Mode, Recorded, RecordingMonitor, VaMocks
+from .mocks import Mode, Recorded, RecordingMonitor, VaMocks, account_of
 
 
 @dataclass
@@ -238,7 +238,7 @@ def run_under_mocks(
         flat[key] = value
         secret_keys.append(key)
     pulumi.runtime.set_all_config(flat, secret_keys)
-    mocks = VaMocks(mode, stack_references)
+    mocks = VaMocks(mode, stack_references, account_of(flat))
     monitor = RecordingMonitor(mocks)
     logs = _LogCollector()
     pulumi.runtime.set_mocks(

@@ -102,6 +102,7 @@ class VaAgentRole(VaComponent):
             description=f"What the {purpose} agent itself may do (assumed per invocation)",
             assume_role_policy=pulumi.Output.from_input(args.function_role_arn).apply(trust_policy),
             max_session_duration=MAX_SESSION_SECONDS,
+            permissions_boundary=ctx.permissions_boundary,
             tags=ctx.tags(purpose, role_name),
             opts=self.child_opts(),
         )

@@ -25,18 +25,27 @@ from va_platform.standard import allow_statement as allow
 OIDC_HOST = "token.actions.githubusercontent.com"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
 
-EC2_MUTATIONS = (
-    "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet",
-    "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", "ec2:CreateRouteTable",
-    "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
-    "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:CreateInternetGateway",
-    "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
-    "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:CreateNatGateway", "ec2:DeleteNatGateway",
-    "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
-    "ec2:RevokeSecurityGroupEgress", "ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints",
-    "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "ec2:DeleteTags",
+# Creating EC2 resources: the new resource has no tags to check yet (and the VPC, subnets and
+# route tables a creation also names are checked by AWS on the same call).
+EC2_CREATES = (
+    "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateInternetGateway",
+    "ec2:AttachInternetGateway", "ec2:AllocateAddress", "ec2:CreateNatGateway",
+    "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint",
 )  # fmt: skip
+# Changing or deleting what exists: only resources tagged for this environment (the program
+# tags every EC2 resource it creates, at creation), so another team's or prod's VPC, routes
+# and security groups are out of reach although EC2 names them by id.
+EC2_CHANGES = (
+    "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+    "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
+    "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:DeleteInternetGateway",
+    "ec2:DetachInternetGateway", "ec2:ReleaseAddress", "ec2:DeleteNatGateway",
+    "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints",
+    "ec2:DeleteTags",
+)  # fmt: skip
+EC2_MUTATIONS = (*EC2_CREATES, *EC2_CHANGES, "ec2:CreateTags")
 # AWS's Service Authorization Reference lists the vpc resource type for this one read.
 EC2_SCOPED_READS = ("ec2:DescribeVpcAttribute",)
 EC2_DESCRIBE = (
@@ -46,13 +55,21 @@ EC2_DESCRIBE = (
     "ec2:DescribeSecurityGroupRules", "ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists",
     "ec2:DescribeAvailabilityZones", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags",
 )  # fmt: skip
-IAM_ROLES = (
-    "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole",
-    "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
-    "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
-    "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
+# Writes to a role that IAM authorizes with the role's permissions boundary as the condition key
+# iam:PermissionsBoundary (AWS's Service Authorization Reference): allowed only on roles that
+# carry va-<env>-workload-boundary, or create them with it.
+ROLE_WRITES = (
+    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+)  # fmt: skip
+ROLE_READS = (
+    "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
     "iam:ListInstanceProfilesForRole",
 )  # fmt: skip
+# No boundary key for these (they change labels, not rights); denied on the identity roles.
+ROLE_LABELS = ("iam:TagRole", "iam:UntagRole", "iam:UpdateRoleDescription")
+IAM_ROLES = (*ROLE_WRITES, *ROLE_READS, *ROLE_LABELS)
 IAM_OIDC = (
     "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider",
     "iam:GetOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
@@ -73,19 +90,22 @@ LAMBDA = (
     "lambda:GetLayerVersion", "lambda:DeleteLayerVersion",
     # Releases (publish: true) and what triggers attach to a function or its `live` alias.
     "lambda:PublishVersion", "lambda:CreateAlias", "lambda:GetAlias", "lambda:UpdateAlias",
-    "lambda:DeleteAlias", "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
-    "lambda:CreateFunctionUrlConfig", "lambda:GetFunctionUrlConfig",
-    "lambda:UpdateFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig",
+    "lambda:DeleteAlias", "lambda:RemovePermission", "lambda:GetPolicy",
+    "lambda:GetFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig",
     "lambda:PutProvisionedConcurrencyConfig", "lambda:GetProvisionedConcurrencyConfig",
     "lambda:DeleteProvisionedConcurrencyConfig",
 )  # fmt: skip
-# Queue triggers. AWS names a mapping by UUID only, and authorizes its creation on '*' (the
-# function it feeds is the condition key lambda:FunctionArn).
+# Who may invoke a function: only the services the stack's triggers use (lambda:Principal), so
+# never "*" (a public function); function URLs only with IAM auth (lambda:FunctionUrlAuthType).
+INVOKING_SERVICES = ("apigateway.amazonaws.com", "events.amazonaws.com", "s3.amazonaws.com")
+FUNCTION_URLS = ("lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig")
+# Queue triggers. AWS names a mapping by UUID only, and authorizes its creation on '*': the
+# function it feeds is the condition key lambda:FunctionArn, on every call that names a mapping.
 EVENT_SOURCE_MAPPINGS = (
     "lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping",
-    "lambda:DeleteEventSourceMapping", "lambda:TagResource", "lambda:UntagResource",
-    "lambda:ListTags",
+    "lambda:DeleteEventSourceMapping",
 )  # fmt: skip
+EVENT_SOURCE_MAPPING_TAGS = ("lambda:TagResource", "lambda:UntagResource", "lambda:ListTags")
 SCHEDULES = (
     "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule",
     "scheduler:DeleteSchedule",
@@ -114,13 +134,14 @@ SNS = (
 # with the caller's rights and decrypts them when the provider reads the function back; Secrets
 # Manager encrypts and decrypts secret values as the caller (AWS: Lambda "Securing environment
 # variables", Secrets Manager "Secret encryption and decryption").
-KMS_USE = ("kms:CreateGrant", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+KMS_USE = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
 KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
     "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
     "kms:ListResourceTags", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )  # fmt: skip
+KMS_ALIASES = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
 SECRETS = (
     "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
     "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
@@ -178,7 +199,7 @@ UNSCOPABLE_COMPUTE = (
     "ecr:GetAuthorizationToken", "lambda:ListLayerVersions", "lambda:ListEventSourceMappings",
 )  # fmt: skip
 UNSCOPABLE_DATA = (
-    "kms:CreateKey", "kms:ListAliases", "logs:DescribeLogGroups", "sns:GetSubscriptionAttributes",
+    "kms:ListAliases", "logs:DescribeLogGroups", "sns:GetSubscriptionAttributes",
     "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
     # An HTTP API stage's access logs: API Gateway sets up the delivery as the caller.
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
@@ -202,12 +223,29 @@ OWN_POLICY_CHANGES = (
     "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
     "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy",
 )  # fmt: skip
-# The preview role reads configuration, never data or secret values.
+# The preview role reads configuration, never data or secret values: ReadOnlyAccess minus every
+# read that returns data of the services the stack uses (log events and queries, items and
+# stream records, objects, messages, secret values, parameters and their history, traces,
+# function and layer code, image layers, decrypted plaintext).
+# tests/components/test_preview_role.py enumerates them from AWS's catalogue.
 PREVIEW_DENIED = (
-    "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters",
-    "ssm:GetParametersByPath", "s3:GetObject", "s3:GetObjectVersion", "dynamodb:GetItem",
-    "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "sqs:ReceiveMessage",
-    "kms:Decrypt", "lambda:GetFunction",
+    "logs:GetLogEvents", "logs:FilterLogEvents", "logs:GetLogRecord",
+    "logs:StartQuery", "logs:GetQueryResults", "logs:StartLiveTail", "logs:Unmask",
+    "logs:GetScheduledQueryHistory",
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+    "dynamodb:PartiQLSelect", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+    "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTorrent", "s3:GetObjectVersionTorrent",
+    "s3:GetObjectVersionForReplication",
+    "sqs:ReceiveMessage",
+    "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
+    "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
+    "xray:BatchGetTraces", "xray:BatchGetTraceSummaryById", "xray:GetTraceSummaries",
+    "xray:GetTraceGraph", "xray:GetDistinctTraceGraphs", "xray:GetRetrievedTracesGraph",
+    "xray:ListRetrievedTraces", "xray:StartTraceRetrieval",
+    "lambda:GetFunction", "lambda:GetLayerVersion",
+    "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    "kms:Decrypt",
 )  # fmt: skip
 
 
@@ -230,62 +268,97 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
     standard.validate_environment(env)
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
+    role = f"arn:aws:iam::{account}:role/"
+    boundary = standard.boundary_arn(env, account)
+    identity_roles = [f"{role}{prefix}{p}-role" for p in standard.IDENTITY_PURPOSES]
+    administered_policies = [
+        f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy",
+        boundary,
+    ]
+    this_environment = {
+        "StringEquals": {
+            "aws:ResourceTag/Environment": env,
+            "aws:ResourceTag/Project": standard.PROJECT,
+        }
+    }
+    functions = f"arn:aws:lambda:{arn}:function:{prefix}*"
     groups: dict[str, list[dict[str, Any]]] = {
         "iam": [
+            # A role of the environment is created or changed only with the workload boundary
+            # attached, so whatever policy a session writes on it, the role can do no more than
+            # the boundary allows (components/boundary.py).
             allow(
-                "IamRolesOfThisEnvironment", IAM_ROLES, [f"arn:aws:iam::{account}:role/{prefix}*"]
+                "RolesOfThisEnvironmentOnlyWithTheBoundary",
+                ROLE_WRITES,
+                [f"{role}{prefix}*"],
+                {"StringEquals": {"iam:PermissionsBoundary": boundary}},
             ),
+            allow("ReadRolesOfThisEnvironment", ROLE_READS, [f"{role}{prefix}*"]),
+            allow("LabelRolesOfThisEnvironment", ROLE_LABELS, [f"{role}{prefix}*"]),
             allow(
                 "PassExecutionRolesToLambda",
                 ("iam:PassRole",),
-                [f"arn:aws:iam::{account}:role/{prefix}*-lambda-role"],
+                [f"{role}{prefix}*-lambda-role"],
                 {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
             ),
             allow(
                 "PassScheduleRolesToScheduler",
                 ("iam:PassRole",),
-                [f"arn:aws:iam::{account}:role/{prefix}*-schedule-role"],
+                [f"{role}{prefix}*-schedule-role"],
                 {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
             ),
             allow(
-                "GithubOidcProvider",
-                IAM_OIDC,
+                "ReadTheGithubOidcProvider",
+                ("iam:GetOpenIDConnectProvider",),
                 [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"],
             ),
-            allow(
-                "OwnManagedPolicies",
-                MANAGED_POLICIES,
-                [f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy"],
-            ),
-            # Only what the program attaches as the deploy role (ReadOnlyAccess, to the preview
-            # role): any other managed policy on a role of the environment (AdministratorAccess,
-            # to itself) would make the session an admin.
-            allow(
-                "AttachWhatTheStackAttaches",
-                ("iam:AttachRolePolicy",),
-                [f"arn:aws:iam::{account}:role/{prefix}*"],
-                {"ArnLike": {"iam:PolicyARN": READ_ONLY_POLICY_ARN}},
-            ),
-            # A deploy session never rewrites its own rights: not its role's policies, trust
-            # or boundary, not a version of its own managed policies. The Allows above would
-            # let it (the role is a resource of the stack it deploys); an explicit Deny wins.
-            # So a change to this module is applied by an administrator (docs/operations.md).
-            deny(
-                "NeverItsOwnRole",
-                OWN_ROLE_CHANGES,
-                [f"arn:aws:iam::{account}:role/{prefix}ghdeploy-role"],
-            ),
-            deny(
-                "NeverItsOwnPolicies",
-                OWN_POLICY_CHANGES,
-                [f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy"],
-            ),
+            allow("ReadAdministeredPolicies", MANAGED_POLICIES, administered_policies),
+            # The identities CI runs as (this role, the preview role) and the policies that bound
+            # it and the workloads are an administrator's: never changed by a deploy session,
+            # whatever the Allows above would match (ADR 0005).
+            deny("NeverTheIdentityRoles", OWN_ROLE_CHANGES, identity_roles),
+            deny("NeverAdministeredPolicies", OWN_POLICY_CHANGES, administered_policies),
+            deny("NeverRemoveTheBoundary", ("iam:DeleteRolePermissionsBoundary",), ["*"]),
+            {
+                **deny("NeverAnotherBoundary", ("iam:PutRolePermissionsBoundary",), ["*"]),
+                "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
+            },
         ],
         "network": [
             allow(
-                "Ec2InThisAccountAndRegion",
-                (*EC2_MUTATIONS, *EC2_SCOPED_READS),
+                "CreateEc2InThisAccountAndRegion",
+                (*EC2_CREATES, *EC2_SCOPED_READS),
                 [f"arn:aws:ec2:{arn}:*"],
+            ),
+            allow(
+                "ChangeEc2OfThisEnvironment",
+                EC2_CHANGES,
+                [f"arn:aws:ec2:{arn}:*"],
+                this_environment,
+            ),
+            # Tags: at creation (ec2:CreateAction), on resources of this environment, and on a
+            # resource with no Environment tag yet (the VPC's default security group, which AWS
+            # creates untagged) only to tag it for this environment.
+            allow(
+                "TagEc2OnCreation",
+                ("ec2:CreateTags",),
+                [f"arn:aws:ec2:{arn}:*"],
+                {"Null": {"ec2:CreateAction": "false"}},
+            ),
+            allow(
+                "TagEc2OfThisEnvironment",
+                ("ec2:CreateTags",),
+                [f"arn:aws:ec2:{arn}:*"],
+                this_environment,
+            ),
+            allow(
+                "TagUntaggedEc2ForThisEnvironment",
+                ("ec2:CreateTags",),
+                [f"arn:aws:ec2:{arn}:*"],
+                {
+                    "Null": {"aws:ResourceTag/Environment": "true"},
+                    "StringEquals": {"aws:RequestTag/Environment": env},
+                },
             ),
             allow("NoResourceLevelPermissions", UNSCOPABLE_NETWORK, ["*"]),
         ],
@@ -293,21 +366,37 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow(
                 "LambdaOfThisEnvironment",
                 LAMBDA,
-                [
-                    f"arn:aws:lambda:{arn}:function:{prefix}*",
-                    f"arn:aws:lambda:{arn}:layer:{prefix}*",
-                ],
+                [functions, f"arn:aws:lambda:{arn}:layer:{prefix}*"],
+            ),
+            allow(
+                "InvokedOnlyByTheStacksServices",
+                ("lambda:AddPermission",),
+                [functions],
+                {"StringEquals": {"lambda:Principal": list(INVOKING_SERVICES)}},
+            ),
+            allow(
+                "FunctionUrlsWithIamAuthOnly",
+                FUNCTION_URLS,
+                [functions],
+                {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}},
             ),
             allow(
                 "CreateEventSourceMappingsForThisEnvironment",
                 ("lambda:CreateEventSourceMapping",),
                 ["*"],
-                {"ArnLike": {"lambda:FunctionArn": f"arn:aws:lambda:{arn}:function:{prefix}*"}},
+                {"ArnLike": {"lambda:FunctionArn": functions}},
             ),
             allow(
-                "EventSourceMappingsInThisAccountAndRegion",
+                "EventSourceMappingsOfThisEnvironment",
                 EVENT_SOURCE_MAPPINGS,
                 [f"arn:aws:lambda:{arn}:event-source-mapping:*"],
+                {"ArnLike": {"lambda:FunctionArn": functions}},
+            ),
+            allow(
+                "TagEventSourceMappingsOfThisEnvironment",
+                EVENT_SOURCE_MAPPING_TAGS,
+                [f"arn:aws:lambda:{arn}:event-source-mapping:*"],
+                {"StringEquals": {"aws:ResourceTag/Environment": env}},
             ),
             allow(
                 "SchedulesOfThisEnvironment",
@@ -347,12 +436,35 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             ),
             allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
             allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
+            # KMS names keys by id: a key is this environment's by its tags (the program tags
+            # the stack key at creation); keys of another team or of prod are out of reach.
             allow(
-                "KmsKeysAndAliasesInThisAccountAndRegion",
-                KMS_KEYS,
-                [f"arn:aws:kms:{arn}:key/*", f"arn:aws:kms:{arn}:alias/{prefix}*"],
+                "CreateKeysTaggedForThisEnvironment",
+                ("kms:CreateKey",),
+                ["*"],
+                {"StringEquals": {"aws:RequestTag/Environment": env}},
             ),
-            allow("UseKeysInThisAccountAndRegion", KMS_USE, [f"arn:aws:kms:{arn}:key/*"]),
+            allow(
+                "KeysOfThisEnvironment",
+                (*KMS_KEYS, *KMS_USE),
+                [f"arn:aws:kms:{arn}:key/*"],
+                this_environment,
+            ),
+            allow("AliasesOfThisEnvironment", KMS_ALIASES, [f"arn:aws:kms:{arn}:alias/{prefix}*"]),
+            # Lambda creates a grant on the stack key as the caller; no grant to anyone else.
+            allow(
+                "GrantsForAwsServicesOnly",
+                ("kms:CreateGrant",),
+                [f"arn:aws:kms:{arn}:key/*"],
+                {
+                    **this_environment,
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
+            ),
+            {
+                **deny("NoKeyPolicyLockoutBypass", ("kms:CreateKey", "kms:PutKeyPolicy"), ["*"]),
+                "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}},
+            },
             allow(
                 "SecretsOfThisEnvironment",
                 SECRETS,

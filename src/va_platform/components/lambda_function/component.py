@@ -417,6 +417,7 @@ class VaLambda(VaComponent):
             name=role_name,
             description=f"Execution role of {self.function_name} only",
             assume_role_policy=ASSUME_ROLE_POLICY,
+            permissions_boundary=self._args.context.permissions_boundary,
             tags=self._tags(role_name),
             opts=self.child_opts(),
         )
@@ -577,6 +578,7 @@ class VaLambda(VaComponent):
             name=role_name,
             description=f"EventBridge Scheduler invoking {self.function_name} only",
             assume_role_policy=account.apply(schedule_trust_policy),
+            permissions_boundary=self._args.context.permissions_boundary,
             tags=self._tags(role_name),
             opts=self.child_opts(),
         )

@@ -1,0 +1,230 @@
+"""VaWorkloadBoundary: the ceiling of every role the stack creates for its workloads.
+
+A deploy session may write any inline policy on the roles it deploys (`pulumi up` writes each
+function's policy), and pass them to Lambda or the Scheduler: without a ceiling, one
+``"Action": "*"`` on an execution role is an administrator one function away. Every execution,
+schedule and agent role therefore carries ``va-<env>-workload-boundary`` as its permissions
+boundary, and the deploy role may create or change a role only with that boundary attached
+(``iam:PermissionsBoundary``, deploy_policy.py). Whatever policy such a role is given, it can do
+no more than this document allows: the union of what the stack's workloads need, on this
+environment's ARNs, and the statements the stack config declares; never IAM, STS beyond the
+agent roles, the audit services, KMS administration, public or redeployed functions.
+
+The boundary is administrator-owned: the deploy role may read it and nothing else (an explicit
+Deny), so a change to it (a new agent statement, say) is applied by an administrator's
+`pulumi up` (docs/operations.md), like the deploy role's own policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from va_platform import standard
+from va_platform.components.agent.profile import AgentProfile, bedrock_model_arns
+from va_platform.components.base import VaComponent
+from va_platform.components.context import VaContext
+from va_platform.components.lambda_function.spec import (
+    BUCKET_OBJECT_ACTIONS,
+    TABLE_ACTIONS,
+    FunctionSpec,
+    destination_action_of,
+)
+from va_platform.components.lambda_function.triggers import QueueTrigger
+from va_platform.standard import allow_statement as allow
+
+# What a workload role may never do, whatever policy it is given.
+IDENTITY_AND_ACCOUNT = (
+    "iam:*", "organizations:*", "account:*", "sso:*", "identitystore:*", "ram:*",
+)  # fmt: skip
+AUDIT_SERVICES = (
+    "cloudtrail:*", "config:*", "guardduty:*", "securityhub:*", "access-analyzer:*",
+    "detective:*", "inspector2:*", "macie2:*", "logs:DeleteLogGroup", "logs:DeleteLogStream",
+    "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
+    "cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricAlarm",
+    "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Unsubscribe",
+)  # fmt: skip
+KMS_ADMINISTRATION = (
+    "kms:Create*", "kms:Put*", "kms:Schedule*", "kms:Cancel*", "kms:Disable*", "kms:Enable*",
+    "kms:Delete*", "kms:Update*", "kms:Revoke*", "kms:Retire*", "kms:Import*", "kms:Replicate*",
+    "kms:TagResource", "kms:UntagResource", "kms:Connect*",
+)  # fmt: skip
+# Public or rewritten functions and the other ways to run code as another role.
+CONTROL_PLANE = (
+    "lambda:AddPermission", "lambda:RemovePermission", "lambda:CreateFunctionUrlConfig",
+    "lambda:UpdateFunctionUrlConfig", "lambda:CreateFunction", "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration", "lambda:CreateEventSourceMapping",
+    "lambda:UpdateEventSourceMapping", "lambda:PublishLayerVersion",
+    "lambda:AddLayerVersionPermission", "scheduler:*", "events:PutRule", "events:PutTargets",
+    "events:PutPermission", "cloudformation:*", "ec2:RunInstances", "ecs:RunTask",
+    "codebuild:*", "glue:*", "sagemaker:*", "ssm:SendCommand", "ssm:StartSession",
+)  # fmt: skip
+ENI_MANAGE = (
+    "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)  # fmt: skip
+UNSCOPABLE = (
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+)  # fmt: skip
+QUEUE_ACTIONS = (
+    "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+)  # fmt: skip
+TRIGGER_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
+def _sid(*parts: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def declared_statements(
+    functions: Sequence[FunctionSpec],
+    agents: Sequence[AgentProfile],
+    region: str,
+    account: str,
+) -> list[dict[str, Any]]:
+    """What the stack config lets a workload reach beyond the environment's own names: each
+    function's ``statements``, destinations and existing trigger queues, each agent profile's
+    ``statements`` and Bedrock models. Sids are prefixed with the purpose (unique per policy)."""
+    found: list[dict[str, Any]] = []
+    for fn in functions:
+        found += [allow(_sid(fn.purpose, st.sid), st.actions, st.resources) for st in fn.statements]
+        for i, arn in enumerate(fn.destinations.arns):
+            # The action follows the service in the ARN; an Output ARN gives an Output action.
+            action: Any = destination_action_of(arn)
+            target: Any = arn
+            found.append(allow(_sid(fn.purpose, "Destination", str(i)), [action], [target]))
+        queues = [
+            t.queue_arn
+            for t in fn.triggers
+            if isinstance(t, QueueTrigger) and t.queue_arn is not None
+        ]
+        if queues:
+            found.append(allow(_sid(fn.purpose, "TriggerQueues"), TRIGGER_QUEUE_ACTIONS, queues))
+    for profile in agents:
+        found += [
+            allow(_sid(profile.purpose, st.sid), st.actions, st.resources)
+            for st in profile.statements
+        ]
+        if profile.auth_mode == "bedrock":
+            models = sorted(
+                {a for m in profile.models for a in bedrock_model_arns(region, account, m)}
+            )
+            found.append(
+                allow(
+                    _sid(profile.purpose, "Models"),
+                    ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
+                    models,
+                )
+            )
+    return found
+
+
+def deny(sid: str, actions: Sequence[str], resources: Sequence[str] = ("*",)) -> dict[str, Any]:
+    return {**allow(sid, actions, list(resources)), "Effect": "Deny"}
+
+
+def workload_boundary(
+    env: str, region: str, account: str, declared: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """The boundary document of ``env`` in ``account``/``region``."""
+    standard.validate_environment(env)
+    prefix = f"{standard.NAME_PREFIX}-{env}-"
+    arn = f"{region}:{account}"
+    agent_roles = f"arn:aws:iam::{account}:role/{prefix}*-agent-role"
+    statements = [
+        allow(
+            "OwnLogs",
+            ("logs:CreateLogStream", "logs:PutLogEvents"),
+            [f"arn:aws:logs:{arn}:log-group:{standard.LOG_GROUP_PREFIX}{prefix}*"],
+        ),
+        allow("QueuesOfThisEnvironment", QUEUE_ACTIONS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
+        allow(
+            "SecretsOfThisEnvironment",
+            ("secretsmanager:GetSecretValue",),
+            [f"arn:aws:secretsmanager:{arn}:secret:{standard.NAME_PREFIX}/{env}/*"],
+        ),
+        allow(
+            "KeysOfThisEnvironment",
+            ("kms:Decrypt",),
+            [f"arn:aws:kms:{arn}:key/*"],
+            {"StringEquals": {"aws:ResourceTag/Environment": env}},
+        ),
+        allow(
+            "NetworkInterfacesInThisAccount",
+            ("ec2:CreateNetworkInterface",),
+            [
+                f"arn:aws:ec2:{arn}:network-interface/*",
+                f"arn:aws:ec2:{arn}:subnet/*",
+                f"arn:aws:ec2:{arn}:security-group/*",
+            ],
+        ),
+        allow("OwnNetworkInterfaces", ENI_MANAGE, [f"arn:aws:ec2:{arn}:network-interface/*"]),
+        allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),
+        allow(
+            "TablesOfThisEnvironment",
+            sorted(TABLE_ACTIONS),
+            [f"arn:aws:dynamodb:{arn}:table/{prefix}*"],
+        ),
+        allow(
+            "ObjectsOfThisEnvironment", sorted(BUCKET_OBJECT_ACTIONS), [f"arn:aws:s3:::{prefix}*/*"]
+        ),
+        allow(
+            "FunctionsOfThisEnvironment",
+            ("lambda:InvokeFunction",),
+            [f"arn:aws:lambda:{arn}:function:{prefix}*"],
+        ),
+        allow("AgentRolesOfThisEnvironment", ("sts:AssumeRole",), [agent_roles]),
+        *[dict(st) for st in declared],
+        deny("NoIdentityOrAccountChanges", IDENTITY_AND_ACCOUNT),
+        {
+            "Sid": "NoStsBeyondTheAgentRoles",
+            "Effect": "Deny",
+            "Action": "sts:*",
+            "NotResource": agent_roles,
+        },
+        deny("NoAuditChanges", AUDIT_SERVICES),
+        deny("NoKeyAdministration", KMS_ADMINISTRATION),
+        deny("NoPublicOrRedeployedCode", CONTROL_PLANE),
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass(frozen=True)
+class VaWorkloadBoundaryArgs:
+    context: VaContext
+    region: str
+    account_id: str
+    # declared_statements(...) of the stack config
+    declared: Sequence[Mapping[str, Any]] = ()
+
+
+class VaWorkloadBoundary(VaComponent):
+    """The managed policy ``va-<env>-workload-boundary`` (an administrator applies it)."""
+
+    MODULE = "iam"
+
+    def __init__(
+        self, name: str, args: VaWorkloadBoundaryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, args.context, opts=opts)
+        ctx = args.context
+        policy_name = standard.boundary_name(ctx.environment)
+        self.document = workload_boundary(
+            ctx.environment, args.region, args.account_id, args.declared
+        )
+        self.policy = aws.iam.Policy(
+            f"{name}-policy",
+            name=policy_name,
+            description=f"Permissions boundary of every {ctx.environment} workload role",
+            # A program's own Outputs (a destination, a queue) may stand in the declared statements.
+            policy=pulumi.Output.json_dumps(self.document),
+            tags=ctx.tags(standard.BOUNDARY_PURPOSE, policy_name),
+            opts=self.child_opts(),
+        )
+        self.arn: pulumi.Output[str] = self.policy.arn
+        self.register_outputs({"arn": self.arn})
