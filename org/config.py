@@ -18,26 +18,12 @@ import yaml
 
 # What makes an exemption valid is the pack's own reading of it (stdlib only, no SDK): org/
 # refuses what the pack would refuse, before it reaches a policy group.
-from policies.va_guard.exemptions import ID_RE, grant_of
+from policies.va_guard.exemptions import ID_RE, POLICY_NAMES, grant_of
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 # The organisation's register of exemptions from va-guard's policies (reviewed like code).
 EXEMPTIONS_FILE = Path(__file__).resolve().parent / "exemptions.yaml"
 ROLLOUT_KEY = "va-org:vaGuard"
-# The pack's policies an exemption may name (a test ties the list to the pack).
-PACK_POLICIES = (
-    "va-naming",
-    "va-tagging",
-    "va-region",
-    "va-lambda",
-    "va-runtime-patch",
-    "va-network",
-    "va-iam",
-    "va-data",
-    "va-secrets",
-    "va-compute",
-    "va-stack",
-)
 # The first va-guard version that scopes exemptions to stacks and lets them expire: an older
 # one would apply an exemption in every stack of the organisation, forever.
 SCOPED_EXEMPTIONS_SINCE = (0, 2, 0)
@@ -177,8 +163,8 @@ def _exemption_problem(entry: Any) -> str | None:
     if not isinstance(policies, list) or not policies:
         return "no policies (the va-guard policies it exempts from)"
     for policy in policies:
-        if policy not in PACK_POLICIES:
-            return f"policy {policy!r} is not one of the pack's: {', '.join(PACK_POLICIES)}"
+        if policy not in POLICY_NAMES:
+            return f"policy {policy!r} is not one of the pack's: {', '.join(POLICY_NAMES)}"
     problems = grant_of("", {k: v for k, v in entry.items() if k != "policies"}).problems
     return "; ".join(problems) if problems else None
 
@@ -191,7 +177,7 @@ def pack_config(
     if semver(version) < SCOPED_EXEMPTIONS_SINCE:
         return None
     config: dict[str, dict[str, Any]] = {}
-    for policy in PACK_POLICIES:
+    for policy in POLICY_NAMES:
         granted = [
             {k: v for k, v in e.items() if k != "policies"}
             for e in exemptions

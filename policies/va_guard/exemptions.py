@@ -34,6 +34,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+# The va-guard policies an exemption may name, by name (a test ties the list to the pack;
+# org/ checks its register against it).
+POLICY_NAMES: tuple[str, ...] = (
+    "va-naming",
+    "va-tagging",
+    "va-region",
+    "va-lambda",
+    "va-runtime-patch",
+    "va-network",
+    "va-iam",
+    "va-data",
+    "va-secrets",
+    "va-compute",
+    "va-stack",
+)
+
 EXEMPT_TAG = "va:policy-exempt"
 MIN_EXEMPTION_REASON_LENGTH = 10
 SINCE = "0.2.0"  # the pack version from which a tag alone exempts nothing

@@ -21,20 +21,6 @@ from .framework import (
 from .props import UNKNOWN, get, json_document, string_map
 from .taggable import taggable_types
 
-# The va-guard policies, by name (a test ties the list to the pack).
-VA_POLICIES: tuple[str, ...] = (
-    "va-naming",
-    "va-tagging",
-    "va-region",
-    "va-lambda",
-    "va-runtime-patch",
-    "va-network",
-    "va-iam",
-    "va-data",
-    "va-secrets",
-    "va-compute",
-    "va-stack",
-)
 SETTINGS = {
     "requiredTags": string_list(standard.REQUIRED_TAGS, "Tags every taggable resource must carry."),
     "environments": string_list(standard.ENVIRONMENTS, "Allowed values of the Environment tag."),

@@ -207,7 +207,7 @@ def test_two_exemptions_with_one_id_stop_the_run(register):
 
 
 def test_exemption_register_knows_exactly_the_packs_policies():
-    assert set(org.config.PACK_POLICIES) == {f.name for f in FAMILIES}
+    assert set(org.config.POLICY_NAMES) == {f.name for f in FAMILIES}
 
 
 def test_the_register_in_this_repository_is_valid_and_reaches_the_packs_schema():
