@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pulumi
@@ -152,6 +153,11 @@ class VaLambdaArgs:
     table: TableRef | None = None
     bucket: BucketRef | None = None
 
+    @cached_property
+    def data_access(self) -> tuple[dict[str, pulumi.Input[str]], list[IamStatement]]:
+        """The env vars and statements ``table``/``bucket`` give (built once per function)."""
+        return _data_access(self)
+
     def __post_init__(self) -> None:
         spec = self.spec
         if spec.is_image and self.package is not None:
@@ -180,7 +186,7 @@ class VaLambdaArgs:
                 f"{spec.purpose}: bucketActions ({', '.join(spec.bucket_actions)}) need the "
                 "bucket: give VaLambdaArgs.bucket (VaBucket.ref(), or BucketRef(arn=..., name=...))"
             )
-        clash = sorted((set(self.extra_env) | set(_data_access(self)[0])) & set(spec.env))
+        clash = sorted((set(self.extra_env) | set(self.data_access[0])) & set(spec.env))
         if clash:
             raise ValueError(f"{spec.purpose}: env {', '.join(clash)} given twice")
         missing = [s.name for s in spec.secrets if s.name not in self.secret_arns]
@@ -446,7 +452,7 @@ class VaLambda(VaComponent):
             keys.append(args.kms_key_arn)  # the stack's secrets are encrypted with the stack key
         if keys:
             delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
-        data = _data_access(args)[1]
+        data = args.data_access[1]
         extra = [
             _resolved(st) for st in [*data, *args.extra_statements, *queue_statements, *delivery]
         ]
@@ -513,7 +519,7 @@ class VaLambda(VaComponent):
         env_vars: dict[str, pulumi.Input[str]] = {
             "POWERTOOLS_SERVICE_NAME": spec.purpose,
             **spec.env,
-            **_data_access(args)[0],
+            **args.data_access[0],
             **args.extra_env,
         }
         for ref in spec.secrets:
