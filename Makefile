@@ -6,15 +6,72 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 STACK ?= dev
 
-.PHONY: venv plan test lint typecheck format docs checkov bench bench-policies bench-agent clean vendor-standard pack-reports
+PACK_VENV ?= policies/venv
+ORG_VENV ?= org/venv
+UV ?= $(VENV)/bin/uv
+
+.PHONY: venv venv-deploy venv-pack venv-org locks locks-check plan test lint typecheck format docs checkov bench bench-policies bench-agent clean vendor-standard pack-reports
 
 # Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
 # so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
-$(VENV)/.installed-run: requirements.txt policies/requirements.txt
+# The first layer comes from the hash lock only (every package pinned with its hashes,
+# --require-hashes): it is what `pulumi up` runs with the deploy role (issue 22, item 7). The
+# library itself (`-e .`) is a directory pip cannot hash: installed after it, without its
+# dependencies (the lock holds them; pip check proves it) and without a build environment
+# (setuptools and wheel are locked too, requirements-build.txt).
+$(VENV)/.installed-run: requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check \
-		-r requirements.txt -r policies/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $@
+
+# The pack's virtualenv (PulumiPolicy.yaml), as the engine runs it in CI, from its own lock.
+$(PACK_VENV)/.installed: policies/requirements.lock
+	$(PYTHON) -m venv $(PACK_VENV)
+	$(PACK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r policies/requirements.lock
+	touch $@
+
+# org/'s virtualenv (its Pulumi.yaml), for the organization admin's `pulumi up` in org/.
+$(ORG_VENV)/.installed: org/requirements.lock
+	$(PYTHON) -m venv $(ORG_VENV)
+	$(ORG_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r org/requirements.lock
+	touch $@
+
+## make venv-deploy: the program's and the pack's virtualenvs, from the hash locks only: all
+## that the jobs holding `id-token: write` install (deploy, preview; publish: make venv-pack).
+venv-deploy: $(VENV)/.installed-run $(PACK_VENV)/.installed
+venv-pack: $(PACK_VENV)/.installed
+## make venv-org: org/venv from org/requirements.lock, before `pulumi up` in org/.
+venv-org: $(ORG_VENV)/.installed
+
+## make locks: write the hash locks (*.lock) from the requirement files with uv, for Python
+## 3.11 on any platform, every distribution's sha256; versions already locked are kept
+## (LOCK_ARGS=--upgrade to move them). Run it after changing a requirements file (a test fails
+## until then): requirements.lock (.venv: requirements.txt, policies/requirements.txt,
+## requirements-build.txt), policies/requirements.lock, org/requirements.lock. uv comes with
+## `make venv` (requirements-dev.txt), or name another: UV=<path>.
+LOCKS := requirements.lock policies/requirements.lock org/requirements.lock
+LOCK = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--no-emit-package va-platform --custom-compile-command "make locks" $(LOCK_ARGS)
+define write_locks
+	$(LOCK) -o $(1)requirements.lock requirements.txt policies/requirements.txt requirements-build.txt
+	$(LOCK) -o $(1)policies/requirements.lock policies/requirements.txt
+	$(LOCK) -o $(1)org/requirements.lock org/requirements.txt
+endef
+locks:
+	$(call write_locks,)
+
+## make locks-check [UV=...]: write the locks again from PyPI into .va-build/locks, starting
+## from the committed ones (so their versions are kept), and fail if any differs.
+locks-check:
+	rm -rf .va-build/locks
+	mkdir -p .va-build/locks/policies .va-build/locks/org
+	for f in $(LOCKS); do cp $$f .va-build/locks/$$f; done
+	$(call write_locks,.va-build/locks/)
+	status=0; for f in $(LOCKS); do diff -u $$f .va-build/locks/$$f || status=1; done; exit $$status
 
 $(VENV)/.installed: $(VENV)/.installed-run requirements-dev.txt agent_image/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -86,7 +143,7 @@ bench-agent: venv
 	$(PY) bench/bench_agent.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .va-build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PACK_VENV) $(ORG_VENV) .va-build .pytest_cache .ruff_cache
 
 ## make vendor-standard: copy the shared standard (src/va_platform/{standard,catalogue}.py and the
 ## IAM catalogue) into the pack, which is published on its own (a test fails while they differ).

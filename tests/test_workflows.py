@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -232,6 +233,74 @@ def unpinned_installs(workflows: Path) -> list[str]:
                     a for i, a in enumerate(args) if not a.startswith("-") and args[i - 1] != "-r"
                 ]
                 problems += [f"{name}: {a}" for a in packages if "==" not in a]
+    return problems
+
+
+def commands(script: str) -> list[str]:
+    """The commands of a ``run:`` script or recipe: continuations joined, split on ``;``,
+    ``&&`` and ``||``."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    return [
+        c.strip()
+        for line in joined.splitlines()
+        for c in re.split(r";|&&|\|\|", line)
+        if c.strip() and not c.strip().startswith("#")
+    ]
+
+
+def make_recipes(command: str) -> list[str]:
+    """What ``make <targets>`` runs here: its recipes, dry-run (``-n``) with every
+    prerequisite out of date (``-B``), so nothing is installed to find out."""
+    words = shlex.split(command)
+    done = subprocess.run(
+        ["make", "-n", "-B", *words[1:]], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return commands(done.stdout)
+
+
+VALUE_OPTIONS = ("-r", "--requirement", "-e", "--editable", "-c", "--constraint", "-i",
+                 "--index-url", "--extra-index-url", "-f", "--find-links")  # fmt: skip
+
+
+def unlocked_install(command: str) -> bool:
+    """A ``pip install`` that is neither hash-locked (``--require-hashes``, only ``-r
+    <file>.lock``) nor the library itself without its dependencies or a build environment
+    (``--no-deps --no-build-isolation -e .``)."""
+    if "pip install" not in command:
+        return False
+    args = shlex.split(command.split("pip install", 1)[1])
+    flags, pairs, packages = set(), [], []
+    words = iter(args)
+    for word in words:
+        if word in VALUE_OPTIONS:
+            short = {"--requirement": "-r", "--editable": "-e"}.get(word, word)
+            pairs.append((short.lstrip("-"), next(words, "")))
+        elif word.startswith("-"):
+            flags.add(word)
+        else:
+            packages.append(word)
+    locked = (
+        "--require-hashes" in flags
+        and bool(pairs)
+        and all(o == "r" and v.endswith(".lock") for o, v in pairs)
+    )
+    library = {"--no-deps", "--no-build-isolation"} <= flags and pairs == [("e", ".")]
+    return bool(packages) or not (locked or library)
+
+
+def installs_with_the_token(workflows: Path) -> list[str]:
+    """In a job that holds ``id-token: write``, every install (its steps, and the recipes of
+    the ``make`` targets they run) must be hash-locked: any code that runs there can ask for
+    the job's OIDC token (issue 22, item 7)."""
+    problems = []
+    for where, job in jobs(workflows):
+        if (job.get("permissions") or {}).get("id-token") != "write":
+            continue
+        for step in job.get("steps", []):
+            for command in commands(step.get("run", "")):
+                run = make_recipes(command) if re.match(r"make(\s|$)", command) else [command]
+                problems += [f"{where}: {c}" for c in run if unlocked_install(c)]
     return problems
 
 
@@ -456,3 +525,56 @@ def test_pull_requests_get_the_plan_diff_against_their_base_without_credentials(
 
     assert 'DIFF="${BASE_SHA}"' in script
     assert job["permissions"] == {"contents": "read"}
+
+
+def test_jobs_holding_the_id_token_install_only_hash_locked_requirements():
+    """Issue 22, item 7: what runs with the token is what was reviewed."""
+    assert any(
+        (job.get("permissions") or {}).get("id-token") == "write" for _, job in jobs(WORKFLOWS)
+    )
+    assert installs_with_the_token(WORKFLOWS) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "where"),
+    [
+        ("deploy.yml", "make venv-deploy", "make venv", {"deploy.yml:dev", "deploy.yml:prod"}),
+        (
+            "policy-publish.yml",
+            "run: make venv-pack",
+            "run: |\n          python -m venv policies/venv\n"
+            "          policies/venv/bin/pip install -r policies/requirements.txt",
+            {"policy-publish.yml:publish"},
+        ),
+        (
+            "pull-request.yml",
+            "run: make venv-deploy",
+            "run: |\n          make venv-deploy\n"
+            "          .venv/bin/pip install --require-hashes -r requirements.lock debugpy",
+            {"pull-request.yml:preview"},
+        ),
+    ],
+    ids=["make-venv-with-dev-tools", "unlocked-pack-venv", "package-beside-the-lock"],
+)
+def test_an_unlocked_install_in_a_job_holding_the_token_is_caught(tmp_path, name, old, new, where):
+    broken = broken_copy(tmp_path, name, old, new)
+    assert {p.split(": ")[0] for p in installs_with_the_token(broken)} == where
+
+
+@pytest.mark.parametrize(
+    ("command", "unlocked"),
+    [
+        ("pip install --require-hashes -r requirements.lock", False),
+        ("python -m pip install --quiet --require-hashes -r a.lock -r b.lock", False),
+        ("pip install --no-deps --no-build-isolation -e .", False),
+        ("pip install -r requirements.lock", True),
+        ("pip install --require-hashes -r requirements.txt", True),
+        ("pip install --no-deps -e .", True),
+        ("pip install --require-hashes -r a.lock pulumi==3.272.0", True),
+        ("pip install --require-hashes --extra-index-url https://x -r a.lock", True),
+        ("uv pip install -r requirements.txt", True),
+        ("python -m venv .venv", False),
+    ],
+)
+def test_what_counts_as_a_locked_install(command, unlocked):
+    assert unlocked_install(command) is unlocked

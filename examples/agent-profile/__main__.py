@@ -6,6 +6,7 @@ statements."""
 import pulumi
 import pulumi_aws as aws
 
+from va_platform import standard
 from va_platform.components import (
     AgentProfile,
     LambdaNetworking,
@@ -20,7 +21,14 @@ from va_platform.components import (
 )
 
 config = pulumi.Config()
-ctx = VaContext(environment=pulumi.get_stack(), owner=config.require("owner"))
+env = pulumi.get_stack()
+# Every role the library creates carries the environment's workload boundary, which an
+# administrator creates once per account (the platform's docs/operations.md); va-guard refuses a
+# role Lambda or the Scheduler assumes without it.
+boundary = aws.get_caller_identity_output().account_id.apply(
+    lambda account: standard.boundary_arn(env, account)
+)
+ctx = VaContext(environment=env, owner=config.require("owner"), permissions_boundary=boundary)
 platform = pulumi.StackReference(config.require("platformStack"))
 region = "eu-central-1"
 account = aws.get_caller_identity_output().account_id

@@ -4,6 +4,7 @@ the table. The queue's ARN and the table are Outputs of this program, passed as 
 import pulumi
 import pulumi_aws as aws
 
+from va_platform import standard
 from va_platform.components import (
     FunctionSpec,
     QueueTrigger,
@@ -21,7 +22,14 @@ from va_platform.components import (
 from va_platform.packaging import build_zip
 
 config = pulumi.Config()
-ctx = VaContext(environment=pulumi.get_stack(), owner=config.require("owner"))
+env = pulumi.get_stack()
+# Every role the library creates carries the environment's workload boundary, which an
+# administrator creates once per account (the platform's docs/operations.md); va-guard refuses a
+# role Lambda or the Scheduler assumes without it.
+boundary = aws.get_caller_identity_output().account_id.apply(
+    lambda account: standard.boundary_arn(env, account)
+)
+ctx = VaContext(environment=env, owner=config.require("owner"), permissions_boundary=boundary)
 network = VaNetwork(
     "network",
     VaNetworkArgs(

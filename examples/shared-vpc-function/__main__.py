@@ -4,6 +4,7 @@ topic are read from the platform stack (a StackReference), never copied as liter
 import pulumi
 import pulumi_aws as aws
 
+from va_platform import standard
 from va_platform.components import (
     FunctionSpec,
     LambdaNetworking,
@@ -15,7 +16,14 @@ from va_platform.components import (
 from va_platform.packaging import build_zip
 
 config = pulumi.Config()
-ctx = VaContext(environment=pulumi.get_stack(), owner=config.require("owner"))
+env = pulumi.get_stack()
+# Every role the library creates carries the environment's workload boundary, which an
+# administrator creates once per account (the platform's docs/operations.md); va-guard refuses a
+# role Lambda or the Scheduler assumes without it.
+boundary = aws.get_caller_identity_output().account_id.apply(
+    lambda account: standard.boundary_arn(env, account)
+)
+ctx = VaContext(environment=env, owner=config.require("owner"), permissions_boundary=boundary)
 platform = pulumi.StackReference(config.require("networkStack"))
 subnets = platform.get_output("privateSubnetIds")
 

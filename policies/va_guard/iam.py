@@ -5,8 +5,11 @@ everything but a list); ``*`` resources (or ARNs that wildcard the region or acc
 ``arn:aws:logs:*:*:*``) only for actions that AWS's Service Authorization Reference lists with no
 resource types (``catalogue``); no AdministratorAccess, PowerUserAccess or ``*FullAccess``
 attachments (role, user, group, Identity Center permission set); no trust policy that lets
-anyone assume a role. What AWS would deny (an unknown action, an action scoped to ARNs it does
-not take) is a notice. Documents are checked wherever
+anyone assume a role; every VA role Lambda or EventBridge Scheduler assumes (an execution or
+schedule role) carries its environment's workload boundary, ``va-<env>-workload-boundary``, as
+its permissions boundary (issue 22: without it, one inline ``"*"`` a deploy session writes on
+the role is an administrator one function or schedule away). What AWS would deny (an unknown
+action, an action scoped to ARNs it does not take) is a notice. Documents are checked wherever
 they appear: role inline policies, role/user/group policies, standalone policies, as JSON
 strings or objects. The statement check is the shared standard's, which the components use too.
 """
@@ -14,6 +17,7 @@ strings or objects. The statement check is the shared standard's, which the comp
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +32,7 @@ from .framework import (
     violation,
     warning,
 )
-from .props import UNKNOWN, contains_unknown, get, items_of, json_document
+from .props import UNKNOWN, contains_unknown, get, items_of, json_document, shown
 
 # AWS managed policies (names, globs) that grant far more than one workload needs.
 FORBIDDEN_MANAGED_POLICIES: tuple[str, ...] = (
@@ -116,6 +120,68 @@ def _trust_problems(r: Resource) -> Iterator[Finding]:
 
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
+# The services whose roles run a VA workload's code, and so carry the workload boundary.
+WORKLOAD_SERVICES = ("lambda.amazonaws.com", "scheduler.amazonaws.com")
+BOUNDARY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:policy/(?P<name>.+)$")
+
+
+def _workload_services(trust: Any) -> list[str] | None:
+    """The workload services the trust policy lets assume the role (None: not known yet)."""
+    found: list[str] = []
+    for st in statements(trust):
+        if contains_unknown(st):
+            return None
+        if get(st, "Effect") != "Allow":
+            continue
+        services = items_of(get(get(st, "Principal"), "Service"))
+        found += [s for s in WORKLOAD_SERVICES if s in services and s not in found]
+    return found
+
+
+def _environment(r: Resource) -> str | None:
+    """The VA environment of a role: from its name (``va-<env>-<purpose>-<type>``), else from
+    its tags (``Environment``, with ``Project`` the standard's); None: not a VA role."""
+    name = r.get("name")
+    match = standard.PHYSICAL_NAME_RE.match(name) if isinstance(name, str) else None
+    if match is not None:
+        return match["env"]
+    env = r.tags.get("Environment")
+    return env if isinstance(env, str) and r.tags.get("Project") == standard.PROJECT else None
+
+
+def _boundary_problems(r: Resource) -> Iterator[Finding]:
+    env = _environment(r)
+    trust = r.get("assumeRolePolicy")
+    if env is None or trust is None:
+        return
+    parsed = json_document(trust) if trust is not UNKNOWN else UNKNOWN
+    services = _workload_services(parsed) if parsed is not UNKNOWN else None
+    if services is None:
+        return  # the trust check reports it unchecked
+    if not services:
+        return
+    expected = standard.boundary_name(env)
+    boundary = r.get("permissionsBoundary")
+    who = " and ".join(services)
+    fix = (
+        f"set permissionsBoundary to arn:aws:iam::<account>:policy/{expected}, the "
+        "administrator-owned policy every workload role of the environment carries"
+    )
+    if boundary is UNKNOWN:
+        yield unchecked("the role's permissions boundary (permissionsBoundary)")
+    elif not boundary:
+        yield violation(
+            f"the role is assumed by {who} and carries no permissions boundary: any policy a "
+            f"deploy session writes on it (one inline '*') becomes what its code may do; {fix}"
+        )
+    else:
+        match = BOUNDARY_ARN.match(boundary) if isinstance(boundary, str) else None
+        if match is None or match["name"] != expected:
+            yield violation(
+                f"the role is assumed by {who} and carries the permissions boundary "
+                f"{shown(boundary)}, not {expected}: only that one caps what a policy written "
+                f"on the role can grant; {fix}"
+            )
 
 
 def _names_subjects(blocks: Any) -> bool:
@@ -161,6 +227,7 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
             if get(item, "policy") is not None:
                 yield from document_problems(get(item, "policy"), where, config)
         yield from _trust_problems(r)
+        yield from _boundary_problems(r)
     yield from _attachment_problems(r, config)
 
 
@@ -168,7 +235,8 @@ FAMILY = Family(
     name="va-iam",
     description=(
         "IAM policies grant named actions on named resources: no '*' or 'service:*' actions, "
-        "'*' resources only where AWS supports nothing narrower, no admin-like managed policies."
+        "'*' resources only where AWS supports nothing narrower, no admin-like managed policies; "
+        "roles Lambda or the Scheduler assume carry the workload boundary."
     ),
     remediation=(
         "List the exact actions and resource ARNs (VA standard: least privilege). Use "

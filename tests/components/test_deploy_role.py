@@ -171,6 +171,27 @@ def nothing(r: Recorded) -> list[Request]:
     return []
 
 
+def creates_in(action: str, *named: tuple[str, str]) -> Callable[[Recorded], list[Request]]:
+    """A creation authorized on the existing EC2 resources it names too: ``(kind, input)``
+    pairs, the input holding one id or a list of them (the VPC of a subnet, ...)."""
+
+    def requests(r: Recorded) -> list[Request]:
+        found = []
+        for kind, key in named:
+            value = r.inputs.get(key)
+            for resource_id in [value] if isinstance(value, str) else list(value or []):
+                found.append(Request(action, f"arn:aws:ec2:{R}:{acct(r)}:{kind}/{resource_id}"))
+        return found
+
+    return requests
+
+
+def alarm_actions(r: Recorded) -> tuple[tuple[str, str], ...]:
+    """``cloudwatch:AlarmActions``: the actions the alarm names (multi-valued)."""
+    keys = ("alarmActions", "okActions", "insufficientDataActions")
+    return tuple(("cloudwatch:AlarmActions", str(a)) for k in keys for a in r.inputs.get(k) or [])
+
+
 def api_path(r: Recorded, *parts: str) -> str:
     """``arn:aws:apigateway:<region>::/apis/<api id>/<parts>``: how API Gateway names what an HTTP
     API holds (no account: it is the caller's)."""
@@ -228,6 +249,9 @@ class Actions:
     manage_arn: Callable[[Recorded], str] | None = None
     # Managing requests on other ARNs than manage_arn (an HTTP API's tags).
     manage_extras: Callable[[Recorded], list[Request]] = nothing
+    # What only an administrator does to it (removing what keeps the record, issue 22): denied
+    # to the deploy role; a `pulumi up` that needs it runs with an administrator's credentials.
+    administrator: tuple[str, ...] = ()
 
 
 S3_BUCKET_READS = (
@@ -247,7 +271,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:ec2/subnet:Subnet": Actions(
         ("ec2:CreateSubnet",), own_arn,
         ("ec2:DescribeSubnets", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet"),
-        tag="ec2:CreateTags",
+        tag="ec2:CreateTags", extras=creates_in("ec2:CreateSubnet", ("vpc", "vpcId")),
     ),
     "aws:ec2/securityGroup:SecurityGroup": Actions(
         ("ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupEgress",
@@ -255,7 +279,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
          "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
          "ec2:RevokeSecurityGroupIngress"),
-        tag="ec2:CreateTags",
+        tag="ec2:CreateTags", extras=creates_in("ec2:CreateSecurityGroup", ("vpc", "vpcId")),
     ),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": Actions(
         ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"), own_arn,
@@ -265,7 +289,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     ),
     "aws:ec2/routeTable:RouteTable": Actions(
         ("ec2:CreateRouteTable",), own_arn, ("ec2:DescribeRouteTables", "ec2:DeleteRouteTable"),
-        tag="ec2:CreateTags",
+        tag="ec2:CreateTags", extras=creates_in("ec2:CreateRouteTable", ("vpc", "vpcId")),
     ),
     "aws:ec2/route:Route": Actions(
         ("ec2:CreateRoute",), ec2("route-table", "routeTableId"),
@@ -280,7 +304,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("ec2:CreateInternetGateway", "ec2:AttachInternetGateway"), own_arn,
         ("ec2:DescribeInternetGateways", "ec2:DetachInternetGateway",
          "ec2:DeleteInternetGateway"),
-        tag="ec2:CreateTags",
+        tag="ec2:CreateTags", extras=creates_in("ec2:AttachInternetGateway", ("vpc", "vpcId")),
     ),
     "aws:ec2/eip:Eip": Actions(
         ("ec2:AllocateAddress",), ec2("elastic-ip"),
@@ -290,12 +314,19 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:ec2/natGateway:NatGateway": Actions(
         ("ec2:CreateNatGateway",), ec2("natgateway"),
         ("ec2:DescribeNatGateways", "ec2:DeleteNatGateway"), tag="ec2:CreateTags",
+        extras=creates_in(
+            "ec2:CreateNatGateway", ("subnet", "subnetId"), ("elastic-ip", "allocationId")
+        ),
     ),
     "aws:ec2/vpcEndpoint:VpcEndpoint": Actions(
         ("ec2:CreateVpcEndpoint",), own_arn,
         ("ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists", "ec2:ModifyVpcEndpoint",
          "ec2:DeleteVpcEndpoints"),
         tag="ec2:CreateTags",
+        extras=creates_in(
+            "ec2:CreateVpcEndpoint", ("vpc", "vpcId"), ("subnet", "subnetIds"),
+            ("security-group", "securityGroupIds"), ("route-table", "routeTableIds"),
+        ),
     ),
     # --- identity ---
     "aws:iam/role:Role": Actions(
@@ -332,8 +363,8 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("kms:CreateKey", "kms:EnableKeyRotation"), own_arn,
         ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
          "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:UpdateKeyDescription",
-         "kms:UntagResource", "kms:ScheduleKeyDeletion"),
-        tag="kms:TagResource",
+         "kms:UntagResource"),
+        tag="kms:TagResource", administrator=("kms:ScheduleKeyDeletion",),
     ),
     "aws:kms/alias:Alias": Actions(
         ("kms:CreateAlias",), lambda r: f"arn:aws:kms:{R}:{acct(r)}:{r.inputs['name']}",
@@ -395,27 +426,31 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:sqs/queuePolicy:QueuePolicy": Actions(
         ("sqs:SetQueueAttributes",), queue_of_url, ("sqs:GetQueueAttributes",),
     ),
+    # The alarm topic is an administrator's (administered() below); the provider sets its
+    # attributes (the key) with SetTopicAttributes after CreateTopic.
     "aws:sns/topic:Topic": Actions(
-        ("sns:CreateTopic",), own_arn,
+        ("sns:CreateTopic", "sns:SetTopicAttributes"), own_arn,
         ("sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListTagsForResource",
          "sns:UntagResource", "sns:DeleteTopic"),
         tag="sns:TagResource",
     ),
     "aws:sns/topicSubscription:TopicSubscription": Actions(
         ("sns:Subscribe",), lambda r: str(r.inputs["topic"]),
-        ("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"),
+        ("sns:GetSubscriptionAttributes",),
+        administrator=("sns:SetSubscriptionAttributes", "sns:Unsubscribe"),
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": Actions(
         ("cloudwatch:PutMetricAlarm",), own_arn,
         ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-         "cloudwatch:UntagResource", "cloudwatch:DeleteAlarms"),
-        tag="cloudwatch:TagResource",
+         "cloudwatch:UntagResource"),
+        tag="cloudwatch:TagResource", context=alarm_actions,
+        administrator=("cloudwatch:DeleteAlarms",),
     ),
     "aws:cloudwatch/logGroup:LogGroup": Actions(
         ("logs:CreateLogGroup", "logs:PutRetentionPolicy"), own_arn,
         ("logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:DeleteRetentionPolicy",
-         "logs:UntagResource", "logs:DeleteLogGroup"),
-        tag="logs:TagResource",
+         "logs:UntagResource"),
+        tag="logs:TagResource", administrator=("logs:DeleteLogGroup",),
     ),
     # --- EventBridge and its scheduler ---
     "aws:cloudwatch/eventRule:EventRule": Actions(
@@ -639,12 +674,13 @@ def in_context(run: Run, request: Request, creating: Recorded | None = None) -> 
 
 
 def requests_of(r: Recorded, which: str, run: Run | None = None) -> list[Request]:
-    """``create``, ``manage``, or ``manage-extras`` (on ARNs the catalogue may not list), in
-    the context AWS gives them when ``run`` is given."""
+    """``create``, ``manage``, ``manage-extras`` (on ARNs the catalogue may not list) or
+    ``administrator``, in the context AWS gives them when ``run`` is given."""
     entry = DEPLOY_ACTIONS[r.type]
     arn, context = entry.arn(r), entry.context(r)
-    if which == "manage":
-        found = [Request(a, (entry.manage_arn or entry.arn)(r), context) for a in entry.manage]
+    if which in ("manage", "administrator"):
+        actions = entry.manage if which == "manage" else entry.administrator
+        found = [Request(a, (entry.manage_arn or entry.arn)(r), context) for a in actions]
     elif which == "manage-extras":
         found = entry.manage_extras(r)
     else:
@@ -657,9 +693,13 @@ def requests_of(r: Recorded, which: str, run: Run | None = None) -> list[Request
 
 def administered(r: Recorded) -> bool:
     """An administrator's (ADR 0005): the CI identities (the deploy and preview roles, their
-    policies and attachments, the OIDC provider) and the workload boundary. A deploy session
-    may read them and change none (deploy_policy.py)."""
-    if r.type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+    policies and attachments, the OIDC provider), the workload boundary, and the alarm topic
+    (issue 22: what keeps the record). A deploy session may read them and change none
+    (deploy_policy.py)."""
+    if r.type in (
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:sns/topic:Topic",
+    ):
         return True
     if r.type in (
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -761,6 +801,23 @@ def test_the_deploy_role_may_refresh_update_and_delete_every_resource(run):
     assert denied(run, "manage-extras") == []
 
 
+def test_only_an_administrator_removes_what_keeps_the_record(run):
+    """Deleting log groups, alarms and the stack's keys, unsubscribing or filtering the alarm
+    e-mail (issue 22, hiding its tracks): every such request `pulumi up` would make is denied to
+    the deploy role; a stack that drops a function needs an administrator's run."""
+    policy = deploy_policy_of(run)
+    requests = [
+        q
+        for r in custom_resources(run)
+        if r.type in DEPLOY_ACTIONS
+        for q in requests_of(r, "administrator", run)
+    ]
+    assert {q.action for q in requests} >= {
+        "logs:DeleteLogGroup", "cloudwatch:DeleteAlarms", "kms:ScheduleKeyDeletion",
+    }  # fmt: skip
+    assert [str(q) for q in requests if allows(policy, q)] == []
+
+
 def test_the_deploy_role_has_its_policies_attached_and_no_inline_one(run):
     """Guards the quota tests against passing on nothing."""
     env = deploy_role(run).split("-")[1]
@@ -799,12 +856,13 @@ def test_the_deploy_role_may_change_none_of_the_administrators_resources(run):
         request
         for r in own
         for request in requests_of(r, "create", run) + requests_of(r, "manage", run)
-        if request.action.startswith("iam:")
-        and not request.action.startswith(("iam:Get", "iam:List"))
-    ]
+        if request.action.split(":")[1].startswith(("Create", "Put", "Set", "Update", "Delete",
+                                                    "Attach", "Detach", "Tag", "Untag", "Add",
+                                                    "Remove"))
+    ]  # fmt: skip
     # the deploy role, its 4 policies and 4 attachments; the preview role, its attachment and
-    # inline policy; the OIDC provider; the boundary
-    assert (len(own), bool(requests)) == (14, True)
+    # inline policy; the OIDC provider; the boundary; the alarm topic
+    assert (len(own), bool(requests)) == (15, True)
     assert [str(q) for q in requests if allows(policy, q)] == []
 
 

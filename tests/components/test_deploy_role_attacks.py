@@ -388,3 +388,180 @@ def test_the_attacks_above_aim_at_the_registered_roles():
     }
     assert {EXECUTION_ROLE, SCHEDULE_ROLE, AGENT_ROLE, PREVIEW_ROLE} <= roles
     assert allows(session(), passes(EXECUTION_ROLE, "lambda.amazonaws.com"))
+
+
+# --- issue 22: hiding its tracks --------------------------------------------------------------
+
+R = "eu-central-1"
+LOG_GROUP = f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/va-dev-agent-lambda"
+API_LOG_GROUP = f"arn:aws:logs:{R}:{A}:log-group:va-dev-webhook-api-logs"
+ALARM = f"arn:aws:cloudwatch:{R}:{A}:alarm:va-dev-contentgen-errors-alarm"
+ALARM_TOPIC = f"arn:aws:sns:{R}:{A}:va-dev-alarms-topic"
+OWN_KEY = f"arn:aws:kms:{R}:{A}:key/own"
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param(Request("logs:DeleteLogGroup", LOG_GROUP, OWN_TAGS), id="log-group"),
+        pytest.param(Request("logs:DeleteLogGroup", API_LOG_GROUP, OWN_TAGS), id="api-log-group"),
+        pytest.param(Request("logs:DeleteLogStream", LOG_GROUP, OWN_TAGS), id="log-stream"),
+        pytest.param(Request("cloudwatch:DeleteAlarms", ALARM, OWN_TAGS), id="alarm"),
+        pytest.param(Request("cloudwatch:DisableAlarmActions", ALARM, OWN_TAGS), id="alarm-off"),
+        pytest.param(Request("sns:DeleteTopic", ALARM_TOPIC, OWN_TAGS), id="alarm-topic"),
+        pytest.param(
+            Request("sns:SetTopicAttributes", ALARM_TOPIC, OWN_TAGS), id="alarm-topic-policy-or-key"
+        ),
+        pytest.param(Request("sns:Unsubscribe", "*"), id="alarm-email-unsubscribed"),
+        pytest.param(Request("sns:SetSubscriptionAttributes", "*"), id="alarm-email-filtered"),
+        pytest.param(Request("kms:ScheduleKeyDeletion", OWN_KEY, OWN_TAGS), id="log-key-deleted"),
+    ],
+)
+def test_a_deploy_session_cannot_remove_or_silence_what_keeps_the_record(request_):
+    """Issue 22: delete the stack's log groups, alarms and alarm topic, unsubscribe or filter
+    the alarm e-mail, or delete the key the log groups are encrypted with. `pulumi up` that
+    removes one of them (a function dropped) needs an administrator (docs/operations.md)."""
+    assert not allows(session(), request_)
+
+
+def put_alarm(*actions: str) -> Request:
+    return Request(
+        "cloudwatch:PutMetricAlarm",
+        ALARM,
+        (*OWN_TAGS, *(("cloudwatch:AlarmActions", a) for a in actions)),
+    )
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [(), (f"arn:aws:sns:{R}:999999999999:elsewhere",), (ALARM_TOPIC, f"arn:aws:sns:{R}:{A}:other")],
+    ids=["no-action", "another-accounts-topic", "also-another-topic"],
+)
+def test_a_deploy_session_cannot_rewrite_an_alarm_to_notify_no_one(actions):
+    """PutMetricAlarm overwrites an alarm: only with its actions on this environment's topics."""
+    assert not allows(session(), put_alarm(*actions))
+
+
+def test_a_deploy_session_may_still_write_alarms_that_notify_the_alarm_topic():
+    assert allows(session(), put_alarm(ALARM_TOPIC))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="no condition key bounds retentionInDays (AWS's Service Authorization Reference: "
+    "aws:ResourceTag only): residual risk, docs/operations.md, threat model",
+)
+def test_a_deploy_session_cannot_shorten_the_retention_of_a_log_group():
+    assert not allows(session(), Request("logs:PutRetentionPolicy", LOG_GROUP, OWN_TAGS))
+
+
+# --- issue 22: HTTP APIs of another environment -------------------------------------------------
+
+API = f"arn:aws:apigateway:{R}::/apis/0other"
+ROUTE = f"{API}/routes/r0other"
+INTEGRATION = f"{API}/integrations/i0other"
+
+
+@pytest.mark.parametrize("tags", [(), PROD_TAGS], ids=["untagged", "prod"])
+@pytest.mark.parametrize("action", ["apigateway:PATCH", "apigateway:DELETE", "apigateway:PUT"])
+def test_a_deploy_session_cannot_change_or_delete_an_api_of_another_environment(action, tags):
+    assert not allows(session(), Request(action, API, tags))
+
+
+@pytest.mark.parametrize("arn", [ROUTE, INTEGRATION], ids=["route", "integration"])
+@pytest.mark.parametrize("action", ["apigateway:PATCH", "apigateway:DELETE", "apigateway:POST"])
+def test_a_deploy_session_cannot_change_what_an_api_of_another_environment_holds(action, arn):
+    """Where AWS puts the API's tags in the request (its catalogue lists aws:ResourceTag for
+    routes and integrations; its guide documents tag inheritance for REST APIs only)."""
+    assert not allows(session(), Request(action, arn, PROD_TAGS))
+
+
+def test_a_deploy_session_may_change_its_own_api():
+    assert allows(session(), Request("apigateway:PATCH", API, OWN_TAGS))
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [(), (("aws:RequestTag/Environment", "prod"), ("aws:RequestTag/Project", "VirtualAgentics"))],
+    ids=["untagged", "prod"],
+)
+def test_a_deploy_session_creates_apis_only_tagged_for_its_environment(tags):
+    assert not allows(session(), Request("apigateway:POST", f"arn:aws:apigateway:{R}::/apis", tags))
+
+
+@pytest.mark.parametrize("key", ["Environment", "Project"])
+@pytest.mark.parametrize("action", ["apigateway:POST", "apigateway:DELETE"])
+def test_a_deploy_session_cannot_retag_an_api_into_its_environment(action, key):
+    """Else it could tag prod's API `Environment=dev`, then change it."""
+    tags = f"arn:aws:apigateway:{R}::/tags/arn%3Aaws%3Aapigateway%3A{R}%3A%3A%2Fapis%2F0other"
+    request = Request(action, tags, (("aws:TagKeys", key), ("aws:RequestTag/" + key, "dev")))
+    assert not allows(session(), request)
+
+
+# --- issue 22: EC2 created only for its environment, in its environment -------------------------
+
+SUBNET = f"arn:aws:ec2:{R}:{A}:subnet/subnet-0other"
+EIP = f"arn:aws:ec2:{R}:{A}:elastic-ip/eipalloc-0other"
+IGW = f"arn:aws:ec2:{R}:{A}:internet-gateway/igw-0other"
+NEW = {
+    "ec2:CreateVpc": "vpc",
+    "ec2:CreateSubnet": "subnet",
+    "ec2:CreateRouteTable": "route-table",
+    "ec2:CreateInternetGateway": "internet-gateway",
+    "ec2:AllocateAddress": "elastic-ip",
+    "ec2:CreateNatGateway": "natgateway",
+    "ec2:CreateSecurityGroup": "security-group",
+    "ec2:CreateVpcEndpoint": "vpc-endpoint",
+}
+PROD_REQUEST_TAGS = (
+    ("aws:RequestTag/Environment", "prod"),
+    ("aws:RequestTag/Project", "VirtualAgentics"),
+)
+
+
+@pytest.mark.parametrize("tags", [(), PROD_REQUEST_TAGS], ids=["untagged", "tagged-prod"])
+@pytest.mark.parametrize("action", NEW)
+def test_a_deploy_session_creates_ec2_resources_only_tagged_for_its_environment(action, tags):
+    new = f"arn:aws:ec2:{R}:{A}:{NEW[action]}/new"
+    assert not allows(session(), Request(action, new, tags))
+
+
+OWN_REQUEST_TAGS = (("aws:RequestTag/Environment", "dev"), ("aws:RequestTag/Project", "VirtualAgentics"))  # fmt: skip
+
+
+@pytest.mark.parametrize("tags", [(), PROD_TAGS], ids=["untagged", "prod"])
+@pytest.mark.parametrize(
+    ("action", "arn"),
+    [("ec2:CreateSubnet", VPC), ("ec2:CreateSecurityGroup", VPC), ("ec2:CreateRouteTable", VPC),
+     ("ec2:CreateVpcEndpoint", VPC), ("ec2:CreateVpcEndpoint", SUBNET), ("ec2:CreateVpcEndpoint", RTB),
+     ("ec2:CreateVpcEndpoint", SG), ("ec2:CreateNatGateway", SUBNET), ("ec2:CreateNatGateway", EIP),
+     ("ec2:AttachInternetGateway", VPC), ("ec2:AttachInternetGateway", IGW)],
+)  # fmt: skip
+def test_a_deploy_session_creates_nothing_in_a_network_of_another_environment(action, arn, tags):
+    """A security group, subnet, endpoint or NAT gateway in prod's or another team's VPC, even
+    tagged for dev: the VPC, subnet, route table or address it names must be dev's."""
+    assert not allows(session(), Request(action, arn, tags + OWN_REQUEST_TAGS))
+
+
+def test_each_ec2_creation_statement_lists_no_type_its_creations_only_name():
+    """Guards CreateEc2TaggedForThisEnvironment*: AWS's catalogue lists aws:RequestTag on the
+    VPC a subnet names too, so a statement that listed vpc/* beside CreateSubnet would let a
+    dev-tagged subnet into prod's VPC. Of the types a statement lists, each of its actions is
+    authorized on the one it creates only."""
+    from va_platform import catalogue
+    from va_platform.components.github.deploy_policy import EC2_CREATE_GROUPS, EC2_CREATED
+
+    def kinds(action: str) -> set[str]:
+        found = catalogue.action(action)
+        assert found is not None, action
+        return {fmt.rsplit(":", 1)[-1].split("/")[0] for fmt in found.arn_formats}
+
+    assert sorted(a for group in EC2_CREATE_GROUPS for a in group) == sorted(EC2_CREATED)
+    crossed = [
+        f"{action} names {kinds(action) & listed - {EC2_CREATED[action]}}"
+        for group in EC2_CREATE_GROUPS
+        for listed in [{EC2_CREATED[a] for a in group}]
+        for action in group
+        if kinds(action) & listed != {EC2_CREATED[action]}
+    ]
+    assert crossed == []

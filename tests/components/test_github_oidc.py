@@ -9,7 +9,7 @@ import pytest
 from tests.support import CTX
 from va_platform.components.context import VaContext
 from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
-from va_platform.components.github.deploy_policy import deploy_policies
+from va_platform.components.github.deploy_policy import EC2_CREATED, deploy_policies
 from va_platform.preflight.runner import Run, run_under_mocks
 
 REPO = "virtualagentics/va-platform"
@@ -106,6 +106,8 @@ def test_deploy_policy_reaches_no_other_environment():
             named = any(m in resource for m in ("va-dev-", "va/dev/"))
             by_id = resource in ("*", f"arn:aws:ec2:eu-central-1:{ACCOUNT}:*",
                                  f"arn:aws:kms:eu-central-1:{ACCOUNT}:key/*",
+                                 *(f"arn:aws:ec2:eu-central-1:{ACCOUNT}:{kind}/*"  # by type
+                                   for kind in EC2_CREATED.values()),
                                  f"arn:aws:lambda:eu-central-1:{ACCOUNT}:event-source-mapping:*",
                                  ) or resource.startswith(  # HTTP APIs: by id, no account
                 "arn:aws:apigateway:eu-central-1::/") or (

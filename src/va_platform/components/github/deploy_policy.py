@@ -2,9 +2,12 @@
 
 Every mutating action is scoped to this environment's names (``va-<env>-*``, ``va/<env>/*``,
 ``/aws/lambda/va-<env>-*``) or, where AWS names resources by id only (EC2, KMS keys, event
-source mappings, HTTP APIs), to this account and region; ``*`` only for the actions AWS's Service
-Authorization Reference lists no resource types for (va-iam and
+source mappings, HTTP APIs), to this environment by condition (its ``Environment``/``Project``
+tags on what exists, the same tags on what a call creates, ``lambda:FunctionArn``); ``*`` only
+for the actions AWS's Service Authorization Reference lists no resource types for (va-iam and
 tests/components/test_iam_catalogue.py check it against that catalogue). No ``service:*``.
+What keeps the record (log groups, alarms, the alarm topic and its subscription, the keys) is
+never removed or silenced by a deploy session (``NEVER_HIDE_TRACKS``).
 Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
 to EventBridge Scheduler. The statements are grouped by service into customer-managed policies
 (IAM's inline quota, 10,240 characters per role, was too small). The role never changes its own
@@ -25,17 +28,31 @@ from va_platform.standard import allow_statement as allow
 OIDC_HOST = "token.actions.githubusercontent.com"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
 
-# Creating EC2 resources: the new resource has no tags to check yet (and the VPC, subnets and
-# route tables a creation also names are checked by AWS on the same call).
-EC2_CREATES = (
-    "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateInternetGateway",
-    "ec2:AttachInternetGateway", "ec2:AllocateAddress", "ec2:CreateNatGateway",
-    "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint",
-)  # fmt: skip
-# Changing or deleting what exists: only resources tagged for this environment (the program
-# tags every EC2 resource it creates, at creation), so another team's or prod's VPC, routes
-# and security groups are out of reach although EC2 names them by id.
+# Creating EC2 resources: the new resource only tagged for this environment (aws:RequestTag),
+# and every existing resource the call names (the VPC of a subnet or security group; the
+# subnet, address, route tables and security groups of a NAT gateway or endpoint) only if it is
+# this environment's (aws:ResourceTag, EC2_CHANGES' statement), so nothing is created in prod's
+# or another team's network. AWS's catalogue lists aws:RequestTag on the named resources too:
+# each statement pairs creations with the types they create and none that any of them names,
+# so a dev tag on the new resource never opens another environment's VPC.
+# (tests/components/test_deploy_role_attacks.py checks the pairing against the catalogue.)
+EC2_CREATED = {
+    "ec2:CreateVpc": "vpc", "ec2:CreateInternetGateway": "internet-gateway",
+    "ec2:AllocateAddress": "elastic-ip", "ec2:CreateSubnet": "subnet",
+    "ec2:CreateRouteTable": "route-table", "ec2:CreateSecurityGroup": "security-group",
+    "ec2:CreateNatGateway": "natgateway", "ec2:CreateVpcEndpoint": "vpc-endpoint",
+}  # fmt: skip
+EC2_CREATE_GROUPS = (
+    ("ec2:CreateVpc", "ec2:CreateInternetGateway", "ec2:AllocateAddress"),  # name nothing else
+    ("ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup"),  # name a VPC
+    ("ec2:CreateNatGateway", "ec2:CreateVpcEndpoint"),  # name VPCs, subnets, addresses, ...
+)
+EC2_CREATES = tuple(EC2_CREATED)
+# Changing or deleting what exists, and naming it in a creation: only resources tagged for this
+# environment (the program tags every EC2 resource it creates, at creation), so another team's
+# or prod's VPC, routes and security groups are out of reach although EC2 names them by id.
 EC2_CHANGES = (
+    *EC2_CREATES, "ec2:AttachInternetGateway",
     "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
     "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
     "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute", "ec2:DeleteInternetGateway",
@@ -45,7 +62,6 @@ EC2_CHANGES = (
     "ec2:RevokeSecurityGroupEgress", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints",
     "ec2:DeleteTags",
 )  # fmt: skip
-EC2_MUTATIONS = (*EC2_CREATES, *EC2_CHANGES, "ec2:CreateTags")
 # AWS's Service Authorization Reference lists the vpc resource type for this one read.
 EC2_SCOPED_READS = ("ec2:DescribeVpcAttribute",)
 EC2_DESCRIBE = (
@@ -115,8 +131,10 @@ EVENT_RULES = (
     "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
     "events:UntagResource", "events:ListTagsForResource",
 )  # fmt: skip
+# Never logs:DeleteLogGroup (NEVER_HIDE_TRACKS). PutRetentionPolicy stays: no condition key
+# bounds retentionInDays (AWS's catalogue: aws:ResourceTag only), a residual risk.
 LOGS = (
-    "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
+    "logs:CreateLogGroup", "logs:PutRetentionPolicy",
     "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource",
     "logs:ListTagsForResource",
     # The stack key on a log group that exists (the provider associates it, not recreates it).
@@ -126,10 +144,10 @@ SQS = (
     "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
     "sqs:GetQueueUrl", "sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags",
 )  # fmt: skip
-SNS = (
-    "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
-    "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource", "sns:Subscribe",
-)  # fmt: skip
+# The environment's topic is its alarm path, an administrator's (NEVER_HIDE_TRACKS): created
+# (the provider sets its key with SetTopicAttributes after CreateTopic), changed (its key, its
+# policy) and deleted by an administrator only; a deploy session reads it and subscribes to it.
+SNS = ("sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:Subscribe")
 # Using the stack key (VaKey) as the deployer: Lambda creates a grant and encrypts the env vars
 # with the caller's rights and decrypts them when the provider reads the function back; Secrets
 # Manager encrypts and decrypts secret values as the caller (AWS: Lambda "Securing environment
@@ -137,7 +155,7 @@ SNS = (
 KMS_USE = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
 KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
-    "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
     "kms:ListResourceTags", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )  # fmt: skip
@@ -172,9 +190,11 @@ S3_OBJECTS = (
     "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion",
     "s3:PutObjectTagging", "s3:GetObjectTagging",
 )  # fmt: skip
+# Writing an alarm (PutMetricAlarm, create or overwrite) only with actions, all on this
+# environment's topics (cloudwatch:AlarmActions): never an alarm that notifies no one.
 ALARMS = (
-    "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
-    "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
+    "cloudwatch:DescribeAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+    "cloudwatch:ListTagsForResource",
 )  # fmt: skip
 ECR = (
     "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories",
@@ -188,10 +208,15 @@ ECR = (
     "ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy",
 )  # fmt: skip
 # HTTP APIs (http triggers via: api). API Gateway authorizes by HTTP verb on paths of ids
-# (arn:aws:apigateway:<region>::/apis/<id>/...), with no account in the ARN (it is the caller's):
-# scoped to this region's HTTP APIs, their routes, integrations, authorizers and stages, and
-# their tags (/tags/<the tagged resource's ARN>).
+# (arn:aws:apigateway:<region>::/apis/<id>/...), with no account in the ARN (it is the caller's).
+# An API is created only tagged for this environment (aws:RequestTag on POST /apis) and changed
+# or deleted only if it is tagged so (aws:ResourceTag on /apis/<id>). What it holds (routes,
+# integrations, authorizers, stages: /apis/<id>/<kind>/...) is refused where AWS puts another
+# environment's tag in the request (its catalogue lists aws:ResourceTag there; its guide
+# documents tag inheritance for REST APIs only, and HTTP API routes and integrations take no
+# tags), and tags (/tags/<the tagged resource's ARN>) never change Environment or Project.
 API_GATEWAY = ("apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:DELETE")
+API_GATEWAY_WRITES = ("apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE")
 # AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
 # AWS denies them. Each group's policy holds its own services' ones.
 UNSCOPABLE_NETWORK = EC2_DESCRIBE
@@ -200,7 +225,6 @@ UNSCOPABLE_COMPUTE = (
 )  # fmt: skip
 UNSCOPABLE_DATA = (
     "kms:ListAliases", "logs:DescribeLogGroups", "sns:GetSubscriptionAttributes",
-    "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
     # An HTTP API stage's access logs: API Gateway sets up the delivery as the caller.
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
@@ -218,6 +242,21 @@ OWN_ROLE_CHANGES = (
     "iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary",
     "iam:DeleteRolePermissionsBoundary", "iam:DeleteRole", "iam:UpdateRole",
     "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole",
+)  # fmt: skip
+# What keeps the record of a deploy session (issue 22, "hiding its tracks"): the stack's log
+# groups and streams, its alarms, the alarm topic (created, changed, tagged and deleted by an
+# administrator only: a topic policy or key CloudWatch cannot use silences every alarm), its
+# e-mail subscription and its attributes (a filter policy drops every alarm), and the keys the
+# log groups are encrypted with. Denied on every resource: a `pulumi up` that removes a log
+# group, alarm or key (a function dropped, encryptionKey turned off) or changes the alarm topic
+# is applied by an administrator (docs/operations.md). Unsubscribe and SetSubscriptionAttributes
+# take no resource type, so they are refused for every subscription.
+NEVER_HIDE_TRACKS = (
+    "logs:DeleteLogGroup", "logs:DeleteLogStream", "cloudwatch:DeleteAlarms",
+    "cloudwatch:DisableAlarmActions", "sns:CreateTopic", "sns:DeleteTopic",
+    "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource",
+    "sns:Unsubscribe", "sns:SetSubscriptionAttributes", "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
 )  # fmt: skip
 OWN_POLICY_CHANGES = (
     "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
@@ -281,6 +320,15 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             "aws:ResourceTag/Project": standard.PROJECT,
         }
     }
+    # What a creation must tag the new resource with (tag-on-create).
+    for_this_environment = {
+        "StringEquals": {
+            "aws:RequestTag/Environment": env,
+            "aws:RequestTag/Project": standard.PROJECT,
+        }
+    }
+    apis = f"arn:aws:apigateway:{region}::/apis"
+    api_tags = f"arn:aws:apigateway:{region}::/tags/*"
     functions = f"arn:aws:lambda:{arn}:function:{prefix}*"
     groups: dict[str, list[dict[str, Any]]] = {
         "iam": [
@@ -325,11 +373,16 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             },
         ],
         "network": [
-            allow(
-                "CreateEc2InThisAccountAndRegion",
-                (*EC2_CREATES, *EC2_SCOPED_READS),
-                [f"arn:aws:ec2:{arn}:*"],
-            ),
+            *[
+                allow(
+                    f"CreateEc2TaggedForThisEnvironment{i}",
+                    group,
+                    [f"arn:aws:ec2:{arn}:{EC2_CREATED[a]}/*" for a in group],
+                    for_this_environment,
+                )
+                for i, group in enumerate(EC2_CREATE_GROUPS, 1)
+            ],
+            allow("ReadVpcAttributes", EC2_SCOPED_READS, [f"arn:aws:ec2:{arn}:vpc/*"]),
             allow(
                 "ChangeEc2OfThisEnvironment",
                 EC2_CHANGES,
@@ -415,14 +468,35 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
             ),
             allow(
-                "HttpApisInThisAccountAndRegion",
-                API_GATEWAY,
-                [
-                    f"arn:aws:apigateway:{region}::/apis",
-                    f"arn:aws:apigateway:{region}::/apis/*",
-                    f"arn:aws:apigateway:{region}::/tags/*",
-                ],
+                "CreateHttpApisTaggedForThisEnvironment",
+                ("apigateway:POST",),
+                [apis],
+                for_this_environment,
             ),
+            allow("ListHttpApis", ("apigateway:GET",), [apis]),
+            # /apis/<id> itself; what it holds (/apis/<id>/...) by the next statement.
+            allow(
+                "HttpApisOfThisEnvironment",
+                ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+                [f"{apis}/*"],
+                this_environment,
+            ),
+            allow("WhatHttpApisHoldAndTheirTags", API_GATEWAY, [f"{apis}/*/*", api_tags]),
+            {
+                **deny(
+                    "NoHttpApiOfAnotherEnvironment", API_GATEWAY_WRITES, [f"{apis}/*", api_tags]
+                ),
+                "Condition": {
+                    "StringNotEquals": {"aws:ResourceTag/Environment": env},
+                    "Null": {"aws:ResourceTag/Environment": "false"},
+                },
+            },
+            {
+                **deny("NeverRetagHttpApis", ("apigateway:POST", "apigateway:DELETE"), [api_tags]),
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["Environment", "Project"]}
+                },
+            },
             allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
         ],
         "data": [
@@ -474,6 +548,18 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
             allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
             allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
+            allow(
+                "AlarmsNotifyThisEnvironmentsTopics",
+                ("cloudwatch:PutMetricAlarm",),
+                [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"],
+                {
+                    "ForAllValues:ArnLike": {
+                        "cloudwatch:AlarmActions": f"arn:aws:sns:{arn}:{prefix}*"
+                    },
+                    "Null": {"cloudwatch:AlarmActions": "false"},
+                },
+            ),
+            deny("NeverHideTracks", NEVER_HIDE_TRACKS, ["*"]),
             allow("NoResourceLevelPermissions", UNSCOPABLE_DATA, ["*"]),
         ],
     }
