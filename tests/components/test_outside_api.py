@@ -10,7 +10,17 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from tests.support import CTX, NETWORKING, TOPIC_ARN, build_lambda, one, policy_statements, spec
+from tests.iam_eval import Request, allows
+from tests.support import (
+    CTX,
+    NETWORKING,
+    SECRET_ARN,
+    TOPIC_ARN,
+    build_lambda,
+    one,
+    policy_statements,
+    spec,
+)
 from va_platform.components import (
     BucketRef,
     LambdaNetworking,
@@ -19,6 +29,8 @@ from va_platform.components import (
     VaLambdaArgs,
     VaTable,
     VaTableArgs,
+    declared_statements,
+    workload_boundary,
 )
 from va_platform.preflight.runner import Run, run_under_mocks
 
@@ -154,3 +166,171 @@ def test_unused_refs_are_accepted(artifact) -> None:
         artifact, table=TableRef(arn="arn:aws:dynamodb:eu-central-1:1:table/x", name="x")
     )
     assert "CoreTableAccess" not in policy_statements(run)
+
+
+# --- bring your own secret (issue 20 §2): any name or ARN, with decrypt on its key -------------
+
+SECRET = "arn:aws:secretsmanager:eu-central-1:210987654321:secret:billing/stripe-Xy12Ab"
+REFERENCES[OTHER] |= {"secretArn": SECRET, "secretName": "billing/stripe"}
+BY_NAME = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:billing/stripe-??????"
+VIA_SECRETS_MANAGER = {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+
+
+def secret_of_same_program() -> pulumi.Output[str]:
+    return aws.secretsmanager.Secret("stripe", name="billing/stripe").arn
+
+
+def key_of_same_program() -> pulumi.Output[str]:
+    return aws.kms.Key("billing-key", description="billing secrets").arn
+
+
+@pytest.mark.parametrize(
+    ("secret", "key"),
+    [(secret_of_same_program, key_of_same_program),
+     (lambda: from_other_stack("secretArn"), lambda: from_other_stack("keyArn"))],
+    ids=["output", "stack-reference"],
+)  # fmt: skip
+def test_existing_secret_by_arn_is_read_and_decrypted_with_its_key(artifact, secret, key) -> None:
+    def fields() -> dict[str, Any]:
+        given = {"env": "STRIPE_SECRET_ARN", "arn": secret(), "kmsKeyArn": key()}
+        return {"existingSecrets": [given]}
+
+    run = run_function(artifact, fields)
+    assert run.error is None, run.error
+    arn = one(run, "aws:lambda/function:Function")["environment"]["variables"]["STRIPE_SECRET_ARN"]
+    assert arn in (
+        SECRET,
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:billing/stripe-AbCdEf",
+    )
+    statements = policy_statements(run)
+    assert statements["ReadExistingSecrets"] == {
+        "Sid": "ReadExistingSecrets",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": arn,
+    }
+    decrypt = statements["DecryptExistingSecrets"]
+    assert decrypt["Action"] == ["kms:Decrypt"]
+    assert decrypt["Resource"].startswith("arn:aws:kms:eu-central-1:123456789012:key/")
+    assert decrypt["Condition"] == VIA_SECRETS_MANAGER
+
+
+@pytest.mark.parametrize("name", [lambda: "billing/stripe", lambda: from_other_stack("secretName")],
+                         ids=["literal", "stack-reference"])  # fmt: skip
+def test_existing_secret_by_name_is_granted_with_the_suffix_secrets_manager_appends(
+    artifact, name
+) -> None:
+    run = run_function(artifact, lambda: {"existingSecrets": [{"env": "STRIPE", "name": name()}]})
+    assert run.error is None, run.error
+    env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
+    assert env["STRIPE"] == "billing/stripe"
+    assert policy_statements(run)["ReadExistingSecrets"]["Resource"] == BY_NAME
+
+
+def test_existing_secret_without_a_key_needs_no_decrypt(artifact) -> None:
+    """aws/secretsmanager (the default key) admits every principal of the account through
+    Secrets Manager: nothing to grant."""
+    run = run_function(artifact, {"existingSecrets": [{"env": "STRIPE", "arn": SECRET}]})
+    statements = policy_statements(run)
+    assert statements["ReadExistingSecrets"]["Resource"] == SECRET
+    assert "DecryptExistingSecrets" not in statements
+
+
+def test_existing_and_va_secrets_each_get_their_own_statement(artifact) -> None:
+    run = build_lambda(
+        artifact,
+        spec=spec(secrets=["openai-api-key"], existing_secrets=[
+            {"env": "STRIPE_SECRET_ARN", "arn": SECRET},
+            {"env": "LEDGER_SECRET", "name": "finance/ledger", "kmsKeyArn": KEY_ARN},
+        ]),
+        secret_arns={"openai-api-key": SECRET_ARN},
+    )  # fmt: skip
+    statements = policy_statements(run)
+    assert statements["ReadOwnSecrets"]["Resource"] == SECRET_ARN
+    assert statements["ReadExistingSecrets"]["Resource"] == sorted(
+        [SECRET, "arn:aws:secretsmanager:eu-central-1:123456789012:secret:finance/ledger-??????"]
+    )
+    assert statements["DecryptExistingSecrets"]["Resource"] == KEY_ARN
+    env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
+    assert (env["STRIPE_SECRET_ARN"], env["LEDGER_SECRET"]) == (SECRET, "finance/ledger")
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [({"env": "STRIPE"}, "give the secret's arn or name"),
+     ({"env": "STRIPE", "arn": SECRET, "name": "billing/stripe"}, "arn or name, not both"),
+     ({"env": "STRIPE", "arn": "billing/stripe"}, "is not a Secrets Manager secret ARN"),
+     ({"env": "STRIPE", "name": SECRET}, "is an ARN: give it as arn"),
+     ({"env": "STRIPE", "name": "billing stripe"}, "is not a secret name"),
+     ({"env": "STRIPE", "arn": SECRET, "kmsKeyArn": "alias/billing"}, "is not a KMS key ARN"),
+     ({"env": "AWS_STRIPE", "arn": SECRET}, "env key 'AWS_STRIPE' is not allowed")],
+    ids=["neither", "both", "arn", "name-is-arn", "name", "key", "env"],
+)  # fmt: skip
+def test_a_wrong_existing_secret_is_one_clear_error(given, says) -> None:
+    with pytest.raises(ValueError, match=says) as raised:
+        spec(existing_secrets=[given])
+    assert "existingSecrets" in str(raised.value) or "ExistingSecret" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"env": {"STRIPE": "x"}, "existing_secrets": [{"env": "STRIPE", "arn": SECRET}]},
+     {"secrets": [{"name": "openai-api-key", "env": "STRIPE"}],
+      "existing_secrets": [{"env": "STRIPE", "arn": SECRET}]},
+     {"existing_secrets": [{"env": "STRIPE", "arn": SECRET}, {"env": "STRIPE", "name": "b/s"}]}],
+    ids=["plain-env", "va-secret", "twice"],
+)  # fmt: skip
+def test_an_existing_secrets_env_var_is_set_once(fields) -> None:
+    with pytest.raises(ValueError, match=r"env STRIPE (is set both|carries two secrets)"):
+        spec(**fields)
+
+
+def test_an_existing_secrets_env_var_clashing_with_extra_env_is_one_clear_error(artifact) -> None:
+    with pytest.raises(ValueError, match="env STRIPE given twice") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(existing_secrets=[{"env": "STRIPE", "arn": SECRET}]),
+                     networking=NETWORKING, alarm_topic_arn=TOPIC_ARN, package=artifact,
+                     extra_env={"STRIPE": "x"})  # fmt: skip
+    assert "\n" not in str(raised.value)
+
+
+def test_a_secret_arn_no_secret_of_the_spec_names_is_one_clear_error(artifact) -> None:
+    """``secret_arns`` are the ARNs of the spec's VA secrets; one the spec does not list would
+    grant nothing and reach no env var: refused, naming both and the way for any other secret."""
+    with pytest.raises(ValueError, match="secret_arns") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(), networking=NETWORKING, alarm_topic_arn=TOPIC_ARN,
+                     package=artifact, secret_arns={"billing/stripe": SECRET})  # fmt: skip
+    message = str(raised.value)
+    assert "FunctionSpec.secrets" in message
+    assert "existing_secrets" in message
+    assert "\n" not in message
+
+
+def test_a_va_secret_without_its_arn_is_one_clear_error_naming_both(artifact) -> None:
+    with pytest.raises(ValueError, match=r"VaLambdaArgs\.secret_arns") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(secrets=["openai-api-key"]), networking=NETWORKING,
+                     alarm_topic_arn=TOPIC_ARN, package=artifact)  # fmt: skip
+    assert "openai-api-key" in str(raised.value)
+
+
+def test_the_existing_secret_sids_are_reserved() -> None:
+    with pytest.raises(ValueError, match="ReadExistingSecrets"):
+        spec(statements=[{"sid": "ReadExistingSecrets", "actions": ["sns:Publish"],
+                          "resources": [TOPIC]}])  # fmt: skip
+
+
+def test_the_workload_boundary_admits_the_existing_secrets_and_their_keys() -> None:
+    """A team's boundary is declared from its specs: without these statements the function's
+    role could read no secret outside va/<env>/ and decrypt with no key of another team."""
+    fn = spec(existing_secrets=[{"env": "STRIPE", "name": "billing/stripe", "kmsKeyArn": KEY_ARN},
+                                {"env": "LEDGER", "arn": SECRET}])  # fmt: skip
+    declared = declared_statements([fn], [], "eu-central-1", "123456789012")
+    boundary = workload_boundary("dev", "eu-central-1", "123456789012", declared)
+    role = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    stripe = BY_NAME.replace("??????", "Ab12Cd")
+    via = (("kms:ViaService", "secretsmanager.eu-central-1.amazonaws.com"),)
+    assert allows(role, Request("secretsmanager:GetSecretValue", stripe), boundary=boundary)
+    assert allows(role, Request("secretsmanager:GetSecretValue", SECRET), boundary=boundary)
+    assert allows(role, Request("kms:Decrypt", KEY_ARN, via), boundary=boundary)
+    assert not allows(role, Request("kms:Decrypt", KEY_ARN), boundary=boundary)
+    other = BY_NAME.replace("stripe-??????", "payroll-Ab12Cd")
+    assert not allows(role, Request("secretsmanager:GetSecretValue", other), boundary=boundary)

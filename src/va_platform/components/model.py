@@ -67,10 +67,16 @@ def _str_or_output(value: object) -> object:
     )
 
 
-# An ARN (or name) another resource has: a literal from the stack config, or, in a program, the
-# Output of a resource created beside it or of a StackReference. A literal is checked for its
-# format on construction; an Output is checked by va-guard once it is known (preview or update).
+def _name_or_output(value: object) -> object:
+    return _str_or_output(value)
+
+
+# An ARN another resource has: a literal from the stack config, or, in a program, the Output of a
+# resource created beside it or of a StackReference. A literal is checked for its format on
+# construction; an Output is checked by va-guard once it is known (preview or update).
 ArnInput = Annotated[Any, PlainValidator(_str_or_output), WithJsonSchema({"type": "string"})]
+# A name (or id) another resource has, e.g. a secret's name: taken as ArnInput is.
+NameInput = Annotated[Any, PlainValidator(_name_or_output), WithJsonSchema({"type": "string"})]
 
 
 def is_known(value: object) -> TypeGuard[str]:

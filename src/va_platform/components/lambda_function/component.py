@@ -30,6 +30,7 @@ from va_platform.components.lambda_function.iam import (
     schedule_trust_policy,
 )
 from va_platform.components.lambda_function.spec import (
+    VIA_SECRETS_MANAGER,
     FunctionSpec,
     ImageCode,
     destination_action_of,
@@ -180,12 +181,25 @@ class VaLambdaArgs:
                 f"{spec.purpose}: bucketActions ({', '.join(spec.bucket_actions)}) need the "
                 "bucket: give VaLambdaArgs.bucket (VaBucket.ref(), or BucketRef(arn=..., name=...))"
             )
-        clash = sorted((set(self.extra_env) | set(_data_access(self)[0])) & set(spec.env))
+        secret_env = {s.env_var for s in spec.secrets} | {e.env for e in spec.existing_secrets}
+        clash = sorted(
+            (set(self.extra_env) | set(_data_access(self)[0])) & (set(spec.env) | secret_env)
+        )
         if clash:
             raise ValueError(f"{spec.purpose}: env {', '.join(clash)} given twice")
         missing = [s.name for s in spec.secrets if s.name not in self.secret_arns]
         if missing:
-            raise ValueError(f"{spec.purpose}: no ARN given for secrets {', '.join(missing)}")
+            raise ValueError(
+                f"{spec.purpose}: no ARN given for secrets {', '.join(missing)} (FunctionSpec."
+                "secrets): give each in VaLambdaArgs.secret_arns (VaSecret.arn)"
+            )
+        unused = sorted(set(self.secret_arns) - {s.name for s in spec.secrets})
+        if unused:
+            raise ValueError(
+                f"{spec.purpose}: secret_arns names {', '.join(unused)}, which FunctionSpec."
+                "secrets does not list: list a VA secret (va/<env>/<name>) there, or give a "
+                "secret of any name or ARN as FunctionSpec.existing_secrets"
+            )
         if spec.is_custom_runtime and not self.layer_arns:
             assert self.package is not None
             if "bootstrap" not in zip_names(self.package.path):
@@ -238,12 +252,14 @@ def _cors(http: HttpTrigger) -> dict[str, Any] | None:
     }
 
 
-def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
+def _resolved(st: IamStatement) -> pulumi.Output[tuple[Any, ...]]:
     """The statement with its actions and resources known (either may come from an Output: a
-    destination's action depends on the service in its ARN)."""
+    destination's action depends on the service in its ARN), and its condition if it has one."""
 
-    def known(values: list[str]) -> tuple[str, tuple[str, ...], list[str]]:
-        return st.sid, tuple(values[: len(st.actions)]), list(values[len(st.actions) :])
+    def known(values: list[str]) -> tuple[Any, ...]:
+        actions, resources = tuple(values[: len(st.actions)]), list(values[len(st.actions) :])
+        condition = () if st.condition is None else (st.condition,)
+        return (st.sid, actions, resources, *condition)
 
     return pulumi.Output.all(*st.actions, *st.resources).apply(known)
 
@@ -446,6 +462,7 @@ class VaLambda(VaComponent):
             keys.append(args.kms_key_arn)  # the stack's secrets are encrypted with the stack key
         if keys:
             delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
+        delivery += self._existing_secret_statements()
         data = _data_access(args)[1]
         extra = [
             _resolved(st) for st in [*data, *args.extra_statements, *queue_statements, *delivery]
@@ -477,6 +494,25 @@ class VaLambda(VaComponent):
             opts=self.child_opts(),
         )
         return role, role_policy
+
+    def _existing_secret_statements(self) -> list[IamStatement]:
+        """GetSecretValue on exactly the existing secrets (a name: in this function's account
+        and region, read from its DLQ's ARN), kms:Decrypt on their keys via Secrets Manager."""
+        existing = self._args.spec.existing_secrets
+        if not existing:
+            return []
+        where = self.dlq.arn.apply(lambda arn: arn.split(":"))
+        partition, region, account = where[1], where[3], where[4]
+        resources = [e.resource(region, account, partition) for e in existing]
+        statements = [
+            IamStatement("ReadExistingSecrets", ("secretsmanager:GetSecretValue",), resources)
+        ]
+        keys = [e.kms_key_arn for e in existing if e.kms_key_arn is not None]
+        if keys:
+            statements.append(
+                IamStatement("DecryptExistingSecrets", ("kms:Decrypt",), keys, VIA_SECRETS_MANAGER)
+            )
+        return statements
 
     def _code_args(self) -> dict[str, object]:
         """The image, or the zip (uploaded to the artifacts bucket when there is one)."""
@@ -518,6 +554,8 @@ class VaLambda(VaComponent):
         }
         for ref in spec.secrets:
             env_vars[ref.env_var] = args.secret_arns[ref.name]
+        for existing in spec.existing_secrets:
+            env_vars[existing.env] = existing.secret_id
         net = args.networking
         # code_args differ by package type (built above); the overloads cannot see that.
         return aws.lambda_.Function(  # type: ignore[call-overload]

@@ -22,7 +22,7 @@ from pydantic import (
 from va_platform import standard
 from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
 from va_platform.components.lambda_function.triggers import Trigger, check_triggers
-from va_platform.components.model import ArnInput, InRange, OneOf, VaModel, is_known
+from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel, is_known
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
 RESERVED_ENV_KEYS = frozenset(
@@ -128,6 +128,122 @@ class SecretRef(VaModel):
         return self.env or secret_env_var(self.name)
 
 
+# A secret's complete ARN (Secrets Manager appends "-" and six characters to the name), and the
+# characters a secret name may hold.
+SECRET_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+)
+SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+# kms:Decrypt for a secret's key, through Secrets Manager only (not on any ciphertext).
+VIA_SECRETS_MANAGER = {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+
+
+def env_key_problem(key: str) -> str | None:
+    if not ENV_KEY_RE.match(key) or key in RESERVED_ENV_KEYS or key.startswith("AWS_"):
+        return (
+            f"env key {key!r} is not allowed: letters, digits and '_', starting with a "
+            "letter, and not reserved by Lambda (AWS_*, _HANDLER, LAMBDA_TASK_ROOT, ...)"
+        )
+    return None
+
+
+def _secret_name(value: str) -> str:
+    if not SECRET_NAME_RE.match(value):
+        raise ValueError(
+            f"ExistingSecret name {value!r} is not a secret name (1-512 of letters, digits "
+            "and /_+=.@-)"
+        )
+    return value
+
+
+class ExistingSecret(VaModel):
+    """A secret that exists already, of any name (`billing/stripe`) or ARN: another team's,
+    another stack's or another tool's. The function gets its ARN or name in `env` (never the
+    value), its role secretsmanager:GetSecretValue on exactly that secret and, with its key
+    (`kmsKeyArn`), kms:Decrypt on that key through Secrets Manager only.
+
+    Give ``arn`` or ``name``: a name is a secret of the function's own account and region (the
+    role is granted ``arn:aws:secretsmanager:<region>:<account>:secret:<name>-??????``, the six
+    characters Secrets Manager appends); a secret of another account is given by its ARN (its
+    resource policy and its key's policy must admit the function's role).
+    """
+
+    env: str = Field(
+        description="Env var the function reads the secret's ARN or name from (what it passes "
+        "to GetSecretValue)."
+    )
+    arn: ArnInput | None = Field(
+        default=None,
+        description="The secret's complete ARN (ending in the six characters Secrets Manager "
+        "appends), of any account.",
+    )
+    name: NameInput | None = Field(
+        default=None,
+        description="The secret's name (e.g. billing/stripe), in the function's account and "
+        "region.",
+    )
+    kms_key_arn: ArnInput | None = Field(
+        default=None,
+        description="The customer-managed KMS key the secret is encrypted with; unset: "
+        "aws/secretsmanager, which needs no grant.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_the_secret(self) -> ExistingSecret:
+        where = f"ExistingSecret {self.env}"
+        problem = env_key_problem(self.env)
+        if problem:
+            raise ValueError(f"{where}: {problem}")
+        if (self.arn is None) == (self.name is None):
+            raise ValueError(
+                f"{where}: give the secret's arn or name, not both"
+                if self.arn is not None
+                else f"{where}: give the secret's arn or name"
+            )
+        if is_known(self.arn) and not SECRET_ARN_RE.match(self.arn):
+            raise ValueError(
+                f"{where}: {self.arn!r} is not a Secrets Manager secret ARN "
+                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
+            )
+        if is_known(self.name):
+            if self.name.startswith("arn:"):
+                raise ValueError(f"{where}: name {self.name!r} is an ARN: give it as arn")
+            _secret_name(self.name)
+        if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+            raise ValueError(
+                f"{where}: kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>; an alias is not a key)"
+            )
+        return self
+
+    @property
+    def secret_id(self) -> pulumi.Input[str]:
+        """What the function gets in ``env``: the ARN or the name, as given."""
+        given = self.arn if self.arn is not None else self.name
+        assert given is not None  # one of them, checked on construction
+        return given
+
+    def resource(
+        self,
+        region: pulumi.Input[str],
+        account: pulumi.Input[str],
+        partition: pulumi.Input[str] = "aws",
+    ) -> pulumi.Input[str]:
+        """The ARN the role is granted: the ARN given, or, for a name, every ARN the secret
+        of that name can have in ``account`` and ``region``."""
+        if self.arn is not None:
+            arn: pulumi.Input[str] = self.arn
+            return arn
+        where = (partition, region, account)
+        if is_known(self.name) and all(is_known(part) for part in where):
+            return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{self.name}-??????"
+        name = pulumi.Output.from_input(self.name).apply(_secret_name)
+        return pulumi.Output.concat(
+            "arn:", partition, ":secretsmanager:", region, ":", account, ":secret:", name, "-??????"
+        )
+
+
 class RuntimeManagement(VaModel):
     """Who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
 
@@ -211,11 +327,11 @@ RESERVED_SIDS = frozenset(
     {"WriteOwnLogs", "SendToOwnDlq", "CreateEniInOwnSubnets", "ManageOwnEnis",
      "DescribeEnisNoResourceLevelPermissions", "XRayNoResourceLevelPermissions",
      "ReadOwnSecrets", "ReadTriggerQueues", "DeliverOnSuccess", "DeliverOnFailure",
-     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects"}
+     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects", "ReadExistingSecrets",
+     "DecryptExistingSecrets"}
 )  # fmt: skip
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
-KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
 
 def _destination(value: object) -> object:
@@ -287,6 +403,12 @@ class FunctionSpec(VaModel):
         default=(),
         description="Declared secrets it may read; it gets each one's ARN in an env var, "
         "never the value.",
+    )
+    existing_secrets: tuple[ExistingSecret, ...] = Field(
+        default=(),
+        description="Secrets that exist already, of any name or ARN (another team's or "
+        "tool's): it gets each one's ARN or name in an env var, its role GetSecretValue on "
+        "exactly that secret and kms:Decrypt on its kmsKeyArn.",
     )
     env: dict[str, str] = Field(
         default_factory=dict,
@@ -405,11 +527,9 @@ class FunctionSpec(VaModel):
     @classmethod
     def _env(cls, env: dict[str, str]) -> dict[str, str]:
         for key, value in env.items():
-            if not ENV_KEY_RE.match(key) or key in RESERVED_ENV_KEYS or key.startswith("AWS_"):
-                raise ValueError(
-                    f"env key {key!r} is not allowed: letters, digits and '_', starting with a "
-                    "letter, and not reserved by Lambda (AWS_*, _HANDLER, LAMBDA_TASK_ROOT, ...)"
-                )
+            problem = env_key_problem(key)
+            if problem:
+                raise ValueError(problem)
             kind = standard.secret_value_kind(value)
             if kind:
                 raise ValueError(
@@ -472,14 +592,15 @@ class FunctionSpec(VaModel):
                 f"snapStart needs a managed runtime of {', '.join(SNAPSTART_RUNTIMES)}; "
                 f"this function runs {'a container image' if is_image else self.runtime}"
             )
-        env_vars = [s.env_var for s in self.secrets]
+        env_vars = [s.env_var for s in self.secrets] + [e.env for e in self.existing_secrets]
         for var in env_vars:
             if var in self.env:
-                raise ValueError(f"env {var} is set both as a plain value and for a secret ARN")
-        if len(set(env_vars)) != len(env_vars) or len({s.name for s in self.secrets}) != len(
-            self.secrets
-        ):
-            raise ValueError("each secret (and its env var) may be listed once")
+                raise ValueError(f"env {var} is set both as a plain value and for a secret")
+        twice = sorted({var for var in env_vars if env_vars.count(var) > 1})
+        if twice:
+            raise ValueError(f"env {', '.join(twice)} carries two secrets; give each its own")
+        if len({s.name for s in self.secrets}) != len(self.secrets):
+            raise ValueError("each secret may be listed once")
         size = sum(len(k) + len(v) for k, v in self.env.items()) + sum(
             len(v) + 100 for v in env_vars
         )
