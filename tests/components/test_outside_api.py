@@ -25,6 +25,8 @@ from va_platform.components import (
     BucketRef,
     LambdaNetworking,
     TableRef,
+    VaAlarmTopic,
+    VaAlarmTopicArgs,
     VaLambda,
     VaLambdaArgs,
     VaTable,
@@ -97,6 +99,41 @@ def test_kms_key_from_a_stack_reference_encrypts_the_function(artifact) -> None:
     assert one(run, "aws:lambda/function:Function")["kmsKeyArn"] == KEY_ARN
 
 
+def key_of_same_program() -> pulumi.Output[str]:
+    return aws.kms.Key("billing-key", description="billing secrets").arn
+
+
+def topic_of_same_program() -> pulumi.Output[str]:
+    return VaAlarmTopic("alarms", VaAlarmTopicArgs(context=CTX)).arn
+
+
+@pytest.mark.parametrize("topic", [topic_of_same_program, lambda: from_other_stack("topicArn")],
+                         ids=["output", "stack-reference"])  # fmt: skip
+def test_alarm_topic_of_the_same_program_or_another_stack_gets_every_alarm(artifact, topic):
+    run = run_function(artifact, {}, extra=lambda: {"alarm_topic_arn": topic()})
+    assert run.error is None, run.error
+    alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert len(alarms) >= 4
+    expected = {TOPIC, "arn:aws:sns:eu-central-1:123456789012:va-dev-alarms-topic"}
+    for alarm in alarms:
+        assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"]
+        (action,) = alarm.inputs["alarmActions"]
+        assert action in expected
+
+
+@pytest.mark.parametrize("key", [key_of_same_program, lambda: from_other_stack("keyArn")],
+                         ids=["output", "stack-reference"])  # fmt: skip
+def test_stack_key_of_the_same_program_or_another_stack_encrypts_and_decrypts(artifact, key):
+    """VaLambdaArgs.kms_key_arn (the key the program's other functions share): env vars and
+    logs are encrypted with it, and the role may decrypt with exactly it."""
+    run = run_function(artifact, {}, extra=lambda: {"kms_key_arn": key()})
+    assert run.error is None, run.error
+    arn = one(run, "aws:lambda/function:Function")["kmsKeyArn"]
+    assert arn.startswith("arn:aws:kms:eu-central-1:123456789012:key/")
+    assert one(run, "aws:cloudwatch/logGroup:LogGroup")["kmsKeyId"] == arn
+    assert policy_statements(run)["DecryptWithOwnKey"]["Resource"] == arn
+
+
 def test_statement_resource_from_a_stack_reference_is_granted(artifact) -> None:
     statement = lambda: {"statements": [{"sid": "PublishEvents", "actions": ["sns:Publish"],  # noqa: E731
                                         "resources": [from_other_stack("topicArn")]}]}  # fmt: skip
@@ -136,20 +173,47 @@ def test_data_actions_without_their_resource_are_one_clear_error(artifact, field
     assert "\n" not in str(raised.value)
 
 
-def test_network_of_another_stack_by_ids_scopes_the_eni_statement(artifact) -> None:
-    def extra() -> dict[str, Any]:
-        subnets = from_other_stack("subnetIds")
-        return {"networking": LambdaNetworking.from_ids(
-            vpc_id=from_other_stack("vpcId"), subnet_ids=[subnets[0], subnets[1]],
-            security_group_ids=[from_other_stack("sgId")], region="eu-central-1",
-            account_id="123456789012")}  # fmt: skip
+def network_of_another_stack() -> LambdaNetworking:
+    subnets = from_other_stack("subnetIds")
+    return LambdaNetworking.from_ids(
+        vpc_id=from_other_stack("vpcId"), subnet_ids=[subnets[0], subnets[1]],
+        security_group_ids=[from_other_stack("sgId")], region="eu-central-1",
+        account_id="123456789012")  # fmt: skip
 
-    run = run_function(artifact, {}, extra=extra)
+
+def network_of_same_program() -> LambdaNetworking:
+    """A VPC the program makes itself (not a VaNetwork), by its Outputs' ids; the region and
+    account of the program's provider as Outputs too."""
+    vpc = aws.ec2.Vpc("vpc", cidr_block="10.9.0.0/16")
+    subnets = [
+        aws.ec2.Subnet(f"subnet-{i}", vpc_id=vpc.id, cidr_block=f"10.9.{i}.0/24") for i in (1, 2)
+    ]
+    group = aws.ec2.SecurityGroup("lambda-sg", vpc_id=vpc.id, description="functions")
+    return LambdaNetworking.from_ids(
+        vpc_id=vpc.id, subnet_ids=[s.id for s in subnets], security_group_ids=[group.id],
+        region=aws.get_region_output().region,
+        account_id=aws.get_caller_identity_output().account_id)  # fmt: skip
+
+
+@pytest.mark.parametrize("network", [network_of_same_program, network_of_another_stack],
+                         ids=["output", "stack-reference"])  # fmt: skip
+def test_network_by_ids_scopes_the_eni_statement(artifact, network) -> None:
+    database = {"port": 5432, "securityGroupId": "sg-0123456789abcdef0", "description": "orders"}
+    run = run_function(artifact, {"egress": [database]}, extra=lambda: {"networking": network()})
     assert run.error is None, run.error
     vpc = one(run, "aws:lambda/function:Function")["vpcConfig"]
-    assert vpc["subnetIds"] == ["subnet-0aaa", "subnet-0bbb"]
+    subnets = vpc["subnetIds"]
+    assert len(subnets) == 2
+    assert all(s.startswith("subnet-") for s in subnets)
     resources = policy_statements(run)["CreateEniInOwnSubnets"]["Resource"]
-    assert "arn:aws:ec2:eu-central-1:123456789012:subnet/subnet-0bbb" in resources
+    for subnet in subnets:
+        assert f"arn:aws:ec2:eu-central-1:123456789012:subnet/{subnet}" in resources
+    groups = [r for r in resources if ":security-group/" in r]
+    assert len(groups) == 2  # the network's and the function's own (egress)
+    (own,) = [g.inputs for g in run.of_type("aws:ec2/securityGroup:SecurityGroup")
+              if g.inputs.get("name") == "va-dev-contentgen-lambda-sg"]  # fmt: skip
+    vpcs = [v.id for v in run.of_type("aws:ec2/vpc:Vpc")] or ["vpc-0123"]
+    assert [own["vpcId"]] == vpcs
 
 
 def test_unsupplied_stack_reference_is_one_line_in_the_update(artifact) -> None:
@@ -178,10 +242,6 @@ VIA_SECRETS_MANAGER = {"StringLike": {"kms:ViaService": "secretsmanager.*.amazon
 
 def secret_of_same_program() -> pulumi.Output[str]:
     return aws.secretsmanager.Secret("stripe", name="billing/stripe").arn
-
-
-def key_of_same_program() -> pulumi.Output[str]:
-    return aws.kms.Key("billing-key", description="billing secrets").arn
 
 
 @pytest.mark.parametrize(
