@@ -235,8 +235,10 @@ def test_unused_refs_are_accepted(artifact) -> None:
 # --- bring your own secret (issue 20 §2): any name or ARN, with decrypt on its key -------------
 
 SECRET = "arn:aws:secretsmanager:eu-central-1:210987654321:secret:billing/stripe-Xy12Ab"
-REFERENCES[OTHER] |= {"secretArn": SECRET, "secretName": "billing/stripe"}
-BY_NAME = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:billing/stripe-??????"
+REFERENCES[OTHER] |= {"secretArn": SECRET, "secretName": "billing/stripe",
+                      "clientSecretName": "billing/oauth-client"}  # fmt: skip
+PARTIAL = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:billing/stripe"
+BY_NAME = PARTIAL + "-??????"
 VIA_SECRETS_MANAGER = {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
 
 
@@ -280,11 +282,29 @@ def test_existing_secret_by_arn_is_read_and_decrypted_with_its_key(artifact, sec
 def test_existing_secret_by_name_is_granted_with_the_suffix_secrets_manager_appends(
     artifact, name
 ) -> None:
-    run = run_function(artifact, lambda: {"existingSecrets": [{"env": "STRIPE", "name": name()}]})
+    """The function gets the partial ARN (GetSecretValue takes it as it takes the name, and
+    va-guard's va-lambda reads an ARN in STRIPE_SECRET as a reference, a name as a literal)."""
+    fields = lambda: {"existingSecrets": [{"env": "STRIPE_SECRET", "name": name()}]}  # noqa: E731
+    run = run_function(artifact, fields)
     assert run.error is None, run.error
     env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
-    assert env["STRIPE"] == "billing/stripe"
+    assert env["STRIPE_SECRET"] == PARTIAL
     assert policy_statements(run)["ReadExistingSecrets"]["Resource"] == BY_NAME
+
+
+@pytest.mark.parametrize("name", [lambda: "billing/oauth-client",
+                                  lambda: from_other_stack("clientSecretName")],
+                         ids=["literal", "stack-reference"])  # fmt: skip
+def test_a_name_a_partial_arn_cannot_name_reaches_the_function_as_it_is(artifact, name) -> None:
+    """A name ending in '-' and six characters would be read as a complete ARN."""
+    fields = lambda: {"existingSecrets": [{"env": "OAUTH", "name": name()}]}  # noqa: E731
+    run = run_function(artifact, fields)
+    assert run.error is None, run.error
+    env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
+    assert env["OAUTH"] == "billing/oauth-client"
+    assert policy_statements(run)["ReadExistingSecrets"]["Resource"] == (
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:billing/oauth-client-??????"
+    )
 
 
 def test_existing_secret_without_a_key_needs_no_decrypt(artifact) -> None:
@@ -312,7 +332,10 @@ def test_existing_and_va_secrets_each_get_their_own_statement(artifact) -> None:
     )
     assert statements["DecryptExistingSecrets"]["Resource"] == KEY_ARN
     env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
-    assert (env["STRIPE_SECRET_ARN"], env["LEDGER_SECRET"]) == (SECRET, "finance/ledger")
+    assert (env["STRIPE_SECRET_ARN"], env["LEDGER_SECRET"]) == (
+        SECRET,
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:finance/ledger",
+    )
 
 
 @pytest.mark.parametrize(
@@ -320,11 +343,12 @@ def test_existing_and_va_secrets_each_get_their_own_statement(artifact) -> None:
     [({"env": "STRIPE"}, "give the secret's arn or name"),
      ({"env": "STRIPE", "arn": SECRET, "name": "billing/stripe"}, "arn or name, not both"),
      ({"env": "STRIPE", "arn": "billing/stripe"}, "is not a Secrets Manager secret ARN"),
+     ({"env": "STRIPE", "arn": PARTIAL}, "is a partial ARN"),
      ({"env": "STRIPE", "name": SECRET}, "is an ARN: give it as arn"),
      ({"env": "STRIPE", "name": "billing stripe"}, "is not a secret name"),
      ({"env": "STRIPE", "arn": SECRET, "kmsKeyArn": "alias/billing"}, "is not a KMS key ARN"),
      ({"env": "AWS_STRIPE", "arn": SECRET}, "env key 'AWS_STRIPE' is not allowed")],
-    ids=["neither", "both", "arn", "name-is-arn", "name", "key", "env"],
+    ids=["neither", "both", "arn", "partial-arn", "name-is-arn", "name", "key", "env"],
 )  # fmt: skip
 def test_a_wrong_existing_secret_is_one_clear_error(given, says) -> None:
     with pytest.raises(ValueError, match=says) as raised:

@@ -91,9 +91,13 @@ class LambdaNetworking:
     """Where the function's ENIs go; VaNetwork.lambda_networking() provides it, and
     ``from_ids`` builds it for a network of another stack or team."""
 
+    # Private subnets the function's ENIs go in (two or more zones).
     subnet_ids: Sequence[pulumi.Input[str]]
+    # Their ARNs, in the same order: the role may create ENIs in exactly these.
     subnet_arns: Sequence[pulumi.Input[str]]
+    # Security groups every function is attached to (e.g. HTTPS out, nothing in).
     security_group_ids: Sequence[pulumi.Input[str]]
+    # Their ARNs, in the same order: the role may attach ENIs to exactly these.
     security_group_arns: Sequence[pulumi.Input[str]]
     # The VPC of the subnets: where a function with ``egress`` gets its own security group.
     vpc_id: pulumi.Input[str] | None = None
@@ -129,28 +133,46 @@ class LambdaNetworking:
 
 @dataclass(frozen=True)
 class VaLambdaArgs:
+    """One function's spec and everything around it the program provides: its network, alarm
+    topic, package, the ARNs of what it uses. Checked on construction: a setting of the spec
+    that needs an argument not given here is one error naming both."""
+
+    # Environment and owner (names and tags); its permissions_boundary goes on every role.
     context: VaContext
+    # What the function is (FunctionSpec): code, sizes, triggers, secrets, statements.
     spec: FunctionSpec
+    # Where it runs: VaNetwork.lambda_networking(), or LambdaNetworking.from_ids(...).
     networking: LambdaNetworking
+    # The SNS topic its alarms notify (VaAlarmTopic.arn, or another stack's topic).
     alarm_topic_arn: pulumi.Input[str]
+    # A zip function's code: va_platform.packaging.build_zip(spec.code.path, runtime=...).
     package: ZipArtifact | None = None
+    # The ARN of each VA secret spec.secrets names (VaSecret.arn), by its name.
     secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Layers of the program (VaLayer.arn), before spec.layer_arns.
     layer_arns: Sequence[pulumi.Input[str]] = ()
+    # Allow statements the program adds to the role (e.g. an agent's handler statements).
     extra_statements: Sequence[IamStatement] = ()
+    # Alarms beside the standard four (e.g. an agent's cost alarm).
     extra_alarms: Sequence[AlarmDef] = ()
     # Env vars known only as outputs (ARNs of other resources); never secrets, which go through
     # ``secret_arns`` as ARNs the function reads at run time.
     extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Days its log groups keep logs, unless spec.log_retention_days says otherwise.
     log_retention_days: int = 30
+    # An image function's image, when spec.code has no imageUri (e.g. VaAgentImage.image_uri).
     image_uri: pulumi.Input[str] | None = None
+    # Where a zip is staged in S3 (the VA standard); None: uploaded with the function.
     artifacts: ArtifactStore | None = None
     # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
     kms_key_arn: pulumi.Input[str] | None = None
     # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
     bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # The table ``spec.table_actions`` act on (-> DYNAMODB_TABLE), the bucket whose objects
-    # ``spec.bucket_actions`` act on (-> S3_BUCKET): VaTable.ref(), or TableRef(arn, name).
+    # The table ``spec.table_actions`` act on (-> DYNAMODB_TABLE): VaTable.ref(), or
+    # TableRef(arn=..., name=...).
     table: TableRef | None = None
+    # The bucket whose objects ``spec.bucket_actions`` act on (-> S3_BUCKET): VaBucket.ref(),
+    # or BucketRef(arn=..., name=...).
     bucket: BucketRef | None = None
 
     def __post_init__(self) -> None:
@@ -495,14 +517,19 @@ class VaLambda(VaComponent):
         )
         return role, role_policy
 
+    @property
+    def _where(self) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
+        """(partition, region, account) of the function, read from its DLQ's ARN."""
+        parts = self.dlq.arn.apply(lambda arn: arn.split(":"))
+        return parts[1], parts[3], parts[4]
+
     def _existing_secret_statements(self) -> list[IamStatement]:
         """GetSecretValue on exactly the existing secrets (a name: in this function's account
         and region, read from its DLQ's ARN), kms:Decrypt on their keys via Secrets Manager."""
         existing = self._args.spec.existing_secrets
         if not existing:
             return []
-        where = self.dlq.arn.apply(lambda arn: arn.split(":"))
-        partition, region, account = where[1], where[3], where[4]
+        partition, region, account = self._where
         resources = [e.resource(region, account, partition) for e in existing]
         statements = [
             IamStatement("ReadExistingSecrets", ("secretsmanager:GetSecretValue",), resources)
@@ -554,8 +581,10 @@ class VaLambda(VaComponent):
         }
         for ref in spec.secrets:
             env_vars[ref.env_var] = args.secret_arns[ref.name]
-        for existing in spec.existing_secrets:
-            env_vars[existing.env] = existing.secret_id
+        if spec.existing_secrets:
+            partition, region, account = self._where
+            for existing in spec.existing_secrets:
+                env_vars[existing.env] = existing.secret_id(region, account, partition)
         net = args.networking
         # code_args differ by package type (built above); the overloads cannot see that.
         return aws.lambda_.Function(  # type: ignore[call-overload]

@@ -43,6 +43,7 @@ def _in_range(lo: float, hi: float, what: str) -> AfterValidator:
     return AfterValidator(InRange(lo, hi, what))
 
 
+# A CloudWatch Logs retention period in days (those it accepts only).
 LogRetentionDays = Annotated[
     int,
     AfterValidator(OneOf(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period (days)")),
@@ -128,12 +129,14 @@ class SecretRef(VaModel):
         return self.env or secret_env_var(self.name)
 
 
-# A secret's complete ARN (Secrets Manager appends "-" and six characters to the name), and the
-# characters a secret name may hold.
+# A secret's ARN, and the characters a secret name may hold. Secrets Manager appends "-" and six
+# characters to the name in the complete ARN; a name that itself ends so cannot be told from a
+# complete ARN when given without them (a partial ARN), which is why AWS advises against it.
 SECRET_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
 )
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+SECRET_SUFFIX_RE = re.compile(r"-[A-Za-z0-9]{6}$")
 KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 # kms:Decrypt for a secret's key, through Secrets Manager only (not on any ciphertext).
 VIA_SECRETS_MANAGER = {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
@@ -148,35 +151,56 @@ def env_key_problem(key: str) -> str | None:
     return None
 
 
-def _secret_name(value: str) -> str:
-    if not SECRET_NAME_RE.match(value):
-        raise ValueError(
-            f"ExistingSecret name {value!r} is not a secret name (1-512 of letters, digits "
-            "and /_+=.@-)"
-        )
-    return value
+def secret_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an existing secret's ``name`` (None: it can)."""
+    if name.startswith("arn:"):
+        return f"name {name!r} is an ARN: give it as arn"
+    if not SECRET_NAME_RE.match(name):
+        return f"{name!r} is not a secret name (1-512 of letters, digits and /_+=.@-)"
+    return None
+
+
+def _checked_name(name: str) -> str:
+    """An existing secret's name given as an Output, checked once it is known (a wildcard
+    would widen the grant)."""
+    problem = secret_name_problem(name)
+    if problem:
+        raise ValueError(f"ExistingSecret: {problem}")
+    return name
+
+
+def secret_id_of_name(name: str, partition: str, region: str, account: str) -> str:
+    """What a function passes to GetSecretValue for the secret ``name``: its partial ARN, or
+    the name itself when it ends in '-' and six characters, as a complete ARN does (Secrets
+    Manager would read such a partial ARN as a complete one)."""
+    if SECRET_SUFFIX_RE.search(name):
+        return name
+    return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"
 
 
 class ExistingSecret(VaModel):
     """A secret that exists already, of any name (`billing/stripe`) or ARN: another team's,
-    another stack's or another tool's. The function gets its ARN or name in `env` (never the
-    value), its role secretsmanager:GetSecretValue on exactly that secret and, with its key
+    another stack's or another tool's. The function gets its ARN in `env` (never the value),
+    its role secretsmanager:GetSecretValue on exactly that secret and, with its key
     (`kmsKeyArn`), kms:Decrypt on that key through Secrets Manager only.
 
-    Give ``arn`` or ``name``: a name is a secret of the function's own account and region (the
-    role is granted ``arn:aws:secretsmanager:<region>:<account>:secret:<name>-??????``, the six
-    characters Secrets Manager appends); a secret of another account is given by its ARN (its
-    resource policy and its key's policy must admit the function's role).
+    Give `arn` or `name`. A name is a secret of the function's own account and region: the
+    function gets its partial ARN, `arn:aws:secretsmanager:<region>:<account>:secret:<name>`,
+    which GetSecretValue takes as it takes the name (and va-guard reads as a reference, not a
+    credential; a name ending in '-' and six characters, which a partial ARN cannot name, is
+    given as it is), and the role is granted `...:secret:<name>-??????` (the six characters
+    Secrets Manager appends). A secret of another account is given by its complete ARN; its
+    resource policy and its key's policy must admit the function's role.
     """
 
     env: str = Field(
-        description="Env var the function reads the secret's ARN or name from (what it passes "
-        "to GetSecretValue)."
+        description="Env var the function reads the secret's ARN from (what it passes to "
+        "GetSecretValue)."
     )
     arn: ArnInput | None = Field(
         default=None,
-        description="The secret's complete ARN (ending in the six characters Secrets Manager "
-        "appends), of any account.",
+        description="The secret's complete ARN (ending in '-' and the six characters Secrets "
+        "Manager appends), of any account.",
     )
     name: NameInput | None = Field(
         default=None,
@@ -191,38 +215,63 @@ class ExistingSecret(VaModel):
 
     @model_validator(mode="after")
     def _one_way_to_the_secret(self) -> ExistingSecret:
-        where = f"ExistingSecret {self.env}"
-        problem = env_key_problem(self.env)
+        problem = env_key_problem(self.env) or self._secret_problem() or self._key_problem()
         if problem:
-            raise ValueError(f"{where}: {problem}")
-        if (self.arn is None) == (self.name is None):
-            raise ValueError(
-                f"{where}: give the secret's arn or name, not both"
-                if self.arn is not None
-                else f"{where}: give the secret's arn or name"
-            )
-        if is_known(self.arn) and not SECRET_ARN_RE.match(self.arn):
-            raise ValueError(
-                f"{where}: {self.arn!r} is not a Secrets Manager secret ARN "
-                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
-            )
-        if is_known(self.name):
-            if self.name.startswith("arn:"):
-                raise ValueError(f"{where}: name {self.name!r} is an ARN: give it as arn")
-            _secret_name(self.name)
-        if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
-            raise ValueError(
-                f"{where}: kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
-                "(arn:aws:kms:<region>:<account>:key/<id>; an alias is not a key)"
-            )
+            raise ValueError(f"ExistingSecret {self.env}: {problem}")
         return self
 
-    @property
-    def secret_id(self) -> pulumi.Input[str]:
-        """What the function gets in ``env``: the ARN or the name, as given."""
-        given = self.arn if self.arn is not None else self.name
-        assert given is not None  # one of them, checked on construction
-        return given
+    def _secret_problem(self) -> str | None:
+        if (self.arn is None) == (self.name is None):
+            both = self.arn is not None
+            return "give the secret's arn or name" + (", not both" if both else "")
+        if is_known(self.arn) and not SECRET_ARN_RE.match(self.arn):
+            return (
+                f"{self.arn!r} is not a Secrets Manager secret ARN "
+                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
+            )
+        if is_known(self.arn) and not SECRET_SUFFIX_RE.search(self.arn):
+            return (
+                f"{self.arn!r} is a partial ARN (without the '-' and six characters Secrets "
+                "Manager appends), which no grant on it matches: give the complete ARN, or "
+                "the secret's name as name"
+            )
+        return secret_name_problem(self.name) if is_known(self.name) else None
+
+    def _key_problem(self) -> str | None:
+        if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+            return (
+                f"kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>; an alias is not a key)"
+            )
+        return None
+
+    def _name_arn(self, where: tuple[pulumi.Input[str], ...], suffix: str) -> pulumi.Input[str]:
+        """``arn:<partition>:secretsmanager:<region>:<account>:secret:<name><suffix>``."""
+        if is_known(self.name) and all(is_known(part) for part in where):
+            partition, region, account = where
+            return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{self.name}{suffix}"
+        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        partition, region, account = where
+        return pulumi.Output.concat(
+            "arn:", partition, ":secretsmanager:", region, ":", account, ":secret:", name, suffix
+        )
+
+    def secret_id(
+        self,
+        region: pulumi.Input[str],
+        account: pulumi.Input[str],
+        partition: pulumi.Input[str] = "aws",
+    ) -> pulumi.Input[str]:
+        """What the function gets in ``env``: the ARN given, or, for a name, the secret's
+        partial ARN in ``account`` and ``region`` (secret_id_of_name)."""
+        if self.arn is not None:
+            arn: pulumi.Input[str] = self.arn
+            return arn
+        where = (partition, region, account)
+        if is_known(self.name) and all(is_known(part) for part in where):
+            return secret_id_of_name(self.name, partition, region, account)  # type: ignore[arg-type]
+        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        return pulumi.Output.all(name, *where).apply(lambda v: secret_id_of_name(*v))
 
     def resource(
         self,
@@ -235,13 +284,7 @@ class ExistingSecret(VaModel):
         if self.arn is not None:
             arn: pulumi.Input[str] = self.arn
             return arn
-        where = (partition, region, account)
-        if is_known(self.name) and all(is_known(part) for part in where):
-            return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{self.name}-??????"
-        name = pulumi.Output.from_input(self.name).apply(_secret_name)
-        return pulumi.Output.concat(
-            "arn:", partition, ":secretsmanager:", region, ":", account, ":secret:", name, "-??????"
-        )
+        return self._name_arn((partition, region, account), "-??????")
 
 
 class RuntimeManagement(VaModel):
