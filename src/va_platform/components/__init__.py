@@ -52,6 +52,7 @@ from va_platform.components.lambda_function import (
     VaLambdaArgs,
     ZipCode,
 )
+from va_platform.components.lambda_function.alarms import AlarmDef
 from va_platform.components.lambda_function.spec import LogRetentionDays
 from va_platform.components.lambda_function.triggers import (
     BucketTrigger,
@@ -76,6 +77,7 @@ __all__ = [
     "REPOSITORY_PATTERN",
     "AgentImageSettings",
     "AgentProfile",
+    "AlarmDef",
     "ArnInput",
     "ArtifactStore",
     "BucketRef",

@@ -217,10 +217,15 @@ def workload_boundary(
 
 @dataclass(frozen=True)
 class VaWorkloadBoundaryArgs:
+    """The environment, where it runs, and what its workloads reach beyond its own names."""
+
+    # Environment and owner (names and tags; the environment scopes every statement).
     context: VaContext
+    # The stack's region: the statements name its ARNs.
     region: str
+    # The stack's account: the statements name its ARNs.
     account_id: str
-    # declared_statements(...) of the stack config
+    # What the stack's specs reach beyond the environment's names: declared_statements(...).
     declared: Sequence[Mapping[str, Any]] = ()
 
 

@@ -30,8 +30,11 @@ class VaModel(BaseModel):
 class InRange:
     """A bound with the unit people think in; the config reference prints it."""
 
+    # The smallest allowed value.
     lo: float
+    # The largest allowed value.
     hi: float
+    # The unit and what is bounded, e.g. "MB (Lambda memory)".
     what: str
 
     def __call__(self, value: int | float) -> int | float:
@@ -47,7 +50,9 @@ class InRange:
 class OneOf:
     """A value from a fixed list (e.g. CloudWatch's retention periods); the reference prints it."""
 
+    # The allowed values.
     allowed: tuple[int, ...]
+    # What a value is, for the error, e.g. "a CloudWatch Logs retention period (days)".
     what: str
 
     def __call__(self, value: int) -> int:

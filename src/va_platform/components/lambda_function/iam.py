@@ -38,6 +38,7 @@ ASSUME_ROLE_POLICY = json.dumps(
 class IamStatement:
     """An extra Allow statement for a function, e.g. ``dynamodb:PutItem`` on one table."""
 
+    # Statement id: letters and digits, unique in the role's policy.
     sid: str
     # Literal actions, or an Output (a destination's action depends on the service in its ARN).
     actions: tuple[pulumi.Input[str], ...]
