@@ -115,9 +115,11 @@ typecheck: venv
 pack-reports: $(VENV)/.installed
 	$(PY) -m tests.policies.pack_reports --write $(ARGS)
 
-## make docs: regenerate docs/configuration.md from the config models (a test checks it is current).
+## make docs: regenerate docs/configuration.md from the config models and docs/library.md (the
+## library reference) from the library's code (a test checks each is current).
 docs: $(VENV)/.installed-run
 	$(PY) -m stack.reference > docs/configuration.md
+	$(PY) -m va_platform.reference > docs/library.md
 
 ## make checkov [STACK=dev|prod]: Checkov over the stack as a Terraform plan (every check, minus
 ## the accepted findings in .checkov.yaml, each explained in docs/compliance.md); exit 1 on any

@@ -7,6 +7,7 @@ the committed file differs from what this prints. Run ``make docs`` after changi
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -21,7 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from stack.config import PROJECT_NAMESPACE, StackConfig
-from va_platform.components import ArnInput, InRange, OneOf
+from va_platform.components import ArnInput, InRange, NameInput, OneOf
 
 HEADER = f"""# Stack configuration reference
 
@@ -49,6 +50,8 @@ def type_text(annotation: Any) -> str:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if annotation == ArnInput:  # a literal in the stack config; an Output in a program
         return "string (ARN)"
+    if annotation == NameInput:
+        return "string (name)"
     if origin is typing.Annotated:
         return type_text(args[0])
     if origin is Literal:
@@ -123,6 +126,7 @@ SECTION_TITLES = {
     "ZipCode": "functions[].code (zip)",
     "ImageCode": "functions[].code (image)",
     "SecretRef": "functions[].secrets[]",
+    "ExistingSecret": "functions[].existingSecrets[]",
     "RuntimeManagement": "functions[].runtimeManagement",
     "LayerSpec": "layers[]",
     "AgentProfile": "agents[]",
@@ -133,7 +137,7 @@ SECTION_TITLES = {
 
 
 def model_section(model: type[BaseModel]) -> list[str]:
-    doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    doc = inspect.cleandoc(model.__doc__ or "").split("\n\n")[0].replace("\n", " ")
     lines = [f"## {section_title(model)}", "", doc, "", "| key | type | default | allowed | what |"]
     lines.append("|---|---|---|---|---|")
     for name, info in model.model_fields.items():

@@ -37,9 +37,10 @@ def links(text: str) -> Iterator[str]:
 
 
 def slug(heading: str) -> str:
-    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", r"\1", heading).strip().lower()
-    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens; an
+    underscore within a word (``build_zip``) is text and stays, one around it is emphasis."""
+    text = re.sub(r"[`*]|(?<!\w)_+|_+(?!\w)|\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
 
 
 def broken_links(files: list[Path], root: Path = ROOT) -> list[str]:
@@ -93,3 +94,9 @@ def test_the_link_check_sees_a_broken_link_an_anchor_and_a_missing_heading(tmp_p
         "README.md: docs/there.md#there: link to the file, without an anchor",
         "README.md: #no-title: no such heading in this file",
     ]
+
+
+def test_the_anchor_keeps_an_underscore_within_a_word_and_drops_emphasis():
+    assert slug("build_zip") == "build_zip"
+    assert slug("va_platform.packaging") == "va_platformpackaging"
+    assert slug("_Emphasis_ and `code`") == "emphasis-and-code"

@@ -1,11 +1,14 @@
 """Another team's function in the platform's network: VPC, subnets, security group and alarm
-topic are read from the platform stack (a StackReference), never copied as literals."""
+topic are read from the platform stack (a StackReference), never copied as literals. It reads
+the team's own Stripe key, a secret that exists already under the team's name for it
+(billing/stripe, not a VA name), encrypted with the team's KMS key."""
 
 import pulumi
 import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components import (
+    ExistingSecret,
     FunctionSpec,
     LambdaNetworking,
     VaContext,
@@ -34,7 +37,17 @@ networking = LambdaNetworking.from_ids(
     region=aws.get_region_output().region,
     account_id=aws.get_caller_identity_output().account_id,
 )
-spec = FunctionSpec(purpose="billing", code=ZipCode(path="handler"), memory=512)
+# The function gets the secret's ARN in STRIPE_SECRET (and calls GetSecretValue with it), its
+# role GetSecretValue on that secret only and kms:Decrypt on its key through Secrets Manager only.
+# A secret of another stack: ExistingSecret(env=..., arn=ref.get_output("stripeSecretArn")).
+stripe = ExistingSecret(
+    env="STRIPE_SECRET",
+    name=config.require("stripeSecretName"),
+    kms_key_arn=config.require("secretsKeyArn"),
+)
+spec = FunctionSpec(
+    purpose="billing", code=ZipCode(path="handler"), memory=512, existing_secrets=[stripe]
+)
 function = VaLambda(
     "billing",
     VaLambdaArgs(

@@ -42,6 +42,7 @@ from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
 from va_platform.components.github.deploy_policy import REPOSITORY_PATTERN
 from va_platform.components.key import VaKey, VaKeyArgs
 from va_platform.components.lambda_function import (
+    ExistingSecret,
     FunctionSpec,
     IamStatement,
     ImageCode,
@@ -51,6 +52,7 @@ from va_platform.components.lambda_function import (
     VaLambdaArgs,
     ZipCode,
 )
+from va_platform.components.lambda_function.alarms import AlarmDef
 from va_platform.components.lambda_function.spec import LogRetentionDays
 from va_platform.components.lambda_function.triggers import (
     BucketTrigger,
@@ -62,7 +64,7 @@ from va_platform.components.lambda_function.triggers import (
     overlapping_bucket_triggers,
 )
 from va_platform.components.layer import LayerSpec, VaLayer, VaLayerArgs
-from va_platform.components.model import ArnInput, InRange, OneOf, VaModel
+from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel
 from va_platform.components.network import VaNetwork, VaNetworkArgs
 from va_platform.components.refs import BucketRef, TableRef
 from va_platform.components.secret import VaSecret, VaSecretArgs
@@ -75,12 +77,14 @@ __all__ = [
     "REPOSITORY_PATTERN",
     "AgentImageSettings",
     "AgentProfile",
+    "AlarmDef",
     "ArnInput",
     "ArtifactStore",
     "BucketRef",
     "BucketTarget",
     "BucketTrigger",
     "EventsTrigger",
+    "ExistingSecret",
     "Expiry",
     "FunctionSpec",
     "HttpTrigger",
@@ -91,6 +95,7 @@ __all__ = [
     "LambdaNetworking",
     "LayerSpec",
     "LogRetentionDays",
+    "NameInput",
     "OneOf",
     "QueueTrigger",
     "ScheduleTrigger",

@@ -18,6 +18,7 @@ from va_platform.components.base import VaComponent
 from va_platform.components.context import VaContext
 from va_platform.components.key import account_administers_key
 
+# What VaAlarmTopicArgs.alarm_email must look like.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
@@ -42,8 +43,13 @@ def topic_key_policy(account_id: str) -> str:
 
 @dataclass(frozen=True)
 class VaAlarmTopicArgs:
+    """Who hears the alarms."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # Subscribed by e-mail (the address confirms once); None: no subscription yet.
     alarm_email: str | None = None
+    # Names the topic va-<env>-<purpose>-topic and its key.
     purpose: str = "alarms"
 
     def __post_init__(self) -> None:
@@ -52,6 +58,9 @@ class VaAlarmTopicArgs:
 
 
 class VaAlarmTopic(VaComponent):
+    """The SNS topic ``va-<env>-alarms-topic`` that every VA alarm notifies, encrypted with a
+    key of its own that CloudWatch may use; ``arn`` is what VaLambdaArgs.alarm_topic_arn takes."""
+
     MODULE = "alarms"
 
     def __init__(

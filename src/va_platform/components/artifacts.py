@@ -23,8 +23,11 @@ from va_platform import standard
 class ZipArtifact:
     """A built zip: where it is and the base64 SHA-256 Lambda compares to decide on an update."""
 
+    # The zip on disk (under the build cache).
     path: Path
+    # Base64 SHA-256 of the zip: the function's source_code_hash.
     sha256_b64: str
+    # Bytes: Lambda takes a zip of at most 50 MB directly, larger ones through S3.
     size: int
 
     @property
@@ -41,7 +44,10 @@ def zip_names(path: Path) -> list[str]:
 class ArtifactStore:
     """Where zip packages are uploaded (the VA standard's S3 staging bucket), and which revision."""
 
+    # The staging bucket's name (VaBucket(purpose="artifacts").bucket.id).
     bucket: pulumi.Input[str]
+    # Names the object (va_platform.packaging.code_revision or content_revision): an unchanged
+    # revision is the same object, so an unchanged function never churns.
     revision: str
 
     def __post_init__(self) -> None:

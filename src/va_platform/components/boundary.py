@@ -31,6 +31,7 @@ from va_platform.components.context import VaContext
 from va_platform.components.lambda_function.spec import (
     BUCKET_OBJECT_ACTIONS,
     TABLE_ACTIONS,
+    VIA_SECRETS_MANAGER,
     FunctionSpec,
     destination_action_of,
 )
@@ -75,6 +76,7 @@ QUEUE_ACTIONS = (
     "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 )  # fmt: skip
 TRIGGER_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+SECRET_READ = "secretsmanager:GetSecretValue"
 
 
 def _sid(*parts: str) -> str:
@@ -88,8 +90,9 @@ def declared_statements(
     account: str,
 ) -> list[dict[str, Any]]:
     """What the stack config lets a workload reach beyond the environment's own names: each
-    function's ``statements``, destinations and existing trigger queues, each agent profile's
-    ``statements`` and Bedrock models. Sids are prefixed with the purpose (unique per policy)."""
+    function's ``statements``, destinations, existing trigger queues and existing secrets (with
+    their keys), each agent profile's ``statements`` and Bedrock models. Sids are prefixed with
+    the purpose (unique per policy)."""
     found: list[dict[str, Any]] = []
     for fn in functions:
         found += [allow(_sid(fn.purpose, st.sid), st.actions, st.resources) for st in fn.statements]
@@ -105,6 +108,7 @@ def declared_statements(
         ]
         if queues:
             found.append(allow(_sid(fn.purpose, "TriggerQueues"), TRIGGER_QUEUE_ACTIONS, queues))
+        found += _existing_secrets(fn, region, account)
     for profile in agents:
         found += [
             allow(_sid(profile.purpose, st.sid), st.actions, st.resources)
@@ -121,6 +125,23 @@ def declared_statements(
                     models,
                 )
             )
+    return found
+
+
+def _existing_secrets(fn: FunctionSpec, region: str, account: str) -> list[dict[str, Any]]:
+    """A function's existing secrets (any name or ARN) and their keys: one statement each, as
+    either may be an Output (sorting a statement's resources needs them known)."""
+    found = []
+    for i, secret in enumerate(fn.existing_secrets):
+        n = str(i + 1)
+        resource: Any = secret.resource(region, account)
+        found.append(allow(_sid(fn.purpose, "ExistingSecret", n), [SECRET_READ], [resource]))
+        if secret.kms_key_arn is not None:
+            key: Any = secret.kms_key_arn
+            found.append(
+                allow(_sid(fn.purpose, "ExistingSecretKey", n), ["kms:Decrypt"], [key],
+                      VIA_SECRETS_MANAGER)
+            )  # fmt: skip
     return found
 
 
@@ -196,10 +217,15 @@ def workload_boundary(
 
 @dataclass(frozen=True)
 class VaWorkloadBoundaryArgs:
+    """The environment, where it runs, and what its workloads reach beyond its own names."""
+
+    # Environment and owner (names and tags; the environment scopes every statement).
     context: VaContext
+    # The stack's region: the statements name its ARNs.
     region: str
+    # The stack's account: the statements name its ARNs.
     account_id: str
-    # declared_statements(...) of the stack config
+    # What the stack's specs reach beyond the environment's names: declared_statements(...).
     declared: Sequence[Mapping[str, Any]] = ()
 
 

@@ -23,8 +23,11 @@ from va_platform.components.refs import BucketRef
 class Expiry:
     """Lifecycle of a bucket whose objects are rebuildable (artifacts): days before expiry."""
 
+    # Days before a current object expires.
     current_days: int = 180
+    # Days before a replaced or deleted version goes.
     noncurrent_days: int = 30
+    # Days before an unfinished multipart upload is aborted.
     incomplete_upload_days: int = 7
 
     def __post_init__(self) -> None:
@@ -35,9 +38,15 @@ class Expiry:
 
 @dataclass(frozen=True)
 class VaBucketArgs:
+    """What a VaBucket is for and how long its objects live."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # Names the bucket va-<env>-<purpose>-bucket (the name a bucket trigger gives).
     purpose: str
+    # Keep replaced and deleted versions (for noncurrent_days, or the expiry's).
     versioning: bool = True
+    # For rebuildable objects (artifacts): when they expire; None: current objects are kept.
     expiry: Expiry | None = None
     # A versioned bucket without ``expiry`` keeps its current objects; replaced and deleted
     # versions go after this many days, so versioning protects without growing forever.
@@ -146,15 +155,23 @@ class BucketTarget:
     alias) and the permission that must exist first (S3 checks it when the configuration is put)."""
 
     function: str  # the function's purpose, for messages and the configuration's id
+    # What S3 invokes: VaLambda.invoke_arn (the ``live`` alias when published).
     function_arn: pulumi.Input[str]
+    # Which objects (prefix, suffix) and events start it.
     trigger: BucketTrigger
+    # The function's permission for S3 (VaLambda.bucket_permissions[purpose]).
     permission: pulumi.Resource
 
 
 @dataclass(frozen=True)
 class VaBucketNotificationsArgs:
+    """One bucket and every function its new objects start."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # The bucket whose notification configuration this is (S3 keeps one per bucket).
     bucket: VaBucket
+    # One per function bucket trigger on this bucket; overlapping triggers are refused.
     targets: Sequence[BucketTarget]
 
     def __post_init__(self) -> None:

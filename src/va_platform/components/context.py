@@ -16,7 +16,9 @@ class VaContext:
     owner AWS would reject as a tag value.
     """
 
+    # dev or prod: the <env> of every name (va-<env>-<purpose>-<type>) and the Environment tag.
     environment: str
+    # The team that owns the stack: the Owner tag (a tag value AWS accepts).
     owner: str
     # The ARN (a str or an Output, so roles wait for the policy) of the administrator-owned
     # ``va-<env>-workload-boundary`` that every workload role carries; None outside a stack

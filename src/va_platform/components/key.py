@@ -65,9 +65,15 @@ def key_policy(account_id: str, region: str, log_group_prefixes: list[str]) -> s
 
 @dataclass(frozen=True)
 class VaKeyArgs:
+    """Where the key is, for its key policy."""
+
+    # Environment and owner (names and tags; CloudWatch Logs may use it for va-<env>-* only).
     context: VaContext
+    # The stack's region: the key policy admits its CloudWatch Logs.
     region: str
+    # The stack's account: its IAM decides who uses the key.
     account_id: pulumi.Input[str]
+    # Names the key alias/va-<env>-<purpose>-key.
     purpose: str = "lambda"
 
 

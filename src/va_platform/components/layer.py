@@ -39,8 +39,14 @@ class LayerSpec(VaModel):
 
 @dataclass(frozen=True)
 class VaLayerArgs:
+    """A layer's spec and its built zip."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # Its purpose, directory, runtimes and architectures.
     spec: LayerSpec
+    # The zip, its requirements under python/: va_platform.packaging.build_zip(spec.path,
+    # runtime=spec.runtimes[0], prefix="python").
     package: ZipArtifact
     # Staged in S3 like function packages. Give it a revision of its content,
     # not the commit: a layer is republished only when its content changes.
@@ -48,6 +54,9 @@ class VaLayerArgs:
 
 
 class VaLayer(VaComponent):
+    """Layer version ``va-<env>-<purpose>-layer``, republished only when its zip changes;
+    ``arn`` is what VaLambdaArgs.layer_arns takes."""
+
     MODULE = "layer"
 
     def __init__(

@@ -30,8 +30,11 @@ class VaModel(BaseModel):
 class InRange:
     """A bound with the unit people think in; the config reference prints it."""
 
+    # The smallest allowed value.
     lo: float
+    # The largest allowed value.
     hi: float
+    # The unit and what is bounded, e.g. "MB (Lambda memory)".
     what: str
 
     def __call__(self, value: int | float) -> int | float:
@@ -47,7 +50,9 @@ class InRange:
 class OneOf:
     """A value from a fixed list (e.g. CloudWatch's retention periods); the reference prints it."""
 
+    # The allowed values.
     allowed: tuple[int, ...]
+    # What a value is, for the error, e.g. "a CloudWatch Logs retention period (days)".
     what: str
 
     def __call__(self, value: int) -> int:
@@ -67,10 +72,16 @@ def _str_or_output(value: object) -> object:
     )
 
 
-# An ARN (or name) another resource has: a literal from the stack config, or, in a program, the
-# Output of a resource created beside it or of a StackReference. A literal is checked for its
-# format on construction; an Output is checked by va-guard once it is known (preview or update).
+def _name_or_output(value: object) -> object:
+    return _str_or_output(value)
+
+
+# An ARN another resource has: a literal from the stack config, or, in a program, the Output of a
+# resource created beside it or of a StackReference. A literal is checked for its format on
+# construction; an Output is checked by va-guard once it is known (preview or update).
 ArnInput = Annotated[Any, PlainValidator(_str_or_output), WithJsonSchema({"type": "string"})]
+# A name (or id) another resource has, e.g. a secret's name: taken as ArnInput is.
+NameInput = Annotated[Any, PlainValidator(_name_or_output), WithJsonSchema({"type": "string"})]
 
 
 def is_known(value: object) -> TypeGuard[str]:

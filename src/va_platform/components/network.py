@@ -40,12 +40,22 @@ def subnet_plan(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
 
 @dataclass(frozen=True)
 class VaNetworkArgs:
+    """The VPC's address range, zones and ways out."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # The region of the zones and the endpoints' service names.
     region: str
+    # The VPC's CIDR, split in 16 blocks: private subnets first, public ones in the second half.
     vpc_cidr: str
+    # Two or more zones: one private subnet (and public one, with NAT) in each.
     availability_zones: tuple[str, ...]
+    # One NAT gateway (in a public subnet) for calls to the internet; False: no internet.
     nat_gateway: bool = False
+    # Interface endpoints for Secrets Manager and CloudWatch Logs, gateway ones for S3 and
+    # DynamoDB, so functions reach them without NAT.
     vpc_endpoints: bool = True
+    # Names the VPC va-<env>-<purpose>-vpc and its parts.
     purpose: str = "core"
 
     @property

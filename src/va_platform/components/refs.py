@@ -16,7 +16,9 @@ import pulumi
 class TableRef:
     """A DynamoDB table a function works on (``FunctionSpec.table_actions``)."""
 
+    # The table's ARN: the actions are granted on exactly it.
     arn: pulumi.Input[str]
+    # The table's name: the function's DYNAMODB_TABLE.
     name: pulumi.Input[str]
 
 
@@ -24,5 +26,7 @@ class TableRef:
 class BucketRef:
     """An S3 bucket whose objects a function works on (``FunctionSpec.bucket_actions``)."""
 
+    # The bucket's ARN: the actions are granted on its objects (``<arn>/*``).
     arn: pulumi.Input[str]
+    # The bucket's name: the function's S3_BUCKET.
     name: pulumi.Input[str]

@@ -20,10 +20,18 @@ from va_platform.components.context import VaContext
 
 @dataclass(frozen=True)
 class VaSecretArgs:
+    """Which VA secret, its value if the stack holds it, and its key."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # The <name> of va/<env>/<name>: lowercase letters and digits joined by '-', at most 64
+    # characters (e.g. openai-api-key).
     leaf: str
+    # The Purpose tag.
     purpose: str = "core"
+    # The value, from `pulumi config set --secret` (Config.get_secret); None: put out of band.
     value: pulumi.Output[str] | None = None
+    # Days a deleted secret can be restored: 0 (none) or 7-30.
     recovery_window_days: int = 30
     # The stack's key (VaKey); None: the account's aws/secretsmanager key. Readers need
     # kms:Decrypt on it (VaLambda grants it to the functions that read secrets).

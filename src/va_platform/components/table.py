@@ -14,13 +14,22 @@ from va_platform.components.refs import TableRef
 
 @dataclass(frozen=True)
 class VaTableArgs:
+    """The table's purpose and keys."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # Names the table va-<env>-<purpose>-dynamodb.
     purpose: str
+    # The partition key (a string attribute).
     hash_key: str = "pk"
+    # The sort key (a string attribute); None: partition key only.
     range_key: str | None = "sk"
 
 
 class VaTable(VaComponent):
+    """Table ``va-<env>-<purpose>-dynamodb``: on demand, KMS-encrypted, point-in-time recovery,
+    deletion protection in prod."""
+
     MODULE = "data"
 
     def __init__(

@@ -21,6 +21,7 @@ from va_platform.components.base import VaComponent
 from va_platform.components.context import VaContext
 
 PURPOSE = "agent"
+# What the agent image's Dockerfile copies (globs under the context): context_hash reads them.
 IMAGE_FILES = ("Dockerfile", "lambda_function.py", "requirements*.txt", "faalf/*.py", "bin/*")
 
 
@@ -57,9 +58,16 @@ def context_hash(directory: Path) -> str:
 
 @dataclass(frozen=True)
 class VaAgentImageArgs:
+    """Where the agent image is built from, and its tag."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # The build context: a Dockerfile and what it copies (IMAGE_FILES).
     directory: Path
+    # The image tag (immutable): e.g. va_platform.packaging.revision() of the last commit that
+    # changed the context, with context_hash(directory).
     tag: str
+    # Platform, extra requirements, how many images ECR keeps.
     settings: AgentImageSettings = field(default_factory=AgentImageSettings)
 
     def __post_init__(self) -> None:

@@ -26,6 +26,7 @@ from va_platform.components.lambda_function.spec import (
     VaModel,
 )
 
+# The VA secret (va/<env>/anthropic-api-key) an api-key agent profile reads.
 ANTHROPIC_KEY_SECRET = "anthropic-api-key"
 AGENT_METRICS_NAMESPACE = "VA/FAALF"
 MIN_AGENT_MEMORY_MB = 2048

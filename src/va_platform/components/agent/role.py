@@ -30,6 +30,7 @@ MAX_SESSION_SECONDS = 3600
 
 
 def agent_role_name(context: VaContext, purpose: str) -> str:
+    """``va-<env>-<purpose>-agent-role``: the name VaAgentRole gives the agent's role."""
     return context.name(purpose, "agent-role")
 
 
@@ -70,8 +71,13 @@ def agent_policy(statements: Sequence[ProfileStatement]) -> str:
 
 @dataclass(frozen=True)
 class VaAgentRoleArgs:
+    """The role an agent's handler assumes for what the agent does (its profile's statements)."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # The agent's purpose: the role is va-<env>-<purpose>-agent-role.
     purpose: str
+    # The profile's statements (AgentProfile.statements): the role's inline policy.
     statements: Sequence[ProfileStatement]
     # The function role that may assume this one (VaLambda.role_arn): created before this role,
     # since IAM refuses a trust policy naming a principal that does not exist yet.

@@ -26,6 +26,7 @@ from va_platform import standard
 from va_platform.standard import allow_statement as allow
 
 OIDC_HOST = "token.actions.githubusercontent.com"
+# <owner>/<repo> as GitHub allows them (VaGithubOidcRoleArgs.repository).
 REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
 
 # Creating EC2 resources: the new resource only tagged for this environment (aws:RequestTag),

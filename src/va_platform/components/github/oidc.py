@@ -27,9 +27,15 @@ REPOSITORY_RE = re.compile(deploy_policy.REPOSITORY_PATTERN)
 
 @dataclass(frozen=True)
 class VaGithubOidcRoleArgs:
+    """The repository whose workflows deploy one environment, and where."""
+
+    # Environment and owner (names and tags).
     context: VaContext
+    # <owner>/<repo> as on GitHub: the only repository whose workflows may assume the roles.
     repository: str
+    # The stack's region: the deploy policies name its ARNs.
     region: str
+    # The stack's account: the deploy policies name its ARNs.
     account_id: pulumi.Input[str]
     provider_arn: pulumi.Input[str] | None = None  # reuse the account's provider if it exists
 

@@ -7,10 +7,17 @@ from va_platform.components.lambda_function.component import (
     VaLambdaArgs,
 )
 from va_platform.components.lambda_function.iam import IamStatement
-from va_platform.components.lambda_function.spec import FunctionSpec, ImageCode, SecretRef, ZipCode
+from va_platform.components.lambda_function.spec import (
+    ExistingSecret,
+    FunctionSpec,
+    ImageCode,
+    SecretRef,
+    ZipCode,
+)
 
 __all__ = [
     "ArtifactStore",
+    "ExistingSecret",
     "FunctionSpec",
     "IamStatement",
     "ImageCode",

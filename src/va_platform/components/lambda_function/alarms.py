@@ -9,13 +9,23 @@ PERIOD_S = 300
 
 @dataclass(frozen=True)
 class AlarmDef:
+    """One CloudWatch alarm on a function (VaLambdaArgs.extra_alarms): at or above
+    ``threshold`` in one period, notifying the alarm topic (and again when it is OK)."""
+
     type_: str  # name suffix: va-<env>-<purpose>-<type_>
+    # The metric's namespace, e.g. AWS/Lambda, or a custom one (VA/FAALF).
     namespace: str
+    # The metric's name, e.g. Errors.
     metric: str
+    # Sum, Maximum, Average, ...
     statistic: str
+    # The alarm fires at or above this value.
     threshold: float
+    # The dimension's name; its value is the function's name, or its DLQ's for QueueName.
     dimension: str  # FunctionName, QueueName, or service (embedded metrics by Powertools)
+    # What the alarm means, for whoever it wakes.
     description: str
+    # Seconds per evaluation period.
     period: int = PERIOD_S
 
 

@@ -31,6 +31,7 @@ from va_platform.components.lambda_function.iam import (
     schedule_trust_policy,
 )
 from va_platform.components.lambda_function.spec import (
+    VIA_SECRETS_MANAGER,
     FunctionSpec,
     ImageCode,
     destination_action_of,
@@ -91,9 +92,13 @@ class LambdaNetworking:
     """Where the function's ENIs go; VaNetwork.lambda_networking() provides it, and
     ``from_ids`` builds it for a network of another stack or team."""
 
+    # Private subnets the function's ENIs go in (two or more zones).
     subnet_ids: Sequence[pulumi.Input[str]]
+    # Their ARNs, in the same order: the role may create ENIs in exactly these.
     subnet_arns: Sequence[pulumi.Input[str]]
+    # Security groups every function is attached to (e.g. HTTPS out, nothing in).
     security_group_ids: Sequence[pulumi.Input[str]]
+    # Their ARNs, in the same order: the role may attach ENIs to exactly these.
     security_group_arns: Sequence[pulumi.Input[str]]
     # The VPC of the subnets: where a function with ``egress`` gets its own security group.
     vpc_id: pulumi.Input[str] | None = None
@@ -129,28 +134,46 @@ class LambdaNetworking:
 
 @dataclass(frozen=True)
 class VaLambdaArgs:
+    """One function's spec and everything around it the program provides: its network, alarm
+    topic, package, the ARNs of what it uses. Checked on construction: a setting of the spec
+    that needs an argument not given here is one error naming both."""
+
+    # Environment and owner (names and tags); its permissions_boundary goes on every role.
     context: VaContext
+    # What the function is (FunctionSpec): code, sizes, triggers, secrets, statements.
     spec: FunctionSpec
+    # Where it runs: VaNetwork.lambda_networking(), or LambdaNetworking.from_ids(...).
     networking: LambdaNetworking
+    # The SNS topic its alarms notify (VaAlarmTopic.arn, or another stack's topic).
     alarm_topic_arn: pulumi.Input[str]
+    # A zip function's code: va_platform.packaging.build_zip(spec.code.path, runtime=...).
     package: ZipArtifact | None = None
+    # The ARN of each VA secret spec.secrets names (VaSecret.arn), by its name.
     secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Layers of the program (VaLayer.arn), before spec.layer_arns.
     layer_arns: Sequence[pulumi.Input[str]] = ()
+    # Allow statements the program adds to the role (e.g. an agent's handler statements).
     extra_statements: Sequence[IamStatement] = ()
+    # Alarms beside the standard four (e.g. an agent's cost alarm).
     extra_alarms: Sequence[AlarmDef] = ()
     # Env vars known only as outputs (ARNs of other resources); never secrets, which go through
     # ``secret_arns`` as ARNs the function reads at run time.
     extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Days its log groups keep logs, unless spec.log_retention_days says otherwise.
     log_retention_days: int = 30
+    # An image function's image, when spec.code has no imageUri (e.g. VaAgentImage.image_uri).
     image_uri: pulumi.Input[str] | None = None
+    # Where a zip is staged in S3 (the VA standard); None: uploaded with the function.
     artifacts: ArtifactStore | None = None
     # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
     kms_key_arn: pulumi.Input[str] | None = None
     # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
     bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # The table ``spec.table_actions`` act on (-> DYNAMODB_TABLE), the bucket whose objects
-    # ``spec.bucket_actions`` act on (-> S3_BUCKET): VaTable.ref(), or TableRef(arn, name).
+    # The table ``spec.table_actions`` act on (-> DYNAMODB_TABLE): VaTable.ref(), or
+    # TableRef(arn=..., name=...).
     table: TableRef | None = None
+    # The bucket whose objects ``spec.bucket_actions`` act on (-> S3_BUCKET): VaBucket.ref(),
+    # or BucketRef(arn=..., name=...).
     bucket: BucketRef | None = None
 
     @cached_property
@@ -186,12 +209,25 @@ class VaLambdaArgs:
                 f"{spec.purpose}: bucketActions ({', '.join(spec.bucket_actions)}) need the "
                 "bucket: give VaLambdaArgs.bucket (VaBucket.ref(), or BucketRef(arn=..., name=...))"
             )
-        clash = sorted((set(self.extra_env) | set(self.data_access[0])) & set(spec.env))
+        secret_env = {s.env_var for s in spec.secrets} | {e.env for e in spec.existing_secrets}
+        clash = sorted(
+            (set(self.extra_env) | set(self.data_access[0])) & (set(spec.env) | secret_env)
+        )
         if clash:
             raise ValueError(f"{spec.purpose}: env {', '.join(clash)} given twice")
         missing = [s.name for s in spec.secrets if s.name not in self.secret_arns]
         if missing:
-            raise ValueError(f"{spec.purpose}: no ARN given for secrets {', '.join(missing)}")
+            raise ValueError(
+                f"{spec.purpose}: no ARN given for secrets {', '.join(missing)} (FunctionSpec."
+                "secrets): give each in VaLambdaArgs.secret_arns (VaSecret.arn)"
+            )
+        unused = sorted(set(self.secret_arns) - {s.name for s in spec.secrets})
+        if unused:
+            raise ValueError(
+                f"{spec.purpose}: secret_arns names {', '.join(unused)}, which FunctionSpec."
+                "secrets does not list: list a VA secret (va/<env>/<name>) there, or give a "
+                "secret of any name or ARN as FunctionSpec.existing_secrets"
+            )
         if spec.is_custom_runtime and not self.layer_arns:
             assert self.package is not None
             if "bootstrap" not in zip_names(self.package.path):
@@ -244,12 +280,14 @@ def _cors(http: HttpTrigger) -> dict[str, Any] | None:
     }
 
 
-def _resolved(st: IamStatement) -> pulumi.Output[tuple[str, tuple[str, ...], list[str]]]:
+def _resolved(st: IamStatement) -> pulumi.Output[tuple[Any, ...]]:
     """The statement with its actions and resources known (either may come from an Output: a
-    destination's action depends on the service in its ARN)."""
+    destination's action depends on the service in its ARN), and its condition if it has one."""
 
-    def known(values: list[str]) -> tuple[str, tuple[str, ...], list[str]]:
-        return st.sid, tuple(values[: len(st.actions)]), list(values[len(st.actions) :])
+    def known(values: list[str]) -> tuple[Any, ...]:
+        actions, resources = tuple(values[: len(st.actions)]), list(values[len(st.actions) :])
+        condition = () if st.condition is None else (st.condition,)
+        return (st.sid, actions, resources, *condition)
 
     return pulumi.Output.all(*st.actions, *st.resources).apply(known)
 
@@ -452,6 +490,7 @@ class VaLambda(VaComponent):
             keys.append(args.kms_key_arn)  # the stack's secrets are encrypted with the stack key
         if keys:
             delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
+        delivery += self._existing_secret_statements()
         data = args.data_access[1]
         extra = [
             _resolved(st) for st in [*data, *args.extra_statements, *queue_statements, *delivery]
@@ -483,6 +522,30 @@ class VaLambda(VaComponent):
             opts=self.child_opts(),
         )
         return role, role_policy
+
+    @property
+    def _where(self) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
+        """(partition, region, account) of the function, read from its DLQ's ARN."""
+        parts = self.dlq.arn.apply(lambda arn: arn.split(":"))
+        return parts[1], parts[3], parts[4]
+
+    def _existing_secret_statements(self) -> list[IamStatement]:
+        """GetSecretValue on exactly the existing secrets (a name: in this function's account
+        and region, read from its DLQ's ARN), kms:Decrypt on their keys via Secrets Manager."""
+        existing = self._args.spec.existing_secrets
+        if not existing:
+            return []
+        partition, region, account = self._where
+        resources = [e.resource(region, account, partition) for e in existing]
+        statements = [
+            IamStatement("ReadExistingSecrets", ("secretsmanager:GetSecretValue",), resources)
+        ]
+        keys = [e.kms_key_arn for e in existing if e.kms_key_arn is not None]
+        if keys:
+            statements.append(
+                IamStatement("DecryptExistingSecrets", ("kms:Decrypt",), keys, VIA_SECRETS_MANAGER)
+            )
+        return statements
 
     def _code_args(self) -> dict[str, object]:
         """The image, or the zip (uploaded to the artifacts bucket when there is one)."""
@@ -524,6 +587,10 @@ class VaLambda(VaComponent):
         }
         for ref in spec.secrets:
             env_vars[ref.env_var] = args.secret_arns[ref.name]
+        if spec.existing_secrets:
+            partition, region, account = self._where
+            for existing in spec.existing_secrets:
+                env_vars[existing.env] = existing.secret_id(region, account, partition)
         net = args.networking
         # code_args differ by package type (built above); the overloads cannot see that.
         return aws.lambda_.Function(  # type: ignore[call-overload]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,14 @@ ASSUME_ROLE_POLICY = json.dumps(
 class IamStatement:
     """An extra Allow statement for a function, e.g. ``dynamodb:PutItem`` on one table."""
 
+    # Statement id: letters and digits, unique in the role's policy.
     sid: str
     # Literal actions, or an Output (a destination's action depends on the service in its ARN).
     actions: tuple[pulumi.Input[str], ...]
+    # Exact ARNs (literals or Outputs); '*' only for actions AWS lists no resource type for.
     resources: Sequence[pulumi.Input[str]]
+    # An IAM condition block, e.g. {"StringLike": {"kms:ViaService": "secretsmanager.*"}}.
+    condition: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9]+", self.sid):
@@ -51,8 +55,11 @@ class IamStatement:
         if not self.resources:
             raise ValueError(f"statement {self.sid}: list the exact resource ARNs")
         # Resources that are Outputs are judged when the policy is built (execution_policy).
-        statement = {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
-                     "Resource": list(self.resources)}  # fmt: skip
+        statement: dict[str, Any] = {"Sid": self.sid, "Effect": "Allow",
+                                     "Action": list(self.actions),
+                                     "Resource": list(self.resources)}  # fmt: skip
+        if self.condition is not None:
+            statement["Condition"] = dict(self.condition)
         problems = standard.statement_problems(statement, "extra IAM statement")
         if problems:
             raise ValueError("; ".join(p.message for p in problems))
@@ -73,7 +80,8 @@ def execution_policy(
     secret_arns: Sequence[str],
     subnet_arns: Sequence[str],
     security_group_arns: Sequence[str],
-    extra: Sequence[tuple[str, Sequence[str], Sequence[str]]] = (),
+    # (sid, actions, resources) or (sid, actions, resources, condition)
+    extra: Sequence[tuple[Any, ...]] = (),
 ) -> dict[str, Any]:
     eni = eni_arn_pattern(subnet_arns[0])
     statements = [
@@ -110,7 +118,7 @@ def execution_policy(
         statements.insert(
             1, allow("ReadOwnSecrets", ["secretsmanager:GetSecretValue"], list(secret_arns))
         )
-    statements += [allow(sid, actions, resources) for sid, actions, resources in extra]
+    statements += [allow(*st) for st in extra]
     broad = [
         p.message
         for st in statements

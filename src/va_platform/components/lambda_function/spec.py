@@ -22,7 +22,7 @@ from pydantic import (
 from va_platform import standard
 from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
 from va_platform.components.lambda_function.triggers import Trigger, check_triggers
-from va_platform.components.model import ArnInput, InRange, OneOf, VaModel, is_known
+from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel, is_known
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
 RESERVED_ENV_KEYS = frozenset(
@@ -43,6 +43,7 @@ def _in_range(lo: float, hi: float, what: str) -> AfterValidator:
     return AfterValidator(InRange(lo, hi, what))
 
 
+# A CloudWatch Logs retention period in days (those it accepts only).
 LogRetentionDays = Annotated[
     int,
     AfterValidator(OneOf(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period (days)")),
@@ -128,6 +129,164 @@ class SecretRef(VaModel):
         return self.env or secret_env_var(self.name)
 
 
+# A secret's ARN, and the characters a secret name may hold. Secrets Manager appends "-" and six
+# characters to the name in the complete ARN; a name that itself ends so cannot be told from a
+# complete ARN when given without them (a partial ARN), which is why AWS advises against it.
+SECRET_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+)
+SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+SECRET_SUFFIX_RE = re.compile(r"-[A-Za-z0-9]{6}$")
+KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+# kms:Decrypt for a secret's key, through Secrets Manager only (not on any ciphertext).
+VIA_SECRETS_MANAGER = {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+
+
+def env_key_problem(key: str) -> str | None:
+    if not ENV_KEY_RE.match(key) or key in RESERVED_ENV_KEYS or key.startswith("AWS_"):
+        return (
+            f"env key {key!r} is not allowed: letters, digits and '_', starting with a "
+            "letter, and not reserved by Lambda (AWS_*, _HANDLER, LAMBDA_TASK_ROOT, ...)"
+        )
+    return None
+
+
+def secret_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an existing secret's ``name`` (None: it can)."""
+    if name.startswith("arn:"):
+        return f"name {name!r} is an ARN: give it as arn"
+    if not SECRET_NAME_RE.match(name):
+        return f"{name!r} is not a secret name (1-512 of letters, digits and /_+=.@-)"
+    return None
+
+
+def _checked_name(name: str) -> str:
+    """An existing secret's name given as an Output, checked once it is known (a wildcard
+    would widen the grant)."""
+    problem = secret_name_problem(name)
+    if problem:
+        raise ValueError(f"ExistingSecret: {problem}")
+    return name
+
+
+def secret_id_of_name(name: str, partition: str, region: str, account: str) -> str:
+    """What a function passes to GetSecretValue for the secret ``name``: its partial ARN, or
+    the name itself when it ends in '-' and six characters, as a complete ARN does (Secrets
+    Manager would read such a partial ARN as a complete one)."""
+    if SECRET_SUFFIX_RE.search(name):
+        return name
+    return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"
+
+
+class ExistingSecret(VaModel):
+    """A secret that exists already, of any name (`billing/stripe`) or ARN: another team's,
+    another stack's or another tool's. The function gets its ARN in `env` (never the value),
+    its role secretsmanager:GetSecretValue on exactly that secret and, with its key
+    (`kmsKeyArn`), kms:Decrypt on that key through Secrets Manager only.
+
+    Give `arn` or `name`. A name is a secret of the function's own account and region: the
+    function gets its partial ARN, `arn:aws:secretsmanager:<region>:<account>:secret:<name>`,
+    which GetSecretValue takes as it takes the name (and va-guard reads as a reference, not a
+    credential; a name ending in '-' and six characters, which a partial ARN cannot name, is
+    given as it is), and the role is granted `...:secret:<name>-??????` (the six characters
+    Secrets Manager appends). A secret of another account is given by its complete ARN; its
+    resource policy and its key's policy must admit the function's role.
+    """
+
+    env: str = Field(
+        description="Env var the function reads the secret's ARN from (what it passes to "
+        "GetSecretValue)."
+    )
+    arn: ArnInput | None = Field(
+        default=None,
+        description="The secret's complete ARN (ending in '-' and the six characters Secrets "
+        "Manager appends), of any account.",
+    )
+    name: NameInput | None = Field(
+        default=None,
+        description="The secret's name (e.g. billing/stripe), in the function's account and "
+        "region.",
+    )
+    kms_key_arn: ArnInput | None = Field(
+        default=None,
+        description="The customer-managed KMS key the secret is encrypted with; unset: "
+        "aws/secretsmanager, which needs no grant.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_the_secret(self) -> ExistingSecret:
+        problem = env_key_problem(self.env) or self._secret_problem() or self._key_problem()
+        if problem:
+            raise ValueError(f"ExistingSecret {self.env}: {problem}")
+        return self
+
+    def _secret_problem(self) -> str | None:
+        if (self.arn is None) == (self.name is None):
+            both = self.arn is not None
+            return "give the secret's arn or name" + (", not both" if both else "")
+        if is_known(self.arn) and not SECRET_ARN_RE.match(self.arn):
+            return (
+                f"{self.arn!r} is not a Secrets Manager secret ARN "
+                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
+            )
+        if is_known(self.arn) and not SECRET_SUFFIX_RE.search(self.arn):
+            return (
+                f"{self.arn!r} is a partial ARN (without the '-' and six characters Secrets "
+                "Manager appends), which no grant on it matches: give the complete ARN, or "
+                "the secret's name as name"
+            )
+        return secret_name_problem(self.name) if is_known(self.name) else None
+
+    def _key_problem(self) -> str | None:
+        if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+            return (
+                f"kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>; an alias is not a key)"
+            )
+        return None
+
+    def _name_arn(self, where: tuple[pulumi.Input[str], ...], suffix: str) -> pulumi.Input[str]:
+        """``arn:<partition>:secretsmanager:<region>:<account>:secret:<name><suffix>``."""
+        if is_known(self.name) and all(is_known(part) for part in where):
+            partition, region, account = where
+            return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{self.name}{suffix}"
+        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        partition, region, account = where
+        return pulumi.Output.concat(
+            "arn:", partition, ":secretsmanager:", region, ":", account, ":secret:", name, suffix
+        )
+
+    def secret_id(
+        self,
+        region: pulumi.Input[str],
+        account: pulumi.Input[str],
+        partition: pulumi.Input[str] = "aws",
+    ) -> pulumi.Input[str]:
+        """What the function gets in ``env``: the ARN given, or, for a name, the secret's
+        partial ARN in ``account`` and ``region`` (secret_id_of_name)."""
+        if self.arn is not None:
+            arn: pulumi.Input[str] = self.arn
+            return arn
+        where = (partition, region, account)
+        if is_known(self.name) and all(is_known(part) for part in where):
+            return secret_id_of_name(self.name, partition, region, account)  # type: ignore[arg-type]
+        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        return pulumi.Output.all(name, *where).apply(lambda v: secret_id_of_name(*v))
+
+    def resource(
+        self,
+        region: pulumi.Input[str],
+        account: pulumi.Input[str],
+        partition: pulumi.Input[str] = "aws",
+    ) -> pulumi.Input[str]:
+        """The ARN the role is granted: the ARN given, or, for a name, every ARN the secret
+        of that name can have in ``account`` and ``region``."""
+        if self.arn is not None:
+            arn: pulumi.Input[str] = self.arn
+            return arn
+        return self._name_arn((partition, region, account), "-??????")
+
+
 class RuntimeManagement(VaModel):
     """Who patches the runtime. Auto lets AWS patch; Manual pins a version (unpatched)."""
 
@@ -211,11 +370,11 @@ RESERVED_SIDS = frozenset(
     {"WriteOwnLogs", "SendToOwnDlq", "CreateEniInOwnSubnets", "ManageOwnEnis",
      "DescribeEnisNoResourceLevelPermissions", "XRayNoResourceLevelPermissions",
      "ReadOwnSecrets", "ReadTriggerQueues", "DeliverOnSuccess", "DeliverOnFailure",
-     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects"}
+     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects", "ReadExistingSecrets",
+     "DecryptExistingSecrets"}
 )  # fmt: skip
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
-KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
 
 def _destination(value: object) -> object:
@@ -287,6 +446,12 @@ class FunctionSpec(VaModel):
         default=(),
         description="Declared secrets it may read; it gets each one's ARN in an env var, "
         "never the value.",
+    )
+    existing_secrets: tuple[ExistingSecret, ...] = Field(
+        default=(),
+        description="Secrets that exist already, of any name or ARN (another team's or "
+        "tool's): it gets each one's ARN or name in an env var, its role GetSecretValue on "
+        "exactly that secret and kms:Decrypt on its kmsKeyArn.",
     )
     env: dict[str, str] = Field(
         default_factory=dict,
@@ -405,11 +570,9 @@ class FunctionSpec(VaModel):
     @classmethod
     def _env(cls, env: dict[str, str]) -> dict[str, str]:
         for key, value in env.items():
-            if not ENV_KEY_RE.match(key) or key in RESERVED_ENV_KEYS or key.startswith("AWS_"):
-                raise ValueError(
-                    f"env key {key!r} is not allowed: letters, digits and '_', starting with a "
-                    "letter, and not reserved by Lambda (AWS_*, _HANDLER, LAMBDA_TASK_ROOT, ...)"
-                )
+            problem = env_key_problem(key)
+            if problem:
+                raise ValueError(problem)
             kind = standard.secret_value_kind(value)
             if kind:
                 raise ValueError(
@@ -472,14 +635,15 @@ class FunctionSpec(VaModel):
                 f"snapStart needs a managed runtime of {', '.join(SNAPSTART_RUNTIMES)}; "
                 f"this function runs {'a container image' if is_image else self.runtime}"
             )
-        env_vars = [s.env_var for s in self.secrets]
+        env_vars = [s.env_var for s in self.secrets] + [e.env for e in self.existing_secrets]
         for var in env_vars:
             if var in self.env:
-                raise ValueError(f"env {var} is set both as a plain value and for a secret ARN")
-        if len(set(env_vars)) != len(env_vars) or len({s.name for s in self.secrets}) != len(
-            self.secrets
-        ):
-            raise ValueError("each secret (and its env var) may be listed once")
+                raise ValueError(f"env {var} is set both as a plain value and for a secret")
+        twice = sorted({var for var in env_vars if env_vars.count(var) > 1})
+        if twice:
+            raise ValueError(f"env {', '.join(twice)} carries two secrets; give each its own")
+        if len({s.name for s in self.secrets}) != len(self.secrets):
+            raise ValueError("each secret may be listed once")
         size = sum(len(k) + len(v) for k, v in self.env.items()) + sum(
             len(v) + 100 for v in env_vars
         )
