@@ -21,7 +21,12 @@ from pydantic import (
 
 from va_platform import standard
 from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
-from va_platform.components.lambda_function.triggers import Trigger, check_triggers
+from va_platform.components.lambda_function.triggers import (
+    TRIGGER_KINDS,
+    TRIGGER_SIDS,
+    Trigger,
+    check_triggers,
+)
 from va_platform.components.model import ArnInput, InRange, OneOf, VaModel, is_known
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
@@ -205,14 +210,20 @@ DESTINATION_ACTIONS = {
     "events": "events:PutEvents",
     "lambda": "lambda:InvokeFunction",
 }
-# The Sids of the statements every function's role gets (iam.execution_policy) and of the
-# statements its triggers and settings add.
-RESERVED_SIDS = frozenset(
+# The Sids of the statements every function's role gets (iam.execution_policy; ReadOwnSecrets
+# with secrets), of those its settings add (destinations, its key, table and bucket actions) and
+# of its triggers' (each kind lists its own): a function's own ``statements`` may not take them.
+# tests/components/test_trigger_registry.py checks them against a role with every one.
+EXECUTION_SIDS = frozenset(
     {"WriteOwnLogs", "SendToOwnDlq", "CreateEniInOwnSubnets", "ManageOwnEnis",
      "DescribeEnisNoResourceLevelPermissions", "XRayNoResourceLevelPermissions",
-     "ReadOwnSecrets", "ReadTriggerQueues", "DeliverOnSuccess", "DeliverOnFailure",
-     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects"}
+     "ReadOwnSecrets"}
 )  # fmt: skip
+SETTING_SIDS = frozenset(
+    {"DeliverOnSuccess", "DeliverOnFailure", "DecryptWithOwnKey", "CoreTableAccess",
+     "ContentBucketObjects"}
+)  # fmt: skip
+RESERVED_SIDS = EXECUTION_SIDS | SETTING_SIDS | TRIGGER_SIDS
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
 KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
@@ -358,8 +369,9 @@ class FunctionSpec(VaModel):
     )
     triggers: tuple[Trigger, ...] = Field(
         default=(),
-        description="What starts the function besides a direct invoke: `schedule`, `queue`, "
-        "`events`, `bucket` or `http`.",
+        description="What starts the function besides a direct invoke: "
+        + ", ".join(f"`{kind.name}`" for kind in TRIGGER_KINDS[:-1])
+        + f" or `{TRIGGER_KINDS[-1].name}`.",
     )
     destinations: Destinations = Field(
         default=Destinations(),
