@@ -131,7 +131,7 @@ def physical_name(env: str, purpose: str, type_: str) -> str:
     return name
 
 
-# --- identities: who may change what (issue 22) ---------------------------------------------
+# --- identities: who may change what ----------------------------------------------------------
 # Every role the stack creates for its workloads (execution, schedule and agent roles) carries
 # this administrator-owned managed policy as its permissions boundary; the deploy role may
 # create or change a role only with it attached, and never remove it.

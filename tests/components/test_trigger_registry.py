@@ -1,10 +1,10 @@
-"""Each trigger kind is one unit (issue 20 §6): a module of its own under
-lambda_function/triggers/ with its model, its role statements' Sids, its resources and its plan
-lines, listed once in ``TRIGGER_KINDS``; FunctionSpec's union, VaLambda, the reserved Sids, the
-workload boundary, the plan review and the configuration reference iterate that list.
+"""Each trigger kind is one unit: a module of its own under lambda_function/triggers/ with its
+model, its role statements' Sids, its resources and its plan lines, listed once in
+``TRIGGER_KINDS``; FunctionSpec's union, VaLambda, the reserved Sids, the workload boundary, the
+plan review and the configuration reference iterate that list.
 
 A new kind touches its module, its line in ``TRIGGER_KINDS`` and its model's export in
-``va_platform.components`` (docs/development.md, "Adding a trigger kind"); the last test keeps
+``va_platform.components`` (docs/development.md, "Adding a trigger kind"); the last tests keep
 kind-specific code from growing anywhere else.
 """
 
