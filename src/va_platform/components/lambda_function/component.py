@@ -190,8 +190,9 @@ class VaLambda(VaComponent):
     """The function and its log group, DLQ, role, async config, recursion guard and alarms.
 
     Built in named steps, in dependency order: the log group and DLQ first (the role's policy
-    names their ARNs), then the role, the function, its invocation settings and its alarms.
-    Every child is kept as an attribute.
+    names their ARNs), each trigger kind's sources (triggers/), then the role, the function, its
+    invocation settings, each trigger kind's resources and its alarms. Every child is kept as an
+    attribute.
     """
 
     MODULE = "lambda"
