@@ -8,6 +8,7 @@ program with one message and an empty plan.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ from stack.config import ConfigError, StackConfig, load_stack_config
 from va_platform.components import (
     IMAGE_FILES,
     AgentImageSettings,
+    AgentProfile,
     ArtifactStore,
     BucketTarget,
     BucketTrigger,
     Expiry,
     FunctionSpec,
+    LambdaNetworking,
     VaAgentImage,
     VaAgentImageArgs,
     VaAgentRole,
@@ -169,14 +172,42 @@ def agent_image_tag(settings: AgentImageSettings) -> str:
     return "-".join([revision(commit, dirty, context_hash(AGENT_IMAGE_DIR)), *settings.variant])
 
 
-def main() -> None:
-    app_config = pulumi.Config()
-    config = read_config(app_config)
-    function_packages, layer_packages = build_packages(config)
-    # The account the stack declares (aws:allowedAccountIds makes the provider refuse any other).
-    account = pulumi.Output.from_input(config.account_id)
-    # First, the administrator-owned ceiling of every role below (the deploy role may create a
-    # role only with it attached).
+@dataclass(frozen=True)
+class Shared:
+    """What every function of the stack builds on: its context, network, alarm topic, secrets,
+    key, data, artifacts bucket and layers."""
+
+    config: StackConfig
+    ctx: VaContext
+    account: pulumi.Output[str]
+    network: VaNetwork
+    networking: LambdaNetworking
+    alarms: VaAlarmTopic
+    key: VaKey | None
+    secrets: dict[str, VaSecret]
+    table: VaTable
+    bucket: VaBucket
+    artifacts: VaBucket
+    layers: dict[str, VaLayer]
+
+    def lambda_args(self, spec: FunctionSpec, **specific: Any) -> VaLambdaArgs:
+        """What every function of the stack shares: network, alarm topic, its secrets, logs
+        and the stack's key."""
+        return VaLambdaArgs(
+            context=self.ctx,
+            spec=spec,
+            networking=self.networking,
+            alarm_topic_arn=self.alarms.arn,
+            secret_arns={ref.name: self.secrets[ref.name].arn for ref in spec.secrets},
+            log_retention_days=self.config.log_retention_days,
+            kms_key_arn=self.key.arn if self.key else None,
+            **specific,
+        )
+
+
+def workload_context(config: StackConfig) -> VaContext:
+    """First, the administrator-owned ceiling of every role below (the deploy role may create a
+    role only with it attached); the context every other component is made in names it."""
     boundary = VaWorkloadBoundary(
         "workload-boundary",
         VaWorkloadBoundaryArgs(
@@ -188,27 +219,16 @@ def main() -> None:
             ),
         ),
     )
-    ctx = VaContext(
+    return VaContext(
         environment=config.environment, owner=config.owner, permissions_boundary=boundary.arn
     )
 
-    network = VaNetwork(
-        "network",
-        VaNetworkArgs(
-            context=ctx,
-            region=config.region,
-            vpc_cidr=config.vpc_cidr,
-            availability_zones=config.availability_zones,
-            nat_gateway=config.nat_enabled,
-            vpc_endpoints=config.vpc_endpoints,
-        ),
-    )
-    alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email))
-    key = (
-        VaKey("lambda-key", VaKeyArgs(context=ctx, region=config.region, account_id=account))
-        if config.encryption_key
-        else None
-    )
+
+def stack_secrets(
+    ctx: VaContext, config: StackConfig, app_config: pulumi.Config, key: VaKey | None
+) -> dict[str, VaSecret]:
+    """The declared secrets, each with its value when the stack config holds one (warned
+    about when it does not: it is then put out of band)."""
     secrets = {
         leaf: VaSecret(
             f"secret-{leaf}",
@@ -228,6 +248,37 @@ def main() -> None:
                 f"`pulumi config set --secret {leaf}` or put it out of band",
                 resource=secret,
             )
+    return secrets
+
+
+def shared_resources(
+    ctx: VaContext,
+    config: StackConfig,
+    app_config: pulumi.Config,
+    layer_packages: dict[str, ZipArtifact],
+) -> Shared:
+    """Network, alarm topic, stack key, secrets, core table, content and artifacts buckets,
+    layers."""
+    # The account the stack declares (aws:allowedAccountIds makes the provider refuse any other).
+    account = pulumi.Output.from_input(config.account_id)
+    network = VaNetwork(
+        "network",
+        VaNetworkArgs(
+            context=ctx,
+            region=config.region,
+            vpc_cidr=config.vpc_cidr,
+            availability_zones=config.availability_zones,
+            nat_gateway=config.nat_enabled,
+            vpc_endpoints=config.vpc_endpoints,
+        ),
+    )
+    alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email))
+    key = (
+        VaKey("lambda-key", VaKeyArgs(context=ctx, region=config.region, account_id=account))
+        if config.encryption_key
+        else None
+    )
+    secrets = stack_secrets(ctx, config, app_config, key)
     table = VaTable("core-table", VaTableArgs(context=ctx, purpose="core"))
     bucket = VaBucket("content-bucket", VaBucketArgs(context=ctx, purpose="content"))
     # The VA standard: packages go through an S3 staging bucket, named after a commit.
@@ -249,23 +300,28 @@ def main() -> None:
         )
         for spec in config.layers
     }
+    return Shared(
+        config=config,
+        ctx=ctx,
+        account=account,
+        network=network,
+        networking=network.lambda_networking(),
+        alarms=alarms,
+        key=key,
+        secrets=secrets,
+        table=table,
+        bucket=bucket,
+        artifacts=artifacts,
+        layers=layers,
+    )
 
-    networking = network.lambda_networking()
 
-    def lambda_args(spec: FunctionSpec, **specific: Any) -> VaLambdaArgs:
-        """What every function of the stack shares: network, alarm topic, its secrets, logs
-        and the stack's key."""
-        return VaLambdaArgs(
-            context=ctx,
-            spec=spec,
-            networking=networking,
-            alarm_topic_arn=alarms.arn,
-            secret_arns={ref.name: secrets[ref.name].arn for ref in spec.secrets},
-            log_retention_days=config.log_retention_days,
-            kms_key_arn=key.arn if key else None,
-            **specific,
-        )
-
+def stack_functions(
+    shared: Shared, function_packages: dict[str, ZipArtifact]
+) -> dict[str, VaLambda]:
+    """The stack's functions (the stack's reserved concurrency unless one sets its own), on
+    the core table and the content bucket, whose triggers may name the content bucket."""
+    config, bucket = shared.config, shared.bucket
     functions: dict[str, VaLambda] = {}
     for fn in config.functions:
         reserved = fn.reserved_concurrency
@@ -279,90 +335,121 @@ def main() -> None:
         package = function_packages.get(fn.purpose)
         functions[fn.purpose] = VaLambda(
             f"fn-{fn.purpose}",
-            lambda_args(
+            shared.lambda_args(
                 spec,
                 package=package,
-                artifacts=_artifact_store(artifacts, fn, package),
-                layer_arns=[layers[name].arn for name in fn.layers],
-                table=table.ref(),
+                artifacts=_artifact_store(shared.artifacts, fn, package),
+                layer_arns=[shared.layers[name].arn for name in fn.layers],
+                table=shared.table.ref(),
                 bucket=bucket.ref(),
                 bucket_arns={bucket.purpose: bucket.arn},
             ),
         )
-    bucket_notifications(ctx, {bucket.purpose: bucket}, config.functions, functions)
+    bucket_notifications(shared.ctx, {bucket.purpose: bucket}, config.functions, functions)
+    return functions
 
-    agents: dict[str, VaLambda] = {}
-    if config.agents:
-        image = VaAgentImage(
-            "agent-image",
-            VaAgentImageArgs(
+
+def agent(shared: Shared, profile: AgentProfile, image: VaAgentImage) -> VaLambda:
+    """One FAALF agent: its function on the stack's image, and its agent role (profiles with
+    statements) that only the function's role may assume."""
+    config, ctx = shared.config, shared.ctx
+    spec = profile.function_spec(config.agent_image.architecture)
+    role_name = agent_role_name(ctx, profile.purpose)
+    role_arn = (
+        shared.account.apply(lambda a, n=role_name: agent_role_arn(a, n))
+        if profile.statements
+        else None
+    )
+    function = VaLambda(
+        f"agent-{profile.purpose}",
+        shared.lambda_args(
+            spec,
+            image_uri=image.image_uri,
+            extra_statements=agent_handler_statements(
+                profile,
+                ctx.name(profile.purpose, "lambda"),
+                config.region,
+                shared.account,
+                role_arn,
+            ),
+            extra_alarms=profile.alarms(),
+            extra_env={"FAALF_AGENT_ROLE_ARN": role_arn} if role_arn is not None else {},
+        ),
+    )
+    if profile.statements:
+        VaAgentRole(
+            f"agent-{profile.purpose}-agent",
+            VaAgentRoleArgs(
                 context=ctx,
-                directory=AGENT_IMAGE_DIR,
-                tag=agent_image_tag(config.agent_image),
-                settings=config.agent_image,
+                purpose=profile.purpose,
+                statements=profile.statements,
+                function_role_arn=function.role_arn,
             ),
         )
-        for profile in config.agents:
-            spec = profile.function_spec(config.agent_image.architecture)
-            role_name = agent_role_name(ctx, profile.purpose)
-            role_arn = (
-                account.apply(lambda a, n=role_name: agent_role_arn(a, n))
-                if profile.statements
-                else None
-            )
-            agent = VaLambda(
-                f"agent-{profile.purpose}",
-                lambda_args(
-                    spec,
-                    image_uri=image.image_uri,
-                    extra_statements=agent_handler_statements(
-                        profile,
-                        ctx.name(profile.purpose, "lambda"),
-                        config.region,
-                        account,
-                        role_arn,
-                    ),
-                    extra_alarms=profile.alarms(),
-                    extra_env={"FAALF_AGENT_ROLE_ARN": role_arn} if role_arn is not None else {},
-                ),
-            )
-            agents[profile.purpose] = agent
-            if profile.statements:
-                VaAgentRole(
-                    f"agent-{profile.purpose}-agent",
-                    VaAgentRoleArgs(
-                        context=ctx,
-                        purpose=profile.purpose,
-                        statements=profile.statements,
-                        function_role_arn=agent.role_arn,
-                    ),
-                )
-        pulumi.export("agentImageUri", image.image_uri)
-        pulumi.export("agentFunctionNames", {p: f.function.name for p, f in agents.items()})
+    return function
 
-    if config.github_repository:
-        github = VaGithubOidcRole(
-            "github",
-            VaGithubOidcRoleArgs(
-                context=ctx,
-                repository=config.github_repository,
-                region=config.region,
-                account_id=account,
-            ),
-        )
-        pulumi.export("githubPreviewRoleArn", github.preview_role_arn)
-        pulumi.export("githubDeployRoleArn", github.deploy_role_arn)
 
+def stack_agents(shared: Shared) -> None:
+    """The FAALF agents: one image, one function and role per agent profile."""
+    config = shared.config
+    if not config.agents:
+        return
+    image = VaAgentImage(
+        "agent-image",
+        VaAgentImageArgs(
+            context=shared.ctx,
+            directory=AGENT_IMAGE_DIR,
+            tag=agent_image_tag(config.agent_image),
+            settings=config.agent_image,
+        ),
+    )
+    agents = {profile.purpose: agent(shared, profile, image) for profile in config.agents}
+    pulumi.export("agentImageUri", image.image_uri)
+    pulumi.export("agentFunctionNames", {p: f.function.name for p, f in agents.items()})
+
+
+def github_roles(shared: Shared) -> None:
+    """The CI identities of the stack's repository (preview and deploy), when it names one."""
+    config = shared.config
+    if not config.github_repository:
+        return
+    github = VaGithubOidcRole(
+        "github",
+        VaGithubOidcRoleArgs(
+            context=shared.ctx,
+            repository=config.github_repository,
+            region=config.region,
+            account_id=shared.account,
+        ),
+    )
+    pulumi.export("githubPreviewRoleArn", github.preview_role_arn)
+    pulumi.export("githubDeployRoleArn", github.deploy_role_arn)
+
+
+def export_outputs(shared: Shared, functions: dict[str, VaLambda]) -> None:
     pulumi.export("functionNames", {p: f.function.name for p, f in functions.items()})
     pulumi.export("functionArns", {p: f.arn for p, f in functions.items()})
     pulumi.export("roleArns", {p: f.role_arn for p, f in functions.items()})
-    pulumi.export("alarmTopicArn", alarms.arn)
-    pulumi.export("vpcId", network.vpc.id)
-    pulumi.export("privateSubnetIds", network.private_subnet_ids)
-    pulumi.export("secretArns", {leaf: s.arn for leaf, s in secrets.items()})
-    pulumi.export("coreTableName", table.table_name)
-    pulumi.export("contentBucketName", bucket.bucket_name)
-    pulumi.export("artifactsBucketName", artifacts.bucket_name)
+    pulumi.export("alarmTopicArn", shared.alarms.arn)
+    pulumi.export("vpcId", shared.network.vpc.id)
+    pulumi.export("privateSubnetIds", shared.network.private_subnet_ids)
+    pulumi.export("secretArns", {leaf: s.arn for leaf, s in shared.secrets.items()})
+    pulumi.export("coreTableName", shared.table.table_name)
+    pulumi.export("contentBucketName", shared.bucket.bucket_name)
+    pulumi.export("artifactsBucketName", shared.artifacts.bucket_name)
+
+
+def main() -> None:
+    """Config, packages, then the resources in dependency order, then the outputs."""
+    app_config = pulumi.Config()
+    config = read_config(app_config)
+    function_packages, layer_packages = build_packages(config)
+    ctx = workload_context(config)
+    shared = shared_resources(ctx, config, app_config, layer_packages)
+    functions = stack_functions(shared, function_packages)
+    stack_agents(shared)
+    github_roles(shared)
+    export_outputs(shared, functions)
 
 
 main()

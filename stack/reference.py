@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from stack.config import PROJECT_NAMESPACE, StackConfig
-from va_platform.components import ArnInput, InRange, NameInput, OneOf
+from va_platform.components import TRIGGER_KINDS, ArnInput, InRange, NameInput, OneOf
 
 HEADER = f"""# Stack configuration reference
 
@@ -164,9 +164,31 @@ def all_models(root: type[BaseModel] = StackConfig) -> list[type[BaseModel]]:
     return ordered
 
 
+def trigger_kinds_section() -> list[str]:
+    """What each ``triggers[].kind`` is, from the registry of kinds."""
+    lines = [
+        "## Trigger kinds",
+        "",
+        "What `functions[].triggers[].kind` selects: its keys, what it adds beside the function, "
+        "and the Sids of the statements it adds to the function's role (reserved: "
+        "`statements[].sid` may not take them).",
+        "",
+        "| kind | keys | adds | role statements |",
+        "|---|---|---|---|",
+    ]
+    for kind in TRIGGER_KINDS:
+        adds = " ".join((inspect.getdoc(type(kind)) or "").split()).replace("|", "\\|")
+        keys = f"[{section_title(kind.model)}](#{anchor(kind.model)})"
+        sids = ", ".join(f"`{sid}`" for sid in sorted(kind.sids)) or "none"
+        lines.append(f"| `{kind.name}` | {keys} | {adds} | {sids} |")
+    return [*lines, ""]
+
+
 def render() -> str:
     parts = [HEADER]
     for model in all_models():
+        if model is TRIGGER_KINDS[0].model:
+            parts.append("\n".join(trigger_kinds_section()))
         parts.append("\n".join(model_section(model)))
     return "\n".join(parts)
 

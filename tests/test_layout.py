@@ -12,6 +12,9 @@ the agent image and the deployable functions are self-contained (they are what s
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -134,4 +137,39 @@ def test_first_party_imports_sees_a_forbidden_import() -> None:
         probe.unlink()
     assert [n for n in names if not allowed(n, ALLOWED["src/va_platform"])] == [
         "stack.config.StackConfig"
+    ]
+
+
+# A citation of a document the repository does not hold: the specification's seed documents,
+# or the issue tracker's items, which the code's readers (other teams, the pack's users) cannot
+# open. Comments and docstrings say what they mean instead; tests may name the issue they check.
+OUTSIDE_CITATION = re.compile(r"\bseed \d{3}\b|\bissues? \d+\b", re.IGNORECASE)
+SHIPPED = ("src/va_platform", "policies", "stack", "org", "agent_image", "functions", "examples")
+
+
+def outside_citations(source: str) -> list[str]:
+    """The comments and docstrings of ``source`` that cite a document outside the repository."""
+    texts = [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline)
+             if t.type == tokenize.COMMENT]  # fmt: skip
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            texts.append(ast.get_docstring(node, clean=False) or "")
+    return [text.strip() for text in texts if OUTSIDE_CITATION.search(text)]
+
+
+def test_no_comment_of_the_shipped_code_cites_a_document_outside_the_repository() -> None:
+    files = [ROOT / "__main__.py", *(f for folder in SHIPPED for f in folder_files(folder))]
+    found = {
+        str(f.relative_to(ROOT)): cited
+        for f in files
+        if (cited := outside_citations(f.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+def test_the_citation_check_sees_a_seed_document_and_an_issue() -> None:
+    source = '"""Module (issue 22)."""\n# metrics to alarm on (seed 000 §7)\nX = "seed 001"\n'
+    assert outside_citations(source) == [
+        "# metrics to alarm on (seed 000 §7)",
+        "Module (issue 22).",
     ]

@@ -7,7 +7,7 @@ resource types (``catalogue``); no AdministratorAccess, PowerUserAccess or ``*Fu
 attachments (role, user, group, Identity Center permission set); no trust policy that lets
 anyone assume a role; every VA role Lambda or EventBridge Scheduler assumes (an execution or
 schedule role) carries its environment's workload boundary, ``va-<env>-workload-boundary``, as
-its permissions boundary (issue 22: without it, one inline ``"*"`` a deploy session writes on
+its permissions boundary (without it, one inline ``"*"`` a deploy session writes on
 the role is an administrator one function or schedule away). What AWS would deny (an unknown
 action, an action scoped to ARNs it does not take) is a notice. Documents are checked wherever
 they appear: role inline policies, role/user/group policies, standalone policies, as JSON

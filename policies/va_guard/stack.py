@@ -64,7 +64,8 @@ SSE_TYPES = (
 # A message names this many of the functions sharing a role (a stack with hundreds of them
 # would otherwise repeat hundreds of names in each of hundreds of messages).
 SHARED_ROLE_NAMES_SHOWN = 5
-# Lambda metrics every function must alarm on (seed 000 §7).
+# Lambda metrics every function must alarm on: the VA standard's monitoring rule, which the
+# library's VaLambda meets (src/va_platform/components/lambda_function/alarms.py).
 REQUIRED_ALARM_METRICS: tuple[str, ...] = ("Errors", "Throttles", "Duration")
 SETTINGS = {
     "requiredAlarmMetrics": string_list(

@@ -131,7 +131,7 @@ def physical_name(env: str, purpose: str, type_: str) -> str:
     return name
 
 
-# --- identities: who may change what (issue 22) ---------------------------------------------
+# --- identities: who may change what ----------------------------------------------------------
 # Every role the stack creates for its workloads (execution, schedule and agent roles) carries
 # this administrator-owned managed policy as its permissions boundary; the deploy role may
 # create or change a role only with it attached, and never remove it.
@@ -387,7 +387,45 @@ def statement_problems(statement: object, where: str = "statement") -> list[Stat
         return []
     sid = statement.get("Sid")
     label = f"{where}: Allow statement" + (f" {sid!r}" if isinstance(sid, str) else "")
-    problems = [
+    wide, granted = _statement_actions(statement)
+    resources, known = _statement_resources(statement)
+    problems = [*_negation_problems(statement, label), *_service_wildcard_problems(wide, label)]
+    star = _as_broad_as_star(resources)
+    if star is not None:
+        return problems + _star_problems(granted, star, label)
+    return problems + [
+        problem
+        for name, found in granted.items()
+        if (problem := _scope_problem(name, found, resources, known, label)) is not None
+    ]
+
+
+def _statement_actions(
+    statement: Mapping[str, Any],
+) -> tuple[list[str], dict[str, tuple[catalogue.Action, ...]]]:
+    """The statement's service wildcards (``s3:*``), and what each other action grants."""
+    actions = _strings(statement.get("Action"))
+    wide = [a for a in actions if is_service_wildcard(a)]
+    return wide, {a: _granted(a) for a in actions if a not in wide}
+
+
+def _as_broad_as_star(resources: list[str]) -> str | None:
+    """The first resource that is '*' or wildcards the region or account, if any."""
+    return next((r for r in resources if r == "*" or wildcards_location(r)), None)
+
+
+def _statement_resources(statement: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """The statement's resources that are strings, and whether every resource is one (known)."""
+    raw = statement.get("Resource")
+    resources = _strings(raw)
+    known = bool(resources) and len(resources) == len(
+        raw if isinstance(raw, list | tuple) else [raw]
+    )
+    return resources, known
+
+
+def _negation_problems(statement: Mapping[str, Any], label: str) -> list[StatementProblem]:
+    return [
         StatementProblem(
             f"{label} uses {negated}, which grants everything not listed; list what it allows",
             broad=True,
@@ -395,63 +433,67 @@ def statement_problems(statement: object, where: str = "statement") -> list[Stat
         for negated in ("NotAction", "NotResource")
         if negated in statement
     ]
-    actions = _strings(statement.get("Action"))
-    wide = [a for a in actions if is_service_wildcard(a)]
-    if wide:
-        problems.append(
-            StatementProblem(
-                f"{label} grants {', '.join(wide)}; name the actions the workload calls "
-                "(e.g. dynamodb:PutItem)",
-                broad=True,
-            )
+
+
+def _service_wildcard_problems(wide: list[str], label: str) -> list[StatementProblem]:
+    if not wide:
+        return []
+    return [
+        StatementProblem(
+            f"{label} grants {', '.join(wide)}; name the actions the workload calls "
+            "(e.g. dynamodb:PutItem)",
+            broad=True,
         )
-    granted = {a: _granted(a) for a in actions if a not in wide}
-    raw_resources = statement.get("Resource")
-    resources = _strings(raw_resources)
-    known = bool(resources) and len(resources) == len(
-        raw_resources if isinstance(raw_resources, list | tuple) else [raw_resources]
+    ]
+
+
+def _star_problems(
+    granted: Mapping[str, tuple[catalogue.Action, ...]], star: str, label: str
+) -> list[StatementProblem]:
+    """Actions AWS scopes to resource types, granted on '*' or an ARN as broad."""
+    scoped = [
+        _described(a, g) for a, g in granted.items() if not g or any(x.takes_resources for x in g)
+    ]
+    if not scoped:
+        return []
+    on = (
+        "Resource '*'"
+        if star == "*"
+        else f"Resource {star!r}, which wildcards the region or account (as broad as '*')"
     )
-    star = next((r for r in resources if r == "*" or wildcards_location(r)), None)
-    if star is not None:
-        scoped = [
-            _described(a, g)
-            for a, g in granted.items()
-            if not g or any(x.takes_resources for x in g)
-        ]
-        if scoped:
-            on = (
-                "Resource '*'"
-                if star == "*"
-                else f"Resource {star!r}, which wildcards the region or account (as broad as '*')"
-            )
-            problems.append(
-                StatementProblem(
-                    f"{label} grants {'; '.join(scoped)} on {on}; AWS's Service Authorization "
-                    "Reference lists resource types for these actions, so name the exact ARNs",
-                    broad=True,
-                )
-            )
-        return problems
-    for name, found in granted.items():
-        if not found:
-            problems.append(StatementProblem(f"{label} grants {_described(name, found)}", False))
-        elif catalogue.is_wildcard(name) or not known:
-            continue
-        elif not found[0].takes_resources:
-            problems.append(
-                StatementProblem(
-                    f"{label} scopes {name} to ARNs, but AWS's Service Authorization Reference "
-                    "lists no resource types for it, so AWS denies it on any ARN; grant it on "
-                    "Resource '*' in a statement of its own",
-                    broad=False,
-                )
-            )
-        elif not any(catalogue.arn_matches(f, r) for f in found[0].arn_formats for r in resources):
-            problems.append(
-                StatementProblem(
-                    f"{label} scopes {name} to {', '.join(resources)}, none of which is an ARN it "
-                    f"takes ({', '.join(found[0].arn_formats)}); AWS would deny it",
-                    broad=False,
-                )
-            )
-    return problems
+    return [
+        StatementProblem(
+            f"{label} grants {'; '.join(scoped)} on {on}; AWS's Service Authorization "
+            "Reference lists resource types for these actions, so name the exact ARNs",
+            broad=True,
+        )
+    ]
+
+
+def _scope_problem(
+    name: str,
+    found: tuple[catalogue.Action, ...],
+    resources: list[str],
+    known: bool,
+    label: str,
+) -> StatementProblem | None:
+    """One action on named resources: unknown to AWS, scoped where AWS takes no ARN, or scoped
+    to ARNs of none of its resource types."""
+    if not found:
+        return StatementProblem(f"{label} grants {_described(name, found)}", False)
+    if catalogue.is_wildcard(name) or not known:
+        return None
+    if not found[0].takes_resources:
+        return StatementProblem(
+            f"{label} scopes {name} to ARNs, but AWS's Service Authorization Reference "
+            "lists no resource types for it, so AWS denies it on any ARN; grant it on "
+            "Resource '*' in a statement of its own",
+            broad=False,
+        )
+    if not any(catalogue.arn_matches(f, r) for f in found[0].arn_formats for r in resources):
+        return StatementProblem(
+            f"{label} scopes {name} to {', '.join(resources)}, none of which is an ARN it "
+            f"takes ({', '.join(found[0].arn_formats)}); AWS would deny it",
+            broad=False,
+        )
+    return None

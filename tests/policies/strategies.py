@@ -4,15 +4,18 @@ stack's and makes any part unknown or missing, as a first preview or another too
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 
-from policies.va_guard import naming, tables
+from policies.va_guard import exemptions, naming, tables
 from va_platform.preflight.analyzer import Provider, Subject
 
 TYPES = [
@@ -43,22 +46,39 @@ TYPES = [
     "aws:apigateway/integration:Integration",
     "aws:codebuild/project:Project",
 ]
-# The property names the rules read, so generated values land where the rules look.
-KEYS = [
-    "name", "bucket", "tags", "region", "runtime", "memorySize", "timeout", "vpcConfig",
-    "subnetIds", "securityGroupIds", "environment", "variables", "deadLetterConfig", "targetArn",
-    "packageType", "policy", "inlinePolicies", "assumeRolePolicy", "managedPolicyArns",
-    "policyArn", "ingress", "egress", "cidrBlocks", "ipv6CidrBlocks", "cidrIpv4", "protocol",
-    "fromPort", "toPort", "type", "acl", "grants", "kmsMasterKeyId", "sqsManagedSseEnabled",
-    "serverSideEncryption", "enabled", "retentionInDays", "updateRuntimeOn", "Statement",
-    "Effect", "Action", "Resource", "Principal", "defaultTags", "va:policy-exempt",
-    "namePrefix", "functionName", "dimensions", "metricName", "namespace", "role", "id",
-    "endpointPublicAccess", "publicAccessCidrs", "encryptionType", "containerDefinitions",
-    "secretString", "secretBinary", "value", "insecureValue", "rootBlockDevice",
-    "ebsBlockDevices", "encrypted", "metadataOptions", "httpTokens", "httpEndpoint",
-    "blockDeviceMappings", "ebs", "target", "authorization", "restApi", "resourceId",
-    "httpMethod", "uri", "userData", "environmentVariables", "sourceArn", "principal",
-]  # fmt: skip
+PACK = Path(__file__).resolve().parents[2] / "policies" / "va_guard"
+# A property name as the engine spells it (camelCase, IAM's PascalCase) or a condition key.
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$|^[a-z0-9]+:[a-z0-9-]+$")
+
+
+def read_names(source: str) -> set[str]:
+    """The names a module may read a value by: the name-shaped strings it passes to a call,
+    subscripts with, or lists in a tuple, list or set (``r.get("vpcConfig", "subnetIds")``,
+    ``CIDR_PROPERTIES = ("cidrBlocks", ...)``). Words that are no property only dilute."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            places: list[ast.expr] = list(node.args)
+        elif isinstance(node, ast.Subscript):
+            places = [node.slice]
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set):
+            places = list(node.elts)
+        else:
+            continue
+        found |= {
+            p.value
+            for p in places
+            if isinstance(p, ast.Constant) and isinstance(p.value, str) and NAME_RE.match(p.value)
+        }
+    return found
+
+
+# The property names the rules read, so generated values land where the rules look: derived from
+# the pack's source, so a new rule's properties are fuzzed without anyone listing them.
+KEYS = sorted(
+    {name for module in sorted(PACK.glob("*.py")) for name in read_names(module.read_text())}
+    | {exemptions.EXEMPT_TAG}
+)
 leaves = st.one_of(
     st.none(),
     st.booleans(),

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.policies.strategies import any_resources
+from tests.policies.strategies import KEYS, any_resources, read_names
 from va_platform.preflight.analyzer import PolicyPackProcess
 
 BATCH = 20
@@ -45,3 +45,14 @@ def test_generated_resources_get_well_formed_answers(pack):
 
     check()
     assert len(analyzed) >= 2000
+
+
+def test_fuzzed_property_names_are_the_ones_the_rules_read():
+    # Through a path read, a tuple of names, a subscript; and the exemption tag.
+    assert {"subnetIds", "cidrBlocks", "Statement", "va:policy-exempt"} <= set(KEYS)
+    source = (
+        '"""Reads "docName" nowhere."""\n'
+        'r.get("vpcConfig", "subnetIds")\nNAMES = ("cidrBlocks", "not a name")\n'
+        'doc["Statement"]\nif x == "compared": pass\n'
+    )
+    assert read_names(source) == {"vpcConfig", "subnetIds", "cidrBlocks", "Statement"}

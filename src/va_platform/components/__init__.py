@@ -55,12 +55,14 @@ from va_platform.components.lambda_function import (
 from va_platform.components.lambda_function.alarms import AlarmDef
 from va_platform.components.lambda_function.spec import LogRetentionDays
 from va_platform.components.lambda_function.triggers import (
+    TRIGGER_KINDS,
     BucketTrigger,
     EventsTrigger,
     HttpTrigger,
     JwtAuthorizer,
     QueueTrigger,
     ScheduleTrigger,
+    TriggerKind,
     overlapping_bucket_triggers,
 )
 from va_platform.components.layer import LayerSpec, VaLayer, VaLayerArgs
@@ -75,6 +77,7 @@ __all__ = [
     "EMAIL_RE",
     "IMAGE_FILES",
     "REPOSITORY_PATTERN",
+    "TRIGGER_KINDS",
     "AgentImageSettings",
     "AgentProfile",
     "AlarmDef",
@@ -101,6 +104,7 @@ __all__ = [
     "ScheduleTrigger",
     "SecretRef",
     "TableRef",
+    "TriggerKind",
     "VaAgentImage",
     "VaAgentImageArgs",
     "VaAgentRole",

@@ -35,7 +35,7 @@ from va_platform.components.lambda_function.spec import (
     FunctionSpec,
     destination_action_of,
 )
-from va_platform.components.lambda_function.triggers import QueueTrigger
+from va_platform.components.lambda_function.triggers import by_kind
 from va_platform.standard import allow_statement as allow
 
 # What a workload role may never do, whatever policy it is given.
@@ -75,7 +75,6 @@ UNSCOPABLE = (
 QUEUE_ACTIONS = (
     "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 )  # fmt: skip
-TRIGGER_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 SECRET_READ = "secretsmanager:GetSecretValue"
 
 
@@ -90,9 +89,9 @@ def declared_statements(
     account: str,
 ) -> list[dict[str, Any]]:
     """What the stack config lets a workload reach beyond the environment's own names: each
-    function's ``statements``, destinations, existing trigger queues and existing secrets (with
-    their keys), each agent profile's ``statements`` and Bedrock models. Sids are prefixed with
-    the purpose (unique per policy)."""
+    function's ``statements``, destinations, what its triggers declare (existing queues) and
+    its existing secrets (with their keys), each agent profile's ``statements`` and Bedrock
+    models. Sids are prefixed with the purpose (unique per policy)."""
     found: list[dict[str, Any]] = []
     for fn in functions:
         found += [allow(_sid(fn.purpose, st.sid), st.actions, st.resources) for st in fn.statements]
@@ -101,13 +100,8 @@ def declared_statements(
             action: Any = destination_action_of(arn)
             target: Any = arn
             found.append(allow(_sid(fn.purpose, "Destination", str(i)), [action], [target]))
-        queues = [
-            t.queue_arn
-            for t in fn.triggers
-            if isinstance(t, QueueTrigger) and t.queue_arn is not None
-        ]
-        if queues:
-            found.append(allow(_sid(fn.purpose, "TriggerQueues"), TRIGGER_QUEUE_ACTIONS, queues))
+        for kind, triggers in by_kind(fn.triggers):
+            found += [{**st, "Sid": _sid(fn.purpose, st["Sid"])} for st in kind.declared(triggers)]
         found += _existing_secrets(fn, region, account)
     for profile in agents:
         found += [

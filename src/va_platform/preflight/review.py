@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -97,24 +98,8 @@ def _function(i: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _throttle(settings: Mapping[str, Any]) -> str | None:
-    burst, rate = settings.get("throttlingBurstLimit"), settings.get("throttlingRateLimit")
-    if burst is None and rate is None:
-        return None
-
-    def shown(n: Any) -> Any:
-        return f"{n:g}" if isinstance(n, int | float) else comparable(n)
-
-    return f"burst {shown(burst)}, {shown(rate)}/s"
-
-
-def _bucket_notification(c: Mapping[str, Any]) -> str:
-    """``<events> of <prefix>*<suffix> -> <function>``, one line per function notified."""
-    keys = f"{c.get('filterPrefix') or ''}*{c.get('filterSuffix') or ''}"
-    events = ", ".join(c.get("events") or [])
-    return f"{events} of {keys} -> {comparable(c.get('lambdaFunctionArn'))}"
-
-
+# The resource types every program may hold; each trigger kind brings its own types' lines
+# (va_platform.components.lambda_function.triggers, ``TriggerKind.plan``).
 SETTINGS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:lambda/function:Function": _function,
     "aws:iam/rolePolicy:RolePolicy": lambda i: {"statements": statements(i.get("policy"))},
@@ -126,38 +111,13 @@ SETTINGS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
         "period s": i.get("period"),
     },
     "aws:cloudwatch/logGroup:LogGroup": lambda i: {"retention days": i.get("retentionInDays")},
-    "aws:scheduler/schedule:Schedule": lambda i: {
-        "expression": i.get("scheduleExpression"),
-        "time zone": i.get("scheduleExpressionTimezone"),
-    },
     "aws:lambda/eventSourceMapping:EventSourceMapping": lambda i: {
         "source": comparable(i.get("eventSourceArn")),
         "batch size": i.get("batchSize"),
     },
-    "aws:cloudwatch/eventRule:EventRule": lambda i: {"pattern": i.get("eventPattern")},
-    "aws:lambda/functionUrl:FunctionUrl": lambda i: {"auth": i.get("authorizationType")},
     "aws:lambda/permission:Permission": lambda i: {
         "principal": i.get("principal"),
         "source": comparable(i.get("sourceArn")),
-    },
-    "aws:apigatewayv2/api:Api": lambda i: {
-        "protocol": i.get("protocolType"),
-        "cors origins": (i.get("corsConfiguration") or {}).get("allowOrigins"),
-    },
-    "aws:apigatewayv2/route:Route": lambda i: {
-        "route": i.get("routeKey"),
-        "auth": i.get("authorizationType"),
-    },
-    "aws:apigatewayv2/authorizer:Authorizer": lambda i: {
-        "type": i.get("authorizerType"),
-        "issuer": (i.get("jwtConfiguration") or {}).get("issuer"),
-    },
-    "aws:apigatewayv2/stage:Stage": lambda i: {
-        "throttle": _throttle(i.get("defaultRouteSettings") or {}),
-        "access logs": comparable((i.get("accessLogSettings") or {}).get("destinationArn")),
-    },
-    "aws:s3/bucketNotification:BucketNotification": lambda i: {
-        "sends": [_bucket_notification(c) for c in i.get("lambdaFunctions") or []],
     },
     "aws:sqs/queue:Queue": lambda i: {
         "retention s": i.get("messageRetentionSeconds"),
@@ -166,9 +126,22 @@ SETTINGS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
 }
 
 
+@cache
+def _trigger_settings() -> dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]:
+    """The trigger kinds' plan lines, imported when first needed: importing the library with
+    this module would make ``--diff REF`` plan REF's program with this checkout's library
+    (ref_plan.py loads this module before REF's library is on ``sys.path``)."""
+    from va_platform.components.lambda_function.triggers import TRIGGER_PLAN_LINES, PlanLines
+
+    def shown_by_review(lines: PlanLines) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        return lambda inputs: lines(inputs, comparable)
+
+    return {type_: shown_by_review(lines) for type_, lines in TRIGGER_PLAN_LINES.items()}
+
+
 def settings(r: Recorded) -> dict[str, Any]:
     """The reviewer's view of one resource; empty for types without one."""
-    make = SETTINGS.get(r.type)
+    make = SETTINGS.get(r.type) or _trigger_settings().get(r.type)
     if make is None:
         return {}
     return {k: comparable(v) for k, v in make(r.inputs).items() if v not in (None, [], "")}

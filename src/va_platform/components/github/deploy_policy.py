@@ -244,7 +244,7 @@ OWN_ROLE_CHANGES = (
     "iam:DeleteRolePermissionsBoundary", "iam:DeleteRole", "iam:UpdateRole",
     "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole",
 )  # fmt: skip
-# What keeps the record of a deploy session (issue 22, "hiding its tracks"): the stack's log
+# What keeps the record of a deploy session (a session must not hide its tracks): the log
 # groups and streams, its alarms, the alarm topic (created, changed, tagged and deleted by an
 # administrator only: a topic policy or key CloudWatch cannot use silences every alarm), its
 # e-mail subscription and its attributes (a filter policy drops every alarm), and the keys the

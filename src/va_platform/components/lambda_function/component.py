@@ -25,10 +25,7 @@ from va_platform.components.lambda_function.alarms import AlarmDef, function_ala
 from va_platform.components.lambda_function.iam import (
     ASSUME_ROLE_POLICY,
     IamStatement,
-    dlq_events_policy,
     execution_policy,
-    schedule_policy,
-    schedule_trust_policy,
 )
 from va_platform.components.lambda_function.spec import (
     VIA_SECRETS_MANAGER,
@@ -36,55 +33,10 @@ from va_platform.components.lambda_function.spec import (
     ImageCode,
     destination_action_of,
 )
-from va_platform.components.lambda_function.triggers import (
-    API_TIMEOUT_MAX_S,
-    DEFAULT_ROUTE,
-    BucketTrigger,
-    EventsTrigger,
-    HttpTrigger,
-    QueueTrigger,
-    ScheduleTrigger,
-    parse_route,
-)
+from va_platform.components.lambda_function.triggers import HttpApi, by_kind
 from va_platform.components.refs import BucketRef, TableRef
 
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
-# An HTTP API's access log line: who called which route, how it ended, and why it failed.
-ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "requestTime": "$context.requestTime",
-        "sourceIp": "$context.identity.sourceIp",
-        "caller": "$context.identity.userArn",
-        "userAgent": "$context.identity.userAgent",
-        "routeKey": "$context.routeKey",
-        "status": "$context.status",
-        "protocol": "$context.protocol",
-        "responseLength": "$context.responseLength",
-        "integrationLatency": "$context.integrationLatency",
-        "integrationError": "$context.integrationErrorMessage",
-        "authorizerError": "$context.authorizer.error",
-    }
-)
-
-
-def route_source(route_key: str) -> str:
-    """What follows an HTTP API's execution ARN in the source ARN API Gateway invokes a route's
-    integration with: ``/<stage>/<method>/<path>``, any stage, ANY as ``*``."""
-    if route_key == DEFAULT_ROUTE:
-        return f"/*/{DEFAULT_ROUTE}"
-    method, path = parse_route(route_key)
-    return f"/*/{'*' if method == 'ANY' else method}{path}"
-
-
-@dataclass(frozen=True)
-class HttpApi:
-    """What a ``via: api`` trigger made."""
-
-    api: aws.apigatewayv2.Api
-    routes: list[aws.apigatewayv2.Route]
-    stage: aws.apigatewayv2.Stage
-    log_group: aws.cloudwatch.LogGroup
 
 
 @dataclass(frozen=True)
@@ -235,15 +187,8 @@ class VaLambdaArgs:
                     f"{spec.purpose}: runtime {spec.runtime} needs an executable 'bootstrap' in "
                     "the code directory or a layer that provides it"
                 )
-        unknown = sorted(
-            {t.bucket for t in spec.triggers if isinstance(t, BucketTrigger)}
-            - set(self.bucket_arns)
-        )
-        if unknown:
-            raise ValueError(
-                f"{spec.purpose}: bucket triggers name {', '.join(unknown)}; give the ARN of each "
-                f"in bucket_arns (given: {', '.join(sorted(self.bucket_arns)) or 'none'})"
-            )
+        for kind, triggers in by_kind(spec.triggers):
+            kind.check_args(triggers, self)
         if not self.networking.subnet_ids or not self.networking.security_group_ids:
             raise ValueError(f"{spec.purpose}: VA functions run in a VPC; give subnets and SGs")
         if spec.egress and self.networking.vpc_id is None:
@@ -267,19 +212,6 @@ def _data_access(args: VaLambdaArgs) -> tuple[dict[str, pulumi.Input[str]], list
     return env, statements
 
 
-def _cors(http: HttpTrigger) -> dict[str, Any] | None:
-    """A function URL's and an HTTP API's CORS settings (the same fields); None: no CORS."""
-    if not http.allow_origins:
-        return None
-    return {
-        "allow_origins": list(http.allow_origins),
-        "allow_methods": list(http.allow_methods),
-        "allow_headers": list(http.allow_headers) or None,
-        "allow_credentials": http.allow_credentials or None,
-        "max_age": http.max_age_s or None,
-    }
-
-
 def _resolved(st: IamStatement) -> pulumi.Output[tuple[Any, ...]]:
     """The statement with its actions and resources known (either may come from an Output: a
     destination's action depends on the service in its ARN), and its condition if it has one."""
@@ -296,11 +228,24 @@ class VaLambda(VaComponent):
     """The function and its log group, DLQ, role, async config, recursion guard and alarms.
 
     Built in named steps, in dependency order: the log group and DLQ first (the role's policy
-    names their ARNs), then the role, the function, its invocation settings and its alarms.
-    Every child is kept as an attribute.
+    names their ARNs), each trigger kind's sources (triggers/), then the role, the function, its
+    invocation settings, each trigger kind's resources and its alarms. Every child is kept as an
+    attribute.
     """
 
     MODULE = "lambda"
+
+    # What the trigger kinds make (triggers/), kept under these names: each kind's ``sources``
+    # and ``build`` return them, empty when the function has no trigger of that kind.
+    work_queue: aws.sqs.Queue | None
+    work_queue_dlq: aws.sqs.Queue | None
+    schedule_role: aws.iam.Role | None
+    schedules: list[aws.scheduler.Schedule]
+    queue_mappings: list[aws.lambda_.EventSourceMapping]
+    event_rules: list[aws.cloudwatch.EventRule]
+    bucket_permissions: dict[str, aws.lambda_.Permission]
+    function_url: aws.lambda_.FunctionUrl | None
+    http_api: HttpApi | None
 
     def __init__(
         self, name: str, args: VaLambdaArgs, opts: pulumi.ResourceOptions | None = None
@@ -310,24 +255,22 @@ class VaLambda(VaComponent):
         self.function_name = args.context.name(args.spec.purpose, "lambda")
         self.log_group = self._log_group()
         self.dlq = self._dlq()
-        self.work_queue, self.work_queue_dlq = self._work_queue()
+        self._triggers = by_kind(args.spec.triggers)
+        for kind, triggers in self._triggers:
+            self._keep(kind.sources(self, triggers))
         self.security_group = self._egress_group()
         self.role, self.role_policy = self._role()
         self.artifact: aws.s3.BucketObjectv2 | None = None
         self.function = self._function(self._code_args())
         self.alias = self._alias()
+        # What triggers and callers invoke: the ``live`` alias when published, else the function.
+        self.invoke_arn: pulumi.Output[str] = self._target
         self.async_config, self.recursion_config, self.runtime_management = self._invocation()
-        self.schedule_role, self.schedules = self._schedules()
-        self.queue_mappings = self._queue_mappings()
-        self.event_rules = self._event_rules()
-        self.bucket_permissions = self._bucket_permissions()
-        self.function_url = self._function_url()
-        self.http_api = self._http_api()
+        for kind, triggers in self._triggers:
+            self._keep(kind.build(self, triggers))
         self.provisioned_concurrency = self._provisioned_concurrency()
         self.alarms = self._alarms()
         self.arn: pulumi.Output[str] = self.function.arn
-        # What triggers and callers invoke: the ``live`` alias when published, else the function.
-        self.invoke_arn: pulumi.Output[str] = self._target
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.register_outputs(
             {
@@ -340,6 +283,17 @@ class VaLambda(VaComponent):
                 **({"securityGroupId": self.security_group.id} if self.security_group else {}),
             }
         )
+
+    def _keep(self, made: Mapping[str, Any]) -> None:
+        """A trigger kind's resources, as attributes under the names it gives them."""
+        for attribute, value in made.items():
+            if attribute in self.__dict__:
+                raise TypeError(f"VaLambda.{attribute} is taken; a trigger kind cannot set it")
+            setattr(self, attribute, value)
+
+    @property
+    def _target(self) -> pulumi.Output[str]:
+        return self.alias.arn if self.alias else self.function.arn
 
     @property
     def _kms_key_arn(self) -> pulumi.Input[str] | None:
@@ -374,38 +328,6 @@ class VaLambda(VaComponent):
             tags=self._tags(dlq_name),
             opts=self.child_opts(),
         )
-
-    def _work_queue(self) -> tuple[aws.sqs.Queue | None, aws.sqs.Queue | None]:
-        """The function's own queue when a queue trigger names none: encrypted, and redriven
-        to a DLQ of its own after ``maxReceives`` receives."""
-        own = [t for t in self._args.spec.triggers if isinstance(t, QueueTrigger) and t.owns_queue]
-        if not own:
-            return None, None
-        dlq_name = self._physical("queue-dlq")
-        dlq = aws.sqs.Queue(
-            f"{self._name}-queue-dlq",
-            name=dlq_name,
-            sqs_managed_sse_enabled=True,
-            message_retention_seconds=DLQ_RETENTION_S,
-            tags=self._tags(dlq_name),
-            opts=self.child_opts(),
-        )
-        queue_name = self._physical("queue")
-        queue = aws.sqs.Queue(
-            f"{self._name}-queue",
-            name=queue_name,
-            sqs_managed_sse_enabled=True,
-            # AWS's advice for Lambda consumers: six times the function's timeout.
-            visibility_timeout_seconds=max(30, 6 * self._args.spec.timeout),
-            redrive_policy=dlq.arn.apply(
-                lambda arn: json.dumps(
-                    {"deadLetterTargetArn": arn, "maxReceiveCount": own[0].max_receives}
-                )
-            ),
-            tags=self._tags(queue_name),
-            opts=self.child_opts(),
-        )
-        return queue, dlq
 
     def _egress_group(self) -> aws.ec2.SecurityGroup | None:
         """The function's own way out besides HTTPS (``egress``): no ingress, and egress only
@@ -445,13 +367,6 @@ class VaLambda(VaComponent):
             [*net.security_group_arns, *[g.arn for g in extra]],
         )
 
-    def _queue_arns(self) -> list[pulumi.Input[str]]:
-        arns: list[pulumi.Input[str]] = []
-        for trigger in self._args.spec.triggers:
-            if isinstance(trigger, QueueTrigger):
-                arns.append(trigger.queue_arn or self.work_queue.arn)  # type: ignore[union-attr]
-        return arns
-
     def _role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """A role of this function's own, its policy scoped to the exact ARNs it uses."""
         args, spec = self._args, self._args.spec
@@ -467,14 +382,7 @@ class VaLambda(VaComponent):
         )
         net = args.networking
         secret_arns = [args.secret_arns[s.name] for s in spec.secrets]
-        queues = self._queue_arns()
-        queue_statements = [
-            IamStatement(
-                "ReadTriggerQueues",
-                ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
-                queues,
-            )
-        ] if queues else []  # fmt: skip
+        triggered = [st for kind, ts in self._triggers for st in kind.statements(self, ts)]
         destinations = spec.destinations
         delivery = [
             IamStatement(sid, (destination_action_of(arn),), [arn])
@@ -492,9 +400,7 @@ class VaLambda(VaComponent):
             delivery.append(IamStatement("DecryptWithOwnKey", ("kms:Decrypt",), keys))
         delivery += self._existing_secret_statements()
         data = args.data_access[1]
-        extra = [
-            _resolved(st) for st in [*data, *args.extra_statements, *queue_statements, *delivery]
-        ]
+        extra = [_resolved(st) for st in [*data, *args.extra_statements, *triggered, *delivery]]
         policy = pulumi.Output.all(
             self.log_group.arn,
             self.dlq.arn,
@@ -637,280 +543,6 @@ class VaLambda(VaComponent):
             function_version=self.function.version,
             opts=self.child_opts(),
         )
-
-    def _schedules(self) -> tuple[aws.iam.Role | None, list[aws.scheduler.Schedule]]:
-        """EventBridge schedules, with a role that may invoke only this function (its alias)
-        and send undeliverable events to the function's DLQ."""
-        triggers = [t for t in self._args.spec.triggers if isinstance(t, ScheduleTrigger)]
-        if not triggers:
-            return None, []
-        role_name = self._physical("schedule-role")
-        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
-        role = aws.iam.Role(
-            f"{self._name}-schedule-role",
-            name=role_name,
-            description=f"EventBridge Scheduler invoking {self.function_name} only",
-            assume_role_policy=account.apply(schedule_trust_policy),
-            permissions_boundary=self._args.context.permissions_boundary,
-            tags=self._tags(role_name),
-            opts=self.child_opts(),
-        )
-        target = self._target
-        policy = aws.iam.RolePolicy(
-            f"{self._name}-schedule-policy",
-            name=self._physical("schedule-policy"),
-            role=role.id,
-            policy=pulumi.Output.all(target, self.dlq.arn).apply(
-                lambda v: json.dumps(schedule_policy(v[0], v[1]))
-            ),
-            opts=self.child_opts(),
-        )
-        schedules = []
-        for i, trigger in enumerate(triggers):
-            suffix = "schedule" if len(triggers) == 1 else f"schedule-{i + 1}"
-            window = trigger.flexible_window_minutes
-            schedules.append(
-                aws.scheduler.Schedule(
-                    f"{self._name}-{suffix}",
-                    name=self._physical(suffix),
-                    schedule_expression=trigger.expression,
-                    schedule_expression_timezone=trigger.timezone,
-                    flexible_time_window=(
-                        {"mode": "FLEXIBLE", "maximum_window_in_minutes": window}
-                        if window
-                        else {"mode": "OFF"}
-                    ),
-                    target={
-                        "arn": target,
-                        "role_arn": role.arn,
-                        "dead_letter_config": {"arn": self.dlq.arn},
-                        "retry_policy": {"maximum_retry_attempts": trigger.retries},
-                    },
-                    opts=self.child_opts(depends_on=[policy]),
-                )
-            )
-        return role, schedules
-
-    def _queue_mappings(self) -> list[aws.lambda_.EventSourceMapping]:
-        """Batches from each trigger queue; failed items are reported one by one, so a batch
-        is not retried whole for one bad message."""
-        triggers = [t for t in self._args.spec.triggers if isinstance(t, QueueTrigger)]
-        target = self._target
-        mappings = []
-        for i, (trigger, arn) in enumerate(zip(triggers, self._queue_arns(), strict=True)):
-            mappings.append(
-                aws.lambda_.EventSourceMapping(
-                    f"{self._name}-queue-mapping" + (f"-{i + 1}" if i else ""),
-                    event_source_arn=arn,
-                    function_name=target,
-                    batch_size=trigger.batch_size,
-                    maximum_batching_window_in_seconds=trigger.batching_window_s or None,
-                    scaling_config=(
-                        {"maximum_concurrency": trigger.max_concurrency}
-                        if trigger.max_concurrency
-                        else None
-                    ),
-                    function_response_types=["ReportBatchItemFailures"],
-                    tags=self._tags(self.function_name),
-                    # Lambda checks the role's queue permissions when the mapping is created.
-                    opts=self.child_opts(depends_on=[self.role_policy]),
-                )
-            )
-        return mappings
-
-    @property
-    def _target(self) -> pulumi.Output[str]:
-        return self.alias.arn if self.alias else self.function.arn
-
-    def _event_rules(self) -> list[aws.cloudwatch.EventRule]:
-        """One rule per events trigger; the function admits exactly those rules (sourceArn and
-        sourceAccount), and the DLQ admits EventBridge only for them."""
-        triggers = [t for t in self._args.spec.triggers if isinstance(t, EventsTrigger)]
-        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
-        rules = []
-        for i, trigger in enumerate(triggers):
-            suffix = "rule" if len(triggers) == 1 else f"rule-{i + 1}"
-            rule_name = self._physical(suffix)
-            rule = aws.cloudwatch.EventRule(
-                f"{self._name}-{suffix}",
-                name=rule_name,
-                event_bus_name=trigger.bus,
-                event_pattern=json.dumps(trigger.pattern, sort_keys=True),
-                tags=self._tags(rule_name),
-                opts=self.child_opts(),
-            )
-            aws.cloudwatch.EventTarget(
-                f"{self._name}-{suffix}-target",
-                rule=rule.name,
-                event_bus_name=trigger.bus,
-                arn=self._target,
-                dead_letter_config={"arn": self.dlq.arn},
-                retry_policy={
-                    "maximum_retry_attempts": trigger.retries,
-                    "maximum_event_age_in_seconds": self._args.spec.max_event_age,
-                },
-                opts=self.child_opts(),
-            )
-            aws.lambda_.Permission(
-                f"{self._name}-{suffix}-permission",
-                function=self.function.name,
-                qualifier=self.alias.name if self.alias else None,
-                action="lambda:InvokeFunction",
-                principal="events.amazonaws.com",
-                source_arn=rule.arn,
-                source_account=account,
-                opts=self.child_opts(),
-            )
-            rules.append(rule)
-        if rules:
-            aws.sqs.QueuePolicy(
-                f"{self._name}-dlq-policy",
-                queue_url=self.dlq.url,
-                policy=pulumi.Output.all(self.dlq.arn, *[r.arn for r in rules]).apply(
-                    lambda v: json.dumps(dlq_events_policy(v[0], v[1:]))
-                ),
-                opts=self.child_opts(),
-            )
-        return rules
-
-    def _bucket_permissions(self) -> dict[str, aws.lambda_.Permission]:
-        """S3 may invoke the function (its alias) for each bucket its bucket triggers name, and
-        for this account's bucket only (sourceArn and sourceAccount). The notification is the
-        bucket's (VaBucketNotifications): S3 keeps one per bucket for every function."""
-        buckets = sorted(
-            {t.bucket for t in self._args.spec.triggers if isinstance(t, BucketTrigger)}
-        )
-        if not buckets:
-            return {}
-        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
-        return {
-            bucket: aws.lambda_.Permission(
-                f"{self._name}-{bucket}-bucket-permission",
-                function=self.function.name,
-                qualifier=self.alias.name if self.alias else None,
-                action="lambda:InvokeFunction",
-                principal="s3.amazonaws.com",
-                source_arn=self._args.bucket_arns[bucket],
-                source_account=account,
-                opts=self.child_opts(),
-            )
-            for bucket in buckets
-        }
-
-    def _function_url(self) -> aws.lambda_.FunctionUrl | None:
-        """Signed (AWS_IAM) calls only: a caller needs lambda:InvokeFunctionUrl on it."""
-        triggers = [
-            t for t in self._args.spec.triggers if isinstance(t, HttpTrigger) and t.via == "url"
-        ]
-        if not triggers:
-            return None
-        cors = _cors(triggers[0])
-        return aws.lambda_.FunctionUrl(
-            f"{self._name}-url",
-            function_name=self.function.name,
-            qualifier=self.alias.name if self.alias else None,
-            authorization_type="AWS_IAM",
-            cors=aws.lambda_.FunctionUrlCorsArgs(**cors) if cors else None,
-            opts=self.child_opts(),
-        )
-
-    def _http_api(self) -> HttpApi | None:
-        """An HTTP API of the function's own (``via: api``): each route signed (AWS_IAM) or
-        JWT-authorized, proxied to the function (its alias) with payload 2.0; the function admits
-        exactly those routes (one permission per route: sourceArn ``<api>/*/<method>/<path>``);
-        the $default stage deploys itself, logs each request as JSON to its own log group and
-        throttles every route."""
-        found = [
-            t for t in self._args.spec.triggers if isinstance(t, HttpTrigger) and t.via == "api"
-        ]
-        if not found:
-            return None
-        http, spec = found[0], self._args.spec
-        api_name = self._physical("api")
-        api = aws.apigatewayv2.Api(
-            f"{self._name}-api",
-            name=api_name,
-            protocol_type="HTTP",
-            description=f"HTTP routes of {self.function_name}",
-            cors_configuration=(
-                aws.apigatewayv2.ApiCorsConfigurationArgs(**cors) if (cors := _cors(http)) else None
-            ),
-            tags=self._tags(api_name),
-            opts=self.child_opts(),
-        )
-        authorizer = None
-        if http.jwt is not None:
-            authorizer = aws.apigatewayv2.Authorizer(
-                f"{self._name}-api-authorizer",
-                api_id=api.id,
-                name=self._physical("api-authorizer"),
-                authorizer_type="JWT",
-                identity_sources=["$request.header.Authorization"],
-                jwt_configuration={
-                    "issuer": http.jwt.issuer,
-                    "audiences": list(http.jwt.audiences),
-                },
-                opts=self.child_opts(),
-            )
-        integration = aws.apigatewayv2.Integration(
-            f"{self._name}-api-integration",
-            api_id=api.id,
-            integration_type="AWS_PROXY",
-            integration_method="POST",
-            integration_uri=self._target,
-            payload_format_version="2.0",
-            timeout_milliseconds=min(spec.timeout, API_TIMEOUT_MAX_S) * 1000,
-            opts=self.child_opts(),
-        )
-        account = self.dlq.arn.apply(lambda arn: arn.split(":")[4])
-        keys = [*http.routes, *([DEFAULT_ROUTE] if http.default_route else [])]
-        routes = []
-        for i, key in enumerate(keys):
-            routes.append(
-                aws.apigatewayv2.Route(
-                    f"{self._name}-api-route-{i + 1}",
-                    api_id=api.id,
-                    route_key=key,
-                    target=pulumi.Output.concat("integrations/", integration.id),
-                    authorization_type=http.authorization,
-                    authorizer_id=authorizer.id if authorizer else None,
-                    authorization_scopes=list(http.jwt.scopes) if http.jwt else None,
-                    opts=self.child_opts(),
-                )
-            )
-            aws.lambda_.Permission(
-                f"{self._name}-api-route-{i + 1}-permission",
-                function=self.function.name,
-                qualifier=self.alias.name if self.alias else None,
-                action="lambda:InvokeFunction",
-                principal="apigateway.amazonaws.com",
-                source_arn=pulumi.Output.concat(api.execution_arn, route_source(key)),
-                source_account=account,
-                opts=self.child_opts(),
-            )
-        log_name = self._physical("api-logs")
-        logs = aws.cloudwatch.LogGroup(
-            f"{self._name}-api-logs",
-            name=log_name,
-            retention_in_days=spec.log_retention_days or self._args.log_retention_days,
-            kms_key_id=self._kms_key_arn,
-            tags=self._tags(log_name),
-            opts=self.child_opts(),
-        )
-        stage = aws.apigatewayv2.Stage(
-            f"{self._name}-api-stage",
-            api_id=api.id,
-            name="$default",
-            auto_deploy=True,
-            access_log_settings={"destination_arn": logs.arn, "format": ACCESS_LOG_FORMAT},
-            default_route_settings={
-                "throttling_burst_limit": http.throttle_burst,
-                "throttling_rate_limit": http.throttle_rate,
-            },
-            tags=self._tags(self._physical("api-stage")),
-            opts=self.child_opts(),
-        )
-        return HttpApi(api=api, routes=routes, stage=stage, log_group=logs)
 
     def _provisioned_concurrency(self) -> aws.lambda_.ProvisionedConcurrencyConfig | None:
         count = self._args.spec.provisioned_concurrency

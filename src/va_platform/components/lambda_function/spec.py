@@ -21,7 +21,12 @@ from pydantic import (
 
 from va_platform import standard
 from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
-from va_platform.components.lambda_function.triggers import Trigger, check_triggers
+from va_platform.components.lambda_function.triggers import (
+    TRIGGER_KINDS,
+    TRIGGER_SIDS,
+    Trigger,
+    check_triggers,
+)
 from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel, is_known
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
@@ -364,15 +369,20 @@ DESTINATION_ACTIONS = {
     "events": "events:PutEvents",
     "lambda": "lambda:InvokeFunction",
 }
-# The Sids of the statements every function's role gets (iam.execution_policy) and of the
-# statements its triggers and settings add.
-RESERVED_SIDS = frozenset(
+# The Sids of the statements every function's role gets (iam.execution_policy; ReadOwnSecrets
+# with secrets), of those its settings add (destinations, its key, table and bucket actions) and
+# of its triggers' (each kind lists its own): a function's own ``statements`` may not take them.
+# tests/components/test_trigger_registry.py checks them against a role with every one.
+EXECUTION_SIDS = frozenset(
     {"WriteOwnLogs", "SendToOwnDlq", "CreateEniInOwnSubnets", "ManageOwnEnis",
      "DescribeEnisNoResourceLevelPermissions", "XRayNoResourceLevelPermissions",
-     "ReadOwnSecrets", "ReadTriggerQueues", "DeliverOnSuccess", "DeliverOnFailure",
-     "DecryptWithOwnKey", "CoreTableAccess", "ContentBucketObjects", "ReadExistingSecrets",
-     "DecryptExistingSecrets"}
+     "ReadOwnSecrets"}
 )  # fmt: skip
+SETTING_SIDS = frozenset(
+    {"DeliverOnSuccess", "DeliverOnFailure", "DecryptWithOwnKey", "CoreTableAccess",
+     "ContentBucketObjects", "ReadExistingSecrets", "DecryptExistingSecrets"}
+)  # fmt: skip
+RESERVED_SIDS = EXECUTION_SIDS | SETTING_SIDS | TRIGGER_SIDS
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 LAYER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
 
@@ -523,8 +533,9 @@ class FunctionSpec(VaModel):
     )
     triggers: tuple[Trigger, ...] = Field(
         default=(),
-        description="What starts the function besides a direct invoke: `schedule`, `queue`, "
-        "`events`, `bucket` or `http`.",
+        description="What starts the function besides a direct invoke: "
+        + ", ".join(f"`{kind.name}`" for kind in TRIGGER_KINDS[:-1])
+        + f" or `{TRIGGER_KINDS[-1].name}`.",
     )
     destinations: Destinations = Field(
         default=Destinations(),
@@ -584,11 +595,23 @@ class FunctionSpec(VaModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> FunctionSpec:
-        is_image = isinstance(self.code, ImageCode)
-        if is_image:
-            set_fields = self.model_fields_set
+        """Settings that hold only together, in named steps; the first problem is the error."""
+        self._code_settings()
+        check_triggers(self.triggers, self.purpose)
+        self._own_sids()
+        self._layer_arns()
+        self._kms_key()
+        self._release_settings()
+        self._secret_env_vars()
+        self._env_size()
+        return self
+
+    def _code_settings(self) -> None:
+        """An image takes no handler, runtime, layers or runtime management; a Python zip's
+        handler is <module>.<function>."""
+        if isinstance(self.code, ImageCode):
             for field in ("handler", "runtime", "layers"):
-                if field in set_fields:
+                if field in self.model_fields_set:
                     raise ValueError(
                         f"'{field}' does not apply to a container image (code.kind image); "
                         "the image's CMD and base decide it"
@@ -603,7 +626,9 @@ class FunctionSpec(VaModel):
                 f"handler {self.handler!r} is not of the form <module>.<function> "
                 "(e.g. handler.handler)"
             )
-        check_triggers(self.triggers, self.purpose)
+
+    def _own_sids(self) -> None:
+        """Each of the function's own statements has a Sid of its own, none of the standard's."""
         sids = [st.sid for st in self.statements]
         taken = sorted({sid for sid in sids if sids.count(sid) > 1} | set(sids) & RESERVED_SIDS)
         if taken:
@@ -611,31 +636,47 @@ class FunctionSpec(VaModel):
                 f"statements: sid {', '.join(taken)} is used twice or by the standard policy "
                 f"({', '.join(sorted(RESERVED_SIDS))}); pick another"
             )
+
+    def _layer_arns(self) -> None:
         bad_layers = [a for a in self.layer_arns if not LAYER_ARN_RE.match(a)]
         if bad_layers:
             raise ValueError(
                 f"layerArns {', '.join(bad_layers)}: a layer version ARN is "
                 "arn:aws:lambda:<region>:<account>:layer:<name>:<version>"
             )
-        if is_image and self.layer_arns:
+        if self.is_image and self.layer_arns:
             raise ValueError("layerArns do not apply to a container image")
+
+    def _kms_key(self) -> None:
         if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
             raise ValueError(
                 f"kmsKeyArn {self.kms_key_arn!r} is not a KMS key ARN "
                 "(arn:aws:kms:<region>:<account>:key/<id>)"
             )
+
+    def _release_settings(self) -> None:
+        """Provisioned concurrency and SnapStart apply to published versions; SnapStart to the
+        managed runtimes that have it."""
         for setting, on in (
             ("provisionedConcurrency", self.provisioned_concurrency > 0),
             ("snapStart", self.snap_start),
         ):
             if on and not self.publish:
                 raise ValueError(f"{setting} applies to published versions: set publish: true")
-        if self.snap_start and (is_image or self.runtime not in SNAPSTART_RUNTIMES):
+        if self.snap_start and (self.is_image or self.runtime not in SNAPSTART_RUNTIMES):
             raise ValueError(
                 f"snapStart needs a managed runtime of {', '.join(SNAPSTART_RUNTIMES)}; "
-                f"this function runs {'a container image' if is_image else self.runtime}"
+                f"this function runs {'a container image' if self.is_image else self.runtime}"
             )
-        env_vars = [s.env_var for s in self.secrets] + [e.env for e in self.existing_secrets]
+
+    @property
+    def _secret_env(self) -> list[str]:
+        """The env vars carrying the secrets' ARNs (the stack's and existing ones)."""
+        return [s.env_var for s in self.secrets] + [e.env for e in self.existing_secrets]
+
+    def _secret_env_vars(self) -> None:
+        """Each secret once, with an env var of its own that no plain value takes."""
+        env_vars = self._secret_env
         for var in env_vars:
             if var in self.env:
                 raise ValueError(f"env {var} is set both as a plain value and for a secret")
@@ -644,12 +685,13 @@ class FunctionSpec(VaModel):
             raise ValueError(f"env {', '.join(twice)} carries two secrets; give each its own")
         if len({s.name for s in self.secrets}) != len(self.secrets):
             raise ValueError("each secret may be listed once")
+
+    def _env_size(self) -> None:
         size = sum(len(k) + len(v) for k, v in self.env.items()) + sum(
-            len(v) + 100 for v in env_vars
+            len(v) + 100 for v in self._secret_env
         )
         if size > ENV_TOTAL_MAX_BYTES:
             raise ValueError(f"env vars take ~{size} bytes; Lambda allows 4 KB in total")
-        return self
 
     @property
     def is_image(self) -> bool:
