@@ -131,7 +131,7 @@ def test_apply_failing_on_known_values_keeps_the_preview_verdict(runs):
     assert preview["policy"]["mandatory"] > 0
     assert "policy" not in update
     error = update["error"]
-    assert "__main__.py:20: ValueError: invalid literal for int() with base 10: 'bu'" in error
+    assert "__main__.py:19: ValueError: invalid literal for int() with base 10: 'bu'" in error
     # Said where it happened and what the values were: the preflight's stand-ins.
     assert "in an apply" in error
     assert "\n" not in error
@@ -142,7 +142,7 @@ def test_apply_failing_on_known_values_keeps_the_preview_verdict(runs):
 
 @pytest.mark.parametrize("mode", ["preview", "update"])
 def test_data_sources_answer_as_aws_does(runs, mode):
-    result, document = run_of(runs, "lookups")
+    _result, document = run_of(runs, "lookups")
     assert "error" not in document["modes"][mode], document["modes"][mode]
     outputs = document["modes"][mode]["outputs"]
     assert outputs["account"] == ACCOUNT
@@ -154,7 +154,8 @@ def test_data_sources_answer_as_aws_does(runs, mode):
     assert outputs["vpcCidr"] == "172.31.0.0/16"
     assert len(outputs["subnets"]) == 3
     assert all(re.fullmatch(r"subnet-[0-9a-f]{17}", s) for s in outputs["subnets"])
-    assert isinstance(outputs["dbHost"], str) and outputs["dbHost"]
+    assert isinstance(outputs["dbHost"], str)
+    assert outputs["dbHost"]
 
 
 def test_policy_documents_are_the_providers_json(runs):
@@ -239,8 +240,8 @@ def test_a_run_that_does_not_finish_stops_with_one_line(tmp_path):
 # --- 4. the program's directory and virtualenv ----------------------------------------------------
 
 
-def test_program_runs_in_its_own_directory(runs):
-    result, document = preflight("reads_files", "--program", "reads_files", cwd=FIXTURES)
+def test_program_runs_in_its_own_directory():
+    _result, document = preflight("reads_files", "--program", "reads_files", cwd=FIXTURES)
     assert "error" not in document, document
     assert document["modes"]["update"]["outputs"]["size"] == 15
 
@@ -264,7 +265,8 @@ def _team_program(tmp_path: Path, **project: str) -> Path:
     runtime = project.get("runtime", "python")
     (program / "Pulumi.yaml").write_text(f"name: team\nruntime: {runtime}\n")
     (program / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n")
-    (program / "__main__.py").write_text(textwrap.dedent("""\
+    (program / "__main__.py").write_text(
+        textwrap.dedent("""\
         import sys
 
         import pulumi
@@ -272,7 +274,8 @@ def _team_program(tmp_path: Path, **project: str) -> Path:
 
         pulumi.export("where", teamlib.WHERE)
         pulumi.export("prefix", sys.prefix)
-    """))
+    """)
+    )
     return program
 
 
@@ -312,13 +315,15 @@ def test_writes_nothing_outside_the_program_directory(tmp_path):
     (program / "handler").mkdir(parents=True)
     (program / "handler" / "index.py").write_text("def handler(event, context):\n    return 1\n")
     (program / "Pulumi.yaml").write_text("name: packager\nruntime: python\n")
-    (program / "__main__.py").write_text(textwrap.dedent("""\
+    (program / "__main__.py").write_text(
+        textwrap.dedent("""\
         import pulumi
         from va_platform.packaging import build_zip
 
         artifact = build_zip("handler", runtime="python3.12")
         pulumi.export("zip", str(artifact.path))
-    """))
+    """)
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result, document = preflight(program, "--program", str(program), "--no-policies",
@@ -334,7 +339,7 @@ def test_writes_nothing_outside_the_program_directory(tmp_path):
 
 @pytest.mark.parametrize("mode", ["preview", "update"])
 def test_secret_config_of_every_type_gets_a_placeholder_of_its_declared_type(runs, mode):
-    result, document = run_of(runs, "secret_config")
+    _result, document = run_of(runs, "secret_config")
     assert "error" not in document["modes"][mode], document["modes"][mode]
     outputs = document["modes"][mode]["outputs"]
     assert outputs["port"] == "[secret]"
@@ -368,7 +373,7 @@ def test_secret_config_of_undeclared_type_is_one_line(runs):
 
 @pytest.mark.parametrize("mode", ["preview", "update"])
 def test_unknown_secret_inside_an_object_is_sent_unknown_not_a_crash(runs, mode):
-    result, document = run_of(runs, "unknown_secret")
+    _result, document = run_of(runs, "unknown_secret")
     assert "error" not in document["modes"][mode], document["modes"][mode]
     assert document["modes"][mode]["policy"]["resources"] == 3  # provider, queue, policy
 
@@ -392,8 +397,9 @@ def test_multi_language_component_is_never_a_silent_green(runs, mode):
 
 
 def test_multi_language_component_text_report_says_what_was_not_checked():
-    result = text_preflight("remote_component", "--mode", "update", "--policy-config",
-                            "lenient.json")
+    result = text_preflight(
+        "remote_component", "--mode", "update", "--policy-config", "lenient.json"
+    )
     assert result.returncode == 3, result.stdout
     assert ("incomplete: 1 multi-language component not expanded (its children were not "
             "created here, so not checked): awsx:ec2:Vpc vpc") in result.stdout  # fmt: skip
