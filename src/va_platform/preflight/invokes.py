@@ -20,8 +20,18 @@ PARTITION = "aws"
 # The default VPC's CIDR in every region, and its subnets' (one per zone).
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
 ZONE_LETTERS = "abc"
-# Zone ids are account-specific; these are the shape AWS uses (<region short>-az<n>).
-_REGION_SHORT = {"us": "use", "eu": "euc", "ap": "apn", "ca": "cac", "sa": "sae", "me": "mec"}
+# Zone ids are account-specific; these have AWS's shape: <area><direction><n>-az<i> (euc1-az1).
+_DIRECTIONS = {
+    "central": "c",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
 
 
 def _hex(seed: str, n: int = 17) -> str:
@@ -50,7 +60,7 @@ class Where:
     def zone_ids(self) -> list[str]:
         area, _, rest = self.region.partition("-")
         direction, _, number = rest.rpartition("-")
-        short = _REGION_SHORT.get(area, area) + (direction[:1] if direction else "") + number
+        short = area + _DIRECTIONS.get(direction, direction[:1]) + number
         return [f"{short}-az{i}" for i in range(1, len(ZONE_LETTERS) + 1)]
 
 

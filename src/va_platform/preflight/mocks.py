@@ -423,9 +423,21 @@ class VaMocks(Mocks):
             state["layerArn"] = state["arn"].rsplit(":", 1)[0]
         if typ == "aws:lambda/function:Function":
             state["version"] = "1" if args.inputs.get("publish") else "$LATEST"
+            state["qualifiedArn"] = f"{state['arn']}:{state['version']}"
         if typ == "aws:lambda/alias:Alias":
             function = args.inputs.get("functionName", "")
             state["arn"] = f"arn:aws:lambda:{region}:{account}:function:{function}:{name}"
+        if typ in ("aws:lambda/function:Function", "aws:lambda/alias:Alias"):
+            # What API Gateway integrations call: the function's (or alias's) ARN in a path.
+            invoke = (
+                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{{}}/invocations"
+            )
+            state["invokeArn"] = invoke.format(state["arn"])
+            if "qualifiedArn" in state:
+                state["qualifiedInvokeArn"] = invoke.format(state["qualifiedArn"])
+        if typ == "aws:ecs/taskDefinition:TaskDefinition" and "arn" in state:
+            state["arnWithoutRevision"] = state["arn"].rsplit(":", 1)[0]
+            state["revision"] = 1
         if typ == "aws:ecr/repository:Repository":
             state["repositoryUrl"] = f"{account}.dkr.ecr.{region}.amazonaws.com/{name}"
             state["registryId"] = account
