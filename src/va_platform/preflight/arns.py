@@ -58,6 +58,9 @@ TYPE_STEMS: dict[str, str] = {
     "aws:ecs/taskDefinition:TaskDefinition": "TaskDefinitionFamily",
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "DeliveryStream",
     "aws:ssm/parameter:Parameter": "Parameter",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "SecurityGroup",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "SecurityGroupRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "SecurityGroupRule",
 }
 # Suffixes of a variable that say what kind of value it holds, not what it names.
 _KIND_SUFFIXES = (
@@ -69,6 +72,8 @@ _KIND_SUFFIXES = (
     ("Arn",),
 )
 _NUMBERED = ("Version", "Number", "Revision")
+# Values AWS leaves out of an ARN: a rule on the default event bus is ``rule/<name>``.
+_LEFT_OUT = {"EventBusName": "default"}
 
 
 @cache
@@ -140,8 +145,8 @@ def _formats(type_: str) -> tuple[_Format, ...]:
 
 def _from_input(value: Any) -> str | None:
     """An input naming another resource, as the ARN needs it: its name or id (the last part of
-    an ARN)."""
-    if not isinstance(value, str) or not value:
+    an ARN). A document (JSON, text with spaces) names nothing."""
+    if not isinstance(value, str) or not value or any(c in value for c in '{}[] \n\t"'):
         return None
     if value.startswith("arn:"):
         return re.split(r"[/:]", value)[-1]
@@ -156,18 +161,22 @@ def _resolve(
         return "aws", False
     words, kind = _stem(variable)
     exact = _from_input(inputs.get(_camel(_words(variable))))
+    if exact is not None and _LEFT_OUT.get(variable) == exact:
+        return None, False
     if exact is not None:
         return exact, True
-    for start in range(len(words)):
-        value = _from_input(inputs.get(_camel(words[start:])))
-        if value is not None:
-            return value, True
     if variable == fmt.own or tuple(w.lower() for w in words) == fmt.stem:
+        # The resource itself: its physical name or id (an input named like the type, such as
+        # an IAM policy's ``policy`` document, is not its name).
         if words and words[-1] in _NUMBERED:
             return "1", False
         if kind == "slashless":
             return name.lstrip("/"), False
         return (rid if kind in ("id", "identifier") else name), False
+    for start in range(len(words)):
+        value = _from_input(inputs.get(_camel(words[start:])))
+        if value is not None:
+            return value, True
     if words and words[-1] in _NUMBERED:
         return "1", False
     return None, False
