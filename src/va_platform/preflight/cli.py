@@ -5,8 +5,13 @@ logical name, physical name) and the stack outputs, then feeds every resource to
 policy pack over its gRPC interface (the preflight) in both modes the engine has: the first
 preview of a fresh stack (ids, ARNs and whatever is built from them unknown) and the update
 (every output known). Prints per mode the resources, unknown values, violations by policy, the
-exemptions used and the notices. No Pulumi CLI, no cloud account. Exit 1 when the program cannot
-run (one line, no traceback) or the pack reports a mandatory violation in either mode.
+exemptions used and the notices, or why the mode could not run (each mode runs whatever the
+other does). No Pulumi CLI, no cloud account. The program runs from its own directory, with its
+own virtualenv when it has one (this command re-executes itself there).
+
+Exit 0: every mode passed. Exit 1: a mode could not run (one line, no traceback) or the pack
+reports a mandatory violation. Exit 3 ("incomplete"): no mandatory violation in what was
+checked, but multi-language components were not expanded, so their children were not judged.
 """
 
 from __future__ import annotations
