@@ -100,6 +100,9 @@ def test_corpus_covers_our_stacks_and_every_fixture_program_in_both_modes():
         for d in (PROJECT_ROOT / "tests" / "fixtures").iterdir()
         if (d / "Pulumi.yaml").is_file()
     }
+    # Each of these stops in a mode by design (a reproduction of what the preflight reports).
+    assert fixtures >= pack_reports.STOPPING
+    fixtures -= pack_reports.STOPPING
     programs = {"va-platform/dev", "va-platform/prod", "fixtures/bad_program"} | {
         f"fixtures/{f}" for f in fixtures
     }

@@ -47,10 +47,21 @@ class Report:
     # UNKNOWN sentinels sent: in the resources' inputs (Analyze) and in the stack view.
     unknown_inputs: int = 0
     unknown_outputs: int = 0
+    # Multi-language components (remote=True) the preflight cannot expand: the engine would
+    # send each of their children to the pack; here none exists, so none was checked.
+    unexpanded: list[Recorded] = field(default_factory=list)
 
     @property
     def mandatory(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.level == "mandatory"]
+
+    @property
+    def verdict(self) -> str:
+        """``fail`` (a mandatory violation), ``incomplete`` (none, but components were not
+        expanded, so what they hold was not checked) or ``pass``."""
+        if self.mandatory:
+            return "fail"
+        return "incomplete" if self.unexpanded else "pass"
 
     @property
     def advisory(self) -> list[Diagnostic]:
@@ -213,6 +224,7 @@ def preflight(
         mode=run.mode,
         unknown_inputs=sum(count_unknowns(s.props) for s in per_resource),
         unknown_outputs=sum(count_unknowns(s.props) for s in stack),
+        unexpanded=[r for r in run.resources if r.remote],
     )
     pack.configure_stack(stack_identity(run, organization))
     pack.configure(pack_config or {})
@@ -233,6 +245,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "unknownOutputs": report.unknown_outputs,
         "mandatory": len(report.mandatory),
         "advisory": len(report.advisory),
+        "unexpanded": [{"type": r.type, "name": r.name, "urn": r.urn} for r in report.unexpanded],
         "diagnostics": [
             {"policy": d.policy, "level": d.level, "urn": d.urn, "message": d.detail}
             for d in report.diagnostics

@@ -31,6 +31,10 @@ from pulumi._types import _py_properties
 from pulumi.output import Unknown
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
+
+from .arns import arn_of
+from .invokes import ANSWERS, Where, unanswered
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 # The account a run answers with when the stack config declares none (va-platform:accountId);
@@ -40,6 +44,7 @@ ACCOUNT_KEY = "va-platform:accountId"
 REGION = "eu-central-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 UNKNOWN = rpc.UNKNOWN
 Mode = Literal["preview", "update"]
 MODES: tuple[Mode, ...] = ("preview", "update")
@@ -66,6 +71,9 @@ class Recorded:
     # A stack's view of the resource: inputs plus the id/ARN fields AWS adds (in preview mode,
     # those computed fields are UNKNOWN).
     outputs: dict[str, Any] = field(default_factory=dict)
+    # A multi-language component (``remote=True``): the engine would have its provider create
+    # its children; offline nothing does, so they are neither recorded nor checked.
+    remote: bool = False
 
     @property
     def parent_type(self) -> str:
@@ -76,46 +84,74 @@ def _short(name: str, n: int = 17) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:n]
 
 
-# Per type: (id prefix, or None when the id is not a prefixed hash, ARN template). ``{n}`` is
-# the physical name, ``{i}`` the id, ``{a}``/``{r}`` account and region.
-_ARNS: dict[str, tuple[str | None, str]] = {
-    "aws:ec2/vpc:Vpc": ("vpc-", "arn:aws:ec2:{r}:{a}:vpc/{i}"),
-    "aws:ec2/subnet:Subnet": ("subnet-", "arn:aws:ec2:{r}:{a}:subnet/{i}"),
-    "aws:ec2/securityGroup:SecurityGroup": ("sg-", "arn:aws:ec2:{r}:{a}:security-group/{i}"),
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (
-        "sg-",
-        "arn:aws:ec2:{r}:{a}:security-group/{i}",
-    ),
-    "aws:ec2/routeTable:RouteTable": ("rtb-", "arn:aws:ec2:{r}:{a}:route-table/{i}"),
-    "aws:ec2/internetGateway:InternetGateway": ("igw-", "arn:aws:ec2:{r}:{a}:internet-gateway/{i}"),
-    "aws:ec2/natGateway:NatGateway": ("nat-", ""),
-    "aws:ec2/eip:Eip": ("eipalloc-", ""),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce-", "arn:aws:ec2:{r}:{a}:vpc-endpoint/{i}"),
-    "aws:cloudwatch/logGroup:LogGroup": (None, "arn:aws:logs:{r}:{a}:log-group:{n}"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (None, "arn:aws:cloudwatch:{r}:{a}:alarm:{n}"),
-    "aws:sqs/queue:Queue": (None, "arn:aws:sqs:{r}:{a}:{n}"),
-    "aws:sns/topic:Topic": (None, "arn:aws:sns:{r}:{a}:{n}"),
-    "aws:cloudwatch/eventRule:EventRule": (None, "arn:aws:events:{r}:{a}:rule/{n}"),
-    "aws:scheduler/schedule:Schedule": (None, "arn:aws:scheduler:{r}:{a}:schedule/default/{n}"),
-    "aws:iam/role:Role": (None, "arn:aws:iam::{a}:role/{n}"),
-    "aws:iam/policy:Policy": (None, "arn:aws:iam::{a}:policy/{n}"),
-    "aws:lambda/function:Function": (None, "arn:aws:lambda:{r}:{a}:function:{n}"),
-    "aws:lambda/layerVersion:LayerVersion": (None, "arn:aws:lambda:{r}:{a}:layer:{n}:1"),
-    "aws:secretsmanager/secret:Secret": (None, "arn:aws:secretsmanager:{r}:{a}:secret:{n}-AbCdEf"),
-    "aws:kms/key:Key": (None, "arn:aws:kms:{r}:{a}:key/{i}"),  # id: see _resource_id
-    "aws:dynamodb/table:Table": (None, "arn:aws:dynamodb:{r}:{a}:table/{n}"),
-    "aws:s3/bucket:Bucket": (None, "arn:aws:s3:::{n}"),
-    "aws:ecr/repository:Repository": (None, "arn:aws:ecr:{r}:{a}:repository/{n}"),
+# A resource's id where AWS does not name it by its name: ``<prefix><17 hex>``, as EC2 ids are.
+ID_PREFIXES: dict[str, str] = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/securityGroupRule:SecurityGroupRule": "sgr-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway": "eigw-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/instance:Instance": "i-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:ec2/networkInterface:NetworkInterface": "eni-",
+    "aws:ec2/networkAcl:NetworkAcl": "acl-",
+    "aws:ec2/volume:Volume": "vol-",
+    "aws:ebs/volume:Volume": "vol-",
+    "aws:ec2/keyPair:KeyPair": "key-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx-",
+    "aws:ec2transitgateway/transitGateway:TransitGateway": "tgw-",
+    "aws:ec2/managedPrefixList:ManagedPrefixList": "pl-",
+    "aws:ec2/vpnGateway:VpnGateway": "vgw-",
+    "aws:ec2/customerGateway:CustomerGateway": "cgw-",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "oidc-",
+}
+# Resources whose id is their name (the provider's id for them).
+NAMED_IDS = frozenset({
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:sqs/queue:Queue",
+    "aws:sns/topic:Topic",
+    "aws:cloudwatch/eventRule:EventRule",
+    "aws:scheduler/schedule:Schedule",
+    "aws:iam/role:Role",
+    "aws:iam/policy:Policy",
+    "aws:lambda/function:Function",
+    "aws:lambda/layerVersion:LayerVersion",
+    "aws:secretsmanager/secret:Secret",
+    "aws:dynamodb/table:Table",
+    "aws:s3/bucket:Bucket",
+    "aws:ecr/repository:Repository",
+})  # fmt: skip
+# ARNs the catalogue's formats cannot give (``{n}`` the physical name, ``{a}``/``{r}`` account
+# and region): Secrets Manager suffixes six random characters; an OIDC provider is named by
+# its URL.
+HAND_ARNS: dict[str, str] = {
+    "aws:secretsmanager/secret:Secret": "arn:aws:secretsmanager:{r}:{a}:secret:{n}-AbCdEf",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
-        "oidc-",
-        "arn:aws:iam::{a}:oidc-provider/token.actions.githubusercontent.com",
+        "arn:aws:iam::{a}:oidc-provider/token.actions.githubusercontent.com"
     ),
+}
+# Inputs AWS defaults where an ARN is built on them.
+_ARN_DEFAULTS: dict[str, dict[str, str]] = {
+    "aws:scheduler/schedule:Schedule": {"groupName": "default"},
 }
 # The input holding a resource's own physical name, where it is not ``name``. Other resources
 # with a ``bucket`` or ``functionName`` input merely point at another resource.
 NAME_PROPERTY = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:lambda/layerVersion:LayerVersion": "layerName",
+    "aws:apigateway/stage:Stage": "stageName",
+    "aws:ecs/taskDefinition:TaskDefinition": "family",
 }
 
 
@@ -202,10 +238,16 @@ def string_outputs(type_: str) -> frozenset[str]:
 def as_provider_returns(type_: str, state: dict[str, Any]) -> dict[str, Any]:
     """``state`` with each object given for a string property as the JSON the provider sends."""
     objects = {
-        key: json.dumps(value)
+        key: _provider_json(value)
         for key, value in state.items()
-        if isinstance(value, dict) and key in string_outputs(type_)
+        if isinstance(value, dict) and not _is_secret(value) and key in string_outputs(type_)
     }
+    objects.update({
+        key: _provider_json(value)
+        for key, value in state.items()
+        if _is_secret(value) and isinstance(value.get("value"), dict)
+        and key in string_outputs(type_)
+    })  # fmt: skip
     return {**state, **objects} if objects else state
 
 
@@ -215,26 +257,65 @@ def account_of(config: dict[str, Any]) -> str:
     return value if isinstance(value, str) and value else ACCOUNT
 
 
-def computed_value(type_: str, prop: str, name: str, account: str = ACCOUNT) -> str:
-    """A well-formed stand-in for a computed string output of resource ``name``."""
+def computed_value(
+    type_: str, prop: str, name: str, account: str = ACCOUNT, region: str = REGION
+) -> str:
+    """A well-formed stand-in for a computed string output of resource ``name``, where the
+    catalogue and the types below know no better."""
     service = type_.split(":")[1].split("/")[0]
     lower = prop.lower()
     if lower.endswith("arn"):
         kind = type_.rsplit(":", 1)[-1].lower() if prop == "arn" else prop
-        return f"arn:aws:{service}:{REGION}:{account}:{kind}/{name}"
+        return f"arn:aws:{service}:{region}:{account}:{kind}/{name}"
     if lower.endswith(("url", "endpoint")):
-        return f"https://{name}.{service}.{REGION}.amazonaws.com"
+        return f"https://{name}.{service}.{region}.amazonaws.com"
     if lower.endswith("domainname"):
-        return f"{name}.{service}.{REGION}.amazonaws.com"
+        return f"{name}.{service}.{region}.amazonaws.com"
     return f"{name}-{prop}"
 
 
-def _resource_id(type_: str, logical: str, physical: str, prefix: str | None) -> str:
-    """KMS keys get a UUID, named resources their name, the rest ``<prefix><hash>``."""
+def _resource_id(type_: str, logical: str, physical: str) -> str:
+    """KMS keys get a UUID, API Gateway's resources its short ids, named resources their name,
+    the rest ``<prefix><hash>``."""
     if type_ == "aws:kms/key:Key":
         h = _short(logical, 32)
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-    return physical if prefix is None else f"{prefix}{_short(logical)}"
+    if type_ in ("aws:apigateway/restApi:RestApi", "aws:apigatewayv2/api:Api"):
+        return _short(logical, 10)
+    if type_.startswith("aws:apigateway/") or type_.startswith("aws:apigatewayv2/"):
+        return _short(logical, 6)
+    if type_ in NAMED_IDS:
+        return physical
+    return f"{ID_PREFIXES.get(type_, '')}{_short(logical)}"
+
+
+def _provider_json(value: Any) -> Any:
+    """An object given for a string property, as the provider hands it back: its JSON; unknown
+    as a whole if any part of it is unknown, secret as a whole if any part is secret."""
+    secret = False
+
+    def plain(v: Any) -> Any:
+        nonlocal secret
+        if isinstance(v, Unknown) or v == UNKNOWN:
+            raise _UnknownPartError
+        if _is_secret(v):
+            secret = True
+            return plain(v.get("value"))
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return v
+
+    try:
+        text: Any = json.dumps(plain(value))
+    except _UnknownPartError:
+        text = UNKNOWN
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": text} if secret else text
+
+
+class _UnknownPartError(Exception):
+    pass
 
 
 class VaMocks(Mocks):
@@ -245,13 +326,22 @@ class VaMocks(Mocks):
         mode: Mode = "update",
         stack_references: Mapping[str, Mapping[str, Any]] | None = None,
         account: str = ACCOUNT,
+        region: str = REGION,
+        invokes: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.mode = mode
         self.account = account
+        # The stack's region (aws:region); a resource's own ``region`` or its explicit
+        # provider's wins.
+        self.region = region
         # ``org/project/stack`` -> that stack's outputs, as ``--stack-references`` supplies them.
         self.stack_references = dict(stack_references or {})
+        # Data source token -> its result, as ``--invokes`` supplies them (over our answers).
+        self.invokes = dict(invokes or {})
         # What the run cannot emulate faithfully: each one line, the run's error afterwards.
         self.problems: list[str] = []
+        # Explicit aws providers' regions, by provider id.
+        self._provider_regions: dict[str, str] = {}
         # The SDK calls the monitor from executor threads; each RegisterResource reads back the
         # inputs its own new_resource call saw.
         self._local = threading.local()
@@ -264,6 +354,12 @@ class VaMocks(Mocks):
     def last_state(self) -> dict[str, Any]:
         return self._local.state
 
+    def _region_of(self, inputs: Mapping[str, Any], provider: str | None) -> str:
+        own = inputs.get("region")
+        if isinstance(own, str) and own and own != UNKNOWN:
+            return own
+        return self._provider_regions.get((provider or "").rsplit("::", 1)[-1], self.region)
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == STACK_REFERENCE_TYPE:
             return self._stack_reference(args)
@@ -273,6 +369,8 @@ class VaMocks(Mocks):
             inputs = {**inputs, named: autoname(args.name)}
         self._local.inputs = inputs
         rid, state = self._created(args, inputs)
+        if args.typ == AWS_PROVIDER_TYPE and isinstance(inputs.get("region"), str):
+            self._provider_regions[rid] = inputs["region"]
         if self.mode == "preview" and not args.typ.startswith(PROVIDER_TYPE_PREFIX):
             # Created in the preview: the provider knows the inputs only; everything it would
             # add is unknown until the resource exists.
@@ -304,46 +402,62 @@ class VaMocks(Mocks):
     def _created(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict]:
         """The id and outputs of the resource once it exists."""
         state = dict(inputs)
-        name = physical_name_of(args.typ, inputs) or autoname(args.name)
-        prefix, arn = _ARNS.get(args.typ, ("", ""))
-        rid = _resource_id(args.typ, args.name, name, prefix)
-        if args.typ == "aws:kms/key:Key":
+        typ, account = args.typ, self.account
+        region = self._region_of(inputs, args.provider)
+        name = physical_name_of(typ, inputs) or autoname(args.name)
+        rid = _resource_id(typ, args.name, name)
+        if typ == "aws:kms/key:Key":
             state["keyId"] = rid
-        if arn:
-            state["arn"] = arn.format(r=REGION, a=self.account, n=name, i=rid)
-        if args.typ == "aws:sqs/queue:Queue":
-            state["url"] = f"https://sqs.{REGION}.amazonaws.com/{self.account}/{name}"
-        if args.typ == "aws:lambda/layerVersion:LayerVersion":
+        if "arn" in string_outputs(typ) or typ in HAND_ARNS:
+            arn = (
+                HAND_ARNS[typ].format(r=region, a=account, n=name)
+                if typ in HAND_ARNS
+                else arn_of(typ, {**_ARN_DEFAULTS.get(typ, {}), **inputs}, name, rid, region,
+                            account)
+            )  # fmt: skip
+            if arn:
+                state["arn"] = arn
+        if typ == "aws:sqs/queue:Queue":
+            state["url"] = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+        if typ == "aws:lambda/layerVersion:LayerVersion":
             state["layerArn"] = state["arn"].rsplit(":", 1)[0]
-        if args.typ == "aws:lambda/function:Function":
+        if typ == "aws:lambda/function:Function":
             state["version"] = "1" if args.inputs.get("publish") else "$LATEST"
-        if args.typ == "aws:lambda/alias:Alias":
+            state["qualifiedArn"] = f"{state['arn']}:{state['version']}"
+        if typ == "aws:lambda/alias:Alias":
             function = args.inputs.get("functionName", "")
-            state["arn"] = f"arn:aws:lambda:{REGION}:{self.account}:function:{function}:{name}"
-        if args.typ == "aws:ecr/repository:Repository":
-            state["repositoryUrl"] = f"{self.account}.dkr.ecr.{REGION}.amazonaws.com/{name}"
-            state["registryId"] = self.account
-        if args.typ == "aws:apigatewayv2/api:Api":
-            # API Gateway names an API by a 10-character id; its ARNs and URL are built on it.
-            rid = _short(args.name, 10)
-            state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{rid}"
-            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{self.account}:{rid}"
-            state["apiEndpoint"] = f"https://{rid}.execute-api.{REGION}.amazonaws.com"
-        if args.typ == "aws:apigatewayv2/stage:Stage":
-            api, stage = inputs.get("apiId", ""), inputs.get("name", "")
-            state["arn"] = f"arn:aws:apigateway:{REGION}::/apis/{api}/stages/{stage}"
-            state["executionArn"] = f"arn:aws:execute-api:{REGION}:{self.account}:{api}/{stage}"
-        if args.typ == "docker:index/image:Image":
+            state["arn"] = f"arn:aws:lambda:{region}:{account}:function:{function}:{name}"
+        if typ in ("aws:lambda/function:Function", "aws:lambda/alias:Alias"):
+            # What API Gateway integrations call: the function's (or alias's) ARN in a path.
+            invoke = (
+                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{{}}/invocations"
+            )
+            state["invokeArn"] = invoke.format(state["arn"])
+            if "qualifiedArn" in state:
+                state["qualifiedInvokeArn"] = invoke.format(state["qualifiedArn"])
+        if typ == "aws:ecs/taskDefinition:TaskDefinition" and "arn" in state:
+            state["arnWithoutRevision"] = state["arn"].rsplit(":", 1)[0]
+            state["revision"] = 1
+        if typ == "aws:ecr/repository:Repository":
+            state["repositoryUrl"] = f"{account}.dkr.ecr.{region}.amazonaws.com/{name}"
+            state["registryId"] = account
+        state.update(_api_gateway(typ, inputs, rid, region, account))
+        if typ == "docker:index/image:Image":
             # What a push returns: the repository by digest (the tag is dropped).
             image = str(args.inputs.get("imageName", ""))
             digest = hashlib.sha256(image.encode()).hexdigest()
             state["repoDigest"] = f"{image.rsplit(':', 1)[0]}@sha256:{digest}"
-        for prop in computed_strings(args.typ):
-            state.setdefault(prop, computed_value(args.typ, prop, name, self.account))
-        return rid, as_provider_returns(args.typ, state)
+        for prop in computed_strings(typ):
+            state.setdefault(prop, computed_value(typ, prop, name, account, region))
+        return rid, as_provider_returns(typ, state)
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        """A data source's result: supplied (``--invokes``), else computed or made up as AWS
+        would answer it (``preflight.invokes``); else one line saying how to supply it."""
         # The SDK accepts a plain dict too (pulumi.runtime.mocks.MockMonitor.Invoke).
+        if args.token in self.invokes:
+            return dict(self.invokes[args.token])
+        where = Where(self.account, self._region_of(args.args, args.provider))
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": self.account,
@@ -356,13 +470,58 @@ class VaMocks(Mocks):
                 "authorizationToken": "QVdTOm1vY2s=",
                 "userName": "AWS",
                 "password": "mock-ecr-password",
-                "proxyEndpoint": f"https://{self.account}.dkr.ecr.{REGION}.amazonaws.com",
+                "proxyEndpoint": f"https://{self.account}.dkr.ecr.{where.region}.amazonaws.com",
                 "expiresAt": "2026-11-23T00:00:00Z",
-                "id": REGION,
+                "id": where.region,
             }
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"name": REGION, "region": REGION, "id": REGION}
+        answer = ANSWERS.get(args.token)
+        if answer is not None:
+            return answer(args.args, where)
+        self.problems.append(unanswered(args.token))
         return {}
+
+
+def _api_gateway(
+    typ: str, inputs: Mapping[str, Any], rid: str, region: str, account: str
+) -> dict[str, Any]:
+    """API Gateway's ids, ARNs and URLs: an API is named by a 10-character id, and its
+    execution ARN (what a Lambda permission's sourceArn names) is
+    ``arn:aws:execute-api:<region>:<account>:<api id>[/<stage>/<method>/<path>]``."""
+    if typ == "aws:apigatewayv2/api:Api":
+        return {
+            "arn": f"arn:aws:apigateway:{region}::/apis/{rid}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{rid}",
+            "apiEndpoint": f"https://{rid}.execute-api.{region}.amazonaws.com",
+        }
+    if typ == "aws:apigatewayv2/stage:Stage":
+        api, stage = inputs.get("apiId", ""), inputs.get("name", "")
+        return {
+            "arn": f"arn:aws:apigateway:{region}::/apis/{api}/stages/{stage}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{api}/{stage}",
+            "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+        }
+    if typ == "aws:apigateway/restApi:RestApi":
+        return {
+            "arn": f"arn:aws:apigateway:{region}::/restapis/{rid}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{rid}",
+            "rootResourceId": _short(f"{rid}/", 10),
+        }
+    if typ == "aws:apigateway/stage:Stage":
+        api, stage = inputs.get("restApi", ""), inputs.get("stageName", "")
+        return {
+            "arn": f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{api}/{stage}",
+            "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+        }
+    if typ == "aws:apigateway/deployment:Deployment":
+        api, stage = inputs.get("restApi", ""), inputs.get("stageName", "") or ""
+        return {
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{api}/{stage}",
+            "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+        }
+    if typ == "aws:apigateway/resource:Resource":
+        return {"path": "/" + str(inputs.get("pathPart", ""))}
+    return {}
 
 
 class RecordingMonitor(MockMonitor):
@@ -382,8 +541,33 @@ class RecordingMonitor(MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
+    # A resource given as another's input (``vpc_id=vpc``): the engine hands the provider and
+    # the pack its id (a component's URN), never a reference (the analyzer marshals without
+    # KeepResources). Without the feature the SDK sends exactly that; with it, the mock monitor
+    # would deserialize the reference into a new resource object whose id it then waits for on
+    # its own event loop, forever.
+    def SupportsFeature(self, request: Any) -> Any:  # noqa: N802
+        if request.id == "resourceReferences":
+            return type("SupportsFeatureResponse", (object,), {"hasSupport": False})
+        return super().SupportsFeature(request)
+
+    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802
+        info = super().GetDeploymentInfo(request)
+        features = [
+            f for f in info.supportedFeatures
+            if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES
+        ]  # fmt: skip
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
+        if request.remote:
+            # Its outputs come from a component provider that does not run offline: unknown,
+            # in both modes (what the SDK does for a resource the engine says failed), so
+            # nothing built from them passes for a value.
+            response = resource_pb2.RegisterResourceResponse(
+                urn=response.urn, id=response.id, result=resource_pb2.Result.FAIL
+            )
         if request.type == STACK_TYPE:
             self.stack_urn = response.urn
         else:
@@ -410,6 +594,7 @@ class RecordingMonitor(MockMonitor):
                     id=response.id,
                     options=_options(request),
                     outputs=outputs,
+                    remote=request.remote,
                 )
             )
         return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import runpy
 import sys
 import traceback
@@ -21,13 +22,15 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.config import ConfigTypeError
+from pulumi.output import Output
 from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from .mocks import Mode, Recorded, RecordingMonitor, VaMocks, account_of
+from .mocks import REGION, Mode, Recorded, RecordingMonitor, VaMocks, account_of
 
 
 @dataclass
@@ -56,6 +59,29 @@ class Run:
 
 class ProgramError(Exception):
     """A program that cannot be run as given: the message is one line for its author."""
+
+
+class ApplyFailedError(Exception):
+    """An ``apply`` of the program raised once its values were known: ``original`` is what
+    it raised, with the program's own frames (the SDK re-raises it without them)."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+# What a secret config value stands for offline (its ciphertext cannot be decrypted without
+# the stack's key), by the type Pulumi.yaml declares for it.
+SECRET_PLACEHOLDER = "offline-placeholder"
+SECRET_PLACEHOLDERS = {
+    "string": SECRET_PLACEHOLDER,
+    "integer": "1",
+    "boolean": "false",
+    "array": "[]",
+    "object": "{}",
+}
+_CONFIG_TYPE_NAMES = {"int": "integer", "bool": "boolean", "float": "integer",
+                      "JSON object": "object"}  # fmt: skip
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -96,6 +122,9 @@ class Program:
     main: Path
     root: Path
     project: str
+    # Where pulumi runs the program: the directory of Pulumi.yaml's ``main`` when that is a
+    # directory, else the project's.
+    workdir: Path | None = None
 
     @classmethod
     def locate(cls, path: Path) -> Program:
@@ -118,7 +147,36 @@ class Program:
         if not main.is_file():
             raise ProgramError(f"{main} does not exist: a Python program needs a __main__.py")
         root = root or start
-        return cls(main, root, str(project.get("name") or root.name))
+        declared = root / str(project.get("main") or "")
+        workdir = declared if project.get("main") and declared.is_dir() else root
+        return cls(main, root, str(project.get("name") or root.name), workdir)
+
+    def _project(self) -> dict[str, Any]:
+        path = self.root / "Pulumi.yaml"
+        return _load_yaml(path) if path.is_file() else {}
+
+    def virtualenv(self) -> tuple[Path | None, bool]:
+        """(the program's virtualenv, whether Pulumi.yaml names it): ``runtime.options.
+        virtualenv`` (relative to the project), else a ``venv`` or ``.venv`` beside it."""
+        runtime = self._project().get("runtime")
+        options = runtime.get("options") if isinstance(runtime, dict) else None
+        named = options.get("virtualenv") if isinstance(options, dict) else None
+        if isinstance(named, str) and named:
+            return (self.root / named).resolve(), True
+        for candidate in ("venv", ".venv"):
+            if (self.root / candidate / "pyvenv.cfg").is_file():
+                return (self.root / candidate).resolve(), False
+        return None, False
+
+    def config_types(self) -> dict[str, str]:
+        """The types Pulumi.yaml declares for config keys (``key: {type: integer}``), by full
+        key: what a secret's placeholder must be offline."""
+        declared = self._project().get("config") or {}
+        return {
+            key if ":" in key else f"{self.project}:{key}": str(value["type"])
+            for key, value in declared.items()
+            if isinstance(value, dict) and isinstance(value.get("type"), str)
+        }
 
     def config(self, stack: str) -> dict[str, Any]:
         """``Pulumi.<stack>.yaml``'s config over the project's own values (``key: value`` or
@@ -139,15 +197,24 @@ class Program:
 
     def describe(self, error: BaseException) -> str:
         """The error in one line, with the program's own line that raised it."""
+        suffix = ""
+        if isinstance(error, ApplyFailedError):
+            error = error.original
+            suffix = (
+                " (raised in an apply, on the values the preflight stands in for what AWS "
+                "returns: they have AWS's formats, not its contents)"
+            )
         text = " ".join(str(error).split()) or type(error).__name__
         if isinstance(error, SyntaxError):
             return f"{error.filename}:{error.lineno}: SyntaxError: {error.msg}"
         frames = [
             f for f in traceback.extract_tb(error.__traceback__)
-            if Path(f.filename).resolve().is_relative_to(self.root) and ".venv" not in f.filename
+            if Path(f.filename).resolve().is_relative_to(self.root)
+            and ".venv" not in f.filename and "site-packages" not in f.filename
         ]  # fmt: skip
         where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
-        return f"{where}{type(error).__name__}: {text}"
+        kind = "" if isinstance(error, ProgramError) else f"{type(error).__name__}: "
+        return f"{where}{kind}{text}{suffix}"
 
 
 @contextmanager
@@ -170,14 +237,34 @@ def _on_sys_path(directory: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def flatten_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """Config as the CLI passes it: strings (JSON for structures); ``secure:`` keys are secret."""
+@contextmanager
+def _in_directory(directory: Path | None) -> Iterator[None]:
+    """The program runs from its own directory, as under pulumi (``open("index.html")``)."""
+    if directory is None:
+        yield
+        return
+    before = Path.cwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def flatten_config(
+    config: Mapping[str, Any], types: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Config as the CLI passes it: strings (JSON for structures); ``secure:`` keys are secret.
+    ``types``: the types Pulumi.yaml declares, by full key (a secret's placeholder takes its
+    declared type)."""
     flat: dict[str, str] = {}
     secret: list[str] = []
     for key, value in config.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
-            # Ciphertext from a real stack cannot be decrypted offline; stand in a marker.
-            flat[key] = "offline-placeholder"
+            # Ciphertext from a real stack cannot be decrypted offline; stand in a value of
+            # the declared type, else a marker string.
+            declared = (types or {}).get(key, "string")
+            flat[key] = SECRET_PLACEHOLDERS.get(declared, SECRET_PLACEHOLDER)
             secret.append(key)
         elif isinstance(value, str):
             flat[key] = value
@@ -194,24 +281,29 @@ def run_program(
     program: Path | Program | None = None,
     mode: Mode = "update",
     stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    invokes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Run:
     """Run ``program`` (a path, see ``Program.locate``; by default the working directory's)
-    under mocks; ``config`` replaces the stack file's config when given.
+    under mocks, from its own directory; ``config`` replaces the stack file's config when
+    given.
 
     ``secrets`` are extra ``namespace:key`` values set as secret config, the way
     ``pulumi config set --secret`` would. Program errors are captured in ``Run.error``.
     """
     located = program if isinstance(program, Program) else Program.locate(program or Path.cwd())
     raw = dict(located.config(stack) if config is None else config)
-    with _on_sys_path(located.main.parent):
+    main = str(located.main)
+    with _on_sys_path(located.main.parent), _in_directory(located.workdir):
         return run_under_mocks(
-            lambda: runpy.run_path(str(located.main), run_name="__main__"),
+            lambda: runpy.run_path(main, run_name="__main__"),
             stack=stack,
             config=raw,
             secrets=secrets,
             mode=mode,
             project=located.project,
             stack_references=stack_references,
+            invokes=invokes,
+            config_types=located.config_types(),
         )
 
 
@@ -224,6 +316,8 @@ def run_under_mocks(
     mode: Mode = "update",
     project: str | None = None,
     stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    invokes: Mapping[str, Mapping[str, Any]] | None = None,
+    config_types: Mapping[str, str] | None = None,
 ) -> Run:
     """Call ``build`` (which declares resources) under recording mocks and wait for every RPC,
     so the recorded inputs are fully resolved when this returns.
@@ -231,14 +325,19 @@ def run_under_mocks(
     ``mode``: "update" (every output known, as after ``pulumi up``) or "preview" (the first
     preview of a fresh stack: computed outputs unknown; see ``preflight.mocks``).
     ``stack_references``: ``org/project/stack`` -> outputs, for the program's StackReferences.
+    ``invokes``: data source token -> its result (``--invokes``).
+    ``config_types``: the types Pulumi.yaml declares for config keys, by full key.
     """
     project = project or project_name()
-    flat, secret_keys = flatten_config(config or {})
+    flat, secret_keys = flatten_config(config or {}, config_types)
+    undecrypted = {k for k in secret_keys if flat[k] == SECRET_PLACEHOLDER}
     for key, value in (secrets or {}).items():
         flat[key] = value
         secret_keys.append(key)
+        undecrypted.discard(key)
     pulumi.runtime.set_all_config(flat, secret_keys)
-    mocks = VaMocks(mode, stack_references, account_of(flat))
+    region = flat.get("aws:region") or REGION
+    mocks = VaMocks(mode, stack_references, account_of(flat), region, invokes)
     monitor = RecordingMonitor(mocks)
     logs = _LogCollector()
     pulumi.runtime.set_mocks(
@@ -261,6 +360,9 @@ def run_under_mocks(
     # and only rescans a growing heap (a third of the time at 500 functions). Paused for the run.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    failed_applies: list[BaseException] = []
+    saved_apply = Output.apply
+    Output.apply = _recording_apply(saved_apply, failed_applies)  # type: ignore[method-assign]
     try:
         _sync_await(run_in_stack(lambda: _call(build)))
     except SystemExit as exc:
@@ -271,9 +373,12 @@ def run_under_mocks(
     except Exception as exc:  # noqa: BLE001 - reported to the caller, who decides
         error = exc
     finally:
+        Output.apply = saved_apply  # type: ignore[method-assign]
         pulumi_resource._get_stack_trace = saved
         if gc_was_enabled:
             gc.enable()
+    if error is not None:
+        error = _explained(error, failed_applies, undecrypted)
     if mocks.problems:  # the cause of whatever else went wrong
         error = ProgramError("; ".join(dict.fromkeys(mocks.problems)))
     return Run(
@@ -301,6 +406,48 @@ class _LogCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _recording_apply(
+    apply: Callable[..., Output[Any]], failures: list[BaseException]
+) -> Callable[..., Output[Any]]:
+    """``Output.apply`` that notes what a function given to it raises: the SDK re-raises it
+    from the registration it was an input of, without the program's own frames."""
+
+    def recorded_apply(self: Output[Any], func: Callable[..., Any], *args: Any, **kwargs: Any
+                       ) -> Output[Any]:  # fmt: skip
+        def noted(*values: Any) -> Any:
+            try:
+                return func(*values)
+            except Exception as exc:
+                failures.append(exc)
+                raise
+
+        return apply(self, noted, *args, **kwargs)
+
+    return recorded_apply
+
+
+def _explained(
+    error: BaseException, failed_applies: list[BaseException], undecrypted: set[str]
+) -> BaseException:
+    """An error the program raised, said in the program's terms: a typed read of a secret the
+    preflight could not decrypt; the apply that raised it."""
+    if isinstance(error, ConfigTypeError) and error.key in undecrypted:
+        expected = _CONFIG_TYPE_NAMES.get(error.expect_type, error.expect_type)
+        short = error.key.split(":", 1)[1]
+        explained = ProgramError(
+            f"secret config {error.key!r} is read as {error.expect_type!r}, but its ciphertext "
+            f"cannot be decrypted offline and Pulumi.yaml declares no type for it: declare its "
+            f"type in Pulumi.yaml (config: {{{short}: {{type: {expected}, secret: true}}}}) and "
+            f"the preflight stands in a value of that type"
+        )
+        return explained.with_traceback(error.__traceback__)
+    text = str(error)
+    for failure in reversed(failed_applies):
+        if str(failure) and str(failure) in text:
+            return ApplyFailedError(failure)
+    return error
 
 
 def _call(build: Callable[[], object]) -> None:
