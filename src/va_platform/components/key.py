@@ -63,6 +63,16 @@ def key_policy(account_id: str, region: str, log_group_prefixes: list[str]) -> s
     )
 
 
+def _literal_region(region: object, owner: str) -> None:
+    """The region names endpoints and policies as text: an Output cannot be (VA stacks live
+    in one region, the stack's ``aws:region``)."""
+    if not isinstance(region, str):
+        raise ValueError(
+            f"{owner}.region takes the region as a literal (e.g. 'eu-central-1', the stack's "
+            f"aws:region), not {type(region).__name__}"
+        )
+
+
 @dataclass(frozen=True)
 class VaKeyArgs:
     """Where the key is, for its key policy."""
@@ -75,6 +85,9 @@ class VaKeyArgs:
     account_id: pulumi.Input[str]
     # Names the key alias/va-<env>-<purpose>-key.
     purpose: str = "lambda"
+
+    def __post_init__(self) -> None:
+        _literal_region(self.region, "VaKeyArgs")
 
 
 class VaKey(VaComponent):

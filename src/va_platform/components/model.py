@@ -23,6 +23,9 @@ class VaModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         strict=False,
+        # An error never repeats the value it refuses: it may be a credential pasted in the
+        # wrong field, and errors reach CI logs.
+        hide_input_in_errors=True,
     )
 
 

@@ -38,6 +38,16 @@ def subnet_plan(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
     return [str(b) for b in blocks[:zones]], [str(b) for b in blocks[half : half + zones]]
 
 
+def _literal_region(region: object, owner: str) -> None:
+    """The region names endpoints and policies as text: an Output cannot be (VA stacks live
+    in one region, the stack's ``aws:region``)."""
+    if not isinstance(region, str):
+        raise ValueError(
+            f"{owner}.region takes the region as a literal (e.g. 'eu-central-1', the stack's "
+            f"aws:region), not {type(region).__name__}"
+        )
+
+
 @dataclass(frozen=True)
 class VaNetworkArgs:
     """The VPC's address range, zones and ways out."""
@@ -63,6 +73,7 @@ class VaNetworkArgs:
         return len(self.availability_zones)
 
     def __post_init__(self) -> None:
+        _literal_region(self.region, "VaNetworkArgs")
         if self.zones < 2:
             raise ValueError("availability_zones: a VA network spans two or more zones")
         subnet_plan(self.vpc_cidr, self.zones)

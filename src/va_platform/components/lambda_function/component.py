@@ -8,6 +8,7 @@ recursive-loop termination, runtime management (who patches the runtime) and the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,15 +29,46 @@ from va_platform.components.lambda_function.iam import (
     execution_policy,
 )
 from va_platform.components.lambda_function.spec import (
+    LOG_RETENTION_DAYS,
     VIA_SECRETS_MANAGER,
     FunctionSpec,
     ImageCode,
     destination_action_of,
 )
 from va_platform.components.lambda_function.triggers import HttpApi, by_kind
+from va_platform.components.model import is_known
 from va_platform.components.refs import BucketRef, TableRef
 
+SNS_TOPIC_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+)
 DLQ_RETENTION_S = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive failed events
+
+
+def _network_id_problems(
+    vpc_id: pulumi.Input[str],
+    subnet_ids: Sequence[pulumi.Input[str]],
+    security_group_ids: Sequence[pulumi.Input[str]],
+    account_id: pulumi.Input[str],
+) -> list[str]:
+    """What is wrong with the literals among a network's ids (Outputs are checked by va-guard
+    once known): each id of its kind, an account of 12 digits, subnets in two or more zones."""
+    problems = []
+    for field_name, prefix, values in (
+        ("vpc_id", "vpc-", [vpc_id]),
+        ("subnet_ids", "subnet-", list(subnet_ids)),
+        ("security_group_ids", "sg-", list(security_group_ids)),
+    ):
+        wrong = [v for v in values if is_known(v) and not v.startswith(prefix)]
+        if wrong:
+            problems.append(f"{field_name} {', '.join(map(repr, wrong))}: expected {prefix}<id>")
+    if len(subnet_ids) < 2:
+        problems.append("subnet_ids: a VA function runs in two or more subnets (zones)")
+    if not security_group_ids:
+        problems.append("security_group_ids: give at least one")
+    if is_known(account_id) and not re.fullmatch(r"\d{12}", account_id):
+        problems.append(f"account_id {account_id!r}: an AWS account id is 12 digits")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -69,6 +101,10 @@ class LambdaNetworking:
         ARNs the role's ENI statement is scoped to are built from them. A list exported by
         another stack is indexed: ``subnets = ref.get_output("privateSubnetIds")``, then
         ``subnet_ids=[subnets[0], subnets[1]]``."""
+
+        problems = _network_id_problems(vpc_id, subnet_ids, security_group_ids, account_id)
+        if problems:
+            raise ValueError("LambdaNetworking.from_ids: " + "; ".join(problems))
 
         def arn(kind: str, resource_id: pulumi.Input[str]) -> pulumi.Output[str]:
             return pulumi.Output.concat(
@@ -135,6 +171,19 @@ class VaLambdaArgs:
 
     def __post_init__(self) -> None:
         spec = self.spec
+        if is_known(self.alarm_topic_arn) and not SNS_TOPIC_ARN_RE.match(self.alarm_topic_arn):
+            raise ValueError(
+                f"{spec.purpose}: alarm_topic_arn {self.alarm_topic_arn!r} is not an SNS topic "
+                "ARN (arn:aws:sns:<region>:<account>:<name>; VaAlarmTopic.arn gives one)"
+            )
+        if isinstance(self.log_retention_days, int) and (
+            self.log_retention_days not in LOG_RETENTION_DAYS
+        ):
+            raise ValueError(
+                f"{spec.purpose}: log_retention_days {self.log_retention_days} is not a "
+                "CloudWatch Logs retention period; allowed: "
+                + ", ".join(map(str, LOG_RETENTION_DAYS))
+            )
         if spec.is_image and self.package is not None:
             raise ValueError(f"{spec.purpose}: an image function takes no zip package")
         if isinstance(spec.code, ImageCode) and (spec.code.image_uri is None) == (

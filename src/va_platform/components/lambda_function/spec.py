@@ -158,6 +158,13 @@ def env_key_problem(key: str) -> str | None:
 
 def secret_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be an existing secret's ``name`` (None: it can)."""
+    kind = standard.secret_value_kind(name)
+    if kind is not None:
+        # Never echoed: a pasted credential would otherwise reach logs and CI output.
+        return (
+            f"name looks like {kind}, not a secret's name (value not shown): put the value in "
+            "the secret and give the secret's name or ARN"
+        )
     if name.startswith("arn:"):
         return f"name {name!r} is an ARN: give it as arn"
     if not SECRET_NAME_RE.match(name):
@@ -411,7 +418,15 @@ class Destinations(VaModel):
 
 
 def destination_action(arn: str) -> str:
-    return DESTINATION_ACTIONS[arn.split(":")[2]]
+    """The action a role needs to deliver to ``arn``; one line when it is none of the four
+    (a literal is checked on construction, an Output here, once known)."""
+    parts = arn.split(":") if isinstance(arn, str) else []
+    if len(parts) < 3 or parts[2] not in DESTINATION_ACTIONS or not DESTINATION_ARN_RE.match(arn):
+        raise ValueError(
+            f"destinations: {arn!r} is not an SQS queue, SNS topic, EventBridge bus or Lambda "
+            "function ARN (onSuccess/onFailure)"
+        )
+    return DESTINATION_ACTIONS[parts[2]]
 
 
 def destination_action_of(arn: pulumi.Input[str]) -> pulumi.Input[str]:

@@ -1,0 +1,158 @@
+"""Found by another team trying the library from outside the repository (review of rev20): each
+test states what the docs promise ("a literal is checked for its format on construction", "one
+clear error", "nothing is silently ignored") and fails today, so it is a strict xfail until fixed."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from pydantic import ValidationError
+
+from tests.support import CTX, NETWORKING, TOPIC_ARN, spec
+from va_platform.components import (
+    ExistingSecret,
+    LambdaNetworking,
+    VaLambdaArgs,
+    VaNetwork,
+    VaNetworkArgs,
+)
+from va_platform.preflight.runner import run_under_mocks
+
+OTHER = "teamy/events/dev"
+REFERENCES = {OTHER: {"notAnArn": "jobs", "region": "eu-central-1"}}
+ACCOUNT = "123456789012"
+
+
+def from_other_stack(name: str) -> pulumi.Output[str]:
+    return pulumi.StackReference(OTHER).get_output(name)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a credential-shaped ExistingSecret name is now refused without echoing it "
+    "(test_a_credential_shaped_secret_name_is_refused_without_echoing_it), but the error is "
+    "pydantic's multi-line ValidationError, not one line (see the typo'd-field test)",
+)
+@pytest.mark.parametrize(
+    "name",
+    ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+     "AKIAIOSFODNN7EXAMPLE"],
+    ids=["stripe-live-key", "github-token", "aws-access-key-id"],
+)  # fmt: skip
+def test_a_credential_shaped_secret_name_is_one_clear_error(name) -> None:
+    with pytest.raises(ValueError, match="name") as raised:
+        ExistingSecret(env="PARTNER_SECRET", name=name)
+    assert "\n" not in str(raised.value)
+    assert name not in str(raised.value)  # the error must not echo the credential
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+     "AKIAIOSFODNN7EXAMPLE"],
+    ids=["stripe-live-key", "github-token", "aws-access-key-id"],
+)  # fmt: skip
+def test_a_credential_shaped_secret_name_is_refused_without_echoing_it(name) -> None:
+    with pytest.raises(ValueError, match="name looks like") as raised:
+        ExistingSecret(env="PARTNER_SECRET", name=name)
+    assert name[-8:] not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "names"),
+    [({"vpc_id": "subnet-0123456789abcdef0"}, "vpc_id"),
+     ({"subnet_ids": ["vpc-0123456789abcdef0", "subnet-0123456789abcdef1"]}, "subnet_ids"),
+     ({"security_group_ids": ["subnet-0123456789abcdef0"]}, "security_group_ids"),
+     ({"account_id": "12"}, "account_id"),
+     ({"subnet_ids": ["subnet-0123456789abcdef0"]}, "subnet_ids")],
+    ids=["vpc", "subnet", "security-group", "account", "one-subnet"],
+)  # fmt: skip
+def test_network_ids_given_as_literals_are_checked(fields, names) -> None:
+    good = {"vpc_id": "vpc-0123456789abcdef0",
+            "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+            "security_group_ids": ["sg-0123456789abcdef0"], "region": "eu-central-1",
+            "account_id": ACCOUNT}  # fmt: skip
+    with pytest.raises(ValueError, match=names) as raised:
+        LambdaNetworking.from_ids(**{**good, **fields})
+    assert "\n" not in str(raised.value)
+
+
+def test_an_alarm_topic_literal_that_is_no_sns_arn_is_one_clear_error(artifact) -> None:
+    with pytest.raises(ValueError, match="alarm_topic_arn") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(), networking=NETWORKING, alarm_topic_arn="alarms",
+                     package=artifact)  # fmt: skip
+    assert "\n" not in str(raised.value)
+
+
+def test_a_network_region_from_an_output_is_used_or_refused() -> None:
+    def program() -> None:
+        VaNetwork("n", VaNetworkArgs(context=CTX, region=from_other_stack("region"),
+                                     vpc_cidr="10.40.0.0/16",
+                                     availability_zones=("eu-central-1a", "eu-central-1b")))  # fmt: skip
+
+    run = run_under_mocks(program, stack_references=REFERENCES)
+    if run.error is not None:
+        assert "region" in str(run.error)
+        assert "\n" not in str(run.error)
+        return
+    names = [r.inputs["serviceName"] for r in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")]
+    assert names
+    assert all(n.startswith("com.amazonaws.eu-central-1.") for n in names), names
+
+
+def spec_error(**fields) -> str:
+    with pytest.raises(ValidationError) as raised:
+        spec(**fields)
+    return str(raised.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a typo'd spec field is pydantic's multi-line 'Extra inputs are not permitted "
+    "[type=extra_forbidden, input_value=...] For further information visit "
+    "https://errors.pydantic.dev/...', naming neither the allowed fields nor the likely one",
+)
+def test_a_typod_spec_field_is_one_line_naming_the_field_it_meant() -> None:
+    message = spec_error(memroy=512)
+    assert "\n" not in message
+    assert "errors.pydantic.dev" not in message
+    assert "memory" in message
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an Output where a literal is required (FunctionSpec.purpose, env values, "
+    "layer_arns, ExistingSecret.env) says 'Input should be a valid string [type=string_type, "
+    "input_value=<pulumi.output.Output object at 0x...>]': it should say the field takes a "
+    "literal, not an Output (and where an Output goes instead, e.g. extra_env)",
+)
+@pytest.mark.parametrize(
+    "fields",
+    [lambda: {"purpose": from_other_stack("region")},
+     lambda: {"env": {"REGION": from_other_stack("region")}},
+     lambda: {"layerArns": [from_other_stack("region")]}],
+    ids=["purpose", "env", "layer-arns"],
+)  # fmt: skip
+def test_an_output_where_a_literal_is_required_says_so_in_one_line(fields) -> None:
+    messages: list[str] = []
+    run_under_mocks(lambda: messages.append(spec_error(**fields())), stack_references=REFERENCES)
+    (message,) = messages
+    assert "\n" not in message
+    assert "Output" in message
+    assert "literal" in message
+
+
+def test_an_args_log_retention_that_cloudwatch_refuses_is_one_clear_error(artifact) -> None:
+    with pytest.raises(ValueError, match="log_retention_days") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(), networking=NETWORKING, alarm_topic_arn=TOPIC_ARN,
+                     package=artifact, log_retention_days=13)  # fmt: skip
+    assert "\n" not in str(raised.value)
+
+
+def test_a_destination_that_is_no_arn_is_one_line_naming_destinations() -> None:
+    """What an Output destination runs through once known (it raised IndexError before)."""
+    from va_platform.components.lambda_function.spec import destination_action
+
+    with pytest.raises(ValueError, match="destinations: 'jobs' is not") as raised:
+        destination_action("jobs")
+    assert "\n" not in str(raised.value)
