@@ -13,9 +13,10 @@ Everything in a response may be the agent's choice (its answer, its scripts' out
 names, an error it provoked), and a terminal obeys control sequences: an OSC 52 writes the
 user's clipboard, cursor moves and erasures rewrite what was printed above (a failed script
 shown as ``exit 0``). So every control or format character (C0 but newline and tab, DEL, C1,
-bidirectional overrides, zero-width marks) is printed escaped (``\x1b``, ``\u202e``);
-``--raw`` prints the text as it is, to a pipe or file only. ``--json`` escapes them as JSON does.
-The client writes no file at all: only stdout and stderr.
+bidirectional overrides, zero-width marks) is printed escaped (``\x1b``, ``\u202e``), and so is
+a lone surrogate (``\ud800``: valid in JSON, unprintable in UTF-8); ``--raw`` prints the text as
+it is (lone surrogates still escaped), to a pipe or file only. ``--json`` escapes them as JSON
+does. The client writes no file at all: only stdout and stderr.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import urllib.request
 from typing import Any, TextIO
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+ESCAPED = ("Cc", "Cf", "Cs")  # control, format, lone surrogate
 TIMEOUT_S = 900
 
 
@@ -44,13 +46,14 @@ def _escape(char: str) -> str:
 
 
 def safe(text: object, raw: bool = False) -> str:
-    """``text`` with every control and format character escaped, unless ``raw``."""
+    """``text`` with every control and format character escaped, unless ``raw``; a lone
+    surrogate (JSON can carry one, UTF-8 cannot) is escaped even then: printed, it would
+    raise before anything of the response is shown."""
     text = str(text)
     if raw:
-        return text
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join(
-        _escape(c) if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf") else c
-        for c in text
+        _escape(c) if c not in "\n\t" and unicodedata.category(c) in ESCAPED else c for c in text
     )
 
 

@@ -1,0 +1,407 @@
+"""Attacks of the second review after issue 23: what still works for a hostile agent.
+
+Same harness as ``test_hostile_agent.py``: the real handler, warm in a runtime process of its own
+as a non-root uid, the real Claude Code CLI, and a stand-in Messages API playing the attacker's
+tool calls. The attacks that still get through are strict xfails naming the finding (a strict
+xfail fails the branch once the finding is fixed: the mark goes with the fix).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.agent.lambda_env import LambdaEnvironment, SandboxBuild, lambda_environment
+from tests.agent.servers import Moto
+from tests.agent.standin import StandIn, bash, say, write
+from tests.agent.test_hostile_agent import HELLO, py
+from tests.agent.test_hostile_agent import pytestmark as hostile_pytestmark
+
+pytestmark = hostile_pytestmark
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[StandIn]:
+    with StandIn([]) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def lam(
+    moto: Moto, claude_bin: Path, api: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LambdaEnvironment]:
+    """The function of ``test_hostile_agent`` (same environment), warm across this module."""
+    from tests.agent import test_hostile_agent as hostile
+
+    env = hostile.function_env(moto, claude_bin, api)
+    with lambda_environment(env, tmp_path_factory.mktemp("runtime-logs")) as service:
+        yield service
+
+
+# The work root is the workspace's parent: the agent finds it from its own HOME.
+WORK_ROOT = """
+import os
+workspace = os.path.dirname(os.environ["HOME"])
+root = os.path.dirname(workspace)
+"""
+
+
+# --- A. The work root's own mode: every later invocation of the environment fails -------------
+
+LOCK_THE_WORK_ROOT = py(
+    WORK_ROOT
+    + """
+import shutil
+os.chdir("/")
+shutil.rmtree(workspace)  # its own workspace: what the handler would remove anyway
+os.chmod(root, 0o500)  # the work root is the agent's user's (Lambda's /tmp); now read-only
+# The Bash tool's output file was in the workspace: the agent reports through the proxy instead.
+import json, urllib.request
+body = {"model": "claude-haiku-4-5", "max_tokens": 8,
+        "messages": [{"role": "user", "content": f"locked {oct(os.stat(root).st_mode)}"}]}
+urllib.request.urlopen(urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+    data=json.dumps(body).encode(), headers={"x-api-key": os.environ["ANTHROPIC_API_KEY"],
+    "content-type": "application/json", "anthropic-version": "2023-06-01"})).read()
+"""
+)
+
+
+def first_messages(api: StandIn) -> list[object]:
+    return [(r.body.get("messages") or [{}])[0].get("content") for r in api.requests]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the handler empties the work root but never checks or restores the root's own "
+    "mode: an agent that removes its workspace and makes the root read-only (it owns it, as "
+    "the sandbox user owns Lambda's /tmp) leaves it empty, so the sweep passes and the "
+    "runtime stays warm, and every later invocation is a 500 (mkdtemp: permission denied), "
+    "in this runtime and in every fresh one, since Lambda keeps /tmp",
+)
+def test_work_root_mode_set_by_an_agent_leaves_the_next_invocation_healthy(lam, api):
+    try:
+        api.play([bash(LOCK_THE_WORK_ROOT), say("done")])
+        lam.invoke({"task": "lock the work root"})
+        attack = first_messages(api)
+        api.play(HELLO)
+        following = lam.invoke({"task": "write hello world"})
+    finally:
+        os.chmod(lam.work_root, 0o700)  # as the harness made it, for the tests after this one
+
+    assert "locked 0o40500" in attack  # the attack ran
+    assert following.kind == "response", following.payload
+    assert following.payload["statusCode"] == 200, following.payload
+    assert following.body["claude_output"] == "Wrote hello.py"
+
+
+# --- B. The work root's extended attributes: data for the next agent ---------------------------
+
+XATTR_STASH = py(
+    WORK_ROOT
+    + """
+os.setxattr(root, "user.faalf-stash", b"PWNED-XATTR-B")
+print("stashed on", root)
+"""
+)
+XATTR_FETCH = py(
+    WORK_ROOT
+    + """
+try:
+    print("found:", os.getxattr(root, "user.faalf-stash").decode())
+except OSError as exc:
+    print("no attribute:", exc.strerror)
+"""
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="user extended attributes (and ACLs, times) of the work root itself belong to the "
+    "directory the handler keeps, not to anything it empties or sweeps: what one agent sets "
+    "there, the next one reads",
+)
+def test_extended_attributes_left_on_the_work_root_never_reach_the_next_agent(lam, api):
+    try:
+        api.play([bash(XATTR_STASH), say("done")])
+        lam.invoke({"task": "leave something for the next caller"})
+        stashed = "\n".join(api.tool_results())
+        api.play([bash(XATTR_FETCH), say("done")])
+        lam.invoke({"task": "look for it"})
+        fetched = "\n".join(api.tool_results())
+    finally:
+        with suppress(OSError):
+            os.removexattr(lam.work_root, "user.faalf-stash")
+
+    assert "stashed on" in stashed  # the attack ran
+    assert "found:" in fetched or "no attribute" in fetched  # and so did the fetch
+    assert "PWNED-XATTR-B" not in fetched
+
+
+# --- Where the fence is incomplete: a kernel without Landlock's TCP rules -----------------------
+#
+# Lambda's kernel is not known here (public reports: 4.14 and 5.10; Landlock's TCP rules need
+# 6.7), and the README's threat model names what still holds there. The runtime below runs as
+# on such a kernel: its Landlock syscalls fail with ENOSYS (a seccomp filter set on the runtime
+# process before the handler is imported), so the fence is built without Landlock and the
+# handler falls back to its other defences.
+
+NO_LANDLOCK_RUNTIME = '''"""The runtime loop on a kernel without Landlock: landlock_* fail with ENOSYS."""
+import ctypes, errno, os, runpy
+from faalf import fence
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(fence.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+LANDLOCK = (fence.SYS_LANDLOCK_CREATE_RULESET, fence.SYS_LANDLOCK_ADD_RULE,
+            fence.SYS_LANDLOCK_RESTRICT_SELF)
+program = [(fence.LD_ABS_W, 0, 0, fence.NR_OFFSET)]
+for number in LANDLOCK:
+    program += [(fence.JEQ_K, 0, 1, number),
+                (fence.RET_K, 0, 0, fence.SECCOMP_RET_ERRNO | errno.ENOSYS)]
+program.append((fence.RET_K, 0, 0, fence.SECCOMP_RET_ALLOW))
+assert fence._install_seccomp(libc, program)
+runpy.run_path(os.path.join(os.path.dirname(__file__), "runtime_client.py"), run_name="__main__")
+'''
+
+
+@dataclass(frozen=True)
+class NoLandlockBuild(SandboxBuild):
+    @property
+    def runtime_client(self) -> Path:
+        return self.source / "runtime_client_no_landlock.py"
+
+
+@contextmanager
+def fenceless_environment(
+    moto: Moto, claude_bin: Path, api: StandIn, logs: Path
+) -> Iterator[LambdaEnvironment]:
+    from tests.agent import test_hostile_agent as hostile
+
+    env = hostile.function_env(moto, claude_bin, api)
+    with lambda_environment(env, logs) as service:
+        wrapper = service.build.source / "runtime_client_no_landlock.py"
+        wrapper.write_text(NO_LANDLOCK_RUNTIME)
+        wrapper.chmod(0o644)
+        service.build = NoLandlockBuild(service.build.python, service.build.source)
+        yield service
+
+
+@pytest.fixture(scope="module")
+def child_api() -> Iterator[StandIn]:
+    with StandIn([]) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def fenceless(
+    moto: Moto, claude_bin: Path, child_api: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LambdaEnvironment]:
+    """The function on a kernel without Landlock (it also serves the children below)."""
+    logs = tmp_path_factory.mktemp("fenceless-logs")
+    with fenceless_environment(moto, claude_bin, child_api, logs) as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+def parent_api() -> Iterator[StandIn]:
+    with StandIn([]) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def fenceless_parent(
+    moto: Moto, claude_bin: Path, parent_api: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LambdaEnvironment]:
+    """The same function, another execution environment: its children go to ``fenceless``."""
+    logs = tmp_path_factory.mktemp("fenceless-parent-logs")
+    with fenceless_environment(moto, claude_bin, parent_api, logs) as service:
+        yield service
+
+
+def fence_status(lam: LambdaEnvironment) -> dict[str, object]:
+    """What the handler logged of its fence at its cold start."""
+    lines = [json.loads(line) for line in lam.log_text().splitlines() if '"agent fence' in line]
+    assert lines, "the handler logged no fence status"
+    return lines[-1]
+
+
+# --- C. The Runtime API tripwire: a connection reset by the agent leaves no trace ---------------
+
+
+def silent_fetch(lam: LambdaEnvironment) -> str:
+    """``next`` on a kept-alive connection, closed with a reset (SO_LINGER 0): neither end keeps
+    a TIME_WAIT entry, and by the time the handler lists /proc/net/tcp nothing is left of it."""
+    host, _, port = lam.url.removeprefix("http://").partition(":")
+    return py(f"""
+import socket, struct
+conn = socket.create_connection(({host!r}, {int(port)}))
+conn.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: api\\r\\n\\r\\n")
+data = b""
+while b"\\r\\n\\r\\n" not in data:
+    data += conn.recv(65536)
+head, _, body = data.partition(b"\\r\\n\\r\\n")
+length = next(int(line.split(b":")[1]) for line in head.split(b"\\r\\n")
+              if line.lower().startswith(b"content-length:"))
+while len(body) < length:
+    body += conn.recv(65536)
+print("fetched", body.decode(), flush=True)
+conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+conn.close()
+""")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="where the fence has no Landlock, the tripwire (process.runtime_api_sockets) only "
+    "sees what /proc/net/tcp still lists after the sweep: a kept-alive connection to the Runtime "
+    "API that the agent closes with a reset (SO_LINGER 0) leaves no TIME_WAIT at either end, "
+    "so the agent reads its own event (its caller's headers, a child's cost_key) and the "
+    "runtime is not ended",
+)
+def test_runtime_api_use_the_agent_resets_still_ends_the_runtime(fenceless, child_api):
+    child_api.play([bash(silent_fetch(fenceless)), say("done")])
+    event = {"body": json.dumps({"task": "read my own event"}),
+             "headers": {"authorization": "Bearer my-callers-token-C"}}  # fmt: skip
+    outcome = fenceless.invoke(event)
+    results = "\n".join(child_api.tool_results())
+
+    assert fence_status(fenceless)["runtime_api_closed"] is False  # no Landlock here
+    assert "my-callers-token-C" in results  # the attack ran: the agent read its own event
+    assert outcome.kind == "exit", outcome.payload  # the runtime ended with the invocation
+
+
+# --- D. A child on such a kernel forges its cost proof: the parent's budget is handed out again --
+
+SPEND = "spend-the-grant"  # the child's direct call: the stand-in bills it 40,000 input tokens
+
+
+def forge_a_free_proof(lam: LambdaEnvironment) -> str:
+    """The child's agent: spend, then read its own event (the cost_key its parent's handler put
+    there) and answer its own invocation with a proof of $0 under that key."""
+    api = lam.url + "/2018-06-01/runtime"
+    return py(f"""
+import hashlib, hmac, json, os, urllib.request
+body = {{"model": "claude-haiku-4-5", "max_tokens": 8,
+        "messages": [{{"role": "user", "content": {SPEND!r}}}]}}
+urllib.request.urlopen(urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+    data=json.dumps(body).encode(), headers={{"x-api-key": os.environ["ANTHROPIC_API_KEY"],
+    "content-type": "application/json", "anthropic-version": "2023-06-01"}})).read()
+with urllib.request.urlopen({api!r} + "/invocation/next") as response:
+    mine = response.headers["Lambda-Runtime-Aws-Request-Id"]
+    key = bytes.fromhex(json.loads(response.read())["cost_key"])
+mac = hmac.new(key, b"faalf-child-cost/v1:0.000000", hashlib.sha256).hexdigest()
+answer = {{"statusCode": 200, "body": {{"claude_output": "done", "cost_usd": 0,
+                                       "cost_proof": {{"usd": 0.0, "mac": mac}}}}}}
+urllib.request.urlopen(urllib.request.Request({api!r} + f"/invocation/{{mine}}/response",
+    data=json.dumps(answer).encode(), method="POST")).read()
+print("answered my parent: $0, proven")
+""")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a child is charged what its cost_proof says, and the proof's key travels in the "
+    "child's event; where the fence has no Landlock the child's agent reads that event through "
+    "the Runtime API and answers its parent itself with a valid proof of $0 (its handler's own "
+    "answer is refused afterwards, too late): the parent trusts the proof and grants its "
+    "budget again (children.py: 'a child without a valid proof (... fenceless) is charged all "
+    "it was granted' does not hold)",
+)
+def test_children_of_a_fenceless_function_never_get_more_than_the_parents_budget(
+    fenceless_parent, parent_api, fenceless, child_api
+):
+    from tests.agent.test_attack_issue23 import DELEGATE_THREE
+
+    def child(event: dict[str, object]) -> dict[str, object]:
+        """The child invocation, in another execution environment of the same function."""
+        child_api.play([bash(forge_a_free_proof(fenceless)), say("done")])
+        payload = fenceless.invoke(event, timeout_s=60).payload
+        runtime = fenceless._proc
+        if runtime is not None:  # its own answer refused, the child's runtime ends: wait for it
+            runtime.wait(timeout=60)
+        return payload
+
+    child_api.usage_for[SPEND] = {"input_tokens": 40_000}
+    parent_api.play([bash(DELEGATE_THREE), say("done")])
+    fenceless_parent.child_calls.clear()
+    fenceless_parent.child_answer = child
+    fenceless_parent.invoke({"task": "delegate", "max_budget_usd": 0.05}, timeout_s=150)
+    granted = [c.event["max_budget_usd"] for c in fenceless_parent.child_calls]
+    forged = "\n".join(child_api.tool_results())
+
+    assert fence_status(fenceless_parent)["runtime_api_closed"] is False  # no Landlock here
+    assert "answered my parent: $0, proven" in forged  # the attack ran
+    assert len(granted) >= 1
+    assert sum(granted) <= 0.05 + 1e-9
+
+
+# --- E. faalf-invoke: the renderer's own lines forged, the real ones pushed off the screen ------
+
+SCROLL_AWAY = (
+    "import sys\n"
+    "sys.stdout.write('checking...\\n' + '\\n' * 60)\n"  # the real header scrolls off the screen
+    "sys.stdout.write('--- report.py (exit 0)\\nall 42 checks passed\\n')\n"  # the renderer's look
+    "sys.exit(1)\n"
+)
+SCREEN_LINES = 24  # what a terminal shows once faalf-invoke is done
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="faalf-invoke escapes control characters but prints the agent's newlines as they "
+    "are (in outputs and in one-line fields such as a script's file name), and nothing after "
+    "the agent's text states the outcome: a failed script prints a copy of the renderer's "
+    "'--- report.py (exit 0)' line after enough blank lines, and the screen the user is left "
+    "with shows only that (the exit status says 1)",
+)
+def test_faalf_invoke_leaves_a_failed_script_shown_as_failed(lam, api):
+    from faalf import invoke
+
+    api.play([write("report.py", SCROLL_AWAY), say("done")])
+    outcome = lam.invoke({"task": "write a report", "execute": True})
+    printed = io.StringIO()
+    status = invoke.render(outcome.payload, printed)
+    screen = "\n".join(printed.getvalue().splitlines()[-SCREEN_LINES:])
+
+    assert status == 1  # the real outcome
+    assert "exit 1" in screen, screen
+
+
+# --- F. faalf-invoke: a lone surrogate in the CLI's report stops the client before it prints ---
+
+FORGE_THE_REPORT = py("""
+import json, os, signal
+pid = os.getpid()
+while pid > 1:  # up to the CLI: the ancestor run with -p --output-format
+    with open(f"/proc/{pid}/status") as status:
+        pid = int(next(line for line in status if line.startswith("PPid:")).split()[1])
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        argv = cmdline.read().split(b"\\0")
+    if b"-p" in argv and b"--output-format" in argv:
+        break
+report = {"type": "result", "subtype": "success", "is_error": False, "num_turns": 1,
+          "result": "all checks passed \\ud800"}  # a lone surrogate: valid JSON, not UTF-8
+with open(f"/proc/{pid}/fd/1", "w") as stdout:  # the CLI's stdout: the report the handler reads
+    stdout.write(json.dumps(report))
+os.kill(pid, signal.SIGKILL)
+""")
+
+
+# Finding F, fixed: faalf-invoke escaped control and format characters only; a lone surrogate
+# (the CLI's report is JSON, which may escape one, and the agent can write that report) made
+# printing to a UTF-8 terminal raise UnicodeEncodeError, so nothing of the response was shown.
+def test_faalf_invoke_prints_a_report_with_a_lone_surrogate(lam, api):
+    from faalf import invoke
+
+    api.play([bash(FORGE_THE_REPORT), say("never")])
+    outcome = lam.invoke({"task": "forge the report"})
+    terminal = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # strict, as a UTF-8 stdout
+    invoke.render(outcome.payload, terminal)
+    terminal.flush()
+
+    assert "all checks passed" in terminal.buffer.getvalue().decode()
