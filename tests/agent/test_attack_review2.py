@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -20,16 +21,44 @@ import pytest
 
 from tests.agent.lambda_env import LambdaEnvironment, SandboxBuild, lambda_environment
 from tests.agent.servers import Moto
-from tests.agent.standin import StandIn, bash, say, write
+from tests.agent.standin import Recorded, StandIn, Turn, bash, say, write
 from tests.agent.test_hostile_agent import HELLO, py
 from tests.agent.test_hostile_agent import pytestmark as hostile_pytestmark
 
 pytestmark = hostile_pytestmark
+WAIT_S = 60  # bounded waits for an event, never a sleep
+
+
+class SlowFirstTokenStandIn(StandIn):
+    """A stand-in whose requests with a given first message wait, before their first event,
+    until ``together`` of them have arrived (bounded): the seconds a real API takes to read a
+    long prompt before ``message_start``, during which the proxy knows no input cost yet."""
+
+    def __init__(self, turns: list[Turn]) -> None:
+        super().__init__(turns)
+        self.slow: str | None = None
+        self.together = 0
+        self._arrived = 0
+        self._all_there = threading.Event()
+
+    def hold(self, content: str, together: int) -> None:
+        self.slow, self.together, self._arrived = content, together, 0
+        self._all_there.clear()
+
+    def _next_turn(self, recorded: Recorded) -> Turn:
+        turn = super()._next_turn(recorded)
+        if (recorded.body.get("messages") or [{}])[0].get("content") == self.slow:
+            with self._lock:
+                self._arrived += 1
+                if self._arrived >= self.together:
+                    self._all_there.set()
+            self._all_there.wait(WAIT_S)
+        return turn
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[StandIn]:
-    with StandIn([]) as standin:
+def api() -> Iterator[SlowFirstTokenStandIn]:
+    with SlowFirstTokenStandIn([]) as standin:
         yield standin
 
 
@@ -405,3 +434,58 @@ def test_faalf_invoke_prints_a_report_with_a_lone_surrogate(lam, api):
     terminal.flush()
 
     assert "all checks passed" in terminal.buffer.getvalue().decode()
+
+
+# --- G. The budget: parallel requests, each admitted for its output alone ----------------------
+
+WIDE = "read-a-long-prompt"  # the stand-in bills each 150,000 input tokens: $0.15 at Haiku 4.5
+PARALLEL = 8
+WIDE_COST = 150_000 * 1 / 1e6
+
+
+def parallel_wide_calls(times: int) -> str:
+    """``times`` requests at once, each with ``max_tokens`` 1: the proxy reserves one output
+    token for each, and admits them all before any ``message_start`` tells their input."""
+    return py(f"""
+import json, os, urllib.error, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+body = {{"model": "claude-haiku-4-5", "max_tokens": 1, "stream": True,
+        "messages": [{{"role": "user", "content": {WIDE!r}}}]}}
+def call(_):
+    request = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+        data=json.dumps(body).encode(), headers={{"x-api-key": os.environ["ANTHROPIC_API_KEY"],
+        "content-type": "application/json", "anthropic-version": "2023-06-01"}})
+    try:
+        with urllib.request.urlopen(request) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+with ThreadPoolExecutor({times}) as pool:
+    print("parallel statuses", sorted(pool.map(call, range({times}))))
+""")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the proxy admits a request against the budget by its output alone (max_tokens "
+    "reserved; the input is known only at message_start): requests sent together with "
+    "max_tokens 1 are all admitted, and each bills its whole prompt (up to 200k tokens; 1M on "
+    "Sonnet with the 1M beta): 8 x $0.15 on a $0.05 budget here, and no bound but the API's "
+    "rate limits, not 'a little past' the budget",
+)
+def test_parallel_requests_never_spend_more_than_the_budget_and_one_prompt(lam, api):
+    from tests.agent.test_hostile_agent import emitted_cost
+
+    api.usage_for[WIDE] = {"input_tokens": 150_000}
+    api.hold(WIDE, together=PARALLEL)
+    try:
+        api.play([bash(parallel_wide_calls(PARALLEL)), say("done")])
+        outcome = lam.invoke({"task": "read widely", "max_budget_usd": 0.05})
+    finally:
+        api.hold("", together=0)
+        api.usage_for.pop(WIDE, None)
+    served = [r for r in api.requests if (r.body.get("messages") or [{}])[0].get("content") == WIDE]
+
+    assert served  # the attack ran
+    assert emitted_cost(lam.log_text(), outcome.request_id) <= 0.05 + WIDE_COST
