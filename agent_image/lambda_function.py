@@ -65,8 +65,9 @@ def end_runtime(why: str) -> None:
 
 def _sweep_or_end(work_root: Path) -> None:
     """Kill every process of the agent's user, put the handler's own limits back, remove the
-    user's kernel objects (System V IPC, message queues, keys, /dev/shm files) and empty the
-    work root; whatever cannot be done ends the runtime, so no invocation runs in its leftovers."""
+    user's kernel objects (System V IPC, message queues, keys, /dev/shm files), empty the work
+    root and put the root itself back (mode, group, attributes, ACLs, inode flags, times);
+    whatever cannot be done ends the runtime, so no invocation runs in its leftovers."""
     if not process.sweep():
         end_runtime("processes of the agent's user survived repeated kills")
     changed = process.restore_limits(LIMITS)
@@ -74,9 +75,12 @@ def _sweep_or_end(work_root: Path) -> None:
         end_runtime(f"the handler's own limits were changed and cannot be put back: {changed}")
     if os.getuid() != 0 and (left_objects := process.remove_user_objects()):
         end_runtime(f"kernel objects of the agent's user could not be removed: {left_objects}")
+    process.restore_work_root(work_root)  # first: a root without u+rwx cannot be emptied
     left = process.clear(work_root)
     if left:
         end_runtime(f"the work root could not be emptied: {left[:5]}")
+    if changed := process.restore_work_root(work_root):
+        end_runtime(f"the work root itself could not be put back: {changed[:5]}")
 
 
 class Container:
@@ -91,9 +95,10 @@ class Container:
         """Clean, or gone: what an invocation may find before it starts anything.
 
         The first invocation of a runtime cleans up after whatever ran before it (Lambda may
-        keep ``/tmp`` when it resets an environment): it kills every process of its user and
-        empties the work root. Later ones must find both as the last cleanup left them, empty;
-        anything else was made after that cleanup, by something that survived it.
+        keep ``/tmp`` when it resets an environment): it kills every process of its user,
+        empties the work root and puts the root itself back. Later ones must find all of it as
+        the last cleanup left it; anything else was made after that cleanup, by something that
+        survived it.
         """
         if not self.prepared:
             _sweep_or_end(work_root)
@@ -113,6 +118,8 @@ class Container:
             return
         if found:
             end_runtime(f"the work root holds what the handler did not make: {found[:5]}")
+        if changed := process.work_root_changes(work_root):
+            end_runtime(f"the work root itself was changed after the last cleanup: {changed[:5]}")
 
     @staticmethod
     def _build_fence() -> None:

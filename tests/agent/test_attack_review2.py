@@ -106,14 +106,10 @@ def first_messages(api: StandIn) -> list[object]:
     return [(r.body.get("messages") or [{}])[0].get("content") for r in api.requests]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the handler empties the work root but never checks or restores the root's own "
-    "mode: an agent that removes its workspace and makes the root read-only (it owns it, as "
-    "the sandbox user owns Lambda's /tmp) leaves it empty, so the sweep passes and the "
-    "runtime stays warm, and every later invocation is a 500 (mkdtemp: permission denied), "
-    "in this runtime and in every fresh one, since Lambda keeps /tmp",
-)
+# Finding A, fixed (seen failing first, as this strict xfail: every later invocation a 500): the
+# handler emptied the work root but never checked or restored the root's own mode; it now puts
+# the root itself back before and after emptying it (mode 0700, group, attributes, ACLs, inode
+# flags, times) and a warm invocation that finds it changed ends the runtime.
 def test_work_root_mode_set_by_an_agent_leaves_the_next_invocation_healthy(lam, api):
     try:
         api.play([bash(LOCK_THE_WORK_ROOT), say("done")])
@@ -150,12 +146,9 @@ except OSError as exc:
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="user extended attributes (and ACLs, times) of the work root itself belong to the "
-    "directory the handler keeps, not to anything it empties or sweeps: what one agent sets "
-    "there, the next one reads",
-)
+# Finding B, fixed (seen failing first, as this strict xfail: the next agent read the attribute):
+# user extended attributes and ACLs of the work root itself are removed after every run, with
+# the rest of the root's own state (``process.restore_work_root``).
 def test_extended_attributes_left_on_the_work_root_never_reach_the_next_agent(lam, api):
     try:
         api.play([bash(XATTR_STASH), say("done")])
