@@ -373,14 +373,9 @@ SCROLL_AWAY = (
 SCREEN_LINES = 24  # what a terminal shows once faalf-invoke is done
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="faalf-invoke escapes control characters but prints the agent's newlines as they "
-    "are (in outputs and in one-line fields such as a script's file name), and nothing after "
-    "the agent's text states the outcome: a failed script prints a copy of the renderer's "
-    "'--- report.py (exit 0)' line after enough blank lines, and the screen the user is left "
-    "with shows only that (the exit status says 1)",
-)
+# Finding E, fixed (seen failing first, as this strict xfail: the screen showed only the forged
+# "(exit 0)"): every line of the agent's text is printed behind "| ", one-line fields have their
+# newlines escaped, and the client's last line states the outcome after all of the agent's text.
 def test_faalf_invoke_leaves_a_failed_script_shown_as_failed(lam, api):
     from faalf import invoke
 
