@@ -41,7 +41,7 @@ def proxy(upstream: StandIn) -> Iterator[KeyProxy]:
 
 def post(proxy: KeyProxy, token: str) -> tuple[int, str]:
     url = urllib.parse.urlsplit(proxy.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
     body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 100, "messages": [],
                        "tools": [{"name": "x"}]})  # fmt: skip
     conn.request("POST", "/v1/messages?beta=true", body=body,
@@ -97,7 +97,7 @@ def test_upstream_must_be_an_http_url():
 
 def test_one_cli_connection_keeps_one_upstream_connection(proxy, upstream):
     url = urllib.parse.urlsplit(proxy.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
     body = json.dumps({"model": "m", "max_tokens": 100, "messages": [], "tools": [{"name": "x"}]})
     with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
         token = session.token
@@ -114,7 +114,7 @@ def test_one_cli_connection_keeps_one_upstream_connection(proxy, upstream):
 
 def test_chunked_request_body_is_forwarded_whole(proxy, upstream):
     url = urllib.parse.urlsplit(proxy.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
     payload = {"model": "m", "max_tokens": 100, "messages": [{"role": "user", "content": "x" * 5000}],
                "tools": [{}]}  # fmt: skip
     data = json.dumps(payload).encode()
@@ -203,7 +203,7 @@ def test_input_cost_is_emitted_before_the_stream_reaches_the_client():
     try:
         with proxy.session(MODELS, 1.0, 32000, on_spend=emitted.append) as session:
             url = urllib.parse.urlsplit(proxy.url)
-            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+            conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
             body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 100, "messages": []})
             conn.request("POST", "/v1/messages", body=body, headers={"x-api-key": session.token})
             first = conn.getresponse().read1()  # message_start, while the upstream waits

@@ -61,10 +61,11 @@ def test_an_acl_on_the_work_root_is_removed(work_root: Path):
 
 
 def test_inode_flags_the_owner_may_set_are_cleared(work_root: Path):
-    if process._inode_flags(work_root) is None:
+    flags = process._inode_flags(work_root)
+    if flags is None:
         pytest.skip("no inode flags on this file system")
     try:
-        process._set_inode_flags(work_root, process._inode_flags(work_root) | 0x80)  # noatime
+        process._set_inode_flags(work_root, flags | 0x80)  # noatime
     except OSError as exc:
         pytest.skip(f"chattr +A refused here ({exc.strerror})")
 
