@@ -186,7 +186,9 @@ def respond(event: object, status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "body": body}
 
 
-@logger.inject_lambda_context(clear_state=True)
+# Never the event: it carries the caller's headers (a bearer token) and a child's cost nonce,
+# whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: object, context: Any) -> dict[str, Any]:
     started = time.monotonic()
     try:
@@ -232,8 +234,12 @@ def handler(event: object, context: Any) -> dict[str, Any]:
 def run(
     req: request.AgentRequest, settings: Settings, deadline: float, context: Any
 ) -> dict[str, Any]:
-    if settings.auth_mode == "api-key":
-        CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
+    # Fail before any process starts if the key is unreadable. It also keys the cost proofs
+    # between a parent's and a child's handlers (``children``), as no agent holds it; Bedrock
+    # mode has no such secret, and trusts them only where the fence keeps the agent from
+    # reading its event through the Runtime API.
+    secret = CONTAINER.api_key(settings) if settings.auth_mode == "api-key" else None
+    proofs = secret is not None or fence().status().runtime_api_closed
     proxy = CONTAINER.proxy_for(settings)  # the only door to the model, in both modes
     # The agent's identity: the agent role's for this request, or none; never the function's.
     # Its session name is random (the agent reads it; a request id answers an invocation):
@@ -261,6 +267,7 @@ def run(
             depth=req.depth,
             max_depth=settings.max_depth,
             function=context.invoked_function_arn,  # children run in this very function
+            child_proofs=proofs,
         ) as session:
             env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
@@ -273,11 +280,14 @@ def run(
         # it finished at all.
         cost = round(session.spent_usd, 6)
         # For a parent's handler: all this invocation cost it, its own children included,
-        # signed with the key the parent sent; only if the agent could not have read that key
-        # (or answered for us) through the Runtime API. Without it the parent charges the grant.
+        # signed with the key derived from the parent's nonce and the secret (above). Without
+        # it the parent charges the whole grant.
         proof = (
-            children.cost_proof(req.cost_key, session.spent_usd + session.children_usd)
-            if req.cost_key is not None and fence().status().runtime_api_closed
+            children.cost_proof(
+                children.cost_key(req.cost_nonce, secret),
+                session.spent_usd + session.children_usd,
+            )
+            if req.cost_nonce is not None and proofs
             else None
         )
         runs = (

@@ -117,6 +117,8 @@ class Session:
     max_depth: int = 0
     function: str = ""
     on_spend: Callable[[float], None] = field(default=_no_metric, repr=False)
+    # Whether a child's cost proof is believed (``children``): else each child costs its grant.
+    child_proofs: bool = False
     spent_usd: float = 0.0
     reserved_usd: float = 0.0
     children_usd: float = 0.0
@@ -420,12 +422,14 @@ class KeyProxy:
         depth: int = 0,
         max_depth: int = 0,
         function: str = "",
+        child_proofs: bool = False,
     ) -> Iterator[Session]:
-        """A door for one invocation; each cost it meters is handed to ``on_spend`` at once."""
+        """A door for one invocation; each cost it meters is handed to ``on_spend`` at once.
+        ``child_proofs``: whether a child's cost proof can be believed (``children``)."""
         token = "faalf-session-" + secrets.token_urlsafe(24)
         session = Session(
             token, frozenset(models), budget_usd, max_output_tokens, depth, max_depth, function,
-            on_spend,
+            on_spend, child_proofs,
         )  # fmt: skip
         with self._lock:
             self._sessions[token] = session
@@ -522,11 +526,14 @@ class ProxyHandler(BaseHTTPRequestHandler):
         except RefusedError as refusal:
             self._reply(refusal.status, session.refuse(refusal))
             return
-        cost, budget, key = 0.0, grant.reservation, children.new_cost_key()
+        cost, budget, nonce = 0.0, grant.reservation, children.new_cost_nonce()
         try:
-            event = children.child_request(asked, session.depth, budget, key)
+            event = children.child_request(asked, session.depth, budget, nonce)
             response = self.proxy.invoke_child(session.function, event)
-            cost = children.cost_of(response, budget, key)
+            # The key: from the nonce and the API key, which no agent holds (Bedrock: from the
+            # nonce alone, believed only where the fence keeps agents off the Runtime API).
+            key = children.cost_key(nonce, self.proxy.api_key() if self.proxy.api_key else None)
+            cost = children.cost_of(response, budget, key) if session.child_proofs else budget
         except ValueError as exc:
             self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
             return

@@ -303,8 +303,9 @@ SPEND = "spend-the-grant"  # the child's direct call: the stand-in bills it 40,0
 
 
 def forge_a_free_proof(lam: LambdaEnvironment) -> str:
-    """The child's agent: spend, then read its own event (the cost_key its parent's handler put
-    there) and answer its own invocation with a proof of $0 under that key."""
+    """The child's agent: spend, then read its own event (what its parent's handler put there
+    to key the proof: the key itself before the fix, a nonce since) and answer its own
+    invocation with a proof of $0 under the best key it can make of it."""
     api = lam.url + "/2018-06-01/runtime"
     return py(f"""
 import hashlib, hmac, json, os, urllib.request
@@ -315,8 +316,14 @@ urllib.request.urlopen(urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] +
     "content-type": "application/json", "anthropic-version": "2023-06-01"}})).read()
 with urllib.request.urlopen({api!r} + "/invocation/next") as response:
     mine = response.headers["Lambda-Runtime-Aws-Request-Id"]
-    key = bytes.fromhex(json.loads(response.read())["cost_key"])
-mac = hmac.new(key, b"faalf-child-cost/v1:0.000000", hashlib.sha256).hexdigest()
+    event = json.loads(response.read())
+if "cost_key" in event:  # the key itself
+    key, version = bytes.fromhex(event["cost_key"]), b"v1"
+else:  # a nonce: without the API key, the key derived from the nonce alone (Bedrock's)
+    nonce = bytes.fromhex(event["cost_nonce"])
+    key = hmac.new(b"", b"faalf-child-cost-key/v1:" + nonce, hashlib.sha256).digest()
+    version = b"v2"
+mac = hmac.new(key, b"faalf-child-cost/" + version + b":0.000000", hashlib.sha256).hexdigest()
 answer = {{"statusCode": 200, "body": {{"claude_output": "done", "cost_usd": 0,
                                        "cost_proof": {{"usd": 0.0, "mac": mac}}}}}}
 urllib.request.urlopen(urllib.request.Request({api!r} + f"/invocation/{{mine}}/response",
@@ -325,15 +332,10 @@ print("answered my parent: $0, proven")
 """)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a child is charged what its cost_proof says, and the proof's key travels in the "
-    "child's event; where the fence has no Landlock the child's agent reads that event through "
-    "the Runtime API and answers its parent itself with a valid proof of $0 (its handler's own "
-    "answer is refused afterwards, too late): the parent trusts the proof and grants its "
-    "budget again (children.py: 'a child without a valid proof (... fenceless) is charged all "
-    "it was granted' does not hold)",
-)
+# Finding D, fixed (seen failing first, as this strict xfail: the parent believed the child's
+# forged proof and granted its budget again): the child's event carries a nonce, not the key;
+# the key is derived from it and the API key, which no agent holds (in Bedrock mode, with no
+# such secret, a parent whose fence does not close the Runtime API charges every child its grant).
 def test_children_of_a_fenceless_function_never_get_more_than_the_parents_budget(
     fenceless_parent, parent_api, fenceless, child_api
 ):
