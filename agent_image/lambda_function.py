@@ -254,6 +254,7 @@ def run(
     # table on the 2-core build machine), and where the fence holds no connection can be made.
     port = None if fence().status().runtime_api_closed else runtime_api_port()
     api_before = process.runtime_api_sockets(port) if port is not None else {}
+    refused_before = fence().refused_connects()  # by the connect supervisor, if it runs
     try:
         ws = agent.workspace(settings.work_root)
         with proxy.session(
@@ -301,6 +302,9 @@ def run(
             after = process.runtime_api_sockets(port)
             if foreign := process.foreign_runtime_api_use(api_before, after):
                 end_runtime(f"the agent connected to the Lambda Runtime API: {foreign[:5]}")
+    if refused := fence().refused_connects() - refused_before:
+        logger.warning("the agent tried the Lambda Runtime API; the fence refused it",
+                       extra={"refused_connects": refused})  # fmt: skip
     if runs.not_listed:
         logger.info("scripts not listed in the response", extra={"not_listed": runs.not_listed})
     return {

@@ -169,47 +169,72 @@ def test_extended_attributes_left_on_the_work_root_never_reach_the_next_agent(la
 # --- Where the fence is incomplete: a kernel without Landlock's TCP rules -----------------------
 #
 # Lambda's kernel is not known here (public reports: 4.14 and 5.10; Landlock's TCP rules need
-# 6.7), and the README's threat model names what still holds there. The runtime below runs as
-# on such a kernel: its Landlock syscalls fail with ENOSYS (a seccomp filter set on the runtime
-# process before the handler is imported), so the fence is built without Landlock and the
+# 6.7), and the README's threat model names what still holds there. The runtimes below run as
+# on such kernels: their Landlock syscalls fail with ENOSYS (a seccomp filter set on the runtime
+# process before the handler is imported), so the fence is built without Landlock. On Linux 5.6
+# and later (5.10, say) the connect supervisor closes the Runtime API instead (``fenceless``);
+# before 5.6 (4.14) there is no ``pidfd_getfd``, made ENOSYS too (``old_kernel``), and the
 # handler falls back to its other defences.
 
-NO_LANDLOCK_RUNTIME = '''"""The runtime loop on a kernel without Landlock: landlock_* fail with ENOSYS."""
+NO_LANDLOCK_RUNTIME = '''"""The runtime loop on a kernel without Landlock: landlock_* (and {also}) fail with
+ENOSYS."""
 import ctypes, errno, os, runpy
 from faalf import fence
 libc = ctypes.CDLL(None, use_errno=True)
 assert libc.prctl(fence.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
-LANDLOCK = (fence.SYS_LANDLOCK_CREATE_RULESET, fence.SYS_LANDLOCK_ADD_RULE,
-            fence.SYS_LANDLOCK_RESTRICT_SELF)
+ENOSYS = (fence.SYS_LANDLOCK_CREATE_RULESET, fence.SYS_LANDLOCK_ADD_RULE,
+          fence.SYS_LANDLOCK_RESTRICT_SELF) + {also}
 program = [(fence.LD_ABS_W, 0, 0, fence.NR_OFFSET)]
-for number in LANDLOCK:
+for number in ENOSYS:
     program += [(fence.JEQ_K, 0, 1, number),
                 (fence.RET_K, 0, 0, fence.SECCOMP_RET_ERRNO | errno.ENOSYS)]
 program.append((fence.RET_K, 0, 0, fence.SECCOMP_RET_ALLOW))
 assert fence._install_seccomp(libc, program)
 runpy.run_path(os.path.join(os.path.dirname(__file__), "runtime_client.py"), run_name="__main__")
 '''
+SYS_PIDFD_GETFD = 438  # Linux 5.6; the same number on x86_64 and arm64
 
 
 @dataclass(frozen=True)
-class NoLandlockBuild(SandboxBuild):
+class WrappedBuild(SandboxBuild):
+    wrapper: str = "runtime_client.py"
+
     @property
     def runtime_client(self) -> Path:
-        return self.source / "runtime_client_no_landlock.py"
+        return self.source / self.wrapper
 
 
 @contextmanager
 def fenceless_environment(
-    moto: Moto, claude_bin: Path, api: StandIn, logs: Path
+    moto: Moto, claude_bin: Path, api: StandIn, logs: Path, *, old_kernel: bool = False
 ) -> Iterator[LambdaEnvironment]:
+    """The function on a kernel without Landlock; ``old_kernel``: without pidfd_getfd too."""
     from tests.agent import test_hostile_agent as hostile
 
     env = hostile.function_env(moto, claude_bin, api)
+    name = "runtime_client_old_kernel.py" if old_kernel else "runtime_client_no_landlock.py"
+    also = (SYS_PIDFD_GETFD,) if old_kernel else ()
     with lambda_environment(env, logs) as service:
-        wrapper = service.build.source / "runtime_client_no_landlock.py"
-        wrapper.write_text(NO_LANDLOCK_RUNTIME)
+        wrapper = service.build.source / name
+        wrapper.write_text(NO_LANDLOCK_RUNTIME.replace("{also}", repr(also)))
         wrapper.chmod(0o644)
-        service.build = NoLandlockBuild(service.build.python, service.build.source)
+        service.build = WrappedBuild(service.build.python, service.build.source, name)
+        yield service
+
+
+@pytest.fixture(scope="module")
+def fenceless_api() -> Iterator[StandIn]:
+    with StandIn([]) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def fenceless(
+    moto: Moto, claude_bin: Path, fenceless_api: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LambdaEnvironment]:
+    """The function on a kernel without Landlock, with pidfd_getfd (Linux 5.6 to 6.6)."""
+    logs = tmp_path_factory.mktemp("fenceless-logs")
+    with fenceless_environment(moto, claude_bin, fenceless_api, logs) as service:
         yield service
 
 
@@ -220,12 +245,13 @@ def child_api() -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="module")
-def fenceless(
+def old_kernel(
     moto: Moto, claude_bin: Path, child_api: StandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LambdaEnvironment]:
-    """The function on a kernel without Landlock (it also serves the children below)."""
-    logs = tmp_path_factory.mktemp("fenceless-logs")
-    with fenceless_environment(moto, claude_bin, child_api, logs) as service:
+    """The function on a kernel with neither Landlock nor pidfd_getfd (before Linux 5.6): it
+    also serves the children below."""
+    logs = tmp_path_factory.mktemp("old-kernel-logs")
+    with fenceless_environment(moto, claude_bin, child_api, logs, old_kernel=True) as service:
         yield service
 
 
@@ -236,12 +262,12 @@ def parent_api() -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="module")
-def fenceless_parent(
+def old_kernel_parent(
     moto: Moto, claude_bin: Path, parent_api: StandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LambdaEnvironment]:
-    """The same function, another execution environment: its children go to ``fenceless``."""
-    logs = tmp_path_factory.mktemp("fenceless-parent-logs")
-    with fenceless_environment(moto, claude_bin, parent_api, logs) as service:
+    """The same function, another execution environment: its children go to ``old_kernel``."""
+    logs = tmp_path_factory.mktemp("old-kernel-parent-logs")
+    with fenceless_environment(moto, claude_bin, parent_api, logs, old_kernel=True) as service:
         yield service
 
 
@@ -261,7 +287,11 @@ def silent_fetch(lam: LambdaEnvironment) -> str:
     host, _, port = lam.url.removeprefix("http://").partition(":")
     return py(f"""
 import socket, struct
-conn = socket.create_connection(({host!r}, {int(port)}))
+try:
+    conn = socket.create_connection(({host!r}, {int(port)}))
+except OSError as exc:
+    print("connect refused:", exc, flush=True)
+    raise SystemExit(1)
 conn.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: api\\r\\n\\r\\n")
 data = b""
 while b"\\r\\n\\r\\n" not in data:
@@ -277,22 +307,47 @@ conn.close()
 """)
 
 
+CALLERS_EVENT = {"body": json.dumps({"task": "read my own event"}),
+                 "headers": {"authorization": "Bearer my-callers-token-C"}}  # fmt: skip
+
+
+# Finding C, fixed where the kernel has pidfd_getfd (Linux 5.6+; Lambda's reported 5.10): seen
+# failing first, as the strict xfail below (then on this runtime: the agent read its own event
+# and the runtime stayed warm). Without Landlock the fence now hands every connect of the agent
+# to a supervisor in the handler, which refuses the Runtime API's port and makes every other
+# connect itself with its own copy of the address (``faalf/supervisor.py``): the reset never
+# matters, as no connection is made.
+def test_without_landlock_the_agent_cannot_reach_the_runtime_api(fenceless, fenceless_api):
+    fenceless_api.play([bash(silent_fetch(fenceless)), say("done")])
+    outcome = fenceless.invoke(CALLERS_EVENT)
+    results = "\n".join(fenceless_api.tool_results())
+    status = fence_status(fenceless)
+
+    assert (status["landlock_abi"], status["supervisor"]) == (0, True)  # no Landlock here
+    assert status["runtime_api_closed"] is True
+    assert "connect refused: [Errno 13]" in results  # the attack ran, and was refused
+    assert "my-callers-token-C" not in results
+    assert outcome.kind == "response", outcome.payload
+    assert '"the agent tried the Lambda Runtime API' in fenceless.log_text()
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="where the fence has no Landlock, the tripwire (process.runtime_api_sockets) only "
-    "sees what /proc/net/tcp still lists after the sweep: a kept-alive connection to the Runtime "
-    "API that the agent closes with a reset (SO_LINGER 0) leaves no TIME_WAIT at either end, "
-    "so the agent reads its own event (its caller's headers, a child's cost_key) and the "
-    "runtime is not ended",
+    reason="where the kernel has neither Landlock's TCP rules (6.7) nor pidfd_getfd (5.6), the "
+    "fence cannot close the Runtime API and the tripwire (process.runtime_api_sockets) only "
+    "sees what /proc/net/tcp still lists after the sweep: a kept-alive connection that the "
+    "agent closes with a reset (SO_LINGER 0) leaves no TIME_WAIT at either end, so the agent "
+    "reads its own event (its caller's headers) and the runtime is not ended. Best effort "
+    "there, and documented (README: what holds on real Lambda)",
 )
-def test_runtime_api_use_the_agent_resets_still_ends_the_runtime(fenceless, child_api):
-    child_api.play([bash(silent_fetch(fenceless)), say("done")])
-    event = {"body": json.dumps({"task": "read my own event"}),
-             "headers": {"authorization": "Bearer my-callers-token-C"}}  # fmt: skip
-    outcome = fenceless.invoke(event)
+def test_on_a_kernel_before_5_6_runtime_api_use_the_agent_resets_still_ends_the_runtime(
+    old_kernel, child_api
+):
+    child_api.play([bash(silent_fetch(old_kernel)), say("done")])
+    outcome = old_kernel.invoke(CALLERS_EVENT)
     results = "\n".join(child_api.tool_results())
 
-    assert fence_status(fenceless)["runtime_api_closed"] is False  # no Landlock here
+    assert fence_status(old_kernel)["runtime_api_closed"] is False  # neither holds here
     assert "my-callers-token-C" in results  # the attack ran: the agent read its own event
     assert outcome.kind == "exit", outcome.payload  # the runtime ended with the invocation
 
@@ -337,28 +392,28 @@ print("answered my parent: $0, proven")
 # the key is derived from it and the API key, which no agent holds (in Bedrock mode, with no
 # such secret, a parent whose fence does not close the Runtime API charges every child its grant).
 def test_children_of_a_fenceless_function_never_get_more_than_the_parents_budget(
-    fenceless_parent, parent_api, fenceless, child_api
+    old_kernel_parent, parent_api, old_kernel, child_api
 ):
     from tests.agent.test_attack_issue23 import DELEGATE_THREE
 
     def child(event: dict[str, object]) -> dict[str, object]:
         """The child invocation, in another execution environment of the same function."""
-        child_api.play([bash(forge_a_free_proof(fenceless)), say("done")])
-        payload = fenceless.invoke(event, timeout_s=60).payload
-        runtime = fenceless._proc
+        child_api.play([bash(forge_a_free_proof(old_kernel)), say("done")])
+        payload = old_kernel.invoke(event, timeout_s=60).payload
+        runtime = old_kernel._proc
         if runtime is not None:  # its own answer refused, the child's runtime ends: wait for it
             runtime.wait(timeout=60)
         return payload
 
     child_api.usage_for[SPEND] = {"input_tokens": 40_000}
     parent_api.play([bash(DELEGATE_THREE), say("done")])
-    fenceless_parent.child_calls.clear()
-    fenceless_parent.child_answer = child
-    fenceless_parent.invoke({"task": "delegate", "max_budget_usd": 0.05}, timeout_s=150)
-    granted = [c.event["max_budget_usd"] for c in fenceless_parent.child_calls]
+    old_kernel_parent.child_calls.clear()
+    old_kernel_parent.child_answer = child
+    old_kernel_parent.invoke({"task": "delegate", "max_budget_usd": 0.05}, timeout_s=150)
+    granted = [c.event["max_budget_usd"] for c in old_kernel_parent.child_calls]
     forged = "\n".join(child_api.tool_results())
 
-    assert fence_status(fenceless_parent)["runtime_api_closed"] is False  # no Landlock here
+    assert fence_status(old_kernel_parent)["runtime_api_closed"] is False  # no Landlock here
     assert "answered my parent: $0, proven" in forged  # the attack ran
     assert len(granted) >= 1
     assert sum(granted) <= 0.05 + 1e-9
