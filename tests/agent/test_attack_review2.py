@@ -4,6 +4,12 @@ Same harness as ``test_hostile_agent.py``: the real handler, warm in a runtime p
 as a non-root uid, the real Claude Code CLI, and a stand-in Messages API playing the attacker's
 tool calls. The attacks that still get through are strict xfails naming the finding (a strict
 xfail fails the branch once the finding is fixed: the mark goes with the fix).
+
+Fixed since the review, each seen failing first as its strict xfail: A and B (the work root
+itself put back), C where the kernel has pidfd_getfd (the connect supervisor), D (the cost key
+derived from the API key), E (faalf-invoke's prefixes and outcome line), F, G (input reserved
+at admission). Still a strict xfail: C on a kernel with neither Landlock's TCP rules nor
+pidfd_getfd (before Linux 5.6), where the Runtime API stays open and the tripwire is best effort.
 """
 
 from __future__ import annotations
