@@ -620,10 +620,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
         cost, budget, nonce = 0.0, grant.reservation, children.new_cost_nonce()
         try:
             event = children.child_request(asked, session.depth, budget, nonce)
-            response = self.proxy.invoke_child(session.function, event)
             # The key: from the nonce and the API key, which no agent holds (Bedrock: from the
             # nonce alone, believed only where the fence keeps agents off the Runtime API).
+            # Derived first: a key that cannot be read fails before the child runs.
             key = children.cost_key(nonce, self.proxy.api_key() if self.proxy.api_key else None)
+            response = self.proxy.invoke_child(session.function, event)
             cost = children.cost_of(response, budget, key) if session.child_proofs else budget
         except ValueError as exc:
             self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
