@@ -65,8 +65,9 @@ def end_runtime(why: str) -> None:
 
 def _sweep_or_end(work_root: Path) -> None:
     """Kill every process of the agent's user, put the handler's own limits back, remove the
-    user's kernel objects (System V IPC, message queues, keys, /dev/shm files) and empty the
-    work root; whatever cannot be done ends the runtime, so no invocation runs in its leftovers."""
+    user's kernel objects (System V IPC, message queues, keys, /dev/shm files), empty the work
+    root and put the root itself back (mode, group, attributes, ACLs, inode flags, times);
+    whatever cannot be done ends the runtime, so no invocation runs in its leftovers."""
     if not process.sweep():
         end_runtime("processes of the agent's user survived repeated kills")
     changed = process.restore_limits(LIMITS)
@@ -74,9 +75,12 @@ def _sweep_or_end(work_root: Path) -> None:
         end_runtime(f"the handler's own limits were changed and cannot be put back: {changed}")
     if os.getuid() != 0 and (left_objects := process.remove_user_objects()):
         end_runtime(f"kernel objects of the agent's user could not be removed: {left_objects}")
+    process.restore_work_root(work_root)  # first: a root without u+rwx cannot be emptied
     left = process.clear(work_root)
     if left:
         end_runtime(f"the work root could not be emptied: {left[:5]}")
+    if changed := process.restore_work_root(work_root):
+        end_runtime(f"the work root itself could not be put back: {changed[:5]}")
 
 
 class Container:
@@ -91,9 +95,10 @@ class Container:
         """Clean, or gone: what an invocation may find before it starts anything.
 
         The first invocation of a runtime cleans up after whatever ran before it (Lambda may
-        keep ``/tmp`` when it resets an environment): it kills every process of its user and
-        empties the work root. Later ones must find both as the last cleanup left them, empty;
-        anything else was made after that cleanup, by something that survived it.
+        keep ``/tmp`` when it resets an environment): it kills every process of its user,
+        empties the work root and puts the root itself back. Later ones must find all of it as
+        the last cleanup left it; anything else was made after that cleanup, by something that
+        survived it.
         """
         if not self.prepared:
             _sweep_or_end(work_root)
@@ -113,6 +118,8 @@ class Container:
             return
         if found:
             end_runtime(f"the work root holds what the handler did not make: {found[:5]}")
+        if changed := process.work_root_changes(work_root):
+            end_runtime(f"the work root itself was changed after the last cleanup: {changed[:5]}")
 
     @staticmethod
     def _build_fence() -> None:
@@ -179,7 +186,9 @@ def respond(event: object, status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "body": body}
 
 
-@logger.inject_lambda_context(clear_state=True)
+# Never the event: it carries the caller's headers (a bearer token) and a child's cost nonce,
+# whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def handler(event: object, context: Any) -> dict[str, Any]:
     started = time.monotonic()
     try:
@@ -225,8 +234,12 @@ def handler(event: object, context: Any) -> dict[str, Any]:
 def run(
     req: request.AgentRequest, settings: Settings, deadline: float, context: Any
 ) -> dict[str, Any]:
-    if settings.auth_mode == "api-key":
-        CONTAINER.api_key(settings)  # fail before any process starts if the key is unreadable
+    # Fail before any process starts if the key is unreadable. It also keys the cost proofs
+    # between a parent's and a child's handlers (``children``), as no agent holds it; Bedrock
+    # mode has no such secret, and trusts them only where the fence keeps the agent from
+    # reading its event through the Runtime API.
+    secret = CONTAINER.api_key(settings) if settings.auth_mode == "api-key" else None
+    proofs = secret is not None or fence().status().runtime_api_closed
     proxy = CONTAINER.proxy_for(settings)  # the only door to the model, in both modes
     # The agent's identity: the agent role's for this request, or none; never the function's.
     # Its session name is random (the agent reads it; a request id answers an invocation):
@@ -241,6 +254,7 @@ def run(
     # table on the 2-core build machine), and where the fence holds no connection can be made.
     port = None if fence().status().runtime_api_closed else runtime_api_port()
     api_before = process.runtime_api_sockets(port) if port is not None else {}
+    refused_before = fence().refused_connects()  # by the connect supervisor, if it runs
     try:
         ws = agent.workspace(settings.work_root)
         with proxy.session(
@@ -254,6 +268,7 @@ def run(
             depth=req.depth,
             max_depth=settings.max_depth,
             function=context.invoked_function_arn,  # children run in this very function
+            child_proofs=proofs,
         ) as session:
             env = agent.claude_env(ws, req, settings, proxy.url, session.token, creds)
             cli = agent.run_claude(ws, req, settings, env, deadline)
@@ -266,11 +281,14 @@ def run(
         # it finished at all.
         cost = round(session.spent_usd, 6)
         # For a parent's handler: all this invocation cost it, its own children included,
-        # signed with the key the parent sent; only if the agent could not have read that key
-        # (or answered for us) through the Runtime API. Without it the parent charges the grant.
+        # signed with the key derived from the parent's nonce and the secret (above). Without
+        # it the parent charges the whole grant.
         proof = (
-            children.cost_proof(req.cost_key, session.spent_usd + session.children_usd)
-            if req.cost_key is not None and fence().status().runtime_api_closed
+            children.cost_proof(
+                children.cost_key(req.cost_nonce, secret),
+                session.spent_usd + session.children_usd,
+            )
+            if req.cost_nonce is not None and proofs
             else None
         )
         runs = (
@@ -284,6 +302,9 @@ def run(
             after = process.runtime_api_sockets(port)
             if foreign := process.foreign_runtime_api_use(api_before, after):
                 end_runtime(f"the agent connected to the Lambda Runtime API: {foreign[:5]}")
+    if refused := fence().refused_connects() - refused_before:
+        logger.warning("the agent tried the Lambda Runtime API; the fence refused it",
+                       extra={"refused_connects": refused})  # fmt: skip
     if runs.not_listed:
         logger.info("scripts not listed in the response", extra={"not_listed": runs.not_listed})
     return {

@@ -9,13 +9,20 @@ the function role's credentials.
 
 **What a child costs its parent** comes from a channel the child's agent cannot forge. The
 child's answer is the agent's to write if it reaches the Lambda Runtime API (it could answer
-``cost_usd: 0`` after spending its whole grant), so ``cost_usd`` is never believed. The parent's
-handler sends each child a fresh random key (``cost_key``, 32 bytes, in the event, which only
-the two handlers see); the child's handler answers with ``cost_proof``: its metered spend, its
-own children's charges included, and an HMAC-SHA256 of it under that key. It does so only when
-its fence closes the Runtime API to its agent (else the agent could have read the key in its
-own event). A child without a valid proof (failed, forged, or fenceless) is charged all it was
-granted.
+``cost_usd: 0`` after spending its whole grant), and so is anything in the child's event, which
+that agent can fetch there too. So ``cost_usd`` is never believed, and the event carries no key:
+the parent's handler sends each child a fresh random nonce (``cost_nonce``, 32 bytes), and the
+key is derived from it with a secret only handlers hold, the Anthropic API key (which no agent
+ever gets: ``proxy``), ``HMAC-SHA256(api key, "faalf-child-cost-key/v1:" + nonce)``. The child's
+handler answers with ``cost_proof``: its metered spend, its own children's charges included, and
+an HMAC-SHA256 of it under that key (bound to the nonce through the key). A child without a
+valid proof (failed, forged) is charged all it was granted.
+
+In Bedrock mode there is no such secret (the function role's credentials differ between
+execution environments): the key is derived from the nonce alone, which the child's agent can
+read in its event where its fence does not close the Runtime API. There a child's handler sends
+a proof only if its fence closes the API, and the parent believes one only if its own fence
+does (the same function, on the same platform); otherwise every child is charged its grant.
 """
 
 from __future__ import annotations
@@ -29,18 +36,25 @@ from collections.abc import Callable
 from typing import Any
 
 CHILD_FIELDS = ("task", "execute", "model", "max_turns", "max_budget_usd")
-COST_KEY = "cost_key"
+COST_NONCE = "cost_nonce"
 COST_PROOF = "cost_proof"
 TIMEOUT_S = 900
 Invoker = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-def new_cost_key() -> bytes:
+def new_cost_nonce() -> bytes:
     return secrets.token_bytes(32)
 
 
+def cost_key(nonce: bytes, secret: str | None) -> bytes:
+    """The key a child proves its cost with: from the nonce in its event and a secret only
+    handlers hold (the API key); ``None`` (Bedrock mode): from the nonce alone."""
+    material = (secret or "").encode()
+    return hmac.new(material, b"faalf-child-cost-key/v1:" + nonce, hashlib.sha256).digest()
+
+
 def _mac(key: bytes, usd: float) -> str:
-    message = f"faalf-child-cost/v1:{usd:.6f}".encode()
+    message = f"faalf-child-cost/v2:{usd:.6f}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -50,14 +64,14 @@ def cost_proof(key: bytes, usd: float) -> dict[str, Any]:
     return {"usd": usd, "mac": _mac(key, usd)}
 
 
-def child_request(asked: object, depth: int, budget_usd: float, key: bytes) -> dict[str, Any]:
+def child_request(asked: object, depth: int, budget_usd: float, nonce: bytes) -> dict[str, Any]:
     """The child's event: the agent's fields (the known ones only), our depth + 1, our budget,
-    and the key the child proves its cost with."""
+    and the nonce the child derives its proof's key from."""
     if not isinstance(asked, dict) or not isinstance(asked.get("task"), str):
         raise ValueError("the body must be a JSON object with a 'task' string")
     event = {k: asked[k] for k in CHILD_FIELDS if k in asked}
     event["depth"] = depth + 1
-    event[COST_KEY] = key.hex()
+    event[COST_NONCE] = nonce.hex()
     requested = event.get("max_budget_usd")
     if isinstance(requested, int | float) and not isinstance(requested, bool) and requested > 0:
         event["max_budget_usd"] = min(float(requested), budget_usd)

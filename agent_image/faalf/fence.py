@@ -19,10 +19,12 @@ rules); an invocation pays nothing for it.
 What the fence refuses the agent:
 
 - **the Lambda Runtime API**: ``connect`` to its port (``AWS_LAMBDA_RUNTIME_API``, 9001 in
-  Lambda) on any address (Landlock); the ways around a TCP ``connect`` check: MPTCP and SMC
-  sockets (both fall back to TCP, and Landlock does not treat them as TCP), TCP Fast Open
-  (``sendto``/``sendmsg`` with ``MSG_FASTOPEN`` connects without ``connect``), and io_uring
-  (whose operations seccomp never sees);
+  Lambda) on any address (Landlock; without Landlock's TCP rules, the connect supervisor of
+  ``supervisor.py``, to which the seccomp filter then hands every ``connect``: Linux 5.6+); the
+  ways around a TCP ``connect`` check: MPTCP and SMC sockets (both fall back to TCP, and
+  Landlock does not treat them as TCP), TCP Fast Open (``sendto``/``sendmsg`` with
+  ``MSG_FASTOPEN`` connects without ``connect``), and io_uring (whose operations seccomp never
+  sees);
 - **other processes' limits and scheduling**: ``prlimit64``, ``sched_setaffinity``,
   ``sched_setscheduler``, ``sched_setparam``, ``sched_setattr`` on any pid but 0 (itself),
   ``setpriority`` and ``ioprio_set`` on anything but the calling process: same-uid targets,
@@ -31,9 +33,9 @@ What the fence refuses the agent:
   (``add_key``, ``request_key``, ``keyctl``) and System V IPC objects (``shmget``, ``msgget``,
   ``semget``) outlive every process and file of an invocation.
 
-Where the kernel lacks a part (Landlock below ABI 4, seccomp refused by the platform), the rest
-still holds and ``status()`` says what is missing; the handler logs it and keeps its other
-defences (see the README's threat model).
+Where the kernel lacks a part (Landlock below ABI 4 and no ``pidfd_getfd`` for the supervisor,
+seccomp refused by the platform), the rest still holds and ``status()`` says what is missing;
+the handler logs it and keeps its other defences (see the README's threat model).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
+
+from faalf import supervisor
 
 T = TypeVar("T")
 
@@ -90,7 +94,7 @@ class Arch:
 # generic asm-generic/unistd.h.
 ARCHES = {
     "x86_64": Arch(0xC000003E, {
-        "socket": 41, "sendto": 44, "sendmsg": 46, "sendmmsg": 307, "shmget": 29,
+        "socket": 41, "connect": 42, "sendto": 44, "sendmsg": 46, "sendmmsg": 307, "shmget": 29,
         "semget": 64, "msgget": 68, "setpriority": 141, "sched_setparam": 142,
         "sched_setscheduler": 144, "sched_setaffinity": 203, "mq_open": 240, "mq_unlink": 241,
         "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
@@ -99,8 +103,8 @@ ARCHES = {
         "io_uring_register": 427,
     }, x32=True),
     "aarch64": Arch(0xC00000B7, {
-        "socket": 198, "sendto": 206, "sendmsg": 211, "sendmmsg": 269, "shmget": 194,
-        "semget": 190, "msgget": 186, "setpriority": 140, "sched_setparam": 118,
+        "socket": 198, "connect": 203, "sendto": 206, "sendmsg": 211, "sendmmsg": 269,
+        "shmget": 194, "semget": 190, "msgget": 186, "setpriority": 140, "sched_setparam": 118,
         "sched_setscheduler": 119, "sched_setaffinity": 122, "mq_open": 180, "mq_unlink": 181,
         "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185,
         "add_key": 217, "request_key": 218, "keyctl": 219, "ioprio_set": 30,
@@ -150,8 +154,9 @@ class _Program:
         return [(c, offset(i, jt), offset(i, jf), k) for i, (c, jt, jf, k) in enumerate(self.code)]
 
 
-def seccomp_program(arch: Arch) -> list[tuple[int, int, int, int]]:
-    """The filter: each listed syscall refused (or checked), everything else allowed."""
+def seccomp_program(arch: Arch, supervise_connect: bool = False) -> list[tuple[int, int, int, int]]:
+    """The filter: each listed syscall refused (or checked), everything else allowed; with
+    ``supervise_connect``, every ``connect`` handed to the supervisor (``supervisor.py``)."""
     p = _Program()
     p.emit(LD_ABS_W, ARCH_OFFSET)
     p.emit(JEQ_K, arch.audit, 1, 0)
@@ -182,6 +187,9 @@ def seccomp_program(arch: Arch) -> list[tuple[int, int, int, int]]:
     p.emit(RET_K, SECCOMP_RET_ERRNO | errno.EPROTONOSUPPORT)
     p.emit(RET_K, SECCOMP_RET_ALLOW)
     p.label("sends")
+    if supervise_connect:
+        p.emit(JEQ_K, arch.numbers["connect"], 0, 1)
+        p.emit(RET_K, supervisor.SECCOMP_RET_USER_NOTIF)
     for name, index in FASTOPEN_FLAGS_ARG.items():
         p.emit(JEQ_K, arch.numbers[name], 0, 4)
         p.emit(LD_ABS_W, arg(index))
@@ -218,19 +226,21 @@ class Status:
     no_new_privs: bool = False
     seccomp: bool = False
     landlock_abi: int = 0  # 0: no Landlock
-    landlock_net: bool = False  # the Runtime API port is closed to the agent
+    landlock_net: bool = False  # the Runtime API port is closed to the agent by Landlock
+    supervisor: bool = False  # ... or by the connect supervisor (no Landlock TCP rules)
     why: str = ""  # what failed, if anything
 
     @property
     def runtime_api_closed(self) -> bool:
-        """Landlock closes the port; seccomp closes the ways around a connect check."""
-        return self.landlock_net and self.seccomp
+        """Landlock or the supervisor closes the port; seccomp closes the ways around a connect
+        check (and hands each connect to the supervisor)."""
+        return self.seccomp and (self.landlock_net or self.supervisor)
 
     def as_log(self) -> dict[str, object]:
         return {
             "runtime_api_closed": self.runtime_api_closed, "seccomp": self.seccomp,
-            "landlock_abi": self.landlock_abi, "no_new_privs": self.no_new_privs,
-            "why": self.why or None,
+            "landlock_abi": self.landlock_abi, "supervisor": self.supervisor,
+            "no_new_privs": self.no_new_privs, "why": self.why or None,
         }  # fmt: skip
 
 
@@ -247,6 +257,9 @@ class Fence:
     def __init__(self, runtime_api: str | None = None) -> None:
         self._port = runtime_api_port(runtime_api)
         self._status = Status(self._port, why="not built yet")
+        # Its thread starts here, on the thread creating the fence, never the fenced launcher:
+        # it only serves if the launcher hands it a listener (no Landlock TCP rules).
+        self._supervisor = supervisor.Supervisor(self._port)
         self._launcher = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="faalf-launcher", initializer=self._fence_thread
         )
@@ -255,6 +268,10 @@ class Fence:
         """Builds the fence on first use (the launcher thread starts with it)."""
         return self._launcher.submit(lambda: self._status).result()
 
+    def refused_connects(self) -> int:
+        """Connects to the Runtime API the supervisor refused so far (0 where it is not used)."""
+        return self._supervisor.refused
+
     def spawn(self, start: Callable[[], T]) -> T:
         """``start()`` on the fenced thread: the processes it forks inherit the fence."""
         return self._launcher.submit(start).result()
@@ -262,21 +279,38 @@ class Fence:
     def _fence_thread(self) -> None:
         """Runs once, on the launcher thread; never raises (a raising initializer would break
         the executor): what could not be set is recorded in the status instead."""
+        listener: list[int] = []
         try:
-            self._status = self._build()
+            self._status = self._build(listener)
         except Exception as exc:  # noqa: BLE001 - the status names it; the handler logs it
             self._status = Status(self._port, why=f"{type(exc).__name__}: {exc}")
+        finally:
+            self._supervisor.listen(listener[0] if listener else None)
 
-    def _build(self) -> Status:
+    def _build(self, listener: list[int]) -> Status:
+        """Fences the calling (launcher) thread; a supervisor's listener goes in ``listener``."""
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long
-        arch = ARCHES.get(platform.machine())
+        machine = platform.machine()
+        arch = ARCHES.get(machine)
         if arch is None:
-            return Status(self._port, why=f"no seccomp filter for {platform.machine()}")
+            return Status(self._port, why=f"no seccomp filter for {machine}")
         ruleset, abi, why = _landlock_ruleset(libc, self._port)
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             return Status(self._port, why=f"no_new_privs refused ({_err()})")
-        seccomp = _install_seccomp(libc, seccomp_program(arch))
+        supervised = False
+        if ruleset < 0:  # no Landlock TCP rules: the supervisor closes the port, if it can run
+            if not (unavailable := supervisor.unavailable(machine)):
+                program = _fprog(seccomp_program(arch, supervise_connect=True))
+                fd = supervisor.install(libc, ctypes.byref(program), machine)
+                if fd >= 0:
+                    listener.append(fd)
+                    supervised = True
+                else:
+                    unavailable = f"seccomp user notification refused ({_err()})"
+            if unavailable:
+                why += f"; no connect supervisor: {unavailable}"
+        seccomp = supervised or _install_seccomp(libc, seccomp_program(arch))
         if not seccomp:
             why = f"seccomp refused ({_err()}); " + why
         landlock_net = False
@@ -286,16 +320,22 @@ class Fence:
             if not landlock_net:
                 why += f"landlock_restrict_self refused ({_err()})"
             os.close(ruleset)
-        return Status(self._port, True, seccomp, abi, landlock_net, why.strip("; "))
+        return Status(self._port, True, seccomp, abi, landlock_net, supervised, why.strip("; "))
 
 
 def _err() -> str:
     return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
 
 
-def _install_seccomp(libc: ctypes.CDLL, program: list[tuple[int, int, int, int]]) -> bool:
+def _fprog(program: list[tuple[int, int, int, int]]) -> _SockFprog:
     filters = (_SockFilter * len(program))(*(_SockFilter(*insn) for insn in program))
     fprog = _SockFprog(len(program), filters)
+    fprog._keep = filters  # alive as long as the program
+    return fprog
+
+
+def _install_seccomp(libc: ctypes.CDLL, program: list[tuple[int, int, int, int]]) -> bool:
+    fprog = _fprog(program)
     return bool(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0)
 
 

@@ -13,9 +13,19 @@ Everything in a response may be the agent's choice (its answer, its scripts' out
 names, an error it provoked), and a terminal obeys control sequences: an OSC 52 writes the
 user's clipboard, cursor moves and erasures rewrite what was printed above (a failed script
 shown as ``exit 0``). So every control or format character (C0 but newline and tab, DEL, C1,
-bidirectional overrides, zero-width marks) is printed escaped (``\x1b``, ``\u202e``);
-``--raw`` prints the text as it is, to a pipe or file only. ``--json`` escapes them as JSON does.
-The client writes no file at all: only stdout and stderr.
+bidirectional overrides, zero-width marks, line and paragraph separators) is printed escaped
+(``\x1b``, ``\u202e``), and so is a lone surrogate (``\ud800``: valid in JSON, unprintable in
+UTF-8); ``--raw`` prints the text as it is (lone surrogates still escaped), to a pipe or file
+only. ``--json`` escapes them as JSON does. The client writes no file at all: only stdout and
+stderr.
+
+Newlines are the agent's too: enough of them push the client's own lines off the screen, and a
+copy of those lines (``--- report.py (exit 0)``) then looks like the real thing. So every line of
+the agent's text is printed behind ``| `` (never at the start of a line of the client's own),
+fields that are one line (a script's file name, the model) have their newlines escaped too, and
+the last line printed is the client's own statement of the outcome, after all of the agent's
+text: ``faalf-invoke: ok ...`` or ``faalf-invoke: FAILED: report.py (exit 1)``, which agrees with
+the exit status.
 """
 
 from __future__ import annotations
@@ -31,6 +41,10 @@ import urllib.request
 from typing import Any, TextIO
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+ESCAPED = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format, lone surrogate, line/paragraph sep.
+AGENT_LINE = "| "  # before every line of the agent's text; no line of the client's starts so
+OUTCOME = "faalf-invoke: "  # the last line: the client's own statement of the outcome
+MAX_NAMED_FAILURES = 5
 TIMEOUT_S = 900
 
 
@@ -39,19 +53,41 @@ class ClientError(Exception):
 
 
 def _escape(char: str) -> str:
+    if char in "\n\t":
+        return "\\n" if char == "\n" else "\\t"
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def safe(text: object, raw: bool = False) -> str:
-    """``text`` with every control and format character escaped, unless ``raw``."""
+def safe(text: object, raw: bool = False, *, oneline: bool = False) -> str:
+    """``text`` with every control and format character escaped, unless ``raw``; a lone
+    surrogate (JSON can carry one, UTF-8 cannot) is escaped even then: printed, it would
+    raise before anything of the response is shown. ``oneline``: newlines and tabs too (a field
+    printed inside one of the client's own lines), raw or not."""
     text = str(text)
-    if raw:
-        return text
+    if raw and not oneline:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    kept = "" if oneline else "\n\t"
     return "".join(
-        _escape(c) if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf") else c
-        for c in text
+        _escape(c) if c not in kept and unicodedata.category(c) in ESCAPED else c for c in text
     )
+
+
+def field(value: object) -> str:
+    """A value shown inside one of the client's own lines: escaped, newlines included."""
+    return safe(value, oneline=True)
+
+
+def agent_text(text: object, out: TextIO, *, raw: bool = False) -> None:
+    """The agent's text, each line behind ``AGENT_LINE`` (as it is with ``raw``: for pipes)."""
+    text = safe(text, raw)
+    if not text:
+        return
+    if raw:
+        print(text, end="" if text.endswith("\n") else "\n", file=out)
+        return
+    for line in text.removesuffix("\n").split("\n"):
+        print(AGENT_LINE + line, file=out)
 
 
 def build_request(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
@@ -154,7 +190,8 @@ def invoke_lambda(function: str, request: dict[str, Any]) -> dict[str, Any]:
 
 def render(response: dict[str, Any], out: TextIO, *, raw: bool = False) -> int:
     """The result for a person; the exit code is 0 only if everything succeeded. Every text of
-    the response is escaped (``safe``), unless ``raw``."""
+    the response is escaped (``safe``), unless ``raw``; the agent's lines come behind
+    ``AGENT_LINE``, and the last line is the client's own statement of the outcome."""
     status = response.get("statusCode")
     body = response.get("body")
     if isinstance(body, str):
@@ -162,28 +199,45 @@ def render(response: dict[str, Any], out: TextIO, *, raw: bool = False) -> int:
             body = json.loads(body)
     if status != 200 or not isinstance(body, dict):
         error = body.get("error") if isinstance(body, dict) else body
-        print(f"error ({safe(status)}): {safe(error, raw)}", file=out)
+        print(f"error ({field(status)}):", file=out)
+        agent_text(error, out, raw=raw)
+        print(f"{OUTCOME}FAILED: the function answered {field(status)}", file=out)
         return 1
-    print(safe(body.get("claude_output") or "", raw), file=out)
+    agent_text(body.get("claude_output") or "", out, raw=raw)
     if body.get("claude_error"):
-        print(f"\n[claude error] {safe(body['claude_error'], raw)}", file=out)
-    for run in body.get("execution_results") or []:
-        print(f"\n--- {safe(run.get('file'), raw)} (exit {safe(run.get('return_code'))})", file=out)
-        stdout = safe(run.get("stdout") or "", raw)
-        if stdout:
-            print(stdout, end="" if stdout.endswith("\n") else "\n", file=out)
+        print("\n[claude error]", file=out)
+        agent_text(body["claude_error"], out, raw=raw)
+    runs = [r for r in body.get("execution_results") or [] if isinstance(r, dict)]
+    for run in runs:
+        print(f"\n--- {field(run.get('file'))} ({_run_status(run)})", file=out)
+        agent_text(run.get("stdout") or "", out, raw=raw)
         if run.get("stderr"):
-            print(f"[stderr] {safe(run['stderr'], raw)}", file=out)
+            print("[stderr]", file=out)
+            agent_text(run["stderr"], out, raw=raw)
     cost = body.get("cost_usd")
     print(
-        f"\nmodel {safe(body.get('model'))} · turns {safe(body.get('num_turns'))} · "
-        f"cost ${safe(cost) if cost is not None else '?'} · {safe(body.get('duration_ms'))} ms",
+        f"\nmodel {field(body.get('model'))} · turns {field(body.get('num_turns'))} · "
+        f"cost ${field(cost) if cost is not None else '?'} · {field(body.get('duration_ms'))} ms",
         file=out,
     )
-    failed = body.get("return_code") != 0 or any(
-        r.get("return_code") != 0 for r in body.get("execution_results") or []
-    )
-    return 1 if failed else 0
+    failed = [f"the agent ({_run_status(body)})"] if body.get("return_code") != 0 else []
+    failed += [
+        f"{field(r.get('file'))} ({_run_status(r)})" for r in runs if r.get("return_code") != 0
+    ]
+    if not failed:
+        print(f"{OUTCOME}ok: the agent and {len(runs)} script(s) exited 0", file=out)
+        return 0
+    more = len(failed) - MAX_NAMED_FAILURES
+    named = ", ".join(failed[:MAX_NAMED_FAILURES]) + (f" and {more} more" if more > 0 else "")
+    print(f"{OUTCOME}FAILED: {named}", file=out)
+    return 1
+
+
+def _run_status(run: dict[str, Any]) -> str:
+    if run.get("timed_out") is True:
+        return "timed out"
+    code = run.get("return_code")
+    return "not run" if code is None else f"exit {field(code)}"
 
 
 def parser() -> argparse.ArgumentParser:

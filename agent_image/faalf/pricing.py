@@ -57,6 +57,13 @@ KNOWN_BETAS = frozenset({
 # Server tools billed outside usage (code execution: container hours) or at a price not
 # confirmed (web fetch): a request that offers them is refused.
 UNPRICED_TOOL_TYPES = ("code_execution", "web_fetch")
+# Server tools whose results are added to the input as the response goes on (each search's
+# pages, over as many sampling iterations as the model takes): the input is known only at the
+# response's end, and no context window bounds it.
+GROWING_INPUT_TOOL_TYPES = ("web_search",)
+CONTEXT_TOKENS = 200_000  # every priced model's context window: its input cannot be larger
+LONG_CONTEXT_BETA = "context-1m-2025-08-07"
+LONG_CONTEXT_WINDOW = 1_000_000
 
 
 class UnpricedError(ValueError):
@@ -70,6 +77,25 @@ class Price:
     long_context: bool = False  # has long-context rates above LONG_CONTEXT_TOKENS
     markup: float = 1.0  # e.g. a Bedrock geographic inference profile
     cache_read: float = CACHE_READ  # x the input price (Haiku 3's list price is 0.12x)
+    context: int = CONTEXT_TOKENS  # input tokens a request can have (without the 1M beta)
+
+    def input_tokens_at_most(self, betas: Iterable[str]) -> int:
+        """The most input tokens one request can be billed for: its context window (1M with
+        the long-context beta on a model that has that window)."""
+        long = self.long_context and LONG_CONTEXT_BETA in set(betas)
+        return max(self.context, LONG_CONTEXT_WINDOW if long else 0)
+
+    def input_cost_at_most(self, tokens: int) -> float:
+        """What ``tokens`` input tokens can cost at most: all of them 1-hour cache writes, at
+        the long-context rate past its threshold, in the dearer inference geography."""
+        long = self.long_context and tokens > LONG_CONTEXT_TOKENS
+        per_token = self.input * (LONG_INPUT if long else 1) * max(CACHE_WRITE_1H, 1) / 1e6
+        return tokens * per_token * max(GEO_MARKUP.values()) * self.markup
+
+    def output_per_token(self, tokens: int) -> float:
+        """One output token's price at most, for a request of up to ``tokens`` input tokens."""
+        long = self.long_context and tokens > LONG_CONTEXT_TOKENS
+        return self.output * (LONG_OUTPUT if long else 1) * self.markup / 1e6
 
     def cost(self, usage: Mapping[str, Any]) -> float:
         """The list price of ``usage``; raises ``UnpricedError`` on what it cannot price."""
@@ -167,7 +193,17 @@ PRICES = {
     "claude-3-5-haiku": Price(0.8, 4),
     "claude-3-haiku": Price(0.25, 1.25, cache_read=0.12),  # $0.03 a million cache reads
 }
-HIGHEST = Price(15, 75, long_context=True)
+HIGHEST = Price(15, 75, long_context=True, context=LONG_CONTEXT_WINDOW)
+
+
+def grows_its_input(body: Mapping[str, Any]) -> bool:
+    """Whether the request offers a server tool that adds to its input as it runs."""
+    return any(
+        isinstance(tool, Mapping)
+        and isinstance(tool.get("type"), str)
+        and tool["type"].startswith(GROWING_INPUT_TOOL_TYPES)
+        for tool in body.get("tools") or []
+    )
 
 
 def price_of(model: str) -> Price:

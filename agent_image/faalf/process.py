@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import functools
 import os
 import resource
 import select
 import signal
+import stat
+import struct
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -354,6 +357,98 @@ def _remove_small(root: Path, budget: int = SMALL_TREE_ENTRIES) -> bool:
     except OSError:
         return False
     return True
+
+
+# The work root itself (Lambda's ``/tmp``) is the one thing of the agent's user that the handler
+# keeps rather than empties: emptying it leaves its own mode, group, extended attributes (user
+# ones and POSIX ACLs), inode flags and times as the agent set them. A mode without u+w makes
+# every later invocation a 500 (``mkdtemp``: permission denied), in this runtime and in every
+# fresh one, as Lambda keeps ``/tmp``; an attribute carries data to the next agent. So after
+# every run (and before emptying it: a root without u+rx cannot be emptied) each is put back to
+# what the handler chose, and a warm invocation that finds one changed ends the runtime.
+WORK_ROOT_MODE = 0o700
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602  # _IOR/_IOW('f', 1/2, long)
+# Inode flags the owner may set without a capability (chattr; ext4's user-modifiable set minus
+# append-only, immutable and data journalling, which need one): secure deletion, undelete,
+# compression, synchronous updates, no dump, no atime, no tail merging, synchronous directory
+# updates, top of a directory hierarchy, no copy-on-write, project inheritance.
+FS_OWNER_FLAGS = (
+    0x1 | 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x8000 | 0x10000 | 0x20000 | 0x800000 | 0x20000000
+)
+ROOT_XATTR_PREFIXES = ("user.", "system.posix_acl_")  # what an unprivileged owner can set
+
+
+def _xattrs(root: Path) -> list[str]:
+    try:
+        return [n for n in os.listxattr(root, follow_symlinks=False)
+                if n.startswith(ROOT_XATTR_PREFIXES)]  # fmt: skip
+    except OSError:
+        return []  # no extended attributes on this file system: none can be set either
+
+
+def _inode_flags(root: Path) -> int | None:
+    """The root's inode flags (``chattr``), or None where the file system has none."""
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        return int(struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 8))[0])
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _set_inode_flags(root: Path, flags: int) -> None:
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("l", flags))
+    finally:
+        os.close(fd)
+
+
+def work_root_changes(root: Path) -> list[str]:
+    """How the work root itself differs from what ``restore_work_root`` leaves (nothing,
+    normally): its mode and group (where it is ours), the user attributes and ACLs on it, the
+    inode flags its owner may set."""
+    try:
+        st = os.lstat(root)
+    except OSError as exc:
+        return [f"{root} ({exc.strerror})"]
+    if not stat.S_ISDIR(st.st_mode):
+        return [f"{root} is not a directory"]
+    found = []
+    if st.st_uid == os.getuid():
+        if stat.S_IMODE(st.st_mode) != WORK_ROOT_MODE:
+            found.append(f"mode {stat.S_IMODE(st.st_mode):o}")
+        if st.st_gid != os.getgid():
+            found.append(f"group {st.st_gid}")
+        flags = _inode_flags(root)
+        if flags is not None and flags & FS_OWNER_FLAGS:
+            found.append(f"inode flags {flags & FS_OWNER_FLAGS:#x}")
+    found += [f"attribute {name}" for name in _xattrs(root)]
+    return found
+
+
+def restore_work_root(root: Path) -> list[str]:
+    """Put the work root itself back: mode 0700 and our group (where it is ours; where it is
+    not, its owner's settings are not the agent's to change), no user attributes or ACLs, none
+    of the owner's inode flags, and its times the handler's (now). What could not be put back."""
+    with contextlib.suppress(OSError):
+        st = os.lstat(root)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
+            if st.st_gid != os.getgid():
+                os.chown(root, -1, os.getgid(), follow_symlinks=False)
+            os.chmod(root, WORK_ROOT_MODE, follow_symlinks=False)
+            flags = _inode_flags(root)
+            if flags is not None and flags & FS_OWNER_FLAGS:
+                _set_inode_flags(root, flags & ~FS_OWNER_FLAGS)
+            os.utime(root, follow_symlinks=False)  # the agent's times may be data too
+    for name in _xattrs(root):
+        with contextlib.suppress(OSError):
+            os.removexattr(root, name, follow_symlinks=False)
+    return work_root_changes(root)
 
 
 # System V IPC objects belong to a user, not to a process or a file: a segment, queue or

@@ -33,6 +33,7 @@ import json
 import math
 import secrets
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -42,7 +43,7 @@ from typing import Any
 
 from faalf import bedrock, children
 from faalf.loopback import LoopbackServer
-from faalf.pricing import Price, UnpricedError, check_request, price_of
+from faalf.pricing import Price, UnpricedError, check_request, grows_its_input, price_of
 
 # Headers that belong to one hop, plus the credentials we replace.
 HOP_HEADERS = frozenset(
@@ -58,6 +59,10 @@ UPSTREAM_TIMEOUT_S = 600
 CHUNK = 64 * 1024
 MAX_BODY = 32 * 1024 * 1024
 MAX_JSON_RESPONSE = 16 * 1024 * 1024
+# How long a request waits for admission while others' input is not known yet (their
+# message_start, normally a second or two away); then it is refused with a 429 (the CLI retries).
+ADMIT_WAIT_S = 120
+MIN_CHILD_USD = 0.01  # the least a child agent is started with
 
 
 class DuplicateKeyError(ValueError):
@@ -93,11 +98,14 @@ def _no_metric(usd: float) -> None:
 @dataclass(eq=False)
 class Charge:
     """One metered request: the worst-case output held against the budget until it settles,
-    and the cost recorded for it so far (spent, and handed to ``on_spend``)."""
+    the worst-case input held until the input is known, and the cost recorded for it so far
+    (spent, and handed to ``on_spend``)."""
 
     reservation: float
     recorded: float = 0.0
     settled: bool = False
+    input_reserved: float = 0.0  # > 0 while its input is not known
+    input_grows: bool = False  # a server tool adds to its input until the response ends
 
 
 @dataclass
@@ -107,6 +115,14 @@ class Session:
     ``spent_usd`` is the sum of what was handed to ``on_spend``: the cost metric and the
     reported cost are one count. A request still in flight when the session closes is charged
     its reservation then (it may complete upstream later: counted at its worst case, not at 0).
+
+    **The input of a request is known only once its response starts** (``message_start``, or a
+    JSON response's end), and the API bills it whatever ``max_tokens`` says: requests sent
+    together with ``max_tokens`` 1 would each bill their whole prompt. So each request also
+    reserves the most its input can cost (its context window at the dearest input rate,
+    ``Price.input_cost_at_most``) until its input is known. A request whose worst case the
+    budget left cannot pay for is admitted only while no other request's input is unknown, and
+    waits for those otherwise: the budget is overrun by one request's input at most.
     """
 
     token: str
@@ -117,6 +133,8 @@ class Session:
     max_depth: int = 0
     function: str = ""
     on_spend: Callable[[float], None] = field(default=_no_metric, repr=False)
+    # Whether a child's cost proof is believed (``children``): else each child costs its grant.
+    child_proofs: bool = False
     spent_usd: float = 0.0
     reserved_usd: float = 0.0
     children_usd: float = 0.0
@@ -126,34 +144,91 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _in_flight: set[Charge] = field(default_factory=set, repr=False)
     _children: set[Charge] = field(default_factory=set, repr=False)
+    _unknown_input: set[Charge] = field(default_factory=set, repr=False)
     unpriced: list[str] = field(default_factory=list)  # why, for each response charged so
 
-    def admit(self, model: str, max_tokens: int, price: Price) -> tuple[int, Charge]:
-        """``max_tokens`` as capped, and its charge: the output cost reserved for it until it
-        is metered.
+    def __post_init__(self) -> None:
+        # Signalled whenever a request's input becomes known, a charge settles or the session
+        # closes: what a request waiting for admission waits on.
+        self._changed = threading.Condition(self._lock)
 
-        Reserving the worst-case output of requests in flight keeps parallel requests from
-        each spending the same remaining budget.
+    def admit(
+        self,
+        model: str,
+        max_tokens: int,
+        price: Price,
+        input_tokens: int = 0,
+        *,
+        input_grows: bool = False,
+        wait_s: float = ADMIT_WAIT_S,
+    ) -> tuple[int, Charge]:
+        """``max_tokens`` as capped, and its charge: the output cost reserved for it until it
+        is metered, and the cost of up to ``input_tokens`` input tokens until its input is
+        known (all that is left of the budget if its input grows as it runs).
+
+        Reserving the worst case of requests in flight keeps parallel requests from each
+        spending the same remaining budget. A request the budget left cannot pay the worst case
+        of waits (up to ``wait_s``) while another request's input is not known yet, and is then
+        admitted alone: it may overrun the budget by its own input, never by others' too.
         """
-        with self._lock:
-            if not self.open:  # its token was found just before the invocation ended
-                raise RefusedError(401, "authentication_error", "this invocation has ended")
-            # Spent when not even one output token is left to pay for (the spend is summed
-            # in small increments: a float residue of the budget is no budget).
-            affordable = math.floor(self.left_usd() / (price.output / 1e6))
-            if affordable < 1:
-                self.refused += 1
-                raise RefusedError(
-                    403,
-                    "permission_error",
-                    f"this invocation's budget of ${self.budget_usd:g} is spent",
-                )
+        per_token = price.output_per_token(input_tokens)
+        worst_input = math.inf if input_grows else price.input_cost_at_most(input_tokens)
+        deadline = time.monotonic() + wait_s
+        with self._changed:
+            while True:
+                if not self.open:  # its token was found just before the invocation ended
+                    raise RefusedError(401, "authentication_error", "this invocation has ended")
+                left = self.left_usd()
+                if left - worst_input >= per_token:  # its worst case fits beside the others'
+                    affordable = math.floor((left - worst_input) / per_token)
+                    break
+                if not self._unknown_input:  # alone: no other input unknown
+                    # Spent when not even one output token is left to pay for (the spend is
+                    # summed in small increments: a float residue of the budget is no budget).
+                    affordable = math.floor(left / per_token)
+                    if affordable < 1:
+                        self.refused += 1
+                        raise RefusedError(
+                            403,
+                            "permission_error",
+                            f"this invocation's budget of ${self.budget_usd:g} is spent",
+                        )
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.refused += 1
+                    raise RefusedError(
+                        429,
+                        "rate_limit_error",
+                        "other requests of this invocation hold its budget until their input "
+                        "is known; retry",
+                    )
+                self._changed.wait(remaining)
             capped = min(max_tokens, self.max_output_tokens, affordable)
-            charge = Charge(capped * price.output / 1e6)
-            self.reserved_usd += charge.reservation
+            charge = Charge(capped * per_token, input_grows=input_grows)
+            charge.input_reserved = (
+                max(left - charge.reservation, 0.0) if input_grows else worst_input
+            )
+            self.reserved_usd += charge.reservation + charge.input_reserved
             self._in_flight.add(charge)
+            if charge.input_reserved > 0:
+                self._unknown_input.add(charge)
             self.requests += 1
             return capped, charge
+
+    def input_known(self, charge: Charge) -> None:
+        """``charge``'s input is known now (recorded): its input reservation is released,
+        unless a server tool may still add to the input."""
+        with self._changed:
+            if not charge.input_grows:
+                self._release_input(charge)
+
+    def _release_input(self, charge: Charge) -> None:
+        if charge in self._unknown_input:
+            self._unknown_input.discard(charge)
+            self.reserved_usd = max(0.0, self.reserved_usd - charge.input_reserved)
+            charge.input_reserved = 0.0
+            self._changed.notify_all()
 
     def left_usd(self) -> float:
         return self.budget_usd - self.spent_usd - self.reserved_usd - self.children_usd
@@ -176,12 +251,14 @@ class Session:
         self._report(increase)
 
     def close(self) -> None:
-        """The invocation ended: each request still in flight is charged its reservation."""
+        """The invocation ended: each request still in flight is charged its reservation (its
+        input's too, if that was not known yet: it went upstream, where it is billed)."""
         with self._lock:
             self.open = False
             increase = 0.0
             for charge in list(self._in_flight):
-                increase += self._raise(charge, charge.recorded + charge.reservation)
+                worst = charge.recorded + charge.reservation + charge.input_reserved
+                increase += self._raise(charge, worst)
                 self._release(charge)
             # A child still running may spend all it was granted: a parent's proof counts it so.
             for child in list(self._children):
@@ -189,6 +266,7 @@ class Session:
                 self.reserved_usd = max(0.0, self.reserved_usd - child.reservation)
                 self.children_usd += child.reservation
             self._children.clear()
+            self._changed.notify_all()  # requests waiting for admission: refused now
         self._report(increase)
 
     def _report(self, increase: float) -> None:
@@ -208,11 +286,14 @@ class Session:
             charge.settled = True
             self.reserved_usd = max(0.0, self.reserved_usd - charge.reservation)
             self._in_flight.discard(charge)
+            self._release_input(charge)
+            self._changed.notify_all()
 
     def admit_child(self) -> Charge:
         """The budget a child gets: all that is left, reserved until the child answers (or,
         if it has not when the invocation ends, charged in full)."""
-        with self._lock:
+        deadline = time.monotonic() + ADMIT_WAIT_S
+        with self._changed:
             if self.depth + 1 > self.max_depth:
                 raise RefusedError(
                     403,
@@ -220,8 +301,15 @@ class Session:
                     f"recursion limit: a child at depth {self.depth + 1} would exceed "
                     f"{self.max_depth}; do the subtask yourself",
                 )
+            # Requests whose input is not known yet hold their worst case: what they leave is
+            # known once they start.
+            while self.open and self._unknown_input and self.left_usd() < MIN_CHILD_USD:
+                if not self._changed.wait(max(deadline - time.monotonic(), 0.0)):
+                    break
+            if not self.open:
+                raise RefusedError(401, "authentication_error", "this invocation has ended")
             left = self.left_usd()
-            if left < 0.01:
+            if left < MIN_CHILD_USD:
                 raise RefusedError(403, "permission_error", "no budget left for a child agent")
             charge = Charge(left)
             self.reserved_usd += left
@@ -352,6 +440,8 @@ class Meter:
             self.session.record(
                 self.charge, self._priced(lambda: self.usage.known_cost(self.price))
             )
+            if self.usage.usage is not None and self.charge.input_reserved > 0:
+                self.session.input_known(self.charge)  # recorded just above
 
     def finish(self) -> None:
         self.usage.finish()
@@ -363,6 +453,9 @@ class Meter:
                 if self.billed
                 else 0.0
             )
+            if self.billed and self.usage.usage is None:
+                # Cut before its input was known: billed upstream all the same, at its worst.
+                cost += self.charge.input_reserved
             self.session.settle(self.charge, cost)
 
     def _priced(self, cost: Callable[[], float]) -> float:
@@ -420,12 +513,14 @@ class KeyProxy:
         depth: int = 0,
         max_depth: int = 0,
         function: str = "",
+        child_proofs: bool = False,
     ) -> Iterator[Session]:
-        """A door for one invocation; each cost it meters is handed to ``on_spend`` at once."""
+        """A door for one invocation; each cost it meters is handed to ``on_spend`` at once.
+        ``child_proofs``: whether a child's cost proof can be believed (``children``)."""
         token = "faalf-session-" + secrets.token_urlsafe(24)
         session = Session(
             token, frozenset(models), budget_usd, max_output_tokens, depth, max_depth, function,
-            on_spend,
+            on_spend, child_proofs,
         )  # fmt: skip
         with self._lock:
             self._sessions[token] = session
@@ -522,11 +617,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
         except RefusedError as refusal:
             self._reply(refusal.status, session.refuse(refusal))
             return
-        cost, budget, key = 0.0, grant.reservation, children.new_cost_key()
+        cost, budget, nonce = 0.0, grant.reservation, children.new_cost_nonce()
         try:
-            event = children.child_request(asked, session.depth, budget, key)
+            event = children.child_request(asked, session.depth, budget, nonce)
+            # The key: from the nonce and the API key, which no agent holds (Bedrock: from the
+            # nonce alone, believed only where the fence keeps agents off the Runtime API).
+            # Derived first: a key that cannot be read fails before the child runs.
+            key = children.cost_key(nonce, self.proxy.api_key() if self.proxy.api_key else None)
             response = self.proxy.invoke_child(session.function, event)
-            cost = children.cost_of(response, budget, key)
+            cost = children.cost_of(response, budget, key) if session.child_proofs else budget
         except ValueError as exc:
             self._reply(400, RefusedError(400, "invalid_request_error", str(exc)))
             return
@@ -593,7 +692,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
         asked = request.get("max_tokens")
         if isinstance(asked, bool) or not isinstance(asked, int) or asked < 1:
             raise RefusedError(400, "invalid_request_error", "max_tokens: a positive integer")
-        capped, charge = session.admit(model, asked, price)
+        capped, charge = session.admit(
+            model,
+            asked,
+            price,
+            price.input_tokens_at_most(betas),
+            input_grows=grows_its_input(request),
+        )
         if capped != asked:
             request["max_tokens"] = capped
             body = json.dumps(request).encode()

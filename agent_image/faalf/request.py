@@ -17,8 +17,8 @@ from typing import Any
 from faalf.settings import Settings
 
 MAX_TASK_BYTES = 100 * 1024
-FIELDS = ("task", "execute", "model", "max_turns", "max_budget_usd", "depth", "cost_key")
-COST_KEY_HEX = 64  # 32 bytes: the key a parent's handler sends its child (``children``)
+FIELDS = ("task", "execute", "model", "max_turns", "max_budget_usd", "depth", "cost_nonce")
+COST_NONCE_HEX = 64  # 32 bytes: the nonce a parent's handler sends its child (``children``)
 
 
 class BadRequestError(Exception):
@@ -33,7 +33,7 @@ class AgentRequest:
     max_turns: int
     max_budget_usd: float
     depth: int
-    cost_key: bytes | None = None  # set by a parent's handler: the child proves its cost
+    cost_nonce: bytes | None = None  # set by a parent's handler: the child proves its cost
 
 
 def is_http_event(event: object) -> bool:
@@ -105,15 +105,15 @@ def parse(event: object, settings: Settings) -> AgentRequest:
             f"depth: {depth} exceeds this function's recursion limit {settings.max_depth} "
             "(circuit breaker: a child agent may not spawn further agents)"
         )
-    cost_key = raw.get("cost_key")
-    if cost_key is not None and not (
-        isinstance(cost_key, str)
-        and len(cost_key) == COST_KEY_HEX
-        and all(c in "0123456789abcdef" for c in cost_key)
+    cost_nonce = raw.get("cost_nonce")
+    if cost_nonce is not None and not (
+        isinstance(cost_nonce, str)
+        and len(cost_nonce) == COST_NONCE_HEX
+        and all(c in "0123456789abcdef" for c in cost_nonce)
     ):
-        raise BadRequestError(f"cost_key: {COST_KEY_HEX} lowercase hex digits")
-    key = bytes.fromhex(cost_key) if cost_key is not None else None
-    return AgentRequest(task, execute, model, max_turns, float(budget), depth, key)
+        raise BadRequestError(f"cost_nonce: {COST_NONCE_HEX} lowercase hex digits")
+    nonce = bytes.fromhex(cost_nonce) if cost_nonce is not None else None
+    return AgentRequest(task, execute, model, max_turns, float(budget), depth, nonce)
 
 
 def _integer(raw: dict[str, Any], name: str, default: int, lo: int, hi: int) -> int:

@@ -242,7 +242,7 @@ class LambdaEnvironment:
         self.child_calls: list[ChildCall] = []
         self.child_response: dict[str, Any] = dict(CHILD_RESPONSE)
         # Set: children answer as an honest child handler does, proving this cost with the key
-        # their event carries (``children.cost_proof``).
+        # derived from the nonce their event carries and the API key (``children.cost_proof``).
         self.child_proven_cost: float | None = None
         self._pending: queue.Queue[Invocation] = queue.Queue()
         self._inflight: dict[str, Invocation] = {}
@@ -334,8 +334,10 @@ class LambdaEnvironment:
         if self.child_proven_cost is None:
             return self.child_response
         from faalf import children
+        from tests.agent.conftest import API_KEY
 
-        proof = children.cost_proof(bytes.fromhex(event["cost_key"]), self.child_proven_cost)
+        key = children.cost_key(bytes.fromhex(event["cost_nonce"]), API_KEY)
+        proof = children.cost_proof(key, self.child_proven_cost)
         return {"statusCode": 200, "body": {"claude_output": "child done",
                                             "cost_usd": self.child_proven_cost,
                                             "cost_proof": proof}}  # fmt: skip
@@ -485,7 +487,7 @@ def lambda_environment(env: Mapping[str, str], logs: Path) -> Iterator[LambdaEnv
     work_root = Path(tempfile.mkdtemp(prefix="faalf-lambda-tmp-"))
     os.chown(work_root, uid, uid)
     try:
-        with LambdaEnvironment(env | {"FAALF_WORK_ROOT": str(work_root)}, uid, work_root,
+        with LambdaEnvironment(dict(env) | {"FAALF_WORK_ROOT": str(work_root)}, uid, work_root,
                                logs) as service:  # fmt: skip
             yield service
     finally:

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 
 from faalf.loopback import LoopbackServer
 
@@ -124,7 +124,7 @@ class StandIn:
             self.requests = []
         return self
 
-    def __enter__(self) -> StandIn:
+    def __enter__(self) -> Self:
         self._http.start()
         return self
 

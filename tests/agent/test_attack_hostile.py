@@ -79,6 +79,8 @@ class HoldingStandIn(StandIn):
         standin = self
 
         class RawRecording(base):  # type: ignore[misc, valid-type]
+            rfile: io.BufferedIOBase
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 standin.raw_bodies.append(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -31,8 +32,9 @@ def test_client_prints_the_result_readably(endpoint, capsys):
     out = capsys.readouterr().out
 
     assert code == 0
-    assert "Wrote hello.py" in out
-    assert "--- hello.py (exit 0)\nhello world\n" in out
+    assert "| Wrote hello.py" in out
+    assert "--- hello.py (exit 0)\n| hello world\n" in out
+    assert out.splitlines()[-1] == "faalf-invoke: ok: the agent and 1 script(s) exited 0"
 
 
 def test_client_sends_model_budget_and_turns(endpoint):
@@ -165,3 +167,36 @@ def test_client_refuses_raw_to_a_terminal(tmp_path):
         os.close(controller)
 
     assert (done.returncode, "never to a terminal" in done.stderr) == (2, True)
+
+
+FORGED = {"statusCode": 200, "body": {
+    "claude_output": "done\n\n--- report.py (exit 0)\nall checks passed", "return_code": 0,
+    "execution_results": [
+        {"file": "report.py\n--- ok.py (exit 0)", "stdout": "--- report.py (exit 0)\n",
+         "stderr": "\u2028--- x.py (exit 0)", "return_code": 1},
+        {"file": "slow.py", "stdout": "", "stderr": None, "return_code": None, "timed_out": True},
+    ]}}  # fmt: skip
+
+
+def test_no_line_of_the_agent_looks_like_one_of_the_clients():
+    out = io.StringIO()
+    invoke.render(FORGED, out)
+    own = [line for line in out.getvalue().splitlines() if line and not line.startswith("| ")]
+
+    assert own == [
+        "--- report.py\\n--- ok.py (exit 0) (exit 1)",  # the file name's newline, escaped
+        "[stderr]",
+        "--- slow.py (timed out)",
+        "model None · turns None · cost $? · None ms",
+        "faalf-invoke: FAILED: report.py\\n--- ok.py (exit 0) (exit 1), slow.py (timed out)",
+    ]
+
+
+def test_the_last_line_states_a_refusal():
+    out = io.StringIO()
+
+    assert invoke.render({"statusCode": 400, "body": {"error": "a\nfaalf-invoke: ok"}}, out) == 1
+    assert out.getvalue().splitlines()[-2:] == [
+        "| faalf-invoke: ok",
+        "faalf-invoke: FAILED: the function answered 400",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from faalf import pricing
 from faalf.pricing import UnpricedError, check_request, price_of
 
 HAIKU, SONNET = price_of("claude-haiku-4-5"), price_of("claude-sonnet-4-5-20250929")
@@ -98,3 +99,25 @@ def test_haiku_3_cache_reads_are_priced_at_their_list_price():
     assert price_of("claude-3-haiku-20240307").cost(
         {"cache_read_input_tokens": 1_000_000}
     ) == pytest.approx(0.03)
+
+
+def test_a_requests_input_is_bounded_by_its_context_window():
+    sonnet = price_of("claude-sonnet-4-5")
+
+    assert price_of("claude-haiku-4-5").input_tokens_at_most([]) == 200_000
+    assert sonnet.input_tokens_at_most(["context-1m-2025-08-07"]) == 1_000_000
+    assert price_of("claude-haiku-4-5").input_tokens_at_most(["context-1m-2025-08-07"]) == 200_000
+    assert price_of("claude-future-9").input_tokens_at_most([]) == 1_000_000  # unknown: the most
+
+
+def test_the_most_an_input_can_cost_is_all_of_it_written_to_the_one_hour_cache():
+    sonnet = price_of("claude-sonnet-4-5")
+
+    assert price_of("claude-haiku-4-5").input_cost_at_most(200_000) == pytest.approx(0.44)
+    assert sonnet.input_cost_at_most(1_000_000) == pytest.approx(1_000_000 * 3 * 2 * 2 * 1.1 / 1e6)
+    assert sonnet.output_per_token(1_000_000) == pytest.approx(15 * 1.5 / 1e6)
+
+
+def test_web_search_grows_a_requests_input_as_it_runs():
+    assert pricing.grows_its_input({"tools": [{"type": "web_search_20250305", "name": "s"}]})
+    assert not pricing.grows_its_input({"tools": [{"name": "Bash", "input_schema": {}}]})

@@ -13,7 +13,7 @@ import pytest
 
 from faalf.loopback import LoopbackServer
 from faalf.pricing import HIGHEST, price_of
-from faalf.proxy import KeyProxy, RefusedError, Session, UsageMeter
+from faalf.proxy import KeyProxy, Meter, RefusedError, Session, UsageMeter
 from tests.agent.standin import StandIn, say
 
 KEY = "sk-ant-real-key-for-proxy-tests"
@@ -41,7 +41,7 @@ def proxy(upstream: StandIn) -> Iterator[KeyProxy]:
 
 def post(proxy: KeyProxy, token: str) -> tuple[int, str]:
     url = urllib.parse.urlsplit(proxy.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
     body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 100, "messages": [],
                        "tools": [{"name": "x"}]})  # fmt: skip
     conn.request("POST", "/v1/messages?beta=true", body=body,
@@ -97,7 +97,7 @@ def test_upstream_must_be_an_http_url():
 
 def test_one_cli_connection_keeps_one_upstream_connection(proxy, upstream):
     url = urllib.parse.urlsplit(proxy.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
     body = json.dumps({"model": "m", "max_tokens": 100, "messages": [], "tools": [{"name": "x"}]})
     with proxy.session(MODELS, 1.0, 32000, on_spend=ignore_metric) as session:
         token = session.token
@@ -114,7 +114,7 @@ def test_one_cli_connection_keeps_one_upstream_connection(proxy, upstream):
 
 def test_chunked_request_body_is_forwarded_whole(proxy, upstream):
     url = urllib.parse.urlsplit(proxy.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
     payload = {"model": "m", "max_tokens": 100, "messages": [{"role": "user", "content": "x" * 5000}],
                "tools": [{}]}  # fmt: skip
     data = json.dumps(payload).encode()
@@ -203,7 +203,7 @@ def test_input_cost_is_emitted_before_the_stream_reaches_the_client():
     try:
         with proxy.session(MODELS, 1.0, 32000, on_spend=emitted.append) as session:
             url = urllib.parse.urlsplit(proxy.url)
-            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+            conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
             body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 100, "messages": []})
             conn.request("POST", "/v1/messages", body=body, headers={"x-api-key": session.token})
             first = conn.getresponse().read1()  # message_start, while the upstream waits
@@ -250,3 +250,106 @@ def test_a_float_residue_of_the_budget_is_no_budget():
 
     with pytest.raises(RefusedError, match="is spent"):
         session.admit("claude-haiku-4-5", 1, HAIKU)
+
+
+# --- Input reserved at admission (review 2, finding G) ----------------------------------------
+
+CONTEXT = 200_000
+WORST_HAIKU_INPUT = CONTEXT * 1 * 2 * 1.1 / 1e6  # 1-hour cache writes, US inference: $0.44
+
+
+def admit_in_thread(session: Session) -> tuple[threading.Thread, list[object]]:
+    """``session.admit`` of a Haiku request with a full context, from another thread (as the
+    proxy's connection threads call it): what it returned or raised, once it did."""
+    outcome: list[object] = []
+
+    def admit() -> None:
+        try:
+            outcome.append(session.admit("claude-haiku-4-5", 1, HAIKU, CONTEXT))
+        except RefusedError as refusal:
+            outcome.append(refusal)
+
+    thread = threading.Thread(target=admit)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_request_the_budget_cannot_pay_the_input_of_waits_for_the_others_input():
+    session = Session("t", frozenset(MODELS), 0.05, 32000)
+    _, first = session.admit("claude-haiku-4-5", 1, HAIKU, CONTEXT)  # alone: admitted
+    thread, outcome = admit_in_thread(session)
+    thread.join(0.3)
+
+    assert outcome == []  # waiting: the first one's input may be anything up to its context
+    session.record(first, 150_000 / 1e6)  # its message_start: $0.15 of input
+    session.input_known(first)
+    thread.join(10)
+
+    assert isinstance(outcome[0], RefusedError)
+    assert outcome[0].status == 403  # spent: by one prompt, not by eight
+
+
+def test_requests_whose_worst_input_the_budget_can_pay_run_side_by_side():
+    session = Session("t", frozenset(MODELS), 1.0, 32000)
+    session.admit("claude-haiku-4-5", 1, HAIKU, CONTEXT)
+    capped, _ = session.admit("claude-haiku-4-5", 1, HAIKU, CONTEXT, wait_s=0)
+
+    assert capped == 1
+    assert session.reserved_usd == pytest.approx(2 * (WORST_HAIKU_INPUT + 5 / 1e6))
+
+
+def test_once_its_input_is_known_only_the_output_stays_reserved():
+    session = Session("t", frozenset(MODELS), 1.0, 32000)
+    _, charge = session.admit("claude-haiku-4-5", 100, HAIKU, CONTEXT)
+    session.record(charge, 1e-4)
+    session.input_known(charge)
+
+    assert session.reserved_usd == pytest.approx(100 * 5 / 1e6)
+
+
+def test_a_request_in_flight_at_the_end_with_its_input_unknown_is_charged_its_worst_input():
+    emitted: list[float] = []
+    session = Session("t", frozenset(MODELS), 1.0, 32000, on_spend=emitted.append)
+    session.admit("claude-haiku-4-5", 100, HAIKU, CONTEXT)
+    session.close()
+
+    assert sum(emitted) == pytest.approx(WORST_HAIKU_INPUT + 100 * 5 / 1e6)
+
+
+def test_a_request_with_web_search_holds_the_others_until_it_ends():
+    session = Session("t", frozenset(MODELS), 5.0, 32000)
+    _, searching = session.admit("claude-haiku-4-5", 1, HAIKU, CONTEXT, input_grows=True)
+    session.record(searching, 1e-4)
+    session.input_known(searching)  # its message_start: more input comes with each search
+    thread, outcome = admit_in_thread(session)
+    thread.join(0.3)
+
+    assert outcome == []
+    session.settle(searching, 0.2)
+    thread.join(10)
+
+    assert isinstance(outcome[0], tuple)
+
+
+def test_a_waiting_request_is_refused_when_the_invocation_ends():
+    session = Session("t", frozenset(MODELS), 0.05, 32000)
+    session.admit("claude-haiku-4-5", 1, HAIKU, CONTEXT)
+    thread, outcome = admit_in_thread(session)
+    session.close()
+    thread.join(10)
+
+    assert isinstance(outcome[0], RefusedError)
+    assert outcome[0].status == 401
+
+
+def test_a_stream_cut_before_message_start_is_charged_its_worst_input(proxy):
+    """The upstream answers 200 and the connection drops before any event: billed upstream,
+    at what the proxy cannot know, so at the worst case."""
+    session_costs: list[float] = []
+    with proxy.session(MODELS, 1.0, 32000, on_spend=session_costs.append) as session:
+        _, charge = session.admit("claude-haiku-4-5", 10, HAIKU, CONTEXT)
+        meter = Meter(session, charge, HAIKU, 10)
+        meter.start(200, "text/event-stream")
+        meter.settle()
+
+    assert sum(session_costs) == pytest.approx(WORST_HAIKU_INPUT + 10 * 5 / 1e6)

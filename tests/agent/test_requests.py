@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import sys
 
 import pytest
 
 from tests.agent.conftest import LambdaContext
+from tests.agent.servers import ROOT
 
 BAD = {
     "no task": ({"execute": True}, "task"),
@@ -94,3 +96,31 @@ def test_too_little_time_left_is_a_500_before_any_process(lambda_function, no_pr
     assert result["statusCode"] == 500
     assert "time" in result["body"]["error"]
     assert no_process == []
+
+
+LOG_THE_EVENT = """
+import json, sys
+import lambda_function
+from tests.agent.conftest import LambdaContext
+event = json.loads(sys.argv[1])
+print(json.dumps(lambda_function.handler(event, LambdaContext())))
+"""
+
+
+def test_the_event_is_never_logged_whatever_powertools_is_told(tmp_path):
+    """A child's event carries its cost nonce, an HTTP event its caller's bearer token: neither
+    goes to the logs, even with POWERTOOLS_LOGGER_LOG_EVENT set on the function."""
+    nonce, token = "ab" * 32, "Bearer the-callers-token"
+    event = {"body": json.dumps({"task": "", "cost_nonce": nonce}),
+             "headers": {"authorization": token}}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_THE_EVENT, json.dumps(event)],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'agent_image'}",
+             "POWERTOOLS_LOGGER_LOG_EVENT": "true", "FAALF_WORK_ROOT": str(tmp_path),
+             "FAALF_API_KEY_SECRET": "unused", "AWS_LAMBDA_FUNCTION_NAME": "f"},
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+
+    assert '"statusCode": 400' in done.stdout, done.stderr[-2000:]  # the handler ran
+    assert nonce not in done.stdout + done.stderr
+    assert "the-callers-token" not in done.stdout + done.stderr
