@@ -252,6 +252,9 @@ class Actions:
     # What only an administrator does to it (removing what keeps the record, issue 22): denied
     # to the deploy role; a `pulumi up` that needs it runs with an administrator's credentials.
     administrator: tuple[str, ...] = ()
+    # Whether the first create action brings the resource into being (so AWS finds no tags on
+    # it); False where `pulumi up` adopts what AWS made (the VPC's default security group).
+    creates: bool = True
 
 
 S3_BUCKET_READS = (
@@ -285,7 +288,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"), own_arn,
         ("ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupIngress",
          "ec2:AuthorizeSecurityGroupEgress"),
-        tag="ec2:CreateTags",
+        tag="ec2:CreateTags", creates=False,
     ),
     "aws:ec2/routeTable:RouteTable": Actions(
         ("ec2:CreateRouteTable",), own_arn, ("ec2:DescribeRouteTables", "ec2:DeleteRouteTable"),
@@ -331,10 +334,10 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     # --- identity ---
     "aws:iam/role:Role": Actions(
         ("iam:CreateRole",), own_arn,
-        ("iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+        ("iam:GetRole", "iam:UpdateRoleDescription",
          "iam:UpdateAssumeRolePolicy", "iam:UntagRole", "iam:ListRolePolicies",
          "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:DeleteRole"),
-        tag="iam:TagRole",
+        tag="iam:TagRole", administrator=("iam:UpdateRole",),  # its maximum session
     ),
     "aws:iam/rolePolicy:RolePolicy": Actions(
         ("iam:PutRolePolicy",), role_of("role"), ("iam:GetRolePolicy", "iam:DeleteRolePolicy"),
@@ -362,9 +365,8 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:kms/key:Key": Actions(
         ("kms:CreateKey", "kms:EnableKeyRotation"), own_arn,
         ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-         "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:UpdateKeyDescription",
-         "kms:UntagResource"),
-        tag="kms:TagResource", administrator=("kms:ScheduleKeyDeletion",),
+         "kms:ListResourceTags", "kms:UpdateKeyDescription", "kms:UntagResource"),
+        tag="kms:TagResource", administrator=("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"),
     ),
     "aws:kms/alias:Alias": Actions(
         ("kms:CreateAlias",), lambda r: f"arn:aws:kms:{R}:{acct(r)}:{r.inputs['name']}",
@@ -444,7 +446,8 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
          "cloudwatch:UntagResource"),
         tag="cloudwatch:TagResource", context=alarm_actions,
-        administrator=("cloudwatch:DeleteAlarms",),
+        # Rewriting an existing alarm (its threshold, period, metric) is an administrator's.
+        administrator=("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"),
     ),
     "aws:cloudwatch/logGroup:LogGroup": Actions(
         ("logs:CreateLogGroup", "logs:PutRetentionPolicy"), own_arn,
@@ -667,7 +670,15 @@ def in_context(run: Run, request: Request, creating: Recorded | None = None) -> 
         and request.arn == DEPLOY_ACTIONS[creating.type].arn(creating)
     ):
         target = creating
-    extra = _tags(target, "ResourceTag") + _boundary(target)
+    # The call that brings a resource into being finds no tags on it (it does not exist yet).
+    new = (
+        creating is not None
+        and target is creating
+        and DEPLOY_ACTIONS[creating.type].creates
+        and request.action == DEPLOY_ACTIONS[creating.type].create[0]
+    )
+    extra = () if new else _tags(target, "ResourceTag")
+    extra += _boundary(target)
     if creating is not None:
         extra += _tags(creating, "RequestTag")
     return request.with_context(*extra)

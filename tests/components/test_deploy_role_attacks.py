@@ -424,11 +424,19 @@ def test_a_deploy_session_cannot_remove_or_silence_what_keeps_the_record(request
     assert not allows(session(), request_)
 
 
-def put_alarm(*actions: str) -> Request:
+OWN_NEW_TAGS = (
+    ("aws:RequestTag/Environment", "dev"),
+    ("aws:RequestTag/Project", "VirtualAgentics"),
+)
+
+
+def put_alarm(*actions: str, tags: tuple[tuple[str, str], ...] = OWN_NEW_TAGS) -> Request:
+    """PutMetricAlarm creating ``ALARM`` (request tags only), or overwriting it (``tags`` holds
+    its resource tags: AWS puts an existing alarm's tags in the request)."""
     return Request(
         "cloudwatch:PutMetricAlarm",
         ALARM,
-        (*OWN_TAGS, *(("cloudwatch:AlarmActions", a) for a in actions)),
+        (*tags, *(("cloudwatch:AlarmActions", a) for a in actions)),
     )
 
 
@@ -442,8 +450,27 @@ def test_a_deploy_session_cannot_rewrite_an_alarm_to_notify_no_one(actions):
     assert not allows(session(), put_alarm(*actions))
 
 
-def test_a_deploy_session_may_still_write_alarms_that_notify_the_alarm_topic():
+def test_a_deploy_session_may_still_create_alarms_that_notify_the_alarm_topic():
     assert allows(session(), put_alarm(ALARM_TOPIC))
+
+
+def test_a_deploy_session_cannot_create_an_alarm_untagged():
+    """An alarm it creates carries the environment's tags, so it is never rewritten after."""
+    assert not allows(session(), put_alarm(ALARM_TOPIC, tags=()))
+
+
+def test_a_deploy_session_cannot_change_the_threshold_of_an_existing_alarm():
+    """PutMetricAlarm overwrites an alarm whole, and no condition key bounds its threshold,
+    period or metric: an alarm that exists (it carries its tags) is rewritten only by an
+    administrator; the session may create alarms, not change them."""
+    assert not allows(session(), put_alarm(ALARM_TOPIC, tags=(*OWN_TAGS, *OWN_NEW_TAGS)))
+
+
+@pytest.mark.parametrize("key", ["Environment", "Project"])
+def test_a_deploy_session_cannot_untag_an_alarm_to_rewrite_it(key):
+    """Else it would drop the tag that marks the alarm as existing, then overwrite it."""
+    untag = Request("cloudwatch:UntagResource", ALARM, (*OWN_TAGS, ("aws:TagKeys", key)))
+    assert not allows(session(), untag)
 
 
 @pytest.mark.xfail(
@@ -565,3 +592,41 @@ def test_each_ec2_creation_statement_lists_no_type_its_creations_only_name():
         if kinds(action) & listed != {EC2_CREATED[action]}
     ]
     assert crossed == []
+
+
+# --- issue 22, residuals: key policies and role sessions are an administrator's -----------------
+
+
+def stack_keys() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The keys the dev stack creates (the stack key, the alarm topic's), with their tags."""
+    return [
+        (str(k.outputs["arn"]), tuple((f"aws:ResourceTag/{t}", str(v)) for t, v in sorted((k.inputs.get("tags") or {}).items())))
+        for k in stack_run("dev").of_type("aws:kms/key:Key")
+    ]  # fmt: skip
+
+
+def test_the_key_attacks_aim_at_the_stacks_keys():
+    """Guards the test below against passing on nothing: the stack key and the alarm key."""
+    assert len(stack_keys()) == 2
+    assert all(("aws:ResourceTag/Environment", "dev") in tags for _, tags in stack_keys())
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["stack-key", "alarm-key"])
+def test_a_deploy_session_cannot_rewrite_a_key_policy_to_grant_decrypt(which):
+    """A new key policy could grant the deploy role itself, or an outside account, kms:Decrypt
+    on what the key protects (the functions' environment, the secrets, the logs, the alarm
+    topic), or lock CloudWatch out of the alarm key. No condition key inspects the policy
+    document, so the call itself is refused: a key gets its policy at CreateKey, and a change
+    to it is applied by an administrator."""
+    key, tags = stack_keys()[which]
+    assert not allows(session(), Request("kms:PutKeyPolicy", key, tags))
+
+
+@pytest.mark.parametrize(
+    "role", [AGENT_ROLE, EXECUTION_ROLE, SCHEDULE_ROLE], ids=["agent", "execution", "schedule"]
+)
+def test_a_deploy_session_cannot_lengthen_a_roles_session(role):
+    """UpdateRole sets MaxSessionDuration (up to 12 h on an agent role) and no condition key
+    bounds it; the role's boundary (iam:PermissionsBoundary) says nothing about it. The
+    program sets it at CreateRole; a change is an administrator's."""
+    assert not allows(session(), bounded("iam:UpdateRole", role))

@@ -76,7 +76,7 @@ EC2_DESCRIBE = (
 # iam:PermissionsBoundary (AWS's Service Authorization Reference): allowed only on roles that
 # carry va-<env>-workload-boundary, or create them with it.
 ROLE_WRITES = (
-    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy",
     "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
     "iam:PutRolePermissionsBoundary",
 )  # fmt: skip
@@ -84,6 +84,10 @@ ROLE_READS = (
     "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
     "iam:ListInstanceProfilesForRole",
 )  # fmt: skip
+# A role's maximum session (UpdateRole) is set at CreateRole and changed by an administrator:
+# no condition key bounds MaxSessionDuration (iam:PermissionsBoundary says which boundary the
+# role carries, nothing of its session), and an agent role's could grow to 12 hours.
+ADMINISTERED_ROLE_SETTINGS = ("iam:UpdateRole",)
 # No boundary key for these (they change labels, not rights); denied on the identity roles.
 ROLE_LABELS = ("iam:TagRole", "iam:UntagRole", "iam:UpdateRoleDescription")
 IAM_ROLES = (*ROLE_WRITES, *ROLE_READS, *ROLE_LABELS)
@@ -154,9 +158,12 @@ SNS = ("sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:Subscribe")
 # Manager encrypts and decrypts secret values as the caller (AWS: Lambda "Securing environment
 # variables", Secrets Manager "Secret encryption and decryption").
 KMS_USE = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+# A key gets its policy at CreateKey; a later change (kms:PutKeyPolicy) is an administrator's:
+# no condition key inspects the policy document, and a rewritten one could grant the deploy
+# role or an outside account Decrypt, or lock CloudWatch out of the alarm key.
 KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
-    "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
+    "kms:TagResource", "kms:UntagResource",
     "kms:ListResourceTags", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )  # fmt: skip
@@ -191,8 +198,12 @@ S3_OBJECTS = (
     "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion",
     "s3:PutObjectTagging", "s3:GetObjectTagging",
 )  # fmt: skip
-# Writing an alarm (PutMetricAlarm, create or overwrite) only with actions, all on this
-# environment's topics (cloudwatch:AlarmActions): never an alarm that notifies no one.
+# Creating an alarm (PutMetricAlarm) only tagged for this environment and with actions, all on
+# this environment's topics (cloudwatch:AlarmActions): never an alarm that notifies no one.
+# PutMetricAlarm also overwrites an alarm whole, and no condition key bounds its threshold,
+# period or metric: an alarm that exists (AWS puts its tags in the request) is rewritten by an
+# administrator only, and its Environment/Project tags are never removed (which would make it
+# look new).
 ALARMS = (
     "cloudwatch:DescribeAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource",
     "cloudwatch:ListTagsForResource",
@@ -331,6 +342,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
     apis = f"arn:aws:apigateway:{region}::/apis"
     api_tags = f"arn:aws:apigateway:{region}::/tags/*"
     functions = f"arn:aws:lambda:{arn}:function:{prefix}*"
+    alarms = f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"
     groups: dict[str, list[dict[str, Any]]] = {
         "iam": [
             # A role of the environment is created or changed only with the workload boundary
@@ -372,6 +384,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 **deny("NeverAnotherBoundary", ("iam:PutRolePermissionsBoundary",), ["*"]),
                 "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
             },
+            deny("RoleSessionsAreAnAdministrators", ADMINISTERED_ROLE_SETTINGS, ["*"]),
         ],
         "network": [
             *[
@@ -540,6 +553,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 **deny("NoKeyPolicyLockoutBypass", ("kms:CreateKey", "kms:PutKeyPolicy"), ["*"]),
                 "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}},
             },
+            deny("KeyPoliciesAreAnAdministrators", ("kms:PutKeyPolicy",), ["*"]),
             allow(
                 "SecretsOfThisEnvironment",
                 SECRETS,
@@ -548,18 +562,29 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
             allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
             allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
-            allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
+            allow("AlarmsOfThisEnvironment", ALARMS, [alarms]),
             allow(
                 "AlarmsNotifyThisEnvironmentsTopics",
                 ("cloudwatch:PutMetricAlarm",),
-                [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"],
+                [alarms],
                 {
+                    **for_this_environment,
                     "ForAllValues:ArnLike": {
                         "cloudwatch:AlarmActions": f"arn:aws:sns:{arn}:{prefix}*"
                     },
                     "Null": {"cloudwatch:AlarmActions": "false"},
                 },
             ),
+            {
+                **deny("AlarmsAreWrittenOnce", ("cloudwatch:PutMetricAlarm",), [alarms]),
+                "Condition": {"Null": {"aws:ResourceTag/Environment": "false"}},
+            },
+            {
+                **deny("AlarmsKeepTheirTags", ("cloudwatch:UntagResource",), [alarms]),
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["Environment", "Project"]}
+                },
+            },
             deny("NeverHideTracks", NEVER_HIDE_TRACKS, ["*"]),
             allow("NoResourceLevelPermissions", UNSCOPABLE_DATA, ["*"]),
         ],
