@@ -543,6 +543,9 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("apigateway:POST",), api_part("routes"),
         ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
         manage_arn=api_member("routes"),
+        context=lambda r: (
+            ("apigateway:Request/RouteAuthorizationType", str(r.inputs["authorizationType"])),
+        ),
     ),
     "aws:apigatewayv2/integration:Integration": Actions(
         ("apigateway:POST",), api_part("integrations"),

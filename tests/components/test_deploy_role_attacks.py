@@ -503,6 +503,38 @@ def test_a_deploy_session_cannot_change_what_an_api_of_another_environment_holds
     assert not allows(session(), Request(action, arn, PROD_TAGS))
 
 
+# AWS's API Gateway guide lists what an HTTP API can tag (the API, stages, domain names, VPC
+# links) and documents tag inheritance for REST APIs only: a route or integration request may
+# carry no aws:ResourceTag at all, whatever API it belongs to (docs/adr/0006).
+ROUTES = f"{API}/routes"
+
+
+def route(action: str, arn: str, authorization: str | None) -> Request:
+    context = () if authorization is None else (("apigateway:Request/RouteAuthorizationType", authorization),)  # fmt: skip
+    return Request(action, arn, context)
+
+
+@pytest.mark.parametrize(
+    ("action", "arn", "authorization"),
+    [("apigateway:POST", ROUTES, "NONE"), ("apigateway:POST", ROUTES, None),
+     ("apigateway:POST", ROUTES, "CUSTOM"), ("apigateway:PATCH", ROUTE, "NONE"),
+     ("apigateway:PATCH", ROUTE, "CUSTOM")],
+    ids=["create-open", "create-unstated", "create-custom", "patch-open", "patch-custom"],
+)  # fmt: skip
+def test_a_deploy_session_cannot_open_a_route_of_an_api_whose_tags_it_cannot_see(
+    action, arn, authorization
+):
+    """Where AWS puts no tags in a route's request, the session could reach any HTTP API of the
+    account by id: its routes are still never opened to anyone (AuthorizationType NONE) or to
+    a Lambda authorizer of its choosing (CUSTOM); only AWS_IAM and JWT, as the program uses."""
+    assert not allows(session(), route(action, arn, authorization))
+
+
+@pytest.mark.parametrize("authorization", ["AWS_IAM", "JWT"])
+def test_a_deploy_session_may_create_routes_with_iam_or_jwt_where_no_tags_are_seen(authorization):
+    assert allows(session(), route("apigateway:POST", ROUTES, authorization))
+
+
 def test_a_deploy_session_may_change_its_own_api():
     assert allows(session(), Request("apigateway:PATCH", API, OWN_TAGS))
 

@@ -224,9 +224,13 @@ ECR = (
 # An API is created only tagged for this environment (aws:RequestTag on POST /apis) and changed
 # or deleted only if it is tagged so (aws:ResourceTag on /apis/<id>). What it holds (routes,
 # integrations, authorizers, stages: /apis/<id>/<kind>/...) is refused where AWS puts another
-# environment's tag in the request (its catalogue lists aws:ResourceTag there; its guide
-# documents tag inheritance for REST APIs only, and HTTP API routes and integrations take no
-# tags), and tags (/tags/<the tagged resource's ARN>) never change Environment or Project.
+# environment's tag in the request (its catalogue lists aws:ResourceTag there), and tags
+# (/tags/<the tagged resource's ARN>) never change Environment or Project. AWS's guide lists
+# no tags for HTTP API routes and integrations and documents tag inheritance for REST APIs
+# only, so their requests may carry no tag at all: whatever API a route belongs to, it is
+# created and changed only with IAM or JWT authorization (never open, never a Lambda
+# authorizer), and the account itself is the environment's (aws:allowedAccountIds).
+ROUTE_AUTHORIZATION = ("AWS_IAM", "JWT")
 API_GATEWAY = ("apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:DELETE")
 API_GATEWAY_WRITES = ("apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE")
 # AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
@@ -427,6 +431,53 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                     "StringEquals": {"aws:RequestTag/Environment": env},
                 },
             ),
+            # HTTP APIs (API Gateway): the network edge of the functions.
+            allow(
+                "CreateHttpApisTaggedForThisEnvironment",
+                ("apigateway:POST",),
+                [apis],
+                for_this_environment,
+            ),
+            allow("ListHttpApis", ("apigateway:GET",), [apis]),
+            # /apis/<id> itself; what it holds (/apis/<id>/...) by the next statement.
+            allow(
+                "HttpApisOfThisEnvironment",
+                ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+                [f"{apis}/*"],
+                this_environment,
+            ),
+            allow("WhatHttpApisHoldAndTheirTags", API_GATEWAY, [f"{apis}/*/*", api_tags]),
+            {
+                **deny(
+                    "NoHttpApiOfAnotherEnvironment", API_GATEWAY_WRITES, [f"{apis}/*", api_tags]
+                ),
+                "Condition": {
+                    "StringNotEquals": {"aws:ResourceTag/Environment": env},
+                    "Null": {"aws:ResourceTag/Environment": "false"},
+                },
+            },
+            {
+                **deny(
+                    "RoutesOnlyWithIamOrJwt",
+                    ("apigateway:POST", "apigateway:PATCH"),
+                    [f"{apis}/*/routes", f"{apis}/*/routes/*"],
+                ),
+                "Condition": {
+                    "StringNotEqualsIfExists": {
+                        "apigateway:Request/RouteAuthorizationType": list(ROUTE_AUTHORIZATION)
+                    }
+                },
+            },
+            {
+                **deny("RoutesStateTheirAuthorization", ("apigateway:POST",), [f"{apis}/*/routes"]),
+                "Condition": {"Null": {"apigateway:Request/RouteAuthorizationType": "true"}},
+            },
+            {
+                **deny("NeverRetagHttpApis", ("apigateway:POST", "apigateway:DELETE"), [api_tags]),
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["Environment", "Project"]}
+                },
+            },
             allow("NoResourceLevelPermissions", UNSCOPABLE_NETWORK, ["*"]),
         ],
         "compute": [
@@ -481,36 +532,6 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow(
                 "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
             ),
-            allow(
-                "CreateHttpApisTaggedForThisEnvironment",
-                ("apigateway:POST",),
-                [apis],
-                for_this_environment,
-            ),
-            allow("ListHttpApis", ("apigateway:GET",), [apis]),
-            # /apis/<id> itself; what it holds (/apis/<id>/...) by the next statement.
-            allow(
-                "HttpApisOfThisEnvironment",
-                ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
-                [f"{apis}/*"],
-                this_environment,
-            ),
-            allow("WhatHttpApisHoldAndTheirTags", API_GATEWAY, [f"{apis}/*/*", api_tags]),
-            {
-                **deny(
-                    "NoHttpApiOfAnotherEnvironment", API_GATEWAY_WRITES, [f"{apis}/*", api_tags]
-                ),
-                "Condition": {
-                    "StringNotEquals": {"aws:ResourceTag/Environment": env},
-                    "Null": {"aws:ResourceTag/Environment": "false"},
-                },
-            },
-            {
-                **deny("NeverRetagHttpApis", ("apigateway:POST", "apigateway:DELETE"), [api_tags]),
-                "Condition": {
-                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["Environment", "Project"]}
-                },
-            },
             allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
         ],
         "data": [
