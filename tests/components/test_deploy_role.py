@@ -455,6 +455,24 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
          "logs:UntagResource"),
         tag="logs:TagResource", administrator=("logs:DeleteLogGroup",),
     ),
+    # --- the retention guard (an administrator's, administered() below) ---
+    "aws:ssm/document:Document": Actions(
+        ("ssm:CreateDocument",), own_arn,
+        ("ssm:DescribeDocument", "ssm:GetDocument", "ssm:DescribeDocumentPermission",
+         "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion", "ssm:ListTagsForResource",
+         "ssm:RemoveTagsFromResource", "ssm:DeleteDocument"),
+        tag="ssm:AddTagsToResource",
+    ),
+    "aws:cfg/rule:Rule": Actions(
+        ("config:PutConfigRule",), own_arn,
+        ("config:DescribeConfigRules", "config:ListTagsForResource", "config:UntagResource",
+         "config:DeleteConfigRule"),
+        tag="config:TagResource",
+    ),
+    "aws:cfg/remediationConfiguration:RemediationConfiguration": Actions(
+        ("config:PutRemediationConfigurations",), own_arn,
+        ("config:DescribeRemediationConfigurations", "config:DeleteRemediationConfiguration"),
+    ),
     # --- EventBridge and its scheduler ---
     "aws:cloudwatch/eventRule:EventRule": Actions(
         ("events:PutRule",), lambda r: rule_arn(r.inputs["name"], r.inputs.get("eventBusName"), acct(r)),
@@ -707,12 +725,16 @@ def requests_of(r: Recorded, which: str, run: Run | None = None) -> list[Request
 
 def administered(r: Recorded) -> bool:
     """An administrator's (ADR 0005): the CI identities (the deploy and preview roles, their
-    policies and attachments, the OIDC provider), the workload boundary, and the alarm topic
-    (issue 22: what keeps the record). A deploy session may read them and change none
+    policies and attachments, the OIDC provider), the workload boundary, the alarm topic and
+    the retention guard (issue 22: what keeps the record; ADR 0006). A deploy session may read them and change none
     (deploy_policy.py)."""
-    if r.type in (
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-        "aws:sns/topic:Topic",
+    if (
+        r.type
+        in (
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+            "aws:sns/topic:Topic",
+        )
+        or "va:logs:VaRetentionGuard$" in r.urn
     ):
         return True
     if r.type in (
@@ -875,8 +897,9 @@ def test_the_deploy_role_may_change_none_of_the_administrators_resources(run):
                                                     "Remove"))
     ]  # fmt: skip
     # the deploy role, its 4 policies and 4 attachments; the preview role, its attachment and
-    # inline policy; the OIDC provider; the boundary; the alarm topic
-    assert (len(own), bool(requests)) == (15, True)
+    # inline policy; the OIDC provider; the boundary; the alarm topic; the retention guard's
+    # rule, remediation, document, role and role policy
+    assert (len(own), bool(requests)) == (20, True)
     assert [str(q) for q in requests if allows(policy, q)] == []
 
 

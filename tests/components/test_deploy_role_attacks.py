@@ -21,6 +21,7 @@ from tests.components.test_deploy_role import (
     passes,
     stack_run,
 )
+from va_platform.preflight.mocks import Recorded
 from va_platform.preflight.runner import Run
 
 OWN_ROLE = f"arn:aws:iam::{A}:role/va-dev-ghdeploy-role"
@@ -156,13 +157,15 @@ def test_a_deploy_session_cannot_change_the_boundary_itself(action):
 
 
 def test_every_role_the_stack_creates_for_workloads_carries_the_boundary():
-    """Execution, schedule and agent roles, in every stack; only the CI identities (an
-    administrator's) carry none."""
+    """Execution, schedule and agent roles, in every stack; only the administrator's roles
+    carry none: the CI identities and the retention guard's (assumed by Systems Manager)."""
     missing = sorted(
         f"{name}: {r.inputs.get('permissionsBoundary')}"
         for stack in ("dev", "prod", "every-trigger")
         for r in stack_run(stack).of_type("aws:iam/role:Role")
-        if not (name := str(r.inputs["name"])).endswith(("-ghdeploy-role", "-ghpreview-role"))
+        if not (name := str(r.inputs["name"])).endswith(
+            ("-ghdeploy-role", "-ghpreview-role", "-logretention-role")
+        )
         and r.inputs.get("permissionsBoundary")
         != f"arn:aws:iam::{str(r.outputs['arn']).split(':')[4]}:policy/"
         f"va-{name.split('-')[1]}-workload-boundary"
@@ -473,13 +476,72 @@ def test_a_deploy_session_cannot_untag_an_alarm_to_rewrite_it(key):
     assert not allows(session(), untag)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no condition key bounds retentionInDays (AWS's Service Authorization Reference: "
-    "aws:ResourceTag only): residual risk, docs/operations.md, threat model",
-)
-def test_a_deploy_session_cannot_shorten_the_retention_of_a_log_group():
-    assert not allows(session(), Request("logs:PutRetentionPolicy", LOG_GROUP, OWN_TAGS))
+# No condition key bounds logs:PutRetentionPolicy's value (AWS's catalogue: aws:ResourceTag
+# only) and `pulumi up` needs the action, so a session may still set one day: what the stack
+# makes sure of is that it does not stay so (components/retention_guard.py, docs/adr/0006).
+GUARD_ROLE = f"arn:aws:iam::{A}:role/va-dev-logretention-role"
+GUARD_RULE = f"arn:aws:config:{R}:{A}:config-rule/config-rule-0guard"
+GUARD_REMEDIATION = f"arn:aws:config:{R}:{A}:remediation-configuration/0guard"
+GUARD_DOCUMENT = f"arn:aws:ssm:{R}:{A}:document/va-dev-logretention-document"
+RECORDER = f"arn:aws:config:{R}:{A}:configuration-recorder/default/0recorder"
+
+
+def the_guard(run: Run) -> dict[str, Recorded]:
+    """The retention guard's resources as registered, by type token."""
+    return {r.type: r for r in run.resources if "va:logs:VaRetentionGuard$" in r.urn and r.custom}
+
+
+def test_a_deploy_session_cannot_keep_a_log_groups_retention_short():
+    """Issue 22: a session sets a log group's retention to one day. An administrator's AWS
+    Config rule finds, every hour, every log group kept shorter than the shortest retention the
+    stack declares, and its automatic remediation runs a document that puts that retention back,
+    as a role that may do so on every log group of the stack (CloudWatch deletes expired events
+    only some time after, and keeps them if the retention grows back first)."""
+    run = stack_run("dev")
+    guard = the_guard(run)
+    rule, remediation = guard["aws:cfg/rule:Rule"], guard["aws:cfg/remediationConfiguration:RemediationConfiguration"]  # fmt: skip
+    role = guard["aws:iam/role:Role"]
+    document = json.loads(guard["aws:ssm/document:Document"].inputs["content"])
+    policy = json.loads(guard["aws:iam/rolePolicy:RolePolicy"].inputs["policy"])
+    declared = {int(g.inputs["retentionInDays"]) for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")}  # fmt: skip
+    params = {p["name"]: p.get("staticValue") or p.get("resourceValue") for p in remediation.inputs["parameters"]}  # fmt: skip
+    groups = [str(g.outputs["arn"]) for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")]
+    assert (rule.inputs["source"], rule.inputs["maximumExecutionFrequency"]) == (
+        {"owner": "AWS", "sourceIdentifier": "CW_LOGGROUP_RETENTION_PERIOD_CHECK"}, "One_Hour"
+    )  # fmt: skip
+    assert json.loads(rule.inputs["inputParameters"]) == {"MinRetentionTime": str(min(declared))}
+    assert (remediation.inputs["automatic"], remediation.inputs["configRuleName"]) == (True, rule.inputs["name"])  # fmt: skip
+    assert params == {"AutomationAssumeRole": role.outputs["arn"], "LogGroupName": "RESOURCE_ID", "RetentionInDays": str(min(declared))}  # fmt: skip
+    assert document["mainSteps"][0]["inputs"]["Api"] == "PutRetentionPolicy"
+    assert len(groups) >= 3
+    assert all(allows(policy, Request("logs:PutRetentionPolicy", g)) for g in groups)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param(Request("config:DeleteConfigRule", GUARD_RULE, OWN_TAGS), id="delete-rule"),
+        pytest.param(Request("config:PutConfigRule", GUARD_RULE, OWN_TAGS), id="rewrite-rule"),
+        pytest.param(Request("config:DeleteEvaluationResults", GUARD_RULE), id="forget-results"),
+        pytest.param(Request("config:DeleteRemediationConfiguration", GUARD_REMEDIATION), id="delete-remediation"),
+        pytest.param(Request("config:PutRemediationConfigurations", GUARD_REMEDIATION), id="rewrite-remediation"),
+        pytest.param(Request("config:PutRemediationExceptions", "*"), id="exempt-a-log-group"),
+        pytest.param(Request("config:StopConfigurationRecorder", RECORDER), id="stop-recorder"),
+        pytest.param(Request("config:DeleteConfigurationRecorder", RECORDER), id="delete-recorder"),
+        pytest.param(Request("config:PutConfigurationRecorder", RECORDER), id="stop-recording-log-groups"),
+        pytest.param(Request("ssm:UpdateDocument", GUARD_DOCUMENT, OWN_TAGS), id="rewrite-document"),
+        pytest.param(Request("ssm:UpdateDocumentDefaultVersion", GUARD_DOCUMENT, OWN_TAGS), id="document-version"),
+        pytest.param(Request("ssm:DeleteDocument", GUARD_DOCUMENT, OWN_TAGS), id="delete-document"),
+        pytest.param(Request("iam:PutRolePolicy", GUARD_ROLE), id="rewrite-role-policy"),
+        pytest.param(Request("iam:DeleteRolePolicy", GUARD_ROLE), id="drop-role-policy"),
+        pytest.param(Request("iam:UpdateAssumeRolePolicy", GUARD_ROLE), id="role-trust"),
+        pytest.param(Request("iam:DeleteRole", GUARD_ROLE), id="delete-role"),
+        pytest.param(Request("iam:TagRole", GUARD_ROLE), id="tag-role"),
+    ],
+)  # fmt: skip
+def test_a_deploy_session_cannot_disarm_the_retention_guard(request_):
+    """Else it would stop the rule, the recorder or the remediation first, then shorten."""
+    assert not allows(session(), request_)
 
 
 # --- issue 22: HTTP APIs of another environment -------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from va_platform import standard
+from va_platform.components import retention_guard
 from va_platform.standard import allow_statement as allow
 
 OIDC_HOST = "token.actions.githubusercontent.com"
@@ -274,6 +275,16 @@ NEVER_HIDE_TRACKS = (
     "sns:Unsubscribe", "sns:SetSubscriptionAttributes", "kms:ScheduleKeyDeletion",
     "kms:DisableKey",
 )  # fmt: skip
+# What puts a shortened log group retention back (components/retention_guard.py): the AWS
+# Config rule and recorder, the remediation, its Automation document; its role is among the
+# administrator's roles above. A deploy session may change none of it.
+RETENTION_GUARD_CHANGES = (
+    "config:DeleteConfigRule", "config:PutConfigRule", "config:DeleteEvaluationResults",
+    "config:DeleteRemediationConfiguration", "config:PutRemediationConfigurations",
+    "config:PutRemediationExceptions", "config:StopConfigurationRecorder",
+    "config:DeleteConfigurationRecorder", "config:PutConfigurationRecorder",
+    "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion", "ssm:DeleteDocument",
+)  # fmt: skip
 OWN_POLICY_CHANGES = (
     "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
     "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy",
@@ -325,7 +336,9 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
     arn = f"{region}:{account}"
     role = f"arn:aws:iam::{account}:role/"
     boundary = standard.boundary_arn(env, account)
-    identity_roles = [f"{role}{prefix}{p}-role" for p in standard.IDENTITY_PURPOSES]
+    identity_roles = [
+        f"{role}{prefix}{p}-role" for p in (*standard.IDENTITY_PURPOSES, retention_guard.PURPOSE)
+    ]
     administered_policies = [
         f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy",
         boundary,
@@ -378,9 +391,9 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"],
             ),
             allow("ReadAdministeredPolicies", MANAGED_POLICIES, administered_policies),
-            # The identities CI runs as (this role, the preview role) and the policies that bound
-            # it and the workloads are an administrator's: never changed by a deploy session,
-            # whatever the Allows above would match (ADR 0005).
+            # The identities CI runs as (this role, the preview role), the retention guard's
+            # role and the policies that bound CI and the workloads are an administrator's:
+            # never changed by a deploy session, whatever the Allows above would match (ADR 0005).
             deny("NeverTheIdentityRoles", OWN_ROLE_CHANGES, identity_roles),
             deny("NeverAdministeredPolicies", OWN_POLICY_CHANGES, administered_policies),
             deny("NeverRemoveTheBoundary", ("iam:DeleteRolePermissionsBoundary",), ["*"]),
@@ -389,6 +402,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
             },
             deny("RoleSessionsAreAnAdministrators", ADMINISTERED_ROLE_SETTINGS, ["*"]),
+            deny("NeverDisarmTheRetentionGuard", RETENTION_GUARD_CHANGES, ["*"]),
         ],
         "network": [
             *[
