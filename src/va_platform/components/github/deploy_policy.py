@@ -7,7 +7,10 @@ tags on what exists, the same tags on what a call creates, ``lambda:FunctionArn`
 for the actions AWS's Service Authorization Reference lists no resource types for (va-iam and
 tests/components/test_iam_catalogue.py check it against that catalogue). No ``service:*``.
 What keeps the record (log groups, alarms, the alarm topic and its subscription, the keys) is
-never removed or silenced by a deploy session (``NEVER_HIDE_TRACKS``).
+never removed or silenced by a deploy session (``NEVER_HIDE_TRACKS``). Where no condition key
+bounds the value a call sets, the role creates and never changes: alarms (written once), key
+policies (set at CreateKey), role sessions (set at CreateRole); and a log group retention it
+shortens is put back by the retention guard.
 Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
 to EventBridge Scheduler. The statements are grouped by service into customer-managed policies
 (IAM's inline quota, 10,240 characters per role, was too small). The role never changes its own
@@ -137,8 +140,10 @@ EVENT_RULES = (
     "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
     "events:UntagResource", "events:ListTagsForResource",
 )  # fmt: skip
-# Never logs:DeleteLogGroup (NEVER_HIDE_TRACKS). PutRetentionPolicy stays: no condition key
-# bounds retentionInDays (AWS's catalogue: aws:ResourceTag only), a residual risk.
+# Never logs:DeleteLogGroup (NEVER_HIDE_TRACKS). PutRetentionPolicy stays (`pulumi up` sets
+# retention right after CreateLogGroup) and no condition key bounds retentionInDays (AWS's
+# catalogue: aws:ResourceTag only): a shortened retention is put back by the administrator's
+# retention guard (components/retention_guard.py), which the role may not disarm.
 LOGS = (
     "logs:CreateLogGroup", "logs:PutRetentionPolicy",
     "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource",
