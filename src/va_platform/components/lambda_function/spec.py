@@ -27,6 +27,7 @@ from va_platform.components.lambda_function.triggers import (
     Trigger,
     check_triggers,
 )
+from va_platform.components.errors import checked_once_known
 from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel, is_known
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
@@ -262,7 +263,7 @@ class ExistingSecret(VaModel):
         if is_known(self.name) and all(is_known(part) for part in where):
             partition, region, account = where
             return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{self.name}{suffix}"
-        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        name = pulumi.Output.from_input(self.name).apply(checked_once_known(_checked_name))
         partition, region, account = where
         return pulumi.Output.concat(
             "arn:", partition, ":secretsmanager:", region, ":", account, ":secret:", name, suffix
@@ -282,7 +283,7 @@ class ExistingSecret(VaModel):
         where = (partition, region, account)
         if is_known(self.name) and all(is_known(part) for part in where):
             return secret_id_of_name(self.name, partition, region, account)  # type: ignore[arg-type]
-        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        name = pulumi.Output.from_input(self.name).apply(checked_once_known(_checked_name))
         return pulumi.Output.all(name, *where).apply(lambda v: secret_id_of_name(*v))
 
     def resource(
@@ -433,7 +434,7 @@ def destination_action_of(arn: pulumi.Input[str]) -> pulumi.Input[str]:
     """The action for a destination given as a literal or an Output (known once it resolves)."""
     if is_known(arn):
         return destination_action(arn)
-    return pulumi.Output.from_input(arn).apply(destination_action)
+    return pulumi.Output.from_input(arn).apply(checked_once_known(destination_action))
 
 
 class FunctionSpec(VaModel):
@@ -711,6 +712,13 @@ class FunctionSpec(VaModel):
     @property
     def is_image(self) -> bool:
         return isinstance(self.code, ImageCode)
+
+    @classmethod
+    def literal_hint(cls, field: str) -> str | None:
+        return {
+            "env": "give a value known only as an Output in VaLambdaArgs.extra_env",
+            "layer_arns": "give a layer ARN known only as an Output in VaLambdaArgs.layer_arns",
+        }.get(field)
 
     @property
     def is_custom_runtime(self) -> bool:
