@@ -95,9 +95,8 @@ def _problem(model: type[BaseModel], err: Mapping[str, Any]) -> str:
         return f"{_where(model, loc[:-1])}: unknown field {loc[-1]!r}" + _suggestion(model, loc)
     if isinstance(err.get("input"), pulumi.Output):
         hint = _literal_hint(model, loc)
-        return (
-            f"{where} takes a literal, not a pulumi Output: {WHY_LITERAL}"
-            + (f"; {hint}" if hint else "")
+        return f"{where} takes a literal, not a pulumi Output: {WHY_LITERAL}" + (
+            f"; {hint}" if hint else ""
         )
     if err["type"] == "missing":
         return f"{where}: required but not given"
@@ -134,7 +133,7 @@ def _tagged(models: list[type[BaseModel]], part: object) -> list[type[BaseModel]
 
 
 def _suggestion(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    """"; did you mean 'memory'?" (the closest valid field), else the valid fields."""
+    """ "; did you mean 'memory'?" (the closest valid field), else the valid fields."""
     names = sorted(
         {
             name

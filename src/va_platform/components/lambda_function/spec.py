@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from va_platform import standard
+from va_platform.components.errors import checked_once_known
 from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
 from va_platform.components.lambda_function.triggers import (
     TRIGGER_KINDS,
@@ -27,7 +28,6 @@ from va_platform.components.lambda_function.triggers import (
     Trigger,
     check_triggers,
 )
-from va_platform.components.errors import checked_once_known
 from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel, is_known
 
 # Lambda rejects these keys (runtime-reserved); AWS_* is reserved as a whole.
