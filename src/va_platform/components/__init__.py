@@ -16,6 +16,7 @@ from va_platform.components.agent import (
 )
 from va_platform.components.agent.image import IMAGE_FILES, context_hash
 from va_platform.components.agent.profile import (
+    ProfileStatement,
     agent_handler_statements,
     bedrock_model_arns,
     lambda_function_arn,
@@ -53,7 +54,13 @@ from va_platform.components.lambda_function import (
     ZipCode,
 )
 from va_platform.components.lambda_function.alarms import AlarmDef
-from va_platform.components.lambda_function.spec import LogRetentionDays
+from va_platform.components.lambda_function.egress import EgressRule
+from va_platform.components.lambda_function.spec import (
+    Destinations,
+    LogRetentionDays,
+    RuntimeManagement,
+    StatementSpec,
+)
 from va_platform.components.lambda_function.triggers import (
     TRIGGER_KINDS,
     BucketTrigger,
@@ -86,6 +93,8 @@ __all__ = [
     "BucketRef",
     "BucketTarget",
     "BucketTrigger",
+    "Destinations",
+    "EgressRule",
     "EventsTrigger",
     "ExistingSecret",
     "Expiry",
@@ -100,9 +109,12 @@ __all__ = [
     "LogRetentionDays",
     "NameInput",
     "OneOf",
+    "ProfileStatement",
     "QueueTrigger",
+    "RuntimeManagement",
     "ScheduleTrigger",
     "SecretRef",
+    "StatementSpec",
     "TableRef",
     "TriggerKind",
     "VaAgentImage",
