@@ -147,7 +147,7 @@ def test_table_actions_on_a_table_of_the_same_program(artifact) -> None:
 
     run = run_function(artifact, {"tableActions": ["dynamodb:PutItem"]}, extra=extra)
     table_arn = "arn:aws:dynamodb:eu-central-1:123456789012:table/va-dev-orders-dynamodb"
-    assert policy_statements(run)["CoreTableAccess"]["Resource"] == table_arn
+    assert policy_statements(run)["TableAccess"]["Resource"] == table_arn
     env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
     assert env["DYNAMODB_TABLE"] == "va-dev-orders-dynamodb"
 
@@ -157,7 +157,7 @@ def test_bucket_actions_on_a_bucket_of_another_stack(artifact) -> None:
         return {"bucket": BucketRef(arn="arn:aws:s3:::acme-media", name="acme-media")}
 
     run = run_function(artifact, {"bucketActions": ["s3:GetObject"]}, extra=extra)
-    assert policy_statements(run)["ContentBucketObjects"]["Resource"] == "arn:aws:s3:::acme-media/*"
+    assert policy_statements(run)["BucketObjects"]["Resource"] == "arn:aws:s3:::acme-media/*"
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_unused_refs_are_accepted(artifact) -> None:
     run = build_lambda(
         artifact, table=TableRef(arn="arn:aws:dynamodb:eu-central-1:1:table/x", name="x")
     )
-    assert "CoreTableAccess" not in policy_statements(run)
+    assert "TableAccess" not in policy_statements(run)
 
 
 # --- bring your own secret (issue 20 §2): any name or ARN, with decrypt on its key -------------

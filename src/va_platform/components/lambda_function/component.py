@@ -253,11 +253,11 @@ def _data_access(args: VaLambdaArgs) -> tuple[dict[str, pulumi.Input[str]], list
     spec, env, statements = args.spec, {}, []
     if spec.table_actions and args.table is not None:
         env["DYNAMODB_TABLE"] = args.table.name
-        statements.append(IamStatement("CoreTableAccess", spec.table_actions, [args.table.arn]))
+        statements.append(IamStatement("TableAccess", spec.table_actions, [args.table.arn]))
     if spec.bucket_actions and args.bucket is not None:
         env["S3_BUCKET"] = args.bucket.name
         objects = pulumi.Output.concat(args.bucket.arn, "/*")
-        statements.append(IamStatement("ContentBucketObjects", spec.bucket_actions, [objects]))
+        statements.append(IamStatement("BucketObjects", spec.bucket_actions, [objects]))
     return env, statements
 
 

@@ -55,7 +55,7 @@ LogRetentionDays = Annotated[
     AfterValidator(OneOf(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period (days)")),
 ]
 
-# What a function may do on the stack's core table and content bucket (exact actions, no wildcards).
+# What a function may do on its table and its bucket's objects (exact actions, no wildcards).
 # Object-level S3 actions apply to ``<bucket>/*``; the program scopes each to the exact ARN.
 TABLE_ACTIONS = frozenset(
     {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -387,8 +387,8 @@ EXECUTION_SIDS = frozenset(
      "ReadOwnSecrets"}
 )  # fmt: skip
 SETTING_SIDS = frozenset(
-    {"DeliverOnSuccess", "DeliverOnFailure", "DecryptWithOwnKey", "CoreTableAccess",
-     "ContentBucketObjects", "ReadExistingSecrets", "DecryptExistingSecrets"}
+    {"DeliverOnSuccess", "DeliverOnFailure", "DecryptWithOwnKey", "TableAccess",
+     "BucketObjects", "ReadExistingSecrets", "DecryptExistingSecrets"}
 )  # fmt: skip
 RESERVED_SIDS = EXECUTION_SIDS | SETTING_SIDS | TRIGGER_SIDS
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
@@ -504,15 +504,15 @@ class FunctionSpec(VaModel):
     )
     table_actions: Annotated[tuple[str, ...], _actions_in(TABLE_ACTIONS)] = Field(
         default=(),
-        description="What it may do on the core table: "
+        description="What it may do on its table (VaLambdaArgs.table): "
         + ", ".join(sorted(TABLE_ACTIONS))
-        + " (scoped to the table's ARN).",
+        + " (scoped to that table's ARN; its name in DYNAMODB_TABLE).",
     )
     bucket_actions: Annotated[tuple[str, ...], _actions_in(BUCKET_OBJECT_ACTIONS)] = Field(
         default=(),
-        description="What it may do on the content bucket's objects: "
+        description="What it may do on its bucket's objects (VaLambdaArgs.bucket): "
         + ", ".join(sorted(BUCKET_OBJECT_ACTIONS))
-        + ".",
+        + " (scoped to <bucket ARN>/*; its name in S3_BUCKET).",
     )
 
     layer_arns: tuple[str, ...] = Field(
