@@ -155,7 +155,8 @@ class VaLambdaArgs:
     artifacts: ArtifactStore | None = None
     # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
     kms_key_arn: pulumi.Input[str] | None = None
-    # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
+    # The buckets its ``bucket`` triggers name: the name a trigger gives -> the bucket's ARN
+    # (VaBucket.arn, an Output, a StackReference output; a bucket of the function's account).
     bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # The table ``spec.table_actions`` act on (-> DYNAMODB_TABLE): VaTable.ref(), or
     # TableRef(arn=..., name=...).
