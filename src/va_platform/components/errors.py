@@ -26,6 +26,7 @@ from typing import Annotated, Any, TypeVar
 
 import pulumi
 from pydantic import BaseModel, ValidationError
+from pydantic_core import InitErrorDetails
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,7 +55,9 @@ class VaUnknownInputError(VaError):
 
 def refused(model: type[BaseModel], error: ValidationError) -> VaValidationError:
     """``error`` as a VaValidationError of ``model`` (same ``errors()``, input still hidden)."""
-    raised = VaValidationError.from_exception_data(error.title, error.errors(), hide_input=True)
+    # ErrorDetails carries every key InitErrorDetails needs (type, loc, input, ctx).
+    details = typing.cast(list[InitErrorDetails], error.errors())
+    raised = VaValidationError.from_exception_data(error.title, details, hide_input=True)
     raised.model = model
     return raised
 
