@@ -188,3 +188,19 @@ def test_an_output_in_env_says_where_outputs_go_instead() -> None:
                     stack_references=REFERENCES)  # fmt: skip
     (message,) = messages
     assert message.endswith("; give a value known only as an Output in VaLambdaArgs.extra_env")
+
+
+def test_an_args_refusal_is_a_pulumi_run_error_so_the_cli_prints_no_traceback(artifact) -> None:
+    """VaLambdaArgs (a dataclass) refuses a missing table in one line, as a model does."""
+    with pytest.raises(pulumi.RunError, match="need the table") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(tableActions=["dynamodb:PutItem"]),
+                     networking=NETWORKING, alarm_topic_arn=TOPIC_ARN, package=artifact)  # fmt: skip
+    assert isinstance(raised.value, ValueError)
+    assert "\n" not in str(raised.value)
+
+
+def test_network_ids_refused_by_from_ids_are_a_pulumi_run_error() -> None:
+    with pytest.raises(pulumi.RunError, match="vpc_id"):
+        LambdaNetworking.from_ids(vpc_id="subnet-0", subnet_ids=["subnet-a", "subnet-b"],
+                                  security_group_ids=["sg-0"], region="eu-central-1",
+                                  account_id=ACCOUNT)  # fmt: skip

@@ -39,6 +39,7 @@ from va_platform.components.bucket import (
     VaBucketNotificationsArgs,
 )
 from va_platform.components.context import VaContext
+from va_platform.components.errors import refuse_in_one_line
 from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
 from va_platform.components.github.deploy_policy import REPOSITORY_PATTERN
 from va_platform.components.key import VaKey, VaKeyArgs
@@ -157,3 +158,6 @@ __all__ = [
     "overlapping_bucket_triggers",
     "workload_boundary",
 ]
+
+# Every args dataclass refuses in one line (a pulumi.RunError: no traceback), as the models do.
+refuse_in_one_line(globals()[name] for name in __all__)

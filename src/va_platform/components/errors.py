@@ -10,6 +10,8 @@ preflight prints it as one line too.
   report), but its message is one line that names the model and the field: an unknown field
   with the closest valid one, an ``Output`` where a literal is required with why, and the
   validators' own messages. ``one_line`` is the single place that formats them.
+- ``VaInputError``: a component's args (a dataclass) refused what they were given; every args
+  dataclass of ``va_platform.components`` raises it from its checks (``refuse_in_one_line``).
 - ``VaUnknownInputError``: an input given as an ``Output`` turned out bad once the engine
   resolved it (``checked_once_known``). It is deliberately not a ``ValueError``: the SDK wraps a
   ``ValueError`` raised while it serializes a resource's inputs in a multi-line "While processing
@@ -18,11 +20,14 @@ preflight prints it as one line too.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
+import inspect
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import pulumi
 from pydantic import BaseModel, ValidationError
@@ -30,6 +35,7 @@ from pydantic_core import InitErrorDetails
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = ParamSpec("P")
 
 
 class VaError(pulumi.RunError):
@@ -48,6 +54,10 @@ class VaValidationError(ValidationError, VaError):
         return f"{type(self).__name__}({str(self)!r})"
 
 
+class VaInputError(VaError, ValueError):
+    """A component's args (a dataclass) refused what they were given: one line."""
+
+
 class VaUnknownInputError(VaError):
     """An input given as an Output, refused once its value is known (not a ValueError: see the
     module docstring)."""
@@ -60,6 +70,38 @@ def refused(model: type[BaseModel], error: ValidationError) -> VaValidationError
     raised = VaValidationError.from_exception_data(error.title, details, hide_input=True)
     raised.model = model
     return raised
+
+
+def refusing_in_one_line(check: Callable[P, R]) -> Callable[P, R]:
+    """``check`` (an args dataclass's ``__post_init__`` or ``from_*``), its ValueError raised
+    as one VaInputError line."""
+    if getattr(check, "one_line", False):
+        return check
+
+    @functools.wraps(check)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return check(*args, **kwargs)
+        except VaError:
+            raise
+        except ValueError as exc:
+            raise VaInputError(" ".join(str(exc).split())) from None
+
+    checked.one_line = True  # type: ignore[attr-defined]
+    return checked
+
+
+def refuse_in_one_line(classes: Iterable[object]) -> None:
+    """Every args dataclass among ``classes`` refuses in one line, as the models do: its
+    ``__post_init__`` and its ``from_*`` constructors (``LambdaNetworking.from_ids``)."""
+    for cls in classes:
+        if not (inspect.isclass(cls) and dataclasses.is_dataclass(cls)):
+            continue
+        for name, member in list(vars(cls).items()):
+            if name == "__post_init__":
+                setattr(cls, name, refusing_in_one_line(member))
+            elif name.startswith("from_") and isinstance(member, classmethod):
+                setattr(cls, name, classmethod(refusing_in_one_line(member.__func__)))
 
 
 def checked_once_known(check: Callable[[T], R]) -> Callable[[T], R]:
