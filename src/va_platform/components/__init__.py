@@ -39,7 +39,13 @@ from va_platform.components.bucket import (
     VaBucketNotificationsArgs,
 )
 from va_platform.components.context import VaContext
-from va_platform.components.errors import refuse_in_one_line
+from va_platform.components.errors import (
+    VaError,
+    VaInputError,
+    VaUnknownInputError,
+    VaValidationError,
+    refuse_in_one_line,
+)
 from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
 from va_platform.components.github.deploy_policy import REPOSITORY_PATTERN
 from va_platform.components.key import VaKey, VaKeyArgs
@@ -129,8 +135,10 @@ __all__ = [
     "VaBucketNotifications",
     "VaBucketNotificationsArgs",
     "VaContext",
+    "VaError",
     "VaGithubOidcRole",
     "VaGithubOidcRoleArgs",
+    "VaInputError",
     "VaKey",
     "VaKeyArgs",
     "VaLambda",
@@ -144,6 +152,8 @@ __all__ = [
     "VaSecretArgs",
     "VaTable",
     "VaTableArgs",
+    "VaUnknownInputError",
+    "VaValidationError",
     "VaWorkloadBoundary",
     "VaWorkloadBoundaryArgs",
     "ZipArtifact",
