@@ -187,6 +187,7 @@ def test_an_output_in_env_says_where_outputs_go_instead() -> None:
     run_under_mocks(lambda: messages.append(spec_error(env={"REGION": from_other_stack("region")})),
                     stack_references=REFERENCES)  # fmt: skip
     (message,) = messages
+    assert message.startswith("FunctionSpec.env['REGION'] takes a literal, not a pulumi Output")
     assert message.endswith("; give a value known only as an Output in VaLambdaArgs.extra_env")
 
 

@@ -154,11 +154,14 @@ def _problem(model: type[BaseModel], err: Mapping[str, Any]) -> str:
 
 
 def _where(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    """``FunctionSpec.triggers[0].prefix``: the model, then the path (union tags left out)."""
+    """``FunctionSpec.triggers[0].prefix``, ``FunctionSpec.env['REGION']``: the model, then the
+    path (union tags left out; a key of a mapping in brackets)."""
     text = model.__name__
     for i, part in enumerate(loc):
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not _models_at(model, loc[:i]):
+            text += f"[{part!r}]"
         elif not _is_union_tag(model, loc, i):
             text += f".{part}"
     return text
