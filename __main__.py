@@ -46,6 +46,8 @@ from va_platform.components import (
     VaLayerArgs,
     VaNetwork,
     VaNetworkArgs,
+    VaRetentionGuard,
+    VaRetentionGuardArgs,
     VaSecret,
     VaSecretArgs,
     VaTable,
@@ -221,6 +223,22 @@ def workload_context(config: StackConfig) -> VaContext:
     )
     return VaContext(
         environment=config.environment, owner=config.owner, permissions_boundary=boundary.arn
+    )
+
+
+def retention_guard(ctx: VaContext, config: StackConfig) -> None:
+    """Administrator-owned: no log group of the stack keeps its logs shorter than the shortest
+    retention the config declares, whoever shortened it (the deploy role sets retention, and
+    no condition key bounds the value)."""
+    declared = [fn.log_retention_days for fn in config.functions if fn.log_retention_days]
+    VaRetentionGuard(
+        "log-retention",
+        VaRetentionGuardArgs(
+            context=ctx,
+            region=config.region,
+            account_id=config.account_id,
+            retention_days=min([config.log_retention_days, *declared]),
+        ),
     )
 
 
@@ -445,6 +463,7 @@ def main() -> None:
     config = read_config(app_config)
     function_packages, layer_packages = build_packages(config)
     ctx = workload_context(config)
+    retention_guard(ctx, config)
     shared = shared_resources(ctx, config, app_config, layer_packages)
     functions = stack_functions(shared, function_packages)
     stack_agents(shared)

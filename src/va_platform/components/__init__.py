@@ -83,6 +83,7 @@ from va_platform.components.layer import LayerSpec, VaLayer, VaLayerArgs
 from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel
 from va_platform.components.network import VaNetwork, VaNetworkArgs
 from va_platform.components.refs import BucketRef, TableRef
+from va_platform.components.retention_guard import VaRetentionGuard, VaRetentionGuardArgs
 from va_platform.components.secret import VaSecret, VaSecretArgs
 from va_platform.components.table import VaTable, VaTableArgs
 
@@ -148,6 +149,8 @@ __all__ = [
     "VaModel",
     "VaNetwork",
     "VaNetworkArgs",
+    "VaRetentionGuard",
+    "VaRetentionGuardArgs",
     "VaSecret",
     "VaSecretArgs",
     "VaTable",
