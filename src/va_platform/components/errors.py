@@ -1,9 +1,10 @@
 """How the library refuses a bad input: one line, in the caller's terms, never the value.
 
-Every error the library raises for a caller's input is a ``VaError``, which is a
-``pulumi.RunError``: ``pulumi preview`` and ``pulumi up`` print its message as one diagnostic
-line, without a Python traceback (the Pulumi language host does so for ``RunError``). The
-preflight prints it as one line too.
+Every refusal of a caller's input by a config model or an args class of
+``va_platform.components`` is a ``VaError``, which is a ``pulumi.RunError``: ``pulumi preview``
+and ``pulumi up`` print its message as one diagnostic line, without a Python traceback (the
+Pulumi language host does so for ``RunError``). The preflight prints it as one line too. (A
+feature used without its extra is ``va_platform.extras.MissingExtraError``, a RunError too.)
 
 - ``VaValidationError``: a config model (``VaModel``) refused what it was given. It is still a
   pydantic ``ValidationError`` (``errors()`` lists each problem, for the stack config's
