@@ -4,7 +4,8 @@
 # would install it), then the library's own preflight from that virtualenv, in the example's
 # directory, in both modes (a first preview and an update): exit 1 on any mandatory violation.
 # Also checks, from outside the repository, that the installed distribution imports with no
-# repository on sys.path and installs no generic top-level module. Used by .ci/run.
+# repository on sys.path, without the image extra, and installs no generic top-level module.
+# Used by .ci/run.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -36,6 +37,9 @@ for name in ("components", "stack", "policies", "preflight"):
 requires = importlib.metadata.requires("va-platform") or []
 names = {r.split("<")[0].split(">")[0].split("=")[0] for r in requires}
 assert {"pulumi", "pulumi-aws"} <= names, requires
+# The examples install the preflight extra only: the core imports without the image extra's
+# pulumi-docker (VaAgentImage says which extra it needs).
+assert importlib.util.find_spec("pulumi_docker") is None, "pulumi-docker installed without [image]"
 PY
   )
   references=()

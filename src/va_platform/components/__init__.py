@@ -16,6 +16,7 @@ from va_platform.components.agent import (
 )
 from va_platform.components.agent.image import IMAGE_FILES, context_hash
 from va_platform.components.agent.profile import (
+    ProfileStatement,
     agent_handler_statements,
     bedrock_model_arns,
     lambda_function_arn,
@@ -38,6 +39,13 @@ from va_platform.components.bucket import (
     VaBucketNotificationsArgs,
 )
 from va_platform.components.context import VaContext
+from va_platform.components.errors import (
+    VaError,
+    VaInputError,
+    VaUnknownInputError,
+    VaValidationError,
+    refuse_in_one_line,
+)
 from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
 from va_platform.components.github.deploy_policy import REPOSITORY_PATTERN
 from va_platform.components.key import VaKey, VaKeyArgs
@@ -53,7 +61,13 @@ from va_platform.components.lambda_function import (
     ZipCode,
 )
 from va_platform.components.lambda_function.alarms import AlarmDef
-from va_platform.components.lambda_function.spec import LogRetentionDays
+from va_platform.components.lambda_function.egress import EgressRule
+from va_platform.components.lambda_function.spec import (
+    Destinations,
+    LogRetentionDays,
+    RuntimeManagement,
+    StatementSpec,
+)
 from va_platform.components.lambda_function.triggers import (
     TRIGGER_KINDS,
     BucketTrigger,
@@ -87,6 +101,8 @@ __all__ = [
     "BucketRef",
     "BucketTarget",
     "BucketTrigger",
+    "Destinations",
+    "EgressRule",
     "EventsTrigger",
     "ExistingSecret",
     "Expiry",
@@ -101,9 +117,12 @@ __all__ = [
     "LogRetentionDays",
     "NameInput",
     "OneOf",
+    "ProfileStatement",
     "QueueTrigger",
+    "RuntimeManagement",
     "ScheduleTrigger",
     "SecretRef",
+    "StatementSpec",
     "TableRef",
     "TriggerKind",
     "VaAgentImage",
@@ -117,8 +136,10 @@ __all__ = [
     "VaBucketNotifications",
     "VaBucketNotificationsArgs",
     "VaContext",
+    "VaError",
     "VaGithubOidcRole",
     "VaGithubOidcRoleArgs",
+    "VaInputError",
     "VaKey",
     "VaKeyArgs",
     "VaLambda",
@@ -134,6 +155,8 @@ __all__ = [
     "VaSecretArgs",
     "VaTable",
     "VaTableArgs",
+    "VaUnknownInputError",
+    "VaValidationError",
     "VaWorkloadBoundary",
     "VaWorkloadBoundaryArgs",
     "ZipArtifact",
@@ -148,3 +171,6 @@ __all__ = [
     "overlapping_bucket_triggers",
     "workload_boundary",
 ]
+
+# Every args dataclass refuses in one line (a pulumi.RunError: no traceback), as the models do.
+refuse_in_one_line(globals()[name] for name in __all__)
