@@ -19,6 +19,7 @@ import yaml
 
 from org.trust import trust_perimeter_policy
 from tests.components.test_deploy_role import A, Request, allows, deploy_policy_of, stack_run
+from tests.components.test_deploy_role_attacks import EVERYTHING, workload_boundary
 from tests.iam_eval import effects
 from tests.org.test_org import REPO
 from va_platform import standard
@@ -343,3 +344,34 @@ def test_the_guard_keeps_each_log_group_to_its_own_retention():
     retentions = [int(g.inputs["retentionInDays"]) for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")]  # fmt: skip
     assert max(retentions) > 7, "the stack declares a longer retention than the override"
     assert floor >= max(retentions)
+
+
+# --- a workload's network ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tags", [(), (("aws:ResourceTag/Environment", "prod"),)], ids=["another-team", "prod"])  # fmt: skip
+@pytest.mark.parametrize("kind", ["subnet/subnet-0other", "security-group/sg-0other"])
+def test_a_workload_gets_no_network_interface_in_another_network(kind, tags):
+    """UpdateFunctionConfiguration's lambda:VpcIds/SubnetIds/SecurityGroupIds are unused (the
+    ids are the program's outputs), so a session may attach the agent function to any VPC of
+    the account: Lambda creates the interfaces as the execution role, which the boundary
+    allowed in every subnet and security group of the account (another team's databases).
+    Fixed: the boundary allows them only in subnets and security groups tagged for the
+    environment (and a session can no longer tag another's subnet so, see above)."""
+    run = stack_run("dev")
+    eni = Request("ec2:CreateNetworkInterface", f"arn:aws:ec2:{R}:{A}:{kind}", tags)
+    assert not allows(EVERYTHING, eni, boundary=workload_boundary(run))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lambda:CreateEventSourceMapping's keys are lambda:FunctionArn and tags only: a "
+    "mapping from a self-managed Kafka cluster (SelfManagedEventSource, reached over the "
+    "internet, no IAM on the source) onto the agent function feeds it the attacker's prompts, "
+    "as Lambda's pollers, after the hour (the boundary cannot see it: no role call is made)",
+)
+def test_a_deploy_session_cannot_feed_the_agent_from_a_cluster_of_its_own():
+    mapping = Request(
+        "lambda:CreateEventSourceMapping", "*", (("lambda:FunctionArn", AGENT_FUNCTION),)
+    )
+    assert not allows(session(), mapping)
