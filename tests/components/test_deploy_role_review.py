@@ -398,3 +398,30 @@ def test_no_pull_request_decrypts_a_stack_secret_value():
     main = (Path(__file__).parents[2] / "__main__.py").read_text(encoding="utf-8")
     takes_values_from_config = "app_config.get_secret(leaf)" in main
     assert not (reads and takes_values_from_config)
+
+
+# --- another team in the same account ---------------------------------------------------------
+
+BILLING_TAGS = (*DEV_TAGS, ("aws:ResourceTag/Owner", "billing-team"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the environment's names and tags are every library user's, not the platform's: "
+    "another team's stack in the account (examples/shared-vpc-function: va-dev-billing-lambda, "
+    "its role va-dev-billing-lambda-role with the workload boundary, tags Environment=dev, "
+    "Project=VirtualAgentics, Owner=billing-team) matches function:va-dev-*, role/va-dev-* and "
+    "the tag conditions, so the platform's deploy session updates its code (running as its "
+    "role: the team's Stripe key), rewrites its role and opens its security groups; needs an Owner condition "
+    "(aws:ResourceTag/Owner, iam:ResourceTag/Owner) or a name prefix per team",
+)
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param(Request("lambda:UpdateFunctionCode", f"arn:aws:lambda:{R}:{A}:function:va-dev-billing-lambda", BILLING_TAGS), id="code"),
+        pytest.param(Request("ec2:AuthorizeSecurityGroupIngress", f"arn:aws:ec2:{R}:{A}:security-group/sg-0billing", BILLING_TAGS), id="security-group"),
+        pytest.param(Request("iam:PutRolePolicy", f"{ROLES}/va-dev-billing-lambda-role", (("iam:PermissionsBoundary", BOUNDARY), ("iam:ResourceTag/Owner", "billing-team"))), id="role-policy"),
+    ],
+)  # fmt: skip
+def test_a_deploy_session_cannot_change_another_teams_function_in_its_account(request_):
+    assert not allows(session(), request_)
