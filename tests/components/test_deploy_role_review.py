@@ -405,23 +405,36 @@ def test_no_pull_request_decrypts_a_stack_secret_value():
 BILLING_TAGS = (*DEV_TAGS, ("aws:ResourceTag/Owner", "billing-team"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the environment's names and tags are every library user's, not the platform's: "
-    "another team's stack in the account (examples/shared-vpc-function: va-dev-billing-lambda, "
-    "its role va-dev-billing-lambda-role with the workload boundary, tags Environment=dev, "
-    "Project=VirtualAgentics, Owner=billing-team) matches function:va-dev-*, role/va-dev-* and "
-    "the tag conditions, so the platform's deploy session updates its code (running as its "
-    "role: the team's Stripe key), rewrites its role and opens its security groups; needs an Owner condition "
-    "(aws:ResourceTag/Owner, iam:ResourceTag/Owner) or a name prefix per team",
-)
 @pytest.mark.parametrize(
     "request_",
     [
         pytest.param(Request("lambda:UpdateFunctionCode", f"arn:aws:lambda:{R}:{A}:function:va-dev-billing-lambda", BILLING_TAGS), id="code"),
+        pytest.param(Request("lambda:TagResource", f"arn:aws:lambda:{R}:{A}:function:va-dev-billing-lambda", BILLING_TAGS), id="retag-function"),
+        pytest.param(Request("lambda:AddPermission", f"arn:aws:lambda:{R}:{A}:function:va-dev-billing-lambda:live", (*BILLING_TAGS, ("lambda:Principal", "s3.amazonaws.com"))), id="permission"),
+        pytest.param(Request("ec2:CreateTags", f"arn:aws:ec2:{R}:{A}:security-group/sg-0billing", (*BILLING_TAGS, *FOR_DEV)), id="retag-security-group"),
         pytest.param(Request("ec2:AuthorizeSecurityGroupIngress", f"arn:aws:ec2:{R}:{A}:security-group/sg-0billing", BILLING_TAGS), id="security-group"),
-        pytest.param(Request("iam:PutRolePolicy", f"{ROLES}/va-dev-billing-lambda-role", (("iam:PermissionsBoundary", BOUNDARY), ("iam:ResourceTag/Owner", "billing-team"))), id="role-policy"),
+        pytest.param(Request("iam:PutRolePolicy", f"{ROLES}/va-dev-billing-lambda-role", (("iam:PermissionsBoundary", BOUNDARY), ("aws:ResourceTag/Owner", "billing-team"))), id="role-policy"),
+        pytest.param(Request("iam:UpdateAssumeRolePolicy", f"{ROLES}/va-dev-billing-lambda-role", (("iam:PermissionsBoundary", BOUNDARY), ("aws:ResourceTag/Owner", "billing-team"))), id="role-trust"),
     ],
 )  # fmt: skip
 def test_a_deploy_session_cannot_change_another_teams_function_in_its_account(request_):
+    """The environment's names and tags are every library user's, not the platform's:
+    another team's stack in the account (examples/shared-vpc-function: va-dev-billing-lambda,
+    its role va-dev-billing-lambda-role with the workload boundary, tags Environment=dev,
+    Project=VirtualAgentics, Owner=billing-team) matched function:va-dev-*, role/va-dev-* and
+    the tag conditions, so the platform's deploy session could update its code (running as its
+    role: the team's Stripe key), rewrite its role and open its security groups. Fixed: never
+    what carries another Owner tag (NeverAnotherOwners*)."""
     assert not allows(session(), request_)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param(Request("lambda:UpdateFunctionCode", f"arn:aws:lambda:{R}:{A}:function:va-dev-contentgen-lambda", (*DEV_TAGS, ("aws:ResourceTag/Owner", "platform-team"))), id="own-function"),
+        pytest.param(Request("iam:PutRolePolicy", EXECUTION_ROLE, (("iam:PermissionsBoundary", BOUNDARY), ("aws:ResourceTag/Owner", "platform-team"))), id="own-role"),
+        pytest.param(Request("lambda:CreateFunction", f"arn:aws:lambda:{R}:{A}:function:va-dev-new-lambda"), id="new-function"),
+    ],
+)  # fmt: skip
+def test_a_deploy_session_still_changes_what_its_own_stack_owns(request_):
+    assert allows(session(), request_)

@@ -259,6 +259,21 @@ UNSCOPABLE_DATA = (
     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
 )  # fmt: skip
+# Names (va-<env>-*) and the Environment/Project tags are every library user's: another
+# team's stack in the account has them too (examples/shared-vpc-function). What another
+# owner's stack made (its Owner tag) a session never changes: its roles (their policies,
+# trust, tags), its functions (code, configuration, permissions, tags), its EC2 resources.
+OTHER_OWNERS_ROLE_CHANGES = tuple(a for a in (*ROLE_WRITES, *ROLE_LABELS) if a != "iam:CreateRole")
+OTHER_OWNERS_FUNCTION_CHANGES = (
+    "lambda:Create*", "lambda:Update*", "lambda:Put*", "lambda:Delete*", "lambda:Publish*",
+    "lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource",
+    "lambda:UntagResource",
+)  # fmt: skip
+OTHER_OWNERS_EC2_CHANGES = (
+    "ec2:Create*", "ec2:Delete*", "ec2:Modify*", "ec2:Authorize*", "ec2:Revoke*",
+    "ec2:Associate*", "ec2:Disassociate*", "ec2:Attach*", "ec2:Detach*", "ec2:Replace*",
+    "ec2:Release*",
+)  # fmt: skip
 # The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): an administrator
 # creates and changes them; `pulumi up` as the deploy role only reads them (refresh, diff).
 MANAGED_POLICIES = (
@@ -345,10 +360,28 @@ def deny(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str, 
     return {**allow(sid, actions, resources), "Effect": "Deny"}
 
 
-def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, Any]]:
+def _another_owners(
+    sid: str, actions: tuple[str, ...], resources: list[str], owner: str
+) -> dict[str, Any]:
+    """Deny on what carries an ``Owner`` tag other than ``owner`` (what exists; a creation
+    finds no tag, so it is not refused here)."""
+    return {
+        **deny(sid, actions, resources),
+        "Condition": {
+            "StringNotEquals": {"aws:ResourceTag/Owner": owner},
+            "Null": {"aws:ResourceTag/Owner": "false"},
+        },
+    }
+
+
+def deploy_policies(
+    env: str, region: str, account: str, owner: str | None = None
+) -> dict[str, dict[str, Any]]:
     """The deploy role's policies for the stack of ``env`` in ``account``/``region``, by group
     (``iam``, ``network``, ``compute``, ``data``): together, what `pulumi up` of that stack
-    needs; each one a customer-managed policy ``va-<env>-ghdeploy-<group>-policy``."""
+    needs; each one a customer-managed policy ``va-<env>-ghdeploy-<group>-policy``. With
+    ``owner`` (the stack's ``Owner`` tag), never a function, role or EC2 resource another
+    owner's stack made in the account, though its names and Environment/Project tags match."""
     standard.validate_environment(env)
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
@@ -421,6 +454,24 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             },
             deny("RoleSessionsAreAnAdministrators", ADMINISTERED_ROLE_SETTINGS, ["*"]),
             deny("NeverDisarmTheRetentionGuard", RETENTION_GUARD_CHANGES, ["*"]),
+            *(
+                [
+                    _another_owners(
+                        "NeverAnotherOwnersRoles",
+                        OTHER_OWNERS_ROLE_CHANGES,
+                        [f"{role}{prefix}*"],
+                        owner,
+                    ),
+                    _another_owners(
+                        "NeverAnotherOwnersEc2",
+                        OTHER_OWNERS_EC2_CHANGES,
+                        [f"arn:aws:ec2:{arn}:*"],
+                        owner,
+                    ),
+                ]
+                if owner is not None
+                else []
+            ),
         ],
         "network": [
             *[
@@ -587,6 +638,18 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
             ),
             allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
+            *(
+                [
+                    _another_owners(
+                        "NeverAnotherOwnersFunctions",
+                        OTHER_OWNERS_FUNCTION_CHANGES,
+                        [functions],
+                        owner,
+                    )
+                ]
+                if owner is not None
+                else []
+            ),
         ],
         "data": [
             allow(
