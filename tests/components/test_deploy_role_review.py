@@ -413,18 +413,24 @@ BILLING_TAGS = (*DEV_TAGS, ("aws:ResourceTag/Owner", "billing-team"))
         pytest.param(Request("lambda:AddPermission", f"arn:aws:lambda:{R}:{A}:function:va-dev-billing-lambda:live", (*BILLING_TAGS, ("lambda:Principal", "s3.amazonaws.com"))), id="permission"),
         pytest.param(Request("ec2:CreateTags", f"arn:aws:ec2:{R}:{A}:security-group/sg-0billing", (*BILLING_TAGS, *FOR_DEV)), id="retag-security-group"),
         pytest.param(Request("ec2:AuthorizeSecurityGroupIngress", f"arn:aws:ec2:{R}:{A}:security-group/sg-0billing", BILLING_TAGS), id="security-group"),
+        pytest.param(Request("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{R}:{A}:secret:va/dev/stripe-key-AbCdEf", BILLING_TAGS), id="secret-value"),
+        pytest.param(Request("kms:Decrypt", f"arn:aws:kms:{R}:{A}:key/billing-key", BILLING_TAGS), id="key"),
+        pytest.param(Request("logs:PutRetentionPolicy", f"arn:aws:logs:{R}:{A}:log-group:/aws/lambda/va-dev-billing-lambda", BILLING_TAGS), id="log-retention"),
+        pytest.param(Request("sqs:SetQueueAttributes", f"arn:aws:sqs:{R}:{A}:va-dev-billing-dlq", BILLING_TAGS), id="queue-policy"),
+        pytest.param(Request("dynamodb:DeleteTable", f"arn:aws:dynamodb:{R}:{A}:table/va-dev-billing-dynamodb", BILLING_TAGS), id="table"),
         pytest.param(Request("iam:PutRolePolicy", f"{ROLES}/va-dev-billing-lambda-role", (("iam:PermissionsBoundary", BOUNDARY), ("aws:ResourceTag/Owner", "billing-team"))), id="role-policy"),
         pytest.param(Request("iam:UpdateAssumeRolePolicy", f"{ROLES}/va-dev-billing-lambda-role", (("iam:PermissionsBoundary", BOUNDARY), ("aws:ResourceTag/Owner", "billing-team"))), id="role-trust"),
     ],
 )  # fmt: skip
-def test_a_deploy_session_cannot_change_another_teams_function_in_its_account(request_):
+def test_a_deploy_session_cannot_change_another_teams_resources_in_its_account(request_):
     """The environment's names and tags are every library user's, not the platform's:
     another team's stack in the account (examples/shared-vpc-function: va-dev-billing-lambda,
     its role va-dev-billing-lambda-role with the workload boundary, tags Environment=dev,
     Project=VirtualAgentics, Owner=billing-team) matched function:va-dev-*, role/va-dev-* and
     the tag conditions, so the platform's deploy session could update its code (running as its
-    role: the team's Stripe key), rewrite its role and open its security groups. Fixed: never
-    what carries another Owner tag (NeverAnotherOwners*)."""
+    role: the team's Stripe key), rewrite its role, open its security groups, read its va/dev/*
+    secrets, decrypt with its key, cut its log retention. Fixed: never what carries another
+    Owner tag (NeverAnotherOwners*; S3 buckets take no resource tag condition and stay open)."""
     assert not allows(session(), request_)
 
 

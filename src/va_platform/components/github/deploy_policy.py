@@ -274,6 +274,22 @@ OTHER_OWNERS_EC2_CHANGES = (
     "ec2:Associate*", "ec2:Disassociate*", "ec2:Attach*", "ec2:Detach*", "ec2:Replace*",
     "ec2:Release*",
 )  # fmt: skip
+# The same for what a stack's data lives in (every one of these takes aws:ResourceTag on its
+# resource; S3 buckets do not, and are not here).
+OTHER_OWNERS_DATA_CHANGES = (
+    "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource",
+    "sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:UntagQueue",
+    "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:TagResource",
+    "secretsmanager:UntagResource", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+    "dynamodb:UpdateContinuousBackups", "dynamodb:TagResource", "dynamodb:UntagResource",
+    "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:TagResource",
+    "kms:UntagResource", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+    "ecr:SetRepositoryPolicy", "ecr:PutImage", "ecr:DeleteRepository",
+    "ecr:PutLifecyclePolicy", "ecr:PutImageTagMutability", "ecr:TagResource",
+    "ecr:UntagResource", "events:PutRule", "events:PutTargets", "events:DeleteRule",
+)  # fmt: skip
 # The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): an administrator
 # creates and changes them; `pulumi up` as the deploy role only reads them (refresh, diff).
 MANAGED_POLICIES = (
@@ -461,6 +477,9 @@ def deploy_policies(
                         OTHER_OWNERS_ROLE_CHANGES,
                         [f"{role}{prefix}*"],
                         owner,
+                    ),
+                    _another_owners(
+                        "NeverAnotherOwnersData", OTHER_OWNERS_DATA_CHANGES, ["*"], owner
                     ),
                     _another_owners(
                         "NeverAnotherOwnersEc2",
