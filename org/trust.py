@@ -19,7 +19,10 @@ its trust policy says (ADR 0005):
 - the data of the platform's accounts (S3, SQS, KMS, Secrets Manager: the services AWS
   documents RCPs for, besides STS) only to principals of this organisation or AWS services: a
   bucket, queue or key policy a deploy session writes for an outside account grants nothing
-  (the data perimeter of AWS's RCP examples, "EnforceOrgIdentities").
+  (the data perimeter of AWS's RCP examples, "EnforceOrgIdentities"); and an AWS service
+  reaches them only on behalf of this organisation's resources ("EnforceConfusedDeputy-
+  Protection"): a queue policy admitting sns.amazonaws.com with no source lets no other
+  account's topic feed the platform's queues.
 
 Declared by org/ only when ``awsOrganizationId`` and ``awsTrustTargets`` are set (it needs the
 management account's AWS credentials besides the Pulumi organisation admin's token).
@@ -91,6 +94,18 @@ def trust_perimeter_policy(organization_id: str, repository: str) -> dict[str, A
                 "Condition": {
                     "StringNotEqualsIfExists": {"aws:PrincipalOrgID": organization_id},
                     "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+                },
+            },
+            {
+                "Sid": "ServicesOnlyOnBehalfOfThisOrganization",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(DATA_SERVICES),
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEqualsIfExists": {"aws:SourceOrgID": organization_id},
+                    "Null": {"aws:SourceAccount": "false"},
+                    "Bool": {"aws:PrincipalIsAWSService": "true"},
                 },
             },
             {

@@ -444,3 +444,32 @@ def test_a_deploy_session_cannot_change_another_teams_resources_in_its_account(r
 )  # fmt: skip
 def test_a_deploy_session_still_changes_what_its_own_stack_owns(request_):
     assert allows(session(), request_)
+
+
+def _service(source_account: str, source_org: str | None) -> tuple[tuple[str, str], ...]:
+    org = (("aws:SourceOrgID", source_org),) if source_org else ()
+    return (("aws:PrincipalIsAWSService", "true"), ("aws:SourceAccount", source_account), *org)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [_service(OUTSIDE, None), _service(OUTSIDE, "o-outsider00")],
+    ids=["no-org", "other-org"],
+)
+def test_no_other_accounts_topic_feeds_the_platforms_queues(context):
+    """A session writes a trigger queue's policy admitting sns.amazonaws.com (or
+    events.amazonaws.com) with no source: another account's topic then feeds the function
+    (the agent: prompts of the attacker's choosing) after the hour, as an AWS service, which
+    the organisation perimeter exempted. Fixed: ServicesOnlyOnBehalfOfThisOrganization."""
+    send = Request("sqs:SendMessage", f"arn:aws:sqs:{R}:{A}:va-dev-contentgen-queue", context)
+    assert refused_by_the_organisation(send)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [_service(A, ORG_ID), (("aws:PrincipalIsAWSService", "true"),)],
+    ids=["this-organisation", "no-source"],
+)
+def test_aws_services_still_act_for_the_organisation(context):
+    send = Request("sqs:SendMessage", f"arn:aws:sqs:{R}:{A}:va-dev-contentgen-dlq", context)
+    assert not refused_by_the_organisation(send)
