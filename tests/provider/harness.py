@@ -24,10 +24,12 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import (
     engine_pb2,
     engine_pb2_grpc,
+    errors_pb2,
     provider_pb2,
     provider_pb2_grpc,
     resource_pb2,
     resource_pb2_grpc,
+    status_pb2,
 )
 
 from va_platform.preflight.mocks import Recorded, RecordingMonitor, VaMocks
@@ -201,9 +203,6 @@ def archive(path: str) -> dict[str, Any]:
 def refusal(error: grpc.RpcError) -> str:
     """What the engine shows for a refused Construct: the input errors the provider attached
     (path: reason), else the status message."""
-    from google.rpc import error_details_pb2, status_pb2  # noqa: F401 - registers the types
-    from pulumi.runtime.proto import errors_pb2
-
     for key, value in error.trailing_metadata() or ():
         if key == "grpc-status-details-bin":
             status = status_pb2.Status.FromString(value)

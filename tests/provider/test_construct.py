@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.provider.harness import Engine, ProviderProcess, archive, refusal
+from tests.provider.harness import archive, refusal
 from va_platform import components as va
 from va_platform.components.artifacts import ZipArtifact
 from va_platform.preflight.mocks import ACCOUNT, REGION, Recorded
@@ -51,15 +51,6 @@ SPEC = {
         }
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def provider():
-    engine = Engine()
-    started = ProviderProcess(engine)
-    yield started
-    started.close()
-    engine.stop()
 
 
 @pytest.fixture(scope="module")
