@@ -99,7 +99,7 @@ class Derivation:
         if name in self.made:
             return self.made[name]
         fields: dict[str, Any] = {}
-        made = TypedDict(name, fields, total=False)  # type: ignore[operator]
+        made: type = TypedDict(name, fields, total=False)  # type: ignore[misc]
         self.made[name] = made
         for field_name, info in model.model_fields.items():
             kind = self._field_type(model.__name__, field_name, info.annotation)
@@ -123,7 +123,7 @@ class Derivation:
         texts: dict[str, str] = {"kind": "One of " + ", ".join(f"`{k}`" for k in kinds) + "."}
         if not required:
             texts["kind"] += " " + (models[0].model_fields["kind"].description or "")
-        made = TypedDict(name, fields, total=False)  # type: ignore[operator]
+        made: type = TypedDict(name, fields, total=False)  # type: ignore[misc]
         self.made[name] = made
         owners: dict[str, list[str]] = {}
         for model, kind in zip(models, kinds, strict=True):
@@ -163,7 +163,7 @@ class Derivation:
     def input_type(self, annotation: Any, name: str) -> Any:
         """What the schema says for ``annotation`` (``name`` for an enum it needs)."""
         if annotation is ArnInput or annotation is NameInput:
-            return pulumi.Input[str]
+            return pulumi.Input[str]  # type: ignore[misc]
         origin, args = typing.get_origin(annotation), typing.get_args(annotation)
         if origin is typing.Annotated:
             return self.input_type(args[0], name)

@@ -61,7 +61,12 @@ class VaComponentProvider(ComponentProvider):
             for name in [n for n, py in definition.outputs_mapping.items() if py not in own]:
                 del definition.outputs[name]
                 del definition.outputs_mapping[name]
-        self.schema = json.dumps(self.finished_schema(json.loads(self.schema)), sort_keys=True)
+        self.schema = json.dumps(self.finished_schema(self.schema_dict()), sort_keys=True)
+
+    def schema_dict(self) -> dict[str, Any]:
+        """The package schema GetSchema returns, as data."""
+        loaded: dict[str, Any] = json.loads(self.schema or "{}")
+        return loaded
 
     def finished_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         """The analyser's schema with the VA tokens, the package's description and every
@@ -96,10 +101,10 @@ class VaComponentProvider(ComponentProvider):
         for type_token, spec in schema.get("types", {}).items():
             if spec.get("description"):
                 spec["description"] = inspect.cleandoc(spec["description"])
-            definition = self._type_defs[type_token.rsplit(":", 1)[-1]]
-            texts = DESCRIPTIONS.get(definition.python_type, {})
+            type_def = self._type_defs[type_token.rsplit(":", 1)[-1]]
+            texts = DESCRIPTIONS.get(type_def.python_type, {})
             for name, prop in spec.get("properties", {}).items():
-                _describe(prop, texts.get(definition.properties_mapping[name]))
+                _describe(prop, texts.get(type_def.properties_mapping[name]))
         return _without_nulls(schema)
 
     def construct(

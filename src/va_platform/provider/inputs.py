@@ -417,13 +417,8 @@ def lambda_args(raw: Mapping[str, Any]) -> va.VaLambdaArgs:
             lambda: ArtifactStore(bucket=artifacts["bucket"], revision=artifacts["revision"]),
             "artifacts",
         )
-    refs = {
-        key: None if raw.get(key) is None else (ref, raw[key])
-        for key, ref in (("table", va.TableRef), ("bucket", va.BucketRef))
-    }
-    data = {
-        k: None if v is None else v[0](arn=v[1]["arn"], name=v[1]["name"]) for k, v in refs.items()
-    }
+    table = raw.get("table")
+    bucket = raw.get("bucket")
     rest = _known(raw, "image_uri", "kms_key_arn", "log_retention_days")
     return refused(
         lambda: va.VaLambdaArgs(
@@ -436,8 +431,8 @@ def lambda_args(raw: Mapping[str, Any]) -> va.VaLambdaArgs:
             secret_arns=dict(raw.get("secret_arns") or {}),
             layer_arns=list(raw.get("layer_arns") or []),
             bucket_arns=dict(raw.get("bucket_arns") or {}),
-            table=data["table"],
-            bucket=data["bucket"],
+            table=None if table is None else va.TableRef(arn=table["arn"], name=table["name"]),
+            bucket=None if bucket is None else va.BucketRef(arn=bucket["arn"], name=bucket["name"]),
             **rest,
         )
     )

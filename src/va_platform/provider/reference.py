@@ -2,7 +2,6 @@
 output of the component provider, generated from its schema (so from the Python classes);
 ``make schema`` writes it and a test fails while the committed file differs."""
 
-import json
 import sys
 from typing import Any
 
@@ -86,7 +85,7 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def reference_text() -> str:
-    return render(json.loads(VaComponentProvider().schema))
+    return render(VaComponentProvider().schema_dict())
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from va_platform.provider.host import VaComponentProvider
 
 
 def schema_text() -> str:
-    return json.dumps(json.loads(VaComponentProvider().schema), indent=2, sort_keys=True) + "\n"
+    return json.dumps(VaComponentProvider().schema_dict(), indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":
