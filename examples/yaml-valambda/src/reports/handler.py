@@ -1,2 +1,5 @@
-def handler(event, context):
+from typing import Any
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, bool]:
     return {"ok": True}
