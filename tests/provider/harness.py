@@ -105,8 +105,8 @@ class Engine:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def fresh(self) -> Monitor:
-        self.monitor = Monitor(VaMocks("update"))
+    def fresh(self, mode: str = "update") -> Monitor:
+        self.monitor = Monitor(VaMocks(mode))  # type: ignore[arg-type]
         self.logs = []
         return self.monitor
 
@@ -161,9 +161,12 @@ class ProviderProcess:
         response = self.stub.GetSchema(provider_pb2.GetSchemaRequest(version=0))
         return json.loads(response.schema)
 
-    def construct(self, type_token: str, name: str, inputs: dict[str, Any]) -> Constructed:
-        """Construct as the engine asks for it, against a fresh recording monitor."""
-        monitor = self.engine.fresh()
+    def construct(
+        self, type_token: str, name: str, inputs: dict[str, Any], *, preview: bool = False
+    ) -> Constructed:
+        """Construct as the engine asks for it, against a fresh recording monitor (``preview``:
+        a first preview, where the engine sends what is not known yet as unknown outputs)."""
+        monitor = self.engine.fresh("preview" if preview else "update")
         struct = struct_pb2.Struct()
         struct.update(inputs)
         request = provider_pb2.ConstructRequest(
@@ -173,6 +176,7 @@ class ProviderProcess:
             name=name,
             inputs=struct,
             monitorEndpoint=self.engine.address,
+            dryRun=preview,
             accepts_output_values=True,
         )
         response = self.stub.Construct(request, timeout=60)
@@ -193,6 +197,15 @@ class ProviderProcess:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self._stderr.close()
+
+
+def unknown(dependency: str) -> dict[str, Any]:
+    """An output value the engine does not know yet (another resource's output, in a first
+    preview), as it sends it to a provider that accepts output values."""
+    return {
+        rpc._special_sig_key: rpc._special_output_value_sig,
+        "dependencies": [dependency],
+    }
 
 
 def archive(path: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 import pytest
 
-from tests.provider.harness import archive, refusal
+from tests.provider.harness import archive, refusal, unknown
 from va_platform import components as va
 from va_platform.components.artifacts import ZipArtifact
 from va_platform.preflight.mocks import ACCOUNT, REGION, Recorded
@@ -296,3 +296,18 @@ def test_zip_package_that_is_no_zip_is_one_line(provider, zip_path):
     message = _refused(provider, "va:lambda:VaLambda", inputs)
     _one_clear_line(message)
     assert message.startswith("package: ")
+
+
+def test_construct_takes_network_and_topic_not_known_yet_as_in_a_first_preview(provider, zip_path):
+    network = "urn:pulumi:dev::va-platform::va:network:VaNetwork::network"
+    inputs = _lambda_inputs(zip_path)
+    inputs["networking"] = {
+        **NETWORK,
+        "vpcId": unknown(network),
+        "subnetIds": [unknown(network), unknown(network)],
+        "securityGroupIds": [unknown(network)],
+    }
+    inputs["alarmTopicArn"] = unknown("urn:pulumi:dev::va-platform::va:alarms:VaAlarmTopic::a")
+    made = provider.construct("va:lambda:VaLambda", "fn", inputs, preview=True)
+    function = next(c for c in made.children if c.type == "aws:lambda/function:Function")
+    assert function.inputs["name"] == "va-dev-reports-lambda"
