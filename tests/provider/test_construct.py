@@ -191,12 +191,68 @@ def _asset(value: object) -> str:
     return f"{type(value).__name__}({getattr(value, 'path', '')})"
 
 
-def _tree(resources: list[Recorded]) -> list[tuple[str, bool, str]]:
-    """Each resource's type path and name (its URN without stack and project), whether it is a
-    custom resource, and its inputs as JSON."""
+PROFILE = {
+    "purpose": "costreview",
+    "authMode": "bedrock",
+    "maxDepth": 1,
+    "statements": [
+        {
+            "sid": "ReadReports",
+            "actions": ["s3:GetObject"],
+            "resources": ["arn:aws:s3:::va-dev-reports-bucket/*"],
+        }
+    ],
+}
+
+
+def _agent_args() -> va.VaAgentArgs:
+    return va.VaAgentArgs(
+        profile=va.AgentProfile.model_validate(PROFILE),
+        function=va.AgentFunctionArgs(
+            context=CTX,
+            image_uri=IMAGE_URI,
+            networking=va.LambdaNetworking.from_ids(
+                vpc_id=NETWORK["vpcId"],
+                subnet_ids=NETWORK["subnetIds"],
+                security_group_ids=NETWORK["securityGroupIds"],
+                region=REGION,
+                account_id=ACCOUNT,
+            ),
+            alarm_topic_arn=TOPIC_ARN,
+            region=REGION,
+            account_id=ACCOUNT,
+            architecture="arm64",
+        ),
+    )
+
+
+AGENT_INPUTS = {
+    "context": CONTEXT,
+    "profile": PROFILE,
+    "imageUri": IMAGE_URI,
+    "networking": NETWORK,
+    "alarmTopicArn": TOPIC_ARN,
+    "region": REGION,
+    "accountId": ACCOUNT,
+    "architecture": "arm64",
+}
+CASES["VaAgent"] = ("va:agent:VaAgent", AGENT_INPUTS, lambda _: (va.VaAgent, _agent_args()))
+
+
+def _tree(resources: list[Recorded]) -> list[tuple[str, str, str, bool, str]]:
+    """Each child's parent's type, type and name, whether it is a custom resource, and its
+    inputs as JSON. (The SDK's mock monitor puts only the parent's type in a URN, the engine
+    every ancestor's: the parent's type is what both say.)"""
     return sorted(
-        (r.urn.split("::", 2)[2], r.custom, json.dumps(r.inputs, sort_keys=True, default=_asset))
+        (
+            r.parent_type,
+            r.type,
+            r.name,
+            r.custom,
+            json.dumps(r.inputs, sort_keys=True, default=_asset),
+        )
         for r in resources
+        if r.parent_type not in ("", "pulumi:pulumi:Stack")  # the component: the stack's child
     )
 
 
@@ -311,3 +367,10 @@ def test_construct_takes_network_and_topic_not_known_yet_as_in_a_first_preview(p
     made = provider.construct("va:lambda:VaLambda", "fn", inputs, preview=True)
     function = next(c for c in made.children if c.type == "aws:lambda/function:Function")
     assert function.inputs["name"] == "va-dev-reports-lambda"
+
+
+def test_agent_in_api_key_mode_without_the_key_secret_is_one_line(provider):
+    inputs = {**AGENT_INPUTS, "profile": {**PROFILE, "authMode": "api-key"}}
+    message = _refused(provider, "va:agent:VaAgent", inputs)
+    _one_clear_line(message)
+    assert "anthropic-api-key" in message

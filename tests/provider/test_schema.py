@@ -47,6 +47,7 @@ def test_get_schema_over_grpc_is_the_generated_schema(provider, schema):
 
 def test_resources_are_the_python_type_tokens(schema):
     assert sorted(schema["resources"]) == [
+        "va:agent:VaAgent",
         "va:alarms:VaAlarmTopic",
         "va:data:VaBucket",
         "va:data:VaTable",
@@ -85,6 +86,7 @@ def test_lambda_required_inputs_are_those_the_python_args_require(schema):
         ("va:index:FunctionSpec", "architecture", "va:index:Architecture"),
         ("va:index:Trigger", "kind", "va:index:TriggerKind"),
         ("va:index:VaContext", "environment", "va:index:Environment"),
+        ("va:index:AgentProfile", "authMode", "va:index:AuthMode"),
     ],
 )
 def test_closed_set_is_an_enum(schema, owner, field, enum):

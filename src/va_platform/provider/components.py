@@ -108,6 +108,22 @@ class VaLambda(va.VaLambda):
         self.dlq_arn = self.dlq.arn
 
 
+@_documented
+class VaAgent(va.VaAgent):
+    function_name: str
+    arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    agent_role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: inputs.VaAgentArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, inputs.agent_args(args), opts)
+        self.function_name = self.function.function_name
+        if self.agent_role is not None:
+            self.agent_role_arn = self.agent_role.arn
+
+
 COMPONENTS: list[type[VaComponent]] = [
     VaSecret,
     VaTable,
@@ -116,6 +132,7 @@ COMPONENTS: list[type[VaComponent]] = [
     VaKey,
     VaNetwork,
     VaLambda,
+    VaAgent,
 ]
 
 # What each output is, for the schema (component -> Python attribute -> description).
@@ -140,5 +157,11 @@ OUTPUT_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "invoke_arn": "What triggers and callers invoke: the `live` alias when published.",
         "log_group_name": "/aws/lambda/<function name>.",
         "dlq_arn": "Its dead-letter queue's ARN.",
+    },
+    "VaAgent": {
+        "function_name": "va-<env>-<purpose>-lambda.",
+        "arn": "The agent function's ARN.",
+        "role_arn": "Its execution role's ARN (the handler's, never the agent's).",
+        "agent_role_arn": "The agent role's ARN (a profile with statements only).",
     },
 }

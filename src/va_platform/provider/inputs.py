@@ -11,6 +11,7 @@ is refused with the same message as in Python, as one line naming the input
 
 import base64
 import hashlib
+import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NotRequired, Required, TypedDict, TypeVar
@@ -61,9 +62,12 @@ _derive = Derivation(
         "FunctionSpecSystemLogLevel": "SystemLogLevel",
         "FunctionSpecTracing": "Tracing",
         "HttpTriggerVia": "HttpVia",
+        "AgentProfileAuthMode": "AuthMode",
     },
 )
 FunctionSpec = _derive.typed(va.FunctionSpec)
+AgentProfile = _derive.typed(va.AgentProfile)
+Architecture = typing.get_args(FunctionSpec.__annotations__["architecture"])[0]
 
 
 class VaContext(TypedDict):
@@ -265,6 +269,34 @@ describe(
 )
 
 
+class VaAgentArgs(TypedDict):
+    """One FAALF agent profile and what its function is built on (VaAgentArgs: its profile,
+    and AgentFunctionArgs flattened)."""
+
+    context: Required[VaContext]
+    profile: Required[AgentProfile]  # type: ignore[valid-type]
+    image_uri: Required[pulumi.Input[str]]
+    networking: Required[Networking]
+    alarm_topic_arn: Required[pulumi.Input[str]]
+    region: Required[str]
+    account_id: Required[pulumi.Input[str]]
+    architecture: NotRequired[Architecture]  # type: ignore[valid-type]
+    secret_arns: NotRequired[dict[str, pulumi.Input[str]]]
+    log_retention_days: NotRequired[int]
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+
+
+describe(
+    VaAgentArgs,
+    va.AgentFunctionArgs,
+    {
+        "profile": "The agent profile (AgentProfile): models, budget, depth, memory, statements.",
+        "networking": "Where it runs: a VaNetwork's outputs, or another stack's.",
+        "secret_arns": "The stack's VA secrets by name (a VaSecret's arn): the function gets "
+        "those its profile reads (anthropic-api-key in authMode api-key).",
+    },
+)
+
 # --- from the provider's inputs to the real arguments -------------------------------------
 
 T = TypeVar("T")
@@ -436,3 +468,22 @@ def lambda_args(raw: Mapping[str, Any]) -> va.VaLambdaArgs:
             **rest,
         )
     )
+
+
+def agent_args(raw: Mapping[str, Any]) -> va.VaAgentArgs:
+    profile_input = to_model_input(raw["profile"], AgentProfile)
+    profile = refused(lambda: va.AgentProfile.model_validate(profile_input), "profile")
+    names = ("image_uri", "alarm_topic_arn", "region", "account_id", "log_retention_days",
+             "kms_key_arn")  # fmt: skip
+    rest = _known(raw, *names)
+    if raw.get("architecture") is not None:
+        rest["architecture"] = to_model_input(raw["architecture"], Architecture)
+    function = refused(
+        lambda: va.AgentFunctionArgs(
+            context=context_of(raw["context"]),
+            networking=networking_of(raw["networking"]),
+            secret_arns=dict(raw.get("secret_arns") or {}),
+            **rest,
+        )
+    )
+    return refused(lambda: va.VaAgentArgs(profile=profile, function=function))
