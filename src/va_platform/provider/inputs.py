@@ -4,9 +4,9 @@ The shapes are the Python API's: ``context`` is ``VaContext``, ``spec`` is ``Fun
 (derived from the model, derive.py), the other fields are the args dataclass's, by the same
 names. What cannot cross a language boundary is replaced, and says so: a zip is a
 ``pulumi.Archive`` (of a .zip or a directory), a network is given by ids
-(``LambdaNetworking.from_ids``), a table or bucket by ARN and name. Every value is validated by the real args and specs: a bad one
-is refused with the same message as in Python, as one line naming the input
-(``InputsRefusedError``), before any resource exists.
+(``LambdaNetworking.from_ids``), a table or bucket by ARN and name. Every value is validated by
+the real args and specs: a bad one is refused with the same message as in Python, as one line
+naming the input (``InputsRefusedError``), before any resource exists.
 """
 
 import base64
