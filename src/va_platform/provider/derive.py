@@ -12,6 +12,7 @@ model itself once the provider has the values back (``to_model_input``).
 
 import dataclasses
 import enum
+import json
 import re
 import types
 import typing
@@ -41,18 +42,25 @@ def describe(target: type, source: type, extra: Mapping[str, str] | None = None)
         comments = reference.field_comments(source)
         for f in dataclasses.fields(source):
             text = comments.get(f.name, "")
-            default = reference.dataclass_default(f)
-            if default != "**required**":
-                text = _with_default(text, default)
+            if f.default is not dataclasses.MISSING:
+                text = _with_default(text, f.default)
+            elif f.default_factory is not dataclasses.MISSING:
+                text = _with_default(text, f.default_factory())
             found[f.name] = text
     found.update(extra or {})
     DESCRIPTIONS.setdefault(target, {}).update({k: v for k, v in found.items() if v})
 
 
-def _with_default(text: str, default: str) -> str:
-    if default in ("`None`", "`()`", "`{}`"):
+def _with_default(text: str, default: object) -> str:
+    """The text and its default as a program in any language writes it (JSON)."""
+    if default is None or default in ((), {}, []):
         return text
-    return f"{text.rstrip()} Default: {default}."
+    if isinstance(default, BaseModel):
+        shown = "each of its fields' defaults"
+    else:
+        value = list(default) if isinstance(default, tuple) else default
+        shown = "`" + json.dumps(value) + "`"
+    return f"{text.rstrip()} Default: {shown}."
 
 
 def model_field_text(info: FieldInfo) -> str:
@@ -60,9 +68,8 @@ def model_field_text(info: FieldInfo) -> str:
     allowed = reference.bounds(info.metadata, info.annotation)
     if allowed:
         text = f"{text.rstrip()} Allowed: {allowed}."
-    default = reference.model_default(info)
-    if default != "**required**":
-        text = _with_default(text, default)
+    if not info.is_required():
+        text = _with_default(text, info.get_default(call_default_factory=True))
     return text
 
 

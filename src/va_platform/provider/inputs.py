@@ -113,7 +113,7 @@ describe(
     va.VaTableArgs,
     {
         "range_key": "The sort key (a string attribute); '' for a partition key only. "
-        "Default: `'sk'`."
+        'Default: `"sk"`.'
     },
 )
 
