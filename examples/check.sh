@@ -3,6 +3,7 @@
 # library installed from this checkout by path (the example's requirements.txt, as `pulumi`
 # would install it), then the library's own preflight from that virtualenv, in the example's
 # directory, in both modes (a first preview and an update): exit 1 on any mandatory violation.
+# Examples in other languages (no requirements.txt) are skipped: they need the Pulumi CLI.
 # Also checks, from outside the repository, that the installed distribution imports with no
 # repository on sys.path, without the image extra, and installs no generic top-level module.
 # Used by .ci/run.
@@ -15,6 +16,12 @@ grep -q "^## \[$version\]" "$repo/CHANGELOG.md" || { echo "CHANGELOG.md has no [
 
 for example in "$repo"/examples/*/; do
   name=$(basename "$example")
+  if [[ ! -f "$example/requirements.txt" ]]; then
+    # Not a Python program (typescript-valambda, yaml-valambda): they need the Pulumi CLI,
+    # which these machines do not have (their README says what was and was not run).
+    echo "== $name: skipped (no requirements.txt: not a Python program)"
+    continue
+  fi
   venv="$work/$name-venv"
   echo "== $name: virtualenv, pip install -r requirements.txt"
   python3 -m venv "$venv"

@@ -7,12 +7,16 @@ below are the implementation and may move. Every name a program needs is in ``__
 
 from va_platform.components.agent import (
     ANTHROPIC_KEY_SECRET,
+    AgentFunctionArgs,
     AgentImageSettings,
     AgentProfile,
+    VaAgent,
+    VaAgentArgs,
     VaAgentImage,
     VaAgentImageArgs,
     VaAgentRole,
     VaAgentRoleArgs,
+    agent_lambda,
 )
 from va_platform.components.agent.image import IMAGE_FILES, context_hash
 from va_platform.components.agent.profile import (
@@ -93,6 +97,7 @@ __all__ = [
     "IMAGE_FILES",
     "REPOSITORY_PATTERN",
     "TRIGGER_KINDS",
+    "AgentFunctionArgs",
     "AgentImageSettings",
     "AgentProfile",
     "AlarmDef",
@@ -125,6 +130,8 @@ __all__ = [
     "StatementSpec",
     "TableRef",
     "TriggerKind",
+    "VaAgent",
+    "VaAgentArgs",
     "VaAgentImage",
     "VaAgentImageArgs",
     "VaAgentRole",
@@ -162,6 +169,7 @@ __all__ = [
     "ZipArtifact",
     "ZipCode",
     "agent_handler_statements",
+    "agent_lambda",
     "agent_role_arn",
     "agent_role_name",
     "bedrock_model_arns",

@@ -2,8 +2,6 @@
 VaBucketNotifications: the functions its new objects start (S3 keeps one notification
 configuration per bucket, so every function's ``bucket`` triggers on it go into one)."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 

@@ -5,8 +5,6 @@ an old one can never be swapped in under the same tag; tags are immutable too, s
 git commit) always names what was built from that commit.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from dataclasses import dataclass, field

@@ -5,8 +5,6 @@ retry settings, an execution role of its own scoped to exact ARNs, VPC placement
 recursive-loop termination, runtime management (who patches the runtime) and the four alarms.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -96,7 +94,7 @@ class LambdaNetworking:
         security_group_ids: Sequence[pulumi.Input[str]],
         region: pulumi.Input[str],
         account_id: pulumi.Input[str],
-    ) -> LambdaNetworking:
+    ) -> "LambdaNetworking":
         """A network someone else made, by ids (literals, Outputs, StackReference outputs); the
         ARNs the role's ENI statement is scoped to are built from them. A list exported by
         another stack is indexed: ``subnets = ref.get_output("privateSubnetIds")``, then
