@@ -439,6 +439,8 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:sns/topicSubscription:TopicSubscription": Actions(
         ("sns:Subscribe",), lambda r: str(r.inputs["topic"]),
         ("sns:GetSubscriptionAttributes",),
+        context=lambda r: (("sns:Protocol", str(r.inputs["protocol"])),
+                           ("sns:Endpoint", str(r.inputs["endpoint"]))),
         administrator=("sns:SetSubscriptionAttributes", "sns:Unsubscribe"),
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": Actions(
@@ -483,6 +485,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:cloudwatch/eventTarget:EventTarget": Actions(
         ("events:PutTargets",), lambda r: rule_arn(r.inputs["rule"], r.inputs.get("eventBusName"), acct(r)),
         ("events:ListTargetsByRule", "events:RemoveTargets"),
+        context=lambda r: (("events:TargetArn", str(r.inputs["arn"])),),
     ),
     "aws:scheduler/schedule:Schedule": Actions(
         ("scheduler:CreateSchedule",), own_arn,

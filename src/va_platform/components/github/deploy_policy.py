@@ -136,10 +136,14 @@ SCHEDULES = (
     "scheduler:DeleteSchedule",
 )  # fmt: skip
 EVENT_RULES = (
-    "events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets",
+    "events:PutRule", "events:DescribeRule", "events:DeleteRule",
     "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
     "events:UntagResource", "events:ListTagsForResource",
 )  # fmt: skip
+# A rule's targets: only this environment's functions (events:TargetArn), never another
+# account's event bus, queue or topic (a rule on the default bus matching every event would
+# forward the account's events, CloudTrail's API calls included, after the session's hour).
+EVENT_TARGETS = ("events:PutTargets",)
 # Never logs:DeleteLogGroup (NEVER_HIDE_TRACKS). PutRetentionPolicy stays (`pulumi up` sets
 # retention right after CreateLogGroup) and no condition key bounds retentionInDays (AWS's
 # catalogue: aws:ResourceTag only): a shortened retention is put back by the administrator's
@@ -158,7 +162,10 @@ SQS = (
 # The environment's topic is its alarm path, an administrator's (NEVER_HIDE_TRACKS): created
 # (the provider sets its key with SetTopicAttributes after CreateTopic), changed (its key, its
 # policy) and deleted by an administrator only; a deploy session reads it and subscribes to it.
-SNS = ("sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:Subscribe")
+SNS = ("sns:GetTopicAttributes", "sns:ListTagsForResource")
+# The alarm topic's subscription is an e-mail address (alarm_topic.py): a session subscribes
+# nothing else (sns:Protocol), so no queue, function or URL of its choosing receives the alarms.
+SUBSCRIPTION_PROTOCOLS = ("email",)
 # Using the stack key (VaKey) as the deployer: Lambda creates a grant and encrypts the env vars
 # with the caller's rights and decrypts them when the provider reads the function back; Secrets
 # Manager encrypts and decrypts secret values as the caller (AWS: Lambda "Securing environment
@@ -252,6 +259,37 @@ UNSCOPABLE_DATA = (
     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
 )  # fmt: skip
+# Names (va-<env>-*) and the Environment/Project tags are every library user's: another
+# team's stack in the account has them too (examples/shared-vpc-function). What another
+# owner's stack made (its Owner tag) a session never changes: its roles (their policies,
+# trust, tags), its functions (code, configuration, permissions, tags), its EC2 resources.
+OTHER_OWNERS_ROLE_CHANGES = tuple(a for a in (*ROLE_WRITES, *ROLE_LABELS) if a != "iam:CreateRole")
+OTHER_OWNERS_FUNCTION_CHANGES = (
+    "lambda:Create*", "lambda:Update*", "lambda:Put*", "lambda:Delete*", "lambda:Publish*",
+    "lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource",
+    "lambda:UntagResource",
+)  # fmt: skip
+OTHER_OWNERS_EC2_CHANGES = (
+    "ec2:Create*", "ec2:Delete*", "ec2:Modify*", "ec2:Authorize*", "ec2:Revoke*",
+    "ec2:Associate*", "ec2:Disassociate*", "ec2:Attach*", "ec2:Detach*", "ec2:Replace*",
+    "ec2:Release*",
+)  # fmt: skip
+# The same for what a stack's data lives in (every one of these takes aws:ResourceTag on its
+# resource; S3 buckets do not, and are not here).
+OTHER_OWNERS_DATA_CHANGES = (
+    "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource",
+    "sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:UntagQueue",
+    "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:TagResource",
+    "secretsmanager:UntagResource", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+    "dynamodb:UpdateContinuousBackups", "dynamodb:TagResource", "dynamodb:UntagResource",
+    "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:TagResource",
+    "kms:UntagResource", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+    "ecr:SetRepositoryPolicy", "ecr:PutImage", "ecr:DeleteRepository",
+    "ecr:PutLifecyclePolicy", "ecr:PutImageTagMutability", "ecr:TagResource",
+    "ecr:UntagResource", "events:PutRule", "events:PutTargets", "events:DeleteRule",
+)  # fmt: skip
 # The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): an administrator
 # creates and changes them; `pulumi up` as the deploy role only reads them (refresh, diff).
 MANAGED_POLICIES = (
@@ -319,6 +357,12 @@ PREVIEW_DENIED = (
     "kms:Decrypt",
 )  # fmt: skip
 
+# Within one account a trust policy that names a role's ARN lets that role assume it with no
+# identity policy allowing sts:AssumeRole (IAM policy evaluation: either policy's Allow
+# suffices). A deploy session may write a workload role's trust naming the preview role; an
+# explicit Deny in the preview role's own policy is what keeps every later pull request from
+# taking the workload's data reads that way.
+PREVIEW_NO_CHAINING = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
 
 # IAM: a customer-managed policy holds at most 6,144 characters (white space not counted), and a
 # role takes at most 10 of them (the default quota). The deploy policy outgrew the 10,240
@@ -332,10 +376,28 @@ def deny(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str, 
     return {**allow(sid, actions, resources), "Effect": "Deny"}
 
 
-def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, Any]]:
+def _another_owners(
+    sid: str, actions: tuple[str, ...], resources: list[str], owner: str
+) -> dict[str, Any]:
+    """Deny on what carries an ``Owner`` tag other than ``owner`` (what exists; a creation
+    finds no tag, so it is not refused here)."""
+    return {
+        **deny(sid, actions, resources),
+        "Condition": {
+            "StringNotEquals": {"aws:ResourceTag/Owner": owner},
+            "Null": {"aws:ResourceTag/Owner": "false"},
+        },
+    }
+
+
+def deploy_policies(
+    env: str, region: str, account: str, owner: str | None = None
+) -> dict[str, dict[str, Any]]:
     """The deploy role's policies for the stack of ``env`` in ``account``/``region``, by group
     (``iam``, ``network``, ``compute``, ``data``): together, what `pulumi up` of that stack
-    needs; each one a customer-managed policy ``va-<env>-ghdeploy-<group>-policy``."""
+    needs; each one a customer-managed policy ``va-<env>-ghdeploy-<group>-policy``. With
+    ``owner`` (the stack's ``Owner`` tag), never a function, role or EC2 resource another
+    owner's stack made in the account, though its names and Environment/Project tags match."""
     standard.validate_environment(env)
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
@@ -408,6 +470,27 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             },
             deny("RoleSessionsAreAnAdministrators", ADMINISTERED_ROLE_SETTINGS, ["*"]),
             deny("NeverDisarmTheRetentionGuard", RETENTION_GUARD_CHANGES, ["*"]),
+            *(
+                [
+                    _another_owners(
+                        "NeverAnotherOwnersRoles",
+                        OTHER_OWNERS_ROLE_CHANGES,
+                        [f"{role}{prefix}*"],
+                        owner,
+                    ),
+                    _another_owners(
+                        "NeverAnotherOwnersData", OTHER_OWNERS_DATA_CHANGES, ["*"], owner
+                    ),
+                    _another_owners(
+                        "NeverAnotherOwnersEc2",
+                        OTHER_OWNERS_EC2_CHANGES,
+                        [f"arn:aws:ec2:{arn}:*"],
+                        owner,
+                    ),
+                ]
+                if owner is not None
+                else []
+            ),
         ],
         "network": [
             *[
@@ -427,8 +510,10 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 this_environment,
             ),
             # Tags: at creation (ec2:CreateAction), on resources of this environment, and on a
-            # resource with no Environment tag yet (the VPC's default security group, which AWS
-            # creates untagged) only to tag it for this environment.
+            # security group with no Environment tag yet (the VPC's default security group,
+            # which AWS creates untagged) only to tag it for this environment. Only security
+            # groups: an untagged VPC, subnet or route table (the default VPC, another team's)
+            # tagged so would become this environment's to change and delete.
             allow(
                 "TagEc2OnCreation",
                 ("ec2:CreateTags",),
@@ -444,7 +529,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow(
                 "TagUntaggedEc2ForThisEnvironment",
                 ("ec2:CreateTags",),
-                [f"arn:aws:ec2:{arn}:*"],
+                [f"arn:aws:ec2:{arn}:security-group/*"],
                 {
                     "Null": {"aws:ResourceTag/Environment": "true"},
                     "StringEquals": {"aws:RequestTag/Environment": env},
@@ -549,9 +634,41 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 ],
             ),
             allow(
+                "EventTargetsAreThisEnvironmentsFunctions",
+                EVENT_TARGETS,
+                [
+                    f"arn:aws:events:{arn}:rule/{prefix}*",
+                    f"arn:aws:events:{arn}:rule/*/{prefix}*",
+                ],
+                {
+                    "ForAllValues:ArnLike": {"events:TargetArn": functions},
+                    "Null": {"events:TargetArn": "false"},
+                },
+            ),
+            # The alarm topic (its statements here: the data policy is at IAM's size quota).
+            allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
+            allow(
+                "SubscribeByEmailOnly",
+                ("sns:Subscribe",),
+                [f"arn:aws:sns:{arn}:{prefix}*"],
+                {"StringEquals": {"sns:Protocol": list(SUBSCRIPTION_PROTOCOLS)}},
+            ),
+            allow(
                 "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
             ),
             allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
+            *(
+                [
+                    _another_owners(
+                        "NeverAnotherOwnersFunctions",
+                        OTHER_OWNERS_FUNCTION_CHANGES,
+                        [functions],
+                        owner,
+                    )
+                ]
+                if owner is not None
+                else []
+            ),
         ],
         "data": [
             allow(
@@ -563,7 +680,6 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 ],
             ),
             allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
-            allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
             # KMS names keys by id: a key is this environment's by its tags (the program tags
             # the stack key at creation); keys of another team or of prod are out of reach.
             allow(
@@ -641,6 +757,12 @@ def preview_deny_policy() -> dict[str, Any]:
                 "Sid": "NoDataOrSecretReads",
                 "Effect": "Deny",
                 "Action": sorted(PREVIEW_DENIED),
+                "Resource": "*",
+            },
+            {
+                "Sid": "NoRoleChaining",
+                "Effect": "Deny",
+                "Action": list(PREVIEW_NO_CHAINING),
                 "Resource": "*",
             },
         ],
