@@ -291,8 +291,9 @@ def test_a_refusal_of_the_whole_args_does_not_show_a_secret_input(provider):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="an args dataclass's ValueError has no input path (property_path '') and names the "
-    "Python field (image_uri, log_retention_days), not the schema's (imageUri, logRetentionDays)",
+    reason="an args dataclass's ValueError carries no input path (reported against the component, "
+    "'VaLambda: ...') and names the Python field (log_retention_days), not the schema's "
+    "(logRetentionDays)",
 )
 def test_an_args_refusal_names_the_input_by_its_schema_name(provider, zip_path):
     message = _refusal(provider, LAMBDA, _lambda(zip_path, logRetentionDays=31))
@@ -365,3 +366,61 @@ def test_the_virtualenv_pulumi_makes_in_the_plugin_directory_is_ignored():
     assert ignored.returncode == 0
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert "^src/va_platform/provider/venv/" in pyproject
+
+
+def test_the_plugin_installs_the_locked_sdk_and_provider_versions():
+    """requirements.txt gave only `-e ../../..`: the plugin's venv got the newest pulumi and
+    pulumi-aws in pyproject's ranges (pulumi>=3.250), not the lock's 3.272 that host.py's use of
+    the experimental provider's internals and the compared resources were tested with."""
+    lock = dict(
+        re.findall(r"^([a-z0-9-]+)==([^ \\\n]+)", (ROOT / "requirements.lock").read_text(), re.M)
+    )
+    plugin = (PLUGIN_DIR / "requirements.txt").read_text()
+    pins = dict(re.findall(r"^([a-z0-9-]+)==(\S+)$", plugin, re.M))
+    for name in ("pulumi", "pulumi-aws", "pydantic"):
+        assert pins.get(name) == lock[name], name
+
+
+def test_property_dependencies_reach_the_children(provider, zip_path):
+    """An input's dependencies (ConstructRequest.inputDependencies) are the children's."""
+    topic_urn = "urn:pulumi:dev::va-platform::va:alarms:VaAlarmTopic::alarms"
+    made = _construct_with_dependencies(
+        provider, LAMBDA, _lambda(zip_path), {"alarmTopicArn": [topic_urn]}
+    )
+    alarm = next(c for c in made if c.type == "aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert topic_urn in alarm.property_dependencies["alarmActions"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the SDK's provider server wraps a top-level input that has dependencies but no "
+    "output values (a caller without output values) into one Output, which a plain input "
+    "(context, spec, networking) cannot take: refused as not known, though it is",
+)
+def test_a_known_plain_input_with_dependencies_is_taken(provider):
+    made = _construct_with_dependencies(
+        provider, TABLE, {"context": CONTEXT, "purpose": "core"}, {"context": [NETWORK_URN]}
+    )
+    assert any(c.type == "aws:dynamodb/table:Table" for c in made)
+
+
+def _construct_with_dependencies(provider, token, inputs, dependencies) -> list:
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import provider_pb2
+
+    monitor = provider.engine.fresh("update")
+    struct = struct_pb2.Struct()
+    struct.update(inputs)
+    deps = provider_pb2.ConstructRequest.PropertyDependencies
+    request = provider_pb2.ConstructRequest(
+        project="va-platform",
+        stack="dev",
+        type=token,
+        name="deps",
+        inputs=struct,
+        monitorEndpoint=provider.engine.address,
+        accepts_output_values=True,
+        inputDependencies={k: deps(urns=v) for k, v in dependencies.items()},
+    )
+    provider.stub.Construct(request, timeout=60)
+    return list(monitor.recorded)

@@ -251,8 +251,8 @@ describe(
     {
         "package": "A zip function's code: a FileArchive of a .zip file, or of a directory "
         "(zipped as va_platform.packaging.build_zip does, its requirements.txt installed), "
-        "its path absolute or relative to the provider's working directory. Not for an "
-        "image function.",
+        "its path absolute or relative to the program's directory (where the engine runs the "
+        "provider). Not for an image function.",
         "artifacts": "Stage the zip in this bucket (the stack's artifacts bucket) as "
         "va-<env>-<purpose>-lambda-<revision>.zip, and deploy from there; unset: uploaded "
         "with the function.",
