@@ -236,6 +236,32 @@ def test_arns_not_known_yet_inside_plain_objects_are_taken(provider, zip_path):
     assert made.state["functionName"] == "va-dev-reports-lambda"
 
 
+def test_an_agent_takes_every_arn_and_id_not_known_yet(provider):
+    inputs = {
+        **AGENT_INPUTS,
+        "profile": {**PROFILE, "authMode": "api-key"},
+        "imageUri": UNKNOWN,
+        "accountId": UNKNOWN,
+        "alarmTopicArn": UNKNOWN,
+        "secretArns": {"anthropic-api-key": UNKNOWN},
+        "networking": {
+            **NETWORK,
+            "vpcId": UNKNOWN,
+            "subnetIds": [UNKNOWN, UNKNOWN],
+            "securityGroupIds": [UNKNOWN],
+            "accountId": UNKNOWN,
+        },
+    }
+    made = provider.construct("va:agent:VaAgent", "a", inputs, preview=True)
+    assert made.state["functionName"] == "va-dev-costreview-lambda"
+
+
+def test_a_trigger_not_known_yet_is_one_line_naming_it(provider, zip_path):
+    spec = {**SPEC, "triggers": [SPEC["triggers"][0], UNKNOWN]}
+    message = _refusal(provider, LAMBDA, _lambda(zip_path, spec=spec), preview=True)
+    assert message.startswith("spec.triggers[1]")
+
+
 # --- secrets -------------------------------------------------------------------------------
 
 
