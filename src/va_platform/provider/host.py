@@ -6,8 +6,9 @@ a VA component is ``va:<module>:<Name>`` (``va:lambda:VaLambda``, ``va:data:VaTa
 Python, and is the same through the provider, so a TypeScript or YAML program's stack has the
 URNs a Python program's has. Types (the args' nested objects and enums) stay in ``index``.
 This module is all that relies on the experimental SDK's internals (tested with pulumi 3.272):
-the analysis result it keeps (``_component_defs``, ``_type_defs``) and the ComponentInitError
-that wraps a constructor's exception.
+the analysis result it keeps (``_component_defs``, ``_type_defs``, their PropertyDefinitions,
+which ``construct`` checks the inputs against first) and the ComponentInitError that wraps a
+constructor's exception (the plugin's requirements.txt pins that pulumi).
 """
 
 import inspect
