@@ -38,7 +38,8 @@ const fn = new va.lambda.VaLambda("fn-reports", {
         triggers: [{ kind: "schedule", expression: "rate(1 hour)" }],
     },
     // The handler's directory, zipped by the provider as build_zip does (its requirements.txt
-    // installed); an absolute path, since the provider runs in a directory of its own.
+    // installed). Absolute, to be safe: the engine runs the provider in the program's
+    // directory (read in Pulumi's source, not run), where a relative path would work too.
     package: new pulumi.asset.FileArchive(path.resolve(__dirname, "src/reports")),
     networking: {
         vpcId: network.vpcId,

@@ -113,7 +113,7 @@ class VaAgent(va.VaAgent):
     function_name: str
     arn: pulumi.Output[str]
     role_arn: pulumi.Output[str]
-    agent_role_arn: pulumi.Output[str]
+    agent_role_arn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: inputs.VaAgentArgs, opts: pulumi.ResourceOptions | None = None

@@ -6,8 +6,9 @@ a VA component is ``va:<module>:<Name>`` (``va:lambda:VaLambda``, ``va:data:VaTa
 Python, and is the same through the provider, so a TypeScript or YAML program's stack has the
 URNs a Python program's has. Types (the args' nested objects and enums) stay in ``index``.
 This module is all that relies on the experimental SDK's internals (tested with pulumi 3.272):
-the analysis result it keeps (``_component_defs``, ``_type_defs``) and the ComponentInitError
-that wraps a constructor's exception.
+the analysis result it keeps (``_component_defs``, ``_type_defs``, their PropertyDefinitions,
+which ``construct`` checks the inputs against first) and the ComponentInitError that wraps a
+constructor's exception (the plugin's requirements.txt pins that pulumi).
 """
 
 import inspect
@@ -17,12 +18,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pulumi import Inputs, ResourceOptions
+from pulumi import Inputs, Output, ResourceOptions
 from pulumi.errors import InputPropertyError
+from pulumi.output import Unknown
 from pulumi.provider import main
+from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
+from pulumi.runtime import rpc
 
 import va_platform
 from va_platform.components.base import VaComponent
@@ -31,6 +35,9 @@ from va_platform.provider.derive import DESCRIPTIONS
 from va_platform.provider.inputs import InputsRefusedError
 
 PACKAGE = "va"
+# The longest reason a refusal gives: the engine gets it in a gRPC header (16 KB at most), and
+# a value quoted in it (a huge purpose) must not turn the refusal into a transport error.
+MAX_REASON = 500
 DESCRIPTION = (
     "The Virtual Agentics Lambda platform's components (va-platform): VA Lambdas with their "
     "network, IAM roles, secrets, log groups, dead-letter queues and alarms, per the VA Lambda "
@@ -121,14 +128,63 @@ class VaComponentProvider(ComponentProvider):
                 + ", ".join(sorted(self._by_token))
             )
         try:
+            definition = self._component_defs[component.__name__]
+            for key in inputs:
+                if key not in definition.inputs:
+                    raise InputPropertyError(key, f"not an input of {component.__name__}")
+            for key, prop in definition.inputs.items():
+                self._check(inputs.get(key), prop, key)
             return super().construct(name, f"{PACKAGE}:index:{component.__name__}", inputs, options)
         except InputPropertyError as exc:
-            raise InputPropertyError(exc.property_path, self._with_allowed(exc.reason)) from None
+            path, reason = exc.property_path, self._with_allowed(exc.reason)
         except ComponentInitError as exc:
             if isinstance(exc.inner, InputsRefusedError):
-                # The engine shows it as the input's problem: one line, no traceback.
-                raise InputPropertyError(exc.inner.path, exc.inner.reason) from None
-            raise
+                path, reason = exc.inner.path, exc.inner.reason
+            elif isinstance(exc.inner, ValueError):
+                # The library refuses a value it was given (a check after registration): one
+                # line too, though some children may already be registered.
+                path, reason = "", str(exc.inner)
+            else:
+                raise
+        # The engine shows it as the input's problem: one line, no traceback.
+        raise InputPropertyError(_reported_path(path, inputs, component), _short(reason))
+
+    def _check(self, value: Any, prop: PropertyDefinition, path: str) -> None:
+        """``value`` has the shape the schema gives ``path``, before any resource exists: the
+        SDK's mapping turns a list where an object belongs into ``{}`` ("missing required"), a
+        fraction into an int, an unknown integer into a traceback, and the library would split
+        a string given for a list. Never quotes the value (it may be a secret)."""
+        if value is None:
+            return
+        if rpc.is_rpc_secret(value):
+            if prop.plain:
+                raise InputPropertyError(path, "takes no secret: " + _PLAIN)
+            value = rpc.unwrap_rpc_secret(value)
+        if isinstance(value, Output | Unknown) or value == rpc.UNKNOWN:
+            if prop.plain:
+                raise InputPropertyError(path, _PLAIN)
+            return  # an Input: an output is what it takes
+        type_def = self.get_type_definition(prop) if prop.ref else None
+        if prop.ref and type_def is None:
+            return  # an Archive or Asset
+        kind = PropertyType.OBJECT if type_def is not None and not type_def.enum else prop.type
+        if type_def is not None and type_def.enum:
+            kind = PropertyType.STRING
+        expected = _EXPECTED.get(kind)  # type: ignore[arg-type]
+        if expected is not None and not expected[1](value):
+            raise InputPropertyError(path, f"expected {expected[0]}, got {_kind(value)}")
+        if type_def is not None and not type_def.enum:
+            for key in value:
+                if key not in type_def.properties:
+                    raise InputPropertyError(f"{path}.{key}", f"not a field of {type_def.name}")
+            for key, field in type_def.properties.items():
+                self._check(value.get(key), field, f"{path}.{key}")
+        elif kind == PropertyType.ARRAY and prop.items is not None:
+            for i, item in enumerate(value):
+                self._check(item, prop.items, f"{path}[{i}]")
+        elif kind == PropertyType.OBJECT and prop.additional_properties is not None:
+            for key, item in value.items():
+                self._check(item, prop.additional_properties, f"{path}.{key}")
 
     def _with_allowed(self, reason: str) -> str:
         """The SDK's message for a value outside an enum, with the values it allows."""
@@ -138,6 +194,74 @@ class VaComponentProvider(ComponentProvider):
             return reason
         allowed = ", ".join(str(member.value) for member in definition.enum)
         return f"{reason}; allowed: {allowed}"
+
+
+_PLAIN = (
+    "must be a plain value known when the component is built (it shapes which resources "
+    "exist), not another resource's output or a secret; a list takes outputs element by element"
+)
+
+_EXPECTED: dict[PropertyType, tuple[str, Any]] = {
+    PropertyType.STRING: ("a string", lambda v: isinstance(v, str)),
+    PropertyType.BOOLEAN: ("a boolean", lambda v: isinstance(v, bool)),
+    PropertyType.NUMBER: (
+        "a number",
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    ),
+    PropertyType.INTEGER: (
+        "a whole number",
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer(),
+    ),
+    PropertyType.ARRAY: ("a list", lambda v: isinstance(v, list)),
+    PropertyType.OBJECT: ("an object", lambda v: isinstance(v, dict)),
+}
+
+
+def _kind(value: Any) -> str:
+    """What a value is, without the value."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        whole = isinstance(value, int) or value.is_integer()
+        return "a number" if whole else "a number with a fraction"
+    for kind, (text, fits) in _EXPECTED.items():
+        if kind not in (PropertyType.INTEGER, PropertyType.NUMBER) and fits(value):
+            return text
+    return type(value).__name__
+
+
+def _reported_path(path: str, inputs: Inputs, component: type[VaComponent]) -> str:
+    """The path the engine gets. It prints the value found at the path beside the reason
+    (pulumi pkg/resource/deploy/source_eval.go, errorToMessage), a secret's included, and an
+    empty path finds every input: a refusal of the whole args names the component instead, and
+    a path whose value holds a secret or an output does not resolve."""
+    if not path:
+        return component.__name__
+    value: Any = inputs
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            value = value[index] if isinstance(value, list) and index < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    return f"{path} (value not shown)" if _hides(value) else path
+
+
+def _hides(value: Any) -> bool:
+    """Whether the engine's view of ``value`` may hold a secret (an output may be one)."""
+    if isinstance(value, Output | Unknown) or rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_hides(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_hides(v) for v in value)
+    return False
+
+
+def _short(reason: str) -> str:
+    """One line, at most MAX_REASON characters."""
+    line = " ".join(reason.split())
+    return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"
 
 
 def _reachable_types(schema: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from va_platform import components as va
 from va_platform import standard
 from va_platform.components.artifacts import ArtifactStore, ZipArtifact
-from va_platform.components.lambda_function.spec import LOG_RETENTION_DAYS
+from va_platform.components.lambda_function.spec import KMS_KEY_ARN_RE, LOG_RETENTION_DAYS
 from va_platform.components.lambda_function.triggers import TRIGGER_KINDS
 from va_platform.packaging import build_zip
 from va_platform.provider.derive import (
@@ -251,8 +251,8 @@ describe(
     {
         "package": "A zip function's code: a FileArchive of a .zip file, or of a directory "
         "(zipped as va_platform.packaging.build_zip does, its requirements.txt installed), "
-        "its path absolute or relative to the provider's working directory. Not for an "
-        "image function.",
+        "its path absolute or relative to the program's directory (where the engine runs the "
+        "provider). Not for an image function.",
         "artifacts": "Stage the zip in this bucket (the stack's artifacts bucket) as "
         "va-<env>-<purpose>-lambda-<revision>.zip, and deploy from there; unset: uploaded "
         "with the function.",
@@ -357,12 +357,25 @@ def _int(value: Any) -> Any:
 
 
 def _known(raw: Mapping[str, Any], *names: str) -> dict[str, Any]:
-    return {n: _int(raw[n]) for n in names if raw.get(n) is not None}
+    """The named inputs that are set; a purpose and a KMS key ARN checked here, before the
+    component registers anything (the library checks them while it builds its children)."""
+    known = {n: _int(raw[n]) for n in names if raw.get(n) is not None}
+    if "purpose" in known:
+        refused(lambda: standard.validate_purpose(known["purpose"]), "purpose")
+    key = known.get("kms_key_arn")
+    if isinstance(key, str) and not KMS_KEY_ARN_RE.match(key):
+        raise InputsRefusedError(
+            "kmsKeyArn", "not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; an "
+            "alias is not a key)"
+        )  # fmt: skip
+    return known
 
 
 def secret_args(raw: Mapping[str, Any]) -> va.VaSecretArgs:
     value = raw.get("value")
     rest = _known(raw, "leaf", "purpose", "recovery_window_days", "kms_key_id")
+    if "leaf" in rest:
+        refused(lambda: standard.validate_secret_leaf(rest["leaf"]), "leaf")
     return refused(
         lambda: va.VaSecretArgs(
             context=context_of(raw["context"]),
