@@ -420,9 +420,9 @@ ANSWERS: dict[str, Answer] = {
 }
 
 
-def unanswered(token: str) -> str:
-    """The one line a data source the preflight cannot answer gets."""
+def unanswered(token: str, kind: str = "data source") -> str:
+    """The one line a data source (or a resource's method) the preflight cannot answer gets."""
     return (
-        f"data source {token}: the preflight has no answer for it offline; supply its result "
+        f"{kind} {token}: the preflight has no answer for it offline; supply its result "
         f'with --invokes FILE, a JSON file {{"{token}": {{"<output>": <value>, ...}}}}'
     )
