@@ -601,18 +601,12 @@ class RecordingMonitor(MockMonitor):
         return response
 
     def Call(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        """A method of a resource (pulumi_eks's ``Cluster.get_kubeconfig``), which only the
-        resource's provider answers: supplied (``--invokes``, by the method's token); of a
-        multi-language component not expanded here, unknown in both modes (as its outputs are;
-        the report already says the component was not checked); else one line saying how to
-        supply it."""
-        args = rpc.deserialize_properties(request.args, keep_unknowns=True)
-        owner = args.get("__self__")
+        """A method of a resource (``Provider.terraform_config``), which only the resource's
+        provider answers: supplied (``--invokes``, by the method's token), else one line saying
+        how to supply it. (A multi-language component's methods never get here: see
+        ``runner._component_methods_unknown``.)"""
         if request.tok in self.va_mocks.invokes:
             result: dict[str, Any] = dict(self.va_mocks.invokes[request.tok])
-        elif owner in {r.urn for r in self.recorded if r.remote}:
-            # An output value without a value: unknown, whether or not this is a preview.
-            result = {"result": {rpc._special_sig_key: rpc._special_output_value_sig}}
         else:
             self.va_mocks.problems.append(unanswered(request.tok, "resource method"))
             result = {}
