@@ -59,7 +59,7 @@ def runs() -> dict[str, tuple[subprocess.CompletedProcess, dict]]:
              # Naming and tagging as advisories: nothing mandatory left but what was not checked.
              "remote_component": ["--policy-config", "lenient.json"],
              "component_method_call": ["--policy-config", "lenient.json"],
-             "resource_method_call": []}  # fmt: skip
+             "resource_method_call": [], "cloudformation_outputs": []}  # fmt: skip
     started = {
         name: subprocess.Popen(
             [sys.executable, "-m", "va_platform.preflight", "--json", "--policy-pack",
@@ -438,6 +438,15 @@ def test_invokes_file_answers_a_resource_method(tmp_path):
     assert result.returncode == 0, document
     config = document["modes"]["update"]["outputs"]["terraformConfig"]
     assert config == {"result": {"region": "eu-central-1"}}
+
+
+@pytest.mark.parametrize("output", ["vpcId", "yamlVpcId"])
+def test_cloudformation_stack_outputs_have_the_templates_keys(runs, output):
+    # tusharshahrs/pulumi-homelab aws-cloudformation-py (in the corpus) reads
+    # network.outputs["VpcId"]: None from the mocks stopped its update.
+    _, document = run_of(runs, "cloudformation_outputs")
+    assert document["modes"]["update"]["outputs"][output].startswith("vpc-")
+    assert document["modes"]["preview"]["outputs"][output] == "(known after apply)"
 
 
 # --- 8. computed ARNs in AWS's formats -----------------------------------------------------------

@@ -26,6 +26,7 @@ from functools import cache
 from typing import Any, Literal
 
 import pulumi
+import yaml
 from google.protobuf import json_format
 from pulumi._types import _py_properties
 from pulumi.output import Unknown
@@ -443,6 +444,8 @@ class VaMocks(Mocks):
             state["repositoryUrl"] = f"{account}.dkr.ecr.{region}.amazonaws.com/{name}"
             state["registryId"] = account
         state.update(_api_gateway(typ, inputs, rid, region, account))
+        if typ == "aws:cloudformation/stack:Stack":
+            state["outputs"] = cloudformation_outputs(inputs, name)
         if typ == "docker:index/image:Image":
             # What a push returns: the repository by digest (the tag is dropped).
             image = str(args.inputs.get("imageName", ""))
@@ -480,6 +483,62 @@ class VaMocks(Mocks):
             return answer(args.args, where)
         self.problems.append(unanswered(args.token))
         return {}
+
+
+# Resource types of CloudFormation whose ``Ref`` is an id with a known prefix.
+_CFN_ID_PREFIXES = {
+    "AWS::EC2::VPC": "vpc-", "AWS::EC2::Subnet": "subnet-", "AWS::EC2::SecurityGroup": "sg-",
+    "AWS::EC2::InternetGateway": "igw-", "AWS::EC2::RouteTable": "rtb-",
+    "AWS::EC2::NatGateway": "nat-", "AWS::EC2::Instance": "i-", "AWS::EC2::EIP": "eipalloc-",
+}
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML templates with CloudFormation's short forms (``!Ref Vpc``) read as the long ones."""
+
+
+def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node)
+    else:
+        value = loader.construct_mapping(node)  # type: ignore[arg-type]
+    return {suffix if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _short_form)
+
+
+def cloudformation_outputs(inputs: Mapping[str, Any], stack: str) -> dict[str, Any]:
+    """A CloudFormation stack's ``outputs`` as AWS answers them: one per ``Outputs`` key of
+    its template (JSON or YAML); a ``Ref`` to a parameter is the value given (or its default),
+    to a resource its id; anything else a string naming the output. No template body (a
+    ``templateUrl``): no outputs known."""
+    body = inputs.get("templateBody")
+    try:
+        template = yaml.load(body, Loader=_CloudFormationLoader) if isinstance(body, str) else {}
+    except yaml.YAMLError:
+        template = {}
+    if not isinstance(template, dict) or not isinstance(template.get("Outputs"), dict):
+        return {}
+    parameters = template.get("Parameters") if isinstance(template.get("Parameters"), dict) else {}
+    resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
+    given = inputs.get("parameters") if isinstance(inputs.get("parameters"), dict) else {}
+
+    def value(key: str, output: Any) -> Any:
+        ref = output.get("Value") if isinstance(output, dict) else None
+        ref = ref.get("Ref") if isinstance(ref, dict) else None
+        if isinstance(ref, str) and ref in given:
+            return given[ref]
+        if isinstance(ref, str) and isinstance(parameters.get(ref), dict):
+            return parameters[ref].get("Default", f"{stack}-{key}")
+        kind = resources.get(ref, {}).get("Type") if isinstance(ref, str) else None
+        if kind in _CFN_ID_PREFIXES:
+            return f"{_CFN_ID_PREFIXES[kind]}{_short(f'{stack}/{ref}')}"
+        return f"{stack}-{key}"
+
+    return {key: value(key, output) for key, output in template["Outputs"].items()}
 
 
 def _api_gateway(
