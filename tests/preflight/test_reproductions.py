@@ -59,7 +59,8 @@ def runs() -> dict[str, tuple[subprocess.CompletedProcess, dict]]:
              # Naming and tagging as advisories: nothing mandatory left but what was not checked.
              "remote_component": ["--policy-config", "lenient.json"],
              "component_method_call": ["--policy-config", "lenient.json"],
-             "resource_method_call": [], "cloudformation_outputs": []}  # fmt: skip
+             "resource_method_call": [], "cloudformation_outputs": [],
+             "organization_name": []}  # fmt: skip
     started = {
         name: subprocess.Popen(
             [sys.executable, "-m", "va_platform.preflight", "--json", "--policy-pack",
@@ -447,6 +448,18 @@ def test_cloudformation_stack_outputs_have_the_templates_keys(runs, output):
     _, document = run_of(runs, "cloudformation_outputs")
     assert document["modes"]["update"]["outputs"][output].startswith("vpc-")
     assert document["modes"]["preview"]["outputs"][output] == "(known after apply)"
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_program_is_told_the_organization_the_pack_is_told(runs, mode):
+    # MitchellGerdisch/pulumi-work's blue-green API (in the corpus) passes get_organization()
+    # to a required property: None stopped it ("Missing required property 'organization'").
+    _, document = run_of(runs, "organization_name")
+    outputs = document["modes"][mode]["outputs"]
+    assert outputs["organization"] == "organization"
+    notice = next(d for d in document["modes"][mode]["policy"]["diagnostics"]
+                  if d["policy"] == "va-stack-notices")  # fmt: skip
+    assert notice["message"].endswith(f"judged this stack {outputs['stack']}")
 
 
 # --- 8. computed ARNs in AWS's formats -----------------------------------------------------------

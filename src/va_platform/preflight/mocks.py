@@ -87,6 +87,10 @@ def _short(name: str, n: int = 17) -> str:
 
 
 # A resource's id where AWS does not name it by its name: ``<prefix><17 hex>``, as EC2 ids are.
+# The organization of a stack on a backend that has none (``pulumi login --local``): what
+# ``pulumi.get_organization()`` answers there, and what the pack is told (ConfigureStack).
+DEFAULT_ORGANIZATION = "organization"
+
 ID_PREFIXES: dict[str, str] = {
     "aws:ec2/vpc:Vpc": "vpc-",
     "aws:ec2/subnet:Subnet": "subnet-",

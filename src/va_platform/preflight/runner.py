@@ -31,7 +31,15 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from .mocks import REGION, Mode, Recorded, RecordingMonitor, VaMocks, account_of
+from .mocks import (
+    DEFAULT_ORGANIZATION,
+    REGION,
+    Mode,
+    Recorded,
+    RecordingMonitor,
+    VaMocks,
+    account_of,
+)
 
 
 @dataclass
@@ -348,6 +356,8 @@ def run_under_mocks(
         preview=mode == "preview",
         monitor=monitor,
         logger=logs.logger,
+        # What ``pulumi.get_organization()`` answers on a backend that has none: never None.
+        organization=DEFAULT_ORGANIZATION,
     )
     # set_mocks installs (and finishes) a root stack; the program needs a fresh one whose
     # outputs are registered when it ends, as under the CLI.
