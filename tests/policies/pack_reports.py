@@ -60,8 +60,13 @@ RECORD = "make pack-reports"
 # preflight reports in one line (tests/preflight/test_reproductions.py); a stopped run sends
 # the pack nothing to record.
 STOPPING = frozenset(
-    {"fails_in_preview", "apply_fails_in_update", "unsupported_lookup", "secret_config_undeclared",
-     "resource_method_call"}
+    {
+        "fails_in_preview",
+        "apply_fails_in_update",
+        "unsupported_lookup",
+        "secret_config_undeclared",
+        "resource_method_call",
+    }
 )
 # The programs of the corpus: name -> (program path, stack).
 PROGRAMS: dict[str, tuple[Path, str]] = {

@@ -64,7 +64,9 @@ def test_api_gateway_permission_for_one_api_passes(source_arn):
         # execution_arn.apply(lambda arn: arn + "*/*"), as MitchellGerdisch/pulumi-work's
         # blue-green API writes it (in the corpus): API ids are exactly ten characters, so a
         # wildcard after all ten matches that API's stages and routes only.
-        pytest.param(f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API}*/*", id="id-star-slash-star"),
+        pytest.param(
+            f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API}*/*", id="id-star-slash-star"
+        ),
         pytest.param(f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API}*", id="id-star"),
         pytest.param(f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API}?*", id="id-question-star"),
     ],

@@ -84,7 +84,9 @@ def test_a_lost_finding_is_a_difference():
 
 def test_a_hang_is_a_difference():
     hang = Outcome("p", 150.0, hang=True)
-    assert corpus.differences(hang, RECORDED) == [f"p: did not finish within {corpus.TIMEOUT_S:g} s"]
+    assert corpus.differences(hang, RECORDED) == [
+        f"p: did not finish within {corpus.TIMEOUT_S:g} s"
+    ]
 
 
 def test_a_crash_is_a_difference():

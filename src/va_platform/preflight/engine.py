@@ -187,8 +187,6 @@ def _leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
-
-
 def stack_identity(run: Run, organization: str | None = None) -> StackIdentity:
     """What the engine tells the pack of the stack before any resource (``ConfigureStack``):
     its names, and its config with the secret keys (as the run set them)."""

@@ -491,9 +491,14 @@ class VaMocks(Mocks):
 
 # Resource types of CloudFormation whose ``Ref`` is an id with a known prefix.
 _CFN_ID_PREFIXES = {
-    "AWS::EC2::VPC": "vpc-", "AWS::EC2::Subnet": "subnet-", "AWS::EC2::SecurityGroup": "sg-",
-    "AWS::EC2::InternetGateway": "igw-", "AWS::EC2::RouteTable": "rtb-",
-    "AWS::EC2::NatGateway": "nat-", "AWS::EC2::Instance": "i-", "AWS::EC2::EIP": "eipalloc-",
+    "AWS::EC2::VPC": "vpc-",
+    "AWS::EC2::Subnet": "subnet-",
+    "AWS::EC2::SecurityGroup": "sg-",
+    "AWS::EC2::InternetGateway": "igw-",
+    "AWS::EC2::RouteTable": "rtb-",
+    "AWS::EC2::NatGateway": "nat-",
+    "AWS::EC2::Instance": "i-",
+    "AWS::EC2::EIP": "eipalloc-",
 }
 
 
@@ -507,11 +512,15 @@ def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[s
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node)
     else:
-        value = loader.construct_mapping(node)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node)
     return {suffix if suffix == "Ref" else f"Fn::{suffix}": value}
 
 
 _CloudFormationLoader.add_multi_constructor("!", _short_form)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def cloudformation_outputs(inputs: Mapping[str, Any], stack: str) -> dict[str, Any]:
@@ -526,9 +535,9 @@ def cloudformation_outputs(inputs: Mapping[str, Any], stack: str) -> dict[str, A
         template = {}
     if not isinstance(template, dict) or not isinstance(template.get("Outputs"), dict):
         return {}
-    parameters = template.get("Parameters") if isinstance(template.get("Parameters"), dict) else {}
-    resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
-    given = inputs.get("parameters") if isinstance(inputs.get("parameters"), dict) else {}
+    parameters = _mapping(template.get("Parameters"))
+    resources = _mapping(template.get("Resources"))
+    given = _mapping(inputs.get("parameters"))
 
     def value(key: str, output: Any) -> Any:
         ref = output.get("Value") if isinstance(output, dict) else None
@@ -537,7 +546,7 @@ def cloudformation_outputs(inputs: Mapping[str, Any], stack: str) -> dict[str, A
             return given[ref]
         if isinstance(ref, str) and isinstance(parameters.get(ref), dict):
             return parameters[ref].get("Default", f"{stack}-{key}")
-        kind = resources.get(ref, {}).get("Type") if isinstance(ref, str) else None
+        kind = _mapping(resources.get(ref)).get("Type") if isinstance(ref, str) else None
         if kind in _CFN_ID_PREFIXES:
             return f"{_CFN_ID_PREFIXES[kind]}{_short(f'{stack}/{ref}')}"
         return f"{stack}-{key}"

@@ -59,11 +59,14 @@ TIMEOUT_S = 120.0
 HARD_TIMEOUT_S = TIMEOUT_S + 30.0
 WORKERS = 2
 LOOPBACK_AWS = {
-    "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "corpus",
-    "AWS_SECRET_ACCESS_KEY": "corpus", "AWS_MAX_ATTEMPTS": "1",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_ACCESS_KEY_ID": "corpus",
+    "AWS_SECRET_ACCESS_KEY": "corpus",
+    "AWS_MAX_ATTEMPTS": "1",
     # As a team runs `pulumi`: with a region in its environment (a program may require it).
     "AWS_REGION": "eu-central-1",
-    "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
 
