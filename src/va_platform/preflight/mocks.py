@@ -136,6 +136,7 @@ NAMED_IDS = frozenset({
     "aws:secretsmanager/secret:Secret",
     "aws:dynamodb/table:Table",
     "aws:s3/bucket:Bucket",
+    "aws:s3/bucketV2:BucketV2",
     "aws:ecr/repository:Repository",
 })  # fmt: skip
 # ARNs the catalogue's formats cannot give (``{n}`` the physical name, ``{a}``/``{r}`` account
@@ -155,10 +156,16 @@ _ARN_DEFAULTS: dict[str, dict[str, str]] = {
 # with a ``bucket`` or ``functionName`` input merely point at another resource.
 NAME_PROPERTY = {
     "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
     "aws:lambda/layerVersion:LayerVersion": "layerName",
     "aws:apigateway/stage:Stage": "stageName",
     "aws:ecs/taskDefinition:TaskDefinition": "family",
 }
+
+
+# S3 buckets (v7 keeps BucketV2 as a deprecated alias of Bucket): pulumi-aws autonames their
+# ``bucket``.
+AUTONAMED_BUCKETS = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
 
 
 def physical_name_of(type_: str, inputs: dict[str, Any]) -> str | None:
@@ -205,7 +212,7 @@ def autonamed_property(type_: str) -> str | None:
     ``bucket``); read from the SDK's own signature of the resource, so any aws type is covered.
     """
     if type_ in NAME_PROPERTY:
-        return NAME_PROPERTY[type_] if type_ == "aws:s3/bucket:Bucket" else None
+        return NAME_PROPERTY[type_] if type_ in AUTONAMED_BUCKETS else None
     return "name" if "name" in _input_names(type_) else None
 
 
