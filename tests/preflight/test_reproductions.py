@@ -60,7 +60,7 @@ def runs() -> dict[str, tuple[subprocess.CompletedProcess, dict]]:
              "remote_component": ["--policy-config", "lenient.json"],
              "component_method_call": ["--policy-config", "lenient.json"],
              "resource_method_call": [], "cloudformation_outputs": [],
-             "organization_name": []}  # fmt: skip
+             "organization_name": [], "lifted_attribute_fails": []}  # fmt: skip
     started = {
         name: subprocess.Popen(
             [sys.executable, "-m", "va_platform.preflight", "--json", "--policy-pack",
@@ -460,6 +460,18 @@ def test_program_is_told_the_organization_the_pack_is_told(runs, mode):
     notice = next(d for d in document["modes"][mode]["policy"]["diagnostics"]
                   if d["policy"] == "va-stack-notices")  # fmt: skip
     assert notice["message"].endswith(f"judged this stack {outputs['stack']}")
+
+
+def test_attribute_read_through_an_output_that_fails_names_the_programs_line(runs):
+    # pulumi/workshops aws-getting-started-k8s-py (in the corpus) reads
+    # service.status.load_balancer: the SDK's own apply raises, with none of the program's
+    # frames; the line is where the program made the read.
+    _, document = run_of(runs, "lifted_attribute_fails")
+    main = FIXTURES / "lifted_attribute_fails" / "__main__.py"
+    assert document["modes"]["update"]["error"].startswith(
+        f"the program stopped: {main}:9: AttributeError: 'NoneType' object has no attribute "
+        "'target_bucket' (raised in an apply"
+    )
 
 
 # --- 8. computed ARNs in AWS's formats -----------------------------------------------------------

@@ -14,11 +14,13 @@ import logging
 import os
 import runpy
 import sys
+import sysconfig
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pulumi
@@ -222,6 +224,9 @@ class Program:
             and ".venv" not in f.filename and "site-packages" not in f.filename
         ]  # fmt: skip
         where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+        site = getattr(error, APPLY_SITE, None)
+        if not frames and site is not None and Path(site[0]).resolve().is_relative_to(self.root):
+            where = f"{site[0]}:{site[1]}: "
         kind = "" if isinstance(error, ProgramError) else f"{type(error).__name__}: "
         return f"{where}{kind}{text}{suffix}"
 
@@ -426,20 +431,47 @@ def _recording_apply(
     apply: Callable[..., Output[Any]], failures: list[BaseException]
 ) -> Callable[..., Output[Any]]:
     """``Output.apply`` that notes what a function given to it raises: the SDK re-raises it
-    from the registration it was an input of, without the program's own frames."""
+    from the registration it was an input of, without the program's own frames. It also notes
+    where the apply was made (``APPLY_SITE`` on the exception): an attribute or item read
+    through an Output (``service.status.load_balancer``) is an apply of the SDK's own, whose
+    frames name no line of the program."""
 
     def recorded_apply(self: Output[Any], func: Callable[..., Any], *args: Any, **kwargs: Any
                        ) -> Output[Any]:  # fmt: skip
+        site = _program_frame(sys._getframe(1))
+
         def noted(*values: Any) -> Any:
             try:
                 return func(*values)
             except Exception as exc:
+                if site is not None:
+                    setattr(exc, APPLY_SITE, site)
                 failures.append(exc)
                 raise
 
         return apply(self, noted, *args, **kwargs)
 
     return recorded_apply
+
+
+# Set on an exception raised in an apply: (file, line) of the code that made the apply.
+APPLY_SITE = "_va_preflight_apply_site"
+# Frames that are not the program's: the SDKs, this package, the standard library.
+_NOT_PROGRAM = tuple(
+    str(Path(p).resolve())
+    for p in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"],
+              os.path.dirname(pulumi.__file__), os.path.dirname(os.path.dirname(__file__))}
+)  # fmt: skip
+
+
+def _program_frame(frame: FrameType | None) -> tuple[str, int] | None:
+    """The innermost frame outside the SDKs, this package and the standard library."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_NOT_PROGRAM) and "site-packages" not in name:
+            return name, frame.f_lineno
+        frame = frame.f_back
+    return None
 
 
 def _component_methods_unknown(
