@@ -66,6 +66,7 @@ STOPPING = frozenset(
         "unsupported_lookup",
         "secret_config_undeclared",
         "resource_method_call",
+        "lifted_attribute_fails",
     }
 )
 # The programs of the corpus: name -> (program path, stack).
