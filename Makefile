@@ -10,7 +10,7 @@ PACK_VENV ?= policies/venv
 ORG_VENV ?= org/venv
 UV ?= $(VENV)/bin/uv
 
-.PHONY: venv venv-deploy venv-pack venv-org locks locks-check plan test lint typecheck format docs checkov bench bench-policies bench-agent clean vendor-standard pack-reports corpus-site
+.PHONY: venv venv-deploy venv-pack venv-org locks locks-check plan test lint typecheck format docs schema checkov bench bench-policies bench-agent clean vendor-standard pack-reports corpus-site
 
 # Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
 # so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
@@ -130,6 +130,13 @@ pack-reports: $(VENV)/.installed
 docs: $(VENV)/.installed-run
 	$(PY) -m stack.reference > docs/configuration.md
 	$(PY) -m va_platform.reference > docs/library.md
+
+## make schema: regenerate the component provider's package schema
+## (src/va_platform/provider/schema.json) and its input reference (docs/provider-reference.md)
+## from the components' classes (a test checks each is current).
+schema: $(VENV)/.installed-run
+	$(PY) -m va_platform.provider.schema > src/va_platform/provider/schema.json
+	$(PY) -m va_platform.provider.reference > docs/provider-reference.md
 
 ## make checkov [STACK=dev|prod]: Checkov over the stack as a Terraform plan (every check, minus
 ## the accepted findings in .checkov.yaml, each explained in docs/compliance.md); exit 1 on any

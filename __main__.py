@@ -17,6 +17,7 @@ import pulumi
 from stack.config import ConfigError, StackConfig, load_stack_config
 from va_platform.components import (
     IMAGE_FILES,
+    AgentFunctionArgs,
     AgentImageSettings,
     AgentProfile,
     ArtifactStore,
@@ -27,8 +28,6 @@ from va_platform.components import (
     LambdaNetworking,
     VaAgentImage,
     VaAgentImageArgs,
-    VaAgentRole,
-    VaAgentRoleArgs,
     VaAlarmTopic,
     VaAlarmTopicArgs,
     VaBucket,
@@ -46,6 +45,8 @@ from va_platform.components import (
     VaLayerArgs,
     VaNetwork,
     VaNetworkArgs,
+    VaRetentionGuard,
+    VaRetentionGuardArgs,
     VaSecret,
     VaSecretArgs,
     VaTable,
@@ -54,9 +55,7 @@ from va_platform.components import (
     VaWorkloadBoundaryArgs,
     ZipArtifact,
     ZipCode,
-    agent_handler_statements,
-    agent_role_arn,
-    agent_role_name,
+    agent_lambda,
     context_hash,
     declared_statements,
 )
@@ -224,6 +223,22 @@ def workload_context(config: StackConfig) -> VaContext:
     )
 
 
+def retention_guard(ctx: VaContext, config: StackConfig) -> None:
+    """Administrator-owned: no log group of the stack keeps its logs shorter than the shortest
+    retention the config declares, whoever shortened it (the deploy role sets retention, and
+    no condition key bounds the value)."""
+    declared = [fn.log_retention_days for fn in config.functions if fn.log_retention_days]
+    VaRetentionGuard(
+        "log-retention",
+        VaRetentionGuardArgs(
+            context=ctx,
+            region=config.region,
+            account_id=config.account_id,
+            retention_days=min([config.log_retention_days, *declared]),
+        ),
+    )
+
+
 def stack_secrets(
     ctx: VaContext, config: StackConfig, app_config: pulumi.Config, key: VaKey | None
 ) -> dict[str, VaSecret]:
@@ -352,40 +367,23 @@ def stack_functions(
 def agent(shared: Shared, profile: AgentProfile, image: VaAgentImage) -> VaLambda:
     """One FAALF agent: its function on the stack's image, and its agent role (profiles with
     statements) that only the function's role may assume."""
-    config, ctx = shared.config, shared.ctx
-    spec = profile.function_spec(config.agent_image.architecture)
-    role_name = agent_role_name(ctx, profile.purpose)
-    role_arn = (
-        shared.account.apply(lambda a, n=role_name: agent_role_arn(a, n))
-        if profile.statements
-        else None
-    )
-    function = VaLambda(
+    config = shared.config
+    function, _ = agent_lambda(
         f"agent-{profile.purpose}",
-        shared.lambda_args(
-            spec,
+        profile,
+        AgentFunctionArgs(
+            context=shared.ctx,
             image_uri=image.image_uri,
-            extra_statements=agent_handler_statements(
-                profile,
-                ctx.name(profile.purpose, "lambda"),
-                config.region,
-                shared.account,
-                role_arn,
-            ),
-            extra_alarms=profile.alarms(),
-            extra_env={"FAALF_AGENT_ROLE_ARN": role_arn} if role_arn is not None else {},
+            networking=shared.networking,
+            alarm_topic_arn=shared.alarms.arn,
+            region=config.region,
+            account_id=shared.account,
+            architecture=config.agent_image.architecture,
+            secret_arns={name: secret.arn for name, secret in shared.secrets.items()},
+            log_retention_days=config.log_retention_days,
+            kms_key_arn=shared.key.arn if shared.key else None,
         ),
     )
-    if profile.statements:
-        VaAgentRole(
-            f"agent-{profile.purpose}-agent",
-            VaAgentRoleArgs(
-                context=ctx,
-                purpose=profile.purpose,
-                statements=profile.statements,
-                function_role_arn=function.role_arn,
-            ),
-        )
     return function
 
 
@@ -445,6 +443,7 @@ def main() -> None:
     config = read_config(app_config)
     function_packages, layer_packages = build_packages(config)
     ctx = workload_context(config)
+    retention_guard(ctx, config)
     shared = shared_resources(ctx, config, app_config, layer_packages)
     functions = stack_functions(shared, function_packages)
     stack_agents(shared)

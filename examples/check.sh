@@ -3,8 +3,10 @@
 # library installed from this checkout by path (the example's requirements.txt, as `pulumi`
 # would install it), then the library's own preflight from that virtualenv, in the example's
 # directory, in both modes (a first preview and an update): exit 1 on any mandatory violation.
+# Examples in other languages (no requirements.txt) are skipped: they need the Pulumi CLI.
 # Also checks, from outside the repository, that the installed distribution imports with no
-# repository on sys.path and installs no generic top-level module. Used by .ci/run.
+# repository on sys.path, without the image extra, and installs no generic top-level module.
+# Used by .ci/run.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -14,6 +16,12 @@ grep -q "^## \[$version\]" "$repo/CHANGELOG.md" || { echo "CHANGELOG.md has no [
 
 for example in "$repo"/examples/*/; do
   name=$(basename "$example")
+  if [[ ! -f "$example/requirements.txt" ]]; then
+    # Not a Python program (typescript-valambda, yaml-valambda): they need the Pulumi CLI,
+    # which these machines do not have (their README says what was and was not run).
+    echo "== $name: skipped (no requirements.txt: not a Python program)"
+    continue
+  fi
   venv="$work/$name-venv"
   echo "== $name: virtualenv, pip install -r requirements.txt"
   python3 -m venv "$venv"
@@ -36,6 +44,9 @@ for name in ("components", "stack", "policies", "preflight"):
 requires = importlib.metadata.requires("va-platform") or []
 names = {r.split("<")[0].split(">")[0].split("=")[0] for r in requires}
 assert {"pulumi", "pulumi-aws"} <= names, requires
+# The examples install the preflight extra only: the core imports without the image extra's
+# pulumi-docker (VaAgentImage says which extra it needs).
+assert importlib.util.find_spec("pulumi_docker") is None, "pulumi-docker installed without [image]"
 PY
   )
   references=()

@@ -65,3 +65,71 @@ def test_wheel_declares_a_compatible_range_for(wheel: zipfile.ZipFile, dependenc
 def test_changelog_names_the_library_version() -> None:
     changelog = (PROJECT_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## [{va_platform.__version__}]" in changelog
+
+
+# --- optional extras: the core imports without them; a feature without its extra is one line ---
+
+# Run in a fresh interpreter where pulumi-docker and pulumi-policy cannot be imported, as in a
+# virtualenv that installed `va-platform` without extras.
+WITHOUT_EXTRAS = """
+import importlib.abc, sys
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pulumi_docker", "pulumi_policy"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+"""
+
+
+def without_extras(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS + code],
+        capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT / "examples",
+    )  # fmt: skip
+
+
+def test_the_core_imports_without_the_image_and_preflight_extras() -> None:
+    done = without_extras(
+        "import va_platform.components, va_platform.packaging, va_platform.standard\n"
+        "import va_platform.preflight.runner\n"
+        "assert not {'pulumi_docker', 'pulumi_policy'} & set(sys.modules)\n"
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_agent_image_without_the_image_extra_is_one_line_naming_it(tmp_path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    done = without_extras(
+        "from pathlib import Path\n"
+        "from va_platform.components import VaAgentImage, VaAgentImageArgs, VaContext\n"
+        "ctx = VaContext(environment='dev', owner='team')\n"
+        "try:\n"
+        f"    VaAgentImage('img', VaAgentImageArgs(ctx, Path({str(tmp_path)!r}), 'v1'))\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, '|', exc)\n"
+    )
+    assert done.stdout == (
+        "MissingExtraError | VaAgentImage (builds and pushes the image) needs pulumi-docker, "
+        "which is not installed: pip install 'va-platform[image]'\n"
+    ), done.stderr
+
+
+def test_the_preflight_without_its_extra_is_one_line_naming_it() -> None:
+    done = without_extras(
+        "from va_platform.preflight.analyzer import PolicyPackProcess\n"
+        "from pathlib import Path\n"
+        "try:\n"
+        "    PolicyPackProcess(Path('../policies'))\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, '|', exc)\n"
+    )
+    assert done.stdout == (
+        "PackError | the preflight's va-guard check needs pulumi-policy, which is not installed: "
+        "pip install 'va-platform[preflight]'\n"
+    ), done.stderr
+
+
+def test_the_wheel_declares_the_image_and_preflight_extras(wheel: zipfile.ZipFile) -> None:
+    requires = metadata(wheel)["Requires-Dist"]
+    assert any(r.startswith("pulumi-docker") and 'extra == "image"' in r for r in requires)
+    assert any(r.startswith("pulumi-policy") and 'extra == "preflight"' in r for r in requires)

@@ -85,10 +85,10 @@ def test_contentgen_may_write_exactly_the_core_table_and_content_bucket(stack_ru
     env = stack_run.stack
     policy = json.loads(stack_run.named("fn-contentgen-role-policy").inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert by_sid["CoreTableAccess"]["Action"] == ["dynamodb:PutItem"]
-    assert by_sid["CoreTableAccess"]["Resource"].endswith(f":table/va-{env}-core-dynamodb")
-    assert by_sid["ContentBucketObjects"] == {
-        "Sid": "ContentBucketObjects", "Effect": "Allow", "Action": ["s3:PutObject"],
+    assert by_sid["TableAccess"]["Action"] == ["dynamodb:PutItem"]
+    assert by_sid["TableAccess"]["Resource"].endswith(f":table/va-{env}-core-dynamodb")
+    assert by_sid["BucketObjects"] == {
+        "Sid": "BucketObjects", "Effect": "Allow", "Action": ["s3:PutObject"],
         "Resource": f"arn:aws:s3:::va-{env}-content-bucket/*",
     }  # fmt: skip
 
@@ -205,3 +205,19 @@ def test_each_plan_runs_in_its_stacks_account(stack_run):
     declared = stack_config(stack_run.stack)["va-platform:accountId"]
     accounts = {str(r.outputs["arn"]).split(":")[4] for r in stack_run.of_type("aws:iam/role:Role")}
     assert accounts == {declared}
+
+
+def test_no_reserved_sid_names_a_resource_of_this_program(stack_run):
+    """The library's own Sids reach every team's policies and errors: none may read as this
+    repository's resources (CoreTableAccess, ContentBucketObjects did)."""
+    from va_platform.components.lambda_function.spec import RESERVED_SIDS
+
+    purposes = {
+        parsed[1]
+        for r in stack_run.resources
+        if r.custom
+        and (parsed := parse_physical_name(str(r.inputs.get("name") or r.inputs.get("bucket"))))
+    }
+    assert {"core", "content", "contentgen"} <= purposes
+    named = {sid for sid in RESERVED_SIDS for p in purposes if p.capitalize() in sid}
+    assert named == set()

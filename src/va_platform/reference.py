@@ -23,7 +23,7 @@ import sys
 import tokenize
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from pathlib import PurePath
 from types import ModuleType
@@ -261,7 +261,7 @@ def _type_text(annotation: Any) -> str:
     if origin is Literal:
         return " | ".join(repr(a) for a in args)
     if origin in (typing.Union, types.UnionType):
-        return " | ".join(_type_text(a) for a in args)
+        return " | ".join(_union_parts(args))
     if origin is tuple:
         return f"tuple[{_type_text(args[0])}, ...]" if args else "tuple"
     if origin is not None:
@@ -271,6 +271,23 @@ def _type_text(annotation: Any) -> str:
     if annotation is Any:
         return "Any"
     return getattr(annotation, "__name__", str(annotation))
+
+
+def _union_parts(args: tuple[Any, ...]) -> list[str]:
+    """A union's members as written: ``pulumi.Input[T]`` (``T | Awaitable[T] | Output[T]``
+    once evaluated) is ``Input[T]`` again."""
+    inner = [typing.get_args(a)[0] for a in args if typing.get_origin(a) is Awaitable]
+    if not inner:
+        return [_type_text(a) for a in args]
+    of_input = {inner[0], *(a for a in args if typing.get_origin(a) is Awaitable)}
+    rest = [
+        a
+        for a in args
+        if a not in of_input
+        and not isinstance(a, typing.ForwardRef)
+        and typing.get_origin(a) is not pulumi.Output
+    ]
+    return [f"Input[{_type_text(inner[0])}]", *(_type_text(a) for a in rest)]
 
 
 def _repr(value: object) -> str:
@@ -367,7 +384,11 @@ def signature_text(func: Callable[..., Any], name: str, *, skip_first: bool = Fa
             text += f" = {_repr(p.default)}"
         shown.append(text)
     returns = sig.return_annotation
-    tail = "" if returns is sig.empty or returns == "None" else f" -> {written_type(returns)}"
+    tail = (
+        ""
+        if returns is sig.empty or returns is None or returns == "None"
+        else f" -> {written_type(returns)}"
+    )
     return f"{name}({', '.join(shown)}){tail}"
 
 

@@ -58,7 +58,7 @@ def misapplied(document: dict) -> list[str]:
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_every_condition_key_of_the_deploy_policies_applies_to_its_action(env):
-    documents = deploy_policy.deploy_policies(env, "eu-central-1", "123456789012")
+    documents = deploy_policy.deploy_policies(env, "eu-central-1", "123456789012", "platform-team")
     assert [m for d in documents.values() for m in misapplied(d)] == []
 
 

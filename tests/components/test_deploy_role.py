@@ -252,6 +252,9 @@ class Actions:
     # What only an administrator does to it (removing what keeps the record, issue 22): denied
     # to the deploy role; a `pulumi up` that needs it runs with an administrator's credentials.
     administrator: tuple[str, ...] = ()
+    # Whether the first create action brings the resource into being (so AWS finds no tags on
+    # it); False where `pulumi up` adopts what AWS made (the VPC's default security group).
+    creates: bool = True
 
 
 S3_BUCKET_READS = (
@@ -285,7 +288,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"), own_arn,
         ("ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupIngress",
          "ec2:AuthorizeSecurityGroupEgress"),
-        tag="ec2:CreateTags",
+        tag="ec2:CreateTags", creates=False,
     ),
     "aws:ec2/routeTable:RouteTable": Actions(
         ("ec2:CreateRouteTable",), own_arn, ("ec2:DescribeRouteTables", "ec2:DeleteRouteTable"),
@@ -331,10 +334,10 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     # --- identity ---
     "aws:iam/role:Role": Actions(
         ("iam:CreateRole",), own_arn,
-        ("iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+        ("iam:GetRole", "iam:UpdateRoleDescription",
          "iam:UpdateAssumeRolePolicy", "iam:UntagRole", "iam:ListRolePolicies",
          "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:DeleteRole"),
-        tag="iam:TagRole",
+        tag="iam:TagRole", administrator=("iam:UpdateRole",),  # its maximum session
     ),
     "aws:iam/rolePolicy:RolePolicy": Actions(
         ("iam:PutRolePolicy",), role_of("role"), ("iam:GetRolePolicy", "iam:DeleteRolePolicy"),
@@ -362,9 +365,8 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:kms/key:Key": Actions(
         ("kms:CreateKey", "kms:EnableKeyRotation"), own_arn,
         ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-         "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:UpdateKeyDescription",
-         "kms:UntagResource"),
-        tag="kms:TagResource", administrator=("kms:ScheduleKeyDeletion",),
+         "kms:ListResourceTags", "kms:UpdateKeyDescription", "kms:UntagResource"),
+        tag="kms:TagResource", administrator=("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"),
     ),
     "aws:kms/alias:Alias": Actions(
         ("kms:CreateAlias",), lambda r: f"arn:aws:kms:{R}:{acct(r)}:{r.inputs['name']}",
@@ -437,6 +439,8 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:sns/topicSubscription:TopicSubscription": Actions(
         ("sns:Subscribe",), lambda r: str(r.inputs["topic"]),
         ("sns:GetSubscriptionAttributes",),
+        context=lambda r: (("sns:Protocol", str(r.inputs["protocol"])),
+                           ("sns:Endpoint", str(r.inputs["endpoint"]))),
         administrator=("sns:SetSubscriptionAttributes", "sns:Unsubscribe"),
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": Actions(
@@ -444,13 +448,32 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
          "cloudwatch:UntagResource"),
         tag="cloudwatch:TagResource", context=alarm_actions,
-        administrator=("cloudwatch:DeleteAlarms",),
+        # Rewriting an existing alarm (its threshold, period, metric) is an administrator's.
+        administrator=("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"),
     ),
     "aws:cloudwatch/logGroup:LogGroup": Actions(
         ("logs:CreateLogGroup", "logs:PutRetentionPolicy"), own_arn,
         ("logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:DeleteRetentionPolicy",
          "logs:UntagResource"),
         tag="logs:TagResource", administrator=("logs:DeleteLogGroup",),
+    ),
+    # --- the retention guard (an administrator's, administered() below) ---
+    "aws:ssm/document:Document": Actions(
+        ("ssm:CreateDocument",), own_arn,
+        ("ssm:DescribeDocument", "ssm:GetDocument", "ssm:DescribeDocumentPermission",
+         "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion", "ssm:ListTagsForResource",
+         "ssm:RemoveTagsFromResource", "ssm:DeleteDocument"),
+        tag="ssm:AddTagsToResource",
+    ),
+    "aws:cfg/rule:Rule": Actions(
+        ("config:PutConfigRule",), own_arn,
+        ("config:DescribeConfigRules", "config:ListTagsForResource", "config:UntagResource",
+         "config:DeleteConfigRule"),
+        tag="config:TagResource",
+    ),
+    "aws:cfg/remediationConfiguration:RemediationConfiguration": Actions(
+        ("config:PutRemediationConfigurations",), own_arn,
+        ("config:DescribeRemediationConfigurations", "config:DeleteRemediationConfiguration"),
     ),
     # --- EventBridge and its scheduler ---
     "aws:cloudwatch/eventRule:EventRule": Actions(
@@ -462,6 +485,7 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
     "aws:cloudwatch/eventTarget:EventTarget": Actions(
         ("events:PutTargets",), lambda r: rule_arn(r.inputs["rule"], r.inputs.get("eventBusName"), acct(r)),
         ("events:ListTargetsByRule", "events:RemoveTargets"),
+        context=lambda r: (("events:TargetArn", str(r.inputs["arn"])),),
     ),
     "aws:scheduler/schedule:Schedule": Actions(
         ("scheduler:CreateSchedule",), own_arn,
@@ -540,6 +564,9 @@ DEPLOY_ACTIONS: dict[str, Actions] = {
         ("apigateway:POST",), api_part("routes"),
         ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
         manage_arn=api_member("routes"),
+        context=lambda r: (
+            ("apigateway:Request/RouteAuthorizationType", str(r.inputs["authorizationType"])),
+        ),
     ),
     "aws:apigatewayv2/integration:Integration": Actions(
         ("apigateway:POST",), api_part("integrations"),
@@ -667,7 +694,15 @@ def in_context(run: Run, request: Request, creating: Recorded | None = None) -> 
         and request.arn == DEPLOY_ACTIONS[creating.type].arn(creating)
     ):
         target = creating
-    extra = _tags(target, "ResourceTag") + _boundary(target)
+    # The call that brings a resource into being finds no tags on it (it does not exist yet).
+    new = (
+        creating is not None
+        and target is creating
+        and DEPLOY_ACTIONS[creating.type].creates
+        and request.action == DEPLOY_ACTIONS[creating.type].create[0]
+    )
+    extra = () if new else _tags(target, "ResourceTag")
+    extra += _boundary(target)
     if creating is not None:
         extra += _tags(creating, "RequestTag")
     return request.with_context(*extra)
@@ -693,12 +728,16 @@ def requests_of(r: Recorded, which: str, run: Run | None = None) -> list[Request
 
 def administered(r: Recorded) -> bool:
     """An administrator's (ADR 0005): the CI identities (the deploy and preview roles, their
-    policies and attachments, the OIDC provider), the workload boundary, and the alarm topic
-    (issue 22: what keeps the record). A deploy session may read them and change none
+    policies and attachments, the OIDC provider), the workload boundary, the alarm topic and
+    the retention guard (issue 22: what keeps the record; ADR 0006). A deploy session may read them and change none
     (deploy_policy.py)."""
-    if r.type in (
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-        "aws:sns/topic:Topic",
+    if (
+        r.type
+        in (
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+            "aws:sns/topic:Topic",
+        )
+        or "va:logs:VaRetentionGuard$" in r.urn
     ):
         return True
     if r.type in (
@@ -861,8 +900,9 @@ def test_the_deploy_role_may_change_none_of_the_administrators_resources(run):
                                                     "Remove"))
     ]  # fmt: skip
     # the deploy role, its 4 policies and 4 attachments; the preview role, its attachment and
-    # inline policy; the OIDC provider; the boundary; the alarm topic
-    assert (len(own), bool(requests)) == (15, True)
+    # inline policy; the OIDC provider; the boundary; the alarm topic; the retention guard's
+    # rule, remediation, document, role and role policy
+    assert (len(own), bool(requests)) == (20, True)
     assert [str(q) for q in requests if allows(policy, q)] == []
 
 

@@ -21,6 +21,7 @@ from tests.components.test_deploy_role import (
     passes,
     stack_run,
 )
+from va_platform.preflight.mocks import Recorded
 from va_platform.preflight.runner import Run
 
 OWN_ROLE = f"arn:aws:iam::{A}:role/va-dev-ghdeploy-role"
@@ -156,13 +157,15 @@ def test_a_deploy_session_cannot_change_the_boundary_itself(action):
 
 
 def test_every_role_the_stack_creates_for_workloads_carries_the_boundary():
-    """Execution, schedule and agent roles, in every stack; only the CI identities (an
-    administrator's) carry none."""
+    """Execution, schedule and agent roles, in every stack; only the administrator's roles
+    carry none: the CI identities and the retention guard's (assumed by Systems Manager)."""
     missing = sorted(
         f"{name}: {r.inputs.get('permissionsBoundary')}"
         for stack in ("dev", "prod", "every-trigger")
         for r in stack_run(stack).of_type("aws:iam/role:Role")
-        if not (name := str(r.inputs["name"])).endswith(("-ghdeploy-role", "-ghpreview-role"))
+        if not (name := str(r.inputs["name"])).endswith(
+            ("-ghdeploy-role", "-ghpreview-role", "-logretention-role")
+        )
         and r.inputs.get("permissionsBoundary")
         != f"arn:aws:iam::{str(r.outputs['arn']).split(':')[4]}:policy/"
         f"va-{name.split('-')[1]}-workload-boundary"
@@ -424,11 +427,19 @@ def test_a_deploy_session_cannot_remove_or_silence_what_keeps_the_record(request
     assert not allows(session(), request_)
 
 
-def put_alarm(*actions: str) -> Request:
+OWN_NEW_TAGS = (
+    ("aws:RequestTag/Environment", "dev"),
+    ("aws:RequestTag/Project", "VirtualAgentics"),
+)
+
+
+def put_alarm(*actions: str, tags: tuple[tuple[str, str], ...] = OWN_NEW_TAGS) -> Request:
+    """PutMetricAlarm creating ``ALARM`` (request tags only), or overwriting it (``tags`` holds
+    its resource tags: AWS puts an existing alarm's tags in the request)."""
     return Request(
         "cloudwatch:PutMetricAlarm",
         ALARM,
-        (*OWN_TAGS, *(("cloudwatch:AlarmActions", a) for a in actions)),
+        (*tags, *(("cloudwatch:AlarmActions", a) for a in actions)),
     )
 
 
@@ -442,17 +453,95 @@ def test_a_deploy_session_cannot_rewrite_an_alarm_to_notify_no_one(actions):
     assert not allows(session(), put_alarm(*actions))
 
 
-def test_a_deploy_session_may_still_write_alarms_that_notify_the_alarm_topic():
+def test_a_deploy_session_may_still_create_alarms_that_notify_the_alarm_topic():
     assert allows(session(), put_alarm(ALARM_TOPIC))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no condition key bounds retentionInDays (AWS's Service Authorization Reference: "
-    "aws:ResourceTag only): residual risk, docs/operations.md, threat model",
-)
-def test_a_deploy_session_cannot_shorten_the_retention_of_a_log_group():
-    assert not allows(session(), Request("logs:PutRetentionPolicy", LOG_GROUP, OWN_TAGS))
+def test_a_deploy_session_cannot_create_an_alarm_untagged():
+    """An alarm it creates carries the environment's tags, so it is never rewritten after."""
+    assert not allows(session(), put_alarm(ALARM_TOPIC, tags=()))
+
+
+def test_a_deploy_session_cannot_change_the_threshold_of_an_existing_alarm():
+    """PutMetricAlarm overwrites an alarm whole, and no condition key bounds its threshold,
+    period or metric: an alarm that exists (it carries its tags) is rewritten only by an
+    administrator; the session may create alarms, not change them."""
+    assert not allows(session(), put_alarm(ALARM_TOPIC, tags=(*OWN_TAGS, *OWN_NEW_TAGS)))
+
+
+@pytest.mark.parametrize("key", ["Environment", "Project"])
+def test_a_deploy_session_cannot_untag_an_alarm_to_rewrite_it(key):
+    """Else it would drop the tag that marks the alarm as existing, then overwrite it."""
+    untag = Request("cloudwatch:UntagResource", ALARM, (*OWN_TAGS, ("aws:TagKeys", key)))
+    assert not allows(session(), untag)
+
+
+# No condition key bounds logs:PutRetentionPolicy's value (AWS's catalogue: aws:ResourceTag
+# only) and `pulumi up` needs the action, so a session may still set one day: what the stack
+# makes sure of is that it does not stay so (components/retention_guard.py, docs/adr/0006).
+GUARD_ROLE = f"arn:aws:iam::{A}:role/va-dev-logretention-role"
+GUARD_RULE = f"arn:aws:config:{R}:{A}:config-rule/config-rule-0guard"
+GUARD_REMEDIATION = f"arn:aws:config:{R}:{A}:remediation-configuration/0guard"
+GUARD_DOCUMENT = f"arn:aws:ssm:{R}:{A}:document/va-dev-logretention-document"
+RECORDER = f"arn:aws:config:{R}:{A}:configuration-recorder/default/0recorder"
+
+
+def the_guard(run: Run) -> dict[str, Recorded]:
+    """The retention guard's resources as registered, by type token."""
+    return {r.type: r for r in run.resources if "va:logs:VaRetentionGuard$" in r.urn and r.custom}
+
+
+def test_a_deploy_session_cannot_keep_a_log_groups_retention_short():
+    """Issue 22: a session sets a log group's retention to one day. An administrator's AWS
+    Config rule finds, every hour, every log group kept shorter than the shortest retention the
+    stack declares, and its automatic remediation runs a document that puts that retention back,
+    as a role that may do so on every log group of the stack (CloudWatch deletes expired events
+    only some time after, and keeps them if the retention grows back first)."""
+    run = stack_run("dev")
+    guard = the_guard(run)
+    rule, remediation = guard["aws:cfg/rule:Rule"], guard["aws:cfg/remediationConfiguration:RemediationConfiguration"]  # fmt: skip
+    role = guard["aws:iam/role:Role"]
+    document = json.loads(guard["aws:ssm/document:Document"].inputs["content"])
+    policy = json.loads(guard["aws:iam/rolePolicy:RolePolicy"].inputs["policy"])
+    declared = {int(g.inputs["retentionInDays"]) for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")}  # fmt: skip
+    params = {p["name"]: p.get("staticValue") or p.get("resourceValue") for p in remediation.inputs["parameters"]}  # fmt: skip
+    groups = [str(g.outputs["arn"]) for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")]
+    assert (rule.inputs["source"], rule.inputs["maximumExecutionFrequency"]) == (
+        {"owner": "AWS", "sourceIdentifier": "CW_LOGGROUP_RETENTION_PERIOD_CHECK"}, "One_Hour"
+    )  # fmt: skip
+    assert json.loads(rule.inputs["inputParameters"]) == {"MinRetentionTime": str(min(declared))}
+    assert (remediation.inputs["automatic"], remediation.inputs["configRuleName"]) == (True, rule.inputs["name"])  # fmt: skip
+    assert params == {"AutomationAssumeRole": role.outputs["arn"], "LogGroupName": "RESOURCE_ID", "RetentionInDays": str(min(declared))}  # fmt: skip
+    assert document["mainSteps"][0]["inputs"]["Api"] == "PutRetentionPolicy"
+    assert len(groups) >= 3
+    assert all(allows(policy, Request("logs:PutRetentionPolicy", g)) for g in groups)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param(Request("config:DeleteConfigRule", GUARD_RULE, OWN_TAGS), id="delete-rule"),
+        pytest.param(Request("config:PutConfigRule", GUARD_RULE, OWN_TAGS), id="rewrite-rule"),
+        pytest.param(Request("config:DeleteEvaluationResults", GUARD_RULE), id="forget-results"),
+        pytest.param(Request("config:DeleteRemediationConfiguration", GUARD_REMEDIATION), id="delete-remediation"),
+        pytest.param(Request("config:PutRemediationConfigurations", GUARD_REMEDIATION), id="rewrite-remediation"),
+        pytest.param(Request("config:PutRemediationExceptions", "*"), id="exempt-a-log-group"),
+        pytest.param(Request("config:StopConfigurationRecorder", RECORDER), id="stop-recorder"),
+        pytest.param(Request("config:DeleteConfigurationRecorder", RECORDER), id="delete-recorder"),
+        pytest.param(Request("config:PutConfigurationRecorder", RECORDER), id="stop-recording-log-groups"),
+        pytest.param(Request("ssm:UpdateDocument", GUARD_DOCUMENT, OWN_TAGS), id="rewrite-document"),
+        pytest.param(Request("ssm:UpdateDocumentDefaultVersion", GUARD_DOCUMENT, OWN_TAGS), id="document-version"),
+        pytest.param(Request("ssm:DeleteDocument", GUARD_DOCUMENT, OWN_TAGS), id="delete-document"),
+        pytest.param(Request("iam:PutRolePolicy", GUARD_ROLE), id="rewrite-role-policy"),
+        pytest.param(Request("iam:DeleteRolePolicy", GUARD_ROLE), id="drop-role-policy"),
+        pytest.param(Request("iam:UpdateAssumeRolePolicy", GUARD_ROLE), id="role-trust"),
+        pytest.param(Request("iam:DeleteRole", GUARD_ROLE), id="delete-role"),
+        pytest.param(Request("iam:TagRole", GUARD_ROLE), id="tag-role"),
+    ],
+)  # fmt: skip
+def test_a_deploy_session_cannot_disarm_the_retention_guard(request_):
+    """Else it would stop the rule, the recorder or the remediation first, then shorten."""
+    assert not allows(session(), request_)
 
 
 # --- issue 22: HTTP APIs of another environment -------------------------------------------------
@@ -474,6 +563,38 @@ def test_a_deploy_session_cannot_change_what_an_api_of_another_environment_holds
     """Where AWS puts the API's tags in the request (its catalogue lists aws:ResourceTag for
     routes and integrations; its guide documents tag inheritance for REST APIs only)."""
     assert not allows(session(), Request(action, arn, PROD_TAGS))
+
+
+# AWS's API Gateway guide lists what an HTTP API can tag (the API, stages, domain names, VPC
+# links) and documents tag inheritance for REST APIs only: a route or integration request may
+# carry no aws:ResourceTag at all, whatever API it belongs to (docs/adr/0006).
+ROUTES = f"{API}/routes"
+
+
+def route(action: str, arn: str, authorization: str | None) -> Request:
+    context = () if authorization is None else (("apigateway:Request/RouteAuthorizationType", authorization),)  # fmt: skip
+    return Request(action, arn, context)
+
+
+@pytest.mark.parametrize(
+    ("action", "arn", "authorization"),
+    [("apigateway:POST", ROUTES, "NONE"), ("apigateway:POST", ROUTES, None),
+     ("apigateway:POST", ROUTES, "CUSTOM"), ("apigateway:PATCH", ROUTE, "NONE"),
+     ("apigateway:PATCH", ROUTE, "CUSTOM")],
+    ids=["create-open", "create-unstated", "create-custom", "patch-open", "patch-custom"],
+)  # fmt: skip
+def test_a_deploy_session_cannot_open_a_route_of_an_api_whose_tags_it_cannot_see(
+    action, arn, authorization
+):
+    """Where AWS puts no tags in a route's request, the session could reach any HTTP API of the
+    account by id: its routes are still never opened to anyone (AuthorizationType NONE) or to
+    a Lambda authorizer of its choosing (CUSTOM); only AWS_IAM and JWT, as the program uses."""
+    assert not allows(session(), route(action, arn, authorization))
+
+
+@pytest.mark.parametrize("authorization", ["AWS_IAM", "JWT"])
+def test_a_deploy_session_may_create_routes_with_iam_or_jwt_where_no_tags_are_seen(authorization):
+    assert allows(session(), route("apigateway:POST", ROUTES, authorization))
 
 
 def test_a_deploy_session_may_change_its_own_api():
@@ -565,3 +686,41 @@ def test_each_ec2_creation_statement_lists_no_type_its_creations_only_name():
         if kinds(action) & listed != {EC2_CREATED[action]}
     ]
     assert crossed == []
+
+
+# --- issue 22, residuals: key policies and role sessions are an administrator's -----------------
+
+
+def stack_keys() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The keys the dev stack creates (the stack key, the alarm topic's), with their tags."""
+    return [
+        (str(k.outputs["arn"]), tuple((f"aws:ResourceTag/{t}", str(v)) for t, v in sorted((k.inputs.get("tags") or {}).items())))
+        for k in stack_run("dev").of_type("aws:kms/key:Key")
+    ]  # fmt: skip
+
+
+def test_the_key_attacks_aim_at_the_stacks_keys():
+    """Guards the test below against passing on nothing: the stack key and the alarm key."""
+    assert len(stack_keys()) == 2
+    assert all(("aws:ResourceTag/Environment", "dev") in tags for _, tags in stack_keys())
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["stack-key", "alarm-key"])
+def test_a_deploy_session_cannot_rewrite_a_key_policy_to_grant_decrypt(which):
+    """A new key policy could grant the deploy role itself, or an outside account, kms:Decrypt
+    on what the key protects (the functions' environment, the secrets, the logs, the alarm
+    topic), or lock CloudWatch out of the alarm key. No condition key inspects the policy
+    document, so the call itself is refused: a key gets its policy at CreateKey, and a change
+    to it is applied by an administrator."""
+    key, tags = stack_keys()[which]
+    assert not allows(session(), Request("kms:PutKeyPolicy", key, tags))
+
+
+@pytest.mark.parametrize(
+    "role", [AGENT_ROLE, EXECUTION_ROLE, SCHEDULE_ROLE], ids=["agent", "execution", "schedule"]
+)
+def test_a_deploy_session_cannot_lengthen_a_roles_session(role):
+    """UpdateRole sets MaxSessionDuration (up to 12 h on an agent role) and no condition key
+    bounds it; the role's boundary (iam:PermissionsBoundary) says nothing about it. The
+    program sets it at CreateRole; a change is an administrator's."""
+    assert not allows(session(), bounded("iam:UpdateRole", role))

@@ -23,10 +23,13 @@ from tests.support import (
 )
 from va_platform.components import (
     BucketRef,
+    BucketTarget,
     LambdaNetworking,
     TableRef,
     VaAlarmTopic,
     VaAlarmTopicArgs,
+    VaBucketNotifications,
+    VaBucketNotificationsArgs,
     VaLambda,
     VaLambdaArgs,
     VaTable,
@@ -42,7 +45,8 @@ TOPIC = "arn:aws:sns:eu-central-1:123456789012:acme-events"
 KEY_ARN = "arn:aws:kms:eu-central-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 REFERENCES = {
     OTHER: {"queueArn": QUEUE_ARN, "topicArn": TOPIC, "keyArn": KEY_ARN,
-            "vpcId": "vpc-0123", "subnetIds": ["subnet-0aaa", "subnet-0bbb"], "sgId": "sg-0ccc"}
+            "vpcId": "vpc-0123", "subnetIds": ["subnet-0aaa", "subnet-0bbb"], "sgId": "sg-0ccc",
+            "mediaBucketArn": "arn:aws:s3:::acme-media", "mediaBucketName": "acme-media"}
 }  # fmt: skip
 
 
@@ -147,7 +151,7 @@ def test_table_actions_on_a_table_of_the_same_program(artifact) -> None:
 
     run = run_function(artifact, {"tableActions": ["dynamodb:PutItem"]}, extra=extra)
     table_arn = "arn:aws:dynamodb:eu-central-1:123456789012:table/va-dev-orders-dynamodb"
-    assert policy_statements(run)["CoreTableAccess"]["Resource"] == table_arn
+    assert policy_statements(run)["TableAccess"]["Resource"] == table_arn
     env = one(run, "aws:lambda/function:Function")["environment"]["variables"]
     assert env["DYNAMODB_TABLE"] == "va-dev-orders-dynamodb"
 
@@ -157,7 +161,7 @@ def test_bucket_actions_on_a_bucket_of_another_stack(artifact) -> None:
         return {"bucket": BucketRef(arn="arn:aws:s3:::acme-media", name="acme-media")}
 
     run = run_function(artifact, {"bucketActions": ["s3:GetObject"]}, extra=extra)
-    assert policy_statements(run)["ContentBucketObjects"]["Resource"] == "arn:aws:s3:::acme-media/*"
+    assert policy_statements(run)["BucketObjects"]["Resource"] == "arn:aws:s3:::acme-media/*"
 
 
 @pytest.mark.parametrize(
@@ -229,7 +233,7 @@ def test_unused_refs_are_accepted(artifact) -> None:
     run = build_lambda(
         artifact, table=TableRef(arn="arn:aws:dynamodb:eu-central-1:1:table/x", name="x")
     )
-    assert "CoreTableAccess" not in policy_statements(run)
+    assert "TableAccess" not in policy_statements(run)
 
 
 # --- bring your own secret (issue 20 §2): any name or ARN, with decrypt on its key -------------
@@ -418,3 +422,86 @@ def test_the_workload_boundary_admits_the_existing_secrets_and_their_keys() -> N
     assert not allows(role, Request("kms:Decrypt", KEY_ARN), boundary=boundary)
     other = BY_NAME.replace("stripe-??????", "payroll-Ab12Cd")
     assert not allows(role, Request("secretsmanager:GetSecretValue", other), boundary=boundary)
+
+
+# --- a bucket trigger on any bucket: of the same program, or of another stack ---------------------
+
+
+def bucket_of_same_program() -> BucketRef:
+    uploads = aws.s3.Bucket("uploads", bucket="acme-uploads")
+    return BucketRef(arn=uploads.arn, name=uploads.bucket)
+
+
+def bucket_of_other_stack() -> BucketRef:
+    return BucketRef(
+        arn=from_other_stack("mediaBucketArn"), name=from_other_stack("mediaBucketName")
+    )
+
+
+def run_bucket_trigger(artifact: Any, source: Any) -> Run:
+    """A function started by objects created under ``in/`` of the bucket ``source()`` gives
+    (which the program calls ``media``), and that bucket's notification."""
+
+    def program() -> None:
+        bucket = source()
+        fn_spec = spec(triggers=[{"kind": "bucket", "bucket": "media", "prefix": "in/"}])
+        fn = VaLambda("fn", VaLambdaArgs(context=CTX, spec=fn_spec, networking=NETWORKING,
+                                         alarm_topic_arn=TOPIC_ARN, package=artifact,
+                                         bucket_arns={"media": bucket.arn}))  # fmt: skip
+        targets = [BucketTarget(fn_spec.purpose, fn.invoke_arn, trigger,
+                                fn.bucket_permissions["media"]) for trigger in fn_spec.triggers]  # fmt: skip
+        VaBucketNotifications("media-notifications", VaBucketNotificationsArgs(
+            context=CTX, bucket=bucket, targets=targets, trigger_name="media"))  # fmt: skip
+
+    return run_under_mocks(program, stack_references=REFERENCES)
+
+
+BUCKET_SOURCES = pytest.mark.parametrize(
+    ("source", "name"),
+    [(bucket_of_same_program, "acme-uploads"), (bucket_of_other_stack, "acme-media")],
+    ids=["output", "stack-reference"],
+)
+
+
+@BUCKET_SOURCES
+def test_a_bucket_trigger_lets_s3_invoke_for_exactly_that_bucket(artifact, source, name) -> None:
+    run = run_bucket_trigger(artifact, source)
+    assert run.error is None, run.error
+    permission = one(run, "aws:lambda/permission:Permission")
+    assert (permission["principal"], permission["sourceArn"]) == (
+        "s3.amazonaws.com", f"arn:aws:s3:::{name}")  # fmt: skip
+    assert permission["sourceAccount"] == "123456789012"
+
+
+@BUCKET_SOURCES
+def test_a_bucket_trigger_notification_is_put_on_that_bucket(artifact, source, name) -> None:
+    run = run_bucket_trigger(artifact, source)
+    assert run.error is None, run.error
+    notification = one(run, "aws:s3/bucketNotification:BucketNotification")
+    assert notification["bucket"] == name
+    (sent,) = notification["lambdaFunctions"]
+    assert sent["lambdaFunctionArn"].endswith(":function:va-dev-contentgen-lambda")
+    assert sent["filterPrefix"] == "in/"
+
+
+def test_a_bucket_trigger_grants_the_role_nothing_on_that_bucket(artifact) -> None:
+    """S3 invokes the function through its resource policy: reading the objects is a separate
+    grant (bucketActions with VaLambdaArgs.bucket)."""
+    run = run_bucket_trigger(artifact, bucket_of_other_stack)
+    assert "acme-media" not in one(run, "aws:iam/rolePolicy:RolePolicy")["policy"]
+
+
+def test_a_bucket_arn_that_is_no_s3_bucket_arn_is_one_line_naming_the_trigger(artifact) -> None:
+    trigger = {"kind": "bucket", "bucket": "media"}
+    with pytest.raises(ValueError, match="bucket_arns") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(triggers=[trigger]), networking=NETWORKING,
+                     alarm_topic_arn=TOPIC_ARN, package=artifact,
+                     bucket_arns={"media": "arn:aws:s3:::acme-media/in/*"})  # fmt: skip
+    assert "\n" not in str(raised.value)
+
+
+def test_a_notification_on_a_bucket_ref_needs_the_name_its_triggers_give_it() -> None:
+    with pytest.raises(ValueError, match="trigger_name") as raised:
+        VaBucketNotificationsArgs(context=CTX, bucket=BucketRef(arn="arn:aws:s3:::a", name="a"),
+                                  targets=[object()])  # type: ignore[list-item]  # fmt: skip
+    assert "\n" not in str(raised.value)

@@ -1,6 +1,6 @@
 """Found by another team trying the library from outside the repository (review of rev20): each
 test states what the docs promise ("a literal is checked for its format on construction", "one
-clear error", "nothing is silently ignored") and fails today, so it is a strict xfail until fixed."""
+clear error", "nothing is silently ignored"); each failed before its fix."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from tests.support import CTX, NETWORKING, TOPIC_ARN, spec
 from va_platform.components import (
     ExistingSecret,
     LambdaNetworking,
+    VaLambda,
     VaLambdaArgs,
     VaNetwork,
     VaNetworkArgs,
 )
-from va_platform.preflight.runner import run_under_mocks
+from va_platform.preflight.runner import ApplyFailedError, run_under_mocks
 
 OTHER = "teamy/events/dev"
 REFERENCES = {OTHER: {"notAnArn": "jobs", "region": "eu-central-1"}}
@@ -27,12 +28,6 @@ def from_other_stack(name: str) -> pulumi.Output[str]:
     return pulumi.StackReference(OTHER).get_output(name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a credential-shaped ExistingSecret name is now refused without echoing it "
-    "(test_a_credential_shaped_secret_name_is_refused_without_echoing_it), but the error is "
-    "pydantic's multi-line ValidationError, not one line (see the typo'd-field test)",
-)
 @pytest.mark.parametrize(
     "name",
     ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
@@ -106,12 +101,6 @@ def spec_error(**fields) -> str:
     return str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a typo'd spec field is pydantic's multi-line 'Extra inputs are not permitted "
-    "[type=extra_forbidden, input_value=...] For further information visit "
-    "https://errors.pydantic.dev/...', naming neither the allowed fields nor the likely one",
-)
 def test_a_typod_spec_field_is_one_line_naming_the_field_it_meant() -> None:
     message = spec_error(memroy=512)
     assert "\n" not in message
@@ -119,13 +108,6 @@ def test_a_typod_spec_field_is_one_line_naming_the_field_it_meant() -> None:
     assert "memory" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an Output where a literal is required (FunctionSpec.purpose, env values, "
-    "layer_arns, ExistingSecret.env) says 'Input should be a valid string [type=string_type, "
-    "input_value=<pulumi.output.Output object at 0x...>]': it should say the field takes a "
-    "literal, not an Output (and where an Output goes instead, e.g. extra_env)",
-)
 @pytest.mark.parametrize(
     "fields",
     [lambda: {"purpose": from_other_stack("region")},
@@ -156,3 +138,70 @@ def test_a_destination_that_is_no_arn_is_one_line_naming_destinations() -> None:
     with pytest.raises(ValueError, match="destinations: 'jobs' is not") as raised:
         destination_action("jobs")
     assert "\n" not in str(raised.value)
+
+
+def test_a_destination_output_that_is_no_arn_is_one_line_without_the_sdk_chain(artifact) -> None:
+    """An Output destination is checked once known: the refusal reaches the user as the one
+    line the library wrote, not wrapped in the SDK's "While processing input" chain (which
+    repeats the value), and as a pulumi.RunError (the CLI prints it without a traceback)."""
+
+    def program() -> None:
+        destinations = {"onFailure": from_other_stack("notAnArn")}
+        VaLambda("fn", VaLambdaArgs(context=CTX, spec=spec(destinations=destinations),
+                                    networking=NETWORKING, alarm_topic_arn=TOPIC_ARN,
+                                    package=artifact))  # fmt: skip
+
+    error = run_under_mocks(program, stack_references=REFERENCES).error
+    # What the program raised (the preflight notes it was raised in an apply).
+    error = error.original if isinstance(error, ApplyFailedError) else error
+    assert isinstance(error, pulumi.RunError), repr(error)
+    assert str(error).startswith("destinations: 'jobs' is not an SQS queue")
+    assert "\n" not in str(error)
+    assert "While processing" not in str(error)
+
+
+def test_a_model_refusal_is_a_pulumi_run_error_so_the_cli_prints_no_traceback() -> None:
+    with pytest.raises(pulumi.RunError):
+        spec(memroy=512)
+
+
+def test_a_model_refusal_is_still_a_pydantic_validation_error_listing_each_problem() -> None:
+    with pytest.raises(ValidationError) as raised:
+        spec(memroy=512, timeout=0)
+    assert [e["loc"] for e in raised.value.errors()] == [("timeout",), ("memroy",)]
+
+
+def test_a_typod_field_with_no_close_name_lists_the_valid_fields() -> None:
+    message = spec_error(zzzzzz=1)
+    assert "unknown field 'zzzzzz'; valid fields: " in message
+    assert "tableActions" in message
+
+
+def test_a_typod_field_inside_a_trigger_suggests_that_kinds_field() -> None:
+    message = spec_error(triggers=[{"kind": "bucket", "prefx": "uploads/"}])
+    assert message == "FunctionSpec.triggers[0]: unknown field 'prefx'; did you mean 'prefix'?"
+
+
+def test_an_output_in_env_says_where_outputs_go_instead() -> None:
+    messages: list[str] = []
+    run_under_mocks(lambda: messages.append(spec_error(env={"REGION": from_other_stack("region")})),
+                    stack_references=REFERENCES)  # fmt: skip
+    (message,) = messages
+    assert message.startswith("FunctionSpec.env['REGION'] takes a literal, not a pulumi Output")
+    assert message.endswith("; give a value known only as an Output in VaLambdaArgs.extra_env")
+
+
+def test_an_args_refusal_is_a_pulumi_run_error_so_the_cli_prints_no_traceback(artifact) -> None:
+    """VaLambdaArgs (a dataclass) refuses a missing table in one line, as a model does."""
+    with pytest.raises(pulumi.RunError, match="need the table") as raised:
+        VaLambdaArgs(context=CTX, spec=spec(tableActions=["dynamodb:PutItem"]),
+                     networking=NETWORKING, alarm_topic_arn=TOPIC_ARN, package=artifact)  # fmt: skip
+    assert isinstance(raised.value, ValueError)
+    assert "\n" not in str(raised.value)
+
+
+def test_network_ids_refused_by_from_ids_are_a_pulumi_run_error() -> None:
+    with pytest.raises(pulumi.RunError, match="vpc_id"):
+        LambdaNetworking.from_ids(vpc_id="subnet-0", subnet_ids=["subnet-a", "subnet-b"],
+                                  security_group_ids=["sg-0"], region="eu-central-1",
+                                  account_id=ACCOUNT)  # fmt: skip

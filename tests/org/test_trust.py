@@ -16,6 +16,8 @@ from tests.org.test_org import REPO, org_config, run_org
 ORG_ID = "o-abcdefghij"
 ROLE = "arn:aws:iam::123456789012:role/va-dev-contentgen-lambda-role"
 SUB = "token.actions.githubusercontent.com:sub"
+# The role pull requests assume (GitHub's tokens assume the CI roles only).
+PREVIEW = "arn:aws:iam::123456789012:role/va-dev-ghpreview-role"
 
 
 def refused(request: Request) -> bool:
@@ -43,7 +45,7 @@ def test_another_repositorys_workflows_are_refused_even_by_a_role_that_trusts_gi
     other = Request(
         "sts:AssumeRoleWithWebIdentity", ROLE, ((SUB, "repo:someone/else:pull_request"),)
     )
-    ours = Request("sts:AssumeRoleWithWebIdentity", ROLE, ((SUB, f"repo:{REPO}:pull_request"),))
+    ours = Request("sts:AssumeRoleWithWebIdentity", PREVIEW, ((SUB, f"repo:{REPO}:pull_request"),))
     assert (refused(other), refused(ours)) == (True, False)
 
 

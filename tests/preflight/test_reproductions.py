@@ -309,6 +309,7 @@ def test_program_virtualenv_without_the_library_is_one_line_saying_how_to_instal
     assert result.returncode == 1
     assert document["error"].startswith(f"{venv} (the program's virtualenv) has no va-platform")
     assert f"{venv}/bin/python -m pip install " in document["error"]
+    assert "[preflight]" in document["error"]
 
 
 def test_writes_nothing_outside_the_program_directory(tmp_path):

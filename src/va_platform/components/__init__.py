@@ -7,15 +7,20 @@ below are the implementation and may move. Every name a program needs is in ``__
 
 from va_platform.components.agent import (
     ANTHROPIC_KEY_SECRET,
+    AgentFunctionArgs,
     AgentImageSettings,
     AgentProfile,
+    VaAgent,
+    VaAgentArgs,
     VaAgentImage,
     VaAgentImageArgs,
     VaAgentRole,
     VaAgentRoleArgs,
+    agent_lambda,
 )
 from va_platform.components.agent.image import IMAGE_FILES, context_hash
 from va_platform.components.agent.profile import (
+    ProfileStatement,
     agent_handler_statements,
     bedrock_model_arns,
     lambda_function_arn,
@@ -38,6 +43,13 @@ from va_platform.components.bucket import (
     VaBucketNotificationsArgs,
 )
 from va_platform.components.context import VaContext
+from va_platform.components.errors import (
+    VaError,
+    VaInputError,
+    VaUnknownInputError,
+    VaValidationError,
+    refuse_in_one_line,
+)
 from va_platform.components.github import VaGithubOidcRole, VaGithubOidcRoleArgs
 from va_platform.components.github.deploy_policy import REPOSITORY_PATTERN
 from va_platform.components.key import VaKey, VaKeyArgs
@@ -53,7 +65,13 @@ from va_platform.components.lambda_function import (
     ZipCode,
 )
 from va_platform.components.lambda_function.alarms import AlarmDef
-from va_platform.components.lambda_function.spec import LogRetentionDays
+from va_platform.components.lambda_function.egress import EgressRule
+from va_platform.components.lambda_function.spec import (
+    Destinations,
+    LogRetentionDays,
+    RuntimeManagement,
+    StatementSpec,
+)
 from va_platform.components.lambda_function.triggers import (
     TRIGGER_KINDS,
     BucketTrigger,
@@ -69,6 +87,7 @@ from va_platform.components.layer import LayerSpec, VaLayer, VaLayerArgs
 from va_platform.components.model import ArnInput, InRange, NameInput, OneOf, VaModel
 from va_platform.components.network import VaNetwork, VaNetworkArgs
 from va_platform.components.refs import BucketRef, TableRef
+from va_platform.components.retention_guard import VaRetentionGuard, VaRetentionGuardArgs
 from va_platform.components.secret import VaSecret, VaSecretArgs
 from va_platform.components.table import VaTable, VaTableArgs
 
@@ -78,6 +97,7 @@ __all__ = [
     "IMAGE_FILES",
     "REPOSITORY_PATTERN",
     "TRIGGER_KINDS",
+    "AgentFunctionArgs",
     "AgentImageSettings",
     "AgentProfile",
     "AlarmDef",
@@ -86,6 +106,8 @@ __all__ = [
     "BucketRef",
     "BucketTarget",
     "BucketTrigger",
+    "Destinations",
+    "EgressRule",
     "EventsTrigger",
     "ExistingSecret",
     "Expiry",
@@ -100,11 +122,16 @@ __all__ = [
     "LogRetentionDays",
     "NameInput",
     "OneOf",
+    "ProfileStatement",
     "QueueTrigger",
+    "RuntimeManagement",
     "ScheduleTrigger",
     "SecretRef",
+    "StatementSpec",
     "TableRef",
     "TriggerKind",
+    "VaAgent",
+    "VaAgentArgs",
     "VaAgentImage",
     "VaAgentImageArgs",
     "VaAgentRole",
@@ -116,8 +143,10 @@ __all__ = [
     "VaBucketNotifications",
     "VaBucketNotificationsArgs",
     "VaContext",
+    "VaError",
     "VaGithubOidcRole",
     "VaGithubOidcRoleArgs",
+    "VaInputError",
     "VaKey",
     "VaKeyArgs",
     "VaLambda",
@@ -127,15 +156,20 @@ __all__ = [
     "VaModel",
     "VaNetwork",
     "VaNetworkArgs",
+    "VaRetentionGuard",
+    "VaRetentionGuardArgs",
     "VaSecret",
     "VaSecretArgs",
     "VaTable",
     "VaTableArgs",
+    "VaUnknownInputError",
+    "VaValidationError",
     "VaWorkloadBoundary",
     "VaWorkloadBoundaryArgs",
     "ZipArtifact",
     "ZipCode",
     "agent_handler_statements",
+    "agent_lambda",
     "agent_role_arn",
     "agent_role_name",
     "bedrock_model_arns",
@@ -145,3 +179,6 @@ __all__ = [
     "overlapping_bucket_triggers",
     "workload_boundary",
 ]
+
+# Every args dataclass refuses in one line (a pulumi.RunError: no traceback), as the models do.
+refuse_in_one_line(globals()[name] for name in __all__)

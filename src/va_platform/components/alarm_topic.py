@@ -5,8 +5,6 @@ key's policy does not admit the CloudWatch service), so the topic gets its own K
 policy lets CloudWatch use it; without this, alarms would fire into the void.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from dataclasses import dataclass

@@ -1,7 +1,5 @@
 """What every VA component shares: its type token form and how its children are optioned."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import pulumi
@@ -18,7 +16,7 @@ class VaComponent(pulumi.ComponentResource):
     the component must not leak onto every child.
     """
 
-    MODULE: str = ""
+    MODULE = ""
 
     def __init__(
         self,

@@ -169,14 +169,19 @@ def workload_boundary(
             [f"arn:aws:kms:{arn}:key/*"],
             {"StringEquals": {"aws:ResourceTag/Environment": env}},
         ),
+        # Lambda creates a function's network interfaces as its execution role: only in this
+        # environment's subnets and security groups (their tags), so a function a session
+        # attaches to another team's or environment's VPC gets no interface there.
         allow(
             "NetworkInterfacesInThisAccount",
             ("ec2:CreateNetworkInterface",),
-            [
-                f"arn:aws:ec2:{arn}:network-interface/*",
-                f"arn:aws:ec2:{arn}:subnet/*",
-                f"arn:aws:ec2:{arn}:security-group/*",
-            ],
+            [f"arn:aws:ec2:{arn}:network-interface/*"],
+        ),
+        allow(
+            "NetworkInterfacesInThisEnvironmentsSubnets",
+            ("ec2:CreateNetworkInterface",),
+            [f"arn:aws:ec2:{arn}:subnet/*", f"arn:aws:ec2:{arn}:security-group/*"],
+            {"StringEquals": {"aws:ResourceTag/Environment": env}},
         ),
         allow("OwnNetworkInterfaces", ENI_MANAGE, [f"arn:aws:ec2:{arn}:network-interface/*"]),
         allow("NoResourceLevelPermissions", UNSCOPABLE, ["*"]),

@@ -2,8 +2,6 @@
 VaBucketNotifications: the functions its new objects start (S3 keeps one notification
 configuration per bucket, so every function's ``bucket`` triggers on it go into one)."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -165,22 +163,42 @@ class BucketTarget:
 
 @dataclass(frozen=True)
 class VaBucketNotificationsArgs:
-    """One bucket and every function its new objects start."""
+    """One bucket and every function its new objects start: a VaBucket of the program, or any
+    bucket of the functions' account as a BucketRef (an ``aws.s3.Bucket`` of the program, a
+    StackReference's outputs). S3 keeps one notification configuration per bucket, and this one
+    replaces whatever the bucket had: give it every function the bucket starts, and put a bucket
+    that another stack already notifies through that stack."""
 
     # Environment and owner (names and tags).
     context: VaContext
     # The bucket whose notification configuration this is (S3 keeps one per bucket).
-    bucket: VaBucket
+    bucket: VaBucket | BucketRef
     # One per function bucket trigger on this bucket; overlapping triggers are refused.
     targets: Sequence[BucketTarget]
+    # The name the functions' bucket triggers give this bucket (their ``bucket``, the key of its
+    # ARN in VaLambdaArgs.bucket_arns); default: a VaBucket's purpose. Required with a BucketRef.
+    trigger_name: str | None = None
+
+    @property
+    def watched(self) -> str:
+        """The name the triggers on this bucket give it."""
+        if self.trigger_name is not None:
+            return self.trigger_name
+        assert isinstance(self.bucket, VaBucket)
+        return self.bucket.purpose
 
     def __post_init__(self) -> None:
+        if self.trigger_name is None and not isinstance(self.bucket, VaBucket):
+            raise ValueError(
+                "VaBucketNotificationsArgs: a BucketRef needs trigger_name, the name its "
+                "functions' bucket triggers give it (their `bucket`)"
+            )
         if not self.targets:
-            raise ValueError(f"{self.bucket.bucket_name}: a notification needs a bucket trigger")
-        other = sorted({t.trigger.bucket for t in self.targets} - {self.bucket.purpose})
+            raise ValueError(f"bucket {self.watched}: a notification needs a bucket trigger")
+        other = sorted({t.trigger.bucket for t in self.targets} - {self.watched})
         if other:
             raise ValueError(
-                f"{self.bucket.bucket_name}: triggers for bucket {', '.join(other)} belong to "
+                f"bucket {self.watched}: triggers for bucket {', '.join(other)} belong to "
                 "that bucket's notification"
             )
         overlapping = overlapping_bucket_triggers([(t.function, t.trigger) for t in self.targets])
@@ -214,8 +232,11 @@ class VaBucketNotifications(VaComponent):
             )
         self.notification = aws.s3.BucketNotification(
             f"{name}-notification",
-            bucket=args.bucket.bucket.id,
+            bucket=args.bucket.bucket.id if isinstance(args.bucket, VaBucket) else args.bucket.name,
             lambda_functions=configurations,
             opts=self.child_opts(depends_on=[t.permission for t in args.targets]),
         )
-        self.register_outputs({"bucket": args.bucket.bucket_name})
+        watched = args.bucket
+        self.register_outputs(
+            {"bucket": watched.bucket_name if isinstance(watched, VaBucket) else watched.name}
+        )

@@ -1,7 +1,5 @@
 """Who and where a stack is: the two values every VA name and tag is made from."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -9,8 +9,6 @@ and the stack's other log groups (``va-<env>-*``) only. Lambda encrypts env vars
 it creates when the deploy role sets the key.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 

@@ -4,8 +4,6 @@ A layer is rebuilt and republished only when its requirements (or files) change,
 same content-addressed packaging as function zips; each function then references its ARN.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 

@@ -7,11 +7,13 @@ Field aliases are the camelCase keys of the stack config.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeGuard
+from typing import Annotated, Any, Self, TypeGuard
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
+
+from va_platform.components.errors import refused
 
 
 class VaModel(BaseModel):
@@ -27,6 +29,27 @@ class VaModel(BaseModel):
         # wrong field, and errors reach CI logs.
         hide_input_in_errors=True,
     )
+
+    # Refusals are one line (errors.one_line), from code (``FunctionSpec(...)``) and from data
+    # (``FunctionSpec.model_validate({...})``) alike; nested models report through the outermost.
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise refused(type(self), exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise refused(cls, exc) from None
+
+    @classmethod
+    def literal_hint(cls, field: str) -> str | None:
+        """Where a value known only as an Output goes instead of ``field`` (which takes a
+        literal), for the error that refuses the Output; None: nowhere."""
+        return None
 
 
 @dataclass(frozen=True)

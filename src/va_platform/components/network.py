@@ -7,10 +7,8 @@ The Lambda security group admits nothing and lets out HTTPS only; the VPC's defa
 group is emptied so nothing can fall back to its allow-all rules.
 """
 
-from __future__ import annotations
-
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -58,8 +56,8 @@ class VaNetworkArgs:
     region: str
     # The VPC's CIDR, split in 16 blocks: private subnets first, public ones in the second half.
     vpc_cidr: str
-    # Two or more zones: one private subnet (and public one, with NAT) in each.
-    availability_zones: tuple[str, ...]
+    # Two or more zones: one private subnet (and public one, with NAT) in each (kept as a tuple).
+    availability_zones: Sequence[str]
     # One NAT gateway (in a public subnet) for calls to the internet; False: no internet.
     nat_gateway: bool = False
     # Interface endpoints for Secrets Manager and CloudWatch Logs, gateway ones for S3 and
@@ -73,6 +71,8 @@ class VaNetworkArgs:
         return len(self.availability_zones)
 
     def __post_init__(self) -> None:
+        # A tuple whatever sequence was given, so the args stay hashable and immutable.
+        object.__setattr__(self, "availability_zones", tuple(self.availability_zones))
         _literal_region(self.region, "VaNetworkArgs")
         if self.zones < 2:
             raise ValueError("availability_zones: a VA network spans two or more zones")

@@ -5,8 +5,6 @@ Each field is a ``pulumi.Input[str]``: a literal, an ``Output`` of the same prog
 ``StackReference`` output.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import pulumi

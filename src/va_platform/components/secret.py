@@ -6,8 +6,6 @@ its value is put out of band (``aws secretsmanager put-secret-value``): rotation
 then never fights Pulumi. Functions receive the ARN only and read the value at runtime.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import pulumi

@@ -1,7 +1,5 @@
 """VaTable: a DynamoDB table ``va-<env>-<purpose>-dynamodb``, encrypted, with PITR."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import pulumi

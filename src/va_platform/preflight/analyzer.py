@@ -23,6 +23,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from va_platform import extras
+
 PACK_ENV = "VA_GUARD_PACK"
 START_TIMEOUT_S = 60.0
 LEVELS = {
@@ -235,6 +237,8 @@ class PolicyPackProcess(PackClient):
     ) -> None:
         """``env``: variables set for the pack on top of this process's environment."""
         directory = locate_pack(pack_dir)
+        if python == sys.executable and not extras.installed("pulumi_policy"):
+            raise PackError(extras.missing("pulumi_policy", "the preflight's va-guard check"))
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
         self._proc = subprocess.Popen(

@@ -239,15 +239,16 @@ def _venv_python(venv: Path) -> Path:
 
 
 def _install_hint(python: Path) -> str:
-    """How to install this library into another interpreter: from this checkout when the
-    library runs from one, else the distribution of this version."""
+    """How to install this library with its preflight (the ``preflight`` extra) into another
+    interpreter: from this checkout when the library runs from one, else the distribution of
+    this version."""
     from .. import __file__ as package_file
     from .. import __version__
 
     checkout = Path(package_file).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file():
-        return f"{python} -m pip install {checkout}"
-    return f'{python} -m pip install "va-platform @ git+<repository>@v{__version__}"'
+        return f'{python} -m pip install "{checkout}[preflight]"'
+    return f'{python} -m pip install "va-platform[preflight] @ git+<repository>@v{__version__}"'
 
 
 def program_interpreter(program: Program) -> Path | None:

@@ -367,6 +367,9 @@ def run_under_mocks(
     # set_mocks installs (and finishes) a root stack; the program needs a fresh one whose
     # outputs are registered when it ends, as under the CLI.
     pulumi_settings.ROOT.set(None)
+    # As the Pulumi language host does: a failed input leaves the futures of every resource
+    # built on it unretrieved, and asyncio would log each one on stderr when it is collected.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     error: BaseException | None = None
     # The SDK walks and reads the Python stack on every registration so the engine can point
     # diagnostics at source lines; offline nothing reads it, and it is a seventh of the run.

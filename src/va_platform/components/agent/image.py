@@ -5,8 +5,6 @@ an old one can never be swapped in under the same tag; tags are immutable too, s
 git commit) always names what was built from that commit.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -14,8 +12,8 @@ from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_docker as docker
 
+from va_platform import extras
 from va_platform.components.agent.profile import AgentImageSettings
 from va_platform.components.base import VaComponent
 from va_platform.components.context import VaContext
@@ -86,6 +84,7 @@ class VaAgentImage(VaComponent):
     def __init__(
         self, name: str, args: VaAgentImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        docker = extras.require("pulumi_docker", "VaAgentImage (builds and pushes the image)")
         super().__init__(name, args.context, opts=opts)
         ctx, settings = args.context, args.settings
         repo_name = ctx.name(PURPOSE, "ecr")

@@ -9,8 +9,6 @@ shortest duration STS allows) and gives the agent only those temporary credentia
 without statements gets no role, and its agent no AWS credentials at all.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass

@@ -7,7 +7,10 @@ tags on what exists, the same tags on what a call creates, ``lambda:FunctionArn`
 for the actions AWS's Service Authorization Reference lists no resource types for (va-iam and
 tests/components/test_iam_catalogue.py check it against that catalogue). No ``service:*``.
 What keeps the record (log groups, alarms, the alarm topic and its subscription, the keys) is
-never removed or silenced by a deploy session (``NEVER_HIDE_TRACKS``).
+never removed or silenced by a deploy session (``NEVER_HIDE_TRACKS``). Where no condition key
+bounds the value a call sets, the role creates and never changes: alarms (written once), key
+policies (set at CreateKey), role sessions (set at CreateRole); and a log group retention it
+shortens is put back by the retention guard.
 Roles are passed only to the service that assumes them: execution roles to Lambda, schedule roles
 to EventBridge Scheduler. The statements are grouped by service into customer-managed policies
 (IAM's inline quota, 10,240 characters per role, was too small). The role never changes its own
@@ -23,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from va_platform import standard
+from va_platform.components import retention_guard
 from va_platform.standard import allow_statement as allow
 
 OIDC_HOST = "token.actions.githubusercontent.com"
@@ -76,7 +80,7 @@ EC2_DESCRIBE = (
 # iam:PermissionsBoundary (AWS's Service Authorization Reference): allowed only on roles that
 # carry va-<env>-workload-boundary, or create them with it.
 ROLE_WRITES = (
-    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy",
     "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
     "iam:PutRolePermissionsBoundary",
 )  # fmt: skip
@@ -84,6 +88,10 @@ ROLE_READS = (
     "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
     "iam:ListInstanceProfilesForRole",
 )  # fmt: skip
+# A role's maximum session (UpdateRole) is set at CreateRole and changed by an administrator:
+# no condition key bounds MaxSessionDuration (iam:PermissionsBoundary says which boundary the
+# role carries, nothing of its session), and an agent role's could grow to 12 hours.
+ADMINISTERED_ROLE_SETTINGS = ("iam:UpdateRole",)
 # No boundary key for these (they change labels, not rights); denied on the identity roles.
 ROLE_LABELS = ("iam:TagRole", "iam:UntagRole", "iam:UpdateRoleDescription")
 IAM_ROLES = (*ROLE_WRITES, *ROLE_READS, *ROLE_LABELS)
@@ -128,12 +136,18 @@ SCHEDULES = (
     "scheduler:DeleteSchedule",
 )  # fmt: skip
 EVENT_RULES = (
-    "events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets",
+    "events:PutRule", "events:DescribeRule", "events:DeleteRule",
     "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
     "events:UntagResource", "events:ListTagsForResource",
 )  # fmt: skip
-# Never logs:DeleteLogGroup (NEVER_HIDE_TRACKS). PutRetentionPolicy stays: no condition key
-# bounds retentionInDays (AWS's catalogue: aws:ResourceTag only), a residual risk.
+# A rule's targets: only this environment's functions (events:TargetArn), never another
+# account's event bus, queue or topic (a rule on the default bus matching every event would
+# forward the account's events, CloudTrail's API calls included, after the session's hour).
+EVENT_TARGETS = ("events:PutTargets",)
+# Never logs:DeleteLogGroup (NEVER_HIDE_TRACKS). PutRetentionPolicy stays (`pulumi up` sets
+# retention right after CreateLogGroup) and no condition key bounds retentionInDays (AWS's
+# catalogue: aws:ResourceTag only): a shortened retention is put back by the administrator's
+# retention guard (components/retention_guard.py), which the role may not disarm.
 LOGS = (
     "logs:CreateLogGroup", "logs:PutRetentionPolicy",
     "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource",
@@ -148,15 +162,21 @@ SQS = (
 # The environment's topic is its alarm path, an administrator's (NEVER_HIDE_TRACKS): created
 # (the provider sets its key with SetTopicAttributes after CreateTopic), changed (its key, its
 # policy) and deleted by an administrator only; a deploy session reads it and subscribes to it.
-SNS = ("sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:Subscribe")
+SNS = ("sns:GetTopicAttributes", "sns:ListTagsForResource")
+# The alarm topic's subscription is an e-mail address (alarm_topic.py): a session subscribes
+# nothing else (sns:Protocol), so no queue, function or URL of its choosing receives the alarms.
+SUBSCRIPTION_PROTOCOLS = ("email",)
 # Using the stack key (VaKey) as the deployer: Lambda creates a grant and encrypts the env vars
 # with the caller's rights and decrypts them when the provider reads the function back; Secrets
 # Manager encrypts and decrypts secret values as the caller (AWS: Lambda "Securing environment
 # variables", Secrets Manager "Secret encryption and decryption").
 KMS_USE = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+# A key gets its policy at CreateKey; a later change (kms:PutKeyPolicy) is an administrator's:
+# no condition key inspects the policy document, and a rewritten one could grant the deploy
+# role or an outside account Decrypt, or lock CloudWatch out of the alarm key.
 KMS_KEYS = (
     "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
-    "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
+    "kms:TagResource", "kms:UntagResource",
     "kms:ListResourceTags", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )  # fmt: skip
@@ -191,8 +211,12 @@ S3_OBJECTS = (
     "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion",
     "s3:PutObjectTagging", "s3:GetObjectTagging",
 )  # fmt: skip
-# Writing an alarm (PutMetricAlarm, create or overwrite) only with actions, all on this
-# environment's topics (cloudwatch:AlarmActions): never an alarm that notifies no one.
+# Creating an alarm (PutMetricAlarm) only tagged for this environment and with actions, all on
+# this environment's topics (cloudwatch:AlarmActions): never an alarm that notifies no one.
+# PutMetricAlarm also overwrites an alarm whole, and no condition key bounds its threshold,
+# period or metric: an alarm that exists (AWS puts its tags in the request) is rewritten by an
+# administrator only, and its Environment/Project tags are never removed (which would make it
+# look new).
 ALARMS = (
     "cloudwatch:DescribeAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource",
     "cloudwatch:ListTagsForResource",
@@ -213,9 +237,13 @@ ECR = (
 # An API is created only tagged for this environment (aws:RequestTag on POST /apis) and changed
 # or deleted only if it is tagged so (aws:ResourceTag on /apis/<id>). What it holds (routes,
 # integrations, authorizers, stages: /apis/<id>/<kind>/...) is refused where AWS puts another
-# environment's tag in the request (its catalogue lists aws:ResourceTag there; its guide
-# documents tag inheritance for REST APIs only, and HTTP API routes and integrations take no
-# tags), and tags (/tags/<the tagged resource's ARN>) never change Environment or Project.
+# environment's tag in the request (its catalogue lists aws:ResourceTag there), and tags
+# (/tags/<the tagged resource's ARN>) never change Environment or Project. AWS's guide lists
+# no tags for HTTP API routes and integrations and documents tag inheritance for REST APIs
+# only, so their requests may carry no tag at all: whatever API a route belongs to, it is
+# created and changed only with IAM or JWT authorization (never open, never a Lambda
+# authorizer), and the account itself is the environment's (aws:allowedAccountIds).
+ROUTE_AUTHORIZATION = ("AWS_IAM", "JWT")
 API_GATEWAY = ("apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:DELETE")
 API_GATEWAY_WRITES = ("apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE")
 # AWS's Service Authorization Reference lists no resource type for these: granted on any ARN,
@@ -230,6 +258,37 @@ UNSCOPABLE_DATA = (
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
+)  # fmt: skip
+# Names (va-<env>-*) and the Environment/Project tags are every library user's: another
+# team's stack in the account has them too (examples/shared-vpc-function). What another
+# owner's stack made (its Owner tag) a session never changes: its roles (their policies,
+# trust, tags), its functions (code, configuration, permissions, tags), its EC2 resources.
+OTHER_OWNERS_ROLE_CHANGES = tuple(a for a in (*ROLE_WRITES, *ROLE_LABELS) if a != "iam:CreateRole")
+OTHER_OWNERS_FUNCTION_CHANGES = (
+    "lambda:Create*", "lambda:Update*", "lambda:Put*", "lambda:Delete*", "lambda:Publish*",
+    "lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource",
+    "lambda:UntagResource",
+)  # fmt: skip
+OTHER_OWNERS_EC2_CHANGES = (
+    "ec2:Create*", "ec2:Delete*", "ec2:Modify*", "ec2:Authorize*", "ec2:Revoke*",
+    "ec2:Associate*", "ec2:Disassociate*", "ec2:Attach*", "ec2:Detach*", "ec2:Replace*",
+    "ec2:Release*",
+)  # fmt: skip
+# The same for what a stack's data lives in (every one of these takes aws:ResourceTag on its
+# resource; S3 buckets do not, and are not here).
+OTHER_OWNERS_DATA_CHANGES = (
+    "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource",
+    "sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:UntagQueue",
+    "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:TagResource",
+    "secretsmanager:UntagResource", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+    "dynamodb:UpdateContinuousBackups", "dynamodb:TagResource", "dynamodb:UntagResource",
+    "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:TagResource",
+    "kms:UntagResource", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+    "ecr:SetRepositoryPolicy", "ecr:PutImage", "ecr:DeleteRepository",
+    "ecr:PutLifecyclePolicy", "ecr:PutImageTagMutability", "ecr:TagResource",
+    "ecr:UntagResource", "events:PutRule", "events:PutTargets", "events:DeleteRule",
 )  # fmt: skip
 # The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): an administrator
 # creates and changes them; `pulumi up` as the deploy role only reads them (refresh, diff).
@@ -258,6 +317,16 @@ NEVER_HIDE_TRACKS = (
     "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource",
     "sns:Unsubscribe", "sns:SetSubscriptionAttributes", "kms:ScheduleKeyDeletion",
     "kms:DisableKey",
+)  # fmt: skip
+# What puts a shortened log group retention back (components/retention_guard.py): the AWS
+# Config rule and recorder, the remediation, its Automation document; its role is among the
+# administrator's roles above. A deploy session may change none of it.
+RETENTION_GUARD_CHANGES = (
+    "config:DeleteConfigRule", "config:PutConfigRule", "config:DeleteEvaluationResults",
+    "config:DeleteRemediationConfiguration", "config:PutRemediationConfigurations",
+    "config:PutRemediationExceptions", "config:StopConfigurationRecorder",
+    "config:DeleteConfigurationRecorder", "config:PutConfigurationRecorder",
+    "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion", "ssm:DeleteDocument",
 )  # fmt: skip
 OWN_POLICY_CHANGES = (
     "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
@@ -288,6 +357,12 @@ PREVIEW_DENIED = (
     "kms:Decrypt",
 )  # fmt: skip
 
+# Within one account a trust policy that names a role's ARN lets that role assume it with no
+# identity policy allowing sts:AssumeRole (IAM policy evaluation: either policy's Allow
+# suffices). A deploy session may write a workload role's trust naming the preview role; an
+# explicit Deny in the preview role's own policy is what keeps every later pull request from
+# taking the workload's data reads that way.
+PREVIEW_NO_CHAINING = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
 
 # IAM: a customer-managed policy holds at most 6,144 characters (white space not counted), and a
 # role takes at most 10 of them (the default quota). The deploy policy outgrew the 10,240
@@ -301,16 +376,36 @@ def deny(sid: str, actions: tuple[str, ...], resources: list[str]) -> dict[str, 
     return {**allow(sid, actions, resources), "Effect": "Deny"}
 
 
-def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, Any]]:
+def _another_owners(
+    sid: str, actions: tuple[str, ...], resources: list[str], owner: str
+) -> dict[str, Any]:
+    """Deny on what carries an ``Owner`` tag other than ``owner`` (what exists; a creation
+    finds no tag, so it is not refused here)."""
+    return {
+        **deny(sid, actions, resources),
+        "Condition": {
+            "StringNotEquals": {"aws:ResourceTag/Owner": owner},
+            "Null": {"aws:ResourceTag/Owner": "false"},
+        },
+    }
+
+
+def deploy_policies(
+    env: str, region: str, account: str, owner: str | None = None
+) -> dict[str, dict[str, Any]]:
     """The deploy role's policies for the stack of ``env`` in ``account``/``region``, by group
     (``iam``, ``network``, ``compute``, ``data``): together, what `pulumi up` of that stack
-    needs; each one a customer-managed policy ``va-<env>-ghdeploy-<group>-policy``."""
+    needs; each one a customer-managed policy ``va-<env>-ghdeploy-<group>-policy``. With
+    ``owner`` (the stack's ``Owner`` tag), never a function, role or EC2 resource another
+    owner's stack made in the account, though its names and Environment/Project tags match."""
     standard.validate_environment(env)
     prefix = f"{standard.NAME_PREFIX}-{env}-"
     arn = f"{region}:{account}"
     role = f"arn:aws:iam::{account}:role/"
     boundary = standard.boundary_arn(env, account)
-    identity_roles = [f"{role}{prefix}{p}-role" for p in standard.IDENTITY_PURPOSES]
+    identity_roles = [
+        f"{role}{prefix}{p}-role" for p in (*standard.IDENTITY_PURPOSES, retention_guard.PURPOSE)
+    ]
     administered_policies = [
         f"arn:aws:iam::{account}:policy/{prefix}ghdeploy-*-policy",
         boundary,
@@ -331,6 +426,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
     apis = f"arn:aws:apigateway:{region}::/apis"
     api_tags = f"arn:aws:apigateway:{region}::/tags/*"
     functions = f"arn:aws:lambda:{arn}:function:{prefix}*"
+    alarms = f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"
     groups: dict[str, list[dict[str, Any]]] = {
         "iam": [
             # A role of the environment is created or changed only with the workload boundary
@@ -362,9 +458,9 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 [f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"],
             ),
             allow("ReadAdministeredPolicies", MANAGED_POLICIES, administered_policies),
-            # The identities CI runs as (this role, the preview role) and the policies that bound
-            # it and the workloads are an administrator's: never changed by a deploy session,
-            # whatever the Allows above would match (ADR 0005).
+            # The identities CI runs as (this role, the preview role), the retention guard's
+            # role and the policies that bound CI and the workloads are an administrator's:
+            # never changed by a deploy session, whatever the Allows above would match (ADR 0005).
             deny("NeverTheIdentityRoles", OWN_ROLE_CHANGES, identity_roles),
             deny("NeverAdministeredPolicies", OWN_POLICY_CHANGES, administered_policies),
             deny("NeverRemoveTheBoundary", ("iam:DeleteRolePermissionsBoundary",), ["*"]),
@@ -372,6 +468,29 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 **deny("NeverAnotherBoundary", ("iam:PutRolePermissionsBoundary",), ["*"]),
                 "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
             },
+            deny("RoleSessionsAreAnAdministrators", ADMINISTERED_ROLE_SETTINGS, ["*"]),
+            deny("NeverDisarmTheRetentionGuard", RETENTION_GUARD_CHANGES, ["*"]),
+            *(
+                [
+                    _another_owners(
+                        "NeverAnotherOwnersRoles",
+                        OTHER_OWNERS_ROLE_CHANGES,
+                        [f"{role}{prefix}*"],
+                        owner,
+                    ),
+                    _another_owners(
+                        "NeverAnotherOwnersData", OTHER_OWNERS_DATA_CHANGES, ["*"], owner
+                    ),
+                    _another_owners(
+                        "NeverAnotherOwnersEc2",
+                        OTHER_OWNERS_EC2_CHANGES,
+                        [f"arn:aws:ec2:{arn}:*"],
+                        owner,
+                    ),
+                ]
+                if owner is not None
+                else []
+            ),
         ],
         "network": [
             *[
@@ -391,8 +510,10 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 this_environment,
             ),
             # Tags: at creation (ec2:CreateAction), on resources of this environment, and on a
-            # resource with no Environment tag yet (the VPC's default security group, which AWS
-            # creates untagged) only to tag it for this environment.
+            # security group with no Environment tag yet (the VPC's default security group,
+            # which AWS creates untagged) only to tag it for this environment. Only security
+            # groups: an untagged VPC, subnet or route table (the default VPC, another team's)
+            # tagged so would become this environment's to change and delete.
             allow(
                 "TagEc2OnCreation",
                 ("ec2:CreateTags",),
@@ -408,12 +529,59 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow(
                 "TagUntaggedEc2ForThisEnvironment",
                 ("ec2:CreateTags",),
-                [f"arn:aws:ec2:{arn}:*"],
+                [f"arn:aws:ec2:{arn}:security-group/*"],
                 {
                     "Null": {"aws:ResourceTag/Environment": "true"},
                     "StringEquals": {"aws:RequestTag/Environment": env},
                 },
             ),
+            # HTTP APIs (API Gateway): the network edge of the functions.
+            allow(
+                "CreateHttpApisTaggedForThisEnvironment",
+                ("apigateway:POST",),
+                [apis],
+                for_this_environment,
+            ),
+            allow("ListHttpApis", ("apigateway:GET",), [apis]),
+            # /apis/<id> itself; what it holds (/apis/<id>/...) by the next statement.
+            allow(
+                "HttpApisOfThisEnvironment",
+                ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
+                [f"{apis}/*"],
+                this_environment,
+            ),
+            allow("WhatHttpApisHoldAndTheirTags", API_GATEWAY, [f"{apis}/*/*", api_tags]),
+            {
+                **deny(
+                    "NoHttpApiOfAnotherEnvironment", API_GATEWAY_WRITES, [f"{apis}/*", api_tags]
+                ),
+                "Condition": {
+                    "StringNotEquals": {"aws:ResourceTag/Environment": env},
+                    "Null": {"aws:ResourceTag/Environment": "false"},
+                },
+            },
+            {
+                **deny(
+                    "RoutesOnlyWithIamOrJwt",
+                    ("apigateway:POST", "apigateway:PATCH"),
+                    [f"{apis}/*/routes", f"{apis}/*/routes/*"],
+                ),
+                "Condition": {
+                    "StringNotEqualsIfExists": {
+                        "apigateway:Request/RouteAuthorizationType": list(ROUTE_AUTHORIZATION)
+                    }
+                },
+            },
+            {
+                **deny("RoutesStateTheirAuthorization", ("apigateway:POST",), [f"{apis}/*/routes"]),
+                "Condition": {"Null": {"apigateway:Request/RouteAuthorizationType": "true"}},
+            },
+            {
+                **deny("NeverRetagHttpApis", ("apigateway:POST", "apigateway:DELETE"), [api_tags]),
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["Environment", "Project"]}
+                },
+            },
             allow("NoResourceLevelPermissions", UNSCOPABLE_NETWORK, ["*"]),
         ],
         "compute": [
@@ -466,39 +634,41 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 ],
             ),
             allow(
+                "EventTargetsAreThisEnvironmentsFunctions",
+                EVENT_TARGETS,
+                [
+                    f"arn:aws:events:{arn}:rule/{prefix}*",
+                    f"arn:aws:events:{arn}:rule/*/{prefix}*",
+                ],
+                {
+                    "ForAllValues:ArnLike": {"events:TargetArn": functions},
+                    "Null": {"events:TargetArn": "false"},
+                },
+            ),
+            # The alarm topic (its statements here: the data policy is at IAM's size quota).
+            allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
+            allow(
+                "SubscribeByEmailOnly",
+                ("sns:Subscribe",),
+                [f"arn:aws:sns:{arn}:{prefix}*"],
+                {"StringEquals": {"sns:Protocol": list(SUBSCRIPTION_PROTOCOLS)}},
+            ),
+            allow(
                 "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
             ),
-            allow(
-                "CreateHttpApisTaggedForThisEnvironment",
-                ("apigateway:POST",),
-                [apis],
-                for_this_environment,
-            ),
-            allow("ListHttpApis", ("apigateway:GET",), [apis]),
-            # /apis/<id> itself; what it holds (/apis/<id>/...) by the next statement.
-            allow(
-                "HttpApisOfThisEnvironment",
-                ("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"),
-                [f"{apis}/*"],
-                this_environment,
-            ),
-            allow("WhatHttpApisHoldAndTheirTags", API_GATEWAY, [f"{apis}/*/*", api_tags]),
-            {
-                **deny(
-                    "NoHttpApiOfAnotherEnvironment", API_GATEWAY_WRITES, [f"{apis}/*", api_tags]
-                ),
-                "Condition": {
-                    "StringNotEquals": {"aws:ResourceTag/Environment": env},
-                    "Null": {"aws:ResourceTag/Environment": "false"},
-                },
-            },
-            {
-                **deny("NeverRetagHttpApis", ("apigateway:POST", "apigateway:DELETE"), [api_tags]),
-                "Condition": {
-                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["Environment", "Project"]}
-                },
-            },
             allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
+            *(
+                [
+                    _another_owners(
+                        "NeverAnotherOwnersFunctions",
+                        OTHER_OWNERS_FUNCTION_CHANGES,
+                        [functions],
+                        owner,
+                    )
+                ]
+                if owner is not None
+                else []
+            ),
         ],
         "data": [
             allow(
@@ -510,7 +680,6 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 ],
             ),
             allow("QueuesOfThisEnvironment", SQS, [f"arn:aws:sqs:{arn}:{prefix}*"]),
-            allow("TopicsOfThisEnvironment", SNS, [f"arn:aws:sns:{arn}:{prefix}*"]),
             # KMS names keys by id: a key is this environment's by its tags (the program tags
             # the stack key at creation); keys of another team or of prod are out of reach.
             allow(
@@ -540,6 +709,7 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
                 **deny("NoKeyPolicyLockoutBypass", ("kms:CreateKey", "kms:PutKeyPolicy"), ["*"]),
                 "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}},
             },
+            deny("KeyPoliciesAreAnAdministrators", ("kms:PutKeyPolicy",), ["*"]),
             allow(
                 "SecretsOfThisEnvironment",
                 SECRETS,
@@ -548,18 +718,29 @@ def deploy_policies(env: str, region: str, account: str) -> dict[str, dict[str, 
             allow("TablesOfThisEnvironment", DYNAMODB, [f"arn:aws:dynamodb:{arn}:table/{prefix}*"]),
             allow("BucketsOfThisEnvironment", S3_BUCKETS, [f"arn:aws:s3:::{prefix}*"]),
             allow("ArtifactObjects", S3_OBJECTS, [f"arn:aws:s3:::{prefix}artifacts-bucket/*"]),
-            allow("AlarmsOfThisEnvironment", ALARMS, [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"]),
+            allow("AlarmsOfThisEnvironment", ALARMS, [alarms]),
             allow(
                 "AlarmsNotifyThisEnvironmentsTopics",
                 ("cloudwatch:PutMetricAlarm",),
-                [f"arn:aws:cloudwatch:{arn}:alarm:{prefix}*"],
+                [alarms],
                 {
+                    **for_this_environment,
                     "ForAllValues:ArnLike": {
                         "cloudwatch:AlarmActions": f"arn:aws:sns:{arn}:{prefix}*"
                     },
                     "Null": {"cloudwatch:AlarmActions": "false"},
                 },
             ),
+            {
+                **deny("AlarmsAreWrittenOnce", ("cloudwatch:PutMetricAlarm",), [alarms]),
+                "Condition": {"Null": {"aws:ResourceTag/Environment": "false"}},
+            },
+            {
+                **deny("AlarmsKeepTheirTags", ("cloudwatch:UntagResource",), [alarms]),
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:TagKeys": ["Environment", "Project"]}
+                },
+            },
             deny("NeverHideTracks", NEVER_HIDE_TRACKS, ["*"]),
             allow("NoResourceLevelPermissions", UNSCOPABLE_DATA, ["*"]),
         ],
@@ -576,6 +757,12 @@ def preview_deny_policy() -> dict[str, Any]:
                 "Sid": "NoDataOrSecretReads",
                 "Effect": "Deny",
                 "Action": sorted(PREVIEW_DENIED),
+                "Resource": "*",
+            },
+            {
+                "Sid": "NoRoleChaining",
+                "Effect": "Deny",
+                "Action": list(PREVIEW_NO_CHAINING),
                 "Resource": "*",
             },
         ],

@@ -110,7 +110,7 @@ class VaGithubOidcRole(VaComponent):
             opts=self.child_opts(),
         )
         documents = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: deploy_policy.deploy_policies(env, args.region, account)
+            lambda account: deploy_policy.deploy_policies(env, args.region, account, ctx.owner)
         )
         self.deploy_policies: dict[str, aws.iam.Policy] = {}
         for group in deploy_policy.DEPLOY_GROUPS:

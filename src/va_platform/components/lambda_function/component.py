@@ -5,8 +5,6 @@ retry settings, an execution role of its own scoped to exact ARNs, VPC placement
 recursive-loop termination, runtime management (who patches the runtime) and the four alarms.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -96,7 +94,7 @@ class LambdaNetworking:
         security_group_ids: Sequence[pulumi.Input[str]],
         region: pulumi.Input[str],
         account_id: pulumi.Input[str],
-    ) -> LambdaNetworking:
+    ) -> "LambdaNetworking":
         """A network someone else made, by ids (literals, Outputs, StackReference outputs); the
         ARNs the role's ENI statement is scoped to are built from them. A list exported by
         another stack is indexed: ``subnets = ref.get_output("privateSubnetIds")``, then
@@ -155,7 +153,8 @@ class VaLambdaArgs:
     artifacts: ArtifactStore | None = None
     # The stack's customer-managed key (VaKey) for env vars and logs; spec.kms_key_arn wins.
     kms_key_arn: pulumi.Input[str] | None = None
-    # The stack's buckets a ``bucket`` trigger may name: purpose -> bucket ARN.
+    # The buckets its ``bucket`` triggers name: the name a trigger gives -> the bucket's ARN
+    # (VaBucket.arn, an Output, a StackReference output; a bucket of the function's account).
     bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # The table ``spec.table_actions`` act on (-> DYNAMODB_TABLE): VaTable.ref(), or
     # TableRef(arn=..., name=...).
@@ -253,11 +252,11 @@ def _data_access(args: VaLambdaArgs) -> tuple[dict[str, pulumi.Input[str]], list
     spec, env, statements = args.spec, {}, []
     if spec.table_actions and args.table is not None:
         env["DYNAMODB_TABLE"] = args.table.name
-        statements.append(IamStatement("CoreTableAccess", spec.table_actions, [args.table.arn]))
+        statements.append(IamStatement("TableAccess", spec.table_actions, [args.table.arn]))
     if spec.bucket_actions and args.bucket is not None:
         env["S3_BUCKET"] = args.bucket.name
         objects = pulumi.Output.concat(args.bucket.arn, "/*")
-        statements.append(IamStatement("ContentBucketObjects", spec.bucket_actions, [objects]))
+        statements.append(IamStatement("BucketObjects", spec.bucket_actions, [objects]))
     return env, statements
 
 

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from va_platform import standard
+from va_platform.components.errors import checked_once_known
 from va_platform.components.lambda_function.egress import MAX_EGRESS_RULES, Egress
 from va_platform.components.lambda_function.triggers import (
     TRIGGER_KINDS,
@@ -54,7 +55,7 @@ LogRetentionDays = Annotated[
     AfterValidator(OneOf(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period (days)")),
 ]
 
-# What a function may do on the stack's core table and content bucket (exact actions, no wildcards).
+# What a function may do on its table and its bucket's objects (exact actions, no wildcards).
 # Object-level S3 actions apply to ``<bucket>/*``; the program scopes each to the exact ARN.
 TABLE_ACTIONS = frozenset(
     {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -262,7 +263,7 @@ class ExistingSecret(VaModel):
         if is_known(self.name) and all(is_known(part) for part in where):
             partition, region, account = where
             return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{self.name}{suffix}"
-        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        name = pulumi.Output.from_input(self.name).apply(checked_once_known(_checked_name))
         partition, region, account = where
         return pulumi.Output.concat(
             "arn:", partition, ":secretsmanager:", region, ":", account, ":secret:", name, suffix
@@ -282,7 +283,7 @@ class ExistingSecret(VaModel):
         where = (partition, region, account)
         if is_known(self.name) and all(is_known(part) for part in where):
             return secret_id_of_name(self.name, partition, region, account)  # type: ignore[arg-type]
-        name = pulumi.Output.from_input(self.name).apply(_checked_name)
+        name = pulumi.Output.from_input(self.name).apply(checked_once_known(_checked_name))
         return pulumi.Output.all(name, *where).apply(lambda v: secret_id_of_name(*v))
 
     def resource(
@@ -386,8 +387,8 @@ EXECUTION_SIDS = frozenset(
      "ReadOwnSecrets"}
 )  # fmt: skip
 SETTING_SIDS = frozenset(
-    {"DeliverOnSuccess", "DeliverOnFailure", "DecryptWithOwnKey", "CoreTableAccess",
-     "ContentBucketObjects", "ReadExistingSecrets", "DecryptExistingSecrets"}
+    {"DeliverOnSuccess", "DeliverOnFailure", "DecryptWithOwnKey", "TableAccess",
+     "BucketObjects", "ReadExistingSecrets", "DecryptExistingSecrets"}
 )  # fmt: skip
 RESERVED_SIDS = EXECUTION_SIDS | SETTING_SIDS | TRIGGER_SIDS
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
@@ -433,7 +434,7 @@ def destination_action_of(arn: pulumi.Input[str]) -> pulumi.Input[str]:
     """The action for a destination given as a literal or an Output (known once it resolves)."""
     if is_known(arn):
         return destination_action(arn)
-    return pulumi.Output.from_input(arn).apply(destination_action)
+    return pulumi.Output.from_input(arn).apply(checked_once_known(destination_action))
 
 
 class FunctionSpec(VaModel):
@@ -503,15 +504,15 @@ class FunctionSpec(VaModel):
     )
     table_actions: Annotated[tuple[str, ...], _actions_in(TABLE_ACTIONS)] = Field(
         default=(),
-        description="What it may do on the core table: "
+        description="What it may do on its table (VaLambdaArgs.table): "
         + ", ".join(sorted(TABLE_ACTIONS))
-        + " (scoped to the table's ARN).",
+        + " (scoped to that table's ARN; its name in DYNAMODB_TABLE).",
     )
     bucket_actions: Annotated[tuple[str, ...], _actions_in(BUCKET_OBJECT_ACTIONS)] = Field(
         default=(),
-        description="What it may do on the content bucket's objects: "
+        description="What it may do on its bucket's objects (VaLambdaArgs.bucket): "
         + ", ".join(sorted(BUCKET_OBJECT_ACTIONS))
-        + ".",
+        + " (scoped to <bucket ARN>/*; its name in S3_BUCKET).",
     )
 
     layer_arns: tuple[str, ...] = Field(
@@ -711,6 +712,13 @@ class FunctionSpec(VaModel):
     @property
     def is_image(self) -> bool:
         return isinstance(self.code, ImageCode)
+
+    @classmethod
+    def literal_hint(cls, field: str) -> str | None:
+        return {
+            "env": "give a value known only as an Output in VaLambdaArgs.extra_env",
+            "layer_arns": "give a layer ARN known only as an Output in VaLambdaArgs.layer_arns",
+        }.get(field)
 
     @property
     def is_custom_runtime(self) -> bool:

@@ -1,7 +1,9 @@
-"""``kind: bucket``: objects created in a bucket of the stack run the function. S3 may invoke it
-for the one bucket a trigger names (``sourceArn`` and ``sourceAccount``); the notification itself
-is the bucket's (S3 keeps one per bucket, so the stack gathers every function's into it:
-VaBucketNotifications), and filters S3 would find ambiguous are refused."""
+"""``kind: bucket``: objects created in a bucket run the function: a bucket of the program or of
+another stack, in the function's account, named by the key of its ARN in
+``VaLambdaArgs.bucket_arns``. S3 may invoke it for exactly that bucket (``sourceArn`` and
+``sourceAccount``); the notification itself is the bucket's (S3 keeps one per bucket, so every
+function's triggers on it go into one: VaBucketNotifications), and filters S3 would find
+ambiguous are refused."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from va_platform.components.lambda_function.triggers.base import (
     account_of,
     qualifier,
 )
-from va_platform.components.model import VaModel
+from va_platform.components.model import VaModel, is_known
 
 if TYPE_CHECKING:
     from va_platform.components.lambda_function.component import VaLambda, VaLambdaArgs
@@ -38,17 +40,22 @@ ObjectCreatedEvent = Literal[
 KEY_FILTER_MAX_CHARS = 1024  # S3: an object key is at most 1,024 bytes
 # S3 matches key filters against the URL-encoded key: its safe characters as they are (letters,
 # digits, !-_.'() and /; '*' is refused as a wildcard), a space as '+', others as %XX.
+# An S3 bucket's ARN (bucket names: 3-63 of lowercase letters, digits, '.' and '-').
+BUCKET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 KEY_FILTER_RE = re.compile(r"^(?:[A-Za-z0-9!_.'()/+-]|%[0-9A-Fa-f]{2})*$")
 
 
 class BucketTrigger(VaModel):
-    """Runs the function for each object created in a bucket of the stack (an S3 notification)."""
+    """Runs the function for each object created in a bucket (an S3 notification)."""
 
     kind: Literal["bucket"] = Field(description="`bucket`.")
     bucket: Annotated[str, AfterValidator(standard.validate_purpose)] = Field(
         default="content",
-        description="The stack's bucket, by purpose: `content` (va-<env>-content-bucket). The "
-        "artifacts bucket holds the stack's own code and is refused.",
+        description="The bucket, by the name its ARN is given under in VaLambdaArgs.bucket_arns "
+        "(any bucket of the function's account: a VaBucket's, a bucket of the program, one "
+        "read from a StackReference). In the stack config, the stack's bucket by purpose: "
+        "`content` (va-<env>-content-bucket); the artifacts bucket holds the stack's own code "
+        "and is refused.",
     )
     prefix: str = Field(
         default="",
@@ -162,11 +169,24 @@ class BucketKind(TriggerKind[BucketTrigger]):
         return len({t.bucket for t in triggers})
 
     def check_args(self, triggers: Sequence[BucketTrigger], args: VaLambdaArgs) -> None:
-        unknown = sorted({t.bucket for t in triggers} - set(args.bucket_arns))
+        named = {t.bucket for t in triggers}
+        unknown = sorted(named - set(args.bucket_arns))
         if unknown:
             raise ValueError(
                 f"{args.spec.purpose}: bucket triggers name {', '.join(unknown)}; give the ARN of "
                 f"each in bucket_arns (given: {', '.join(sorted(args.bucket_arns)) or 'none'})"
+            )
+        # A literal is checked now (an Output by va-guard once known): S3 names the bucket as
+        # the permission's sourceArn, never a prefix or an object.
+        wrong = sorted(
+            name
+            for name in named
+            if is_known(arn := args.bucket_arns[name]) and not BUCKET_ARN_RE.match(arn)
+        )
+        if wrong:
+            raise ValueError(
+                f"{args.spec.purpose}: bucket_arns[{', '.join(wrong)}] is not an S3 bucket ARN "
+                "(arn:aws:s3:::<bucket name>, no key or prefix)"
             )
 
     def build(self, fn: VaLambda, triggers: Sequence[BucketTrigger]) -> dict[str, Any]:

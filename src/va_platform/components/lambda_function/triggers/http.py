@@ -3,8 +3,6 @@ Gateway HTTP API of its own (``via: api``). A function URL takes only SigV4-sign
 (``AWS_IAM``), never anonymous ones; API routes are signed or JWT-authorized, and the function
 admits exactly those routes."""
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -99,7 +97,7 @@ class JwtAuthorizer(VaModel):
     )
 
     @model_validator(mode="after")
-    def _issuer(self) -> JwtAuthorizer:
+    def _issuer(self) -> "JwtAuthorizer":
         if not ISSUER_RE.match(self.issuer):
             raise ValueError(f"jwt.issuer {self.issuer!r}: an issuer is an https:// URL")
         if any(not a.strip() for a in self.audiences):
@@ -162,7 +160,7 @@ class HttpTrigger(VaModel):
     )  # fmt: skip
 
     @model_validator(mode="after")
-    def _origins(self) -> HttpTrigger:
+    def _origins(self) -> "HttpTrigger":
         bad = [o for o in self.allow_origins if o != "*" and not ORIGIN_RE.match(o)]
         if bad:
             raise ValueError(f"allowOrigins {', '.join(bad)}: origins are https://<host>[:port]")
@@ -179,7 +177,7 @@ class HttpTrigger(VaModel):
         return self
 
     @model_validator(mode="after")
-    def _via(self) -> HttpTrigger:
+    def _via(self) -> "HttpTrigger":
         if self.via == "url":
             # Field names, as the stack file spells them.
             given = [
@@ -321,7 +319,7 @@ class HttpKind(TriggerKind[HttpTrigger]):
     def invoke_permissions(self, triggers: Sequence[HttpTrigger]) -> int:
         return sum(len(t.routes) + t.default_route for t in triggers if t.via == "api")
 
-    def build(self, fn: VaLambda, triggers: Sequence[HttpTrigger]) -> dict[str, Any]:
+    def build(self, fn: "VaLambda", triggers: Sequence[HttpTrigger]) -> dict[str, Any]:
         url = next((t for t in triggers if t.via == "url"), None)
         api = next((t for t in triggers if t.via == "api"), None)
         return {
@@ -329,7 +327,7 @@ class HttpKind(TriggerKind[HttpTrigger]):
             "http_api": self._http_api(fn, api) if api else None,
         }
 
-    def _function_url(self, fn: VaLambda, http: HttpTrigger) -> aws.lambda_.FunctionUrl:
+    def _function_url(self, fn: "VaLambda", http: HttpTrigger) -> aws.lambda_.FunctionUrl:
         """Signed (AWS_IAM) calls only: a caller needs lambda:InvokeFunctionUrl on it."""
         cors = _cors(http)
         return aws.lambda_.FunctionUrl(
@@ -341,7 +339,7 @@ class HttpKind(TriggerKind[HttpTrigger]):
             opts=fn.child_opts(),
         )
 
-    def _http_api(self, fn: VaLambda, http: HttpTrigger) -> HttpApi:
+    def _http_api(self, fn: "VaLambda", http: HttpTrigger) -> HttpApi:
         """An HTTP API of the function's own (``via: api``): each route signed (AWS_IAM) or
         JWT-authorized, proxied to the function (its alias) with payload 2.0; the function admits
         exactly those routes (one permission per route: sourceArn ``<api>/*/<method>/<path>``);
