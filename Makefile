@@ -10,7 +10,7 @@ PACK_VENV ?= policies/venv
 ORG_VENV ?= org/venv
 UV ?= $(VENV)/bin/uv
 
-.PHONY: venv venv-deploy venv-pack venv-org locks locks-check plan test lint typecheck format docs schema checkov bench bench-policies bench-agent clean vendor-standard pack-reports
+.PHONY: venv venv-deploy venv-pack venv-org locks locks-check plan test lint typecheck format docs schema checkov bench bench-policies bench-agent clean vendor-standard pack-reports corpus-site
 
 # Two layers: what `make plan` needs (the program and the pack), then the test toolchain on top,
 # so a first `make plan` on a fresh clone does not wait for moto, mypy, hypothesis, ...
@@ -93,9 +93,19 @@ venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 plan: $(VENV)/.installed-run
 	$(PY) -m va_platform.preflight --policy-pack policies --stack $(STACK) $(if $(DIFF),--diff $(DIFF),--mode both)
 
+## make corpus-site: the provider SDKs the corpus of real programs imports beyond ours
+## (tests/preflight/corpus/requirements.txt), without dependencies, into .va-build/corpus-site.
+CORPUS_SITE := .va-build/corpus-site
+$(CORPUS_SITE)/.installed: tests/preflight/corpus/requirements.txt $(VENV)/.installed-run
+	rm -rf $(CORPUS_SITE)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target $(CORPUS_SITE) \
+		-r tests/preflight/corpus/requirements.txt
+	touch $@
+corpus-site: $(CORPUS_SITE)/.installed
+
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
-## (fails under 90 %, see pyproject.toml).
-test: venv
+## (fails under 90 %, see pyproject.toml); it runs the corpus of real programs too.
+test: venv $(CORPUS_SITE)/.installed
 	$(PY) -m pytest --cov --cov-report=term
 
 lint: venv

@@ -40,6 +40,9 @@ VERSION_RE = re.compile(r"^(\d+|\$LATEST)$")
 # segment of the resource part) without wildcards.
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 API_ID_RE = re.compile(r"^[A-Za-z0-9]+$")
+# API Gateway's API ids are exactly ten characters: a wildcard after all ten of them
+# (``<api id>*/*``, a common way to write "any stage and route") still names that API only.
+WHOLE_ID_THEN_WILDCARD_RE = re.compile(r"^[A-Za-z0-9]{10}[*?]")
 
 
 def _function_url(r: Resource) -> Iterator[Finding]:
@@ -106,11 +109,14 @@ def _api_permission(r: Resource) -> Iterator[Finding]:
 
 def _names_one_api(source: object) -> bool:
     """An execute-api ARN of one account and one API id: ``arn:aws:execute-api:*:*:*`` or
-    ``<account>:*/*/POST/x`` is an ARN too, and lets every API of the account in."""
+    ``<account>:*/*/POST/x`` is an ARN too, and lets every API of the account in; ``<api id>*/*``
+    names one API (ids are ten characters), a wildcard inside the id does not."""
     fields = catalogue.arn_fields(source) if isinstance(source, str) else None
     if fields is None or fields[2] != "execute-api":
         return False
-    return bool(ACCOUNT_RE.match(fields[4]) and API_ID_RE.match(fields[5].split("/")[0]))
+    api = fields[5].split("/")[0]
+    one_api = API_ID_RE.match(api) or WHOLE_ID_THEN_WILDCARD_RE.match(api)
+    return bool(ACCOUNT_RE.match(fields[4]) and one_api)
 
 
 def _http_api(r: Resource) -> Iterator[Finding]:

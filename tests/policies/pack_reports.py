@@ -60,7 +60,14 @@ RECORD = "make pack-reports"
 # preflight reports in one line (tests/preflight/test_reproductions.py); a stopped run sends
 # the pack nothing to record.
 STOPPING = frozenset(
-    {"fails_in_preview", "apply_fails_in_update", "unsupported_lookup", "secret_config_undeclared"}
+    {
+        "fails_in_preview",
+        "apply_fails_in_update",
+        "unsupported_lookup",
+        "secret_config_undeclared",
+        "resource_method_call",
+        "lifted_attribute_fails",
+    }
 )
 # The programs of the corpus: name -> (program path, stack).
 PROGRAMS: dict[str, tuple[Path, str]] = {

@@ -56,3 +56,27 @@ def test_api_gateway_permission_for_every_api_is_a_violation(source_arn):
 )
 def test_api_gateway_permission_for_one_api_passes(source_arn):
     assert run(lambda_rules.FAMILY, PERMISSION, permission(source_arn)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "source_arn",
+    [
+        # execution_arn.apply(lambda arn: arn + "*/*"), as MitchellGerdisch/pulumi-work's
+        # blue-green API writes it (in the corpus): API ids are exactly ten characters, so a
+        # wildcard after all ten matches that API's stages and routes only.
+        pytest.param(
+            f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API}*/*", id="id-star-slash-star"
+        ),
+        pytest.param(f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API}*", id="id-star"),
+        pytest.param(f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API}?*", id="id-question-star"),
+    ],
+)
+def test_api_gateway_permission_with_a_wildcard_after_the_whole_api_id_passes(source_arn):
+    assert run(lambda_rules.FAMILY, PERMISSION, permission(source_arn)) == ([], [])
+
+
+def test_api_gateway_permission_with_a_wildcard_inside_the_api_id_is_a_violation():
+    source_arn = f"arn:aws:execute-api:eu-central-1:{ACCOUNT}:{API[:9]}*/*"
+    found = run(lambda_rules.FAMILY, PERMISSION, permission(source_arn))[0]
+    assert len(found) == 1
+    assert "every API of the account could call it" in found[0]

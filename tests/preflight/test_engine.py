@@ -21,6 +21,7 @@ CONFIG = {"aws:region": "eu-central-1"}
 def small_program() -> None:
     use1 = aws.Provider("use1", region="us-east-1")
     bucket = aws.s3.Bucket("site")  # no name: the provider autonames it
+    aws.s3.BucketV2("logs")  # v7's deprecated alias of Bucket, autonamed alike (pulumi/workshops)
     aws.s3.BucketPublicAccessBlock("site-pab", bucket=bucket.id, block_public_acls=True)
     statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                  "Resource": pulumi.Output.concat(bucket.arn, "/*")}  # fmt: skip
@@ -90,6 +91,17 @@ def test_preview_computed_outputs_are_unknown_in_the_stack_view(sent):
 def test_preview_autonames_a_resource_the_program_does_not_name(sent):
     analyze, _ = sent["preview"]
     assert re.fullmatch(r"site-[0-9a-f]{7}", analyze["site"].props["bucket"])
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_bucket_v2_is_autonamed_as_a_bucket_is(sent, mode):
+    analyze, _ = sent[mode]
+    assert re.fullmatch(r"logs-[0-9a-f]{7}", analyze["logs"].props["bucket"])
+
+
+def test_bucket_v2_id_is_its_name_as_a_buckets_is(sent):
+    _, stack = sent["update"]
+    assert stack["logs"].props["id"] == stack["logs"].props["bucket"]
 
 
 def test_update_autoname_is_the_same_as_in_preview(sent):

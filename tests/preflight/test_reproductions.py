@@ -57,7 +57,10 @@ def runs() -> dict[str, tuple[subprocess.CompletedProcess, dict]]:
              "unsupported_lookup": [], "resource_as_input": [], "secret_config": [],
              "secret_config_undeclared": [], "unknown_secret": [], "rest_api": [],
              # Naming and tagging as advisories: nothing mandatory left but what was not checked.
-             "remote_component": ["--policy-config", "lenient.json"]}  # fmt: skip
+             "remote_component": ["--policy-config", "lenient.json"],
+             "component_method_call": ["--policy-config", "lenient.json"],
+             "resource_method_call": [], "cloudformation_outputs": [],
+             "organization_name": [], "lifted_attribute_fails": []}  # fmt: skip
     started = {
         name: subprocess.Popen(
             [sys.executable, "-m", "va_platform.preflight", "--json", "--policy-pack",
@@ -405,6 +408,71 @@ def test_multi_language_component_text_report_says_what_was_not_checked():
     assert ("incomplete: 1 multi-language component not expanded (its children were not "
             "created here, so not checked): awsx:ec2:Vpc vpc") in result.stdout  # fmt: skip
     assert "0 mandatory violations" not in result.stdout
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_method_of_a_multi_language_component_is_unknown_not_a_crash(runs, mode):
+    # pulumi_eks's Cluster.get_kubeconfig (pulumi/pulumi-eks examples/aws-profile-role-py, in
+    # the corpus): only the component's provider answers it, so its result is unknown.
+    result, document = run_of(runs, "component_method_call")
+    assert result.returncode == 3
+    report = document["modes"][mode]
+    assert report["verdict"] == "incomplete"
+    assert report["outputs"]["kubeconfig"] == "(known after apply)"
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_method_of_a_resource_is_one_line_naming_the_call_and_the_flag(runs, mode):
+    _, document = run_of(runs, "resource_method_call")
+    token = "pulumi:providers:aws/terraformConfig"
+    assert document["modes"][mode]["error"] == (
+        f"the program stopped: resource method {token}: the preflight has no answer for it "
+        f'offline; supply its result with --invokes FILE, a JSON file {{"{token}": '
+        '{"<output>": <value>, ...}}'
+    )
+
+
+def test_invokes_file_answers_a_resource_method(tmp_path):
+    answers = tmp_path / "invokes.json"
+    token = "pulumi:providers:aws/terraformConfig"
+    answers.write_text(json.dumps({token: {"result": {"region": "eu-central-1"}}}))
+    result, document = preflight("resource_method_call", "--invokes", str(answers))
+    assert result.returncode == 0, document
+    config = document["modes"]["update"]["outputs"]["terraformConfig"]
+    assert config == {"result": {"region": "eu-central-1"}}
+
+
+@pytest.mark.parametrize("output", ["vpcId", "yamlVpcId"])
+def test_cloudformation_stack_outputs_have_the_templates_keys(runs, output):
+    # tusharshahrs/pulumi-homelab aws-cloudformation-py (in the corpus) reads
+    # network.outputs["VpcId"]: None from the mocks stopped its update.
+    _, document = run_of(runs, "cloudformation_outputs")
+    assert document["modes"]["update"]["outputs"][output].startswith("vpc-")
+    assert document["modes"]["preview"]["outputs"][output] == "(known after apply)"
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_program_is_told_the_organization_the_pack_is_told(runs, mode):
+    # MitchellGerdisch/pulumi-work's blue-green API (in the corpus) passes get_organization()
+    # to a required property: None stopped it ("Missing required property 'organization'").
+    _, document = run_of(runs, "organization_name")
+    outputs = document["modes"][mode]["outputs"]
+    assert outputs["organization"] == "organization"
+    notice = next(d for d in document["modes"][mode]["policy"]["diagnostics"]
+                  if d["policy"] == "va-stack-notices")  # fmt: skip
+    assert notice["message"].endswith(f"judged this stack {outputs['stack']}")
+
+
+def test_attribute_read_through_an_output_that_fails_names_the_programs_line(runs):
+    # pulumi/workshops aws-getting-started-k8s-py (in the corpus) reads
+    # service.status.load_balancer: the SDK's own apply raises, with none of the program's
+    # frames; the line is where the program made the read.
+    _, document = run_of(runs, "lifted_attribute_fails")
+    main = FIXTURES / "lifted_attribute_fails" / "__main__.py"
+    assert document["modes"]["update"]["error"].startswith(
+        f"the program stopped: {main}:9: AttributeError: 'NoneType' object has no attribute "
+        "'target_bucket' (raised in an apply"
+    )
 
 
 # --- 8. computed ARNs in AWS's formats -----------------------------------------------------------

@@ -31,7 +31,7 @@ from .analyzer import (
     StackIdentity,
     Subject,
 )
-from .mocks import PROVIDER_TYPE_PREFIX, UNKNOWN, Mode, Recorded
+from .mocks import DEFAULT_ORGANIZATION, PROVIDER_TYPE_PREFIX, UNKNOWN, Mode, Recorded
 from .runner import Run
 
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
@@ -185,11 +185,6 @@ def _leaves(value: Any) -> Iterator[Any]:
             yield from _leaves(v)
     else:
         yield value
-
-
-# The organization of a stack on a backend that has none (``pulumi login --local``): what
-# ``pulumi.get_organization()`` answers there.
-DEFAULT_ORGANIZATION = "organization"
 
 
 def stack_identity(run: Run, organization: str | None = None) -> StackIdentity:

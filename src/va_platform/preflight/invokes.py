@@ -16,6 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
+
 PARTITION = "aws"
 # The default VPC's CIDR in every region, and its subnets' (one per zone).
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
@@ -36,6 +39,16 @@ _DIRECTIONS = {
 
 def _hex(seed: str, n: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:n]
+
+
+def _seed(args: Mapping[str, Any]) -> str:
+    """The arguments as a stable string to derive ids from: a value unknown offline (an
+    unexpanded component's output) is the engine's unknown, not its placeholder's address."""
+
+    def stable(value: Any) -> Any:
+        return UNKNOWN if isinstance(value, Unknown) else str(value)
+
+    return json.dumps(args, sort_keys=True, default=stable)
 
 
 def _arg(args: Mapping[str, Any], camel: str) -> Any:
@@ -275,7 +288,7 @@ def availability_zones(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
 
 
 def ami(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
-    seed = json.dumps(args, sort_keys=True, default=str)
+    seed = _seed(args)
     image = f"ami-{_hex(seed)}"
     owners = list(_arg(args, "owners") or ["amazon"])
     name = next(
@@ -325,7 +338,7 @@ def ami(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
 def vpc(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
     default = bool(_arg(args, "default")) or not (_arg(args, "id") or _arg(args, "filters")
                                                   or _arg(args, "tags"))  # fmt: skip
-    seed = json.dumps(args, sort_keys=True, default=str)
+    seed = _seed(args)
     vpc_id = _arg(args, "id") or f"vpc-{_hex(seed)}"
     cidr = _arg(args, "cidrBlock") or (DEFAULT_VPC_CIDR if default else "10.0.0.0/16")
     return {
@@ -356,7 +369,7 @@ def vpc(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
 
 
 def subnets(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
-    seed = json.dumps(args, sort_keys=True, default=str)
+    seed = _seed(args)
     return {
         **{k: v for k, v in args.items() if v is not None},
         "ids": [f"subnet-{_hex(seed + zone)}" for zone in where.zones()],
@@ -365,7 +378,7 @@ def subnets(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
 
 
 def subnet(args: Mapping[str, Any], where: Where) -> dict[str, Any]:
-    seed = json.dumps(args, sort_keys=True, default=str)
+    seed = _seed(args)
     subnet_id = _arg(args, "id") or f"subnet-{_hex(seed)}"
     return {
         **{k: v for k, v in args.items() if v is not None},
@@ -420,9 +433,9 @@ ANSWERS: dict[str, Answer] = {
 }
 
 
-def unanswered(token: str) -> str:
-    """The one line a data source the preflight cannot answer gets."""
+def unanswered(token: str, kind: str = "data source") -> str:
+    """The one line a data source (or a resource's method) the preflight cannot answer gets."""
     return (
-        f"data source {token}: the preflight has no answer for it offline; supply its result "
+        f"{kind} {token}: the preflight has no answer for it offline; supply its result "
         f'with --invokes FILE, a JSON file {{"{token}": {{"<output>": <value>, ...}}}}'
     )

@@ -26,12 +26,14 @@ from functools import cache
 from typing import Any, Literal
 
 import pulumi
+import yaml
 from google.protobuf import json_format
 from pulumi._types import _py_properties
 from pulumi.output import Unknown
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import provider_pb2, resource_pb2
+from pulumi.runtime.sync_await import _sync_await
 
 from .arns import arn_of
 from .invokes import ANSWERS, Where, unanswered
@@ -85,6 +87,10 @@ def _short(name: str, n: int = 17) -> str:
 
 
 # A resource's id where AWS does not name it by its name: ``<prefix><17 hex>``, as EC2 ids are.
+# The organization of a stack on a backend that has none (``pulumi login --local``): what
+# ``pulumi.get_organization()`` answers there, and what the pack is told (ConfigureStack).
+DEFAULT_ORGANIZATION = "organization"
+
 ID_PREFIXES: dict[str, str] = {
     "aws:ec2/vpc:Vpc": "vpc-",
     "aws:ec2/subnet:Subnet": "subnet-",
@@ -130,6 +136,7 @@ NAMED_IDS = frozenset({
     "aws:secretsmanager/secret:Secret",
     "aws:dynamodb/table:Table",
     "aws:s3/bucket:Bucket",
+    "aws:s3/bucketV2:BucketV2",
     "aws:ecr/repository:Repository",
 })  # fmt: skip
 # ARNs the catalogue's formats cannot give (``{n}`` the physical name, ``{a}``/``{r}`` account
@@ -149,10 +156,16 @@ _ARN_DEFAULTS: dict[str, dict[str, str]] = {
 # with a ``bucket`` or ``functionName`` input merely point at another resource.
 NAME_PROPERTY = {
     "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
     "aws:lambda/layerVersion:LayerVersion": "layerName",
     "aws:apigateway/stage:Stage": "stageName",
     "aws:ecs/taskDefinition:TaskDefinition": "family",
 }
+
+
+# S3 buckets (v7 keeps BucketV2 as a deprecated alias of Bucket): pulumi-aws autonames their
+# ``bucket``.
+AUTONAMED_BUCKETS = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
 
 
 def physical_name_of(type_: str, inputs: dict[str, Any]) -> str | None:
@@ -199,7 +212,7 @@ def autonamed_property(type_: str) -> str | None:
     ``bucket``); read from the SDK's own signature of the resource, so any aws type is covered.
     """
     if type_ in NAME_PROPERTY:
-        return NAME_PROPERTY[type_] if type_ == "aws:s3/bucket:Bucket" else None
+        return NAME_PROPERTY[type_] if type_ in AUTONAMED_BUCKETS else None
     return "name" if "name" in _input_names(type_) else None
 
 
@@ -442,6 +455,8 @@ class VaMocks(Mocks):
             state["repositoryUrl"] = f"{account}.dkr.ecr.{region}.amazonaws.com/{name}"
             state["registryId"] = account
         state.update(_api_gateway(typ, inputs, rid, region, account))
+        if typ == "aws:cloudformation/stack:Stack":
+            state["outputs"] = cloudformation_outputs(inputs, name)
         if typ == "docker:index/image:Image":
             # What a push returns: the repository by digest (the tag is dropped).
             image = str(args.inputs.get("imageName", ""))
@@ -479,6 +494,71 @@ class VaMocks(Mocks):
             return answer(args.args, where)
         self.problems.append(unanswered(args.token))
         return {}
+
+
+# Resource types of CloudFormation whose ``Ref`` is an id with a known prefix.
+_CFN_ID_PREFIXES = {
+    "AWS::EC2::VPC": "vpc-",
+    "AWS::EC2::Subnet": "subnet-",
+    "AWS::EC2::SecurityGroup": "sg-",
+    "AWS::EC2::InternetGateway": "igw-",
+    "AWS::EC2::RouteTable": "rtb-",
+    "AWS::EC2::NatGateway": "nat-",
+    "AWS::EC2::Instance": "i-",
+    "AWS::EC2::EIP": "eipalloc-",
+}
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML templates with CloudFormation's short forms (``!Ref Vpc``) read as the long ones."""
+
+
+def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node)
+    else:
+        value = loader.construct_mapping(node)
+    return {suffix if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _short_form)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def cloudformation_outputs(inputs: Mapping[str, Any], stack: str) -> dict[str, Any]:
+    """A CloudFormation stack's ``outputs`` as AWS answers them: one per ``Outputs`` key of
+    its template (JSON or YAML); a ``Ref`` to a parameter is the value given (or its default),
+    to a resource its id; anything else a string naming the output. No template body (a
+    ``templateUrl``): no outputs known."""
+    body = inputs.get("templateBody")
+    try:
+        template = yaml.load(body, Loader=_CloudFormationLoader) if isinstance(body, str) else {}
+    except yaml.YAMLError:
+        template = {}
+    if not isinstance(template, dict) or not isinstance(template.get("Outputs"), dict):
+        return {}
+    parameters = _mapping(template.get("Parameters"))
+    resources = _mapping(template.get("Resources"))
+    given = _mapping(inputs.get("parameters"))
+
+    def value(key: str, output: Any) -> Any:
+        ref = output.get("Value") if isinstance(output, dict) else None
+        ref = ref.get("Ref") if isinstance(ref, dict) else None
+        if isinstance(ref, str) and ref in given:
+            return given[ref]
+        if isinstance(ref, str) and isinstance(parameters.get(ref), dict):
+            return parameters[ref].get("Default", f"{stack}-{key}")
+        kind = _mapping(resources.get(ref)).get("Type") if isinstance(ref, str) else None
+        if kind in _CFN_ID_PREFIXES:
+            return f"{_CFN_ID_PREFIXES[kind]}{_short(f'{stack}/{ref}')}"
+        return f"{stack}-{key}"
+
+    return {key: value(key, output) for key, output in template["Outputs"].items()}
 
 
 def _api_gateway(
@@ -598,6 +678,19 @@ class RecordingMonitor(MockMonitor):
                 )
             )
         return response
+
+    def Call(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """A method of a resource (``Provider.terraform_config``), which only the resource's
+        provider answers: supplied (``--invokes``, by the method's token), else one line saying
+        how to supply it. (A multi-language component's methods never get here: see
+        ``runner._component_methods_unknown``.)"""
+        if request.tok in self.va_mocks.invokes:
+            result: dict[str, Any] = dict(self.va_mocks.invokes[request.tok])
+        else:
+            self.va_mocks.problems.append(unanswered(request.tok, "resource method"))
+            result = {}
+        returned = _sync_await(rpc.serialize_properties(result, {}))
+        return provider_pb2.CallResponse(**{"return": returned})
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         outputs = _plain(rpc.deserialize_properties(request.outputs, keep_unknowns=True))

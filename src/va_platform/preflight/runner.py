@@ -7,30 +7,41 @@ program inside a root Stack so exports become stack outputs. Nothing here talks 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
 import os
 import runpy
 import sys
+import sysconfig
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pulumi
 import yaml
 from pulumi.config import ConfigTypeError
-from pulumi.output import Output
+from pulumi.output import Output, _OutputData
 from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from .mocks import REGION, Mode, Recorded, RecordingMonitor, VaMocks, account_of
+from .mocks import (
+    DEFAULT_ORGANIZATION,
+    REGION,
+    Mode,
+    Recorded,
+    RecordingMonitor,
+    VaMocks,
+    account_of,
+)
 
 
 @dataclass
@@ -213,6 +224,9 @@ class Program:
             and ".venv" not in f.filename and "site-packages" not in f.filename
         ]  # fmt: skip
         where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+        site = getattr(error, APPLY_SITE, None)
+        if not frames and site is not None and Path(site[0]).resolve().is_relative_to(self.root):
+            where = f"{site[0]}:{site[1]}: "
         kind = "" if isinstance(error, ProgramError) else f"{type(error).__name__}: "
         return f"{where}{kind}{text}{suffix}"
 
@@ -347,6 +361,8 @@ def run_under_mocks(
         preview=mode == "preview",
         monitor=monitor,
         logger=logs.logger,
+        # What ``pulumi.get_organization()`` answers on a backend that has none: never None.
+        organization=DEFAULT_ORGANIZATION,
     )
     # set_mocks installs (and finishes) a root stack; the program needs a fresh one whose
     # outputs are registered when it ends, as under the CLI.
@@ -366,6 +382,8 @@ def run_under_mocks(
     failed_applies: list[BaseException] = []
     saved_apply = Output.apply
     Output.apply = _recording_apply(saved_apply, failed_applies)  # type: ignore[method-assign]
+    saved_call = pulumi.runtime.call
+    pulumi.runtime.call = _component_methods_unknown(saved_call, mocks.invokes)
     try:
         _sync_await(run_in_stack(lambda: _call(build)))
     except SystemExit as exc:
@@ -377,6 +395,7 @@ def run_under_mocks(
         error = exc
     finally:
         Output.apply = saved_apply  # type: ignore[method-assign]
+        pulumi.runtime.call = saved_call
         pulumi_resource._get_stack_trace = saved
         if gc_was_enabled:
             gc.enable()
@@ -415,20 +434,66 @@ def _recording_apply(
     apply: Callable[..., Output[Any]], failures: list[BaseException]
 ) -> Callable[..., Output[Any]]:
     """``Output.apply`` that notes what a function given to it raises: the SDK re-raises it
-    from the registration it was an input of, without the program's own frames."""
+    from the registration it was an input of, without the program's own frames. It also notes
+    where the apply was made (``APPLY_SITE`` on the exception): an attribute or item read
+    through an Output (``service.status.load_balancer``) is an apply of the SDK's own, whose
+    frames name no line of the program."""
 
     def recorded_apply(self: Output[Any], func: Callable[..., Any], *args: Any, **kwargs: Any
                        ) -> Output[Any]:  # fmt: skip
+        site = _program_frame(sys._getframe(1))
+
         def noted(*values: Any) -> Any:
             try:
                 return func(*values)
             except Exception as exc:
+                if site is not None:
+                    setattr(exc, APPLY_SITE, site)
                 failures.append(exc)
                 raise
 
         return apply(self, noted, *args, **kwargs)
 
     return recorded_apply
+
+
+# Set on an exception raised in an apply: (file, line) of the code that made the apply.
+APPLY_SITE = "_va_preflight_apply_site"
+# Frames that are not the program's: the SDKs, this package, the standard library.
+_NOT_PROGRAM = tuple(
+    str(Path(p).resolve())
+    for p in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"],
+              os.path.dirname(pulumi.__file__), os.path.dirname(os.path.dirname(__file__))}
+)  # fmt: skip
+
+
+def _program_frame(frame: FrameType | None) -> tuple[str, int] | None:
+    """The innermost frame outside the SDKs, this package and the standard library."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_NOT_PROGRAM) and "site-packages" not in name:
+            return name, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _component_methods_unknown(
+    call: Callable[..., Output[Any]], invokes: Mapping[str, Any]
+) -> Callable[..., Output[Any]]:
+    """``pulumi.runtime.call`` for which a method of a multi-language component not expanded
+    here (pulumi_eks's ``Cluster.get_kubeconfig``) is unknown in both modes, as the component's
+    outputs are (only its provider answers it; the report says the component was not checked),
+    unless ``--invokes`` answers it. An unknown Output, not a value: the SDK would build the
+    method's typed result from a value and refuse a placeholder of the wrong type."""
+
+    def answered(tok: str, props: Any, res: Any = None, *args: Any, **kwargs: Any) -> Output[Any]:
+        if res is None or not getattr(res, "_remote", False) or tok in invokes:
+            return call(tok, props, res, *args, **kwargs)
+        data: asyncio.Future[_OutputData[Any]] = asyncio.get_event_loop().create_future()
+        data.set_result(_OutputData(resources={res}, value=None, is_known=False, is_secret=False))
+        return Output._from_data(data)
+
+    return answered
 
 
 def _explained(
