@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from policies.va_guard import naming, standard, tagging
@@ -108,16 +109,36 @@ def test_stacks_with_agents_have_one_nat_gateway(stack_run):
     assert len(nats) == 1
 
 
-def test_missing_secret_value_is_a_warning_not_a_failure(stack_run):
-    assert any("pulumi config set --secret openai-api-key" in line for line in stack_run.logs)
+def test_each_secret_names_its_out_of_band_step_not_a_config_command(stack_run):
+    logs = "\n".join(stack_run.logs)
+    assert (
+        f"aws secretsmanager put-secret-value --secret-id va/{stack_run.stack}/openai-api-key"
+        in logs
+    )
+    assert "config set --secret" not in logs
 
 
-def test_secret_value_from_secret_config_creates_a_version_and_stays_out_of_outputs():
-    run = run_program("dev", secrets={"va-platform:openai-api-key": SECRET_VALUE})
+def test_the_program_reads_no_secrets_value_from_config(monkeypatch):
+    read: list[str] = []
+    original = pulumi.config.get_config
+    monkeypatch.setattr(pulumi.config, "get_config", lambda k: read.append(k) or original(k))
+    run = run_program("dev")
     assert run.error is None, run.error
-    assert len(run.of_type("aws:secretsmanager/secretVersion:SecretVersion")) == 1
-    assert SECRET_VALUE not in json.dumps(run.outputs)
-    assert SECRET_VALUE not in json.dumps(run.registered_outputs)
+    declared = stack_config("dev")["va-platform:secrets"]
+    assert read
+    assert not [k for k in read if k.removeprefix("va-platform:") in declared]
+
+
+def test_a_secure_config_value_stops_the_program_with_one_line_before_any_resource():
+    """The CLI decrypts every secure value for every preview, a pull request's included, and
+    hands it to the program (PULUMI_CONFIG) whether it reads it or not."""
+    run = run_program("dev", secrets={"va-platform:openai-api-key": SECRET_VALUE})
+    message = str(run.error)
+    assert "\n" not in message
+    assert "va-platform:openai-api-key" in message
+    assert "pulumi config rm openai-api-key" in message
+    assert SECRET_VALUE not in message
+    assert run.resources == []
 
 
 def with_config(change: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +183,7 @@ def test_bad_config_stops_the_program_before_any_resource(change, expected):
 
 def test_secret_value_in_plaintext_config_stops_the_program_without_echoing_it():
     run = run_program("dev", config=with_config({"va-platform:openai-api-key": SECRET_VALUE}))
-    assert "pulumi config set --secret openai-api-key" in str(run.error)
+    assert "pulumi config rm openai-api-key" in str(run.error)
     assert SECRET_VALUE not in str(run.error)
     assert run.resources == []
 
