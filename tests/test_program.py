@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -16,9 +18,12 @@ from tests.conventions import (
 )
 from tests.policies.support import resource
 from tests.support import is_taggable, with_bucket_triggers
-from va_platform.preflight.runner import Run, run_program, stack_config
+from va_platform.components.context import VaContext
+from va_platform.components.secret import VaSecret, VaSecretArgs
+from va_platform.preflight.runner import Run, run_program, run_under_mocks, stack_config
 
 SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"
+OPERATIONS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -139,6 +144,28 @@ def test_a_secure_config_value_stops_the_program_with_one_line_before_any_resour
     assert "pulumi config rm openai-api-key" in message
     assert SECRET_VALUE not in message
     assert run.resources == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_migration_removes_from_state_each_secret_version_values_in_config_made(stack):
+    """docs/operations.md's `pulumi state delete` names, for each declared secret, the
+    SecretVersion a value in config made (the library's VaSecret given one), so the next
+    `pulumi up` deletes none (pulumi-aws would read it back and strip its labels)."""
+    template = re.search(r'"(urn:pulumi:[^"]+-version)"', OPERATIONS.read_text(encoding="utf-8"))
+    assert template is not None
+    ctx = VaContext(environment=stack, owner="platform-team")
+    for leaf in stack_config(stack)["va-platform:secrets"]:
+        value = pulumi.Output.secret(SECRET_VALUE)
+        run = run_under_mocks(
+            lambda leaf=leaf, value=value: VaSecret(
+                f"secret-{leaf}", VaSecretArgs(ctx, leaf, value=value)
+            ),
+            stack=stack,
+            project="va-platform",
+        )
+        (version,) = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        urn = template.group(1).replace("\\$", "$").replace("$stack", stack)
+        assert urn.replace("$leaf", leaf) == version.urn
 
 
 def with_config(change: dict[str, Any]) -> dict[str, Any]:
