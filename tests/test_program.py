@@ -146,6 +146,24 @@ def test_a_secure_config_value_stops_the_program_with_one_line_before_any_resour
     assert run.resources == []
 
 
+def test_a_secure_value_the_cli_hands_over_in_its_environment_stops_the_program(monkeypatch):
+    """As `pulumi preview` runs the program: the decrypted config in PULUMI_CONFIG, the names of
+    the secure keys in PULUMI_CONFIG_SECRET_KEYS (pulumi-language-python)."""
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"va-platform:anthropic-api-key": SECRET_VALUE}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["va-platform:anthropic-api-key"]))
+    run = run_program("dev")
+    assert "pulumi config rm anthropic-api-key" in str(run.error)
+    assert SECRET_VALUE not in str(run.error)
+    assert run.resources == []
+
+
+def test_a_secure_value_of_another_namespace_is_not_the_programs_to_refuse(monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"other:token": SECRET_VALUE}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["other:token"]))
+    run = run_program("dev")
+    assert run.error is None, run.error
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_migration_removes_from_state_each_secret_version_values_in_config_made(stack):
     """docs/operations.md's `pulumi state delete` names, for each declared secret, the
