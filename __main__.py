@@ -73,14 +73,15 @@ AGENT_IMAGE_DIR = PROJECT_ROOT / "agent_image"
 
 
 def read_config(cfg: pulumi.Config) -> StackConfig:
+    """The stack config, checked as a whole. Which keys hold secure values comes from the SDK's
+    bookkeeping of their names (the engine's ConfigSecretKeys), never from a value: any one in
+    the namespace stops the program (stack.config.SecureConfigError)."""
     prefix = f"{cfg.name}:"
     keys = set(pulumi.runtime.get_config_env()) | set(pulumi.runtime.config.CONFIG.get())
     present = frozenset(k.removeprefix(prefix) for k in keys if k.startswith(prefix))
-    secret = frozenset(
-        k for k in present if pulumi.runtime.is_config_secret(prefix + k)
-    ) | frozenset(
-        k.removeprefix(prefix) for k in pulumi.runtime.config.get_config_secret_keys_env()
-    )
+    secure = {k for k in keys if pulumi.runtime.is_config_secret(k)}
+    secure |= set(pulumi.runtime.config.get_config_secret_keys_env())
+    secret = frozenset(k.removeprefix(prefix) for k in secure if k.startswith(prefix))
     try:
         aws_config = pulumi.Config("aws")
         return load_stack_config(
@@ -239,37 +240,30 @@ def retention_guard(ctx: VaContext, config: StackConfig) -> None:
     )
 
 
-def stack_secrets(
-    ctx: VaContext, config: StackConfig, app_config: pulumi.Config, key: VaKey | None
-) -> dict[str, VaSecret]:
-    """The declared secrets, each with its value when the stack config holds one (warned
-    about when it does not: it is then put out of band)."""
+def stack_secrets(ctx: VaContext, config: StackConfig, key: VaKey | None) -> dict[str, VaSecret]:
+    """The declared secrets, each created empty: the program never reads or writes a value
+    (every preview decrypts the stack's secure config, a pull request's included). An
+    administrator puts each value out of band (docs/operations.md)."""
     secrets = {
         leaf: VaSecret(
             f"secret-{leaf}",
-            VaSecretArgs(
-                context=ctx,
-                leaf=leaf,
-                value=app_config.get_secret(leaf),
-                kms_key_id=key.arn if key else None,
-            ),
+            VaSecretArgs(context=ctx, leaf=leaf, kms_key_id=key.arn if key else None),
         )
         for leaf in config.secrets
     }
-    for leaf, secret in secrets.items():
-        if secret.version is None:
-            pulumi.log.warn(
-                f"secret {secret.secret_name} has no value in the stack config; set it with "
-                f"`pulumi config set --secret {leaf}` or put it out of band",
-                resource=secret,
-            )
+    for secret in secrets.values():
+        pulumi.log.info(
+            f"secret {secret.secret_name}: its value is put out of band, by whoever holds it: "
+            f"aws secretsmanager put-secret-value --secret-id {secret.secret_name} "
+            "(docs/operations.md)",
+            resource=secret,
+        )
     return secrets
 
 
 def shared_resources(
     ctx: VaContext,
     config: StackConfig,
-    app_config: pulumi.Config,
     layer_packages: dict[str, ZipArtifact],
 ) -> Shared:
     """Network, alarm topic, stack key, secrets, core table, content and artifacts buckets,
@@ -293,7 +287,7 @@ def shared_resources(
         if config.encryption_key
         else None
     )
-    secrets = stack_secrets(ctx, config, app_config, key)
+    secrets = stack_secrets(ctx, config, key)
     table = VaTable("core-table", VaTableArgs(context=ctx, purpose="core"))
     bucket = VaBucket("content-bucket", VaBucketArgs(context=ctx, purpose="content"))
     # The VA standard: packages go through an S3 staging bucket, named after a commit.
@@ -439,12 +433,11 @@ def export_outputs(shared: Shared, functions: dict[str, VaLambda]) -> None:
 
 def main() -> None:
     """Config, packages, then the resources in dependency order, then the outputs."""
-    app_config = pulumi.Config()
-    config = read_config(app_config)
+    config = read_config(pulumi.Config())
     function_packages, layer_packages = build_packages(config)
     ctx = workload_context(config)
     retention_guard(ctx, config)
-    shared = shared_resources(ctx, config, app_config, layer_packages)
+    shared = shared_resources(ctx, config, layer_packages)
     functions = stack_functions(shared, function_packages)
     stack_agents(shared)
     github_roles(shared)

@@ -54,6 +54,27 @@ class ConfigError(ValueError):
         super().__init__("invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+class SecureConfigError(ConfigError):
+    """The stack config holds secure values in the program's namespace: one line, before
+    anything else is judged. The Pulumi CLI decrypts every secure config value for every
+    preview and update and hands it to the program (``PULUMI_CONFIG``), whether or not the
+    program reads it; a pull request's preview runs the pull request's own program with a
+    token that may decrypt (Pulumi Cloud's Stack Read). So no secret lives in this stack's
+    config: the program creates each secret empty and an administrator puts its value."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        named = ", ".join(_key(k) for k in keys)
+        removes = "; ".join(f"pulumi config rm {k}" for k in keys)
+        line = (
+            f"secure config values ({named}): every preview, a pull request's included, "
+            f"decrypts them and hands them to the program; remove them ({removes}) and put "
+            f"secret values out of band (aws secretsmanager put-secret-value, "
+            f"docs/operations.md), then rotate any value that was there"
+        )
+        self.problems = [line]
+        ValueError.__init__(self, line)
+
+
 def _vpc_cidr(value: str) -> str:
     try:
         net = ipaddress.IPv4Network(value, strict=True)
@@ -120,8 +141,9 @@ class StackConfig(VaModel):
     )
     secrets: tuple[str, ...] = Field(
         default=(),
-        description="Secret names (va/<env>/<name>); each value is set with "
-        "`pulumi config set --secret <name>` or out of band, never in the stack file.",
+        description="Secret names (va/<env>/<name>); the program creates each one empty and "
+        "an administrator puts its value out of band (`aws secretsmanager put-secret-value`), "
+        "never in the stack config: every preview decrypts secure config values.",
     )
     reserved_concurrency: Annotated[int, Field(ge=0, le=1000)] | None = Field(
         default=None,
@@ -187,7 +209,8 @@ class StackConfig(VaModel):
             raise ValueError(
                 f"agents[{', '.join(keyed)}] use authMode api-key: declare "
                 f"{ANTHROPIC_KEY_SECRET!r} in 'secrets' "
-                "(its value: pulumi config set --secret anthropic-api-key)"
+                "(its value put out of band: aws secretsmanager put-secret-value "
+                "--secret-id va/<env>/anthropic-api-key)"
             )
         return self
 
@@ -245,10 +268,14 @@ def load_stack_config(
     ``get(key)`` returns the raw text of ``va-platform:<key>`` (JSON for lists and objects, as the
     Pulumi CLI stores them). ``allowed_account_ids`` (``aws:allowedAccountIds``), when given,
     must be exactly ``[accountId]``. ``present_keys`` are all keys set in the stack's namespace,
-    so a misspelt key is reported rather than silently ignored; secret names are allowed as keys
-    because their values live there, and ``secret_keys`` (those set with ``--secret``) tells a
-    secret value committed in plaintext, which is refused.
+    so a misspelt key is reported rather than silently ignored. ``secret_keys`` are those of
+    them with secure values (set with ``--secret``): any one stops the config alone, in one line
+    (``SecureConfigError``), since every preview decrypts them. A secret's value set in
+    plaintext under its name is refused too, without echoing it: values are put out of band.
     """
+    secure = sorted(secret_keys)
+    if secure:
+        raise SecureConfigError(secure)
     problems: list[str] = []
     raw: dict[str, Any] = {"region": region}
     for key in CONFIG_KEYS:
@@ -271,15 +298,13 @@ def load_stack_config(
     declared_names = {str(s) for s in declared} if isinstance(declared, list) else set()
     unknown = sorted(present_keys - set(CONFIG_KEYS) - declared_names)
     for key in unknown:
-        problems.append(
-            f"{_key(key)}: unknown config key; allowed: {', '.join(CONFIG_KEYS)} "
-            "(plus one key per declared secret, holding its value)"
-        )
-    for leaf in sorted(declared_names & present_keys - secret_keys):
+        problems.append(f"{_key(key)}: unknown config key; allowed: {', '.join(CONFIG_KEYS)}")
+    for leaf in sorted(declared_names & present_keys):
         # The value is not echoed: it is the very thing that must not be printed.
         problems.append(
-            f"{_key(leaf)}: the secret's value is stored in plaintext; remove it from the stack "
-            f"file and set it with `pulumi config set --secret {leaf}`"
+            f"{_key(leaf)}: a secret's value never lives in the stack config; remove it "
+            f"(`pulumi config rm {leaf}`) and put it out of band (`aws secretsmanager "
+            f"put-secret-value --secret-id va/<env>/{leaf}`, docs/operations.md), then rotate it"
         )
     try:
         config = StackConfig.model_validate(raw)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from policies.va_guard import naming, standard, tagging
@@ -15,9 +18,12 @@ from tests.conventions import (
 )
 from tests.policies.support import resource
 from tests.support import is_taggable, with_bucket_triggers
-from va_platform.preflight.runner import Run, run_program, stack_config
+from va_platform.components.context import VaContext
+from va_platform.components.secret import VaSecret, VaSecretArgs
+from va_platform.preflight.runner import Run, run_program, run_under_mocks, stack_config
 
 SECRET_VALUE = "sk-proj-not-a-real-key-0123456789abcdef"
+OPERATIONS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -108,16 +114,76 @@ def test_stacks_with_agents_have_one_nat_gateway(stack_run):
     assert len(nats) == 1
 
 
-def test_missing_secret_value_is_a_warning_not_a_failure(stack_run):
-    assert any("pulumi config set --secret openai-api-key" in line for line in stack_run.logs)
+def test_each_secret_names_its_out_of_band_step_not_a_config_command(stack_run):
+    logs = "\n".join(stack_run.logs)
+    assert (
+        f"aws secretsmanager put-secret-value --secret-id va/{stack_run.stack}/openai-api-key"
+        in logs
+    )
+    assert "config set --secret" not in logs
 
 
-def test_secret_value_from_secret_config_creates_a_version_and_stays_out_of_outputs():
-    run = run_program("dev", secrets={"va-platform:openai-api-key": SECRET_VALUE})
+def test_the_program_reads_no_secrets_value_from_config(monkeypatch):
+    read: list[str] = []
+    original = pulumi.config.get_config
+    monkeypatch.setattr(pulumi.config, "get_config", lambda k: read.append(k) or original(k))
+    run = run_program("dev")
     assert run.error is None, run.error
-    assert len(run.of_type("aws:secretsmanager/secretVersion:SecretVersion")) == 1
-    assert SECRET_VALUE not in json.dumps(run.outputs)
-    assert SECRET_VALUE not in json.dumps(run.registered_outputs)
+    declared = stack_config("dev")["va-platform:secrets"]
+    assert read
+    assert not [k for k in read if k.removeprefix("va-platform:") in declared]
+
+
+def test_a_secure_config_value_stops_the_program_with_one_line_before_any_resource():
+    """The CLI decrypts every secure value for every preview, a pull request's included, and
+    hands it to the program (PULUMI_CONFIG) whether it reads it or not."""
+    run = run_program("dev", secrets={"va-platform:openai-api-key": SECRET_VALUE})
+    message = str(run.error)
+    assert "\n" not in message
+    assert "va-platform:openai-api-key" in message
+    assert "pulumi config rm openai-api-key" in message
+    assert SECRET_VALUE not in message
+    assert run.resources == []
+
+
+def test_a_secure_value_the_cli_hands_over_in_its_environment_stops_the_program(monkeypatch):
+    """As `pulumi preview` runs the program: the decrypted config in PULUMI_CONFIG, the names of
+    the secure keys in PULUMI_CONFIG_SECRET_KEYS (pulumi-language-python)."""
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"va-platform:anthropic-api-key": SECRET_VALUE}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["va-platform:anthropic-api-key"]))
+    run = run_program("dev")
+    assert "pulumi config rm anthropic-api-key" in str(run.error)
+    assert SECRET_VALUE not in str(run.error)
+    assert run.resources == []
+
+
+def test_a_secure_value_of_another_namespace_is_not_the_programs_to_refuse(monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"other:token": SECRET_VALUE}))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["other:token"]))
+    run = run_program("dev")
+    assert run.error is None, run.error
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_migration_removes_from_state_each_secret_version_values_in_config_made(stack):
+    """docs/operations.md's `pulumi state delete` names, for each declared secret, the
+    SecretVersion a value in config made (the library's VaSecret given one), so the next
+    `pulumi up` deletes none (pulumi-aws would read it back and strip its labels)."""
+    template = re.search(r'"(urn:pulumi:[^"]+-version)"', OPERATIONS.read_text(encoding="utf-8"))
+    assert template is not None
+    ctx = VaContext(environment=stack, owner="platform-team")
+    for leaf in stack_config(stack)["va-platform:secrets"]:
+        value = pulumi.Output.secret(SECRET_VALUE)
+        run = run_under_mocks(
+            lambda leaf=leaf, value=value: VaSecret(
+                f"secret-{leaf}", VaSecretArgs(ctx, leaf, value=value)
+            ),
+            stack=stack,
+            project="va-platform",
+        )
+        (version,) = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        urn = template.group(1).replace("\\$", "$").replace("$stack", stack)
+        assert urn.replace("$leaf", leaf) == version.urn
 
 
 def with_config(change: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +228,7 @@ def test_bad_config_stops_the_program_before_any_resource(change, expected):
 
 def test_secret_value_in_plaintext_config_stops_the_program_without_echoing_it():
     run = run_program("dev", config=with_config({"va-platform:openai-api-key": SECRET_VALUE}))
-    assert "pulumi config set --secret openai-api-key" in str(run.error)
+    assert "pulumi config rm openai-api-key" in str(run.error)
     assert SECRET_VALUE not in str(run.error)
     assert run.resources == []
 

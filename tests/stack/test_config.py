@@ -100,14 +100,42 @@ def test_unknown_top_level_key_is_reported():
     assert "va-platform:natGatway: unknown config key; allowed:" in message
 
 
-def test_plaintext_secret_value_is_refused_without_echoing_it():
+def test_a_plaintext_value_under_a_secrets_name_is_refused_with_the_out_of_band_step():
     message = problems(BASE, present_keys=frozenset({"openai-api-key"}), secret_keys=frozenset())
-    assert "pulumi config set --secret openai-api-key" in message
+    assert "va-platform:openai-api-key" in message
+    assert "pulumi config rm openai-api-key" in message
+    assert "aws secretsmanager put-secret-value" in message
+    assert "config set --secret" not in message
 
 
-def test_secret_value_set_as_secret_is_accepted():
+def test_a_secure_value_stops_the_config_with_one_line_naming_the_key_the_fix_and_why():
     present = frozenset({"openai-api-key"})
-    assert load(BASE, present_keys=present, secret_keys=present).secrets == ("openai-api-key",)
+    message = problems(BASE, present_keys=present, secret_keys=present)
+    assert "\n" not in message
+    assert "va-platform:openai-api-key" in message
+    assert "pulumi config rm openai-api-key" in message
+    assert "out of band" in message
+    assert "every preview" in message
+    assert "pull request" in message
+
+
+def test_any_secure_value_in_the_namespace_stops_the_config_not_only_a_secrets():
+    present = frozenset({"alarmEmail", "openai-api-key"})
+    message = problems(
+        {**BASE, "alarmEmail": "a@example.com"}, present_keys=present, secret_keys=present
+    )
+    assert "va-platform:alarmEmail" in message
+    assert "va-platform:openai-api-key" in message
+
+
+def test_a_secure_value_is_the_only_line_whatever_else_is_wrong():
+    present = frozenset({"openai-api-key", "natGatway"})
+    message = problems(
+        with_fn(memory=64), present_keys=present, secret_keys=frozenset({"openai-api-key"})
+    )
+    assert "\n" not in message
+    assert "memory" not in message
+    assert "natGatway" not in message
 
 
 def test_all_problems_come_in_one_message():

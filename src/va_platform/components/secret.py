@@ -1,9 +1,11 @@
 """VaSecret: a Secrets Manager secret named ``va/<env>/<name>`` (the VA standard's secret naming).
 
-The value comes from ``pulumi config set --secret <name>`` and reaches AWS as a Pulumi secret, so
-it is encrypted in the state and never printed. Without a value the secret is still created and
-its value is put out of band (``aws secretsmanager put-secret-value``): rotation by another tool
-then never fights Pulumi. Functions receive the ARN only and read the value at runtime.
+Without a value (the default, and what this repository's program does) the secret is created
+empty and whoever holds the value puts it out of band (``aws secretsmanager put-secret-value``):
+no preview sees it, and rotation by another tool never fights Pulumi. A value given (a Pulumi
+secret, e.g. from ``Config.get_secret``) becomes a SecretVersion, encrypted in the state and never
+printed; but a value in stack config is decrypted by every preview of the stack and handed to the
+program, a pull request's included. Functions receive the ARN only and read the value at runtime.
 """
 
 from dataclasses import dataclass
@@ -27,7 +29,9 @@ class VaSecretArgs:
     leaf: str
     # The Purpose tag.
     purpose: str = "core"
-    # The value, from `pulumi config set --secret` (Config.get_secret); None: put out of band.
+    # None: created empty, the value put out of band (aws secretsmanager put-secret-value), as
+    # the platform's stack does; else the value, a Pulumi secret (a SecretVersion). From stack
+    # config, every preview of the stack decrypts it, a pull request's included.
     value: pulumi.Output[str] | None = None
     # Days a deleted secret can be restored: 0 (none) or 7-30.
     recovery_window_days: int = 30

@@ -604,7 +604,7 @@ class FunctionSpec(VaModel):
             if kind:
                 raise ValueError(
                     f"env {key} looks like {kind}; never put secrets in env vars: declare it in "
-                    "'secrets' (va/<env>/<name>, value set with `pulumi config set --secret`) and "
+                    "'secrets' (va/<env>/<name>, its value put out of band in Secrets Manager) and "
                     "let the function read it at runtime"
                 )
         return env
