@@ -246,13 +246,6 @@ def test_layers_by_purpose_without_their_arns_are_one_clear_error(artifact) -> N
     assert "layer_arns" in str(run.error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a credential pasted where an ARN goes is echoed in the refusal (CI logs): "
-    "ExistingSecret(arn=...), its kms_key_arn, SecretRef.name, destinations, statement "
-    "resources; the docs promise 'never the refused value (it may be a credential)', as "
-    "ExistingSecret(name=...) already does",
-)
 @pytest.mark.parametrize(
     "build",
     [lambda: ExistingSecret(env="STRIPE_SECRET_ARN", arn=STRIPE_KEY),
@@ -530,15 +523,6 @@ def test_the_names_the_defaults_collide_with_are_the_platform_stacks_own() -> No
     assert names >= PLATFORM_NAMES, PLATFORM_NAMES - names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the conventions' checks accept a trailing newline (a '$' regex), as a YAML block "
-    "scalar or a file read gives it: owner 'payments-team\\n' passes VaContext and the "
-    "preflight (0 mandatory violations) and puts an Owner tag AWS refuses on every resource; "
-    "purpose 'payments\\n' passes FunctionSpec and stops later as a bare ValueError about a "
-    "tag Name the user never wrote; same for secret names, env keys, routes, queue ARNs, "
-    "security group ids and egress descriptions",
-)
 @pytest.mark.parametrize(
     "build",
     [lambda: VaContext(environment="dev", owner="payments-team\n"),
