@@ -233,12 +233,6 @@ def test_a_package_built_for_another_architecture_or_runtime_is_refused(artifact
     assert "\n" not in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FunctionSpec.layers (purposes of VaLayers) is silently dropped by VaLambda: the "
-    "function gets no layer and no error; a user expects one line saying to pass the layers' "
-    "ARNs in VaLambdaArgs.layer_arns (as a secret without its ARN is refused)",
-)
 def test_layers_by_purpose_without_their_arns_are_one_clear_error(artifact) -> None:
     run = run_under_mocks(lambda: VaLambda("fn", lambda_args(artifact, spec=spec(layers=["deps"]))))
     assert run.error is not None, one(run, "aws:lambda/function:Function").get("layers")
@@ -402,12 +396,6 @@ def test_a_schedule_eventbridge_refuses_is_one_clear_error(fields) -> None:
     assert "\n" not in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaLambdaArgs.extra_env takes a literal credential (plaintext in the function's "
-    "config and state) and a Lambda-reserved key (AWS_REGION: refused at deploy) that "
-    "FunctionSpec.env refuses in one line; only va-guard catches the credential, later",
-)
 @pytest.mark.parametrize(
     "env",
     [{"STRIPE_KEY": STRIPE_KEY}, {"AWS_REGION": "eu-central-1"}],
@@ -419,13 +407,6 @@ def test_extra_env_is_checked_as_the_specs_env_is(artifact, env) -> None:
     assert STRIPE_KEY[-12:] not in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='a KMS alias ARN in VaLambdaArgs.kms_key_arn is refused as "extra IAM statement: '
-    "Allow statement 'DecryptWithOwnKey' scopes kms:Decrypt to ...alias/x\", a statement the "
-    "user never wrote; FunctionSpec.kms_key_arn says 'is not a KMS key ARN ... an alias is "
-    "not a key'; a user expects the same, naming kms_key_arn",
-)
 def test_a_key_alias_as_the_args_key_names_kms_key_arn(artifact) -> None:
     alias = f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/payments"
     run = run_under_mocks(lambda: VaLambda("fn", lambda_args(artifact, kms_key_arn=alias)))
@@ -433,12 +414,6 @@ def test_a_key_alias_as_the_args_key_names_kms_key_arn(artifact) -> None:
     assert "kms_key_arn" in str(run.error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaLambdaArgs.layer_arns takes a literal that is no layer ARN ('deps') and passes it "
-    "to Lambda, while FunctionSpec.layer_arns refuses it in one line; docs: 'a literal is "
-    "checked for its format on construction'",
-)
 def test_a_layer_arn_literal_of_the_args_is_checked(artifact) -> None:
     with pytest.raises(pulumi.RunError, match="layer"):
         lambda_args(artifact, layer_arns=["deps"])
@@ -493,12 +468,6 @@ def test_table_keys_dynamodb_refuses_are_one_clear_error(keys) -> None:
         VaTableArgs(context=TEAM, purpose="records", **keys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an HTTP API's CORS settings without allowOrigins (allowMethods, maxAgeS) are "
-    "dropped without a word: no corsConfiguration; a user expects one line saying they need "
-    "allowOrigins (as routes on via: url are refused)",
-)
 def test_cors_settings_without_origins_are_not_silently_dropped() -> None:
     with pytest.raises(pulumi.RunError, match="allowOrigins"):
         HttpTrigger(kind="http", via="api", routes=["GET /charges"], allow_methods=["GET"],

@@ -139,11 +139,11 @@ def checked_once_known(check: Callable[[T], R]) -> Callable[[T], R]:
 WITHHELD = "<value withheld>"
 # The values a refusal may repeat, because they have the shape of a name and so cannot be a
 # credential: identifiers (a Sid, a purpose, an env key), lowercase names (``openai-api-key``),
-# actions (``sqs:ReceiveMessage``), ARNs and routes or paths, unless they look like a
-# credential all the same (``standard.secret_value_kind``).
+# actions (``sqs:ReceiveMessage``), ARNs and paths, or words of these (a route), unless they
+# look like a credential all the same (``standard.secret_value_kind``).
 _NAMES_NOTHING_SECRET = re.compile(
     r"[A-Za-z][A-Za-z0-9]{0,63}|[a-z0-9-]+:[A-Za-z0-9*]+|arn:[A-Za-z0-9:/._*${}+=,@-]+"
-    r"|(?:[A-Z]+ )?/[A-Za-z0-9/{}+._~*-]*|\*|[a-z0-9]+(?:[-_/.:][a-z0-9]+)*|[A-Z][A-Z0-9_]*"
+    r"|/[A-Za-z0-9/{}+._~*-]*|\*|[a-z0-9]+(?:[-_/.:][a-z0-9]+)*|[A-Z][A-Z0-9_]*"
 )
 
 
@@ -160,8 +160,12 @@ def _leaves(value: object) -> list[str]:
 
 
 def may_repeat(value: str) -> bool:
-    """Whether a refusal may quote ``value``: it has the shape of a name (see above)."""
-    return bool(_NAMES_NOTHING_SECRET.fullmatch(value)) and not standard.secret_value_kind(value)
+    """Whether a refusal may quote ``value``: each of its words has the shape of a name (see
+    above) and none looks like a credential."""
+    words = value.split(" ")
+    return all(
+        _NAMES_NOTHING_SECRET.fullmatch(w) and not standard.secret_value_kind(w) for w in words
+    ) and not standard.secret_value_kind(value)
 
 
 def withheld(message: str, given: object) -> str:

@@ -27,11 +27,14 @@ from va_platform.components.lambda_function.iam import (
     execution_policy,
 )
 from va_platform.components.lambda_function.spec import (
+    KMS_KEY_ARN_RE,
+    LAYER_ARN_RE,
     LOG_RETENTION_DAYS,
     VIA_SECRETS_MANAGER,
     FunctionSpec,
     ImageCode,
     destination_action_of,
+    env_key_problem,
 )
 from va_platform.components.lambda_function.triggers import HttpApi, by_kind
 from va_platform.components.model import is_known
@@ -183,6 +186,13 @@ class VaLambdaArgs:
                 "CloudWatch Logs retention period; allowed: "
                 + ", ".join(map(str, LOG_RETENTION_DAYS))
             )
+        self._check_literals()
+        if spec.layers and len(self.layer_arns) < len(spec.layers):
+            raise ValueError(
+                f"{spec.purpose}: FunctionSpec.layers ({', '.join(spec.layers)}) names layers of "
+                "the program by purpose: give each one's ARN in VaLambdaArgs.layer_arns "
+                "(VaLayer.arn)"
+            )
         if spec.is_image and self.package is not None:
             raise ValueError(f"{spec.purpose}: an image function takes no zip package")
         if isinstance(spec.code, ImageCode) and (spec.code.image_uri is None) == (
@@ -244,6 +254,34 @@ class VaLambdaArgs:
                 f"{spec.purpose}: egress needs the VPC for the function's own security group; "
                 "give LambdaNetworking.vpc_id (VaNetwork.lambda_networking() does)"
             )
+
+    def _check_literals(self) -> None:
+        """The literals among the arguments, as the spec checks its own (an Output is checked
+        by va-guard once known): layer ARNs, the key, extra_env's keys and values."""
+        purpose = self.spec.purpose
+        bad = [a for a in self.layer_arns if is_known(a) and not LAYER_ARN_RE.match(a)]
+        if bad:
+            raise ValueError(
+                f"{purpose}: VaLambdaArgs.layer_arns {', '.join(bad)}: a layer version ARN is "
+                "arn:aws:lambda:<region>:<account>:layer:<name>:<version> (VaLayer.arn gives one)"
+            )
+        if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+            raise ValueError(
+                f"{purpose}: VaLambdaArgs.kms_key_arn is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>; an alias is not a key: give the "
+                "key's ARN, e.g. VaKey.arn)"
+            )
+        for key, value in self.extra_env.items():
+            problem = env_key_problem(key)
+            if problem:
+                raise ValueError(f"{purpose}: VaLambdaArgs.extra_env: {problem}")
+            kind = standard.secret_value_kind(value)
+            if kind:
+                raise ValueError(
+                    f"{purpose}: VaLambdaArgs.extra_env {key} looks like {kind}; never put "
+                    "secrets in env vars: give the secret (FunctionSpec.secrets or "
+                    "existing_secrets) and let the function read it at run time"
+                )
 
 
 def _data_access(args: VaLambdaArgs) -> tuple[dict[str, pulumi.Input[str]], list[IamStatement]]:
