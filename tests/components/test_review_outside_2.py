@@ -216,13 +216,6 @@ def test_an_http_setting_that_cannot_apply_is_one_line_naming_it(trigger, field)
 # --- findings ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FunctionSpec.architecture/runtime and the package's are never compared: an arm64 "
-    "(or python3.12) spec with the docs' build_zip(path, runtime=...) zip, built for x86_64 "
-    "(python3.11), deploys wheels the function cannot import; a user expects one line naming "
-    "spec.architecture/runtime and build_zip(architecture=..., runtime=...)",
-)
 @pytest.mark.parametrize(
     "fields", [{"architecture": "arm64"}, {"runtime": "python3.12"}], ids=["arch", "runtime"]
 )
@@ -352,12 +345,6 @@ def test_a_bad_table_or_bucket_purpose_is_a_run_error_naming_the_field(build) ->
     assert "Args.purpose" in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build_zip of a directory that does not exist raises PackagingError, a ValueError "
-    "but not a pulumi.RunError: under `pulumi preview` the user gets a traceback (the preflight "
-    "shows one line, so it looks fine offline); docs: 'every refusal is a pulumi.RunError'",
-)
 def test_a_package_path_that_does_not_exist_is_a_run_error(tmp_path) -> None:
     with pytest.raises(pulumi.RunError, match="handlr"):
         build_zip(tmp_path / "handlr", runtime="python3.11", cache_dir=tmp_path / "build")

@@ -135,7 +135,8 @@ class VaLambdaArgs:
     networking: LambdaNetworking
     # The SNS topic its alarms notify (VaAlarmTopic.arn, or another stack's topic).
     alarm_topic_arn: pulumi.Input[str]
-    # A zip function's code: va_platform.packaging.build_zip(spec.code.path, runtime=...).
+    # A zip function's code: va_platform.packaging.build_zip(spec.code.path, runtime=...,
+    # architecture=...), built for the spec's runtime and architecture (else refused).
     package: ZipArtifact | None = None
     # The ARN of each VA secret spec.secrets names (VaSecret.arn), by its name.
     secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -207,8 +208,24 @@ class VaLambdaArgs:
         if not spec.is_image and self.package is None:
             raise ValueError(
                 f"{spec.purpose}: a zip function needs its package; build it with "
-                "va_platform.packaging.build_zip(spec.code.path, runtime=spec.runtime)"
+                "va_platform.packaging.build_zip(spec.code.path, runtime=spec.runtime, "
+                "architecture=spec.architecture)"
             )
+        for built, wanted, what in (
+            # A custom runtime's package brings its own (bootstrap, or a layer's).
+            (
+                self.package and self.package.runtime,
+                not spec.is_custom_runtime and spec.runtime,
+                "runtime",
+            ),
+            (self.package and self.package.architecture, spec.architecture, "architecture"),
+        ):
+            if built and wanted and built != wanted:
+                raise ValueError(
+                    f"{spec.purpose}: the package was built for {what} {built}, the function "
+                    f"runs on spec.{what} {wanted} (its dependencies would not import): build it "
+                    f"with build_zip(..., {what}=spec.{what})"
+                )
         if spec.table_actions and self.table is None:
             raise ValueError(
                 f"{spec.purpose}: tableActions ({', '.join(spec.table_actions)}) need the table: "
