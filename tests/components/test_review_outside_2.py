@@ -327,12 +327,6 @@ def test_a_bucket_trigger_without_its_bucket_says_which_field_to_set(artifact) -
     assert "BucketTrigger.bucket" in refused or "default" in refused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaTable/VaBucket refuse a purpose with a bare ValueError (not a pulumi.RunError, so "
-    "`pulumi preview` prints a traceback) naming neither the args class nor its field, and "
-    "only when the component is built, not on VaTableArgs/VaBucketArgs construction",
-)
 @pytest.mark.parametrize(
     "build",
     [lambda: VaTable("t", VaTableArgs(context=TEAM, purpose="Orders")),
@@ -364,12 +358,6 @@ def test_the_reference_lists_the_attributes_the_triggers_add() -> None:
         assert f"`{name}`" in attributes, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ScheduleTrigger accepts expressions and time zones EventBridge Scheduler refuses at "
-    "`pulumi up`: crontab habit 'cron(0 2 * * * *)' (day-of-month and day-of-week both '*'), "
-    "'rate(0 minutes)', hour 25, a misspelt time zone; a user expects one line on construction",
-)
 @pytest.mark.parametrize(
     "fields",
     [{"expression": "cron(0 2 * * * *)"}, {"expression": "rate(0 minutes)"},
@@ -406,12 +394,6 @@ def test_a_layer_arn_literal_of_the_args_is_checked(artifact) -> None:
         lambda_args(artifact, layer_arns=["deps"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaKeyArgs takes a region the standard forbids (us-east-1, while "
-    "standard.validate_region refuses it) and an account id that is no account ('12345'), "
-    "writing them into the key policy (arn:aws:iam::12345:root); a user expects one line",
-)
 @pytest.mark.parametrize(
     "fields", [{"region": "us-east-1"}, {"account_id": "12345"}], ids=["region", "account"]
 )
@@ -421,13 +403,6 @@ def test_a_key_for_another_region_or_no_account_is_refused(fields) -> None:
                      "purpose": "payments", **fields})  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaNetworkArgs takes zones of another region (eu-west-1a in eu-central-1) and a VPC "
-    "too small for its 16 blocks (/28 -> /32 subnets, AWS's minimum is /28); a bad netmask is "
-    "\"'33' is not a valid netmask\", naming no field; a user expects one line naming "
-    "availability_zones / vpc_cidr",
-)
 @pytest.mark.parametrize(
     ("fields", "named"),
     [({"availability_zones": ("eu-west-1a", "eu-west-1b")}, "availability_zones"),
@@ -442,11 +417,6 @@ def test_a_network_that_cannot_exist_is_one_line_naming_the_field(fields, named)
                          "purpose": "payments", **fields})  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaTableArgs takes a sort key equal to the partition key (two attribute definitions "
-    "named 'id': DynamoDB refuses the table at deploy) and an empty partition key",
-)
 @pytest.mark.parametrize(
     "keys", [{"hash_key": "id", "range_key": "id"}, {"hash_key": ""}], ids=["same", "empty"]
 )

@@ -35,3 +35,14 @@ class VaContext:
 
     def secret_name(self, leaf: str) -> str:
         return standard.secret_name(self.environment, leaf)
+
+
+def purpose_checked(owner: str, context: VaContext, purpose: object, type_: str) -> None:
+    """An args class's ``purpose``, checked as the names made from it will be, in one line
+    naming ``<owner>.purpose`` (at construction, not when the component is built)."""
+    if not isinstance(purpose, str):
+        raise ValueError(f"{owner}.purpose: a literal string, not {type(purpose).__name__}")
+    try:
+        context.name(purpose, type_)
+    except ValueError as exc:
+        raise ValueError(f"{owner}.purpose: {exc}") from None

@@ -10,6 +10,7 @@ it creates when the deploy role sets the key.
 """
 
 import json
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -71,6 +72,9 @@ def _literal_region(region: object, owner: str) -> None:
         )
 
 
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+
+
 @dataclass(frozen=True)
 class VaKeyArgs:
     """Where the key is, for its key policy."""
@@ -86,6 +90,13 @@ class VaKeyArgs:
 
     def __post_init__(self) -> None:
         _literal_region(self.region, "VaKeyArgs")
+        if self.region not in standard.ALLOWED_REGIONS:
+            raise ValueError(
+                f"VaKeyArgs.region is not a region the VA standard allows (Control Tower SCP); "
+                f"allowed: {', '.join(standard.ALLOWED_REGIONS)}"
+            )
+        if isinstance(self.account_id, str) and not ACCOUNT_ID_RE.match(self.account_id):
+            raise ValueError("VaKeyArgs.account_id is not an AWS account id (12 digits)")
 
 
 class VaKey(VaComponent):
