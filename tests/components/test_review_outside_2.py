@@ -344,12 +344,6 @@ def test_a_package_path_that_does_not_exist_is_a_run_error(tmp_path) -> None:
         build_zip(tmp_path / "handlr", runtime="python3.11", cache_dir=tmp_path / "build")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/library.md lists VaLambda's attributes without bucket_permissions (which the "
-    "docs' own VaBucketNotifications snippet uses), http_api, function_url, schedules or "
-    "work_queue: a user with an http trigger cannot find where the API endpoint is",
-)
 def test_the_reference_lists_the_attributes_the_triggers_add() -> None:
     reference = (PROJECT_ROOT / "docs/library.md").read_text()
     section = reference.split("### VaLambda\n", 1)[1].split("\n### ", 1)[0]
