@@ -250,6 +250,7 @@ def stack_secrets(
             VaSecretArgs(
                 context=ctx,
                 leaf=leaf,
+                purpose="core",
                 value=app_config.get_secret(leaf),
                 kms_key_id=key.arn if key else None,
             ),
@@ -285,11 +286,17 @@ def shared_resources(
             availability_zones=config.availability_zones,
             nat_gateway=config.nat_enabled,
             vpc_endpoints=config.vpc_endpoints,
+            purpose="core",
         ),
     )
-    alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email))
+    alarms = VaAlarmTopic(
+        "alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email, purpose="alarms")
+    )
     key = (
-        VaKey("lambda-key", VaKeyArgs(context=ctx, region=config.region, account_id=account))
+        VaKey(
+            "lambda-key",
+            VaKeyArgs(context=ctx, region=config.region, account_id=account, purpose="lambda"),
+        )
         if config.encryption_key
         else None
     )

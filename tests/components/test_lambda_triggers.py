@@ -217,7 +217,10 @@ def test_bucket_trigger_on_a_bucket_without_its_arn_is_refused(artifact):
     run = build_lambda(artifact, spec=spec(triggers=[UPLOADS]))
 
     assert isinstance(run.error, ValueError)
-    assert "bucket triggers name content; give the ARN" in str(run.error)
+    assert "bucket triggers name content ('content' is BucketTrigger.bucket's default" in str(
+        run.error
+    )
+    assert "give the ARN of each in bucket_arns" in str(run.error)
 
 
 def run_with_buckets(artifact, **fields):

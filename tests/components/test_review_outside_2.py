@@ -264,14 +264,6 @@ def names_made(build) -> set[str]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaKeyArgs, VaAlarmTopicArgs and VaNetworkArgs default their purpose to the platform "
-    "stack's own ('lambda', 'alarms', 'core'): another team's VaKey or VaAlarmTopic in the "
-    "shared account is alias/va-dev-lambda-key / va-dev-alarms-topic, already the platform's "
-    "(AlreadyExistsException at `pulumi up`); a user expects purpose required, or a default "
-    "that cannot be the platform's",
-)
 @pytest.mark.parametrize(
     "build",
     [lambda: VaKey("key", VaKeyArgs(context=TEAM, region=REGION, account_id=ACCOUNT)),
@@ -292,25 +284,12 @@ def test_a_teams_defaults_do_not_name_the_platform_stacks_resources(build) -> No
     assert not made & PLATFORM_NAMES, made & PLATFORM_NAMES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VaSecretArgs.purpose defaults to 'core', so another team's secret is tagged "
-    "Purpose=core (the platform's); a user expects the Purpose to be theirs (required, or "
-    "derived from the secret)",
-)
 def test_a_teams_secret_is_not_tagged_with_the_platform_stacks_purpose() -> None:
     run = run_under_mocks(lambda: VaSecret("stripe", VaSecretArgs(context=TEAM, leaf="stripe-key")))
     assert run.error is None, run.error
     assert one(run, "aws:secretsmanager/secret:Secret")["tags"]["Purpose"] != "core"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BucketTrigger.bucket defaults to 'content' (the platform stack's bucket); a trigger "
-    "written without it is refused as 'bucket triggers name content', a name the user never "
-    "wrote; a user expects the message to say it is BucketTrigger.bucket's default (or "
-    "bucket required)",
-)
 def test_a_bucket_trigger_without_its_bucket_says_which_field_to_set(artifact) -> None:
     try:
         trigger = BucketTrigger(kind="bucket", prefix="incoming/")

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_checked
 
 # What CloudWatch Logs does with a log group's key (AWS's documented key policy statement).
 LOGS_KEY_ACTIONS = [
@@ -85,10 +85,14 @@ class VaKeyArgs:
     region: str
     # The stack's account: its IAM decides who uses the key.
     account_id: pulumi.Input[str]
-    # Names the key alias/va-<env>-<purpose>-key.
-    purpose: str = "lambda"
+    # Names the key alias/va-<env>-<purpose>-key; None: the owner's (VaContext.own_purpose,
+    # payments-team -> paymentsteam), never the platform stack's (alias/va-<env>-lambda-key).
+    purpose: str | None = None
 
     def __post_init__(self) -> None:
+        if self.purpose is None:
+            object.__setattr__(self, "purpose", self.context.own_purpose("VaKeyArgs"))
+        purpose_checked("VaKeyArgs", self.context, self.purpose, "key")
         _literal_region(self.region, "VaKeyArgs")
         if self.region not in standard.ALLOWED_REGIONS:
             raise ValueError(

@@ -17,7 +17,7 @@ import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_checked
 from va_platform.components.lambda_function.component import LambdaNetworking
 
 HTTPS = 443
@@ -67,8 +67,9 @@ class VaNetworkArgs:
     # Interface endpoints for Secrets Manager and CloudWatch Logs, gateway ones for S3 and
     # DynamoDB, so functions reach them without NAT.
     vpc_endpoints: bool = True
-    # Names the VPC va-<env>-<purpose>-vpc and its parts.
-    purpose: str = "core"
+    # Names the VPC va-<env>-<purpose>-vpc and its parts; None: the owner's
+    # (VaContext.own_purpose), never the platform stack's (va-<env>-core-vpc).
+    purpose: str | None = None
 
     @property
     def zones(self) -> int:
@@ -77,6 +78,9 @@ class VaNetworkArgs:
     def __post_init__(self) -> None:
         # A tuple whatever sequence was given, so the args stay hashable and immutable.
         object.__setattr__(self, "availability_zones", tuple(self.availability_zones))
+        if self.purpose is None:
+            object.__setattr__(self, "purpose", self.context.own_purpose("VaNetworkArgs"))
+        purpose_checked("VaNetworkArgs", self.context, self.purpose, "vpc")
         _literal_region(self.region, "VaNetworkArgs")
         if self.region not in standard.ALLOWED_REGIONS:
             raise ValueError(

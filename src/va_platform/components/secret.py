@@ -25,8 +25,9 @@ class VaSecretArgs:
     # The <name> of va/<env>/<name>: lowercase letters and digits joined by '-', at most 64
     # characters (e.g. openai-api-key).
     leaf: str
-    # The Purpose tag.
-    purpose: str = "core"
+    # The Purpose tag; None: the owner's (VaContext.own_purpose), never the platform stack's
+    # (core).
+    purpose: str | None = None
     # The value, from `pulumi config set --secret` (Config.get_secret); None: put out of band.
     value: pulumi.Output[str] | None = None
     # Days a deleted secret can be restored: 0 (none) or 7-30.
@@ -37,7 +38,12 @@ class VaSecretArgs:
 
     def __post_init__(self) -> None:
         self.context.secret_name(self.leaf)
-        standard.validate_purpose(self.purpose)
+        if self.purpose is None:
+            object.__setattr__(self, "purpose", self.context.own_purpose("VaSecretArgs"))
+        try:
+            standard.validate_purpose(self.purpose)
+        except ValueError as exc:
+            raise ValueError(f"VaSecretArgs.purpose: {exc}") from None
         if not (self.recovery_window_days == 0 or 7 <= self.recovery_window_days <= 30):
             raise ValueError(
                 f"recovery_window_days {self.recovery_window_days}: 0 (no recovery) or 7-30"
