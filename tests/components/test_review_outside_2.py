@@ -482,3 +482,21 @@ def test_an_existing_secret_of_the_team_is_readable_under_the_environments_bound
     assert allowed_by(
         json.loads(boundary.inputs["policy"]), "secretsmanager:GetSecretValue", secret
     )
+
+
+def test_an_existing_secret_outside_the_boundary_is_said_in_one_line_at_preview(artifact) -> None:
+    """Until the finding above is settled (the boundary is the platform's), the library says
+    it: one warning naming the secret, the boundary and where the docs say what to do."""
+    stripe = ExistingSecret(env="STRIPE_SECRET_ARN", name="billing/stripe-key")
+    inside = ExistingSecret(env="OWN_SECRET_ARN", name="va/dev/stripe-key")
+    run = run_under_mocks(
+        lambda: VaLambda(
+            "payments", lambda_args(artifact, spec=spec(existingSecrets=[stripe, inside]))
+        )
+    )
+    assert run.error is None, run.error
+    (warning,) = [line for line in run.logs if "workload boundary" in line]
+    assert "billing/stripe-key" in warning
+    assert "va/dev/stripe-key" not in warning
+    assert standard.boundary_name("dev") in warning
+    assert "\n" not in warning

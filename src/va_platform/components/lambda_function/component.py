@@ -301,6 +301,19 @@ class VaLambdaArgs:
                 )
 
 
+def outside_the_boundary(spec: FunctionSpec, env: str) -> list[str]:
+    """The names (else env vars) of ``spec``'s existing secrets known (literals) to be outside
+    ``va/<env>/*``, the names the environment's workload boundary lets every function read;
+    any other secret is readable under it only if the platform stack declares it."""
+    inside = f"{standard.NAME_PREFIX}/{env}/"
+    return [
+        str(existing.name if is_known(existing.name) else existing.env)
+        for existing in spec.existing_secrets
+        if (is_known(existing.name) and not existing.name.startswith(inside))
+        or (is_known(existing.arn) and f":secret:{inside}" not in existing.arn)
+    ]
+
+
 def _data_access(args: VaLambdaArgs) -> tuple[dict[str, pulumi.Input[str]], list[IamStatement]]:
     """What ``table_actions`` and ``bucket_actions`` give the function: the resource's name in
     its environment, and the actions on exactly that table, or that bucket's objects."""
@@ -325,6 +338,9 @@ def _resolved(st: IamStatement) -> pulumi.Output[tuple[Any, ...]]:
         return (st.sid, actions, resources, *condition)
 
     return pulumi.Output.all(*st.actions, *st.resources).apply(known)
+
+
+BOUNDARY_DOC = "docs/development.md#existing-secrets-and-the-workload-boundary"
 
 
 class VaLambda(VaComponent):
@@ -386,6 +402,22 @@ class VaLambda(VaComponent):
                 **({"securityGroupId": self.security_group.id} if self.security_group else {}),
             }
         )
+
+    def _warn_outside_boundary(self) -> None:
+        """One line (a warning at preview) when a role that carries the environment's workload
+        boundary is granted an existing secret outside ``va/<env>/*``: the boundary, the
+        platform's, allows it only if the platform stack declares it."""
+        ctx = self._args.context
+        outside = outside_the_boundary(self._args.spec, ctx.environment)
+        if ctx.permissions_boundary is not None and outside:
+            pulumi.log.warn(
+                f"{self._args.spec.purpose}: existing secrets {', '.join(outside)} are outside "
+                f"{standard.NAME_PREFIX}/{ctx.environment}/*, which the workload boundary "
+                f"{standard.boundary_name(ctx.environment)} lets functions read: GetSecretValue "
+                "is AccessDenied at run time unless the platform stack declares them (see "
+                f"{BOUNDARY_DOC})",
+                resource=self,
+            )
 
     def _keep(self, made: Mapping[str, Any]) -> None:
         """A trigger kind's resources, as attributes under the names it gives them."""
@@ -600,6 +632,7 @@ class VaLambda(VaComponent):
             partition, region, account = self._where
             for existing in spec.existing_secrets:
                 env_vars[existing.env] = existing.secret_id(region, account, partition)
+            self._warn_outside_boundary()
         net = args.networking
         # code_args differ by package type (built above); the overloads cannot see that.
         return aws.lambda_.Function(  # type: ignore[call-overload]
