@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext, purpose_checked
+from va_platform.components.context import VaContext, purpose_checked, purpose_of
 from va_platform.components.key import account_administers_key
 
 # What VaAlarmTopicArgs.alarm_email must look like.
@@ -71,7 +71,7 @@ class VaAlarmTopic(VaComponent):
         self, name: str, args: VaAlarmTopicArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
-        ctx, purpose = args.context, args.purpose
+        ctx, purpose = args.context, purpose_of(args)
         key_name = ctx.name(purpose, "key")
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.key = aws.kms.Key(

@@ -60,3 +60,12 @@ def purpose_checked(owner: str, context: VaContext, purpose: object, type_: str)
         context.name(purpose, type_)
     except ValueError as exc:
         raise ValueError(f"{owner}.purpose: {exc}") from None
+
+
+def purpose_of(args: object) -> str:
+    """An args class's ``purpose`` once constructed: given, or the default its
+    ``__post_init__`` set (``VaContext.own_purpose``)."""
+    purpose = getattr(args, "purpose", None)
+    if not isinstance(purpose, str):
+        raise TypeError(f"{type(args).__name__}.purpose is not set")
+    return purpose

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext, purpose_checked
+from va_platform.components.context import VaContext, purpose_checked, purpose_of
 
 # What CloudWatch Logs does with a log group's key (AWS's documented key policy statement).
 LOGS_KEY_ACTIONS = [
@@ -112,8 +112,8 @@ class VaKey(VaComponent):
         self, name: str, args: VaKeyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
-        ctx = args.context
-        key_name = ctx.name(args.purpose, "key")
+        ctx, purpose = args.context, purpose_of(args)
+        key_name = ctx.name(purpose, "key")
         # Every VA function's log group (/aws/lambda/va-<env>-<purpose>-lambda) and the stack's
         # other log groups, named va-<env>-<purpose>-<type> (an HTTP API's access logs).
         names = f"{standard.NAME_PREFIX}-{ctx.environment}-"
@@ -126,7 +126,7 @@ class VaKey(VaComponent):
             policy=pulumi.Output.from_input(args.account_id).apply(
                 lambda account: key_policy(account, args.region, prefixes)
             ),
-            tags=ctx.tags(args.purpose, key_name),
+            tags=ctx.tags(purpose, key_name),
             opts=self.child_opts(),
         )
         self.alias = aws.kms.Alias(

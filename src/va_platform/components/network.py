@@ -17,7 +17,7 @@ import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext, purpose_checked
+from va_platform.components.context import VaContext, purpose_checked, purpose_of
 from va_platform.components.lambda_function.component import LambdaNetworking
 
 HTTPS = 443
@@ -131,7 +131,7 @@ class VaNetwork(VaComponent):
         self, name: str, args: VaNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
-        ctx, purpose = args.context, args.purpose
+        ctx, purpose = args.context, purpose_of(args)
         private_cidrs, public_cidrs = subnet_plan(args.vpc_cidr, args.zones)
 
         def tags(type_: str) -> dict[str, str]:

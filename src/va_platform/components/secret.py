@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_of
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class VaSecretArgs:
         if self.purpose is None:
             object.__setattr__(self, "purpose", self.context.own_purpose("VaSecretArgs"))
         try:
-            standard.validate_purpose(self.purpose)
+            standard.validate_purpose(purpose_of(self))
         except ValueError as exc:
             raise ValueError(f"VaSecretArgs.purpose: {exc}") from None
         if not (self.recovery_window_days == 0 or 7 <= self.recovery_window_days <= 30):
@@ -66,7 +66,7 @@ class VaSecret(VaComponent):
             description=f"VA {args.context.environment} secret {args.leaf}",
             recovery_window_in_days=args.recovery_window_days,
             kms_key_id=args.kms_key_id,
-            tags=args.context.tags(args.purpose, self.secret_name),
+            tags=args.context.tags(purpose_of(args), self.secret_name),
             opts=self.child_opts(),
         )
         self.version: aws.secretsmanager.SecretVersion | None = None
