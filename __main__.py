@@ -247,7 +247,12 @@ def stack_secrets(ctx: VaContext, config: StackConfig, key: VaKey | None) -> dic
     secrets = {
         leaf: VaSecret(
             f"secret-{leaf}",
-            VaSecretArgs(context=ctx, leaf=leaf, kms_key_id=key.arn if key else None),
+            VaSecretArgs(
+                context=ctx,
+                leaf=leaf,
+                purpose="core",
+                kms_key_id=key.arn if key else None,
+            ),
         )
         for leaf in config.secrets
     }
@@ -279,11 +284,17 @@ def shared_resources(
             availability_zones=config.availability_zones,
             nat_gateway=config.nat_enabled,
             vpc_endpoints=config.vpc_endpoints,
+            purpose="core",
         ),
     )
-    alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email))
+    alarms = VaAlarmTopic(
+        "alarms", VaAlarmTopicArgs(context=ctx, alarm_email=config.alarm_email, purpose="alarms")
+    )
     key = (
-        VaKey("lambda-key", VaKeyArgs(context=ctx, region=config.region, account_id=account))
+        VaKey(
+            "lambda-key",
+            VaKeyArgs(context=ctx, region=config.region, account_id=account, purpose="lambda"),
+        )
         if config.encryption_key
         else None
     )

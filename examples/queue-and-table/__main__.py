@@ -37,9 +37,10 @@ network = VaNetwork(
         region="eu-central-1",
         vpc_cidr="10.40.0.0/16",
         availability_zones=("eu-central-1a", "eu-central-1b"),
+        purpose="orders",
     ),
 )
-alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx))
+alarms = VaAlarmTopic("alarms", VaAlarmTopicArgs(context=ctx, purpose="orders"))
 table = VaTable("orders-table", VaTableArgs(context=ctx, purpose="orders"))
 dlq_name = ctx.name("intake", "dlq")
 dlq = aws.sqs.Queue(

@@ -18,8 +18,13 @@ const network = new va.network.VaNetwork("network", {
     region: "eu-central-1",
     vpcCidr: "10.30.0.0/16",
     availabilityZones: ["eu-central-1a", "eu-central-1b"],
+    purpose: "reports",
 });
-const alarms = new va.alarms.VaAlarmTopic("alarms", { context, alarmEmail: "reports@example.com" });
+const alarms = new va.alarms.VaAlarmTopic("alarms", {
+    context,
+    alarmEmail: "reports@example.com",
+    purpose: "reports",
+});
 const table = new va.data.VaTable("table", { context, purpose: "reports" });
 const secret = new va.secret.VaSecret("secret-openai", { context, leaf: "openai-api-key" });
 

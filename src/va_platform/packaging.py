@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from va_platform.components.artifacts import ZipArtifact
+from va_platform.components.errors import VaError
 
 __all__ = [
     "BUILDER_VERSION",
@@ -47,8 +48,9 @@ SKIP_NAMES = frozenset({".DS_Store", "direct_url.json"})
 PIP_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 
 
-class PackagingError(ValueError):
-    """A package cannot be built; the message says which directory and why."""
+class PackagingError(VaError, ValueError):
+    """A package cannot be built; the message says which directory and why. A
+    ``pulumi.RunError``, as every refusal of the library: one line under ``pulumi preview``."""
 
 
 def _files(root: Path) -> Iterator[tuple[str, Path]]:
@@ -154,6 +156,8 @@ def build_zip(
         path=dest,
         sha256_b64=base64.b64encode(hashlib.sha256(data).digest()).decode(),
         size=len(data),
+        runtime=runtime,
+        architecture=architecture,
     )
 
 

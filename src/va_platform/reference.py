@@ -413,7 +413,9 @@ def members(cls: type) -> list[str]:
 
 
 def attributes(cls: type) -> list[str]:
-    """The public attributes a component's constructor sets (``self.x = ...``)."""
+    """The public attributes a component's constructor sets (``self.x = ...``), then those its
+    class body declares (``http_api: HttpApi | None``: set by a helper, e.g. a trigger kind's
+    resources on a VaLambda)."""
     found = _source_of(cls)
     if found is None:
         return []
@@ -423,6 +425,16 @@ def attributes(cls: type) -> list[str]:
         None,
     )
     names: list[str] = []
+    body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
+    declared = [
+        node.target.id
+        for node in body
+        if isinstance(node, ast.AnnAssign)
+        and node.value is None
+        and isinstance(node.target, ast.Name)
+        and not node.target.id.startswith("_")
+        and "ClassVar" not in ast.unparse(node.annotation)
+    ]
     for node in ast.walk(init) if init else []:
         targets = (
             node.targets
@@ -441,7 +453,7 @@ def attributes(cls: type) -> list[str]:
                     and item.attr not in names
                 ):
                     names.append(item.attr)
-    return names
+    return names + [name for name in declared if name not in names]
 
 
 def component_section(name: str, cls: type) -> list[str]:

@@ -102,7 +102,9 @@ def test_table_is_encrypted_with_pitr_and_protected_in_prod(env, protected):
 @pytest.fixture(scope="module")
 def topic_run():
     return run_under_mocks(
-        lambda: VaAlarmTopic("a", VaAlarmTopicArgs(CTX, alarm_email="ops@virtualagentics.example"))
+        lambda: VaAlarmTopic(
+            "a", VaAlarmTopicArgs(CTX, alarm_email="ops@virtualagentics.example", purpose="alarms")
+        )
     )
 
 
@@ -130,7 +132,7 @@ def test_alarm_email_is_subscribed(topic_run):
 
 def test_bad_alarm_email_is_refused():
     with pytest.raises(ValueError, match="not an e-mail address"):
-        VaAlarmTopicArgs(CTX, alarm_email="ops")
+        VaAlarmTopicArgs(CTX, alarm_email="ops", purpose="alarms")
 
 
 def test_layer_is_named_by_convention_and_declares_its_runtimes(tmp_path):

@@ -14,7 +14,9 @@ KEY = "aws:kms/key:Key"
 
 def key_run():
     run = run_under_mocks(
-        lambda: VaKey("k", VaKeyArgs(context=CTX, region=REGION, account_id=ACCOUNT))
+        lambda: VaKey(
+            "k", VaKeyArgs(context=CTX, region=REGION, account_id=ACCOUNT, purpose="lambda")
+        )
     )
     assert run.error is None
     return run

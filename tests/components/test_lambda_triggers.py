@@ -8,7 +8,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from tests.paths import PROJECT_ROOT
 from tests.support import build_lambda, one, policy_statements, spec
+from va_platform.packaging import build_zip
 from va_platform.preflight.mocks import ACCOUNT, REGION
 
 SCHEDULE = {"kind": "schedule", "expression": "rate(1 hour)"}
@@ -215,7 +217,10 @@ def test_bucket_trigger_on_a_bucket_without_its_arn_is_refused(artifact):
     run = build_lambda(artifact, spec=spec(triggers=[UPLOADS]))
 
     assert isinstance(run.error, ValueError)
-    assert "bucket triggers name content; give the ARN" in str(run.error)
+    assert "bucket triggers name content ('content' is BucketTrigger.bucket's default" in str(
+        run.error
+    )
+    assert "give the ARN of each in bucket_arns" in str(run.error)
 
 
 def run_with_buckets(artifact, **fields):
@@ -478,7 +483,11 @@ def test_provisioned_concurrency_is_on_the_live_alias(artifact):
     assert (config["qualifier"], config["provisionedConcurrentExecutions"]) == ("live", 2)
 
 
-def test_snap_start_applies_to_published_versions(artifact):
+def test_snap_start_applies_to_published_versions(tmp_path):
+    # A package built for the runtime it runs on (a python3.11 one is refused).
+    artifact = build_zip(
+        PROJECT_ROOT / "functions/contentgen", runtime="python3.12", cache_dir=tmp_path / "build"
+    )
     run = run_with(artifact, publish=True, snap_start=True, runtime="python3.12")
 
     fn = one(run, "aws:lambda/function:Function")

@@ -17,7 +17,7 @@ ZONES = ("eu-central-1a", "eu-central-1b")
 def build(**fields):
     args = VaNetworkArgs(
         context=CTX, region="eu-central-1", vpc_cidr="10.20.0.0/16",
-        availability_zones=fields.pop("zones", ZONES), **fields,
+        availability_zones=fields.pop("zones", ZONES), purpose="core", **fields,
     )  # fmt: skip
     return run_under_mocks(lambda: VaNetwork("net", args))
 
@@ -55,7 +55,7 @@ def test_three_zones_give_three_private_subnets():
 
 def test_single_zone_is_refused():
     with pytest.raises(ValueError, match="two or more zones"):
-        VaNetworkArgs(CTX, "eu-central-1", "10.20.0.0/16", ("eu-central-1a",))
+        VaNetworkArgs(CTX, "eu-central-1", "10.20.0.0/16", ("eu-central-1a",), purpose="core")
 
 
 def test_lambda_sg_has_no_ingress(private_only):

@@ -108,7 +108,7 @@ def key_of_same_program() -> pulumi.Output[str]:
 
 
 def topic_of_same_program() -> pulumi.Output[str]:
-    return VaAlarmTopic("alarms", VaAlarmTopicArgs(context=CTX)).arn
+    return VaAlarmTopic("alarms", VaAlarmTopicArgs(context=CTX, purpose="alarms")).arn
 
 
 @pytest.mark.parametrize("topic", [topic_of_same_program, lambda: from_other_stack("topicArn")],

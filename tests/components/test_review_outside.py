@@ -83,7 +83,8 @@ def test_a_network_region_from_an_output_is_used_or_refused() -> None:
     def program() -> None:
         VaNetwork("n", VaNetworkArgs(context=CTX, region=from_other_stack("region"),
                                      vpc_cidr="10.40.0.0/16",
-                                     availability_zones=("eu-central-1a", "eu-central-1b")))  # fmt: skip
+                                     availability_zones=("eu-central-1a", "eu-central-1b"),
+                                     purpose="core"))  # fmt: skip
 
     run = run_under_mocks(program, stack_references=REFERENCES)
     if run.error is not None:

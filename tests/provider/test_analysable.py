@@ -32,6 +32,6 @@ def test_network_zones_given_as_a_list_are_kept_as_a_tuple():
     ctx = components.VaContext(environment="dev", owner="platform-team")
     args = components.VaNetworkArgs(
         context=ctx, region="eu-central-1", vpc_cidr="10.20.0.0/16",
-        availability_zones=["eu-central-1a", "eu-central-1b"],
+        availability_zones=["eu-central-1a", "eu-central-1b"], purpose="core",
     )  # fmt: skip
     assert args.availability_zones == ("eu-central-1a", "eu-central-1b")

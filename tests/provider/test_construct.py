@@ -121,16 +121,19 @@ CASES: dict[str, tuple[str, Any, Any]] = {
     ),
     "VaAlarmTopic": (
         "va:alarms:VaAlarmTopic",
-        {"context": CONTEXT, "alarmEmail": "ops@example.com"},
+        {"context": CONTEXT, "alarmEmail": "ops@example.com", "purpose": "alarms"},
         lambda _: (
             va.VaAlarmTopic,
-            va.VaAlarmTopicArgs(context=CTX, alarm_email="ops@example.com"),
+            va.VaAlarmTopicArgs(context=CTX, alarm_email="ops@example.com", purpose="alarms"),
         ),
     ),
     "VaKey": (
         "va:kms:VaKey",
-        {"context": CONTEXT, "region": REGION, "accountId": ACCOUNT},
-        lambda _: (va.VaKey, va.VaKeyArgs(context=CTX, region=REGION, account_id=ACCOUNT)),
+        {"context": CONTEXT, "region": REGION, "accountId": ACCOUNT, "purpose": "lambda"},
+        lambda _: (
+            va.VaKey,
+            va.VaKeyArgs(context=CTX, region=REGION, account_id=ACCOUNT, purpose="lambda"),
+        ),
     ),
     "VaNetwork": (
         "va:network:VaNetwork",
@@ -140,6 +143,7 @@ CASES: dict[str, tuple[str, Any, Any]] = {
             "vpcCidr": "10.20.0.0/16",
             "availabilityZones": ["eu-central-1a", "eu-central-1b"],
             "natGateway": True,
+            "purpose": "core",
         },
         lambda _: (
             va.VaNetwork,
@@ -149,6 +153,7 @@ CASES: dict[str, tuple[str, Any, Any]] = {
                 vpc_cidr="10.20.0.0/16",
                 availability_zones=("eu-central-1a", "eu-central-1b"),
                 nat_gateway=True,
+                purpose="core",
             ),
         ),
     ),

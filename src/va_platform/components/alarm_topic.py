@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_checked, purpose_of
 from va_platform.components.key import account_administers_key
 
 # What VaAlarmTopicArgs.alarm_email must look like.
@@ -47,16 +47,22 @@ class VaAlarmTopicArgs:
     context: VaContext
     # Subscribed by e-mail (the address confirms once); None: no subscription yet.
     alarm_email: str | None = None
-    # Names the topic va-<env>-<purpose>-topic and its key.
-    purpose: str = "alarms"
+    # Names the topic va-<env>-<purpose>-topic and its key; None: the owner's and "alarms"
+    # (VaContext.own_purpose: paymentsteamalarms, so not a VaKey's of the same owner), never
+    # the platform stack's (va-<env>-alarms-topic).
+    purpose: str | None = None
 
     def __post_init__(self) -> None:
+        if self.purpose is None:
+            own = self.context.own_purpose("VaAlarmTopicArgs", "alarms")
+            object.__setattr__(self, "purpose", own)
+        purpose_checked("VaAlarmTopicArgs", self.context, self.purpose, "topic")
         if self.alarm_email is not None and not EMAIL_RE.match(self.alarm_email):
             raise ValueError(f"alarm_email {self.alarm_email!r} is not an e-mail address")
 
 
 class VaAlarmTopic(VaComponent):
-    """The SNS topic ``va-<env>-alarms-topic`` that every VA alarm notifies, encrypted with a
+    """The SNS topic ``va-<env>-<purpose>-topic`` that every VA alarm notifies, encrypted with a
     key of its own that CloudWatch may use; ``arn`` is what VaLambdaArgs.alarm_topic_arn takes."""
 
     MODULE = "alarms"
@@ -65,7 +71,7 @@ class VaAlarmTopic(VaComponent):
         self, name: str, args: VaAlarmTopicArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
-        ctx, purpose = args.context, args.purpose
+        ctx, purpose = args.context, purpose_of(args)
         key_name = ctx.name(purpose, "key")
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.key = aws.kms.Key(

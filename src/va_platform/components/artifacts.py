@@ -29,6 +29,12 @@ class ZipArtifact:
     sha256_b64: str
     # Bytes: Lambda takes a zip of at most 50 MB directly, larger ones through S3.
     size: int
+    # The runtime its dependencies were installed for (build_zip's runtime); None: not known
+    # (an archive built elsewhere). VaLambdaArgs refuses one that is not the spec's.
+    runtime: str | None = None
+    # The architecture its dependencies' wheels are for (build_zip's architecture); None: not
+    # known. VaLambdaArgs refuses one that is not the spec's.
+    architecture: str | None = None
 
     @property
     def sha256_hex(self) -> str:

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_checked
 from va_platform.components.lambda_function.triggers import (
     BucketTrigger,
     overlapping_bucket_triggers,
@@ -51,6 +51,7 @@ class VaBucketArgs:
     noncurrent_days: int = 90
 
     def __post_init__(self) -> None:
+        purpose_checked("VaBucketArgs", self.context, self.purpose, "bucket")
         if self.noncurrent_days < 1:
             raise ValueError("noncurrent_days must be at least 1 day")
 

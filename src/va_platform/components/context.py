@@ -1,5 +1,6 @@
 """Who and where a stack is: the two values every VA name and tag is made from."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,3 +36,36 @@ class VaContext:
 
     def secret_name(self, leaf: str) -> str:
         return standard.secret_name(self.environment, leaf)
+
+    def own_purpose(self, owner: str, suffix: str = "") -> str:
+        """The purpose an args class ``owner`` defaults to: the stack owner's letters and digits
+        (``payments-team`` -> ``paymentsteam``), then ``suffix``; never the platform stack's
+        (``lambda``, ``alarms``, ``core``), so a team's default names are its own in an account
+        it shares with the platform. Refused in one line if the owner makes no purpose."""
+        token = re.sub(r"[^a-z0-9]", "", self.owner.lower())[: 32 - len(suffix)] + suffix
+        if not standard.PURPOSE_RE.match(token):
+            raise ValueError(
+                f"{owner}.purpose: the owner makes no default purpose; give purpose (a "
+                "lowercase token of 2-32 letters and digits starting with a letter)"
+            )
+        return token
+
+
+def purpose_checked(owner: str, context: VaContext, purpose: object, type_: str) -> None:
+    """An args class's ``purpose``, checked as the names made from it will be, in one line
+    naming ``<owner>.purpose`` (at construction, not when the component is built)."""
+    if not isinstance(purpose, str):
+        raise ValueError(f"{owner}.purpose: a literal string, not {type(purpose).__name__}")
+    try:
+        context.name(purpose, type_)
+    except ValueError as exc:
+        raise ValueError(f"{owner}.purpose: {exc}") from None
+
+
+def purpose_of(args: object) -> str:
+    """An args class's ``purpose`` once constructed: given, or the default its
+    ``__post_init__`` set (``VaContext.own_purpose``)."""
+    purpose = getattr(args, "purpose", None)
+    if not isinstance(purpose, str):
+        raise TypeError(f"{type(args).__name__}.purpose is not set")
+    return purpose

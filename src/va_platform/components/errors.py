@@ -25,6 +25,7 @@ import dataclasses
 import difflib
 import functools
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,6 +34,8 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import pulumi
 from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails
+
+from va_platform import standard
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,18 +78,29 @@ def refused(model: type[BaseModel], error: ValidationError) -> VaValidationError
 
 def refusing_in_one_line(check: Callable[P, R]) -> Callable[P, R]:
     """``check`` (an args dataclass's ``__post_init__`` or ``from_*``), its ValueError raised
-    as one VaInputError line."""
+    as one VaInputError line, without a value of the args that could be a credential; a
+    ``__post_init__`` first refuses a text field with edge whitespace or a control character
+    (``plain_text_problem``)."""
     if getattr(check, "one_line", False):
         return check
 
     @functools.wraps(check)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        given: list[object] = list(kwargs.values())
+        if check.__name__ == "__post_init__" and args and dataclasses.is_dataclass(args[0]):
+            given = [getattr(args[0], f.name) for f in dataclasses.fields(args[0])]
+            for f in dataclasses.fields(args[0]):
+                problem = plain_text_problem(getattr(args[0], f.name))
+                if problem:
+                    raise VaInputError(f"{type(args[0]).__name__}.{f.name} {problem}")
+        else:
+            given += list(args[1:])
         try:
             return check(*args, **kwargs)
         except VaError:
             raise
         except ValueError as exc:
-            raise VaInputError(" ".join(str(exc).split())) from None
+            raise VaInputError(withheld(" ".join(str(exc).split()), given)) from None
 
     checked.one_line = True  # type: ignore[attr-defined]
     return checked
@@ -113,9 +127,83 @@ def checked_once_known(check: Callable[[T], R]) -> Callable[[T], R]:
         try:
             return check(value)
         except ValueError as exc:
-            raise VaUnknownInputError(" ".join(str(exc).split())) from None
+            raise VaUnknownInputError(withheld(" ".join(str(exc).split()), value)) from None
 
     return checked
+
+
+# --- never the refused value ---------------------------------------------------------------------
+
+# What a refusal says instead of a value it refuses that could be a credential (pasted in the
+# wrong field; refusals reach CI logs): the field and the expected shape say what to fix.
+WITHHELD = "<value withheld>"
+# The values a refusal may repeat, because they have the shape of a name and so cannot be a
+# credential: identifiers (a Sid, a purpose, an env key), lowercase names (``openai-api-key``),
+# actions (``sqs:ReceiveMessage``), ARNs and paths, or words of these (a route), unless they
+# look like a credential all the same (``standard.secret_value_kind``).
+_NAMES_NOTHING_SECRET = re.compile(
+    r"[A-Za-z][A-Za-z0-9]{0,63}|[a-z0-9-]+:[A-Za-z0-9*]+|arn:[A-Za-z0-9:/._*${}+=,@-]+"
+    r"|/[A-Za-z0-9/{}+._~*-]*|\*|[a-z0-9]+(?:[-_/.:][a-z0-9]+)*|[A-Z][A-Z0-9_]*"
+)
+
+
+def _leaves(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [leaf for k, v in value.items() for leaf in _leaves(k) + _leaves(v)]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [leaf for v in value for leaf in _leaves(v)]
+    if isinstance(value, BaseModel):
+        return _leaves(value.model_dump())
+    return []
+
+
+def may_repeat(value: str) -> bool:
+    """Whether a refusal may quote ``value``: each of its words has the shape of a name (see
+    above) and none looks like a credential."""
+    words = value.split(" ")
+    return all(
+        _NAMES_NOTHING_SECRET.fullmatch(w) and not standard.secret_value_kind(w) for w in words
+    ) and not standard.secret_value_kind(value)
+
+
+def withheld(message: str, given: object) -> str:
+    """``message`` with every value of ``given`` (what the caller gave: a field's value, a
+    statement's fields, an args dataclass's) that could be a credential replaced by WITHHELD:
+    the one rule every refusal of the library goes through (``one_line``, the args classes'
+    checks, ``checked_once_known``)."""
+    for leaf in sorted(set(_leaves(given)), key=len, reverse=True):
+        if not leaf.strip() or may_repeat(leaf):
+            continue
+        message = message.replace(repr(leaf), WITHHELD)
+        if len(leaf) >= 4:
+            message = re.sub(rf"(?<![\w]){re.escape(leaf)}(?![\w])", WITHHELD, message)
+    return message
+
+
+# --- plain text: no edge whitespace, no control character ----------------------------------------
+
+
+def plain_text_problem(value: object) -> str | None:
+    """Why a text value (a string, the strings of a list, a mapping's keys) is no plain text
+    value: a trailing newline (a YAML block scalar, a file read) or other edge whitespace or
+    control character passes the conventions' patterns nowhere, so it is refused here, once,
+    for every field; None if it is one."""
+    if isinstance(value, str):
+        texts = [value]
+    elif isinstance(value, list | tuple):
+        texts = [v for v in value if isinstance(v, str)]
+    elif isinstance(value, Mapping):
+        texts = [k for k in value if isinstance(k, str)]
+    else:
+        return None
+    for text in texts:
+        if text != text.strip():
+            return "starts or ends with whitespace (a trailing newline?); give the value alone"
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            return "holds a control character (a newline, a tab); give the value alone"
+    return None
 
 
 # --- the one line --------------------------------------------------------------------------------
@@ -147,6 +235,7 @@ def _problem(model: type[BaseModel], err: Mapping[str, Any]) -> str:
     if err["type"] == "missing":
         return f"{where}: required but not given"
     message = " ".join(str(err.get("msg", "")).split())
+    message = withheld(message, err.get("input"))
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if message.startswith(f"{model.__name__} ") or message.startswith(f"{model.__name__}:"):

@@ -10,6 +10,7 @@ it creates when the deploy role sets the key.
 """
 
 import json
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -17,7 +18,7 @@ import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_checked, purpose_of
 
 # What CloudWatch Logs does with a log group's key (AWS's documented key policy statement).
 LOGS_KEY_ACTIONS = [
@@ -71,6 +72,9 @@ def _literal_region(region: object, owner: str) -> None:
         )
 
 
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+
+
 @dataclass(frozen=True)
 class VaKeyArgs:
     """Where the key is, for its key policy."""
@@ -81,11 +85,22 @@ class VaKeyArgs:
     region: str
     # The stack's account: its IAM decides who uses the key.
     account_id: pulumi.Input[str]
-    # Names the key alias/va-<env>-<purpose>-key.
-    purpose: str = "lambda"
+    # Names the key alias/va-<env>-<purpose>-key; None: the owner's (VaContext.own_purpose,
+    # payments-team -> paymentsteam), never the platform stack's (alias/va-<env>-lambda-key).
+    purpose: str | None = None
 
     def __post_init__(self) -> None:
+        if self.purpose is None:
+            object.__setattr__(self, "purpose", self.context.own_purpose("VaKeyArgs"))
+        purpose_checked("VaKeyArgs", self.context, self.purpose, "key")
         _literal_region(self.region, "VaKeyArgs")
+        if self.region not in standard.ALLOWED_REGIONS:
+            raise ValueError(
+                f"VaKeyArgs.region is not a region the VA standard allows (Control Tower SCP); "
+                f"allowed: {', '.join(standard.ALLOWED_REGIONS)}"
+            )
+        if isinstance(self.account_id, str) and not ACCOUNT_ID_RE.match(self.account_id):
+            raise ValueError("VaKeyArgs.account_id is not an AWS account id (12 digits)")
 
 
 class VaKey(VaComponent):
@@ -97,8 +112,8 @@ class VaKey(VaComponent):
         self, name: str, args: VaKeyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
-        ctx = args.context
-        key_name = ctx.name(args.purpose, "key")
+        ctx, purpose = args.context, purpose_of(args)
+        key_name = ctx.name(purpose, "key")
         # Every VA function's log group (/aws/lambda/va-<env>-<purpose>-lambda) and the stack's
         # other log groups, named va-<env>-<purpose>-<type> (an HTTP API's access logs).
         names = f"{standard.NAME_PREFIX}-{ctx.environment}-"
@@ -111,7 +126,7 @@ class VaKey(VaComponent):
             policy=pulumi.Output.from_input(args.account_id).apply(
                 lambda account: key_policy(account, args.region, prefixes)
             ),
-            tags=ctx.tags(args.purpose, key_name),
+            tags=ctx.tags(purpose, key_name),
             opts=self.child_opts(),
         )
         self.alias = aws.kms.Alias(

@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Self, TypeGuard
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
-from va_platform.components.errors import refused
+from va_platform.components.errors import plain_text_problem, refused
 
 
 class VaModel(BaseModel):
@@ -37,6 +44,19 @@ class VaModel(BaseModel):
             super().__init__(**data)
         except ValidationError as exc:
             raise refused(type(self), exc) from None
+
+    # One check for every text field of every model (a name, a key of env, a route, an
+    # expression): a trailing newline or other edge whitespace or control character is refused
+    # here, naming the field, before any pattern of the conventions sees it.
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                problem = plain_text_problem(value)
+                if problem:
+                    raise ValueError(f"{key} {problem}")
+        return data
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:

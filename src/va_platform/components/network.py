@@ -8,14 +8,16 @@ group is emptied so nothing can fall back to its allow-all rules.
 """
 
 import ipaddress
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_checked, purpose_of
 from va_platform.components.lambda_function.component import LambdaNetworking
 
 HTTPS = 443
@@ -23,6 +25,8 @@ INTERFACE_ENDPOINTS = ("secretsmanager", "logs")
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 # Private subnets take the first half of the blocks, public ones the second half.
 SUBNET_PREFIX_DELTA = 4
+# The VPC's prefix lengths: AWS's largest VPC (/16) to the smallest whose 16 blocks are /28.
+VPC_PREFIX = (16, 28 - SUBNET_PREFIX_DELTA)
 Tags = Callable[[str], dict[str, str]]
 
 
@@ -63,8 +67,9 @@ class VaNetworkArgs:
     # Interface endpoints for Secrets Manager and CloudWatch Logs, gateway ones for S3 and
     # DynamoDB, so functions reach them without NAT.
     vpc_endpoints: bool = True
-    # Names the VPC va-<env>-<purpose>-vpc and its parts.
-    purpose: str = "core"
+    # Names the VPC va-<env>-<purpose>-vpc and its parts; None: the owner's
+    # (VaContext.own_purpose), never the platform stack's (va-<env>-core-vpc).
+    purpose: str | None = None
 
     @property
     def zones(self) -> int:
@@ -73,10 +78,43 @@ class VaNetworkArgs:
     def __post_init__(self) -> None:
         # A tuple whatever sequence was given, so the args stay hashable and immutable.
         object.__setattr__(self, "availability_zones", tuple(self.availability_zones))
+        if self.purpose is None:
+            object.__setattr__(self, "purpose", self.context.own_purpose("VaNetworkArgs"))
+        purpose_checked("VaNetworkArgs", self.context, self.purpose, "vpc")
         _literal_region(self.region, "VaNetworkArgs")
+        if self.region not in standard.ALLOWED_REGIONS:
+            raise ValueError(
+                "VaNetworkArgs.region is not a region the VA standard allows (Control Tower "
+                f"SCP); allowed: {', '.join(standard.ALLOWED_REGIONS)}"
+            )
         if self.zones < 2:
             raise ValueError("availability_zones: a VA network spans two or more zones")
-        subnet_plan(self.vpc_cidr, self.zones)
+        other = [z for z in self.availability_zones if not _zone_of(z, self.region)]
+        if other:
+            raise ValueError(
+                f"VaNetworkArgs.availability_zones {', '.join(map(str, other))}: not zones of "
+                f"region {self.region} (e.g. {self.region}a)"
+            )
+        try:
+            net = ipaddress.IPv4Network(self.vpc_cidr)
+        except (ValueError, TypeError):
+            raise ValueError(
+                "VaNetworkArgs.vpc_cidr is not an IPv4 network in CIDR notation (e.g. "
+                "10.60.0.0/16, host bits zero)"
+            ) from None
+        if not VPC_PREFIX[0] <= net.prefixlen <= VPC_PREFIX[1]:
+            raise ValueError(
+                f"VaNetworkArgs.vpc_cidr /{net.prefixlen}: a VPC here is /{VPC_PREFIX[0]} to "
+                f"/{VPC_PREFIX[1]} (split in 16 blocks of at least /28, AWS's smallest subnet)"
+            )
+        try:
+            subnet_plan(self.vpc_cidr, self.zones)
+        except ValueError as exc:
+            raise ValueError(f"VaNetworkArgs.vpc_cidr: {exc}") from None
+
+
+def _zone_of(zone: object, region: str) -> bool:
+    return isinstance(zone, str) and bool(re.fullmatch(rf"{re.escape(region)}[a-z]", zone))
 
 
 class VaNetwork(VaComponent):
@@ -93,7 +131,7 @@ class VaNetwork(VaComponent):
         self, name: str, args: VaNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(name, args.context, opts=opts)
-        ctx, purpose = args.context, args.purpose
+        ctx, purpose = args.context, purpose_of(args)
         private_cidrs, public_cidrs = subnet_plan(args.vpc_cidr, args.zones)
 
         def tags(type_: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from va_platform import standard
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_of
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,9 @@ class VaSecretArgs:
     # The <name> of va/<env>/<name>: lowercase letters and digits joined by '-', at most 64
     # characters (e.g. openai-api-key).
     leaf: str
-    # The Purpose tag.
-    purpose: str = "core"
+    # The Purpose tag; None: the owner's (VaContext.own_purpose), never the platform stack's
+    # (core).
+    purpose: str | None = None
     # None: created empty, the value put out of band (aws secretsmanager put-secret-value), as
     # the platform's stack does; else the value, a Pulumi secret (a SecretVersion). From stack
     # config, every preview of the stack decrypts it, a pull request's included.
@@ -41,7 +42,12 @@ class VaSecretArgs:
 
     def __post_init__(self) -> None:
         self.context.secret_name(self.leaf)
-        standard.validate_purpose(self.purpose)
+        if self.purpose is None:
+            object.__setattr__(self, "purpose", self.context.own_purpose("VaSecretArgs"))
+        try:
+            standard.validate_purpose(purpose_of(self))
+        except ValueError as exc:
+            raise ValueError(f"VaSecretArgs.purpose: {exc}") from None
         if not (self.recovery_window_days == 0 or 7 <= self.recovery_window_days <= 30):
             raise ValueError(
                 f"recovery_window_days {self.recovery_window_days}: 0 (no recovery) or 7-30"
@@ -64,7 +70,7 @@ class VaSecret(VaComponent):
             description=f"VA {args.context.environment} secret {args.leaf}",
             recovery_window_in_days=args.recovery_window_days,
             kms_key_id=args.kms_key_id,
-            tags=args.context.tags(args.purpose, self.secret_name),
+            tags=args.context.tags(purpose_of(args), self.secret_name),
             opts=self.child_opts(),
         )
         self.version: aws.secretsmanager.SecretVersion | None = None

@@ -6,8 +6,11 @@ import pulumi
 import pulumi_aws as aws
 
 from va_platform.components.base import VaComponent
-from va_platform.components.context import VaContext
+from va_platform.components.context import VaContext, purpose_checked
 from va_platform.components.refs import TableRef
+
+# DynamoDB's longest key attribute name.
+KEY_NAME_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,20 @@ class VaTableArgs:
     hash_key: str = "pk"
     # The sort key (a string attribute); None: partition key only.
     range_key: str | None = "sk"
+
+    def __post_init__(self) -> None:
+        purpose_checked("VaTableArgs", self.context, self.purpose, "dynamodb")
+        if not self.hash_key or len(self.hash_key) > KEY_NAME_MAX:
+            raise ValueError(f"VaTableArgs.hash_key: a key name is 1-{KEY_NAME_MAX} characters")
+        if self.range_key is not None and not self.range_key:
+            raise ValueError("VaTableArgs.range_key: a key name, or None for no sort key")
+        if self.range_key is not None and len(self.range_key) > KEY_NAME_MAX:
+            raise ValueError(f"VaTableArgs.range_key: a key name is 1-{KEY_NAME_MAX} characters")
+        if self.range_key == self.hash_key:
+            raise ValueError(
+                "VaTableArgs.range_key is the partition key (hash_key) again: DynamoDB takes "
+                "two different attributes, or range_key=None for no sort key"
+            )
 
 
 class VaTable(VaComponent):

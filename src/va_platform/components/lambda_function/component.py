@@ -27,11 +27,14 @@ from va_platform.components.lambda_function.iam import (
     execution_policy,
 )
 from va_platform.components.lambda_function.spec import (
+    KMS_KEY_ARN_RE,
+    LAYER_ARN_RE,
     LOG_RETENTION_DAYS,
     VIA_SECRETS_MANAGER,
     FunctionSpec,
     ImageCode,
     destination_action_of,
+    env_key_problem,
 )
 from va_platform.components.lambda_function.triggers import HttpApi, by_kind
 from va_platform.components.model import is_known
@@ -132,7 +135,8 @@ class VaLambdaArgs:
     networking: LambdaNetworking
     # The SNS topic its alarms notify (VaAlarmTopic.arn, or another stack's topic).
     alarm_topic_arn: pulumi.Input[str]
-    # A zip function's code: va_platform.packaging.build_zip(spec.code.path, runtime=...).
+    # A zip function's code: va_platform.packaging.build_zip(spec.code.path, runtime=...,
+    # architecture=...), built for the spec's runtime and architecture (else refused).
     package: ZipArtifact | None = None
     # The ARN of each VA secret spec.secrets names (VaSecret.arn), by its name.
     secret_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -183,6 +187,13 @@ class VaLambdaArgs:
                 "CloudWatch Logs retention period; allowed: "
                 + ", ".join(map(str, LOG_RETENTION_DAYS))
             )
+        self._check_literals()
+        if spec.layers and len(self.layer_arns) < len(spec.layers):
+            raise ValueError(
+                f"{spec.purpose}: FunctionSpec.layers ({', '.join(spec.layers)}) names layers of "
+                "the program by purpose: give each one's ARN in VaLambdaArgs.layer_arns "
+                "(VaLayer.arn)"
+            )
         if spec.is_image and self.package is not None:
             raise ValueError(f"{spec.purpose}: an image function takes no zip package")
         if isinstance(spec.code, ImageCode) and (spec.code.image_uri is None) == (
@@ -197,8 +208,24 @@ class VaLambdaArgs:
         if not spec.is_image and self.package is None:
             raise ValueError(
                 f"{spec.purpose}: a zip function needs its package; build it with "
-                "va_platform.packaging.build_zip(spec.code.path, runtime=spec.runtime)"
+                "va_platform.packaging.build_zip(spec.code.path, runtime=spec.runtime, "
+                "architecture=spec.architecture)"
             )
+        for built, wanted, what in (
+            # A custom runtime's package brings its own (bootstrap, or a layer's).
+            (
+                self.package and self.package.runtime,
+                not spec.is_custom_runtime and spec.runtime,
+                "runtime",
+            ),
+            (self.package and self.package.architecture, spec.architecture, "architecture"),
+        ):
+            if built and wanted and built != wanted:
+                raise ValueError(
+                    f"{spec.purpose}: the package was built for {what} {built}, the function "
+                    f"runs on spec.{what} {wanted} (its dependencies would not import): build it "
+                    f"with build_zip(..., {what}=spec.{what})"
+                )
         if spec.table_actions and self.table is None:
             raise ValueError(
                 f"{spec.purpose}: tableActions ({', '.join(spec.table_actions)}) need the table: "
@@ -245,6 +272,47 @@ class VaLambdaArgs:
                 "give LambdaNetworking.vpc_id (VaNetwork.lambda_networking() does)"
             )
 
+    def _check_literals(self) -> None:
+        """The literals among the arguments, as the spec checks its own (an Output is checked
+        by va-guard once known): layer ARNs, the key, extra_env's keys and values."""
+        purpose = self.spec.purpose
+        bad = [a for a in self.layer_arns if is_known(a) and not LAYER_ARN_RE.match(a)]
+        if bad:
+            raise ValueError(
+                f"{purpose}: VaLambdaArgs.layer_arns {', '.join(bad)}: a layer version ARN is "
+                "arn:aws:lambda:<region>:<account>:layer:<name>:<version> (VaLayer.arn gives one)"
+            )
+        if is_known(self.kms_key_arn) and not KMS_KEY_ARN_RE.match(self.kms_key_arn):
+            raise ValueError(
+                f"{purpose}: VaLambdaArgs.kms_key_arn is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>; an alias is not a key: give the "
+                "key's ARN, e.g. VaKey.arn)"
+            )
+        for key, value in self.extra_env.items():
+            problem = env_key_problem(key)
+            if problem:
+                raise ValueError(f"{purpose}: VaLambdaArgs.extra_env: {problem}")
+            kind = standard.secret_value_kind(value)
+            if kind:
+                raise ValueError(
+                    f"{purpose}: VaLambdaArgs.extra_env {key} looks like {kind}; never put "
+                    "secrets in env vars: give the secret (FunctionSpec.secrets or "
+                    "existing_secrets) and let the function read it at run time"
+                )
+
+
+def outside_the_boundary(spec: FunctionSpec, env: str) -> list[str]:
+    """The names (else env vars) of ``spec``'s existing secrets known (literals) to be outside
+    ``va/<env>/*``, the names the environment's workload boundary lets every function read;
+    any other secret is readable under it only if the platform stack declares it."""
+    inside = f"{standard.NAME_PREFIX}/{env}/"
+    return [
+        str(existing.name if is_known(existing.name) else existing.env)
+        for existing in spec.existing_secrets
+        if (is_known(existing.name) and not existing.name.startswith(inside))
+        or (is_known(existing.arn) and f":secret:{inside}" not in existing.arn)
+    ]
+
 
 def _data_access(args: VaLambdaArgs) -> tuple[dict[str, pulumi.Input[str]], list[IamStatement]]:
     """What ``table_actions`` and ``bucket_actions`` give the function: the resource's name in
@@ -270,6 +338,9 @@ def _resolved(st: IamStatement) -> pulumi.Output[tuple[Any, ...]]:
         return (st.sid, actions, resources, *condition)
 
     return pulumi.Output.all(*st.actions, *st.resources).apply(known)
+
+
+BOUNDARY_DOC = "docs/development.md#existing-secrets-and-the-workload-boundary"
 
 
 class VaLambda(VaComponent):
@@ -331,6 +402,22 @@ class VaLambda(VaComponent):
                 **({"securityGroupId": self.security_group.id} if self.security_group else {}),
             }
         )
+
+    def _warn_outside_boundary(self) -> None:
+        """One line (a warning at preview) when a role that carries the environment's workload
+        boundary is granted an existing secret outside ``va/<env>/*``: the boundary, the
+        platform's, allows it only if the platform stack declares it."""
+        ctx = self._args.context
+        outside = outside_the_boundary(self._args.spec, ctx.environment)
+        if ctx.permissions_boundary is not None and outside:
+            pulumi.log.warn(
+                f"{self._args.spec.purpose}: existing secrets {', '.join(outside)} are outside "
+                f"{standard.NAME_PREFIX}/{ctx.environment}/*, which the workload boundary "
+                f"{standard.boundary_name(ctx.environment)} lets functions read: GetSecretValue "
+                "is AccessDenied at run time unless the platform stack declares them (see "
+                f"{BOUNDARY_DOC})",
+                resource=self,
+            )
 
     def _keep(self, made: Mapping[str, Any]) -> None:
         """A trigger kind's resources, as attributes under the names it gives them."""
@@ -545,6 +632,7 @@ class VaLambda(VaComponent):
             partition, region, account = self._where
             for existing in spec.existing_secrets:
                 env_vars[existing.env] = existing.secret_id(region, account, partition)
+            self._warn_outside_boundary()
         net = args.networking
         # code_args differ by package type (built above); the overloads cannot see that.
         return aws.lambda_.Function(  # type: ignore[call-overload]

@@ -172,9 +172,20 @@ class BucketKind(TriggerKind[BucketTrigger]):
         named = {t.bucket for t in triggers}
         unknown = sorted(named - set(args.bucket_arns))
         if unknown:
+            # A trigger that names no bucket names the stack config's (BucketTrigger.bucket's
+            # default): say so, as the caller never wrote it.
+            defaulted = any("bucket" not in t.model_fields_set for t in triggers)
+            default = BucketTrigger.model_fields["bucket"].default
             raise ValueError(
-                f"{args.spec.purpose}: bucket triggers name {', '.join(unknown)}; give the ARN of "
-                f"each in bucket_arns (given: {', '.join(sorted(args.bucket_arns)) or 'none'})"
+                f"{args.spec.purpose}: bucket triggers name {', '.join(unknown)}"
+                + (
+                    f" ({default!r} is BucketTrigger.bucket's default, for the stack config's "
+                    "bucket: set BucketTrigger.bucket to the key of your bucket's ARN)"
+                    if defaulted and default in unknown
+                    else ""
+                )
+                + f"; give the ARN of each in bucket_arns (given: "
+                f"{', '.join(sorted(args.bucket_arns)) or 'none'})"
             )
         # A literal is checked now (an Output by va-guard once known): S3 names the bucket as
         # the permission's sourceArn, never a prefix or an object.

@@ -166,8 +166,16 @@ class HttpTrigger(VaModel):
             raise ValueError(f"allowOrigins {', '.join(bad)}: origins are https://<host>[:port]")
         if "*" in self.allow_origins and len(self.allow_origins) > 1:
             raise ValueError("allowOrigins: '*' already allows every origin; list it alone")
-        if self.allow_credentials and not self.allow_origins:
-            raise ValueError("allowCredentials is a CORS setting: list allowOrigins too")
+        cors_only = [
+            HttpTrigger.model_fields[f].alias or f
+            for f in ("allow_methods", "allow_headers", "allow_credentials", "max_age_s")
+            if f in self.model_fields_set
+        ]
+        if cors_only and not self.allow_origins:
+            raise ValueError(
+                f"{', '.join(cors_only)}: CORS settings apply only with allowOrigins, so "
+                "list allowOrigins too (or leave them out)"
+            )
         if self.allow_credentials and "*" in self.allow_origins + self.allow_headers:
             raise ValueError(
                 "allowCredentials with '*' in allowOrigins or allowHeaders: browsers refuse "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -25,8 +26,72 @@ if TYPE_CHECKING:
     from va_platform.components.lambda_function.component import VaLambda
 
 # EventBridge Scheduler's expression forms (rate(5 minutes), cron(0 8 * * ? *), at(...)).
-RATE_RE = re.compile(r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")
+RATE_RE = re.compile(r"^rate\((?P<n>\d+) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
 CRON_RE = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+# Each cron field: its name, its range, the names it takes (1-based) and the special characters
+# EventBridge allows in it beyond , - * /.
+CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...], str], ...] = (
+    ("minutes", 0, 59, (), ""),
+    ("hours", 0, 23, (), ""),
+    ("day-of-month", 1, 31, (), "?LW"),
+    ("month", 1, 12, MONTHS, ""),
+    ("day-of-week", 1, 7, DAYS, "?L#"),
+    ("year", 1970, 2199, (), ""),
+)
+_CRON_ITEM_RE = re.compile(r"^(?P<range>\*|[A-Z0-9]+(?:-[A-Z0-9]+)?)(?:/(?P<step>\d+))?$")
+
+
+def _cron_field_problem(value: str, name: str, lo: int, hi: int, names: tuple[str, ...],
+                        special: str) -> str | None:  # fmt: skip
+    if value == "?":
+        return None if "?" in special else f"{name} takes no '?'"
+    for item in value.split(","):
+        if any(c in item for c in "LW#") and any(c in special for c in "LW#"):
+            continue  # L, W, 3#2: EventBridge reads them; not checked further here
+        found = _CRON_ITEM_RE.match(item)
+        if not found:
+            return f"{name} {item!r} is not a value, range, list or step of them"
+        if found["range"] == "*":
+            continue
+        for bound in found["range"].split("-"):
+            number = (names.index(bound) + 1) if bound in names else None
+            if number is None and not bound.isdigit():
+                return f"{name} {bound!r} is not a number" + (
+                    f" or one of {', '.join(names)}" if names else ""
+                )
+            if not lo <= (number if number is not None else int(bound)) <= hi:
+                return f"{name} {bound} is outside {lo}-{hi}"
+    return None
+
+
+def expression_problem(expression: str) -> str | None:
+    """Why EventBridge Scheduler would refuse ``expression``, or None."""
+    rate = RATE_RE.match(expression)
+    if rate:
+        n, unit = int(rate["n"]), rate["unit"]
+        if n < 1:
+            return "a rate is at least 1"
+        if (n == 1) != (not unit.endswith("s")):
+            return f"a rate of {n} takes the unit in the {'singular' if n == 1 else 'plural'}"
+        return None
+    if not CRON_RE.match(expression):
+        return (
+            "is not rate(<n> minutes|hours|days) or cron(<minutes> <hours> <day-of-month> "
+            "<month> <day-of-week> <year>)"
+        )
+    fields = expression.removeprefix("cron(").removesuffix(")").split(" ")
+    for value, (name, lo, hi, names, special) in zip(fields, CRON_FIELDS, strict=True):
+        problem = _cron_field_problem(value.upper(), name, lo, hi, names, special)
+        if problem:
+            return problem
+    if (fields[2] == "?") == (fields[4] == "?"):
+        return (
+            "one of day-of-month and day-of-week must be '?' and the other not (e.g. "
+            "cron(0 2 * * ? *): every day at 02:00)"
+        )
+    return None
 
 
 class ScheduleTrigger(VaModel):
@@ -49,10 +114,14 @@ class ScheduleTrigger(VaModel):
 
     @model_validator(mode="after")
     def _expression(self) -> ScheduleTrigger:
-        if not (RATE_RE.match(self.expression) or CRON_RE.match(self.expression)):
+        problem = expression_problem(self.expression)
+        if problem:
+            raise ValueError(f"expression {self.expression!r}: {problem}")
+        zones = zoneinfo.available_timezones()  # empty without a time zone database: unchecked
+        if zones and self.timezone not in zones:
             raise ValueError(
-                f"schedule expression {self.expression!r} is not rate(<n> minutes|hours|days) "
-                "or cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>)"
+                "timezone is not an IANA time zone (e.g. 'Europe/Berlin', 'UTC'), as EventBridge "
+                "Scheduler takes it"
             )
         return self
 
