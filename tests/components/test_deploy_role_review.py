@@ -303,14 +303,11 @@ def test_a_deploy_session_cannot_point_a_log_group_at_a_key_of_its_making():
     assert not allows(session(), Request("logs:AssociateKmsKey", group))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the deploy workflow runs `pulumi up` without refresh: Pulumi diffs the program "
-    "against its state, not against AWS, so code a session uploads out of band "
-    "(UpdateFunctionCode on the agent function), a retention it shortens to the guard's "
-    "floor, or a permission it adds stays until that resource's inputs change",
-)
 def test_the_next_deploy_puts_back_what_a_session_changed_out_of_band():
+    """Pulumi diffs the program against its state, not AWS: without a refresh, code a session
+    uploads out of band (UpdateFunctionCode on the agent function), a retention it shortens to
+    the guard's floor or a role policy it rewrites stays until that resource's inputs change.
+    Every `pulumi up` of the deploy workflow refreshes first."""
     workflow = yaml.safe_load(DEPLOY_WORKFLOW.read_text(encoding="utf-8"))
     ups = [
         step.get("with", {})
