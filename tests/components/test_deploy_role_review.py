@@ -328,8 +328,10 @@ def _config_rule_minimum(run) -> int:
     strict=True,
     reason="the retention guard holds every log group to one floor, the stack's shortest "
     "declared retention (retention_guard.rule_period): a session sets a 90-day group to that "
-    "floor, the rule finds it COMPLIANT and nothing puts it back (no refresh); a per-group "
-    "floor needs a rule per retention with its LogGroupNames",
+    "floor, the rule finds it COMPLIANT, and only the next deploy (which refreshes) puts it "
+    "back; a per-group floor needs a rule per retention naming its log groups (LogGroupNames), "
+    "and the deploy role may not write Config rules, so every new function would need an "
+    "administrator's run",
 )
 def test_the_guard_keeps_each_log_group_to_its_own_retention():
     config = copy.deepcopy(stack_config("prod"))
