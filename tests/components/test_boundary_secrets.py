@@ -139,6 +139,21 @@ def test_a_workload_cannot_retag_a_secret_to_match(action, key) -> None:
     assert workload_may(action, STRIPE, *other, declared=declared)  # control: other tags
 
 
+def test_a_workload_cannot_retag_a_secret_with_a_differently_cased_key() -> None:
+    declared = (allow_statement("DeclaredTagging", ["secretsmanager:TagResource"], ["*"]),)
+    request = (("aws:TagKeys", "owner"), ("aws:RequestTag/owner", OWNER))
+    assert not workload_may("secretsmanager:TagResource", STRIPE, *request, declared=declared)
+
+
+def test_a_workload_cannot_claim_another_owner_through_session_tags() -> None:
+    """aws:PrincipalTag includes session tags: an agent role assumed with Owner=<another>
+    would read that owner's secrets. Refused whatever the stack config declares."""
+    agent = f"arn:aws:iam::{ACCOUNT}:role/{standard.NAME_PREFIX}-dev-payments-agent-role"
+    declared = (allow_statement("DeclaredSessionTags", ["sts:TagSession"], [agent]),)
+    tags = (("aws:TagKeys", "Owner"), ("aws:RequestTag/Owner", OTHER))
+    assert not workload_may("sts:TagSession", agent, *tags, declared=declared)
+
+
 # --- attacks by a deploy session --------------------------------------------------------------
 
 

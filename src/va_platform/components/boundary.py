@@ -10,7 +10,7 @@ no more than this document allows: the union of what the stack's workloads need,
 environment's ARNs, the secrets whose tags say they are this environment's and the calling
 role's owner's (``Environment``, ``Owner`` = the role's own ``Owner`` tag), and the statements
 the stack config declares; never IAM, STS beyond the agent roles, the audit services, KMS
-administration, secrets' ownership tags, public or redeployed functions.
+administration, secrets' ownership tags, session tags, public or redeployed functions.
 
 The boundary is administrator-owned: the deploy role may read it and nothing else (an explicit
 Deny), so a change to it (a new agent statement, say) is applied by an administrator's
@@ -235,11 +235,16 @@ def workload_boundary(
         deny("NoAuditChanges", AUDIT_SERVICES),
         deny("NoKeyAdministration", KMS_ADMINISTRATION),
         # Which secrets a workload reads by their tags is their owners' to say, never a
-        # workload's (whatever a declared statement allows).
+        # workload's (whatever a declared statement allows): not a secret's tags (any case of
+        # the keys: condition keys match tag keys ignoring case), not its own Owner through
+        # session tags (aws:PrincipalTag includes them) when it assumes an agent role.
         {
             **deny("NoSecretRetagging", SECRET_TAGGING),
-            "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": list(OWNERSHIP_TAGS)}},
+            "Condition": {
+                "ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": list(OWNERSHIP_TAGS)}
+            },
         },
+        deny("NoSessionTags", ("sts:TagSession",)),
         deny("NoPublicOrRedeployedCode", CONTROL_PLANE),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
