@@ -2,12 +2,16 @@
 
 Honours Allow and explicit Deny, Action/NotAction, Resource/NotResource, the condition operators
 the platform's policies use (with ``IfExists``, negated operators, ``Null``, ``Bool`` and the
-``ForAnyValue:``/``ForAllValues:`` set operators), and a permissions boundary: a request is
-allowed only if the identity policies allow it, the boundary allows it, and neither denies it.
+``ForAnyValue:``/``ForAllValues:`` set operators), policy variables in condition values and
+resources (``${aws:PrincipalTag/Owner}``, from the request context; ``${$}``),
+and a permissions boundary: a request is allowed only if the identity policies allow it, the
+boundary allows it, and neither denies it.
 
 Where it cannot evaluate something it errs on the side of *not* matching the statement: an
 unknown operator never grants (Allow) and never refuses (Deny), so a test that shows an attack
-refused cannot pass because of an evaluator gap in a Deny.
+refused cannot pass because of an evaluator gap in a Deny. A policy variable whose key the
+request does not carry (once, single-valued) is such a gap too: the condition block or the
+resource pattern that names it is not evaluated (as AWS, it never grants).
 """
 
 from __future__ import annotations
@@ -82,12 +86,40 @@ NEGATED = {
 }
 
 
+VARIABLE = re.compile(r"\$\{([^}]*)\}")
+LITERALS = {"$": "$"}  # ${*} and ${?} (literal wildcards) are not supported: unknown
+
+
+def resolved(pattern: str, context: Sequence[tuple[str, str]]) -> str | None:
+    """``pattern`` with its policy variables replaced by the request's values; None when one
+    names a key the request does not carry exactly once (or a default value, or ``${*}``)."""
+    unknown = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal unknown
+        name = match.group(1).strip()
+        if name in LITERALS:
+            return LITERALS[name]
+        found = _values(context, name)
+        if len(found) != 1:
+            unknown = True
+            return ""
+        return found[0]
+
+    out = VARIABLE.sub(value, pattern)
+    return None if unknown else out
+
+
 def _values(context: Sequence[tuple[str, str]], key: str) -> list[str]:
     return [v for k, v in context if k.lower() == key.lower()]
 
 
 def _block_holds(operator: str, key: str, patterns: list[str], context: Context) -> bool | None:
     """Whether one operator/key pair holds; None when this evaluator cannot tell."""
+    substituted = [resolved(p, context) for p in patterns]
+    if any(p is None for p in substituted):
+        return None
+    patterns = [p for p in substituted if p is not None]
     values = _values(context, key)
     if operator == "Null":
         return (not values) == _bool(patterns[0], "true")
@@ -135,9 +167,17 @@ def _matches(statement: Mapping[str, Any], request: Request) -> bool:
         in_actions = any(fnmatchcase(action, a.lower()) for a in listed(statement.get("Action")))
     if not in_actions:
         return False
+
+    def hits(patterns: Any) -> bool | None:
+        substituted = [resolved(p, request.context) for p in listed(patterns)]
+        if any(p is None for p in substituted):
+            return None
+        return any(glob(p, request.resource) for p in substituted if p is not None)
+
     if "NotResource" in statement:
-        return not any(glob(p, request.resource) for p in listed(statement["NotResource"]))
-    return any(glob(p, request.resource) for p in listed(statement.get("Resource")))
+        held = hits(statement["NotResource"])
+        return held is False
+    return hits(statement.get("Resource")) is True
 
 
 def statements(policy: Policy) -> list[Mapping[str, Any]]:

@@ -40,6 +40,8 @@ networking = LambdaNetworking.from_ids(
 # The function gets the secret's ARN in STRIPE_SECRET (and calls GetSecretValue with it), its
 # role GetSecretValue on that secret only and kms:Decrypt on its key through Secrets Manager only.
 # A secret of another stack: ExistingSecret(env=..., arn=ref.get_output("stripeSecretArn")).
+# Outside va/<env>/*, the workload boundary lets the role read it only if the secret is tagged
+# Environment=<env> and Owner=<owner> (this config's), and its key Environment=<env>.
 stripe = ExistingSecret(
     env="STRIPE_SECRET",
     name=config.require("stripeSecretName"),

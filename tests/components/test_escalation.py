@@ -45,16 +45,21 @@ class Principal:
     boundary: dict[str, Any] | None
     trust: dict[str, Any]
     boundary_arn: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
     reached: dict[str, str] = field(default_factory=dict)
 
     def may(self, request: Request) -> bool:
-        return allows(self.policies, request, boundary=self.boundary)
+        """As AWS decides it for this role: its tags are the request's ``aws:PrincipalTag``s
+        (the workload boundary reads ``${aws:PrincipalTag/Owner}``)."""
+        own = tuple((f"aws:PrincipalTag/{k}", v) for k, v in sorted(self.tags.items()))
+        return allows(self.policies, request.with_context(*own), boundary=self.boundary)
 
     def rewritten(self) -> Principal:
         """The role after a writer puts ``*`` on it: whatever its boundary allows."""
         return Principal(
-            self.arn, self.name, [EVERYTHING], self.boundary, self.trust, self.boundary_arn
-        )
+            self.arn, self.name, [EVERYTHING], self.boundary, self.trust, self.boundary_arn,
+            self.tags,
+        )  # fmt: skip
 
 
 def principals(run: Run) -> dict[str, Principal]:
@@ -72,6 +77,7 @@ def principals(run: Run) -> dict[str, Principal]:
         found[arn] = Principal(
             arn, name, inline + attached, documents.get(boundary_arn) if boundary_arn else None,
             json.loads(role.inputs["assumeRolePolicy"]), boundary_arn,
+            dict(role.inputs.get("tags") or {}),
         )  # fmt: skip
     return found
 
@@ -147,6 +153,28 @@ def admin_probes(account: str, env: str) -> list[Request]:
     ]  # fmt: skip
 
 
+def ownership_probes(account: str, env: str) -> list[Request]:
+    """What would let a role read another owner's secret by its tags (the workload boundary's
+    SecretsTaggedForThisEnvironmentAndOwner): reading one, or making a role or a secret match."""
+    secret = f"arn:aws:secretsmanager:eu-central-1:{account}:secret:billing/stripe-key-AbCdEf"
+    role = f"arn:aws:iam::{account}:role/va-{env}-x-lambda-role"
+    boundary = f"arn:aws:iam::{account}:policy/va-{env}-workload-boundary"
+    other_env = "prod" if env != "prod" else "dev"
+    theirs = (("aws:ResourceTag/Environment", env), ("aws:ResourceTag/Owner", "another-team"))
+    other_envs = (("aws:ResourceTag/Environment", other_env), ("aws:ResourceTag/Owner", "platform-team"))  # fmt: skip
+    claim = (("aws:RequestTag/Owner", "another-team"), ("aws:TagKeys", "Owner"))
+    mine = (("aws:RequestTag/Owner", "platform-team"), ("aws:TagKeys", "Owner"))
+    for_env = (("aws:RequestTag/Environment", env), ("aws:TagKeys", "Environment"))
+    return [
+        Request("secretsmanager:GetSecretValue", secret, theirs),
+        Request("secretsmanager:GetSecretValue", secret, other_envs),
+        Request("iam:TagRole", role, claim),
+        Request("iam:CreateRole", role, (("iam:PermissionsBoundary", boundary), *claim)),
+        Request("secretsmanager:TagResource", secret, (*theirs, *mine)),
+        Request("secretsmanager:TagResource", secret, for_env),
+    ]
+
+
 STACKS = [("dev", "dev"), ("prod", "prod"), ("every-trigger", "dev")]
 
 
@@ -155,7 +183,7 @@ def test_no_principal_the_stack_creates_reaches_administrator(stack, env):
     run = stack_run(stack)
     roles = principals(run)
     account = next(iter(roles)).split(":")[4]
-    probes = admin_probes(account, env)
+    probes = [*admin_probes(account, env), *ownership_probes(account, env)]
     found = [
         f"{roles[start].name} via {gained.name}: {probe}"
         for start, reached in search(run, env).items()

@@ -13,6 +13,7 @@ from functools import cache
 import pulumi
 import pytest
 
+from tests.iam_eval import Request, allows
 from tests.paths import PROJECT_ROOT
 from tests.support import NETWORKING, TOPIC_ARN, one, policy_statements, spec
 from va_platform import standard
@@ -442,35 +443,20 @@ def test_a_value_with_a_trailing_newline_is_refused_in_one_line(build) -> None:
         build()
 
 
-def allowed_by(document: dict, action: str, resource: str) -> bool:
-    return any(
-        st["Effect"] == "Allow"
-        and action in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
-        and any(
-            fnmatchcase(resource, pattern)
-            for pattern in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
-        )
-        for st in document["Statement"]
-        if "Action" in st and "Resource" in st
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="an outside team's function carries va-dev-workload-boundary, as the examples say, "
-    "and reads its existing secret billing/stripe-key (examples/shared-vpc-function's case): "
-    "the role is granted GetSecretValue on it, but the platform's boundary allows it on "
-    "va/dev/* only, so the call is AccessDenied at run time while the preflight is green; the "
-    "docs say declared_statements 'adds both to the workload boundary' but not how a team's "
-    "statements reach the platform-owned boundary (a user expects it to work, or one line)",
-)
 def test_an_existing_secret_of_the_team_is_readable_under_the_environments_boundary(
     artifact,
 ) -> None:
+    """An outside team's function carries va-dev-workload-boundary, as the examples say, and
+    reads its existing secret billing/stripe-key (examples/shared-vpc-function's case). The
+    boundary (the platform's) reads a secret outside va/dev/* by its tags: the team tags the
+    secret Environment=dev and Owner=<its owner>, which the role carries (VaContext), and the
+    role's policy and the boundary together allow the read, as AWS decides it (tests/iam_eval.py:
+    conditions, policy variables, the boundary). Untagged, it stays refused (the warning below)."""
     stripe = ExistingSecret(env="STRIPE_SECRET_ARN", name="billing/stripe-key")
     run = run_under_mocks(
         lambda: VaLambda("payments", lambda_args(artifact, spec=spec(existingSecrets=[stripe])))
     )
+    assert run.error is None, run.error
     granted = policy_statements(run)["ReadExistingSecrets"]
     secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:billing/stripe-key-AbCdEf"
     assert fnmatchcase(secret, granted["Resource"])  # the role's own grant matches it
@@ -479,14 +465,28 @@ def test_an_existing_secret_of_the_team_is_readable_under_the_environments_bound
         for r in platform_dev().of_type("aws:iam/policy:Policy")
         if r.inputs["name"] == standard.boundary_name("dev")
     ]
-    assert allowed_by(
-        json.loads(boundary.inputs["policy"]), "secretsmanager:GetSecretValue", secret
+    role = one(run, "aws:iam/role:Role")
+    assert role["permissionsBoundary"] == standard.boundary_arn("dev", ACCOUNT)
+    owner = role["tags"]["Owner"]
+    assert owner == TEAM.owner
+    role_policy = json.loads(one(run, "aws:iam/rolePolicy:RolePolicy")["policy"])
+    read = Request(
+        "secretsmanager:GetSecretValue",
+        secret,
+        (
+            ("aws:ResourceTag/Environment", "dev"),
+            ("aws:ResourceTag/Owner", owner),
+            ("aws:PrincipalTag/Owner", owner),
+        ),
     )
+    assert allows(role_policy, read, boundary=json.loads(boundary.inputs["policy"]))
+    untagged = Request(read.action, read.arn, (("aws:PrincipalTag/Owner", owner),))
+    assert not allows(role_policy, untagged, boundary=json.loads(boundary.inputs["policy"]))
 
 
 def test_an_existing_secret_outside_the_boundary_is_said_in_one_line_at_preview(artifact) -> None:
-    """Until the finding above is settled (the boundary is the platform's), the library says
-    it: one warning naming the secret, the boundary and where the docs say what to do."""
+    """The library says it: one warning naming the secret, the boundary, the tags it needs
+    (Environment=<env>, Owner=<owner>) and where the docs say what to do."""
     stripe = ExistingSecret(env="STRIPE_SECRET_ARN", name="billing/stripe-key")
     inside = ExistingSecret(env="OWN_SECRET_ARN", name="va/dev/stripe-key")
     run = run_under_mocks(
@@ -499,4 +499,6 @@ def test_an_existing_secret_outside_the_boundary_is_said_in_one_line_at_preview(
     assert "billing/stripe-key" in warning
     assert "va/dev/stripe-key" not in warning
     assert standard.boundary_name("dev") in warning
+    assert "Environment=dev" in warning
+    assert f"Owner={TEAM.owner}" in warning
     assert "\n" not in warning

@@ -7,8 +7,10 @@ schedule and agent role therefore carries ``va-<env>-workload-boundary`` as its 
 boundary, and the deploy role may create or change a role only with that boundary attached
 (``iam:PermissionsBoundary``, deploy_policy.py). Whatever policy such a role is given, it can do
 no more than this document allows: the union of what the stack's workloads need, on this
-environment's ARNs, and the statements the stack config declares; never IAM, STS beyond the
-agent roles, the audit services, KMS administration, public or redeployed functions.
+environment's ARNs, the secrets whose tags say they are this environment's and the calling
+role's owner's (``Environment``, ``Owner`` = the role's own ``Owner`` tag), and the statements
+the stack config declares; never IAM, STS beyond the agent roles, the audit services, KMS
+administration, secrets' ownership tags, session tags, public or redeployed functions.
 
 The boundary is administrator-owned: the deploy role may read it and nothing else (an explicit
 Deny), so a change to it (a new agent statement, say) is applied by an administrator's
@@ -76,6 +78,12 @@ QUEUE_ACTIONS = (
     "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 )  # fmt: skip
 SECRET_READ = "secretsmanager:GetSecretValue"
+# A secret outside va/<env>/* read by its tags (SecretsTaggedForThisEnvironmentAndOwner).
+SECRET_TAG_READS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+SECRET_TAGGING = ("secretsmanager:TagResource", "secretsmanager:UntagResource")
+OWNERSHIP_TAGS = ("Environment", "Owner")
+# IAM's policy variable: the Owner tag of the role making the request.
+OWNER_OF_THE_CALLER = "${aws:PrincipalTag/Owner}"
 
 
 def _sid(*parts: str) -> str:
@@ -163,6 +171,23 @@ def workload_boundary(
             ("secretsmanager:GetSecretValue",),
             [f"arn:aws:secretsmanager:{arn}:secret:{standard.NAME_PREFIX}/{env}/*"],
         ),
+        # A secret anywhere in the account and region (a team's existing `billing/stripe-key`)
+        # whose tags say it is this environment's and the calling role's owner's: the team
+        # that owns the secret tags it so (Environment=<env>, Owner=<owner>); roles carry their
+        # Owner tag (VaContext), which a deploy session never sets to another owner's, nor a
+        # secret's Owner or Environment (deploy_policy.py, below). Its key: the next statement.
+        allow(
+            "SecretsTaggedForThisEnvironmentAndOwner",
+            SECRET_TAG_READS,
+            [f"arn:aws:secretsmanager:{arn}:secret:*"],
+            {
+                "StringEquals": {
+                    "aws:ResourceTag/Environment": env,
+                    "aws:ResourceTag/Owner": OWNER_OF_THE_CALLER,
+                },
+                "Null": {"aws:PrincipalTag/Owner": "false"},
+            },
+        ),
         allow(
             "KeysOfThisEnvironment",
             ("kms:Decrypt",),
@@ -209,6 +234,17 @@ def workload_boundary(
         },
         deny("NoAuditChanges", AUDIT_SERVICES),
         deny("NoKeyAdministration", KMS_ADMINISTRATION),
+        # Which secrets a workload reads by their tags is their owners' to say, never a
+        # workload's (whatever a declared statement allows): not a secret's tags (any case of
+        # the keys: condition keys match tag keys ignoring case), not its own Owner through
+        # session tags (aws:PrincipalTag includes them) when it assumes an agent role.
+        {
+            **deny("NoSecretRetagging", SECRET_TAGGING),
+            "Condition": {
+                "ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": list(OWNERSHIP_TAGS)}
+            },
+        },
+        deny("NoSessionTags", ("sts:TagSession",)),
         deny("NoPublicOrRedeployedCode", CONTROL_PLANE),
     ]
     return {"Version": "2012-10-17", "Statement": statements}

@@ -290,6 +290,12 @@ OTHER_OWNERS_DATA_CHANGES = (
     "ecr:PutLifecyclePolicy", "ecr:PutImageTagMutability", "ecr:TagResource",
     "ecr:UntagResource", "events:PutRule", "events:PutTargets", "events:DeleteRule",
 )  # fmt: skip
+# What sets the tags the workload boundary reads a secret (and its key) by: Environment on
+# any of them, Owner on roles (aws:PrincipalTag/Owner) and secrets (components/boundary.py).
+OWNER_TAGGING = (
+    "iam:CreateRole", "iam:TagRole", "secretsmanager:CreateSecret", "secretsmanager:TagResource",
+)  # fmt: skip
+OWNERSHIP_TAGGING = (*OWNER_TAGGING, "kms:CreateKey", "kms:TagResource")
 # The deploy role's own managed policies (va-<env>-ghdeploy-<group>-policy): an administrator
 # creates and changes them; `pulumi up` as the deploy role only reads them (refresh, diff).
 MANAGED_POLICIES = (
@@ -470,6 +476,22 @@ def deploy_policies(
             },
             deny("RoleSessionsAreAnAdministrators", ADMINISTERED_ROLE_SETTINGS, ["*"]),
             deny("NeverDisarmTheRetentionGuard", RETENTION_GUARD_CHANGES, ["*"]),
+            # The workload boundary lets a role read a secret (and decrypt with a key) by their
+            # tags (Environment, and Owner = the role's own): a session never tags a role or
+            # secret with another owner (another environment: NeverTagAnotherEnvironment).
+            *(
+                [
+                    {
+                        **deny("NeverTagAnotherOwner", OWNER_TAGGING, ["*"]),
+                        "Condition": {
+                            "StringNotEquals": {"aws:RequestTag/Owner": owner},
+                            "Null": {"aws:RequestTag/Owner": "false"},
+                        },
+                    }
+                ]
+                if owner is not None
+                else []
+            ),
             *(
                 [
                     _another_owners(
@@ -657,6 +679,16 @@ def deploy_policies(
                 "RepositoriesOfThisEnvironment", ECR, [f"arn:aws:ecr:{arn}:repository/{prefix}*"]
             ),
             allow("NoResourceLevelPermissions", UNSCOPABLE_COMPUTE, ["*"]),
+            # Never a role, secret or key tagged with another environment (the workload
+            # boundary reads secrets and keys by it; here: the iam and data policies are near
+            # IAM's size quota).
+            {
+                **deny("NeverTagAnotherEnvironment", OWNERSHIP_TAGGING, ["*"]),
+                "Condition": {
+                    "StringNotEquals": {"aws:RequestTag/Environment": env},
+                    "Null": {"aws:RequestTag/Environment": "false"},
+                },
+            },
             *(
                 [
                     _another_owners(

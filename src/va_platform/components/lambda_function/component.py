@@ -304,7 +304,8 @@ class VaLambdaArgs:
 def outside_the_boundary(spec: FunctionSpec, env: str) -> list[str]:
     """The names (else env vars) of ``spec``'s existing secrets known (literals) to be outside
     ``va/<env>/*``, the names the environment's workload boundary lets every function read;
-    any other secret is readable under it only if the platform stack declares it."""
+    any other secret is readable under it only if tagged for the environment and the role's
+    owner (``Environment``, ``Owner``), or if the platform stack declares it."""
     inside = f"{standard.NAME_PREFIX}/{env}/"
     return [
         str(existing.name if is_known(existing.name) else existing.env)
@@ -405,17 +406,19 @@ class VaLambda(VaComponent):
 
     def _warn_outside_boundary(self) -> None:
         """One line (a warning at preview) when a role that carries the environment's workload
-        boundary is granted an existing secret outside ``va/<env>/*``: the boundary, the
-        platform's, allows it only if the platform stack declares it."""
+        boundary is granted an existing secret outside ``va/<env>/*``: the boundary allows it
+        only if the secret is tagged for the environment and the role's owner (the tags named),
+        its KMS key for the environment, or the platform stack declares it."""
         ctx = self._args.context
         outside = outside_the_boundary(self._args.spec, ctx.environment)
         if ctx.permissions_boundary is not None and outside:
             pulumi.log.warn(
                 f"{self._args.spec.purpose}: existing secrets {', '.join(outside)} are outside "
-                f"{standard.NAME_PREFIX}/{ctx.environment}/*, which the workload boundary "
-                f"{standard.boundary_name(ctx.environment)} lets functions read: GetSecretValue "
-                "is AccessDenied at run time unless the platform stack declares them (see "
-                f"{BOUNDARY_DOC})",
+                f"{standard.NAME_PREFIX}/{ctx.environment}/*: the workload boundary "
+                f"{standard.boundary_name(ctx.environment)} lets functions read them only if "
+                f"each carries the tags Environment={ctx.environment} and Owner={ctx.owner} "
+                f"(and a customer-managed KMS key the tag Environment={ctx.environment}), else "
+                f"GetSecretValue is AccessDenied at run time (see {BOUNDARY_DOC})",
                 resource=self,
             )
 
