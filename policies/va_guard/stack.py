@@ -480,8 +480,10 @@ def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
     for esm in ix.of(ESM_TYPE):
         yield from _guarded(esm, _queue_trigger_problems(esm, ix))
     identity = sdk_compat.stack_identity()
-    for version in ix.of(secrets.SECRET_VERSION_TYPE):
-        yield from _guarded(version, secrets.secret_version_problems(version, identity))
+    for holder in ix.of(*secrets.CREDENTIALS):
+        yield from _guarded(holder, secrets.literal_credential_problems(holder, identity))
+    for api in ix.of(rest_api.REST_API_TYPE):
+        yield from _guarded(api, rest_api.body_problems(api))
     methods = ix.of(rest_api.METHOD_TYPE)
     for integration in ix.of(rest_api.INTEGRATION_TYPE) if methods else ():
         yield from _guarded(integration, rest_api.problems(integration, methods, ix.by_urn))
