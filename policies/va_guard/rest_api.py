@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .framework import Finding, Resource, unchecked, violation
-from .props import UNKNOWN, is_list, is_mapping, plain
+from .props import UNKNOWN, contains_unknown, is_list, is_mapping, plain
 from .tables import FUNCTION_TYPE
 
 try:  # PyYAML comes with the pulumi SDK (its own dependency), as the pack's lock holds it.
@@ -151,7 +151,7 @@ def _lower(value: Any) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
-def _operation_function(operation: Mapping[str, Any]) -> str | None:
+def _operation_function(operation: Any) -> str | None:
     """The function an operation's integration invokes ("function <name>"), for a message;
     None when it invokes none (a mock, an HTTP backend, another AWS service)."""
     integration = operation.get(INTEGRATION_KEY)
@@ -168,11 +168,12 @@ def _operation_function(operation: Mapping[str, Any]) -> str | None:
     return f"function {arn.split(':function:', 1)[-1].split(':', 1)[0] or arn}"
 
 
-def _schemes(document: Mapping[str, Any]) -> Mapping[str, Any]:
+def _schemes(document: Any) -> Mapping[str, Any]:
     """Security schemes by name: OpenAPI 3's components.securitySchemes, Swagger 2's
     securityDefinitions."""
-    components = document.get("components")
+    components: Any = document.get("components")
     found: dict[str, Any] = {}
+    schemes: Any
     for schemes in (
         components.get("securitySchemes") if is_mapping(components) else None,
         document.get("securityDefinitions"),
@@ -190,7 +191,7 @@ def _authorizer(scheme: Any) -> bool:
     )
 
 
-def _authorised(operation: Mapping[str, Any], top: Any, schemes: Mapping[str, Any]) -> bool:
+def _authorised(operation: Any, top: Any, schemes: Mapping[str, Any]) -> bool:
     auth = operation.get("x-amazon-apigateway-auth")
     if is_mapping(auth) and _lower(auth.get("type")) == "aws_iam":
         return True
@@ -220,7 +221,10 @@ def body_problems(api: Resource) -> Iterator[Finding]:
         yield unchecked("who may call the REST API's routes (body)", api.urn)
         return
     document = _document(body)
-    paths = document.get("paths") if is_mapping(document) else None
+    if contains_unknown(document):  # an object body holding values not known yet
+        yield unchecked("who may call the REST API's routes (body)", api.urn)
+        return
+    paths: Any = document.get("paths") if is_mapping(document) else None
     if not is_mapping(paths):
         yield Finding(
             "could not check who may call the REST API's routes: its body is neither JSON nor "

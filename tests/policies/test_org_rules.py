@@ -667,6 +667,13 @@ def test_rest_api_body_unknown_in_preview_is_unchecked():
     assert "could not check who may call the REST API's routes (body)" in notices[0]
 
 
+def test_rest_api_body_object_holding_unknown_values_is_unchecked():
+    body = openapi(LAMBDA_OPERATION, security=UNKNOWN)
+    violations, notices = body_findings(body)
+    assert violations == []
+    assert "could not check who may call the REST API's routes (body)" in notices[0]
+
+
 def test_rest_api_body_that_is_not_openapi_is_unchecked_not_a_crash():
     violations, notices = body_findings("{not: [json")
     assert violations == []
