@@ -1,8 +1,8 @@
 """ElastiCache: every cache encrypted at rest and in transit (part of va-data).
 
 - **Replication groups** (Redis OSS, Valkey) set ``atRestEncryptionEnabled`` and
-  ``transitEncryptionEnabled``; unset, Redis OSS's default is off for both, so the VA standard
-  (Control Tower: all data encrypted) asks for them explicitly. ``transitEncryptionMode:
+  ``transitEncryptionEnabled``; unset, Redis OSS's default is off for both (Valkey's is on at
+  rest, off in transit; an unset ``engine`` is Redis OSS). ``transitEncryptionMode:
   preferred`` (the migration mode) still accepts clients in clear text. A secondary group of a
   global datastore (``globalReplicationGroupId``) takes its encryption from the datastore's
   primary group: judged there.
@@ -38,9 +38,11 @@ def _state(value: Any) -> str:
 def _replication_group(r: Resource) -> Iterator[Finding]:
     if r.get("globalReplicationGroupId") is UNKNOWN or r.get("globalReplicationGroupId"):
         return  # a secondary of a global datastore: encrypted, or not, by its primary group
-    at_rest = r.get("atRestEncryptionEnabled")
-    if at_rest is UNKNOWN:
+    at_rest, engine = r.get("atRestEncryptionEnabled"), r.get("engine")
+    if at_rest is UNKNOWN or (at_rest is None and engine is UNKNOWN):
         yield unchecked("the cache's encryption at rest (atRestEncryptionEnabled)")
+    elif at_rest is None and isinstance(engine, str) and engine.lower() == "valkey":
+        pass  # Valkey's default: encrypted at rest
     elif at_rest is not True:
         yield violation(
             f"the replication group is not encrypted at rest (atRestEncryptionEnabled "

@@ -423,6 +423,16 @@ def test_replication_group_with_no_encryption_at_all_draws_both_violations():
     assert any("in transit" in m for m in found)
 
 
+def test_valkey_replication_group_is_encrypted_at_rest_by_default():
+    """pulumi-aws 7: atRestEncryptionEnabled defaults to true for Valkey (false for Redis OSS)."""
+    props = {**ENCRYPTED_GROUP, "engine": "valkey", "atRestEncryptionEnabled": None}
+    assert levels(data.FAMILY, REPLICATION_GROUP, props) == ([], [])
+    engine_unknown = {**props, "engine": UNKNOWN}
+    found, notices = levels(data.FAMILY, REPLICATION_GROUP, engine_unknown)
+    assert found == []
+    assert notices[0].startswith("unchecked: could not check the cache's encryption at rest")
+
+
 def test_replication_group_accepting_plaintext_clients_is_a_violation():
     props = {**ENCRYPTED_GROUP, "transitEncryptionMode": "preferred"}
     (message,) = levels(data.FAMILY, REPLICATION_GROUP, props)[0]
