@@ -496,6 +496,37 @@ def test_serverless_cache_always_encrypted_passes():
     assert levels(data.FAMILY, SERVERLESS_CACHE, {"engine": "valkey", "name": "c"}) == ([], [])
 
 
+# --- DocumentDB and Neptune: storage unencrypted by default (va-data) ----------------------------
+
+GRAPH_AND_DOCUMENT_CLUSTERS = [
+    pytest.param("aws:docdb/cluster:Cluster", "DocumentDB", "kmsKeyId", id="docdb"),
+    pytest.param("aws:neptune/cluster:Cluster", "Neptune", "kmsKeyArn", id="neptune"),
+]
+
+
+@pytest.mark.parametrize(("type_", "service", "key"), GRAPH_AND_DOCUMENT_CLUSTERS)
+@pytest.mark.parametrize("value", [None, False], ids=["unset", "false"])
+def test_unencrypted_documentdb_or_neptune_cluster_is_a_violation_naming_the_fix(
+    type_, service, key, value
+):
+    (message,) = levels(data.FAMILY, type_, {"storageEncrypted": value})[0]
+    assert f"{service}'s default is false" in message
+    assert "storageEncrypted=true" in message
+    assert key in message
+
+
+@pytest.mark.parametrize(("type_", "service", "key"), GRAPH_AND_DOCUMENT_CLUSTERS)
+def test_encrypted_documentdb_or_neptune_cluster_passes(type_, service, key):
+    assert levels(data.FAMILY, type_, {"storageEncrypted": True}) == ([], [])
+
+
+@pytest.mark.parametrize(("type_", "service", "key"), GRAPH_AND_DOCUMENT_CLUSTERS)
+def test_documentdb_or_neptune_storage_encryption_unknown_is_unchecked(type_, service, key):
+    found, notices = levels(data.FAMILY, type_, {"storageEncrypted": UNKNOWN})
+    assert found == []
+    assert notices[0].startswith("unchecked: could not check storage encryption (storageEncrypted)")
+
+
 # --- a database password written in the program (va-stack: where the value came from) ----------
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
