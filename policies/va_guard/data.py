@@ -4,9 +4,9 @@ Per resource: S3 public access blocks set all four flags; no public canned ACL o
 AllUsers/AuthenticatedUsers; no resource policy (S3, SQS, SNS, KMS, Secrets Manager, ECR) or
 Lambda permission open to anyone (``resource_policies``); SQS queues use SSE (SQS-managed, AWS's
 default for new queues, or KMS), SNS topics, DynamoDB tables and Kinesis streams a KMS key; RDS
-private and encrypted (``rds``); ElastiCache encrypted at rest and in transit (``caches``). That
-every bucket *has* a public access block and an encryption configuration needs the other
-resources: va-stack.
+private and encrypted, DocumentDB and Neptune encrypted (``rds``); ElastiCache encrypted at rest
+and in transit (``caches``). That every bucket *has* a public access block and an encryption
+configuration needs the other resources: va-stack.
 
 Secrets Manager encrypts every secret with KMS (aws/secretsmanager or the secret's kmsKeyId) and
 no setting turns that off, so there is nothing to check on secrets.
@@ -113,8 +113,8 @@ FAMILY = Family(
     name="va-data",
     description=(
         "No public S3 (public access blocks on, no public ACLs or policies); SQS, SNS, "
-        "DynamoDB and Kinesis encrypted with SSE/KMS; RDS private and encrypted; ElastiCache "
-        "encrypted at rest and in transit."
+        "DynamoDB and Kinesis encrypted with SSE/KMS; RDS private and encrypted; DocumentDB "
+        "and Neptune encrypted; ElastiCache encrypted at rest and in transit."
     ),
     remediation=(
         "Control Tower SCPs: no public S3, all data encrypted. Set all four public access "

@@ -777,6 +777,7 @@ def said(report: Report, level: str, policy: str, name: str) -> list[str]:
         ("va-compute", "bastion", "the root volume is not encrypted"),
         ("va-compute", "bastion", "answers IMDSv1"),
         ("va-data", "sessions", "encrypts neither at rest nor in transit"),
+        ("va-data", "docs-db", "the cluster's storage is not encrypted"),
         ("va-stack", "docs-db", "masterPassword is neither a secret config value"),
     ],
 )
