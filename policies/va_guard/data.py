@@ -4,7 +4,8 @@ Per resource: S3 public access blocks set all four flags; no public canned ACL o
 AllUsers/AuthenticatedUsers; no resource policy (S3, SQS, SNS, KMS, Secrets Manager, ECR) or
 Lambda permission open to anyone (``resource_policies``); SQS queues use SSE (SQS-managed, AWS's
 default for new queues, or KMS), SNS topics, DynamoDB tables and Kinesis streams a KMS key; RDS
-private and encrypted (``rds``). That every bucket *has* a public access block and an encryption
+private and encrypted, DocumentDB and Neptune encrypted (``rds``); ElastiCache encrypted at rest
+and in transit (``caches``). That every bucket *has* a public access block and an encryption
 configuration needs the other resources: va-stack.
 
 Secrets Manager encrypts every secret with KMS (aws/secretsmanager or the secret's kmsKeyId) and
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from . import rds, resource_policies
+from . import caches, rds, resource_policies
 from .framework import Config, Family, Finding, Resource, unchecked, violation
 from .props import UNKNOWN, get, items_of, shown
 
@@ -101,6 +102,8 @@ def check(r: Resource, config: Config) -> Iterator[Finding]:
         yield from _acl_problems(r)
     elif r.type in rds.TYPES:
         yield from rds.check(r)
+    elif r.type in caches.TYPES:
+        yield from caches.check(r)
     else:
         yield from _encryption_problems(r)
     yield from resource_policies.check(r)
@@ -110,7 +113,8 @@ FAMILY = Family(
     name="va-data",
     description=(
         "No public S3 (public access blocks on, no public ACLs or policies); SQS, SNS, "
-        "DynamoDB and Kinesis encrypted with SSE/KMS."
+        "DynamoDB and Kinesis encrypted with SSE/KMS; RDS private and encrypted; DocumentDB "
+        "and Neptune encrypted; ElastiCache encrypted at rest and in transit."
     ),
     remediation=(
         "Control Tower SCPs: no public S3, all data encrypted. Set all four public access "
@@ -130,6 +134,7 @@ FAMILY = Family(
             STREAM_TYPE,
             *resource_policies.TYPES,
             *rds.TYPES,
+            *caches.TYPES,
         ]
     ).__contains__,
 )

@@ -12,8 +12,12 @@ sees them. Checked per resource:
 - **A literal secret in an ECS task definition's environment**: a value that looks like a
   credential, or one under a credential's name (``DB_PASSWORD``, ``SECRET_KEY``) that is not a
   reference, as va-lambda judges a function's environment.
-- **A literal ``SecretVersion.secretString``** (judged by va-stack, which sees where each value
-  came from): in the program's code or its plain config, so in the repository in clear.
+- **A literal credential in a resource's input** (judged by va-stack, which sees where each
+  value came from; ``CREDENTIALS``): a ``SecretVersion.secretString``, the master password of an
+  RDS instance or cluster, a DocumentDB or Redshift cluster, a Redshift Serverless namespace, an
+  ElastiCache auth token, a DMS endpoint's password, written in the program's code or its plain
+  config, so in the repository in clear. pulumi-aws marks all of them secret, so the mark does
+  not tell; a value computed from another resource or read from secret config passes.
 
 Values are never shown in messages.
 """
@@ -21,7 +25,7 @@ Values are never shown in messages.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,14 +241,92 @@ def _ciphertext(values: Any) -> bool:
     return any(isinstance(v, str) and v.startswith("v1:") for v in values)
 
 
-def secret_version_problems(r: Resource, stack: Any) -> Iterator[Finding]:
-    """A secret version's value written in the program (va-stack runs this: it needs the
-    stack's view). pulumi-aws marks ``secretString`` secret whatever its origin, so the mark
-    cannot tell; what can: a value computed from another resource (a generated password, a
-    database's) comes with the engine's propertyDependencies, and one read from secret config
-    equals (or holds) a secret config value the engine sent in ``ConfigureStack``. Anything
-    else is a literal in the program, or a plain config value: in the repository in clear."""
-    for prop in SECRET_VERSION_VALUES:
+AT_LEAST = (
+    "or at least read it with `pulumi config set --secret <key>` and config.require_secret, or "
+    "generate it (random.RandomPassword)"
+)
+AWS_KEEPS_IT = (
+    "(the service keeps the password in Secrets Manager and rotates it; a value read with a "
+    "data source such as get_secret_version looks like a literal here, and this avoids it too)"
+)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The properties of a resource type that hold a credential the program supplies, and the
+    fix a message names (where the credential belongs instead)."""
+
+    props: tuple[str, ...]
+    fix: str
+
+
+def _managed(flag: str, prop: str) -> str:
+    return f"set {flag}=True and drop {prop} {AWS_KEEPS_IT}, {AT_LEAST}"
+
+
+CREDENTIALS: dict[str, Credential] = {
+    SECRET_VERSION_TYPE: Credential(
+        SECRET_VERSION_VALUES,
+        "read it with `pulumi config set --secret <key>` and config.require_secret, generate it "
+        "(random.RandomPassword), or put the value out of band (aws secretsmanager "
+        "put-secret-value)",
+    ),
+    "aws:rds/instance:Instance": Credential(
+        ("password", "passwordWo"), _managed("manage_master_user_password", "password")
+    ),
+    "aws:rds/cluster:Cluster": Credential(
+        ("masterPassword", "masterPasswordWo"),
+        _managed("manage_master_user_password", "master_password"),
+    ),
+    "aws:docdb/cluster:Cluster": Credential(
+        ("masterPassword", "masterPasswordWo"),
+        _managed("manage_master_user_password", "master_password"),
+    ),
+    "aws:redshift/cluster:Cluster": Credential(
+        ("masterPassword", "masterPasswordWo"),
+        _managed("manage_master_password", "master_password"),
+    ),
+    "aws:redshiftserverless/namespace:Namespace": Credential(
+        ("adminUserPassword", "adminUserPasswordWo"),
+        _managed("manage_admin_password", "admin_user_password"),
+    ),
+    "aws:elasticache/replicationGroup:ReplicationGroup": Credential(
+        ("authToken", "authTokenWo"),
+        "generate it (random.RandomPassword) or read it with `pulumi config set --secret <key>` "
+        "and config.require_secret; or authenticate clients per user instead (user_group_ids: "
+        "elasticache.User with IAM authentication)",
+    ),
+    "aws:dms/endpoint:Endpoint": Credential(
+        ("password",),
+        "give the endpoint secrets_manager_arn and secrets_manager_access_role_arn (the "
+        f"credentials in Secrets Manager) instead of a password, {AT_LEAST}",
+    ),
+}
+
+
+def _from_secret_config(value: str, secret_values: Iterable[str]) -> bool:
+    """``value`` is a secret config value, holds one (a JSON document built from it), or is
+    part of one (a field of ``config.require_secret_object``)."""
+    return any(
+        v == value
+        or (len(v) >= MIN_SECRET_MATCH and v in value)
+        or (len(value) >= MIN_SECRET_MATCH and value in v)
+        for v in secret_values
+    )
+
+
+def literal_credential_problems(r: Resource, stack: Any) -> Iterator[Finding]:
+    """A credential written in the program: a secret version's value, a database's master
+    password, a cache's auth token (va-stack runs this: it needs the stack's view). pulumi-aws
+    marks each of these properties secret whatever its origin, so the mark cannot tell; what
+    can: a value computed from another resource (a generated password, a database's) comes with
+    the engine's propertyDependencies, and one read from secret config equals (or holds, or is
+    part of) a secret config value the engine sent in ``ConfigureStack``. Anything else is a
+    literal in the program or a plain config value: in the repository in clear."""
+    credential = CREDENTIALS.get(r.type)
+    if credential is None:
+        return
+    for prop in credential.props:
         value = r.get(prop)
         if value is None or value == "" or r.dependencies.get(prop):
             continue
@@ -259,15 +341,11 @@ def secret_version_problems(r: Resource, stack: Any) -> Iterator[Finding]:
                 "unchecked",
                 r.urn,
             )
-        elif not any(
-            v == value or (len(v) >= MIN_SECRET_MATCH and v in value) for v in stack.secret_values
-        ):
+        elif not _from_secret_config(value, stack.secret_values):
             yield violation(
                 f"{prop} is neither a secret config value nor computed from another resource: "
                 "it is a literal in the program or a plain config value, so it sits in the "
-                "repository in clear (value not shown); read it with `pulumi config set "
-                "--secret <key>` and config.require_secret, generate it (random.RandomPassword), "
-                "or put the value out of band (aws secretsmanager put-secret-value)",
+                f"repository in clear (value not shown); {credential.fix}",
                 r.urn,
             )
 

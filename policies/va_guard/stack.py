@@ -6,7 +6,9 @@ attached to it with no ingress and egress TCP 443, or a port of a named security
 list (a database on 5432 through the function's own group), never a CIDR on another port; inline
 and standalone rules alike. Per S3 bucket: a public access block and a
 server-side encryption configuration. Per SQS event source mapping: the queue it reads has a
-redrive policy (a dead-letter queue).
+redrive policy (a dead-letter queue). Per REST API: no method or OpenAPI route without
+authorization in front of a function (``rest_api``). Per secret version, database or cache: no
+credential written in the program (``secrets.literal_credential_problems``).
 
 Resources are matched by the names, ids and ARNs they carry (the stack's outputs). On a first
 preview those are unknown for every resource still to be created (``bucket = bucket.id``); then
@@ -480,8 +482,10 @@ def check(resources: list[Resource], config: Config) -> Iterator[Finding]:
     for esm in ix.of(ESM_TYPE):
         yield from _guarded(esm, _queue_trigger_problems(esm, ix))
     identity = sdk_compat.stack_identity()
-    for version in ix.of(secrets.SECRET_VERSION_TYPE):
-        yield from _guarded(version, secrets.secret_version_problems(version, identity))
+    for holder in ix.of(*secrets.CREDENTIALS):
+        yield from _guarded(holder, secrets.literal_credential_problems(holder, identity))
+    for api in ix.of(rest_api.REST_API_TYPE):
+        yield from _guarded(api, rest_api.body_problems(api))
     methods = ix.of(rest_api.METHOD_TYPE)
     for integration in ix.of(rest_api.INTEGRATION_TYPE) if methods else ():
         yield from _guarded(integration, rest_api.problems(integration, methods, ix.by_urn))
@@ -494,8 +498,9 @@ FAMILY = Family(
         "Errors/Throttles/Duration, and security groups with no ingress that let out TCP 443 "
         "and other ports to named security groups or prefix lists only; each S3 bucket has "
         "a public access block and an encryption configuration; each queue a function reads "
-        "has a redrive policy; no REST API method without authorization invokes a function; "
-        "no secret version holds a literal."
+        "has a redrive policy; no REST API method or OpenAPI route without authorization "
+        "invokes a function; no secret version, database password or cache auth token is a "
+        "literal."
     ),
     remediation=(
         "Add the missing resources named in the message: per function its own role, its log "
@@ -503,8 +508,10 @@ FAMILY = Family(
         "out TCP 443 and, for a database or cache, its port to that target's security group or "
         "prefix list, never a CIDR; per bucket a public access block and an encryption "
         "configuration; per queue a function reads a redrivePolicy to a dead-letter queue; per "
-        "REST API method in front of a function an authorization (AWS_IAM, CUSTOM, Cognito); "
-        "per secret version a value from secret config or a generator, never a literal."
+        "REST API method in front of a function an authorization (AWS_IAM, CUSTOM, Cognito), "
+        "per OpenAPI route a security requirement naming an authorizer; per secret version, "
+        "database password or auth token a value the service manages "
+        "(manage_master_user_password), from secret config or a generator, never a literal."
     ),
     check=check,
     settings=SETTINGS,

@@ -383,6 +383,348 @@ def test_safe_launch_template_passes():
     assert levels(compute.FAMILY, LAUNCH_TEMPLATE, props) == ([], [])
 
 
+# --- ElastiCache: a cache unencrypted at rest or in transit (va-data) ---------------------------
+
+REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
+ENCRYPTED_GROUP = {"description": "sessions", "engine": "redis", "nodeType": "cache.t3.small",
+                   "atRestEncryptionEnabled": True, "transitEncryptionEnabled": True}  # fmt: skip
+
+
+def test_encrypted_replication_group_passes():
+    assert levels(data.FAMILY, REPLICATION_GROUP, ENCRYPTED_GROUP) == ([], [])
+    required = {**ENCRYPTED_GROUP, "transitEncryptionMode": "required"}
+    assert levels(data.FAMILY, REPLICATION_GROUP, required) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("unset", "said", "fix"),
+    [
+        ("atRestEncryptionEnabled", "not encrypted at rest", "atRestEncryptionEnabled=true"),
+        ("transitEncryptionEnabled", "not encrypted in transit", "transitEncryptionEnabled=true"),
+    ],
+)
+@pytest.mark.parametrize("value", [None, False], ids=["unset", "false"])
+def test_replication_group_without_encryption_is_a_violation_naming_the_fix(
+    unset, said, fix, value
+):
+    props = {**ENCRYPTED_GROUP, unset: value}
+    (message,) = levels(data.FAMILY, REPLICATION_GROUP, props)[0]
+    assert said in message
+    assert fix in message
+
+
+def test_replication_group_with_no_encryption_at_all_draws_both_violations():
+    props = {"description": "sessions", "engine": "redis", "nodeType": "cache.t3.small"}
+    found = levels(data.FAMILY, REPLICATION_GROUP, props)[0]
+    assert len(found) == 2
+    assert any("at rest" in m for m in found)
+    assert any("in transit" in m for m in found)
+
+
+def test_valkey_replication_group_is_encrypted_at_rest_by_default():
+    """pulumi-aws 7: atRestEncryptionEnabled defaults to true for Valkey (false for Redis OSS)."""
+    props = {**ENCRYPTED_GROUP, "engine": "valkey", "atRestEncryptionEnabled": None}
+    assert levels(data.FAMILY, REPLICATION_GROUP, props) == ([], [])
+    engine_unknown = {**props, "engine": UNKNOWN}
+    found, notices = levels(data.FAMILY, REPLICATION_GROUP, engine_unknown)
+    assert found == []
+    assert notices[0].startswith("unchecked: could not check the cache's encryption at rest")
+
+
+def test_replication_group_accepting_plaintext_clients_is_a_violation():
+    props = {**ENCRYPTED_GROUP, "transitEncryptionMode": "preferred"}
+    (message,) = levels(data.FAMILY, REPLICATION_GROUP, props)[0]
+    assert "transitEncryptionMode='preferred'" in message
+    assert "transitEncryptionMode='required'" in message
+
+
+def test_replication_group_encryption_unknown_is_unchecked():
+    props = {**ENCRYPTED_GROUP, "atRestEncryptionEnabled": UNKNOWN,
+             "transitEncryptionEnabled": UNKNOWN}  # fmt: skip
+    found, notices = levels(data.FAMILY, REPLICATION_GROUP, props)
+    assert found == []
+    assert [n.split(":")[0] for n in notices] == ["unchecked", "unchecked"]
+    assert "(atRestEncryptionEnabled)" in notices[0]
+    assert "(transitEncryptionEnabled)" in notices[1]
+
+
+def test_secondary_replication_group_of_a_global_datastore_is_judged_at_its_primary():
+    props = {"description": "eu copy", "globalReplicationGroupId": "ldgnf-global"}
+    assert levels(data.FAMILY, REPLICATION_GROUP, props) == ([], [])
+    assert levels(data.FAMILY, REPLICATION_GROUP, {"globalReplicationGroupId": UNKNOWN}) == ([], [])
+
+
+@pytest.mark.parametrize("engine_name", ["redis", "valkey"])
+def test_redis_or_valkey_cache_cluster_cannot_encrypt_and_is_a_violation_naming_the_fix(
+    engine_name,
+):
+    props = {"engine": engine_name, "nodeType": "cache.t3.small", "numCacheNodes": 1}
+    (message,) = levels(data.FAMILY, CACHE_CLUSTER, props)[0]
+    assert "neither at rest nor in transit" in message
+    assert "aws.elasticache.ReplicationGroup" in message
+    assert "atRestEncryptionEnabled=true" in message
+    assert "ServerlessCache" in message
+
+
+def test_memcached_cache_cluster_without_transit_encryption_is_a_violation_naming_the_fix():
+    props = {"engine": "memcached", "nodeType": "cache.t3.small", "numCacheNodes": 2}
+    (message,) = levels(data.FAMILY, CACHE_CLUSTER, props)[0]
+    assert "not encrypted in transit" in message
+    assert "transitEncryptionEnabled=true" in message
+
+
+def test_memcached_cache_cluster_with_transit_encryption_passes():
+    props = {"engine": "memcached", "nodeType": "cache.t3.small", "numCacheNodes": 2,
+             "transitEncryptionEnabled": True}  # fmt: skip
+    assert levels(data.FAMILY, CACHE_CLUSTER, props) == ([], [])
+
+
+def test_cache_cluster_in_a_replication_group_is_judged_by_its_group():
+    assert levels(data.FAMILY, CACHE_CLUSTER, {"replicationGroupId": "sessions"}) == ([], [])
+    assert levels(data.FAMILY, CACHE_CLUSTER, {"replicationGroupId": UNKNOWN}) == ([], [])
+
+
+def test_cache_cluster_engine_unknown_is_unchecked():
+    found, notices = levels(data.FAMILY, CACHE_CLUSTER, {"engine": UNKNOWN, "numCacheNodes": 1})
+    assert found == []
+    assert notices[0].startswith("unchecked: could not check the cache's encryption (engine)")
+
+
+def test_serverless_cache_always_encrypted_passes():
+    assert levels(data.FAMILY, SERVERLESS_CACHE, {"engine": "valkey", "name": "c"}) == ([], [])
+
+
+# --- DocumentDB and Neptune: storage unencrypted by default (va-data) ----------------------------
+
+GRAPH_AND_DOCUMENT_CLUSTERS = [
+    pytest.param("aws:docdb/cluster:Cluster", "DocumentDB", "kmsKeyId", id="docdb"),
+    pytest.param("aws:neptune/cluster:Cluster", "Neptune", "kmsKeyArn", id="neptune"),
+]
+
+
+@pytest.mark.parametrize(("type_", "service", "key"), GRAPH_AND_DOCUMENT_CLUSTERS)
+@pytest.mark.parametrize("value", [None, False], ids=["unset", "false"])
+def test_unencrypted_documentdb_or_neptune_cluster_is_a_violation_naming_the_fix(
+    type_, service, key, value
+):
+    (message,) = levels(data.FAMILY, type_, {"storageEncrypted": value})[0]
+    assert f"{service}'s default is false" in message
+    assert "storageEncrypted=true" in message
+    assert key in message
+
+
+@pytest.mark.parametrize(("type_", "service", "key"), GRAPH_AND_DOCUMENT_CLUSTERS)
+def test_encrypted_documentdb_or_neptune_cluster_passes(type_, service, key):
+    assert levels(data.FAMILY, type_, {"storageEncrypted": True}) == ([], [])
+
+
+@pytest.mark.parametrize(("type_", "service", "key"), GRAPH_AND_DOCUMENT_CLUSTERS)
+def test_documentdb_or_neptune_storage_encryption_unknown_is_unchecked(type_, service, key):
+    found, notices = levels(data.FAMILY, type_, {"storageEncrypted": UNKNOWN})
+    assert found == []
+    assert notices[0].startswith("unchecked: could not check storage encryption (storageEncrypted)")
+
+
+# --- a database password written in the program (va-stack: where the value came from) ----------
+
+RDS_INSTANCE = "aws:rds/instance:Instance"
+DATABASES = [
+    pytest.param(RDS_INSTANCE, "password", "manage_master_user_password=True", id="rds-instance"),
+    pytest.param("aws:rds/cluster:Cluster", "masterPassword", "manage_master_user_password=True",
+                 id="rds-cluster"),
+    pytest.param("aws:docdb/cluster:Cluster", "masterPassword",
+                 "manage_master_user_password=True", id="docdb"),
+    pytest.param("aws:redshift/cluster:Cluster", "masterPassword", "manage_master_password=True",
+                 id="redshift"),
+    pytest.param("aws:redshiftserverless/namespace:Namespace", "adminUserPassword",
+                 "manage_admin_password=True", id="redshift-serverless"),
+    pytest.param(REPLICATION_GROUP, "authToken", "user_group_ids", id="elasticache-auth-token"),
+    pytest.param("aws:dms/endpoint:Endpoint", "password", "secrets_manager_arn", id="dms"),
+]  # fmt: skip
+
+
+def database(type_, prop, value, **kw):
+    return resource(type_, {"engine": "docdb", prop: value}, name="db", **kw)
+
+
+@pytest.mark.usefixtures("configured")
+@pytest.mark.parametrize(("type_", "prop", "fix"), DATABASES)
+def test_literal_database_password_is_a_violation_naming_the_fix(type_, prop, fix):
+    db = database(type_, prop, "correct-horse-battery-stable")
+    ((urn, message),) = stack_findings([db])[0]
+    assert urn == db.urn
+    assert message.startswith(f"{prop} is neither a secret config value nor computed")
+    assert fix in message
+    assert "pulumi config set --secret" in message
+    assert "correct-horse" not in message
+
+
+@pytest.mark.usefixtures("configured")
+@pytest.mark.parametrize(("type_", "prop", "fix"), [p for p in DATABASES if p.id != "dms"])
+def test_write_only_database_password_literal_is_a_violation(type_, prop, fix):
+    db = database(type_, f"{prop}Wo", "correct-horse-battery-stable")
+    ((_, message),) = stack_findings([db])[0]
+    assert message.startswith(f"{prop}Wo is neither a secret config value")
+
+
+@pytest.mark.usefixtures("configured")
+def test_database_password_from_secret_config_passes():
+    assert stack_findings([database(RDS_INSTANCE, "password", "from-secret-config")]) == ([], [])
+
+
+def test_database_password_from_a_secret_config_object_passes(monkeypatch):
+    """``config.require_secret_object("db")["password"]``: the password is part of the value."""
+    value = json.dumps({"user": "app", "password": "s3cr3t-from-object"})
+    identity = sdk_compat.StackIdentity("acme", "app", "dev", frozenset({value}), True)
+    monkeypatch.setattr(sdk_compat, "_stack", identity)
+    assert stack_findings([database(RDS_INSTANCE, "password", "s3cr3t-from-object")]) == ([], [])
+
+
+@pytest.mark.usefixtures("configured")
+def test_database_password_computed_from_another_resource_passes():
+    generated = database(RDS_INSTANCE, "password", "x8#kLq!9zz",
+                         dependencies={"password": ("urn:random",)})  # fmt: skip
+    assert stack_findings([generated]) == ([], [])
+
+
+@pytest.mark.usefixtures("configured")
+def test_database_with_a_password_aws_manages_passes():
+    managed = resource(RDS_INSTANCE, {"engine": "postgres", "manageMasterUserPassword": True})
+    assert stack_findings([managed]) == ([], [])
+
+
+@pytest.mark.usefixtures("configured")
+def test_database_password_unknown_from_no_resource_is_unchecked():
+    violations, notices = stack_findings(
+        [resource(RDS_INSTANCE, engine({"engine": "postgres", "password": UNKNOWN}), name="db")]
+    )
+    assert violations == []
+    assert "could not check whether password is a literal" in notices[0]
+
+
+def test_database_password_without_the_stacks_config_is_unchecked(monkeypatch):
+    monkeypatch.setattr(sdk_compat, "_stack", sdk_compat.StackIdentity("acme", "app", "dev"))
+    violations, notices = stack_findings([database(RDS_INSTANCE, "password", "hunter2hunter2")])
+    assert violations == []
+    assert "could not check whether password is a literal: the engine sent no" in notices[0]
+
+
+# --- a REST API (v1) defined by an OpenAPI body with open routes (va-stack) ---------------------
+
+REST_API = "aws:apigateway/restApi:RestApi"
+
+
+def openapi(operation: dict, **document: object) -> dict:
+    return {"openapi": "3.0.1", "info": {"title": "orders", "version": "1"},
+            "paths": {"/orders": {"post": {"responses": {}, **operation}}}, **document}  # fmt: skip
+
+
+LAMBDA_OPERATION = {"x-amazon-apigateway-integration": {
+    "type": "aws_proxy", "httpMethod": "POST", "uri": INVOKE_URI}}  # fmt: skip
+AUTHORIZER = {"type": "apiKey", "name": "Authorization", "in": "header",
+              "x-amazon-apigateway-authtype": "custom",
+              "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": INVOKE_URI}}  # fmt: skip
+API_KEY = {"type": "apiKey", "name": "x-api-key", "in": "header"}
+
+
+def body_findings(body: object) -> tuple[list, list]:
+    api = resource(REST_API, engine({"name": "orders", "body": body}), name="api")
+    return stack_findings([api])
+
+
+SWAGGER_YAML = f"""
+swagger: "2.0"
+info:
+  title: "marv"
+paths:
+  /test:
+    post:
+      responses: {{}}
+      x-amazon-apigateway-integration:
+        httpMethod: "POST"
+        type: "AWS_PROXY"
+        uri: {INVOKE_URI}
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(json.dumps(openapi(LAMBDA_OPERATION)), id="openapi-json"),
+        pytest.param(SWAGGER_YAML, id="swagger-yaml"),
+        pytest.param(json.dumps(openapi({**LAMBDA_OPERATION, "security": [{"key": []}]},
+                                        components={"securitySchemes": {"key": API_KEY}})),
+                     id="api-key-only"),
+        pytest.param(json.dumps(openapi({**LAMBDA_OPERATION, "security": []},
+                                        security=[{"auth": []}],
+                                        components={"securitySchemes": {"auth": AUTHORIZER}})),
+                     id="operation-opts-out"),
+        pytest.param(json.dumps(openapi({**LAMBDA_OPERATION,
+                                         "x-amazon-apigateway-auth": {"type": "NONE"}})),
+                     id="auth-none"),
+    ],
+)  # fmt: skip
+def test_rest_api_body_with_an_open_route_to_a_function_is_a_violation_naming_the_fix(body):
+    ((urn, message),) = body_findings(body)[0]
+    assert urn.endswith("::api")
+    assert "POST /" in message
+    assert "no authorization" in message
+    assert "orders" in message or "test" in message
+    assert "x-amazon-apigateway-authorizer" in message
+    assert "AWS_IAM" in message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(openapi({**LAMBDA_OPERATION, "security": [{"auth": []}]},
+                             components={"securitySchemes": {"auth": AUTHORIZER}}),
+                     id="operation-authorizer"),
+        pytest.param(openapi(LAMBDA_OPERATION, security=[{"auth": []}],
+                             components={"securitySchemes": {"auth": AUTHORIZER}}),
+                     id="top-level-authorizer"),
+        pytest.param(openapi({**LAMBDA_OPERATION, "security": [{"auth": []}]},
+                             swagger="2.0", securityDefinitions={"auth": AUTHORIZER}),
+                     id="swagger-authorizer"),
+        pytest.param(openapi({**LAMBDA_OPERATION, "x-amazon-apigateway-auth": {"type": "AWS_IAM"}}),
+                     id="iam"),
+        pytest.param(openapi({**LAMBDA_OPERATION, "security": [{"sigv4": []}]},
+                             components={"securitySchemes": {"sigv4": {
+                                 **API_KEY, "x-amazon-apigateway-authtype": "awsSigv4"}}}),
+                     id="sigv4"),
+        pytest.param(openapi({"x-amazon-apigateway-integration": {"type": "mock"}}), id="mock"),
+    ],
+)  # fmt: skip
+def test_rest_api_body_whose_routes_to_functions_are_authorised_passes(body):
+    assert body_findings(json.dumps(body)) == ([], [])
+    assert body_findings(body) == ([], [])  # an object, as some programs pass it
+
+
+def test_rest_api_body_unknown_in_preview_is_unchecked():
+    violations, notices = body_findings(UNKNOWN)
+    assert violations == []
+    assert "could not check who may call the REST API's routes (body)" in notices[0]
+
+
+def test_rest_api_body_object_holding_unknown_values_is_unchecked():
+    body = openapi(LAMBDA_OPERATION, security=UNKNOWN)
+    violations, notices = body_findings(body)
+    assert violations == []
+    assert "could not check who may call the REST API's routes (body)" in notices[0]
+
+
+def test_rest_api_body_that_is_not_openapi_is_unchecked_not_a_crash():
+    violations, notices = body_findings("{not: [json")
+    assert violations == []
+    assert "is neither JSON nor YAML" in notices[0]
+
+
+def test_rest_api_without_body_passes():
+    assert stack_findings([resource(REST_API, {"name": "orders"}, name="api")]) == ([], [])
+
+
 # --- end to end: the engine's secret marks over gRPC, and a program through the preflight -------
 
 SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
@@ -434,6 +776,9 @@ def said(report: Report, level: str, policy: str, name: str) -> list[str]:
         ("va-stack", "orders-post", "has authorization NONE and invokes"),
         ("va-compute", "bastion", "the root volume is not encrypted"),
         ("va-compute", "bastion", "answers IMDSv1"),
+        ("va-data", "sessions", "encrypts neither at rest nor in transit"),
+        ("va-data", "docs-db", "the cluster's storage is not encrypted"),
+        ("va-stack", "docs-db", "masterPassword is neither a secret config value"),
     ],
 )
 def test_org_shapes_program_draws_each_rule_in_both_modes(shapes, mode, policy, name, expected):
@@ -455,3 +800,19 @@ def test_org_shapes_quick_create_api_and_permission_are_unchecked_in_preview_and
 def test_org_shapes_secret_config_value_is_never_shown(shapes):
     for report in shapes.values():
         assert all("offline-placeholder" not in d.message for d in report.diagnostics)
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_org_shapes_database_password_from_secret_config_passes_in_both_modes(shapes, mode):
+    assert said(shapes[mode], "mandatory", "va-stack", "orders-db") == []
+    stack_notices = [d.message for d in shapes[mode].diagnostics if d.policy == "va-stack-notices"]
+    assert all("::orders-db:" not in m for m in stack_notices)
+
+
+def test_org_shapes_openapi_body_is_unchecked_in_preview_and_judged_in_update(shapes):
+    preview, update = shapes["preview"], shapes["update"]
+    assert any("::openapi: unchecked: could not check who may call the REST API's routes" in d.message
+               for d in preview.diagnostics if d.policy == "va-stack-notices")  # fmt: skip
+    assert said(preview, "mandatory", "va-stack", "openapi") == []
+    (message,) = said(update, "mandatory", "va-stack", "openapi")
+    assert "GET /orders has no authorization" in message
