@@ -104,9 +104,11 @@ $(CORPUS_SITE)/.installed: tests/preflight/corpus/requirements.txt $(VENV)/.inst
 corpus-site: $(CORPUS_SITE)/.installed
 
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
-## (fails under 90 %, see pyproject.toml); it runs the corpus of real programs too.
+## (fails under 90 %, see pyproject.toml); it runs the corpus of real programs too, in two
+## worker processes (pytest-xdist; TEST_WORKERS=0 runs it in one).
+TEST_WORKERS ?= 2
 test: venv $(CORPUS_SITE)/.installed
-	$(PY) -m pytest --cov --cov-report=term
+	$(PY) -m pytest --cov --cov-report=term -n $(TEST_WORKERS)
 
 lint: venv
 	$(PY) -m ruff check .
