@@ -104,9 +104,12 @@ $(CORPUS_SITE)/.installed: tests/preflight/corpus/requirements.txt $(VENV)/.inst
 corpus-site: $(CORPUS_SITE)/.installed
 
 ## make test: the whole test suite (mocks, no cloud), with coverage of components/ and policies/
-## (fails under 90 %, see pyproject.toml); it runs the corpus of real programs too, in two
-## worker processes (pytest-xdist; TEST_WORKERS=0 runs it in one).
-TEST_WORKERS ?= 2
+## (fails under 90 %, see pyproject.toml); it runs the corpus of real programs too.
+## TEST_WORKERS=2 runs it in two worker processes (pytest-xdist: about 6 minutes instead of 11.5
+## on 2 cores), but not yet in CI: the hostile agent's runaway-fork test exhausts the machine's
+## processes for a moment, and a test forking beside it in the other worker fails (seen once in
+## three runs). Such tests need a serial phase of their own first.
+TEST_WORKERS ?= 0
 test: venv $(CORPUS_SITE)/.installed
 	$(PY) -m pytest --cov --cov-report=term -n $(TEST_WORKERS)
 
