@@ -61,19 +61,24 @@ def zip_path(tmp_path_factory) -> str:
     return str(path)
 
 
+def _networking() -> va.LambdaNetworking:
+    """The network NETWORK names, as a Python program gives it to VaLambda or VaAgent."""
+    return va.LambdaNetworking.from_ids(
+        vpc_id=NETWORK["vpcId"],
+        subnet_ids=NETWORK["subnetIds"],
+        security_group_ids=NETWORK["securityGroupIds"],
+        region=REGION,
+        account_id=ACCOUNT,
+    )
+
+
 def _lambda_args(zip_path: str) -> va.VaLambdaArgs:
     spec = va.FunctionSpec.model_validate(SPEC)
     package: ZipArtifact = package_of(type("A", (), {"path": zip_path})(), spec)
     return va.VaLambdaArgs(
         context=CTX,
         spec=spec,
-        networking=va.LambdaNetworking.from_ids(
-            vpc_id=NETWORK["vpcId"],
-            subnet_ids=NETWORK["subnetIds"],
-            security_group_ids=NETWORK["securityGroupIds"],
-            region=REGION,
-            account_id=ACCOUNT,
-        ),
+        networking=_networking(),
         alarm_topic_arn=TOPIC_ARN,
         package=package,
         secret_arns={"openai-api-key": SECRET_ARN},
@@ -216,13 +221,7 @@ def _agent_args() -> va.VaAgentArgs:
         function=va.AgentFunctionArgs(
             context=CTX,
             image_uri=IMAGE_URI,
-            networking=va.LambdaNetworking.from_ids(
-                vpc_id=NETWORK["vpcId"],
-                subnet_ids=NETWORK["subnetIds"],
-                security_group_ids=NETWORK["securityGroupIds"],
-                region=REGION,
-                account_id=ACCOUNT,
-            ),
+            networking=_networking(),
             alarm_topic_arn=TOPIC_ARN,
             region=REGION,
             account_id=ACCOUNT,
